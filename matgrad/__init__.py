@@ -1,0 +1,46 @@
+"""matgrad: deep learning on NumPy, with backpropagation you can see.
+
+Tensors record the operations done on them; `backward()` applies the chain rule in
+matrix form. The API mirrors PyTorch's, so `import matgrad as torch` ports most code.
+"""
+from __future__ import annotations
+
+from . import _methods, autograd, dtypes
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.gradcheck import gradcheck, gradgradcheck
+from .creation import (
+    arange, as_tensor, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
+    rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
+)
+from .dtypes import (
+    bool_, double, float16, float32, float64, half, int8, int16, int32, int64, long, uint8,
+)
+from .ops.activation import clamp, clip, elu, gelu, leaky_relu, relu, sigmoid, softplus, tanh
+from .ops.arithmetic import (
+    add, div, divide, mul, multiply, neg, negative, pow, sub, subtract, true_divide,
+)
+from .ops.binary import maximum, minimum, where
+from .ops.compare import (
+    allclose, eq, equal, ge, greater, greater_equal, gt, isclose, le, less, less_equal, lt, ne,
+    not_equal,
+)
+from .ops.indexing import getitem
+from .ops.join import cat, chunk, concat, concatenate, pad, split, stack, unbind
+from .ops.matmul import bmm, dot, matmul, mm
+from .ops.reduction import (
+    all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, prod, std, sum, var,
+)
+from .ops.shape import (
+    broadcast_to, expand, flatten, permute, reshape, squeeze, swapaxes, swapdims, t, transpose,
+    unsqueeze, view,
+)
+from .ops.softmax import log_softmax, softmax
+from .ops.unary import abs, absolute, cos, erf, exp, log, rsqrt, sign, sin, sqrt, square
+from .random import get_rng_state, manual_seed, seed, set_rng_state
+from .tensor import Tensor, get_default_dtype, set_default_dtype
+
+_methods.bind()
+
+__version__ = "0.1.0"
+
+__all__ = [name for name in dir() if not name.startswith("_")]

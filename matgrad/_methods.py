@@ -1,0 +1,70 @@
+"""Tensor's methods and operators: each is the op function of the same name, self first."""
+from __future__ import annotations
+
+from typing import Any
+
+from .ops import (
+    activation, arithmetic, binary, compare, indexing, join, matmul, reduction, shape, softmax, unary,
+)
+from .tensor import Tensor, _shape_arg, as_tensor
+
+
+def _r(fn: Any) -> Any:
+    """The reflected operator: other ∘ self."""
+    def reflected(self: Tensor, other: Any) -> Tensor:
+        return fn(as_tensor(other, self), self)
+    reflected.__name__ = f"r{fn.__name__}"
+    return reflected
+
+
+def _reshape(self: Tensor, *shape: Any) -> Tensor:
+    return shape_mod.reshape(self, _shape_arg(shape))
+
+
+shape_mod = shape
+_T = property(lambda self: shape.permute(self, tuple(reversed(range(self.ndim)))) if self.ndim > 1 else self,
+              doc="The tensor with its dimensions reversed (the transpose of a matrix).")
+_mT = property(lambda self: shape.transpose(self, -2, -1), doc="Transpose of the last two dimensions.")
+
+METHODS = {
+    # operators
+    "__add__": arithmetic.add, "__radd__": _r(arithmetic.add),
+    "__sub__": arithmetic.sub, "__rsub__": _r(arithmetic.sub),
+    "__mul__": arithmetic.mul, "__rmul__": _r(arithmetic.mul),
+    "__truediv__": arithmetic.div, "__rtruediv__": _r(arithmetic.div),
+    "__pow__": arithmetic.pow, "__rpow__": _r(arithmetic.pow),
+    "__matmul__": matmul.matmul, "__rmatmul__": _r(matmul.matmul),
+    "__neg__": arithmetic.neg, "__pos__": lambda self: self, "__abs__": unary.abs,
+    "__getitem__": indexing.getitem,
+    "__lt__": compare.lt, "__le__": compare.le, "__gt__": compare.gt, "__ge__": compare.ge,
+    "__eq__": compare.eq, "__ne__": compare.ne,
+    # methods with PyTorch's names
+    "add": arithmetic.add, "sub": arithmetic.sub, "mul": arithmetic.mul, "div": arithmetic.div,
+    "pow": arithmetic.pow, "neg": arithmetic.neg, "matmul": matmul.matmul, "mm": matmul.mm,
+    "dot": matmul.dot,
+    "exp": unary.exp, "log": unary.log, "sqrt": unary.sqrt, "abs": unary.abs, "sign": unary.sign,
+    "sin": unary.sin, "cos": unary.cos, "erf": unary.erf, "square": unary.square, "rsqrt": unary.rsqrt,
+    "tanh": activation.tanh, "sigmoid": activation.sigmoid, "relu": activation.relu,
+    "clamp": activation.clamp, "clip": activation.clamp,
+    "maximum": binary.maximum, "minimum": binary.minimum,
+    "sum": reduction.sum, "mean": reduction.mean, "max": reduction.max, "min": reduction.min,
+    "amax": reduction.amax, "amin": reduction.amin, "argmax": reduction.argmax,
+    "argmin": reduction.argmin, "var": reduction.var, "std": reduction.std,
+    "logsumexp": reduction.logsumexp, "prod": reduction.prod, "all": reduction.all, "any": reduction.any,
+    "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
+    "reshape": _reshape, "view": _reshape, "permute": shape.permute, "transpose": shape.transpose,
+    "swapaxes": shape.transpose, "t": shape.t, "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze,
+    "flatten": shape.flatten, "expand": shape.expand, "expand_as": shape.expand_as,
+    "broadcast_to": shape.broadcast_to, "contiguous": shape.contiguous,
+    "split": join.split, "chunk": join.chunk, "unbind": join.unbind,
+    "lt": compare.lt, "le": compare.le, "gt": compare.gt, "ge": compare.ge, "eq": compare.eq,
+    "ne": compare.ne, "allclose": compare.allclose, "equal": compare.equal,
+    "clone": lambda self: arithmetic.mul(self, 1) if self.requires_grad else Tensor(self.data.copy()),
+    "T": _T, "mT": _mT,
+}
+
+
+def bind() -> None:
+    """Attach every method to Tensor (done once, on import of matgrad)."""
+    for name, fn in METHODS.items():
+        setattr(Tensor, name, fn)

@@ -1,0 +1,102 @@
+"""Function: one node of the graph, an op's forward and backward side by side.
+
+An op subclasses Function and writes two methods:
+
+    forward(self, *arrays, **params) -> array   # NumPy in, NumPy out
+    backward(self, dy) -> grad or tuple of grads  # one per input, None for "no gradient"
+
+`backward` is written once against `self.xp`, an array namespace: NumPy for a plain
+backward, matgrad's own differentiable ops when `create_graph=True`. Inside it,
+`self.inputs` and `self.output` are arrays or Tensors to match, so one formula serves
+first and higher-order gradients. The engine sums each gradient back to its input's
+broadcast shape, checks it and accumulates it; ops never do that themselves.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import grad_mode, xp as _xp
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+
+class Function:
+    """Base class of every differentiable op; `Op.apply(*tensors, **params)` runs it."""
+
+    #: Keep the forward's output for the backward (sigmoid, exp, tanh, softmax ...).
+    save_output = False
+    #: Whether the output can carry a gradient (False for argmax, comparisons ...).
+    differentiable = True
+
+    parents: tuple[Tensor, ...] | None
+    needs_input_grad: tuple[bool, ...]
+    out: Any
+    xp: Any
+
+    @classmethod
+    def apply(cls, *tensors: Tensor, **params: Any) -> Tensor:
+        """Run forward on the tensors' arrays and, if any needs a gradient, record the node."""
+        from ..tensor import Tensor
+
+        fn = cls.__new__(cls)
+        out = fn.forward(*[t.data for t in tensors], **params)
+        if (
+            cls.differentiable
+            and grad_mode._state.enabled
+            and any(t.requires_grad for t in tensors)
+        ):
+            fn.parents = tensors
+            fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
+            fn.xp = _xp.numpy_ns
+            if cls.save_output:
+                fn.out = out
+            return Tensor._make(out, fn, True)
+        return Tensor._make(out, None, False)
+
+    def forward(self, *arrays: Any, **params: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, dy: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # --- what the backward reads -------------------------------------------------------
+    @property
+    def inputs(self) -> tuple[Any, ...]:
+        """The forward's inputs: arrays in a plain backward, Tensors under create_graph."""
+        parents = self._parents_or_raise()
+        if self.xp is _xp.numpy_ns:
+            return tuple(p.data for p in parents)
+        return parents
+
+    @property
+    def output(self) -> Any:
+        """The forward's output (needs `save_output = True`), array or Tensor to match."""
+        from ..tensor import Tensor
+
+        self._parents_or_raise()
+        if self.xp is _xp.numpy_ns:
+            return self.out
+        return Tensor._make(self.out, self, True)
+
+    def _parents_or_raise(self) -> tuple[Tensor, ...]:
+        if self.parents is None:
+            raise RuntimeError(
+                f"Trying to backward through {self.name} a second time, but its saved values "
+                "were freed after the first backward. Pass retain_graph=True to the first "
+                "backward() (or autograd.grad) if you need to go through the graph again."
+            )
+        return self.parents
+
+    def release(self) -> None:
+        """Free what the backward kept, so memory goes back as the reverse pass moves on."""
+        self.parents = None
+        self.out = None
+
+    @property
+    def name(self) -> str:
+        """The op's name, as shown in reprs and by the explainer."""
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name}Backward>"

@@ -1,0 +1,80 @@
+"""The two array namespaces a backward formula is written against.
+
+`numpy_ns` runs a plain backward on NumPy arrays; `graph_ns` runs the same formula on
+matgrad Tensors, recording it, so gradients are differentiable (create_graph=True). Both
+offer the same names with NumPy's signatures; operators (`+ * @ .T x[idx]`) work on both.
+"""
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+_erf_scalar = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function, to full float64 precision (NumPy has none of its own)."""
+    return _erf_scalar(x).astype(x.dtype, copy=False)
+
+
+def sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum a broadcast gradient back to `shape`: the rule "a copy sums"."""
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
+    )
+    return x.sum(axis=axes, keepdims=True).reshape(shape) if lead else x.sum(axis=axes, keepdims=True)
+
+
+def index_add(shape: tuple[int, ...], index: Any, values: np.ndarray, basic: bool) -> np.ndarray:
+    """zeros(shape) with `values` added at `index` (repeats add up, as `np.add.at`)."""
+    out = np.zeros(shape, dtype=values.dtype)
+    if basic:  # slices and integers never repeat an element, so plain assignment is exact
+        out[index] = values
+    else:
+        np.add.at(out, index, values)
+    return out
+
+
+def _np_sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+def _np_mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+numpy_ns = SimpleNamespace(
+    name="numpy",
+    exp=np.exp, log=np.log, sqrt=np.sqrt, sign=np.sign, tanh=np.tanh, abs=np.abs,
+    sin=np.sin, cos=np.cos, erf=erf, where=np.where, maximum=np.maximum, minimum=np.minimum,
+    sum=_np_sum, mean=_np_mean, sum_to=sum_to,
+    broadcast_to=np.broadcast_to, reshape=np.reshape, swapaxes=np.swapaxes,
+    transpose=np.transpose, expand_dims=np.expand_dims, squeeze=np.squeeze,
+    matmul=np.matmul, zeros_like=np.zeros_like, index_add=index_add,
+    astype=lambda x, dtype: x.astype(dtype, copy=False),
+)
+
+
+class _GraphNamespace:
+    """matgrad's differentiable ops under NumPy's names; filled on first use (import cycle)."""
+
+    name = "matgrad"
+
+    def __getattr__(self, attr: str) -> Any:
+        from . import graph_ops
+
+        for key in graph_ops.__all__:
+            setattr(self, key, getattr(graph_ops, key))
+        try:
+            return self.__dict__[attr]
+        except KeyError:
+            raise AttributeError(f"graph namespace has no {attr!r}") from None
+
+
+graph_ns = _GraphNamespace()

@@ -1,0 +1,135 @@
+"""Factories: tensor, zeros, ones, full, arange, linspace, eye, rand, randn, randint, ..._like."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .random import default_generator
+from .tensor import Tensor, _shape_arg, get_default_dtype, to_array
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    return get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def _make(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """A new leaf tensor holding a copy of `data` (Python floats become float32)."""
+    arr = to_array(data, dtype)
+    if isinstance(data, (np.ndarray, Tensor)) and arr is (data.data if isinstance(data, Tensor) else data):
+        arr = arr.copy()
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """A tensor sharing memory with `data` where possible."""
+    if isinstance(data, Tensor) and dtype is None:
+        return data
+    return Tensor(to_array(data, dtype))
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor that shares `array`'s memory and keeps its dtype."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros."""
+    return _make(np.zeros(_shape_arg(size), _float_dtype(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    return _make(np.ones(_shape_arg(size), _float_dtype(dtype)), requires_grad)
+
+
+def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with `fill_value` (its dtype follows the value, as PyTorch)."""
+    if dtype is None:
+        dtype = to_array(fill_value).dtype
+    return _make(np.full(tuple(size) if not isinstance(size, int) else (size,), fill_value, np.dtype(dtype)),
+                 requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor (zeros here, for reproducibility)."""
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros with input's shape and dtype."""
+    return _make(np.zeros(input.shape, dtype or input.dtype), requires_grad)
+
+
+def ones_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones with input's shape and dtype."""
+    return _make(np.ones(input.shape, dtype or input.dtype), requires_grad)
+
+
+def full_like(input: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """`fill_value` with input's shape and dtype."""
+    return _make(np.full(input.shape, fill_value, dtype or input.dtype), requires_grad)
+
+
+def rand_like(input: Tensor, dtype: Any = None) -> Tensor:
+    """Uniform [0, 1) numbers with input's shape."""
+    return rand(*input.shape, dtype=dtype or input.dtype)
+
+
+def randn_like(input: Tensor, dtype: Any = None) -> Tensor:
+    """Standard normal numbers with input's shape."""
+    return randn(*input.shape, dtype=dtype or input.dtype)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Values from start to end (exclusive) by step; integers stay int64, as PyTorch."""
+    if end is None:
+        start, end = 0, start
+    arr = np.arange(start, end, step)
+    if dtype is None:
+        dtype = np.int64 if arr.dtype.kind in "iu" else get_default_dtype()
+    return _make(arr.astype(dtype), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """`steps` evenly spaced values from start to end, both included."""
+    return _make(np.linspace(start, end, steps, dtype=np.float64).astype(_float_dtype(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """The identity matrix (n×m)."""
+    return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform random numbers in [0, 1)."""
+    dt = _float_dtype(dtype)
+    return _make(default_generator().random(_shape_arg(size)).astype(dt), requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal random numbers."""
+    dt = _float_dtype(dtype)
+    return _make(default_generator().standard_normal(_shape_arg(size)).astype(dt), requires_grad)
+
+
+def randint(low: int, high: Any = None, size: Any = None, dtype: Any = None) -> Tensor:
+    """Random integers in [low, high); randint(high, size) as in PyTorch."""
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise TypeError("randint: expects randint(low, high, size) or randint(high, size)")
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    return Tensor(default_generator().integers(low, high, size=tuple(size)).astype(dtype or np.int64))
+
+
+def randperm(n: int) -> Tensor:
+    """A random permutation of 0..n-1."""
+    return Tensor(default_generator().permutation(n).astype(np.int64))

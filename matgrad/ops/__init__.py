@@ -1,0 +1,14 @@
+"""The op library: each op a small Function with its forward and backward side by side.
+
+arithmetic  + - * / ** neg
+unary       exp log sqrt abs sign sin cos erf
+activation  tanh sigmoid relu leaky_relu elu gelu softplus clamp
+binary      maximum minimum where
+matmul      @
+reduction   sum mean max min amax amin argmax argmin var std logsumexp
+softmax     softmax log_softmax
+shape       reshape transpose permute squeeze unsqueeze expand flatten astype
+indexing    [] (basic and advanced indexing)
+join        cat stack split pad
+compare     < <= > >= == != (no gradient)
+"""

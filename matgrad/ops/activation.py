@@ -1,0 +1,197 @@
+"""Activations: tanh, sigmoid, relu, leaky_relu, elu, gelu, softplus, clamp."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.xp import erf as _erf
+from ..tensor import Tensor, as_tensor
+from .unary import _float_input
+
+
+class Tanh(Function):
+    """y = tanh x.  dy/dx = 1 - y²."""
+
+    save_output = True
+
+    def forward(self, x):
+        return np.tanh(x)
+
+    def backward(self, dy):
+        y = self.output
+        return dy * (1 - y * y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e⁻ˣ).  dy/dx = y · (1 - y)."""
+
+    save_output = True
+
+    def forward(self, x):
+        # exp(-x) overflows to inf for very negative x, and 1/(1+inf) is exactly 0: right.
+        with np.errstate(over="ignore"):
+            y = np.exp(-x)
+            y += 1
+            return np.reciprocal(y, out=y)
+
+    def backward(self, dy):
+        y = self.output
+        return dy * (y * (1 - y))
+
+
+class ReLU(Function):
+    """y = max(x, 0).  dy/dx = 1 where x > 0, else 0: the gradient is routed or stopped."""
+
+    save_output = True
+
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def backward(self, dy):
+        mask = self.out > 0
+        if self.xp.name == "numpy":
+            return np.multiply(dy, mask, dtype=dy.dtype)
+        return dy * mask
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else s·x.  dy/dx = 1 or s."""
+
+    def forward(self, x, slope):
+        self.slope = slope
+        return np.where(x > 0, x, x * slope)
+
+    def backward(self, dy):
+        x = self.parents[0].data
+        return self.xp.where(x > 0, dy, dy * self.slope)
+
+
+class ELU(Function):
+    """y = x if x > 0 else α(eˣ - 1).  dy/dx = 1 or y + α."""
+
+    save_output = True
+
+    def forward(self, x, alpha):
+        self.alpha = alpha
+        with np.errstate(over="ignore"):
+            return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+    def backward(self, dy):
+        x = self.parents[0].data
+        return self.xp.where(x > 0, dy, dy * (self.output + self.alpha))
+
+
+class GELU(Function):
+    """y = x·Φ(x).  dy/dx = Φ(x) + x·φ(x); approximate='tanh' uses PyTorch's tanh form."""
+
+    def forward(self, x, approximate):
+        self.approximate = approximate
+        if approximate == "tanh":
+            k = math.sqrt(2 / math.pi)
+            return 0.5 * x * (1 + np.tanh(k * (x + 0.044715 * x**3)))
+        return 0.5 * x * (1 + _erf(x / math.sqrt(2)))
+
+    def backward(self, dy):
+        xp = self.xp
+        (x,) = self.inputs
+        if self.approximate == "tanh":
+            k = math.sqrt(2 / math.pi)
+            t = xp.tanh(k * (x + 0.044715 * x * x * x))
+            dt = (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
+            return dy * (0.5 * (1 + t) + 0.5 * x * dt)
+        cdf = 0.5 * (1 + xp.erf(x * (1 / math.sqrt(2))))
+        pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+        return dy * (cdf + x * pdf)
+
+
+class Softplus(Function):
+    """y = ln(1 + e^(βx))/β (x above threshold/β: y = x).  dy/dx = sigmoid(βx)."""
+
+    def forward(self, x, beta, threshold):
+        self.beta, self.threshold = beta, threshold
+        bx = beta * x
+        return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta)
+
+    def backward(self, dy):
+        xp = self.xp
+        (x,) = self.inputs
+        bx = x * self.beta
+        lin = self.parents[0].data * self.beta > self.threshold
+        s = 1 / (1 + xp.exp(-bx))
+        return xp.where(lin, dy, dy * s)
+
+
+class Clamp(Function):
+    """y = min(max(x, lo), hi).  dy/dx = 1 where lo <= x <= hi, else 0."""
+
+    def forward(self, x, lo, hi):
+        self.lo, self.hi = lo, hi
+        return np.clip(x, lo, hi)
+
+    def backward(self, dy):
+        x = self.parents[0].data
+        keep = np.ones(x.shape, dtype=bool)
+        if self.lo is not None:
+            keep &= x >= self.lo
+        if self.hi is not None:
+            keep &= x <= self.hi
+        return dy * keep
+
+
+def tanh(input: Any) -> Tensor:
+    """Hyperbolic tangent, elementwise."""
+    return Tanh.apply(_float_input("tanh", input))
+
+
+def sigmoid(input: Any) -> Tensor:
+    """The logistic function 1/(1+e⁻ˣ), elementwise; exact 0 and 1 at the extremes, never nan."""
+    return Sigmoid.apply(_float_input("sigmoid", input))
+
+
+def relu(input: Any) -> Tensor:
+    """max(x, 0), elementwise."""
+    return ReLU.apply(as_tensor(input))
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, negative_slope·x otherwise."""
+    return LeakyReLU.apply(as_tensor(input), slope=negative_slope)
+
+
+def elu(input: Any, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, alpha·(eˣ - 1) otherwise."""
+    return ELU.apply(_float_input("elu", input), alpha=alpha)
+
+
+def gelu(input: Any, approximate: str = "none") -> Tensor:
+    """x·Φ(x), Φ the standard normal CDF; approximate='tanh' for the tanh form."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(_float_input("gelu", input), approximate=approximate)
+
+
+def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """ln(1 + e^(βx))/β, linear above threshold/β (as PyTorch), stable for any x."""
+    return Softplus.apply(_float_input("softplus", input), beta=beta, threshold=threshold)
+
+
+def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Limit every element to [min, max]; either bound may be None."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        from .binary import maximum, minimum
+
+        out = as_tensor(input)
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    return Clamp.apply(as_tensor(input), lo=min, hi=max)
+
+
+clip = clamp

@@ -1,0 +1,70 @@
+"""Indexing: x[index] with everything NumPy takes (slices, None, ..., int and bool arrays)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor, as_tensor
+
+
+def _index_array(index: Any) -> Any:
+    """Replace Tensors inside an index with their arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):  # a list indexes like an array, as in NumPy and PyTorch
+        return np.asarray([i.item() if isinstance(i, Tensor) else i for i in index])
+    return index
+
+
+def _is_basic(index: Any) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(
+        p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) for p in parts
+    )
+
+
+class GetItem(Function):
+    """y = x[index].  dx = zeros like x, with dy added at index (repeated indices add up)."""
+
+    def forward(self, x, index, basic):
+        self.index, self.basic = index, basic
+        return x[index]
+
+    def backward(self, dy):
+        shape = self.parents[0].data.shape
+        return self.xp.index_add(shape, self.index, dy, self.basic)
+
+
+class IndexAdd(Function):
+    """y = zeros(shape) with x added at index (getitem's backward).  dx = dy[index]."""
+
+    def forward(self, x, shape, index, basic):
+        self.index = index
+        out = np.zeros(shape, dtype=x.dtype)
+        if basic:
+            out[index] = x
+        else:
+            np.add.at(out, index, x)
+        return out
+
+    def backward(self, dy):
+        return dy[self.index]
+
+
+def getitem(input: Any, index: Any) -> Tensor:
+    """input[index], as NumPy indexes; the gradient flows back to the chosen elements."""
+    t = as_tensor(input)
+    idx = _index_array(index)
+    try:
+        return GetItem.apply(t, index=idx, basic=_is_basic(idx))
+    except IndexError as e:
+        raise IndexError(f"index {index!r} does not fit a tensor of shape {t.shape}: {e}") from None
+
+
+def index_add_zeros(shape: tuple[int, ...], index: Any, values: Tensor, basic: bool) -> Tensor:
+    """zeros(shape) with `values` added at `index`, differentiably."""
+    return IndexAdd.apply(as_tensor(values), shape=shape, index=index, basic=basic)

@@ -1,0 +1,93 @@
+"""Matrix product, the heart of a layer: Y = X·W."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor, as_tensor
+
+
+class MatMul(Function):
+    """Y = A @ B (1-D, 2-D and batched, as numpy.matmul).  dA = dY·Bᵀ, dB = Aᵀ·dY.
+
+    Shapes for the 2-D case: A (n×k), B (k×m), Y and dY (n×m), dA (n×k), dB (k×m).
+    A 1-D operand is a row (left) or column (right) vector for the product, then
+    dropped again, so its gradient is taken in the same matrix view. Batch dimensions
+    broadcast; the engine sums dA and dB back over them.
+    """
+
+    def forward(self, a, b):
+        return np.matmul(a, b)
+
+    def backward(self, dy):
+        xp = self.xp
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:  # dot product: y is a scalar
+            return (dy * b if need_a else None), (dy * a if need_b else None)
+        if a.ndim == 1:  # a is a row vector (1×k)
+            dy2 = xp.expand_dims(dy, -2)
+            da = xp.matmul(dy2, xp.swapaxes(b, -1, -2)) if need_a else None
+            db = xp.matmul(xp.expand_dims(a, -1), dy2) if need_b else None
+            return da, db
+        if b.ndim == 1:  # b is a column vector (k×1)
+            dy2 = xp.expand_dims(dy, -1)
+            da = xp.matmul(dy2, xp.expand_dims(b, -2)) if need_a else None
+            db = xp.squeeze(xp.matmul(xp.swapaxes(a, -1, -2), dy2), -1) if need_b else None
+            return da, db
+        da = xp.matmul(dy, xp.swapaxes(b, -1, -2)) if need_a else None
+        db = xp.matmul(xp.swapaxes(a, -1, -2), dy) if need_b else None
+        return da, db
+
+
+def _check(a: np.ndarray, b: np.ndarray) -> None:
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(
+            f"matmul: both operands need at least one dimension, got shapes {a.shape} @ {b.shape}; "
+            "use * to multiply by a scalar"
+        )
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise ValueError(
+            f"matmul: {a.shape} @ {b.shape}: inner dimensions {k_a} and {k_b} differ "
+            f"(the last dimension of the left operand must equal the "
+            f"{'only' if b.ndim == 1 else 'second-to-last'} dimension of the right one)"
+        )
+    if a.ndim > 2 and b.ndim > 2:
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise ValueError(
+                f"matmul: {a.shape} @ {b.shape}: batch dimensions {a.shape[:-2]} and "
+                f"{b.shape[:-2]} cannot be broadcast together"
+            ) from None
+
+
+def matmul(input: Any, other: Any) -> Tensor:
+    """Matrix product with numpy.matmul's rules for 1-D, 2-D and batched operands."""
+    a = as_tensor(input)
+    b = as_tensor(other, a)
+    _check(a.data, b.data)
+    return MatMul.apply(a, b)
+
+
+def mm(input: Any, mat2: Any) -> Tensor:
+    """Product of two matrices (2-D only)."""
+    a, b = as_tensor(input), as_tensor(mat2)
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"mm: expects two matrices, got shapes {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def dot(input: Any, other: Any) -> Tensor:
+    """Inner product of two vectors."""
+    a, b = as_tensor(input), as_tensor(other)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"dot: expects two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+bmm = matmul

@@ -1,0 +1,312 @@
+"""Reductions: sum, mean, max, min, amax, amin, argmax, argmin, var, std, logsumexp.
+
+Each takes PyTorch's `dim`/`keepdim` or NumPy's `axis`/`keepdims` alike. A reduction's
+backward puts the reduced gradient back along the reduced axes: sum copies it to every
+element ("a copy sums" run backwards), max routes it to the element that won.
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+import builtins as _py
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor, as_tensor
+
+MaxResult = namedtuple("max", ["values", "indices"])
+MinResult = namedtuple("min", ["values", "indices"])
+
+
+def normalize_axes(op: str, dim: Any, axis: Any, ndim: int) -> tuple[int, ...] | None:
+    """`dim` or `axis` as a sorted tuple of non-negative axes, None for "all"."""
+    if dim is None:
+        dim = axis
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    out = []
+    for d in dims:
+        if not -_py.max(ndim, 1) <= d < _py.max(ndim, 1):
+            raise IndexError(
+                f"{op}: dim {d} is out of range for a tensor with {ndim} dimension(s) "
+                f"(valid: {-_py.max(ndim, 1)} to {_py.max(ndim, 1) - 1})"
+            )
+        out.append(int(d) % _py.max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: dim {dims} names the same dimension twice")
+    return tuple(sorted(out)) if ndim else None
+
+
+def _keep(keepdim: bool | None, keepdims: bool | None) -> bool:
+    return bool(keepdim if keepdim is not None else keepdims)
+
+
+def _expand(xp: Any, dy: Any, axes: tuple[int, ...] | None, keepdims: bool, ndim: int) -> Any:
+    """Give the reduced gradient back its reduced axes (as size 1), ready to broadcast."""
+    if keepdims or ndim == 0:
+        return dy
+    if axes is None:
+        return xp.reshape(dy, (1,) * ndim)
+    return xp.expand_dims(dy, axes)
+
+
+def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
+    return int(np.prod(shape if axes is None else [shape[a] for a in axes], dtype=np.int64))
+
+
+class Sum(Function):
+    """y = Σ x over axes.  dy/dx = 1: every element gets the gradient of the sum."""
+
+    def forward(self, x, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+        return np.sum(x, axis=axes, keepdims=keepdims)
+
+    def backward(self, dy):
+        x = self.parents[0].data
+        return self.xp.broadcast_to(_expand(self.xp, dy, self.axes, self.keepdims, x.ndim), x.shape)
+
+
+class Mean(Function):
+    """y = Σ x / n over axes.  dy/dx = 1/n."""
+
+    def forward(self, x, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+        self.n = _count(x.shape, axes)
+        return np.mean(x, axis=axes, keepdims=keepdims)
+
+    def backward(self, dy):
+        x = self.parents[0].data
+        g = _expand(self.xp, dy, self.axes, self.keepdims, x.ndim) * (1.0 / self.n)
+        return self.xp.broadcast_to(g, x.shape)
+
+
+class AMax(Function):
+    """y = max x over axes.  dy/dx = 1 at the maximum (shared evenly among ties): max routes."""
+
+    save_output = True
+    reduce = staticmethod(np.max)
+
+    def forward(self, x, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+        return self.reduce(x, axis=axes, keepdims=keepdims)
+
+    def backward(self, dy):
+        x = self.parents[0].data
+        y = self.out if self.keepdims else np.asarray(_expand(np, self.out, self.axes, False, x.ndim))
+        hit = x == y
+        share = hit / np.sum(hit, axis=self.axes, keepdims=True)
+        return _expand(self.xp, dy, self.axes, self.keepdims, x.ndim) * share.astype(x.dtype)
+
+
+class AMin(AMax):
+    """y = min x over axes.  dy/dx = 1 at the minimum (shared evenly among ties)."""
+
+    reduce = staticmethod(np.min)
+
+
+class SelectAlong(Function):
+    """y = x[..., idx, ...] along one axis (max/min with dim).  dy/dx = 1 at idx, else 0."""
+
+    def forward(self, x, index, axis, keepdims):
+        self.index, self.axis, self.keepdims = index, axis, keepdims
+        out = np.take_along_axis(x, index, axis=axis)
+        return out if keepdims else np.squeeze(out, axis)
+
+    def backward(self, dy):
+        x = self.parents[0].data
+        hit = np.zeros(x.shape, dtype=x.dtype)
+        np.put_along_axis(hit, self.index, 1, axis=self.axis)
+        return _expand(self.xp, dy, (self.axis,), self.keepdims, x.ndim) * hit
+
+
+class Var(Function):
+    """y = Σ (x - x̄)² / (n - c) over axes.  dy/dx = 2 (x - x̄) / (n - c)."""
+
+    def forward(self, x, axes, keepdims, correction):
+        self.axes, self.keepdims = axes, keepdims
+        self.denom = _py.max(_count(x.shape, axes) - correction, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.var(x, axis=axes, keepdims=keepdims, ddof=correction)
+
+    def backward(self, dy):
+        xp = self.xp
+        (x,) = self.inputs
+        centred = x - xp.mean(x, axis=self.axes, keepdims=True)
+        g = _expand(xp, dy, self.axes, self.keepdims, x.ndim)
+        return g * centred * (2.0 / self.denom if self.denom else np.inf)
+
+
+class LogSumExp(Function):
+    """y = ln Σ eˣ over axes, computed as m + ln Σ e^(x-m).  dy/dx = e^(x - y) (the softmax)."""
+
+    save_output = True
+
+    def forward(self, x, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+        m = np.max(x, axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        with np.errstate(divide="ignore"):
+            out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+        return out if keepdims else np.squeeze(out, axes)
+
+    def backward(self, dy):
+        xp = self.xp
+        (x,) = self.inputs
+        y = _expand(xp, self.output, self.axes, self.keepdims, x.ndim)
+        return _expand(xp, dy, self.axes, self.keepdims, x.ndim) * xp.exp(x - y)
+
+
+def _float(t: Tensor) -> Tensor:
+    if t.data.dtype.kind != "f":
+        return Tensor._make(t.data.astype(np.float32), None, False)
+    return t
+
+
+def sum(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,  # noqa: A001
+        keepdims: bool | None = None, dtype: Any = None) -> Tensor:
+    """Sum over `dim` (all elements if None)."""
+    t = as_tensor(input)
+    if dtype is not None:
+        t = t.to(dtype)
+    return Sum.apply(t, axes=normalize_axes("sum", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
+
+
+def mean(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
+         keepdims: bool | None = None) -> Tensor:
+    """Mean over `dim` (all elements if None)."""
+    t = _float(as_tensor(input))
+    return Mean.apply(t, axes=normalize_axes("mean", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
+
+
+def _extreme(op: str, fn: type[AMax], arg: Any, input: Any, dim: Any, keepdim: Any,
+             axis: Any, keepdims: Any, result: type) -> Any:
+    t = as_tensor(input)
+    if t.data.size == 0:
+        raise ValueError(f"{op}: the tensor is empty, so it has no {op}imum")
+    d = dim if dim is not None else axis
+    keep = _keep(keepdim, keepdims)
+    if d is None or not isinstance(d, (int, np.integer)):
+        # torch.max(x) (no dim) returns one value; a tuple of dims behaves as amax
+        return fn.apply(t, axes=normalize_axes(op, d, None, t.ndim), keepdims=keep)
+    (ax,) = normalize_axes(op, d, None, t.ndim) or (0,)
+    if t.ndim == 0:
+        return result(t, Tensor._make(np.asarray(0), None, False))
+    idx = np.expand_dims(arg(t.data, axis=ax), ax)
+    values = SelectAlong.apply(t, index=idx, axis=ax, keepdims=keep)
+    indices = Tensor._make(idx if keep else np.squeeze(idx, ax), None, False)
+    return result(values, indices)
+
+
+def max(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,  # noqa: A001
+        keepdims: bool | None = None) -> Any:
+    """Largest element; with an int `dim`, the (values, indices) pair, as PyTorch."""
+    if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
+        from .binary import maximum
+
+        return maximum(input, dim)
+    return _extreme("max", AMax, np.argmax, input, dim, keepdim, axis, keepdims, MaxResult)
+
+
+def min(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,  # noqa: A001
+        keepdims: bool | None = None) -> Any:
+    """Smallest element; with an int `dim`, the (values, indices) pair, as PyTorch."""
+    if isinstance(dim, Tensor):
+        from .binary import minimum
+
+        return minimum(input, dim)
+    return _extreme("min", AMin, np.argmin, input, dim, keepdim, axis, keepdims, MinResult)
+
+
+def amax(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Largest element over `dim` (gradient shared among ties)."""
+    t = as_tensor(input)
+    return AMax.apply(t, axes=normalize_axes("amax", dim, None, t.ndim), keepdims=keepdim)
+
+
+def amin(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Smallest element over `dim` (gradient shared among ties)."""
+    t = as_tensor(input)
+    return AMin.apply(t, axes=normalize_axes("amin", dim, None, t.ndim), keepdims=keepdim)
+
+
+def _arg(op: str, fn: Any, input: Any, dim: Any, keepdim: bool) -> Tensor:
+    t = as_tensor(input)
+    if dim is None:
+        out = np.asarray(fn(t.data))
+        if keepdim:
+            out = out.reshape((1,) * t.ndim)
+    else:
+        (ax,) = normalize_axes(op, dim, None, t.ndim) or (0,)
+        out = fn(t.data, axis=ax, keepdims=keepdim) if t.ndim else np.asarray(0)
+    return Tensor._make(out.astype(np.int64, copy=False), None, False)
+
+
+def argmax(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Index of the largest element (of the flattened tensor if dim is None)."""
+    return _arg("argmax", np.argmax, input, dim, keepdim)
+
+
+def argmin(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Index of the smallest element (of the flattened tensor if dim is None)."""
+    return _arg("argmin", np.argmin, input, dim, keepdim)
+
+
+def _correction(unbiased: Any, correction: Any) -> float:
+    if correction is not None:
+        return correction
+    if isinstance(unbiased, bool) or unbiased is None:
+        return 0 if unbiased is False else 1
+    raise TypeError(f"unbiased must be True or False, got {unbiased!r}")
+
+
+def var(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool | None = None, *,
+        correction: Any = None, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    """Variance over `dim`, unbiased (n - 1) by default; `correction=0` or `unbiased=False` for n."""
+    if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool) and dim is None:
+        dim, unbiased = unbiased, None  # var(x, 1): the second positional argument is dim
+    t = _float(as_tensor(input))
+    return Var.apply(
+        t, axes=normalize_axes("var", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims),
+        correction=_correction(unbiased, correction),
+    )
+
+
+def std(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool | None = None, *,
+        correction: Any = None, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    """Standard deviation: the square root of `var` with the same arguments."""
+    from .unary import sqrt
+
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
+
+
+def logsumexp(input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+              keepdims: bool | None = None) -> Tensor:
+    """ln Σ eˣ over `dim`, stable for inputs in the hundreds."""
+    t = _float(as_tensor(input))
+    return LogSumExp.apply(t, axes=normalize_axes("logsumexp", dim, axis, t.ndim),
+                           keepdims=_keep(keepdim, keepdims))
+
+
+def prod(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Product over `dim`, as exp(Σ ln|x|)·sign — differentiable away from zero."""
+    from .arithmetic import mul
+    from .unary import abs as _abs, exp, log
+
+    t = as_tensor(input)
+    sgn = np.prod(np.sign(t.data), axis=normalize_axes("prod", dim, None, t.ndim), keepdims=keepdim)
+    return mul(exp(sum(log(_abs(t)), dim, keepdim)), Tensor._make(sgn.astype(t.dtype), None, False))
+
+
+def all(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """True where every element (over dim) is non-zero."""
+    t = as_tensor(input)
+    return Tensor._make(np.all(t.data, axis=normalize_axes("all", dim, None, t.ndim), keepdims=keepdim), None, False)
+
+
+def any(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """True where any element (over dim) is non-zero."""
+    t = as_tensor(input)
+    return Tensor._make(np.any(t.data, axis=normalize_axes("any", dim, None, t.ndim), keepdims=keepdim), None, False)

@@ -1,0 +1,196 @@
+"""Shape ops: reshape, transpose, permute, squeeze, unsqueeze, expand, flatten, astype.
+
+They move values without changing them, so each backward moves the gradient back the
+same way. expand's backward is the engine's own "a copy sums".
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor, _shape_arg, as_tensor
+
+
+class Reshape(Function):
+    """y = x viewed with another shape.  dx = dy reshaped back."""
+
+    def forward(self, x, shape):
+        return np.reshape(x, shape)
+
+    def backward(self, dy):
+        return self.xp.reshape(dy, self.parents[0].data.shape)
+
+
+class Permute(Function):
+    """y = x with its axes reordered.  dx = dy with the inverse order."""
+
+    def forward(self, x, axes):
+        self.axes = axes
+        return np.transpose(x, axes)
+
+    def backward(self, dy):
+        return self.xp.transpose(dy, tuple(np.argsort(self.axes)))
+
+
+class Expand(Function):
+    """y = x broadcast to a larger shape.  dx = dy summed over the copies (by the engine)."""
+
+    def forward(self, x, shape):
+        return np.broadcast_to(x, shape)
+
+    def backward(self, dy):
+        return dy
+
+
+class AsType(Function):
+    """y = x converted to another dtype.  dx = dy converted back."""
+
+    def forward(self, x, dtype):
+        return x.astype(dtype)
+
+    def backward(self, dy):
+        return dy
+
+
+def _resolve_shape(op: str, size: int, shape: tuple[int, ...], old: tuple[int, ...]) -> tuple[int, ...]:
+    shape = tuple(int(s) for s in shape)
+    if shape.count(-1) > 1:
+        raise ValueError(f"{op}: only one dimension can be -1, got {shape}")
+    known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+    if -1 in shape:
+        if known == 0 or size % known:
+            raise ValueError(f"{op}: cannot reshape {old} ({size} elements) to {shape}")
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    elif known != size:
+        raise ValueError(
+            f"{op}: cannot reshape {old} ({size} elements) to {shape} ({known} elements)"
+        )
+    return shape
+
+
+def reshape(input: Any, *shape: Any) -> Tensor:
+    """The same elements in a new shape; one dimension may be -1 (inferred)."""
+    t = as_tensor(input)
+    new = _resolve_shape("reshape", t.data.size, _shape_arg(shape), t.data.shape)
+    if new == t.data.shape:
+        return t
+    return Reshape.apply(t, shape=new)
+
+
+view = reshape
+
+
+def _dim(op: str, d: int, ndim: int) -> int:
+    if not -ndim <= d < ndim:
+        raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimension(s)")
+    return d % ndim
+
+
+def permute(input: Any, *dims: Any) -> Tensor:
+    """Reorder the dimensions: permute(x, (2, 0, 1))."""
+    t = as_tensor(input)
+    axes = tuple(_dim("permute", int(d), t.ndim) for d in _shape_arg(dims))
+    if sorted(axes) != list(range(t.ndim)):
+        raise ValueError(f"permute: {tuple(_shape_arg(dims))} is not a permutation of the {t.ndim} dims")
+    return Permute.apply(t, axes=axes)
+
+
+def transpose(input: Any, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions."""
+    t = as_tensor(input)
+    if t.ndim < 2:
+        return t
+    axes = list(range(t.ndim))
+    a, b = _dim("transpose", dim0, t.ndim), _dim("transpose", dim1, t.ndim)
+    axes[a], axes[b] = axes[b], axes[a]
+    return Permute.apply(t, axes=tuple(axes))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input: Any) -> Tensor:
+    """Transpose of a matrix (a 0-d or 1-D tensor is returned as is)."""
+    x = as_tensor(input)
+    if x.ndim > 2:
+        raise ValueError(f"t(): expects at most 2 dimensions, got shape {x.shape}; use transpose or permute")
+    return transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+def squeeze(input: Any, dim: Any = None) -> Tensor:
+    """Remove dimensions of size 1 (only `dim`, if given)."""
+    x = as_tensor(input)
+    if dim is None:
+        new = tuple(s for s in x.shape if s != 1)
+    else:
+        dims = {_dim("squeeze", int(d), max(x.ndim, 1)) for d in ((dim,) if isinstance(dim, int) else dim)}
+        new = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
+    return reshape(x, new)
+
+
+def unsqueeze(input: Any, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at `dim`."""
+    x = as_tensor(input)
+    d = _dim("unsqueeze", dim, x.ndim + 1)
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions start_dim..end_dim into one."""
+    x = as_tensor(input)
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s, e = _dim("flatten", start_dim, x.ndim), _dim("flatten", end_dim, x.ndim)
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:]) if x.shape[s:e + 1] else x
+
+
+def expand(input: Any, *sizes: Any) -> Tensor:
+    """Broadcast to a larger shape without copying; -1 keeps a dimension's size."""
+    x = as_tensor(input)
+    sizes = tuple(int(s) for s in _shape_arg(sizes))
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: the target {sizes} has fewer dimensions than the tensor {x.shape}")
+    shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+    return broadcast_to(x, shape)
+
+
+def broadcast_to(input: Any, shape: Any) -> Tensor:
+    """Broadcast to `shape` as NumPy does."""
+    x = as_tensor(input)
+    shape = tuple(shape)
+    try:
+        np.broadcast_shapes(x.shape, shape)
+        if np.broadcast_shapes(x.shape, shape) != shape:
+            raise ValueError
+    except ValueError:
+        raise ValueError(
+            f"broadcast_to: shape {x.shape} cannot be broadcast to {shape} (each size must "
+            "match or be 1, counting from the right)"
+        ) from None
+    return x if shape == x.shape else Expand.apply(x, shape=shape)
+
+
+def expand_as(input: Any, other: Tensor) -> Tensor:
+    """Broadcast to `other`'s shape."""
+    return broadcast_to(input, other.shape)
+
+
+def astype(input: Any, dtype: Any) -> Tensor:
+    """Convert to `dtype`; differentiable between float types."""
+    x = as_tensor(input)
+    dt = np.dtype(dtype)
+    if dt == x.dtype:
+        return x
+    if dt.kind != "f" and x.requires_grad:
+        return Tensor._make(x.data.astype(dt), None, False)
+    return AsType.apply(x, dtype=dt)
+
+
+def contiguous(input: Any) -> Tensor:
+    """The tensor itself (NumPy handles memory layout)."""
+    return as_tensor(input)

@@ -1,0 +1,167 @@
+"""Elementwise math: exp, log, sqrt, abs, sign, sin, cos, erf."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.xp import erf as _erf
+from ..tensor import Tensor, as_tensor
+
+
+def _float_input(op: str, x: Any) -> Tensor:
+    t = as_tensor(x)
+    if t.data.dtype.kind != "f":
+        return Tensor._make(t.data.astype(np.float32), None, False)
+    return t
+
+
+class Exp(Function):
+    """y = eˣ.  dy/dx = eˣ = y."""
+
+    save_output = True
+
+    def forward(self, x):
+        with np.errstate(over="ignore"):
+            return np.exp(x)
+
+    def backward(self, dy):
+        return dy * self.output
+
+
+class Log(Function):
+    """y = ln x.  dy/dx = 1/x."""
+
+    def forward(self, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy / x
+
+
+class Sqrt(Function):
+    """y = √x.  dy/dx = 1/(2√x) = 1/(2y)."""
+
+    save_output = True
+
+    def forward(self, x):
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(x)
+
+    def backward(self, dy):
+        return dy / (2 * self.output)
+
+
+class Abs(Function):
+    """y = |x|.  dy/dx = sign(x) (0 at x = 0, as PyTorch)."""
+
+    def forward(self, x):
+        return np.abs(x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy * self.xp.sign(x)
+
+
+class Sign(Function):
+    """y = sign(x).  dy/dx = 0 everywhere it is defined."""
+
+    def forward(self, x):
+        return np.sign(x)
+
+    def backward(self, dy):
+        return dy * 0
+
+
+class Sin(Function):
+    """y = sin x.  dy/dx = cos x."""
+
+    def forward(self, x):
+        return np.sin(x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy * self.xp.cos(x)
+
+
+class Cos(Function):
+    """y = cos x.  dy/dx = -sin x."""
+
+    def forward(self, x):
+        return np.cos(x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return -(dy * self.xp.sin(x))
+
+
+class Erf(Function):
+    """y = erf x.  dy/dx = 2/√π · e^(-x²)."""
+
+    def forward(self, x):
+        return _erf(x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy * (2 / math.sqrt(math.pi)) * self.xp.exp(-(x * x))
+
+
+def exp(input: Any) -> Tensor:
+    """eˣ, elementwise."""
+    return Exp.apply(_float_input("exp", input))
+
+
+def log(input: Any) -> Tensor:
+    """Natural logarithm, elementwise (-inf at 0, nan below)."""
+    return Log.apply(_float_input("log", input))
+
+
+def sqrt(input: Any) -> Tensor:
+    """Square root, elementwise."""
+    return Sqrt.apply(_float_input("sqrt", input))
+
+
+def abs(input: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    """|x|, elementwise."""
+    return Abs.apply(as_tensor(input))
+
+
+def sign(input: Any) -> Tensor:
+    """-1, 0 or 1 by the sign of each element."""
+    return Sign.apply(as_tensor(input))
+
+
+def sin(input: Any) -> Tensor:
+    """Sine, elementwise."""
+    return Sin.apply(_float_input("sin", input))
+
+
+def cos(input: Any) -> Tensor:
+    """Cosine, elementwise."""
+    return Cos.apply(_float_input("cos", input))
+
+
+def erf(input: Any) -> Tensor:
+    """The error function, elementwise."""
+    return Erf.apply(_float_input("erf", input))
+
+
+def square(input: Any) -> Tensor:
+    """x², elementwise."""
+    from .arithmetic import pow
+
+    return pow(input, 2)
+
+
+def rsqrt(input: Any) -> Tensor:
+    """1/√x, elementwise."""
+    from .arithmetic import pow
+
+    return pow(input, -0.5)
+
+
+absolute = abs

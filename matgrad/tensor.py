@@ -1,0 +1,337 @@
+"""Tensor: a NumPy array that records the operations done on it, for backprop."""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from .autograd import grad_mode
+
+from .dtypes import bool_, float32, float64, int64
+
+_default_dtype = [float32]
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype given to tensors made from Python floats (float32 unless changed)."""
+    return _default_dtype[0]
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Make Python floats become `dtype` tensors (float32 or float64)."""
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"set_default_dtype: only floating dtypes are allowed, got {dt}")
+    _default_dtype[0] = dt
+
+
+def to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """NumPy array from `data`, with PyTorch's dtype rules: Python floats become float32."""
+    if isinstance(data, Tensor):
+        arr = data.data
+    elif isinstance(data, np.ndarray):
+        arr = data
+    elif isinstance(data, np.generic):
+        arr = np.asarray(data)
+    else:
+        try:
+            arr = np.asarray(data)
+        except (ValueError, TypeError) as e:
+            raise TypeError(
+                f"tensor(): could not make a tensor from {type(data).__name__} {data!r:.80}: {e}"
+            ) from None
+        if arr.dtype == np.float64:
+            arr = arr.astype(_default_dtype[0])
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"tensor(): expected numbers (bool, int or float), got {arr.dtype} data from "
+            f"{type(data).__name__} {data!r:.80}"
+        )
+    if dtype is not None:
+        arr = arr.astype(np.dtype(dtype), copy=False)
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array that remembers how it was made, so gradients can flow back.
+
+    `.data` is the NumPy array; `.grad` the gradient (a NumPy array, or a Tensor after
+    backward(create_graph=True)); `.grad_fn` the op that made it (None for a leaf).
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "__weakref__")
+    __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
+    __hash__ = object.__hash__
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
+        arr = to_array(data, dtype)
+        if requires_grad and arr.dtype.kind != "f":
+            raise TypeError(
+                f"only floating-point tensors can require gradients, got dtype {arr.dtype}; "
+                "make it a float first, e.g. tensor(data, dtype=matgrad.float32)"
+            )
+        self.data = arr
+        self.grad: Any = None
+        self.requires_grad = bool(requires_grad)
+        self.grad_fn = None
+        self.name = name
+
+    @classmethod
+    def _make(cls, data: Any, grad_fn: Any, requires_grad: bool) -> Tensor:
+        """Fast constructor for ops: no checks, no copies."""
+        t = object.__new__(cls)
+        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t.grad = None
+        t.requires_grad = requires_grad
+        t.grad_fn = grad_fn
+        t.name = None
+        return t
+
+    # --- array facts ------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The size of each dimension."""
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The element type (a NumPy dtype)."""
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def size(self) -> Any:
+        """Number of elements, as NumPy's `.size`; `size(dim)` as PyTorch's `.size()`."""
+        return _Size(self.data.shape)
+
+    def dim(self) -> int:
+        """Number of dimensions (PyTorch's name)."""
+        return self.data.ndim
+
+    def numel(self) -> int:
+        """Number of elements."""
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user made, rather than results of recorded ops."""
+        return self.grad_fn is None
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    # --- conversion -------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The underlying NumPy array (shared, not copied)."""
+        return self.data
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item(): only one-element tensors can be converted to a Python number, "
+                f"this one has shape {self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        """The values as (nested) Python lists."""
+        return self.data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError("only one-element integer tensors can be used as an index")
+        return int(self.data.item())
+
+    def detach(self) -> Tensor:
+        """The same values, cut from the graph (shares memory)."""
+        return Tensor._make(self.data, None, False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Start (or stop) recording operations on this leaf; returns self."""
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got {self.dtype}")
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad_(False) is only for leaves; use .detach() instead")
+        self.requires_grad = requires_grad
+        return self
+
+    def to(self, dtype: Any) -> Tensor:
+        """This tensor converted to `dtype` (differentiable between float types)."""
+        from .ops.shape import astype
+
+        return astype(self, dtype)
+
+    astype = type = to
+
+    def float(self) -> Tensor:
+        """Converted to float32."""
+        return self.to(float32)
+
+    def double(self) -> Tensor:
+        """Converted to float64."""
+        return self.to(float64)
+
+    def long(self) -> Tensor:
+        """Converted to int64."""
+        return self.to(int64)
+
+    def bool(self) -> Tensor:
+        """Converted to bool."""
+        return self.to(bool_)
+
+    def cpu(self) -> Tensor:
+        """This tensor (matgrad runs on the CPU)."""
+        return self
+
+    # --- autograd ---------------------------------------------------------------------
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
+        """Compute the gradient of this tensor with respect to every leaf, into `.grad`.
+
+        The seed `gradient` defaults to 1 for a one-element tensor. Gradients add up
+        across calls until zeroed, as in PyTorch.
+        """
+        from .autograd import backward
+
+        backward([self], None if gradient is None else [gradient], retain_graph, create_graph)
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (`.grad = None`)."""
+        self.grad = None
+
+    def retain_grad(self) -> None:  # pragma: no cover - kept for ported code
+        raise NotImplementedError(
+            "retain_grad() is not supported; use matgrad.autograd.grad(out, [t]) to get the "
+            "gradient of an intermediate tensor"
+        )
+
+    # --- in-place updates (no gradient flows through these) ----------------------------
+    def _check_inplace(self, what: str) -> None:
+        if self.requires_grad and grad_mode._state.enabled:
+            raise RuntimeError(
+                f"{what}: a tensor that requires grad cannot be changed in place while "
+                "operations are being recorded; wrap it in `with matgrad.no_grad():`"
+            )
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._check_inplace("__setitem__")
+        from .ops.indexing import _index_array
+
+        self.data[_index_array(index)] = value.data if isinstance(value, Tensor) else value
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy values from `src` (broadcast to this shape) into this tensor."""
+        self._check_inplace("copy_")
+        np.copyto(self.data, src.data if isinstance(src, Tensor) else src, casting="unsafe")
+        return self
+
+    def fill_(self, value: numbers.Number) -> Tensor:
+        """Set every element to `value`."""
+        self._check_inplace("fill_")
+        self.data.fill(value)
+        return self
+
+    def zero_(self) -> Tensor:
+        """Set every element to zero."""
+        return self.fill_(0)
+
+    def add_(self, other: Any, alpha: numbers.Number = 1) -> Tensor:
+        """self += alpha * other, in place."""
+        self._check_inplace("add_")
+        o = other.data if isinstance(other, Tensor) else other
+        self.data += o if alpha == 1 else alpha * o
+        return self
+
+    def mul_(self, other: Any) -> Tensor:
+        """self *= other, in place."""
+        self._check_inplace("mul_")
+        self.data *= other.data if isinstance(other, Tensor) else other
+        return self
+
+    # --- display ----------------------------------------------------------------------
+    def __repr__(self) -> str:
+        body = np.array2string(
+            self.data, separator=", ", precision=4, threshold=200, edgeitems=3, prefix="tensor("
+        )
+        extras = []
+        if self.data.ndim > 1 or self.data.size > 6:
+            extras.append(f"shape={self.shape}")
+        if self.data.dtype not in (float32, int64, bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+class _Size(int):
+    """`t.size` is the element count (NumPy); `t.size()` / `t.size(d)` the shape (PyTorch)."""
+
+    shape: tuple[int, ...]
+
+    def __new__(cls, shape: tuple[int, ...]) -> _Size:
+        n = super().__new__(cls, int(np.prod(shape, dtype=np.int64)))
+        n.shape = shape
+        return n
+
+    def __call__(self, dim: int | None = None) -> Any:
+        return self.shape if dim is None else self.shape[dim]
+
+
+def _shape_arg(shape: Sequence[Any]) -> tuple[int, ...]:
+    """Accept f(2, 3) and f((2, 3)) alike, as PyTorch does."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
+    """`x` as a Tensor; a Python number takes `like`'s float dtype, so it never upcasts."""
+    if type(x) is Tensor:
+        return x
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (numbers.Number, np.bool_)):  # Python and NumPy scalars alike
+        if like is not None:
+            kind = like.data.dtype.kind
+            integral = isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
+            if kind == "f" or (kind in "iu" and integral):
+                return Tensor._make(np.asarray(x, like.data.dtype), None, False)
+        if isinstance(x, (bool, np.bool_)):
+            return Tensor._make(np.asarray(x), None, False)
+        if isinstance(x, numbers.Integral):
+            return Tensor._make(np.asarray(x, int64), None, False)
+        return Tensor._make(np.asarray(x, _default_dtype[0]), None, False)
+    return Tensor._make(to_array(x), None, False)
