@@ -19,12 +19,13 @@ from .ops.activation import clamp, clip, elu, gelu, leaky_relu, relu, sigmoid, s
 from .ops.arithmetic import (
     add, div, divide, mul, multiply, neg, negative, pow, sub, subtract, true_divide,
 )
-from .ops.binary import maximum, minimum, where
+from .ops.binary import masked_fill, maximum, minimum, where
 from .ops.compare import (
-    allclose, eq, equal, ge, greater, greater_equal, gt, isclose, le, less, less_equal, lt, ne,
-    not_equal,
+    allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, eq, equal, ge, greater,
+    greater_equal, gt, isclose, isfinite, isinf, isnan, le, less, less_equal, logical_and,
+    logical_not, logical_or, lt, ne, not_equal,
 )
-from .ops.indexing import getitem
+from .ops.indexing import flip, getitem
 from .ops.join import cat, chunk, concat, concatenate, pad, split, stack, unbind
 from .ops.matmul import bmm, dot, matmul, mm
 from .ops.reduction import (
@@ -35,9 +36,12 @@ from .ops.shape import (
     unsqueeze, view,
 )
 from .ops.softmax import log_softmax, softmax
-from .ops.unary import abs, absolute, cos, erf, exp, log, rsqrt, sign, sin, sqrt, square
+from .ops.unary import (
+    abs, absolute, cos, erf, exp, expm1, log, log1p, reciprocal, rsqrt, sign, sin, sqrt, square,
+)
 from .random import get_rng_state, manual_seed, seed, set_rng_state
 from .tensor import Tensor, get_default_dtype, set_default_dtype
+from .threads import get_num_threads, set_num_threads
 
 _methods.bind()
 

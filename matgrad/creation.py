@@ -13,6 +13,18 @@ def _float_dtype(dtype: Any) -> np.dtype:
     return get_default_dtype() if dtype is None else np.dtype(dtype)
 
 
+def _size(args: tuple[Any, ...], size: Any) -> tuple[int, ...]:
+    """The shape from f(2, 3), f((2, 3)) or f(size=(2, 3)), as PyTorch's factories take it."""
+    if size is not None:
+        if args:
+            raise TypeError(f"got the size twice: positionally {args} and as size={size}")
+        args = (size,)
+    shape = _shape_arg(args)
+    if any(not isinstance(n, (int, np.integer)) or n < 0 for n in shape):
+        raise ValueError(f"a size must be non-negative integers, got {shape}")
+    return tuple(int(n) for n in shape)
+
+
 def _make(arr: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor(arr, requires_grad=requires_grad)
 
@@ -39,14 +51,14 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(array)
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros."""
-    return _make(np.zeros(_shape_arg(size), _float_dtype(dtype)), requires_grad)
+    return _make(np.zeros(_size(args, size), _float_dtype(dtype)), requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return _make(np.ones(_shape_arg(size), _float_dtype(dtype)), requires_grad)
+    return _make(np.ones(_size(args, size), _float_dtype(dtype)), requires_grad)
 
 
 def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -57,9 +69,9 @@ def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = Fa
                  requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor (zeros here, for reproducibility)."""
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+    return zeros(*args, size=size, dtype=dtype, requires_grad=requires_grad)
 
 
 def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -107,27 +119,32 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform random numbers in [0, 1)."""
     dt = _float_dtype(dtype)
-    return _make(default_generator().random(_shape_arg(size)).astype(dt), requires_grad)
+    return _make(default_generator().random(_size(args, size)).astype(dt), requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal random numbers."""
     dt = _float_dtype(dtype)
-    return _make(default_generator().standard_normal(_shape_arg(size)).astype(dt), requires_grad)
+    return _make(default_generator().standard_normal(_size(args, size)).astype(dt), requires_grad)
 
 
-def randint(low: int, high: Any = None, size: Any = None, dtype: Any = None) -> Tensor:
+def randint(low: Any = 0, high: Any = None, size: Any = None, dtype: Any = None,
+            requires_grad: bool = False) -> Tensor:
     """Random integers in [low, high); randint(high, size) as in PyTorch."""
-    if size is None:
-        if high is None or not isinstance(high, (tuple, list)):
-            raise TypeError("randint: expects randint(low, high, size) or randint(high, size)")
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         low, high, size = 0, low, high
-    if high is None:
+    if size is None:
+        raise TypeError("randint: expects randint(low, high, size) or randint(high, size); size is missing")
+    if high is None:  # randint(high=10, size=...) or randint(10, size=...)
         low, high = 0, low
-    return Tensor(default_generator().integers(low, high, size=tuple(size)).astype(dtype or np.int64))
+    if high <= low:
+        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+    dt = np.dtype(dtype or np.int64)
+    out = default_generator().integers(low, high, size=_size((), size)).astype(dt)
+    return Tensor(out, requires_grad=requires_grad)
 
 
 def randperm(n: int) -> Tensor:

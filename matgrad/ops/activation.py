@@ -33,7 +33,7 @@ class Sigmoid(Function):
     def forward(self, x):
         # exp(-x) overflows to inf for very negative x, and 1/(1+inf) is exactly 0: right.
         with np.errstate(over="ignore"):
-            y = np.exp(-x)
+            y = np.asarray(np.exp(-x))  # 0-d input: NumPy returns a scalar, not an array
             y += 1
             return np.reciprocal(y, out=y)
 
@@ -191,7 +191,12 @@ def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         if max is not None:
             out = minimum(out, max)
         return out
-    return Clamp.apply(as_tensor(input), lo=min, hi=max)
+    t = as_tensor(input)
+    if t.data.dtype.kind in "iub" and any(isinstance(v, float) for v in (min, max)):
+        from .arithmetic import _to_float
+
+        t = _to_float(t)  # int.clamp(2.5) is a float tensor, as PyTorch
+    return Clamp.apply(t, lo=min, hi=max)
 
 
 clip = clamp

@@ -20,10 +20,66 @@ def _shapes_error(op: str, a: np.ndarray, b: np.ndarray) -> ValueError:
     )
 
 
+def _category(dt: np.dtype) -> int:
+    return 2 if dt.kind in "fc" else 0 if dt.kind == "b" else 1
+
+
+def _promote(a: np.dtype | None, b: np.dtype | None) -> np.dtype | None:
+    """PyTorch's promoteTypes: the higher category (bool < int < float) wins outright."""
+    if a is None or b is None:
+        return b if a is None else a
+    ca, cb = _category(a), _category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    return np.result_type(a, b)
+
+
+def result_dtype(*tensors: Tensor) -> np.dtype:
+    """The dtype PyTorch gives an op on these tensors (torch.result_type).
+
+    Tensors with dimensions decide; a 0-d tensor (or a Python number, which as_tensor
+    made 0-d) only counts when it is of a higher category: float32 + 0-d float64 stays
+    float32, but int64 + 0-d float32 is float32.
+    """
+    dim = zero = None
+    for t in tensors:
+        if t.data.ndim:
+            dim = _promote(dim, t.data.dtype)
+        else:
+            zero = _promote(zero, t.data.dtype)
+    if dim is None or zero is None:
+        return dim if zero is None else zero
+    if _category(dim) == 2:
+        return dim
+    if dim.kind == "b" or _category(zero) == 2:
+        return _promote(dim, zero)
+    return dim
+
+
+def promote(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors converted (differentiably) to their common result dtype."""
+    dt = tensors[0].data.dtype
+    if all(t.data.dtype == dt for t in tensors):
+        return tensors
+    dt = result_dtype(*tensors)
+    return tuple(t if t.data.dtype == dt else t.to(dt) for t in tensors)
+
+
+def _to_float(t: Tensor) -> Tensor:
+    """Integers and bools become the default float dtype (true division, fractional powers)."""
+    from ..tensor import get_default_dtype
+
+    return t if t.data.dtype.kind in "fc" else t.to(get_default_dtype())
+
+
 def _binary(fn: type[Function], op: str, a: Any, b: Any) -> Tensor:
     """Apply a broadcasting binary op, turning NumPy's shape error into a clear one."""
     ta = as_tensor(a, b if isinstance(b, Tensor) else None)
     tb = as_tensor(b, ta)
+    if ta.data.dtype != tb.data.dtype:
+        ta, tb = promote(ta, tb)
+    if fn is Div:
+        ta, tb = _to_float(ta), _to_float(tb)
     try:
         return fn.apply(ta, tb)
     except ValueError as e:
@@ -102,7 +158,10 @@ class PowScalar(Function):
         p = self.p
         if p == 2:
             return dy * (2 * x)
-        return dy * (p * x ** (p - 1))
+        if p == 0:  # x⁰ = 1 is constant: a zero gradient, never 0·0⁻¹ = nan at x = 0
+            return dy * 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return dy * (p * x ** (p - 1))
 
 
 class Pow(Function):
@@ -116,10 +175,15 @@ class Pow(Function):
     def backward(self, dy):
         xp = self.xp
         a, b = self.inputs
-        da = dy * b * a ** (b - 1) if self.needs_input_grad[0] else None
-        db = None
+        a_arr, b_arr = self.parents[0].data, self.parents[1].data
+        da = db = None
+        if self.needs_input_grad[0]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                da = dy * b * a ** (b - 1)
+            const = b_arr == 0  # a⁰ = 1: zero gradient, never 0·0⁻¹ = nan, as PyTorch
+            if const.any():
+                da = xp.where(const, 0, da)
         if self.needs_input_grad[1]:
-            a_arr, b_arr = self.parents[0].data, self.parents[1].data
             zero = (a_arr == 0) & (b_arr >= 0)
             safe_a = xp.where(zero, 1, a) if zero.any() else a
             db = dy * self.output * xp.log(safe_a)
@@ -155,8 +219,11 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     """input ** exponent, elementwise; a constant exponent is the fast, common case."""
     if not isinstance(exponent, (Tensor, np.ndarray)) and np.ndim(exponent) == 0:
         t = as_tensor(input)
-        if t.data.dtype.kind in "iub" and isinstance(exponent, int) and exponent < 0:
-            raise ValueError("pow: integers to negative integer powers are not allowed")
+        if t.data.dtype.kind in "iub":
+            if isinstance(exponent, (int, np.integer)) and exponent < 0:
+                raise ValueError("pow: integers to negative integer powers are not allowed")
+            if not isinstance(exponent, (int, np.integer)):  # int ** 0.5 is a float, as PyTorch
+                t = _to_float(t)
         return PowScalar.apply(t, p=exponent)
     return _binary(Pow, "pow", input, exponent)
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor, as_tensor
-from .arithmetic import _binary
+from .arithmetic import _binary, promote
 
 
 class Maximum(Function):
@@ -66,11 +66,18 @@ def minimum(input: Any, other: Any) -> Tensor:
     return _binary(Minimum, "minimum", input, other)
 
 
-def where(condition: Any, input: Any, other: Any) -> Tensor:
-    """Elementwise `input` where condition holds, else `other`."""
+def where(condition: Any, input: Any = None, other: Any = None) -> Any:
+    """Elementwise `input` where condition holds, else `other`; where(cond) = cond.nonzero(as_tuple=True)."""
+    if input is None and other is None:
+        nz = np.nonzero(as_tensor(condition).data)
+        return tuple(Tensor._make(i.astype(np.int64), None, False) for i in nz)
+    if input is None or other is None:
+        raise TypeError("where: give both input and other, or neither (for the indices where cond holds)")
     cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
     a = as_tensor(input, other if isinstance(other, Tensor) else None)
     b = as_tensor(other, a)
+    if a.data.dtype != b.data.dtype:
+        a, b = promote(a, b)
     try:
         np.broadcast_shapes(cond.shape, a.data.shape, b.data.shape)
     except ValueError:
@@ -80,3 +87,23 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
         ) from None
     out = Where.apply(a, b, cond=cond)
     return out
+
+
+def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
+    """`value` where mask is True, input elsewhere (no gradient to the filled places)."""
+    t = as_tensor(input)
+    m = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    if m.dtype != np.bool_:
+        raise TypeError(f"masked_fill: mask must be a bool tensor, got {m.dtype}")
+    v = as_tensor(value, t)
+    if v.ndim:
+        raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape {v.shape}")
+    if v.data.dtype != t.data.dtype:
+        v = Tensor._make(v.data.astype(t.data.dtype), None, False) if not v.requires_grad else v.to(t.dtype)
+    try:
+        shape = np.broadcast_shapes(m.shape, t.shape)
+    except ValueError:
+        shape = None
+    if shape != t.shape:
+        raise ValueError(f"masked_fill: mask of shape {m.shape} does not broadcast to the input's {t.shape}")
+    return Where.apply(v, t, cond=m)

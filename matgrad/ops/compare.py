@@ -64,3 +64,63 @@ def equal(input: Any, other: Any) -> bool:
 
 
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def _logical(op: str, fn: Any, a: Any, b: Any) -> Tensor:
+    ta, tb = as_tensor(a), as_tensor(b)
+    if ta.data.dtype.kind not in "biu" or tb.data.dtype.kind not in "biu":
+        raise TypeError(f"{op}: expects bool or integer tensors, got {ta.dtype} and {tb.dtype}")
+    return _compare(op, fn, ta, tb)
+
+
+def bitwise_and(input: Any, other: Any) -> Tensor:
+    """input & other (logical "and" on bool masks)."""
+    return _logical("bitwise_and", np.bitwise_and, input, other)
+
+
+def bitwise_or(input: Any, other: Any) -> Tensor:
+    """input | other (logical "or" on bool masks)."""
+    return _logical("bitwise_or", np.bitwise_or, input, other)
+
+
+def bitwise_xor(input: Any, other: Any) -> Tensor:
+    """input ^ other."""
+    return _logical("bitwise_xor", np.bitwise_xor, input, other)
+
+
+def bitwise_not(input: Any) -> Tensor:
+    """~input: logical not of a bool mask, bitwise not of integers."""
+    t = as_tensor(input)
+    if t.data.dtype.kind not in "biu":
+        raise TypeError(f"bitwise_not (~): expects a bool or integer tensor, got {t.dtype}")
+    return Tensor._make(np.invert(t.data), None, False)
+
+
+def logical_not(input: Any) -> Tensor:
+    """True where input is zero."""
+    return Tensor._make(np.logical_not(as_tensor(input).data), None, False)
+
+
+def logical_and(input: Any, other: Any) -> Tensor:
+    """True where both are non-zero."""
+    return _compare("logical_and", np.logical_and, input, other)
+
+
+def logical_or(input: Any, other: Any) -> Tensor:
+    """True where either is non-zero."""
+    return _compare("logical_or", np.logical_or, input, other)
+
+
+def isnan(input: Any) -> Tensor:
+    """True where the element is nan."""
+    return Tensor._make(np.isnan(as_tensor(input).data), None, False)
+
+
+def isinf(input: Any) -> Tensor:
+    """True where the element is ±inf."""
+    return Tensor._make(np.isinf(as_tensor(input).data), None, False)
+
+
+def isfinite(input: Any) -> Tensor:
+    """True where the element is neither nan nor ±inf."""
+    return Tensor._make(np.isfinite(as_tensor(input).data), None, False)

@@ -68,3 +68,16 @@ def getitem(input: Any, index: Any) -> Tensor:
 def index_add_zeros(shape: tuple[int, ...], index: Any, values: Tensor, basic: bool) -> Tensor:
     """zeros(shape) with `values` added at `index`, differentiably."""
     return IndexAdd.apply(as_tensor(values), shape=shape, index=index, basic=basic)
+
+
+def flip(input: Any, dims: Any) -> Tensor:
+    """Reverse the order of elements along `dims` (an int or a tuple)."""
+    t = as_tensor(input)
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    index = [slice(None)] * t.ndim
+    for d in dims:
+        if not -max(t.ndim, 1) <= d < max(t.ndim, 1):
+            raise IndexError(f"flip: dim {d} is out of range for a tensor with {t.ndim} dimension(s)")
+        if t.ndim:
+            index[d % t.ndim] = slice(None, None, -1)
+    return getitem(t, tuple(index))

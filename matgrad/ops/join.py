@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor, as_tensor
+from .arithmetic import promote
 from .indexing import getitem
 
 
@@ -40,9 +41,7 @@ class Pad(Function):
 def _tensors(op: str, tensors: Sequence[Any]) -> tuple[Tensor, ...]:
     if isinstance(tensors, Tensor) or not len(tensors):
         raise ValueError(f"{op}: expects a non-empty list or tuple of tensors")
-    ts = tuple(as_tensor(t) for t in tensors)
-    dt = np.result_type(*[t.data.dtype for t in ts])
-    return tuple(t if t.data.dtype == dt else t.to(dt) for t in ts)
+    return promote(*(as_tensor(t) for t in tensors))
 
 
 def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
@@ -50,6 +49,9 @@ def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Ten
     ts = _tensors("cat", tensors)
     d = axis if axis is not None else dim
     nd = ts[0].ndim
+    for i, t in enumerate(ts):
+        if t.ndim == 0:
+            raise ValueError(f"cat: tensor {i} is 0-d and cannot be concatenated; use stack for scalars")
     if not -nd <= d < max(nd, 1):
         raise IndexError(f"cat: dim {d} is out of range for tensors with {nd} dimension(s)")
     d %= max(nd, 1)
@@ -120,9 +122,14 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
             f"pad: expects pairs (before, after) for at most {t.ndim} dims, got {tuple(pad)}"
         )
     widths = [(0, 0)] * t.ndim
+    crop = [slice(None)] * t.ndim
     for i in range(len(pad) // 2):
+        d = t.ndim - 1 - i
         lo, hi = int(pad[2 * i]), int(pad[2 * i + 1])
-        if lo < 0 or hi < 0:
-            raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
-        widths[t.ndim - 1 - i] = (lo, hi)
+        if t.shape[d] + lo + hi < 0:
+            raise ValueError(f"pad: {tuple(pad)} would crop dim {d} of size {t.shape[d]} below zero")
+        crop[d] = slice(-min(lo, 0), t.shape[d] + min(hi, 0))  # negative padding crops, as PyTorch
+        widths[d] = (max(lo, 0), max(hi, 0))
+    if any(s != slice(None) for s in crop) and any(p < 0 for p in pad):
+        t = getitem(t, tuple(crop))
     return Pad.apply(t, widths=tuple(widths), value=value)

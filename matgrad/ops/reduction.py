@@ -14,7 +14,7 @@ import builtins as _py
 import numpy as np
 
 from ..autograd.function import Function
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, get_default_dtype
 
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
@@ -27,6 +27,8 @@ def normalize_axes(op: str, dim: Any, axis: Any, ndim: int) -> tuple[int, ...] |
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if not dims:  # PyTorch reads an empty dim list as "every dimension"
+        return None
     out = []
     for d in dims:
         if not -_py.max(ndim, 1) <= d < _py.max(ndim, 1):
@@ -79,7 +81,7 @@ class Mean(Function):
 
     def backward(self, dy):
         x = self.parents[0].data
-        g = _expand(self.xp, dy, self.axes, self.keepdims, x.ndim) * (1.0 / self.n)
+        g = _expand(self.xp, dy, self.axes, self.keepdims, x.ndim) * (1.0 / self.n if self.n else np.nan)
         return self.xp.broadcast_to(g, x.shape)
 
 
@@ -146,7 +148,7 @@ class LogSumExp(Function):
 
     def forward(self, x, axes, keepdims):
         self.axes, self.keepdims = axes, keepdims
-        m = np.max(x, axis=axes, keepdims=True)
+        m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)  # initial: empty gives -inf
         m = np.where(np.isfinite(m), m, 0)
         with np.errstate(divide="ignore"):
             out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
@@ -159,9 +161,62 @@ class LogSumExp(Function):
         return _expand(xp, dy, self.axes, self.keepdims, x.ndim) * xp.exp(x - y)
 
 
+class Prod(Function):
+    """y = Π x over axes.  dy/dxᵢ = Π_{j≠i} xⱼ (= y / xᵢ where xᵢ ≠ 0)."""
+
+    save_output = True
+
+    def forward(self, x, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+        return np.prod(x, axis=axes, keepdims=keepdims)
+
+    def backward(self, dy):
+        xp = self.xp
+        x_arr = self.parents[0].data
+        g = _expand(xp, dy, self.axes, self.keepdims, x_arr.ndim)
+        if np.all(x_arr != 0):
+            (x,) = self.inputs
+            return g * _expand(xp, self.output, self.axes, self.keepdims, x_arr.ndim) / x
+        # A zero somewhere: y / x is 0/0, so multiply the others out (not differentiable again).
+        return g * _prod_of_others(x_arr, self.axes)
+
+
+def _prod_of_others(x: np.ndarray, axes: tuple[int, ...] | None) -> np.ndarray:
+    """Π_{j≠i} xⱼ over `axes` for every i, without dividing (exact when some xᵢ = 0)."""
+    if x.ndim == 0:
+        return np.ones_like(x)
+    red = tuple(range(x.ndim)) if axes is None else axes
+    keep = [a for a in range(x.ndim) if a not in red]
+    moved = np.transpose(x, keep + list(red))
+    flat = moved.reshape(moved.shape[: len(keep)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = (left * right).reshape(moved.shape)
+    return np.transpose(others, np.argsort(keep + list(red)))
+
+
+class Std(Var):
+    """y = √var(x).  dy/dx = (x - x̄) / ((n - c) · y), 0 where y = 0 (as PyTorch, not nan)."""
+
+    save_output = True
+
+    def forward(self, x, axes, keepdims, correction):
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(super().forward(x, axes, keepdims, correction))
+
+    def backward(self, dy):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dvar = dy / (2 * self.output)
+        flat = self.out == 0
+        if np.any(flat):
+            dvar = self.xp.where(flat, 0, dvar)
+        return super().backward(dvar)
+
+
 def _float(t: Tensor) -> Tensor:
     if t.data.dtype.kind != "f":
-        return Tensor._make(t.data.astype(np.float32), None, False)
+        return Tensor._make(t.data.astype(get_default_dtype()), None, False)
     return t
 
 
@@ -277,12 +332,16 @@ def var(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool | None 
 def std(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool | None = None, *,
         correction: Any = None, axis: Any = None, keepdims: bool | None = None) -> Tensor:
     """Standard deviation: the square root of `var` with the same arguments."""
-    from .unary import sqrt
+    if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool) and dim is None:
+        dim, unbiased = unbiased, None
+    t = _float(as_tensor(input))
+    return Std.apply(
+        t, axes=normalize_axes("std", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims),
+        correction=_correction(unbiased, correction),
+    )
 
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
 
-
-def logsumexp(input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+def logsumexp(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
               keepdims: bool | None = None) -> Tensor:
     """ln Σ eˣ over `dim`, stable for inputs in the hundreds."""
     t = _float(as_tensor(input))
@@ -291,13 +350,13 @@ def logsumexp(input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any =
 
 
 def prod(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Product over `dim`, as exp(Σ ln|x|)·sign — differentiable away from zero."""
-    from .arithmetic import mul
-    from .unary import abs as _abs, exp, log
-
+    """Product over `dim` (all elements if None); integers stay int64, as PyTorch."""
     t = as_tensor(input)
-    sgn = np.prod(np.sign(t.data), axis=normalize_axes("prod", dim, None, t.ndim), keepdims=keepdim)
-    return mul(exp(sum(log(_abs(t)), dim, keepdim)), Tensor._make(sgn.astype(t.dtype), None, False))
+    if t.data.dtype.kind in "biu":
+        t = Tensor._make(t.data.astype(np.int64), None, False)
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"prod: dim must be an int or None, got {dim!r}")
+    return Prod.apply(t, axes=normalize_axes("prod", dim, None, t.ndim), keepdims=keepdim)
 
 
 def all(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001

@@ -1,4 +1,4 @@
-"""Elementwise math: exp, log, sqrt, abs, sign, sin, cos, erf."""
+"""Elementwise math: exp, log, sqrt, abs, sign, sin, cos, erf, log1p, expm1, reciprocal."""
 from __future__ import annotations
 
 import math
@@ -8,13 +8,13 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.xp import erf as _erf
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, get_default_dtype
 
 
 def _float_input(op: str, x: Any) -> Tensor:
     t = as_tensor(x)
     if t.data.dtype.kind != "f":
-        return Tensor._make(t.data.astype(np.float32), None, False)
+        return Tensor._make(t.data.astype(get_default_dtype()), None, False)
     return t
 
 
@@ -165,3 +165,46 @@ def rsqrt(input: Any) -> Tensor:
 
 
 absolute = abs
+
+
+class Log1p(Function):
+    """y = ln(1 + x), exact for tiny x.  dy/dx = 1/(1 + x)."""
+
+    def forward(self, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log1p(x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy / (x + 1)
+
+
+class Expm1(Function):
+    """y = eˣ - 1, exact for tiny x.  dy/dx = eˣ = y + 1."""
+
+    save_output = True
+
+    def forward(self, x):
+        with np.errstate(over="ignore"):
+            return np.expm1(x)
+
+    def backward(self, dy):
+        return dy * (self.output + 1)
+
+
+def log1p(input: Any) -> Tensor:
+    """ln(1 + x), elementwise, accurate near 0."""
+    return Log1p.apply(_float_input("log1p", input))
+
+
+def expm1(input: Any) -> Tensor:
+    """eˣ - 1, elementwise, accurate near 0."""
+    return Expm1.apply(_float_input("expm1", input))
+
+
+def reciprocal(input: Any) -> Tensor:
+    """1/x, elementwise (integers become floats)."""
+    from .arithmetic import div
+
+    t = _float_input("reciprocal", input)
+    return div(Tensor._make(np.ones((), t.dtype), None, False), t)

@@ -1,0 +1,141 @@
+"""A full training epoch of the seed recipe, each run in its own process, with peak memory.
+
+As a module, `bench()` runs `python benchmarks/epoch.py --lib L ...` for each library in
+turn (alternating, several rounds) and takes medians. As a script it trains one epoch
+and prints one JSON line: the epoch's seconds and the process's memory:
+  peak_rss_mb      the whole process's peak resident memory (getrusage ru_maxrss): imports,
+                   data, and training together
+  base_rss_mb      resident memory just before training (imports, data and model loaded)
+  train_peak_mb    the peak while training alone, minus base_rss_mb: what the training
+                   itself costs (the kernel's VmHWM counter is reset before the epoch)
+Data: the real MNIST training set when /work/shared/data/mnist has it, else 60,000 × 784
+random float32 with random one-hot labels (same shapes, same work).
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+MNIST_DIR = Path("/work/shared/data/mnist")
+HERE = Path(__file__).resolve().parent
+
+
+def load_data(samples: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, str]:
+    """(X float32 in [0, 1], one-hot Y float32, source name), `samples` rows."""
+    images, labels = MNIST_DIR / "train-images-idx3-ubyte.gz", MNIST_DIR / "train-labels-idx1-ubyte.gz"
+    rng = np.random.default_rng(seed)
+    if images.exists() and labels.exists():
+        with gzip.open(images) as f:
+            raw = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784)[:samples]
+        with gzip.open(labels) as f:
+            y = np.frombuffer(f.read(), np.uint8, offset=8)[:samples]
+        x = np.multiply(raw, np.float32(1 / 255), dtype=np.float32)
+        del raw
+        source = "mnist"
+    else:
+        x = rng.random((samples, 784), dtype=np.float32)
+        y = rng.integers(0, 10, samples)
+        source = "random"
+    onehot = np.zeros((len(y), 10), np.float32)
+    onehot[np.arange(len(y)), y] = 1
+    return x, onehot, source
+
+
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _reset_peak() -> bool:
+    """Reset the kernel's peak-RSS counter (VmHWM), so the training's own peak can be read."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def train_one_epoch(lib: str, batch: int, samples: int, threads: int) -> dict[str, object]:
+    """Build the seed model in `lib`, train one shuffled epoch, measure time and memory."""
+    sys.path.insert(0, str(HERE))
+    import mlp
+
+    x, y, source = load_data(samples)
+    spec = mlp.Spec(batch=batch)
+    step = mlp.make_step(lib, spec, mlp.make_problem(spec), threads)
+    order = np.random.default_rng(1).permutation(len(x))
+    base = _status_mb("VmRSS")
+    reset = _reset_peak()
+    t0 = time.perf_counter()
+    for i in range(0, len(x), batch):
+        idx = order[i : i + batch]
+        step(x[idx], y[idx])
+    seconds = time.perf_counter() - t0
+    return {
+        "lib": lib, "seconds": seconds, "samples": len(x), "data": source,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "base_rss_mb": base,
+        "train_peak_mb": _status_mb("VmHWM") - base if reset else float("nan"),
+    }
+
+
+def run_subprocess(lib: str, batch: int, samples: int, threads: int) -> dict[str, object]:
+    """One epoch in a fresh interpreter, so each library's memory is its own."""
+    cmd = [sys.executable, str(HERE / "epoch.py"), "--lib", lib, "--batch", str(batch),
+           "--samples", str(samples), "--threads", str(threads)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"epoch run for {lib} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench(libs: list[str], threads: int, quick: bool = False, batch: int = 256) -> list[dict[str, object]]:
+    """Rows: epoch seconds, whole-process peak and training peak (MB), medians over rounds."""
+    samples, rounds = (6_000, 1) if quick else (60_000, 3)
+    runs: dict[str, list[dict[str, object]]] = {lib: [] for lib in libs}
+    for r in range(rounds):
+        for lib in libs if r % 2 == 0 else reversed(libs):
+            runs[lib].append(run_subprocess(lib, batch, samples, threads))
+            print(f"    epoch {lib} round {r + 1}: {runs[lib][-1]['seconds']:.2f} s", flush=True)
+    rows = []
+    data = runs[libs[0]][0]["data"]
+    for key, unit, label in (("seconds", "s", "epoch"), ("peak_rss_mb", "MB", "peak RSS (process)"),
+                             ("train_peak_mb", "MB", "peak RSS (training only)")):
+        times = {}
+        for lib, rs in runs.items():
+            values = [float(r[key]) for r in rs]  # type: ignore[arg-type]
+            times[lib] = {"median": statistics.median(values), "min": min(values), "max": max(values),
+                          "n": len(values), "number": 1}
+        ratios = {f"matgrad/{o}": times["matgrad"]["median"] / times[o]["median"]
+                  for o in libs if o != "matgrad" and "matgrad" in times and times[o]["median"]}
+        rows.append({"name": f"{label} b{batch}, {samples} {data} samples", "unit": unit,
+                     "times": times, "ratios": ratios})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lib", required=True, choices=["matgrad", "torch", "numpy"])
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--samples", type=int, default=60_000)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    print(json.dumps(train_one_epoch(args.lib, args.batch, args.samples, args.threads)))
+
+
+if __name__ == "__main__":
+    main()

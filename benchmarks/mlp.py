@@ -1,0 +1,232 @@
+"""One training step of an MLP, four ways: matgrad, PyTorch, hand-written NumPy, and the floor.
+
+The recipe is the seed's: Linear -> ReLU -> Linear -> Sigmoid, binary cross-entropy on
+one-hot targets (mean over every element), SGD with momentum 0.9, float32. Every
+implementation starts from the same weights and steps through the same batches, so
+they do the same arithmetic; only the machinery around it differs.
+
+- matgrad: written the way a user writes it, with matgrad.nn / optim.
+- torch: the identical PyTorch code (CPU, same thread count as NumPy's BLAS).
+- numpy: the seed's own approach, matrix derivatives by hand, no autograd:
+  dW = Xᵀ·dY, dX = dY·Wᵀ, momentum updated in place.
+- floor: the five matrix products the step needs (two forward, three backward), alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+LR = 0.1
+MOMENTUM = 0.9
+N_BATCHES = 8  # distinct batches cycled through: real data traffic, no data loading cost
+
+StepFn = Callable[[np.ndarray, np.ndarray], None]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A network (layer sizes) and a batch size."""
+
+    sizes: tuple[int, int, int] = (784, 1024, 10)
+    batch: int = 256
+
+    @property
+    def label(self) -> str:
+        return f"{'-'.join(map(str, self.sizes))} b{self.batch}"
+
+    def steps_per_epoch(self, samples: int = 60_000) -> int:
+        return -(-samples // self.batch)
+
+
+@dataclass
+class Problem:
+    """Shared starting weights (PyTorch's layout, out×in) and batches, all float32."""
+
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: np.ndarray
+    xs: list[np.ndarray]
+    ys: list[np.ndarray]
+
+
+def make_problem(spec: Spec, seed: int = 0) -> Problem:
+    """PyTorch's default Linear init (uniform ±1/√fan_in) and random MNIST-like batches."""
+    rng = np.random.default_rng(seed)
+    n_in, n_hid, n_out = spec.sizes
+
+    def uniform(shape: tuple[int, ...], fan_in: int) -> np.ndarray:
+        bound = 1 / np.sqrt(fan_in)
+        return rng.uniform(-bound, bound, shape).astype(np.float32)
+
+    xs = [rng.random((spec.batch, n_in), dtype=np.float32) for _ in range(N_BATCHES)]
+    ys = []
+    for _ in range(N_BATCHES):
+        y = np.zeros((spec.batch, n_out), np.float32)
+        y[np.arange(spec.batch), rng.integers(0, n_out, spec.batch)] = 1
+        ys.append(y)
+    return Problem(uniform((n_hid, n_in), n_in), uniform((n_hid,), n_in),
+                   uniform((n_out, n_hid), n_hid), uniform((n_out,), n_hid), xs, ys)
+
+
+def _cycler(fn: StepFn, p: Problem) -> Callable[[], None]:
+    """A zero-argument step that runs `fn` on the next batch each call."""
+    state = [0]
+
+    def step() -> None:
+        i = state[0]
+        state[0] = (i + 1) % N_BATCHES
+        fn(p.xs[i], p.ys[i])
+
+    return step
+
+
+def matgrad_step(spec: Spec, p: Problem) -> StepFn:
+    """The seed's step in matgrad, written as a user would (nn, BCELoss, optim.SGD)."""
+    import matgrad
+    from matgrad import nn, optim
+
+    n_in, n_hid, n_out = spec.sizes
+    model = nn.Sequential(nn.Linear(n_in, n_hid), nn.ReLU(), nn.Linear(n_hid, n_out), nn.Sigmoid())
+    for param, value in zip(model.parameters(), (p.w1, p.b1, p.w2, p.b2)):
+        param.data[...] = value
+    loss_fn = nn.BCELoss()
+    opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+
+    def step(x: np.ndarray, y: np.ndarray) -> None:
+        opt.zero_grad()
+        loss = loss_fn(model(matgrad.from_numpy(x)), matgrad.from_numpy(y))
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def matgrad_core_step(spec: Spec, p: Problem) -> StepFn:
+    """The same step from matgrad's core ops, for while matgrad.nn / optim are missing."""
+    import matgrad
+
+    params = [matgrad.tensor(v.copy(), requires_grad=True) for v in (p.w1, p.b1, p.w2, p.b2)]
+    w1, b1, w2, b2 = params
+    velocity = [np.zeros_like(t.data) for t in params]
+
+    def step(x: np.ndarray, y: np.ndarray) -> None:
+        for t in params:
+            t.grad = None
+        xt, yt = matgrad.from_numpy(x), matgrad.from_numpy(y)
+        prob = ((xt @ w1.T + b1).relu() @ w2.T + b2).sigmoid()
+        logp = matgrad.clamp(prob.log(), min=-100)  # PyTorch's BCELoss clamps the log at -100
+        log1mp = matgrad.clamp((1 - prob).log(), min=-100)
+        loss = -(yt * logp + (1 - yt) * log1mp).mean()
+        loss.backward()
+        for t, v in zip(params, velocity):
+            v *= MOMENTUM
+            v += t.grad
+            t.data -= LR * v
+
+    return step
+
+
+def torch_step(spec: Spec, p: Problem, threads: int) -> StepFn:
+    """The identical step in PyTorch eager mode on the CPU."""
+    import torch
+    from torch import nn, optim
+
+    torch.set_num_threads(threads)
+    n_in, n_hid, n_out = spec.sizes
+    model = nn.Sequential(nn.Linear(n_in, n_hid), nn.ReLU(), nn.Linear(n_hid, n_out), nn.Sigmoid())
+    with torch.no_grad():
+        for param, value in zip(model.parameters(), (p.w1, p.b1, p.w2, p.b2)):
+            param.copy_(torch.from_numpy(value))
+    loss_fn = nn.BCELoss()
+    opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+
+    def step(x: np.ndarray, y: np.ndarray) -> None:
+        opt.zero_grad()
+        loss = loss_fn(model(torch.from_numpy(x)), torch.from_numpy(y))
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def numpy_step(spec: Spec, p: Problem) -> StepFn:
+    """The seed's step by hand: explicit matrix derivatives, momentum in place.
+
+    Weights are kept in×out here (X·W, as the seed writes it), so dW = Xᵀ·dY.
+    """
+    w1, b1, w2, b2 = p.w1.T.copy(), p.b1.copy(), p.w2.T.copy(), p.b2.copy()
+    params = (w1, b1, w2, b2)
+    velocity = [np.zeros_like(w) for w in params]
+    scratch = [np.empty_like(w) for w in params]
+    eps = np.float32(1e-12)
+
+    def step(x: np.ndarray, y: np.ndarray) -> None:
+        h = x @ w1
+        h += b1
+        np.maximum(h, 0, out=h)  # ReLU
+        z = h @ w2
+        z += b2
+        np.negative(z, out=z)  # sigmoid, in place: 1 / (1 + e⁻ᶻ)
+        np.exp(z, out=z)
+        z += 1
+        prob = np.reciprocal(z, out=z)
+        # BCE, mean over all elements (computed like the libraries do; its value is unused)
+        -(y * np.log(prob + eps) + (1 - y) * np.log(1 - prob + eps)).mean()
+        dz = prob - y  # d(BCE∘sigmoid)/dz, before the mean's 1/(N·C)
+        dz *= np.float32(1 / dz.size)
+        dw2, db2 = h.T @ dz, dz.sum(0)
+        dh = dz @ w2.T
+        np.multiply(dh, h > 0, out=dh)  # through ReLU
+        dw1, db1 = x.T @ dh, dh.sum(0)
+        for w, g, v, s in zip(params, (dw1, db1, dw2, db2), velocity, scratch):
+            v *= MOMENTUM
+            v += g
+            np.multiply(v, LR, out=s)
+            w -= s
+
+    return step
+
+
+def floor_step(spec: Spec, p: Problem) -> StepFn:
+    """Only the five matrix products of a step: the least any implementation must do."""
+    w1, w2 = p.w1.T.copy(), p.w2.T.copy()
+    h = np.maximum(p.xs[0] @ w1, 0)
+    dz = np.full((spec.batch, spec.sizes[2]), 1e-3, np.float32)
+
+    def step(x: np.ndarray, y: np.ndarray) -> None:
+        x @ w1  # forward, layer 1
+        h @ w2  # forward, layer 2
+        h.T @ dz  # dW2
+        dh = dz @ w2.T  # dH
+        x.T @ dh  # dW1
+
+    return step
+
+
+def make_step(lib: str, spec: Spec, p: Problem, threads: int) -> StepFn:
+    """The step(x, y) of one implementation: matgrad, torch, numpy or floor."""
+    if lib == "matgrad":
+        try:
+            return matgrad_step(spec, p)
+        except (ImportError, AttributeError) as e:  # matgrad.nn / optim not (fully) written yet
+            print(f"  (matgrad.nn/optim not importable ({e}); timing matgrad's core ops instead)")
+            return matgrad_core_step(spec, p)
+    if lib == "torch":
+        return torch_step(spec, p, threads)
+    return {"numpy": numpy_step, "floor": floor_step}[lib](spec, p)
+
+
+def implementations(spec: Spec, threads: int) -> dict[str, Callable[[], None]]:
+    """Every step that can run here, by name, each cycling through the shared batches;
+    a library that is not installed is left out (and said so)."""
+    p = make_problem(spec)
+    steps: dict[str, Callable[[], None]] = {}
+    for lib in ("matgrad", "torch", "numpy", "floor"):
+        try:
+            steps[lib] = _cycler(make_step(lib, spec, p, threads), p)
+        except ImportError:
+            print(f"  ({lib} is not installed: its column is left out)")
+    return steps

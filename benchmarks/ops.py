@@ -1,0 +1,145 @@
+"""Per-op microbenchmarks: one op forward and backward, matgrad against PyTorch and NumPy.
+
+Small (8×8) inputs measure the fixed cost per op, the Python machinery around the
+arithmetic; 1000×1000 inputs measure whether that machinery adds array work (copies,
+casts, extra temporaries) beyond what bare NumPy needs for the same forward + backward.
+
+Each case is one op written once for both libraries (`lib` is matgrad or torch; their
+method names agree), plus the bare NumPy expressions doing the same forward+backward
+work, with every gradient materialised as an array of its input's shape, as a `.grad`
+must be (a gradient that already has that shape, like add's, is passed on as is).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from timing import interleaved, row
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    n_inputs: int
+    op: Callable[[Any, Any, Any], Any]  # (lib, a, b) -> output
+    ref: Callable[[np.ndarray, np.ndarray, Any], object]  # (a, b, dy): forward + backward
+
+
+def _materialise(dy: np.ndarray, shape: tuple[int, ...], scale: float = 1.0) -> np.ndarray:
+    out = np.empty(shape, np.float32)
+    out[...] = dy[:, None] * np.float32(scale) if np.ndim(dy) else dy * np.float32(scale)
+    return out
+
+
+def _ref_max(a: np.ndarray, b: np.ndarray, dy: np.ndarray) -> None:
+    i = np.expand_dims(a.argmax(1), 1)
+    np.take_along_axis(a, i, 1)
+    da = np.zeros_like(a)
+    np.put_along_axis(da, i, dy[:, None], 1)
+
+
+def _ref_softmax(a: np.ndarray, b: np.ndarray, dy: np.ndarray) -> None:
+    e = np.exp(a - a.max(-1, keepdims=True))
+    y = e / e.sum(-1, keepdims=True)
+    y * (dy - (dy * y).sum(-1, keepdims=True))
+
+
+def _ref_getitem(a: np.ndarray, b: np.ndarray, dy: np.ndarray) -> None:
+    a[2:6]
+    da = np.zeros_like(a)
+    da[2:6] = dy
+
+
+def _ref_chain(a: np.ndarray, b: np.ndarray, dy: np.ndarray) -> None:
+    y = np.maximum(a @ b + b, 0)
+    dz = dy * (y > 0)
+    dz @ b.T  # da
+    a.T @ dz + dz  # db
+
+
+CASES = {
+    "add": Case("add", 2, lambda lib, a, b: a + b, lambda a, b, dy: (a + b, dy, dy)),
+    "mul": Case("mul", 2, lambda lib, a, b: a * b, lambda a, b, dy: (a * b, dy * b, dy * a)),
+    "matmul": Case("matmul", 2, lambda lib, a, b: a @ b,
+                   lambda a, b, dy: (a @ b, dy @ b.T, a.T @ dy)),
+    "exp": Case("exp", 1, lambda lib, a, b: a.exp(), lambda a, b, dy: dy * np.exp(a)),
+    "relu": Case("relu", 1, lambda lib, a, b: a.relu(),
+                 lambda a, b, dy: (np.maximum(a, 0), dy * (a > 0))),
+    "sigmoid": Case("sigmoid", 1, lambda lib, a, b: a.sigmoid(),
+                    lambda a, b, dy: (lambda y: dy * y * (1 - y))(1 / (1 + np.exp(-a)))),
+    "tanh": Case("tanh", 1, lambda lib, a, b: a.tanh(),
+                 lambda a, b, dy: (lambda y: dy * (1 - y * y))(np.tanh(a))),
+    "sum": Case("sum (all)", 1, lambda lib, a, b: a.sum(),
+                lambda a, b, dy: (a.sum(), _materialise(dy, a.shape))),
+    "sum1": Case("sum (dim 1)", 1, lambda lib, a, b: a.sum(dim=1),
+                 lambda a, b, dy: (a.sum(1), _materialise(dy, a.shape))),
+    "mean1": Case("mean (dim 1)", 1, lambda lib, a, b: a.mean(dim=1),
+                  lambda a, b, dy: (a.mean(1), _materialise(dy, a.shape, 1 / a.shape[1]))),
+    "max1": Case("max (dim 1)", 1, lambda lib, a, b: a.max(dim=1)[0], _ref_max),
+    "softmax": Case("softmax (dim -1)", 1, lambda lib, a, b: lib.softmax(a, dim=-1), _ref_softmax),
+    "getitem": Case("getitem [2:6]", 1, lambda lib, a, b: a[2:6], _ref_getitem),
+    "chain": Case("chain relu(a@b+b)", 2, lambda lib, a, b: (a @ b + b).relu(), _ref_chain),
+}
+
+SMALL = ("add", "mul", "matmul", "relu", "sigmoid", "sum", "softmax", "getitem", "chain")
+LARGE = ("add", "mul", "exp", "relu", "sigmoid", "tanh", "sum1", "mean1", "max1", "softmax",
+         "matmul")
+
+
+def _lib_call(lib: Any, to_tensor: Callable[[np.ndarray], Any], case: Case,
+              arrays: list[np.ndarray]) -> Callable[[], None]:
+    """One forward + backward of `case` in matgrad or torch, resetting .grad each time."""
+    leaves = [to_tensor(x) for x in arrays[: case.n_inputs]]
+    a, b = leaves[0], leaves[-1]
+    out = case.op(lib, a, b)
+    seed = None if out.ndim == 0 else to_tensor(np.ones(out.shape, np.float32), grad=False)
+
+    def call() -> None:
+        for t in leaves:
+            t.grad = None
+        case.op(lib, a, b).backward(seed)
+
+    return call
+
+
+def _impls(case: Case, shape: tuple[int, int], threads: int, seed: int = 0) -> dict[str, Callable[[], None]]:
+    import matgrad
+
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal(shape, dtype=np.float32) for _ in range(2)]
+    impls = {"matgrad": _lib_call(
+        matgrad, lambda x, grad=True: matgrad.tensor(x.copy(), requires_grad=grad), case, arrays)}
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+        impls["torch"] = _lib_call(
+            torch, lambda x, grad=True: torch.tensor(x, requires_grad=grad), case, arrays)
+    except ImportError:
+        pass
+    a, b = arrays
+    with matgrad.no_grad():
+        out_shape = case.op(matgrad, matgrad.tensor(a), matgrad.tensor(b)).shape
+    dy = np.ones(out_shape, np.float32)
+    impls["numpy"] = lambda: case.ref(a, b, dy)
+    return impls
+
+
+def bench(size: str, threads: int, quick: bool = False) -> list[dict[str, object]]:
+    """Rows for the small (8×8, µs per call) or large (1000×1000, ms per call) ops."""
+    names, shape, unit, scale = (
+        (SMALL, (8, 8), "µs", 1e6) if size == "small" else (LARGE, (1000, 1000), "ms", 1e3)
+    )
+    repeats = 3 if quick else 7
+    min_sample = (0.005 if quick else 0.02) if size == "small" else (0.01 if quick else 0.03)
+    rows = []
+    for key in names:
+        case = CASES[key]
+        stats = interleaved(_impls(case, shape, threads), repeats=repeats, warmup=2,
+                            min_sample_s=min_sample)
+        rows.append(row(f"{case.name} {shape[0]}×{shape[1]}", unit, stats,
+                        (("matgrad", "torch"), ("matgrad", "numpy")), scale=scale))
+        print(f"    {rows[-1]['name']}: done", flush=True)
+    return rows

@@ -1,0 +1,190 @@
+"""Run matgrad's benchmarks: one table of times and ratios, and the same as JSON.
+
+    python benchmarks/run.py [--quick] [--only SECTION[,SECTION]] [--json PATH]
+
+Sections: mlp (the seed MLP step at batch 256), overhead (batch 32, and a 784-128-10 net
+at batch 64), epoch (a full epoch per library in its own process, with peak memory),
+ops (8×8 and 1000×1000 op microbenchmarks) and conv (benchmarks/bench_conv.py, when
+present). Ratios are matgrad's median over the other's: below 1 means matgrad is faster.
+See benchmarks/README.md for how to read the results.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import inspect
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]  # `import timing` here, `import matgrad` from the repo
+
+import epoch  # noqa: E402
+import machine  # noqa: E402
+import mlp  # noqa: E402
+import ops  # noqa: E402
+from timing import interleaved, row  # noqa: E402
+
+SECTIONS = ("mlp", "overhead", "epoch", "ops", "conv")
+IMPLS = ("matgrad", "torch", "numpy", "floor")
+ELEMENTWISE = ("add ", "mul ", "exp ", "relu ", "sigmoid ", "tanh ")
+
+Row = dict[str, Any]
+
+
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def mlp_rows(specs: list[tuple[mlp.Spec, str]], threads: int, quick: bool) -> list[Row]:
+    """One row per network/batch: seconds per 60,000-sample epoch, from the median step."""
+    rows = []
+    for spec, goal in specs:
+        print(f"  {spec.label} ...", flush=True)
+        stats = interleaved(mlp.implementations(spec, threads), repeats=3 if quick else 11,
+                            warmup=3, min_sample_s=0.03 if quick else 0.1)
+        steps = spec.steps_per_epoch()
+        r = row(f"MLP {spec.label}", "s/epoch", stats,
+                (("matgrad", "torch"), ("matgrad", "numpy"), ("matgrad", "floor")),
+                scale=steps, goal=goal)
+        r["ms_per_step"] = {k: s.median * 1e3 for k, s in stats.items()}
+        rows.append(r)
+    return rows
+
+
+def conv_rows(threads: int, quick: bool) -> list[Row]:
+    """Section 5: whatever benchmarks/bench_conv.py's run() measures."""
+    import bench_conv
+
+    params = inspect.signature(bench_conv.run).parameters
+    kwargs = {k: v for k, v in (("quick", quick), ("threads", threads)) if k in params}
+    result = bench_conv.run(**kwargs)
+    if isinstance(result, list) and all(isinstance(r, dict) and "times" in r for r in result):
+        return result
+    return [{"name": "bench_conv.run()", "unit": "", "times": {}, "ratios": {}, "raw": result}]
+
+
+def run_sections(only: list[str], quick: bool, threads: int) -> dict[str, list[Row]]:
+    libs = ["matgrad"] + (["torch"] if _has("torch") else []) + ["numpy"]
+    plan: dict[str, Callable[[], list[Row]]] = {
+        "mlp": lambda: mlp_rows([(mlp.Spec(), "matgrad/floor <= 1.15")], threads, quick),
+        "overhead": lambda: mlp_rows([(mlp.Spec(batch=32), "matgrad/torch <= 0.714"),
+                                      (mlp.Spec((784, 128, 10), 64), "matgrad/torch <= 0.5")],
+                                     threads, quick),
+        "epoch": lambda: epoch.bench(libs, threads, quick),
+        "ops": lambda: ops.bench("small", threads, quick) + ops.bench("large", threads, quick),
+        "conv": lambda: conv_rows(threads, quick),
+    }
+    results = {}
+    for name in only:
+        if name == "conv" and not (HERE / "bench_conv.py").exists():
+            print("[conv] skipped: benchmarks/bench_conv.py does not exist yet")
+            continue
+        print(f"[{name}]", flush=True)
+        t0 = time.perf_counter()
+        results[name] = plan[name]()
+        print(f"[{name}] {time.perf_counter() - t0:.0f} s", flush=True)
+    _add_goals(results)
+    return results
+
+
+def _add_goals(results: dict[str, list[Row]]) -> None:
+    """Mark the rows issue 6 sets a goal for (those not already given one)."""
+    for r in results.get("ops", []):
+        if r["name"].endswith("8×8"):
+            r.setdefault("goal", "matgrad/torch <= 1.5")
+        elif r["name"].startswith(ELEMENTWISE):
+            r.setdefault("goal", "matgrad/numpy <= 1.2")
+    for r in results.get("epoch", []):
+        if r["unit"] == "MB":
+            r.setdefault("goal", "matgrad/torch <= 1.0")
+
+
+def _goal_met(r: Row) -> str:
+    goal = r.get("goal")
+    if not goal:
+        return ""
+    key, bound = goal.split(" <= ")
+    value = r["ratios"].get(key)
+    if value is None:
+        return f"  goal {goal}: n/a"
+    return f"  goal {goal}: {'met' if value <= float(bound) else 'MISSED'}"
+
+
+def _fmt(t: dict[str, float] | None) -> str:
+    if t is None:
+        return "-"
+    def num(x: float) -> str:
+        return f"{x:.3g}" if abs(x) < 1000 else f"{x:.0f}"
+    return f"{num(t['median'])} [{num(t['min'])}-{num(t['max'])}]"
+
+
+def table(results: dict[str, list[Row]], info: dict[str, Any]) -> str:
+    """The results as text: medians with [min-max] per implementation, then the ratios."""
+    lines = [
+        f"machine: {info['cpu']}, {info['cores']} cores ({info['cores_usable']} usable), "
+        f"BLAS threads {info['threads']}, BLAS env {info['blas_env'] or 'none'}",
+        "versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
+        "kernels: " + "; ".join(f"{b['internal_api']} {b.get('version')} {b.get('architecture', '')}"
+                                f" x{b['num_threads']}" for b in info["blas"]),
+    ]
+    for section, rows in results.items():
+        impls = [i for i in IMPLS if any(i in r["times"] for r in rows)]
+        width = max([len(r["name"]) for r in rows] + [10])
+        lines += ["", f"== {section} ==  (median [min-max]; ratio = matgrad / other, < 1 is faster)",
+                  f"{'':{width}}  {'unit':7} " + "".join(f"{i:>24}" for i in impls)]
+        for r in rows:
+            cells = "".join(f"{_fmt(r['times'].get(i)):>24}" for i in impls)
+            lines.append(f"{r['name']:{width}}  {r['unit']:7} {cells}")
+            ratios = "  ".join(f"{k} {v:.2f}" for k, v in r["ratios"].items())
+            if ratios or r.get("goal"):
+                lines.append(f"{'':{width}}  {'':7} {ratios}{_goal_met(r)}")
+            if "raw" in r:
+                lines.append(f"{'':{width}}  {r['raw']!r:.300}")
+    return "\n".join(lines)
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    """Atomically: a temporary file in the same folder, then os.replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(payload, f, indent=1, default=str)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="matgrad benchmarks (see benchmarks/README.md)")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, a tenth of an epoch (< 1 min)")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections out of {', '.join(SECTIONS)}")
+    parser.add_argument("--json", type=Path, default=HERE / "results" / "latest.json",
+                        help="where to write the results (default benchmarks/results/latest.json)")
+    args = parser.parse_args(argv)
+    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in only if s not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+
+    info = machine.describe()
+    t0 = time.perf_counter()
+    results = run_sections(only, args.quick, info["threads"])
+    text = table(results, info)
+    print("\n" + text)
+    write_json(args.json, {"machine": info, "quick": args.quick, "seconds": time.perf_counter() - t0,
+                           "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                           "results": results})
+    print(f"\nwritten to {args.json} ({time.perf_counter() - t0:.0f} s in all)")
+
+
+if __name__ == "__main__":
+    main()

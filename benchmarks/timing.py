@@ -1,0 +1,93 @@
+"""The interleaved timer: warm up, then time every case in turn, round after round.
+
+Running A B A B ... (each round in the reverse order of the one before, so no case is
+always first) makes the cases share the same machine noise: on a busy computer the
+ratios stay meaningful even when the absolute times wander. Each sample repeats a call
+enough times to last at least `min_sample_s`, so microsecond ops are timed too.
+"""
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+
+@dataclass
+class Stats:
+    """Seconds per call over the samples: median, fastest and slowest."""
+
+    median: float
+    min: float
+    max: float
+    n: int  # samples
+    number: int  # calls per sample
+
+    def as_dict(self) -> dict[str, float]:
+        return {"median": self.median, "min": self.min, "max": self.max, "n": self.n, "number": self.number}
+
+    def scaled(self, factor: float) -> Stats:
+        """The same stats in other units (e.g. per step -> per epoch)."""
+        return Stats(self.median * factor, self.min * factor, self.max * factor, self.n, self.number)
+
+
+def _run(fn: Callable[[], object], number: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return time.perf_counter() - t0
+
+
+def calibrate(fn: Callable[[], object], min_sample_s: float) -> int:
+    """How many calls make one sample last at least `min_sample_s`."""
+    number = 1
+    while True:
+        t = _run(fn, number)
+        if t >= min_sample_s or number >= 1 << 20:
+            return number
+        guess = int(number * min_sample_s / max(t, 1e-9) * 1.1) + 1
+        number = min(max(guess, number + 1), number * 100)
+
+
+def interleaved(
+    cases: Mapping[str, Callable[[], object]],
+    repeats: int = 7,
+    warmup: int = 2,
+    min_sample_s: float = 0.02,
+) -> dict[str, Stats]:
+    """Time each zero-argument callable in `cases`, interleaved; seconds per call."""
+    numbers = {}
+    for name, fn in cases.items():
+        for _ in range(warmup):
+            fn()
+        numbers[name] = calibrate(fn, min_sample_s)
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    names = list(cases)
+    for r in range(repeats):
+        for name in names if r % 2 == 0 else reversed(names):
+            gc.collect()  # a collection left over from one case must not land in another's time
+            samples[name].append(_run(cases[name], numbers[name]) / numbers[name])
+    return {
+        name: Stats(statistics.median(s), min(s), max(s), len(s), numbers[name])
+        for name, s in samples.items()
+    }
+
+
+def row(
+    name: str,
+    unit: str,
+    stats: Mapping[str, Stats],
+    ratios: tuple[tuple[str, str], ...] = (),
+    scale: float = 1.0,
+    **extra: object,
+) -> dict[str, object]:
+    """One line of the results: each implementation's time in `unit` (seconds per call
+    times `scale`) and the ratios of medians asked for, e.g. ("matgrad", "torch")."""
+    times = {k: s.scaled(scale).as_dict() for k, s in stats.items()}
+    out: dict[str, object] = {"name": name, "unit": unit, "times": times, "ratios": {}}
+    for num, den in ratios:
+        if num in stats and den in stats:
+            out["ratios"][f"{num}/{den}"] = stats[num].median / stats[den].median  # type: ignore[index]
+    out.update(extra)
+    return out

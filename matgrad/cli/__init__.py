@@ -1,0 +1,1 @@
+"""The `matgrad` command: train, eval, predict, data and explain."""

@@ -1,0 +1,170 @@
+"""Datasets: anything indexable with a length; TensorDataset, Subset, ConcatDataset, random_split."""
+from __future__ import annotations
+
+import bisect
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..random import default_generator
+from ..tensor import Tensor, as_tensor
+
+
+class Dataset:
+    """A map-style dataset: `ds[i]` is sample i, `len(ds)` the number of samples.
+
+    Subclasses implement `__getitem__` and `__len__`. A subclass may also offer
+    `get_batch(indices) -> list[Tensor]` (the batch as default collate would build it);
+    DataLoader then fetches a whole batch at once instead of sample by sample.
+    """
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} must implement __len__")
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class TensorDataset(Dataset):
+    """Samples are rows of tensors: `ds[i] = (t[i] for t in tensors)`; all share their first dim."""
+
+    def __init__(self, *tensors: Any) -> None:
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor, e.g. TensorDataset(X, y)")
+        ts = tuple(t if isinstance(t, Tensor) else as_tensor(np.asarray(t)) for t in tensors)
+        for i, t in enumerate(ts):
+            if t.ndim == 0:
+                raise ValueError(f"TensorDataset: tensor {i} is 0-d; each tensor needs a first (sample) dim")
+        sizes = [t.shape[0] for t in ts]
+        if len(set(sizes)) != 1:
+            shapes = ", ".join(f"tensor {i}: {tuple(t.shape)}" for i, t in enumerate(ts))
+            raise ValueError(
+                f"TensorDataset: size mismatch between tensors: first dims {sizes} differ ({shapes}); "
+                "every tensor needs one row per sample"
+            )
+        self.tensors = ts
+
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+
+    def get_batch(self, indices: np.ndarray) -> list[Tensor] | None:
+        """The rows `indices` of every tensor, one fancy-indexing copy each (no graph)."""
+        if any(t.requires_grad for t in self.tensors):
+            return None  # the sample path keeps the graph to such tensors
+        return [Tensor._make(t.data[indices], None, False) for t in self.tensors]
+
+
+class Subset(Dataset):
+    """The samples `indices` of `dataset`, in that order: `Subset(ds, idx)[i] = ds[idx[i]]`."""
+
+    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
+        idx = np.asarray(indices)
+        if idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu"):
+            raise TypeError(
+                f"Subset: indices must be a 1-d sequence of ints, got {idx.dtype} of shape {idx.shape}"
+            )
+        idx = idx.astype(np.int64, copy=False)
+        n = len(dataset)
+        if idx.size and (idx.min() < -n or idx.max() >= n):
+            bad = idx[(idx < -n) | (idx >= n)][0]
+            raise IndexError(f"Subset: index {bad} is out of range for a dataset of {n} samples")
+        self.dataset = dataset
+        self.indices = indices
+        self._index = np.where(idx < 0, idx + n, idx)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, (list, np.ndarray)):
+            return [self.dataset[int(self._index[i])] for i in index]
+        return self.dataset[int(self._index[index])]
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def get_batch(self, indices: np.ndarray) -> list[Tensor] | None:
+        """The parent's fast batch at the mapped indices, if the parent has one."""
+        getter = getattr(self.dataset, "get_batch", None)
+        return getter(self._index[indices]) if getter is not None else None
+
+
+class ConcatDataset(Dataset):
+    """Datasets one after another: indices run through the first, then the second, ..."""
+
+    def __init__(self, datasets: Sequence[Any]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty list")
+        self.cumulative_sizes = list(np.cumsum([len(d) for d in self.datasets]).tolist())
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {n} samples")
+        if index < 0:
+            index += n
+        d = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[d - 1] if d else 0
+        return self.datasets[d][index - start]
+
+
+def _split_lengths(n: int, lengths: Sequence[float]) -> list[int]:
+    """Integer lengths from `lengths`; fractions summing to 1 are scaled to n as torch does."""
+    lengths = list(lengths)
+    if any(x < 0 for x in lengths):
+        raise ValueError(f"random_split: lengths must not be negative, got {lengths}")
+    integral = all(float(x).is_integer() for x in lengths)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1 and not integral:
+        counts = [int(math.floor(n * f)) for f in lengths]
+        for i in range(n - sum(counts)):  # hand the remainder out round-robin, like torch
+            counts[i % len(counts)] += 1
+        return counts
+    if not integral:
+        raise ValueError(f"random_split: fractions must sum to 1, got {lengths} (sum {sum(lengths)})")
+    counts = [int(x) for x in lengths]
+    if sum(counts) != n:
+        raise ValueError(
+            f"random_split: sum of input lengths {counts} is {sum(counts)}, but the dataset has {n} samples"
+        )
+    return counts
+
+
+def random_split(
+    dataset: Any, lengths: Sequence[float], generator: np.random.Generator | int | None = None
+) -> list[Subset]:
+    """Split `dataset` into non-overlapping random Subsets of the given lengths (or fractions).
+
+    The permutation is drawn from `generator` (a np.random.Generator or a seed), else from
+    matgrad's default generator, so `matgrad.manual_seed` makes the split reproducible.
+    """
+    n = len(dataset)
+    counts = _split_lengths(n, lengths)
+    rng = _rng(generator)
+    perm = rng.permutation(n)
+    out, start = [], 0
+    for c in counts:
+        out.append(Subset(dataset, perm[start:start + c]))
+        start += c
+    return out
+
+
+def _rng(generator: np.random.Generator | int | None) -> np.random.Generator:
+    """The generator to draw from: the one given, one seeded by an int, or matgrad's default."""
+    if generator is None:
+        return default_generator()
+    if isinstance(generator, np.random.Generator):
+        return generator
+    if isinstance(generator, (int, np.integer)):
+        return np.random.default_rng(int(generator))
+    raise TypeError(
+        f"generator must be a numpy.random.Generator, an int seed or None, got {type(generator).__name__}"
+    )
+

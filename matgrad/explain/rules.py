@@ -1,0 +1,152 @@
+"""The local derivative of each op, in words and numbers: the table the explainer reads.
+
+Each rule says what the op's backward does (the text a tutorial would write under the
+node), names the gradient-flow pattern ("add distributes", "multiply swaps", "max routes"),
+and for elementwise ops gives the local derivative per input, both as a symbol built
+from the operands' names and as numbers, so a step reads `∂J/∂b = ∂J/∂u · c = 3 · 2 = 6`.
+Ops with no entry fall back to the first line of their docstring, which by convention
+states the local derivative.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+#: local(names, xs, y, node) -> one (symbol, value) per input; value broadcasts against dy.
+Local = Callable[[list, list, Any, Any], list]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one op sends gradients back: words, pattern, and (elementwise) local derivatives."""
+
+    text: str
+    pattern: str
+    local: Local | None = None  # elementwise ops: dx_i = dy ⊙ local_i
+    view: str | None = None  # other ops: how dx is made from dy, in words (per input)
+
+
+def _one(s: str, v: Any) -> Local:
+    return lambda n, xs, y, node: [(s, v)]
+
+
+def _share(first: np.ndarray, tie: np.ndarray) -> np.ndarray:
+    return np.where(tie, 0.5, first.astype(np.float64))
+
+
+def _pow_scalar(n, xs, y, node):
+    p = getattr(node, "p", None)
+    if p is None:
+        return [("p·x^(p−1)", None)]
+    return [(f"{_g(p)}·{n[0]}^{_g(p - 1)}", p * xs[0] ** (p - 1))]
+
+
+def _g(x: Any) -> str:
+    return f"{float(x):.4g}"
+
+
+def _log_or_nan(a: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(a)
+
+
+RULES: dict[str, Rule] = {
+    "Add": Rule("d(a+b)/da = 1, d(a+b)/db = 1", "add distributes: each input gets the gradient unchanged",
+                lambda n, xs, y, node: [("1", 1.0), ("1", 1.0)]),
+    "Sub": Rule("d(a−b)/da = 1, d(a−b)/db = −1", "subtract distributes, negating b's share",
+                lambda n, xs, y, node: [("1", 1.0), ("−1", -1.0)]),
+    "Mul": Rule("d(a*b)/da = b, d(a*b)/db = a", "multiply swaps: each input gets the other one",
+                lambda n, xs, y, node: [(n[1], xs[1]), (n[0], xs[0])]),
+    "Div": Rule("d(a/b)/da = 1/b, d(a/b)/db = −a/b²", "divide: 1/b to a, −a/b² to b",
+                lambda n, xs, y, node: [(f"1/{n[1]}", 1 / xs[1]), (f"−{n[0]}/{n[1]}²", -xs[0] / xs[1] ** 2)]),
+    "Neg": Rule("d(−x)/dx = −1", "negate flips the sign", _one("−1", -1.0)),
+    "PowScalar": Rule("d(xᵖ)/dx = p·xᵖ⁻¹", "a layer multiplies by its local derivative", _pow_scalar),
+    "Pow": Rule("d(aᵇ)/da = b·aᵇ⁻¹, d(aᵇ)/db = aᵇ·ln a", "a layer multiplies by its local derivative",
+                lambda n, xs, y, node: [(f"{n[1]}·{n[0]}^({n[1]}−1)", xs[1] * xs[0] ** (xs[1] - 1)),
+                                        (f"{n[0]}^{n[1]}·ln {n[0]}", y * _log_or_nan(xs[0]))]),
+    "Exp": Rule("d(eˣ)/dx = eˣ", "a layer multiplies by its local derivative (here its own output)",
+                lambda n, xs, y, node: [(f"exp({n[0]})", y)]),
+    "Log": Rule("d(ln x)/dx = 1/x", "a layer multiplies by its local derivative",
+                lambda n, xs, y, node: [(f"1/{n[0]}", 1 / xs[0])]),
+    "Sqrt": Rule("d(√x)/dx = 1/(2√x)", "a layer multiplies by its local derivative",
+                 lambda n, xs, y, node: [(f"1/(2·√{n[0]})", 0.5 / y)]),
+    "Abs": Rule("d|x|/dx = sign(x)", "abs routes the gradient with the sign of x",
+                lambda n, xs, y, node: [(f"sign({n[0]})", np.sign(xs[0]))]),
+    "Sign": Rule("d sign(x)/dx = 0", "sign stops the gradient", lambda n, xs, y, node: [("0", 0.0)]),
+    "Sin": Rule("d(sin x)/dx = cos x", "a layer multiplies by its local derivative",
+                lambda n, xs, y, node: [(f"cos({n[0]})", np.cos(xs[0]))]),
+    "Cos": Rule("d(cos x)/dx = −sin x", "a layer multiplies by its local derivative",
+                lambda n, xs, y, node: [(f"−sin({n[0]})", -np.sin(xs[0]))]),
+    "Erf": Rule("d erf(x)/dx = 2/√π·e^(−x²)", "a layer multiplies by its local derivative",
+                lambda n, xs, y, node: [(f"2/√π·exp(−{n[0]}²)", 2 / np.sqrt(np.pi) * np.exp(-xs[0] ** 2))]),
+    "Tanh": Rule("d(tanh x)/dx = 1 − tanh²x", "a layer multiplies by its local derivative",
+                 lambda n, xs, y, node: [(f"(1 − tanh({n[0]})²)", 1 - y * y)]),
+    "Sigmoid": Rule("dσ(x)/dx = σ(x)·(1 − σ(x))", "a layer multiplies by its local derivative",
+                    lambda n, xs, y, node: [(f"σ({n[0]})·(1 − σ({n[0]}))", y * (1 - y))]),
+    "ReLU": Rule("d relu(x)/dx = 1 where x > 0, else 0", "relu gates: max(0, x) routes to x where x > 0",
+                 lambda n, xs, y, node: [(f"[{n[0]} > 0]", (xs[0] > 0).astype(np.float64))]),
+    "LeakyReLU": Rule("d leaky_relu(x)/dx = 1 where x > 0, else slope", "leaky relu gates",
+                      lambda n, xs, y, node: [(f"[{n[0]} > 0 ? 1 : slope]",
+                                               np.where(xs[0] > 0, 1.0, getattr(node, "slope", 0.01)))]),
+    "Clamp": Rule("d clamp(x)/dx = 1 inside [min, max], else 0", "clamp gates",
+                  lambda n, xs, y, node: [(f"[{n[0]} inside the bounds]", (y == xs[0]).astype(np.float64))]),
+    "Maximum": Rule("d max(a,b)/da = 1 where a > b, d/db = 1 where b > a (½ each on a tie)",
+                    "max routes: the larger input takes the whole gradient",
+                    lambda n, xs, y, node: [(f"[{n[0]} > {n[1]}]", _share(xs[0] > xs[1], xs[0] == xs[1])),
+                                            (f"[{n[1]} > {n[0]}]", _share(xs[1] > xs[0], xs[0] == xs[1]))]),
+    "Minimum": Rule("d min(a,b)/da = 1 where a < b, d/db = 1 where b < a (½ each on a tie)",
+                    "min routes: the smaller input takes the whole gradient",
+                    lambda n, xs, y, node: [(f"[{n[0]} < {n[1]}]", _share(xs[0] < xs[1], xs[0] == xs[1])),
+                                            (f"[{n[1]} < {n[0]}]", _share(xs[1] < xs[0], xs[0] == xs[1]))]),
+    "AsType": Rule("d(x as another dtype)/dx = 1", "a dtype change passes the gradient through",
+                   _one("1", 1.0)),
+    # --- ops whose gradient is not dy ⊙ (something elementwise) -------------------------
+    "MatMul": Rule("Y = A·B: dA = dY·Bᵀ, dB = Aᵀ·dY", "matmul swaps and transposes: each input gets "
+                   "the upstream gradient times the other input, transposed", view="matmul"),
+    "Sum": Rule("d(Σx)/dx = 1", "sum copies the gradient to every element it summed",
+                view="d{y} copied to every element of {x}"),
+    "Mean": Rule("d(mean x)/dx = 1/n", "mean copies the gradient, divided by n",
+                 view="d{y} / n copied to every element of {x}"),
+    "AMax": Rule("d max(x)/dx = 1 at the maximum, 0 elsewhere (shared among ties)",
+                 "max routes: only the largest element gets the gradient",
+                 view="d{y} routed to the maximum of {x}"),
+    "AMin": Rule("d min(x)/dx = 1 at the minimum, 0 elsewhere (shared among ties)",
+                 "min routes: only the smallest element gets the gradient",
+                 view="d{y} routed to the minimum of {x}"),
+    "SelectAlong": Rule("d x[idx]/dx = 1 at the chosen index, 0 elsewhere",
+                        "max routes: the chosen element gets the gradient",
+                        view="d{y} routed to the chosen elements of {x}"),
+    "Var": Rule("d var(x)/dx = 2·(x − mean)/(n − correction)", "var weighs each element by its deviation",
+                view="d{y} · 2·({x} − mean)/(n − correction)"),
+    "LogSumExp": Rule("d logsumexp(x)/dx = softmax(x)", "logsumexp spreads the gradient by softmax",
+                      view="d{y} · softmax({x})"),
+    "Softmax": Rule("dx = y ⊙ (dy − Σ(dy ⊙ y)): the Jacobian diag(y) − y·yᵀ",
+                    "softmax couples every output with every input", view="{y} ⊙ (d{y} − Σ d{y} ⊙ {y})"),
+    "LogSoftmax": Rule("dx = dy − softmax(x)·Σdy", "log-softmax couples every output with every input",
+                       view="d{y} − softmax({x}) · Σ d{y}"),
+    "Reshape": Rule("dx = dy reshaped back", "a reshape moves the gradient back unchanged",
+                    view="d{y} reshaped back to the shape of {x}"),
+    "Permute": Rule("dx = dy with the axes put back", "a transpose moves the gradient back unchanged",
+                    view="d{y} with its axes put back"),
+    "Expand": Rule("dx = dy summed over the copies", "a copy sums", view="d{y} summed over the copies"),
+    "GetItem": Rule("dx = zeros, with dy put at the index", "indexing scatters the gradient back",
+                    view="zeros like {x}, with d{y} added at the index"),
+    "IndexAdd": Rule("dx = dy[index]", "index-add gathers the gradient", view="d{y} at the index"),
+    "Cat": Rule("dxᵢ = the slice of dy where xᵢ was put", "cat splits the gradient",
+                view="the slice of d{y} where {x} was put"),
+    "Pad": Rule("dx = dy without the padding", "pad crops the gradient", view="d{y} without the padding"),
+    "Where": Rule("d where(c, a, b) = dy to a where c, to b elsewhere", "where routes",
+                  view="d{y} where the condition picks {x}, 0 elsewhere"),
+}
+
+
+def rule_for(node: Any) -> Rule:
+    """The rule for a node's op, or one made from its docstring's first line."""
+    rule = RULES.get(node.name)
+    if rule is not None:
+        return rule
+    doc = (type(node).__doc__ or "").strip().splitlines()
+    text = doc[0] if doc else f"local derivative from {node.name}.backward"
+    return Rule(text, "a layer multiplies by its local derivative", view=f"{node.name}.backward(d{{y}})")

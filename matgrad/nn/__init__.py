@@ -1,0 +1,20 @@
+"""matgrad.nn: layers, losses and containers with PyTorch's API.
+
+    model = nn.Sequential(nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 10), nn.Sigmoid())
+    loss = nn.BCELoss()(model(x), one_hot_labels)
+"""
+from __future__ import annotations
+
+from . import functional, init, utils
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Softplus, Tanh
+from .container import ModuleDict, ModuleList, Sequential
+from .dropout import Dropout
+from .flatten import Flatten, Unflatten
+from .linear import Identity, Linear
+from .loss import (
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss,
+)
+from .module import Module
+from .parameter import Parameter
+
+# --- image layers (added by the conv work) ---

@@ -1,0 +1,201 @@
+"""Containers: Sequential (a pipeline), ModuleList and ModuleDict (registered collections)."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Iterable, Iterator, Mapping
+
+from .module import Module
+
+
+def _index(n: int, idx: int, what: str) -> int:
+    if not -n <= idx < n:
+        raise IndexError(f"{what}: index {idx} is out of range for {n} modules")
+    return idx % n
+
+
+class Sequential(Module):
+    """Modules applied in order: Sequential(Linear(784, 1024), ReLU(), Linear(1024, 10))."""
+
+    def __init__(self, *args: Module | OrderedDict) -> None:
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            for name, m in args[0].items():
+                self.add_module(name, m)
+        else:
+            for i, m in enumerate(args):
+                self.add_module(str(i), m)
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        if isinstance(idx, slice):
+            return type(self)(OrderedDict(list(self._modules.items())[idx]))
+        keys = list(self._modules)
+        return self._modules[keys[_index(len(keys), idx, "Sequential")]]
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        keys = list(self._modules)
+        self.add_module(keys[_index(len(keys), idx, "Sequential")], module)
+
+    def __delitem__(self, idx: int | slice) -> None:
+        keys = list(self._modules)
+        for k in keys[idx] if isinstance(idx, slice) else [keys[_index(len(keys), idx, "Sequential")]]:
+            del self._modules[k]
+        # renumber so indices stay 0..n-1, as torch
+        items = list(self._modules.items())
+        self._modules.clear()
+        for i, (k, m) in enumerate(items):
+            self._modules[str(i) if k.isdigit() else k] = m
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> Sequential:
+        """Add a module at the end; returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Append each module; returns self."""
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Insert a module before position `index`; returns self."""
+        mods = list(self._modules.values())
+        n = len(mods)
+        if not -n <= index <= n:
+            raise IndexError(f"Sequential.insert: index {index} is out of range for {n} modules")
+        mods.insert(index % (n + 1) if index < 0 else index, module)
+        self._modules.clear()
+        for i, m in enumerate(mods):
+            self.add_module(str(i), m)
+        return self
+
+    def forward(self, input: Any) -> Any:
+        for m in self._modules.values():
+            input = m(input)
+        return input
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered (unlike a plain Python list)."""
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        mods = list(self._modules.values())
+        if isinstance(idx, slice):
+            return type(self)(mods[idx])
+        return mods[_index(len(mods), idx, "ModuleList")]
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        self.add_module(str(_index(len(self), idx, "ModuleList")), module)
+
+    def __delitem__(self, idx: int | slice) -> None:
+        mods = list(self._modules.values())
+        if isinstance(idx, slice):
+            del mods[idx]
+        else:
+            del mods[_index(len(mods), idx, "ModuleList")]
+        self._modules.clear()
+        for i, m in enumerate(mods):
+            self.add_module(str(i), m)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def append(self, module: Module) -> ModuleList:
+        """Add a module at the end; returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Append each module; returns self."""
+        if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
+            raise TypeError("ModuleList.extend should be called with an iterable of modules, got a single Module")
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        """Insert a module before position `index`."""
+        mods = list(self._modules.values())
+        mods.insert(index, module)
+        self._modules.clear()
+        for i, m in enumerate(mods):
+            self.add_module(str(i), m)
+
+    def forward(self, *args: Any) -> Any:
+        raise NotImplementedError("ModuleList has no forward(); iterate over it in your module's forward")
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters are registered, in insertion order."""
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        if key not in self._modules:
+            raise KeyError(f"ModuleDict has no key {key!r}; keys are {list(self._modules)}")
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> Iterable[str]:
+        """The names."""
+        return self._modules.keys()
+
+    def values(self) -> Iterable[Module]:
+        """The modules."""
+        return self._modules.values()
+
+    def items(self) -> Iterable[tuple[str, Module]]:
+        """(name, module) pairs."""
+        return self._modules.items()
+
+    def pop(self, key: str) -> Module:
+        """Remove and return the module under `key`."""
+        m = self[key]
+        del self._modules[key]
+        return m
+
+    def clear(self) -> None:
+        """Remove every module."""
+        self._modules.clear()
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Add (name, module) pairs from a mapping or an iterable of pairs."""
+        items = modules.items() if isinstance(modules, Mapping) else modules
+        for k, m in items:
+            self[k] = m
+
+    def forward(self, *args: Any) -> Any:
+        raise NotImplementedError("ModuleDict has no forward(); index it in your module's forward")

@@ -1,0 +1,59 @@
+"""Linear (fully connected) layer and Identity."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..ops.linear import linear
+from ..tensor import Tensor, get_default_dtype
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder); any arguments are ignored."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, input: Any) -> Any:
+        return input
+
+
+class Linear(Module):
+    """y = x @ Wᵀ + b.  x (*, in_features) → y (*, out_features).
+
+    weight (out_features, in_features) and bias (out_features,) start as PyTorch's:
+    kaiming_uniform_(a=√5), i.e. U(±1/√in_features), and bias U(±1/√in_features).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        if in_features < 0 or out_features < 0:
+            raise ValueError(f"Linear: sizes must be non-negative, got ({in_features}, {out_features})")
+        dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(np.empty((out_features, in_features), dtype=dt))
+        if bias:
+            self.bias = Parameter(np.empty((out_features,), dtype=dt))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw fresh weights with PyTorch's default scheme."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.in_features
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

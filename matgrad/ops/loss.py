@@ -1,0 +1,155 @@
+"""Fused losses: log-softmax + NLL, sigmoid + BCE, and BCE on probabilities, each one op.
+
+Each op takes the reduction too, so the loss is one node: `reduction` is 'none'
+(per-element loss), 'sum', or 'mean' (sum divided by `denom`, which the caller computes
+with PyTorch's rules, e.g. the summed class weights of the targets for cross-entropy).
+The class-index, weight, label-smoothing and ignore_index bookkeeping is done once by the
+caller into a coefficient array A (same shape as the logits): every such loss is then
+L = -Σ_c A_c · log p_c per element.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from .activation import sigmoid as _sigmoid_op, softplus as _softplus_op
+
+#: torch's floor for p·(1-p) in BCE's gradient: keeps it finite at p = 0 or 1.
+BCE_EPS = 1e-12
+
+
+def _reduce(elem, reduction, denom):
+    if reduction == "none":
+        return elem
+    total = np.sum(elem)
+    if reduction == "sum":
+        return np.asarray(total)
+    with np.errstate(divide="ignore", invalid="ignore"):  # all targets ignored: nan, as torch
+        return np.asarray(total / denom, dtype=elem.dtype)
+
+
+def _upstream(fn, dy):
+    """dL/d(element loss): dy itself, dy spread over the elements, or dy / denom."""
+    if fn.reduction == "mean":
+        return dy * (1.0 / fn.denom) if fn.denom else dy * np.nan
+    return dy
+
+
+class CrossEntropy(Function):
+    """L = -Σ_c A_c · log_softmax(x)_c per element, reduced.  dx = g · (p·Σ_c A_c - A), p = softmax(x).
+
+    Shapes: x and A (N, C, d1..) with classes on `axis` (or (C,) with axis 0); the
+    element loss (N, d1..). With A one-hot this is log_softmax + nll_loss in one op.
+    """
+
+    def forward(self, x, coef, axis, reduction, denom):
+        self.coef, self.axis, self.reduction, self.denom = coef, axis, reduction, denom
+        logp = x - np.max(x, axis=axis, keepdims=True)
+        logp -= np.log(np.sum(np.exp(logp), axis=axis, keepdims=True))
+        self.logp = logp
+        self.coef_sum = np.sum(coef, axis=axis, keepdims=True)
+        return _reduce(-np.sum(coef * logp, axis=axis), reduction, denom)
+
+    def backward(self, dy):
+        xp = self.xp
+        g = _upstream(self, dy)
+        if self.reduction == "none":
+            g = xp.expand_dims(g, self.axis)
+        if xp.name == "numpy":
+            p = np.exp(self.logp)
+        else:  # under create_graph p must be a recorded function of x
+            from .softmax import softmax
+
+            p = softmax(self.inputs[0], dim=self.axis)
+        return (p * self.coef_sum - self.coef) * g
+
+    def release(self) -> None:
+        super().release()
+        self.logp = self.coef = self.coef_sum = None
+
+
+class NLL(Function):
+    """L = -Σ_c A_c · x_c per element (x = log-probabilities), reduced.  dx = -A · g."""
+
+    def forward(self, x, coef, axis, reduction, denom):
+        self.coef, self.axis, self.reduction, self.denom = coef, axis, reduction, denom
+        return _reduce(-np.sum(coef * x, axis=axis), reduction, denom)
+
+    def backward(self, dy):
+        g = _upstream(self, dy)
+        if self.reduction == "none":
+            g = self.xp.expand_dims(g, self.axis)
+        return -self.coef * g
+
+
+class BinaryCrossEntropy(Function):
+    """L = -w·(y·max(ln p, -100) + (1-y)·max(ln(1-p), -100)), reduced.
+
+    dp = g·w·(p - y) / max(p·(1-p), 1e-12), dy = g·w·(max(ln(1-p), -100) - max(ln p, -100)).
+    The clamps are PyTorch's: a saturated sigmoid (p exactly 0 or 1) gives a finite loss
+    and a finite gradient. p, y and w share a broadcast shape.
+    """
+
+    def forward(self, p, y, weight, reduction, denom):
+        self.weight, self.reduction, self.denom = weight, reduction, denom
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(np.log(p), -100)
+            log_1mp = np.maximum(np.log1p(-p), -100)
+        elem = (y - 1) * log_1mp - y * log_p
+        if weight is not None:
+            elem = elem * weight
+        return _reduce(elem, reduction, denom)
+
+    def backward(self, dy):
+        xp = self.xp
+        p, y = self.inputs
+        g = _upstream(self, dy)
+        if self.weight is not None:
+            g = g * self.weight
+        dp = g * (p - y) / xp.maximum(p * (1 - p), BCE_EPS) if self.needs_input_grad[0] else None
+        dt = None
+        if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore"):
+                dt = g * (xp.maximum(xp.log(1 - p), -100) - xp.maximum(xp.log(p), -100))
+        return dp, dt
+
+
+class BCEWithLogits(Function):
+    """L = w·((1-y)·x + (1 + (q-1)·y)·softplus(-x)), q = pos_weight (1 if None), reduced.
+
+    dx = g·w·((q·y + 1 - y)·σ(x) - q·y), dy = g·w·(-x + (q-1)·softplus(-x)).
+    softplus(-x) = ln(1 + e⁻ˣ) is computed as logaddexp(0, -x): exact for logits of ±1000.
+    """
+
+    def forward(self, x, y, weight, pos_weight, reduction, denom):
+        self.weight, self.pos_weight, self.reduction, self.denom = weight, pos_weight, reduction, denom
+        sp = np.logaddexp(0, -x).astype(x.dtype, copy=False)
+        if pos_weight is None:
+            elem = (1 - y) * x + sp
+        else:
+            elem = (1 - y) * x + (1 + (pos_weight - 1) * y) * sp
+        if weight is not None:
+            elem = elem * weight
+        return _reduce(elem, reduction, denom)
+
+    def backward(self, dy):
+        xp = self.xp
+        x, y = self.inputs
+        q = self.pos_weight
+        g = _upstream(self, dy)
+        if self.weight is not None:
+            g = g * self.weight
+        dx = dt = None
+        if self.needs_input_grad[0]:
+            if xp.name == "numpy":  # σ(x) = e^(-softplus(-x)): no overflow for any x
+                s = np.exp(-np.logaddexp(0, -x)).astype(x.dtype, copy=False)
+            else:
+                s = _sigmoid_op(x)
+            dx = g * (s - y) if q is None else g * ((q * y + 1 - y) * s - q * y)
+        if self.needs_input_grad[1]:
+            if xp.name == "numpy":
+                sp = np.logaddexp(0, -x).astype(x.dtype, copy=False)
+            else:
+                sp = _softplus_op(-x)
+            dt = g * (-x) if q is None else g * ((q - 1) * sp - x)
+        return dx, dt

@@ -1,0 +1,146 @@
+"""Normalization: batch_norm and layer_norm, one op that standardizes over some axes.
+
+Over the m values that share a mean μ and variance σ² (biased, 1/m):
+
+    x̂ = (x - μ)/√(σ² + ε)        y = γ·x̂ + β
+    dβ = Σ dy      dγ = Σ dy·x̂      dx = (dx̂ - mean(dx̂) - x̂·mean(dx̂·x̂)) / √(σ² + ε),  dx̂ = γ·dy
+
+batch_norm shares statistics over (N, H, W) per channel; layer_norm over the trailing
+normalized_shape per sample. In eval mode batch_norm is affine in x (running stats).
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..autograd import xp as _xp
+from ..autograd.function import Function
+from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor, as_tensor
+
+
+class Normalize(Function):
+    """y = γ·x̂ + β, x̂ standardized over `axes`.  dx = (dx̂ - mean(dx̂) - x̂·mean(dx̂·x̂))·σ⁻¹, dx̂ = γ·dy.
+
+    γ, β have shape `pshape` and broadcast against x through `pview` (e.g. (C, 1, 1)).
+    """
+
+    def forward(self, x, gamma, beta, *, axes, pview, eps):
+        self.axes, self.pview, self.eps = axes, pview, eps
+        mean = x.mean(axis=axes, keepdims=True)
+        xc = x - mean
+        var = np.mean(np.square(xc), axis=axes, keepdims=True)
+        self.invstd = 1.0 / np.sqrt(var + eps)
+        self.xhat = xc * self.invstd
+        self.batch_stats = (mean, var)
+        return self.xhat * gamma.reshape(pview) + beta.reshape(pview)
+
+    def backward(self, dy):
+        xp, axes = self.xp, self.axes
+        x, gamma, _ = self.inputs
+        need = self.needs_input_grad
+        if xp is _xp.numpy_ns:
+            xhat, invstd = self.xhat, self.invstd
+        else:  # recompute x̂ from x on the graph, so the gradient is itself differentiable
+            xc = x - xp.mean(x, axis=axes, keepdims=True)
+            invstd = 1.0 / xp.sqrt(xp.mean(xc * xc, axis=axes, keepdims=True) + self.eps)
+            xhat = xc * invstd
+        pshape = tuple(gamma.shape)
+        dx = None
+        if need[0]:
+            dxhat = dy * xp.reshape(gamma, self.pview)
+            dx = (dxhat - xp.mean(dxhat, axis=axes, keepdims=True)
+                  - xhat * xp.mean(dxhat * xhat, axis=axes, keepdims=True)) * invstd
+        dgamma = xp.reshape(xp.sum(dy * xhat, axis=self._param_axes(dy)), pshape) if need[1] else None
+        dbeta = xp.reshape(xp.sum(dy, axis=self._param_axes(dy)), pshape) if need[2] else None
+        return dx, dgamma, dbeta
+
+    def _param_axes(self, dy: Any) -> tuple[int, ...]:
+        """The axes γ is broadcast over (its gradient sums them)."""
+        lead = dy.ndim - len(self.pview)
+        return tuple(range(lead)) + tuple(lead + i for i, n in enumerate(self.pview) if n == 1)
+
+    def release(self) -> None:
+        super().release()
+        self.xhat = self.invstd = None
+
+
+def _param(op: str, name: str, p: Any, shape: tuple[int, ...], like: Tensor, fill: float) -> Tensor:
+    if p is None:  # a constant: no gradient is asked of it
+        return Tensor._make(np.full(shape, fill, dtype=like.dtype), None, False)
+    t = as_tensor(p)
+    if tuple(t.shape) != shape:
+        raise ValueError(f"{op}: {name} must have shape {shape}, got {tuple(t.shape)}")
+    return t
+
+
+def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | None, weight: Any = None,
+               bias: Any = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel (dim 1) over the batch, as torch.nn.functional.batch_norm.
+
+    In training, batch statistics are used and running_mean/running_var (if given) are
+    updated in place: r ← (1 - momentum)·r + momentum·stat, the variance unbiased (m/(m-1)).
+    Otherwise the running statistics are used.
+    """
+    op = "batch_norm"
+    x = as_tensor(input)
+    if x.ndim < 2 or x.dtype.kind != "f":
+        raise ValueError(f"{op}: expected a floating input (N, C, ...), got shape {x.shape} dtype {x.dtype}")
+    c = x.shape[1]
+    pview = (c,) + (1,) * (x.ndim - 2)
+    gamma = _param(op, "weight", weight, (c,), x, 1.0)
+    beta = _param(op, "bias", bias, (c,), x, 0.0)
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError(f"{op}: eval mode (training=False) needs running_mean and running_var")
+        # affine in x: y = x·(γ/√(r_var+ε)) + (β - r_mean·γ/√(r_var+ε)), composed from differentiable ops
+        rm = np.asarray(running_mean.data if isinstance(running_mean, Tensor) else running_mean, dtype=x.dtype)
+        rv = np.asarray(running_var.data if isinstance(running_var, Tensor) else running_var, dtype=x.dtype)
+        scale = gamma * Tensor._make((1.0 / np.sqrt(rv + eps)).astype(x.dtype), None, False)
+        shift = beta - Tensor._make(rm, None, False) * scale
+        return x * scale.reshape(pview) + shift.reshape(pview)
+    m = x.data.size // c
+    if m <= 1:
+        raise ValueError(f"{op}: expected more than 1 value per channel when training, got input {x.shape}")
+    axes = (0,) + tuple(range(2, x.ndim))
+    y = Normalize.apply(x, gamma, beta, axes=axes, pview=pview, eps=eps)
+    if running_mean is not None or running_var is not None:
+        fn = y.grad_fn
+        if fn is not None:
+            mean, var = fn.batch_stats
+        else:  # nothing needed a gradient, so no node kept the statistics
+            mean, var = x.data.mean(axis=axes), x.data.var(axis=axes)
+        with no_grad():
+            if running_mean is not None:
+                _ema(running_mean, mean.reshape(c), momentum)
+            if running_var is not None:
+                _ema(running_var, var.reshape(c) * (m / (m - 1)), momentum)
+    return y
+
+
+def _ema(r: Any, stat: np.ndarray, momentum: float) -> None:
+    data = r.data if isinstance(r, Tensor) else r
+    data *= 1 - momentum
+    data += momentum * stat.astype(data.dtype, copy=False)
+
+
+def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalize each sample over its trailing `normalized_shape` dims, as torch.nn.functional.layer_norm."""
+    op = "layer_norm"
+    x = as_tensor(input)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating input, got {x.dtype}")
+    if len(shape) == 0 or len(shape) > x.ndim or tuple(x.shape[-len(shape):]) != shape:
+        raise ValueError(
+            f"{op}: normalized_shape {shape} must equal the input's trailing dims, input shape {x.shape}"
+        )
+    gamma = _param(op, "weight", weight, shape, x, 1.0)
+    beta = _param(op, "bias", bias, shape, x, 0.0)
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    return Normalize.apply(x, gamma, beta, axes=axes, pview=shape, eps=eps)
+
+
+__all__: Sequence[str] = ["batch_norm", "layer_norm"]

@@ -1,0 +1,216 @@
+"""Pooling over windows of an image: max_pool2d, avg_pool2d, adaptive_avg_pool2d.
+
+The windows are a strided view of the padded input, (N, C, Hₒ, Wₒ, kH, kW), never
+copied pixel by pixel; forward and backward loop only over the kH·kW kernel offsets.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..autograd import xp as _xp
+from ..autograd.function import Function
+from ..tensor import Tensor, as_tensor
+from .conv import Pair, out_size, pair
+
+
+def _pad(x: np.ndarray, p: Pair, value: float) -> np.ndarray:
+    if p == (0, 0):
+        return x
+    n, c, h, w = x.shape
+    out = np.full((n, c, h + 2 * p[0], w + 2 * p[1]), value, dtype=x.dtype)
+    out[:, :, p[0]:p[0] + h, p[1]:p[1] + w] = x
+    return out
+
+
+def _offsets(xp: np.ndarray, k: Pair, s: Pair, d: Pair, ho: int, wo: int):
+    """(index, view) for each kernel offset: the (N, C, Hₒ, Wₒ) pixels it sees."""
+    for i in range(k[0]):
+        for j in range(k[1]):
+            r, q = i * d[0], j * d[1]
+            yield i * k[1] + j, xp[:, :, r:r + s[0] * (ho - 1) + 1:s[0], q:q + s[1] * (wo - 1) + 1:s[1]]
+
+
+def _scatter(parts, x_shape: tuple[int, ...], k: Pair, s: Pair, p: Pair, d: Pair, ho: int, wo: int, dtype: Any):
+    """The transpose of `_offsets`: add each offset's (N, C, Hₒ, Wₒ) part back into the input."""
+    n, c, h, w = x_shape
+    dx = np.zeros((n, c, h + 2 * p[0], w + 2 * p[1]), dtype=dtype)
+    for (_, view), part in zip(_offsets(dx, k, s, d, ho, wo), parts):
+        view += part
+    return dx[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
+
+
+class MaxPool2d(Function):
+    """y = max over each window.  dx = dy routed to the window's argmax (others get 0)."""
+
+    def forward(self, x, *, k, s, p, d):
+        self.conf = (k, s, p, d)
+        ho, wo = (out_size(x.shape[2 + i], k[i], s[i], p[i], d[i]) for i in range(2))
+        xp = _pad(x, p, -np.inf)
+        y = arg = None
+        for idx, v in _offsets(xp, k, s, d, ho, wo):
+            if y is None:
+                y, arg = v.copy(), np.zeros(v.shape, dtype=np.int32)
+                continue
+            better = v > y  # strict: the first maximum wins ties, as PyTorch
+            np.copyto(y, v, where=better)
+            arg[better] = idx
+        self.arg = arg
+        return y
+
+    def backward(self, dy):
+        k, s, p, d = self.conf
+        x_shape = self.parents[0].data.shape
+        ho, wo = self.arg.shape[2:]
+        if self.xp is _xp.numpy_ns:
+            parts = (np.where(self.arg == i, dy, 0) for i in range(k[0] * k[1]))
+            return _scatter(parts, x_shape, k, s, p, d, ho, wo, dy.dtype)
+        # create_graph: the same routing as a differentiable index_add on flat indices
+        n, c, h, w = x_shape
+        hp, wp = h + 2 * p[0], w + 2 * p[1]
+        ki, kj = np.divmod(self.arg, k[1])
+        rows = np.arange(ho).reshape(-1, 1) * s[0] + ki * d[0]
+        cols = np.arange(wo) * s[1] + kj * d[1]
+        plane = (np.arange(n * c) * hp * wp).reshape(n, c, 1, 1)
+        flat = (plane + rows * wp + cols).ravel()
+        dx = self.xp.index_add((n * c * hp * wp,), flat, self.xp.reshape(dy, (-1,)), False)
+        return self.xp.reshape(dx, (n, c, hp, wp))[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
+
+    def release(self) -> None:
+        super().release()
+        self.arg = None
+
+
+def _avg_divisor(x_shape: tuple[int, ...], k: Pair, s: Pair, p: Pair, ho: int, wo: int,
+                 count_include_pad: bool, divisor_override: int | None, dtype: Any) -> Any:
+    if divisor_override:
+        return np.asarray(divisor_override, dtype=dtype)
+    if count_include_pad or p == (0, 0):
+        return np.asarray(k[0] * k[1], dtype=dtype)
+    inside = _pad(np.ones((1, 1) + tuple(x_shape[2:]), dtype=dtype), p, 0)
+    return sum(v for _, v in _offsets(inside, k, s, (1, 1), ho, wo))  # (1, 1, Hₒ, Wₒ)
+
+
+class AvgPool2d(Function):
+    """y = Σ window / divisor.  dx = Pᵀ(dy / divisor): each window's dy shared by its pixels."""
+
+    def forward(self, x, *, k, s, p, divisor):
+        self.conf = (k, s, p, divisor)
+        ho, wo = (out_size(x.shape[2 + i], k[i], s[i], p[i], 1) for i in range(2))
+        y = None
+        for _, v in _offsets(_pad(x, p, 0), k, s, (1, 1), ho, wo):
+            y = v.copy() if y is None else np.add(y, v, out=y)
+        return y / divisor
+
+    def backward(self, dy):
+        k, s, p, divisor = self.conf
+        return _run(self.xp, AvgPool2dTranspose, dy, x_shape=self.parents[0].data.shape, k=k, s=s, p=p,
+                    divisor=divisor)
+
+
+class AvgPool2dTranspose(Function):
+    """x = Pᵀ(y / divisor), avg_pool2d's backward as an op.  dy = avg_pool2d(dx): the map is linear."""
+
+    def forward(self, y, *, x_shape, k, s, p, divisor):
+        self.conf = (k, s, p, divisor)
+        ho, wo = y.shape[2:]
+        g = y / divisor
+        return _scatter((g for _ in range(k[0] * k[1])), x_shape, k, s, p, (1, 1), ho, wo, g.dtype)
+
+    def backward(self, dx):
+        k, s, p, divisor = self.conf
+        return _run(self.xp, AvgPool2d, dx, k=k, s=s, p=p, divisor=divisor)
+
+
+def _run(xp: Any, cls: type[Function], *args: Any, **params: Any) -> Any:
+    if xp is _xp.numpy_ns:
+        return cls.apply(*(Tensor._make(a, None, False) for a in args), **params).data
+    return cls.apply(*args, **params)
+
+
+def adaptive_weights(size: int, out: int, dtype: Any) -> np.ndarray:
+    """A (out, size): row i averages pixels floor(i·size/out) .. ceil((i+1)·size/out) - 1."""
+    a = np.zeros((out, size), dtype=dtype)
+    for i in range(out):
+        lo, hi = (i * size) // out, -((-(i + 1) * size) // out)
+        a[i, lo:hi] = 1.0 / (hi - lo)
+    return a
+
+
+class AdaptiveAvgPool2d(Function):
+    """Y = A_h·X·A_wᵀ per (n, c) plane: a rectangle's mean is separable.  dX = A_hᵀ·dY·A_w."""
+
+    def forward(self, x, *, ah, aw):
+        self.ah, self.aw = ah, aw
+        return np.matmul(np.matmul(ah, x), aw.T)
+
+    def backward(self, dy):
+        xp = self.xp
+        return xp.matmul(xp.matmul(self.ah.T, dy), self.aw)
+
+
+# --- the functions users call -------------------------------------------------------------
+def _prepare(op: str, input: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+             ceil_mode: bool) -> tuple[Tensor, bool, Pair, Pair, Pair, Pair]:
+    x = as_tensor(input)
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x.reshape(1, *x.shape)
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got {x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating input, got {x.dtype}; convert it with .float()")
+    if ceil_mode:
+        raise NotImplementedError(f"{op}: ceil_mode=True is not supported; pad the input instead")
+    k = pair(op, "kernel_size", kernel_size)
+    s = k if stride is None or stride == () or stride == [] else pair(op, "stride", stride)
+    p, d = pair(op, "padding", padding), pair(op, "dilation", dilation)
+    if any(p[i] > k[i] // 2 for i in range(2)) or min(p) < 0:
+        raise ValueError(f"{op}: padding {p} should be at most half the kernel size {k}")
+    if min(k + s + d) < 1:
+        raise ValueError(f"{op}: kernel_size {k}, stride {s} and dilation {d} must be positive")
+    ho, wo = (out_size(x.shape[2 + i], k[i], s[i], p[i], d[i]) for i in range(2))
+    if ho < 1 or wo < 1:
+        raise ValueError(f"{op}: input {x.shape[2:]} is smaller than the window {k} (padding {p}, dilation {d})")
+    return x, unbatched, k, s, p, d
+
+
+def _unbatch(y: Tensor, unbatched: bool) -> Tensor:
+    return y.reshape(*y.shape[1:]) if unbatched else y
+
+
+def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+    """Maximum over each window, as torch.nn.functional.max_pool2d (stride defaults to the kernel)."""
+    if return_indices:
+        raise NotImplementedError("max_pool2d: return_indices=True is not supported")
+    x, unbatched, k, s, p, d = _prepare("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    return _unbatch(MaxPool2d.apply(x, k=k, s=s, p=p, d=d), unbatched)
+
+
+def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """Mean over each window, as torch.nn.functional.avg_pool2d (stride defaults to the kernel)."""
+    x, unbatched, k, s, p, _ = _prepare("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    ho, wo = (out_size(x.shape[2 + i], k[i], s[i], p[i], 1) for i in range(2))
+    divisor = _avg_divisor(x.shape, k, s, p, ho, wo, count_include_pad, divisor_override, x.dtype)
+    return _unbatch(AvgPool2d.apply(x, k=k, s=s, p=p, divisor=divisor), unbatched)
+
+
+def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
+    """Mean over output_size (h, w) near-equal regions, as torch.nn.functional.adaptive_avg_pool2d."""
+    op = "adaptive_avg_pool2d"
+    x = as_tensor(input)
+    if x.ndim not in (3, 4) or x.dtype.kind != "f":
+        raise ValueError(f"{op}: expected a floating (N, C, H, W) or (C, H, W) input, got {x.shape} {x.dtype}")
+    size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    if len(size) != 2:
+        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+    oh, ow = (x.shape[-2 + i] if v is None else int(v) for i, v in enumerate(size))
+    if oh < 1 or ow < 1:
+        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
+    ah = adaptive_weights(x.shape[-2], oh, x.dtype)
+    aw = adaptive_weights(x.shape[-1], ow, x.dtype)
+    return AdaptiveAvgPool2d.apply(x, ah=ah, aw=aw)

@@ -1,0 +1,69 @@
+"""Adagrad: per-coordinate learning rates shrinking with the sum of squared gradients."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, ParamsT
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al.), step for step as `torch.optim.Adagrad`:
+
+        t   = t + 1
+        g   = ±grad + weight_decay·p
+        clr = lr / (1 + (t − 1)·lr_decay)
+        s   = s + g²                       (s starts at initial_accumulator_value)
+        p   = p − clr · g / (√s + eps)
+
+    State per parameter: 'step', 'sum' (s).
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *,
+                 maximize: bool = False) -> None:
+        defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
+                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+        super().__init__(params, defaults)
+        # PyTorch fills the accumulators when the optimizer is made, so state_dict() has them at once
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(p.data, self.state[p], group)
+
+    def _validate(self, group: dict[str, Any], index: int) -> None:
+        super()._validate(group, index)
+        self._check(group["lr_decay"] >= 0, index, f"lr_decay value {group['lr_decay']}: it must be >= 0")
+        self._check(group["eps"] >= 0, index, f"epsilon value {group['eps']}: it must be >= 0")
+        self._check(group["weight_decay"] >= 0, index,
+                    f"weight_decay value {group['weight_decay']}: it must be >= 0")
+        self._check(group["initial_accumulator_value"] >= 0, index,
+                    f"initial_accumulator_value {group['initial_accumulator_value']}: it must be >= 0")
+
+    @staticmethod
+    def _init_state(param: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        if not state:
+            state["step"] = 0
+            state["sum"] = np.full_like(param, float(group["initial_accumulator_value"]))
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
+        lr, lr_decay = float(group["lr"]), float(group["lr_decay"])
+        eps, weight_decay = float(group["eps"]), float(group["weight_decay"])
+        self._init_state(param, state, group)  # a group added after construction
+        state["step"] += 1
+        step = float(state["step"])
+
+        g = -grad if group["maximize"] else grad
+        if weight_decay != 0:
+            g = g + weight_decay * param
+        clr = lr / (1 + (step - 1) * lr_decay)
+
+        tmp = np.multiply(g, g, dtype=param.dtype)  # the scratch array of this step
+        state_sum = state["sum"]
+        state_sum += tmp
+        std = np.sqrt(state_sum, out=tmp)
+        std += eps
+        update = np.divide(g, std, out=tmp)
+        update *= clr
+        param -= update

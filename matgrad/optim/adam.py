@@ -1,0 +1,93 @@
+"""Adam: adaptive moment estimation (and, with decoupled weight decay, AdamW)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, ParamsT
+
+
+class Adam(Optimizer):
+    """Adam, step for step as `torch.optim.Adam` (single-tensor path, same order of operations).
+
+        t  = t + 1
+        g  = ±grad + weight_decay·p          (AdamW instead: p = p·(1 − lr·weight_decay))
+        m  = lerp(m, g, 1 − β1)               (m + (1−β1)(g − m))
+        v  = β2·v + (1 − β2)·g²
+        v̂  = max(v̂, v)                        (amsgrad: the denominator uses v̂)
+        denom = √v / √(1 − β2ᵗ) + eps
+        p  = p − lr / (1 − β1ᵗ) · m / denom
+
+    State per parameter: 'step', 'exp_avg' (m), 'exp_avg_sq' (v), 'max_exp_avg_sq' (v̂, amsgrad).
+    """
+
+    _decoupled = False
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any], index: int) -> None:
+        super()._validate(group, index)
+        betas = group["betas"]
+        self._check(len(betas) == 2, index, f"betas {betas!r}: give two numbers (beta1, beta2)")
+        for i, b in enumerate(betas):
+            self._check(0.0 <= b < 1.0, index, f"beta{i + 1} value {b}: it must be in [0, 1)")
+        self._check(group["eps"] >= 0, index, f"epsilon value {group['eps']}: it must be >= 0")
+        self._check(group["weight_decay"] >= 0, index,
+                    f"weight_decay value {group['weight_decay']}: it must be >= 0")
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
+        lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(param)
+            state["exp_avg_sq"] = np.zeros_like(param)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(param)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        state["step"] += 1
+        step = float(state["step"])
+
+        g = -grad if group["maximize"] else grad
+        if weight_decay != 0:
+            if self._decoupled:
+                param *= 1 - lr * weight_decay
+            else:
+                g = g + weight_decay * param
+
+        tmp = np.subtract(g, m, dtype=param.dtype)  # the one scratch array of this step
+        _lerp_(m, g, tmp, 1 - beta1)
+        v *= beta2
+        np.multiply(g, 1 - beta2, out=tmp)
+        tmp *= g
+        v += tmp
+
+        bias_correction1 = 1 - beta1**step
+        bias_correction2 = 1 - beta2**step
+        step_size = lr / bias_correction1
+        if group["amsgrad"]:
+            v = state.setdefault("max_exp_avg_sq", np.zeros_like(param))
+            np.maximum(v, state["exp_avg_sq"], out=v)
+        denom = np.sqrt(v, out=tmp)
+        denom /= bias_correction2**0.5
+        denom += eps
+        update = np.divide(m, denom, out=tmp)
+        update *= step_size
+        param -= update
+
+
+def _lerp_(start: np.ndarray, end: np.ndarray, diff: np.ndarray, weight: float) -> None:
+    """start ← start + weight·(end − start), in place, rounded as PyTorch's lerp; diff = end − start."""
+    if weight < 0.5:
+        diff *= weight
+        start += diff
+    else:  # PyTorch's form for large weights: exact at weight = 1
+        diff *= 1 - weight
+        np.subtract(end, diff, out=start)

@@ -1,0 +1,201 @@
+"""Optimizer: the base every optimizer shares — parameter groups, per-parameter state, state_dict.
+
+A subclass only writes `_update(param, grad, state, group)`: the in-place update of one
+parameter's array from its gradient, with that parameter's state dict and its group's options.
+Everything here works on the NumPy arrays under the tensors, so no graph is ever recorded.
+"""
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from itertools import chain
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from ..autograd.grad_mode import enable_grad
+from ..tensor import Tensor
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+
+class Optimizer:
+    """Base class of all optimizers (PyTorch's `torch.optim.Optimizer`).
+
+    params: tensors to optimize, or dicts `{"params": [...], "lr": ...}` (parameter groups,
+    each with its own options; options left out take `defaults`).
+    """
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self.state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        if isinstance(params, Tensor):
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of Tensors or of dicts, "
+                "got a single Tensor; wrap it in a list: [tensor]"
+            )
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list; "
+                             "pass model.parameters() or a list of tensors with requires_grad=True")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+    # --- parameter groups ----------------------------------------------------------------
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own options (e.g. a new layer to fine-tune)."""
+        name = type(self).__name__
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{name}: a parameter group must be a dict, got {type(param_group).__name__}")
+        group = dict(param_group)
+        params = group.get("params")
+        if params is None:
+            raise ValueError(f"{name}: parameter group {len(self.param_groups)} has no 'params' entry")
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(f"{name}: parameters must be an ordered collection (list, tuple), not a set, "
+                            "so that state_dict indices are reproducible")
+        params = list(params)
+        seen: set[int] = set()
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name} can only optimize Tensors, but parameter {i} of group "
+                                f"{len(self.param_groups)} is a {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"{name} can't optimize a non-leaf Tensor (parameter {i}, made by "
+                                 f"{type(p.grad_fn).__name__}); optimize the leaf it came from, or "
+                                 "make a new leaf with .detach().requires_grad_()")
+            if id(p) in seen:
+                raise ValueError(f"{name}: parameter {i} appears twice in parameter group "
+                                 f"{len(self.param_groups)}; pass each parameter once")
+            seen.add(id(p))
+        for j, other in enumerate(self.param_groups):
+            if any(id(q) in seen for q in other["params"]):
+                raise ValueError(f"{name}: some parameters appear in more than one parameter group "
+                                 f"(new group {len(self.param_groups)} and group {j}); pass each once")
+        group["params"] = params
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self._validate(group, len(self.param_groups))
+        self.param_groups.append(group)
+
+    def _validate(self, group: dict[str, Any], index: int) -> None:
+        """Raise a clear ValueError for options no optimizer can use; subclasses add their own."""
+        lr = group.get("lr", 0.0)
+        if not isinstance(lr, (int, float, np.floating, np.integer)) or lr < 0:
+            raise ValueError(f"{type(self).__name__}: invalid learning rate {lr!r} in parameter group "
+                             f"{index}: it must be a number >= 0")
+
+    def _check(self, ok: bool, group_index: int, what: str) -> None:
+        if not ok:
+            raise ValueError(f"{type(self).__name__}: invalid {what} in parameter group {group_index}")
+
+    # --- the training loop ---------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's gradient: to None (default), or to zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                elif isinstance(p.grad, np.ndarray):
+                    p.grad.fill(0)
+                else:  # a Tensor from backward(create_graph=True): drop its graph
+                    p.grad = np.zeros_like(p.grad.data)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; returns closure()'s loss if given."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                if isinstance(grad, Tensor):
+                    grad = grad.data
+                if grad.shape != p.data.shape:
+                    raise ValueError(f"{type(self).__name__}.step: a parameter of shape {p.data.shape} has "
+                                     f"a gradient of shape {grad.shape}; was .grad set by hand?")
+                self._update(p.data, grad, self.state[p], group)
+        return loss
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement _update")
+
+    # --- saving and loading --------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """{'state': {param index: {...}}, 'param_groups': [{options..., 'params': [indices]}]}.
+
+        As in PyTorch the state arrays are the live buffers, not copies: save or deepcopy the
+        dict before stepping again if you want to keep this moment.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index and s}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore options and state saved by `state_dict()` (copies the arrays in)."""
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and 'param_groups' "
+                             "(from optimizer.state_dict()), got "
+                             f"{sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict)}")
+        state_dict = copy.deepcopy(state_dict)
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{name}.load_state_dict: the saved state has {len(saved_groups)} parameter "
+                             f"groups but this optimizer has {len(self.param_groups)}")
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"{name}.load_state_dict: saved parameter group {i} has "
+                                 f"{len(saved['params'])} parameters but this optimizer's has "
+                                 f"{len(group['params'])}; was it saved from another model?")
+            missing = [k for k in self.defaults if k not in saved]
+            if missing:
+                raise ValueError(f"{name}.load_state_dict: saved parameter group {i} lacks {missing}; "
+                                 "was it saved from a different optimizer?")
+        id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
+                          chain.from_iterable(g["params"] for g in self.param_groups)))
+        state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
+        for key, value in state_dict["state"].items():
+            if key not in id_map:
+                raise ValueError(f"{name}.load_state_dict: state for parameter index {key!r}, which no "
+                                 f"saved parameter group lists (indices {sorted(id_map)})")
+            p = id_map[key]
+            state[p] = {k: _cast_like(p, v, f"state[{key}][{k!r}]", name) for k, v in value.items()}
+        self.state = state
+        self.param_groups = [{**saved, "params": group["params"]}
+                             for saved, group in zip(saved_groups, self.param_groups)]
+
+
+def _cast_like(p: Tensor, value: Any, where: str, name: str) -> Any:
+    """A saved state array as a fresh buffer of the parameter's dtype (after checking its shape)."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if not isinstance(value, np.ndarray) or value.ndim == 0:
+        return value.item() if isinstance(value, np.ndarray) else value
+    if value.shape != p.data.shape:
+        raise ValueError(f"{name}.load_state_dict: {where} has shape {value.shape} but its parameter has "
+                         f"shape {p.data.shape}; was it saved from another model?")
+    return np.array(value, dtype=p.data.dtype if value.dtype.kind == "f" else value.dtype)

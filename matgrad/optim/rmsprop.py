@@ -1,0 +1,82 @@
+"""RMSprop: divide the gradient by a running root-mean-square of recent gradients."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .adam import _lerp_
+from .optimizer import Optimizer, ParamsT
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton), step for step as `torch.optim.RMSprop`:
+
+        g   = ±grad + weight_decay·p
+        s   = α·s + (1 − α)·g²
+        ḡ   = lerp(ḡ, g, 1 − α);  avg = √(s − ḡ²) + eps     (centered)
+        avg = √s + eps                                         (otherwise)
+        b   = momentum·b + g / avg;  p = p − lr·b              (momentum > 0)
+        p   = p − lr · g / avg                                 (otherwise)
+
+    State per parameter: 'step', 'square_avg' (s), 'momentum_buffer' (b), 'grad_avg' (ḡ).
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
+                 maximize: bool = False) -> None:
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                        centered=centered, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any], index: int) -> None:
+        super()._validate(group, index)
+        self._check(group["alpha"] >= 0, index, f"alpha value {group['alpha']}: it must be >= 0")
+        self._check(group["eps"] >= 0, index, f"epsilon value {group['eps']}: it must be >= 0")
+        self._check(group["momentum"] >= 0, index, f"momentum value {group['momentum']}: it must be >= 0")
+        self._check(group["weight_decay"] >= 0, index,
+                    f"weight_decay value {group['weight_decay']}: it must be >= 0")
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
+        lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
+        momentum, weight_decay = float(group["momentum"]), float(group["weight_decay"])
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = np.zeros_like(param)
+            if momentum > 0:
+                state["momentum_buffer"] = np.zeros_like(param)
+            if group["centered"]:
+                state["grad_avg"] = np.zeros_like(param)
+        state["step"] += 1
+        square_avg = state["square_avg"]
+
+        g = -grad if group["maximize"] else grad
+        if weight_decay != 0:
+            g = g + weight_decay * param
+
+        avg = np.multiply(g, 1 - alpha, dtype=param.dtype)  # the scratch array of this step
+        avg *= g
+        square_avg *= alpha
+        square_avg += avg
+        if group["centered"]:
+            grad_avg = state.setdefault("grad_avg", np.zeros_like(param))
+            np.subtract(g, grad_avg, out=avg)
+            _lerp_(grad_avg, g, avg, 1 - alpha)
+            np.multiply(grad_avg, grad_avg, out=avg)
+            np.subtract(square_avg, avg, out=avg)
+            np.sqrt(avg, out=avg)
+        else:
+            np.sqrt(square_avg, out=avg)
+        avg += eps
+
+        if momentum > 0:
+            buf = state.setdefault("momentum_buffer", np.zeros_like(param))
+            buf *= momentum
+            np.divide(g, avg, out=avg)
+            buf += avg
+            param -= lr * buf
+        else:
+            np.divide(g, avg, out=avg)
+            avg *= lr
+            param -= avg

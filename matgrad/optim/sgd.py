@@ -1,0 +1,52 @@
+"""SGD: stochastic gradient descent, with momentum, Nesterov momentum and weight decay."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, ParamsT
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, step for step as `torch.optim.SGD`.
+
+        g  = ±grad + weight_decay·p                    (− when maximize)
+        b  = g                          on the first step (momentum ≠ 0)
+        b  = momentum·b + (1 − dampening)·g            afterwards
+        g  = g + momentum·b  (nesterov)   or   g = b
+        p  = p − lr·g
+
+    State per parameter: 'momentum_buffer' (only when momentum ≠ 0).
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False) -> None:
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any], index: int) -> None:
+        super()._validate(group, index)
+        self._check(group["momentum"] >= 0, index, f"momentum value {group['momentum']}: it must be >= 0")
+        self._check(group["weight_decay"] >= 0, index,
+                    f"weight_decay value {group['weight_decay']}: it must be >= 0")
+        self._check(not group["nesterov"] or (group["momentum"] > 0 and group["dampening"] == 0), index,
+                    "nesterov setting: Nesterov momentum requires momentum > 0 and dampening = 0")
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
+        lr, momentum = float(group["lr"]), float(group["momentum"])
+        dampening, weight_decay = float(group["dampening"]), float(group["weight_decay"])
+        g = -grad if group["maximize"] else grad
+        if weight_decay != 0:
+            g = g + weight_decay * param  # a new array: p.grad itself is never changed
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = np.array(g, dtype=param.dtype)
+            else:
+                buf *= momentum
+                buf += g if dampening == 0 else (1 - dampening) * g
+            g = g + momentum * buf if group["nesterov"] else buf
+        param -= lr * g

@@ -1,0 +1,91 @@
+"""PNG plots of a run (loss/accuracy curves, --watch statistics, confusion matrix), written atomically.
+
+matplotlib is imported only here, with the Agg backend (no display needed).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .checkpoint import atomic_write
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("plots need matplotlib: pip install 'matgrad[cli]'") from None
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: str | os.PathLike) -> Path:
+    plt = _pyplot()
+    try:
+        return atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
+
+
+def plot_curves(epochs: list[dict[str, Any]], path: str | os.PathLike, title: str = "") -> Path:
+    """Train/test loss and accuracy against epoch."""
+    plt = _pyplot()
+    x = [e["epoch"] for e in epochs]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    ax1.plot(x, [e["train_loss"] for e in epochs], "o-", label="train")
+    ax1.plot(x, [e["test_loss"] for e in epochs], "o-", label="test")
+    ax1.set(xlabel="epoch", ylabel="loss", title="loss")
+    ax1.legend()
+    if all("train_accuracy" in e for e in epochs):
+        ax2.plot(x, [100 * e["train_accuracy"] for e in epochs], "o-", label="train")
+    ax2.plot(x, [100 * e["test_accuracy"] for e in epochs], "o-", label="test")
+    ax2.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
+    ax2.legend()
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
+def plot_watch(history: dict[str, Any], path: str | os.PathLike) -> Path:
+    """Per layer: gradient norm, update/weight ratio (log scale) and dead-ReLU share, by epoch."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    panels = (("grad_norm", "gradient norm ‖dW‖", True), ("update_ratio", "update / weight ‖ΔW‖/‖W‖", True),
+              ("dead_relu", "dead ReLU units (%)", False))
+    for ax, (key, label, log) in zip(axes, panels):
+        for name, values in history.get(key, {}).items():
+            ys = [np.nan if v is None else (100 * v if key == "dead_relu" else v) for v in values]
+            ax.plot(range(1, len(ys) + 1), ys, "o-", label=name or "model")
+        ax.set(xlabel="epoch", title=label)
+        if log and any(ax.get_lines()):
+            ax.set_yscale("log")
+        if ax.get_lines():
+            ax.legend(fontsize="small")
+        ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_confusion(cm: np.ndarray, path: str | os.PathLike, labels: list[str] | None = None,
+                   title: str = "") -> Path:
+    """The confusion matrix as a heat map with the counts written in."""
+    plt = _pyplot()
+    n = cm.shape[0]
+    fig, ax = plt.subplots(figsize=(1 + 0.6 * n, 0.8 + 0.6 * n))
+    ax.imshow(cm, cmap="Blues")
+    labels = labels or [str(i) for i in range(n)]
+    ax.set_xticks(range(n), labels, rotation=45, ha="right")
+    ax.set_yticks(range(n), labels)
+    ax.set(xlabel="predicted", ylabel="true", title=title or "confusion matrix")
+    top = cm.max() if cm.size else 0
+    for i in range(n):
+        for j in range(n):
+            ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", fontsize=7,
+                    color="white" if cm[i, j] > top / 2 else "black")
+    return _save(fig, path)

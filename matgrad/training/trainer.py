@@ -1,0 +1,232 @@
+"""The training loop: epochs of shuffled mini-batches, evaluation, checkpoints, metrics and plots.
+
+Reproducible and resumable: the weights start from `manual_seed(seed)`, each epoch's
+shuffle is drawn from its own generator seeded by (seed, epoch), and a checkpoint holds
+everything else that changes (weights, optimizer and schedule state, matgrad's RNG state
+for dropout, the epoch). Resuming therefore ends with exactly the weights an uninterrupted
+run would have.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import random as mg_random
+from ..autograd import no_grad
+from ..tensor import Tensor
+from . import build
+from .checkpoint import Checkpoint, CheckpointError, save_checkpoint
+from .metrics import MetricsLog
+
+EVAL_BATCH = 1000
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or a gradient became NaN/inf; the message names the step and the first bad layer."""
+
+
+class Trainer:
+    """Trains `cfg["model"]` on (X, y), evaluates on (X_test, y_test) each epoch, writes into `out_dir`.
+
+    `cfg` is the run's full config (see matgrad.cli.train_cmd); `log` prints one line.
+    """
+
+    def __init__(self, cfg: dict[str, Any], data: tuple[np.ndarray, ...], out_dir: Path,
+                 log: Callable[[str], None] = print, progress: bool = True) -> None:
+        self.cfg = cfg
+        self.X, self.y, self.X_test, self.y_test = data
+        self.out_dir = Path(out_dir)
+        self.log = log
+        self.progress = progress
+        self.ckpt_path = self.out_dir / "model.npz"
+        mg_random.manual_seed(cfg["seed"])
+        self.model = build.make_model(cfg)
+        self.loss_fn = build.make_loss(cfg)
+        self.optimizer = build.make_optimizer(cfg, self.model.parameters())
+        self.steps_per_epoch = -(-len(self.X) // cfg["batch_size"])
+        self.scheduler = build.make_scheduler(cfg, self.optimizer, self.steps_per_epoch)
+        self.epoch = 0
+        self.metrics = MetricsLog(self.out_dir / "metrics.json", cfg)
+        self.watch = None
+        self.watch_history: dict[str, Any] | None = None
+        # a hook for tests and tools: called with the epoch number after each checkpoint
+        self.on_epoch_end: Callable[[int], None] | None = None
+
+    # --- checkpoints -------------------------------------------------------------------
+    def save(self) -> Path:
+        """Write model.npz: everything needed to continue exactly where this epoch ended."""
+        return save_checkpoint(
+            self.ckpt_path, self.model.state_dict(),
+            optimizer=self.optimizer.state_dict(),
+            scheduler=None if self.scheduler is None else self.scheduler.state_dict(),
+            config=self.cfg, epoch=self.epoch, rng=mg_random.get_rng_state(),
+            history=self.metrics.epochs, watch=self.watch_history,
+        )
+
+    def restore(self, ckpt: Checkpoint) -> None:
+        """Load weights, optimizer, schedule, RNG state, epoch and history from `ckpt`."""
+        build.check_state_fits(self.model, ckpt.model_state, self.cfg, ckpt.path)
+        self.model.load_state_dict(_as_tensors(ckpt.model_state))
+        try:
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+            if self.scheduler is not None and ckpt.get("scheduler") is not None:
+                self.scheduler.load_state_dict(ckpt["scheduler"])
+            mg_random.set_rng_state(ckpt["rng"])
+        except (KeyError, ValueError, TypeError) as e:
+            raise CheckpointError(f"{ckpt.path}: its optimizer/schedule/RNG state cannot be restored: {e}") from None
+        self.epoch = int(ckpt["epoch"])
+        self.metrics.epochs = list(ckpt.get("history") or [])
+        self.watch_history = ckpt.get("watch")
+
+    # --- the loop ----------------------------------------------------------------------
+    def fit(self) -> MetricsLog:
+        """Train from self.epoch to cfg["epochs"], checkpointing and plotting after each epoch."""
+        from .plots import plot_curves, plot_watch
+
+        if self.cfg.get("watch"):
+            from .watch import Watch
+
+            self.watch = Watch(self.model, self.watch_history)
+        try:
+            while self.epoch < self.cfg["epochs"]:
+                record = self.train_epoch()
+                self.epoch += 1
+                if self.watch is not None:
+                    self.watch_history = self.watch.end_epoch()
+                    self.metrics.extra["watch"] = self.watch_history
+                self.metrics.add_epoch(record)
+                self.save()
+                self.metrics.write()
+                plot_curves(self.metrics.epochs, self.out_dir / "curves.png",
+                            title=f"{self.cfg['model']} on {self.cfg['dataset']}")
+                if self.watch is not None:
+                    plot_watch(self.watch_history, self.out_dir / "watch.png")
+                self.log(_epoch_line(record, self.cfg["epochs"]))
+                if self.watch is not None:
+                    self.log(self.watch.summary())
+                if self.on_epoch_end is not None:
+                    self.on_epoch_end(self.epoch)
+        finally:
+            if self.watch is not None:
+                self.watch.close()
+        return self.metrics
+
+    def batches(self, epoch: int) -> Any:
+        """This epoch's mini-batches: a DataLoader shuffled by a generator seeded with (seed, epoch)."""
+        from ..data import DataLoader, TensorDataset
+
+        ds = TensorDataset(Tensor._make(self.X, None, False), Tensor._make(self.y, None, False))
+        rng = np.random.default_rng([int(self.cfg["seed"]), epoch])
+        return DataLoader(ds, batch_size=self.cfg["batch_size"], shuffle=True, generator=rng)
+
+    def train_epoch(self) -> dict[str, Any]:
+        """One pass over the training set; returns the epoch's record (losses, accuracy, seconds)."""
+        cfg, model, opt = self.cfg, self.model, self.optimizer
+        n, start = len(self.X), time.perf_counter()
+        bar = self._bar(n)
+        loss_sum, correct, seen = 0.0, 0, 0
+        model.train()
+        for i, (xb, yb) in enumerate(self.batches(self.epoch)):
+            target = Tensor._make(build.loss_target(cfg, yb.data, xb.data.dtype), None, False)
+            opt.zero_grad()
+            if self.watch is not None:
+                self.watch.training_step = True
+            out = model(xb)
+            if self.watch is not None:
+                self.watch.training_step = False
+            loss = self.loss_fn(out, target)
+            loss.backward()
+            value = float(loss.item())
+            self._check_finite(value, i)
+            if self.watch is not None:
+                self.watch.before_step()
+            opt.step()
+            if self.watch is not None:
+                self.watch.after_step()
+            if self.scheduler is not None and cfg["schedule"] in build.PER_BATCH:
+                self.scheduler.step()
+            b = len(yb.data)
+            loss_sum += value * b
+            correct += int((out.data.argmax(axis=1) == yb.data).sum())
+            seen += b
+            if bar is not None:
+                bar.update(b)
+                if i % 5 == 0 or seen == n:
+                    rate = seen / max(time.perf_counter() - start, 1e-9)
+                    bar.set_postfix({"loss": f"{loss_sum / seen:.4f}", "acc": f"{correct / seen:.2%}",
+                                     "samples/s": f"{rate:,.0f}"}, refresh=False)
+        if bar is not None:
+            bar.close()
+        lr = _current_lr(opt)
+        if self.scheduler is not None and cfg["schedule"] not in build.PER_BATCH:
+            self.scheduler.step()
+        train_seconds = time.perf_counter() - start
+        test_loss, test_acc = self.evaluate(self.X_test, self.y_test)
+        return {
+            "epoch": self.epoch + 1, "train_loss": loss_sum / max(seen, 1),
+            "train_accuracy": correct / max(seen, 1), "test_loss": test_loss, "test_accuracy": test_acc,
+            "seconds": time.perf_counter() - start, "samples_per_second": seen / max(train_seconds, 1e-9),
+            "lr": lr,
+        }
+
+    def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        """(mean loss, accuracy) on (X, y), in eval mode without recording a graph."""
+        self.model.eval()
+        loss_sum, correct = 0.0, 0
+        with no_grad():
+            for s in range(0, len(X), EVAL_BATCH):
+                xb, yb = X[s:s + EVAL_BATCH], y[s:s + EVAL_BATCH]
+                out = self.model(Tensor._make(xb, None, False))
+                target = Tensor._make(build.loss_target(self.cfg, yb, xb.dtype), None, False)
+                loss_sum += float(self.loss_fn(out, target).item()) * len(yb)
+                correct += int((out.data.argmax(axis=1) == yb).sum())
+        self.model.train()
+        return loss_sum / max(len(X), 1), correct / max(len(X), 1)
+
+    def _check_finite(self, loss: float, batch: int) -> None:
+        """Stop at the first step whose loss or gradients are NaN/inf, naming the first bad layer."""
+        bad = None
+        for name, p in self.model.named_parameters():
+            if p.grad is not None and not np.isfinite(np.asarray(p.grad)).all():
+                bad = name
+                break
+        if math.isfinite(loss) and bad is None:
+            return
+        step = self.epoch * self.steps_per_epoch + batch + 1
+        where = (f"the gradient first went bad in layer {bad!r} (checked in parameter order)" if bad
+                 else "every gradient is still finite, so the forward pass itself overflowed")
+        kept = (f"the last good checkpoint (epoch {self.epoch}) is kept in {self.ckpt_path}"
+                if self.ckpt_path.exists() else "no checkpoint was saved (it diverged in the first epoch)")
+        raise TrainingDiverged(
+            f"training stopped: the loss became {loss} at step {step} (epoch {self.epoch + 1}, batch "
+            f"{batch + 1}/{self.steps_per_epoch}); {where}. Lower the learning rate (--lr is "
+            f"{self.cfg['lr']}). {kept[0].upper() + kept[1:]}."
+        )
+
+    def _bar(self, total: int) -> Any:
+        if not self.progress:
+            return None
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            return None
+        return tqdm(total=total, unit="samples", unit_scale=True, leave=False,
+                    desc=f"epoch {self.epoch + 1}/{self.cfg['epochs']}", dynamic_ncols=True)
+
+
+def _as_tensors(state: dict[str, np.ndarray]) -> dict[str, Tensor]:
+    return {k: Tensor._make(v, None, False) for k, v in state.items()}
+
+
+def _current_lr(opt: Any) -> float:
+    return float(opt.param_groups[0]["lr"])
+
+
+def _epoch_line(r: dict[str, Any], epochs: int) -> str:
+    return (f"epoch {r['epoch']:>2}/{epochs}  train loss {r['train_loss']:.4f}  "
+            f"test loss {r['test_loss']:.4f}  test accuracy {r['test_accuracy']:.2%}  "
+            f"{r['seconds']:.1f} s  ({r['samples_per_second']:,.0f} samples/s)")

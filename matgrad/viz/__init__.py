@@ -1,0 +1,53 @@
+"""Pictures of backprop: `draw` (an SVG of the graph) and `html` (a step-through page).
+
+Both take an output tensor (they explain it without touching any `.grad`) or an
+Explanation already made, and write one self-contained file atomically.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ..explain.record import Explanation, explain
+from .files import write_text_atomic
+from .graph import Graph, from_explanation
+from .html import render_page
+from .svg import render
+
+
+def _explanation(output: Any) -> Explanation:
+    if isinstance(output, Explanation):
+        return output
+    # retain_graph: drawing must not use up a graph the caller may still backward through
+    return explain(output, retain_graph=True, print_table=False, accumulate=False)
+
+
+def graph(output: Any) -> Graph:
+    """The laid-out-ready graph (boxes, circles, labelled edges) of a tensor or Explanation."""
+    return from_explanation(_explanation(output))
+
+
+def svg(output: Any, title: str | None = None, use_dot: bool = True) -> str:
+    """The SVG document of the graph, as a string."""
+    exp = _explanation(output)
+    return render(from_explanation(exp), title if title is not None else f"{exp.output} = {exp.value}", use_dot)
+
+
+def draw(output: Any, path: str | os.PathLike, title: str | None = None, use_dot: bool = True) -> Path:
+    """Write an SVG of the graph: a box per tensor (with its shape), a circle per op, and on
+    each edge the forward value (green) and the gradient (red). Uses Graphviz's `dot` for
+    the layout when installed, else a built-in layered layout. Returns the path."""
+    return write_text_atomic(path, svg(output, title, use_dot))
+
+
+def html(output: Any, path: str | os.PathLike, title: str | None = None) -> Path:
+    """Write a self-contained page stepping through the forward then the backward pass."""
+    exp = _explanation(output)
+    g = from_explanation(exp)
+    head = title if title is not None else f"Backprop step by step: {exp.output} = {exp.value}"
+    picture = render(g, "")  # lays g out; the page reuses its node ids
+    return write_text_atomic(path, render_page(exp, g, picture, head))
+
+
+__all__ = ["draw", "html", "svg", "graph"]

@@ -1,0 +1,169 @@
+"""The reverse pass: accumulation, shared inputs, graph shapes, freeing, and its errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import matgrad as mg
+
+
+def f64(data, grad=True):
+    return mg.tensor(np.asarray(data, dtype=np.float64), requires_grad=grad)
+
+
+def test_grads_accumulate_until_zeroed():
+    x = f64([1.0, 2.0])
+    (x * 3).sum().backward()
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad, [3 + 2, 3 + 4])
+    x.zero_grad()
+    assert x.grad is None
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad, [3, 3])
+
+
+def test_tensor_used_several_times_gets_the_sum():
+    x = f64(2.0)
+    y = x * x * x + x  # d/dx = 3x² + 1
+    y.backward()
+    assert x.grad == pytest.approx(13.0)
+
+
+def test_diamond_graph():
+    x = f64([0.5, -1.0])
+    a = x.exp()
+    b = a * 2
+    c = a.sin()
+    (b * c).sum().backward()
+    e = np.exp([0.5, -1.0])
+    np.testing.assert_allclose(x.grad, e * (2 * np.sin(e) + 2 * e * np.cos(e)))
+
+
+def test_broadcast_grads_are_summed_back():
+    a = f64(np.ones((3, 1, 4)))
+    b = f64(np.ones((5, 4)))
+    s = f64(2.0)
+    (a * b * s).sum().backward()
+    assert a.grad.shape == (3, 1, 4) and b.grad.shape == (5, 4) and s.grad.shape == ()
+    np.testing.assert_allclose(a.grad, 10.0)
+    np.testing.assert_allclose(b.grad, 6.0)
+    assert s.grad == pytest.approx(60.0)
+
+
+def test_deep_chain_of_100000_ops():
+    x = f64(1.0)
+    y = x
+    for _ in range(100_000):
+        y = y + 1e-5
+    y.backward()
+    assert x.grad == pytest.approx(1.0)
+    assert y.item() == pytest.approx(2.0)
+
+
+def test_backward_frees_the_graph_and_second_backward_names_retain_graph():
+    x = f64([1.0, 2.0])
+    y = (x.exp() * x).sum()
+    y.backward()
+    assert y.grad_fn.parents is None  # saved arrays were released
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = f64([1.0, 2.0])
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    g1 = x.grad.copy()
+    y.backward()
+    np.testing.assert_allclose(x.grad, 2 * g1)
+
+
+def test_backward_with_explicit_gradient():
+    x = f64([1.0, 2.0, 3.0])
+    y = x * x
+    y.backward(mg.tensor([1.0, 0.0, -1.0], dtype=mg.float64))
+    np.testing.assert_allclose(x.grad, [2.0, 0.0, -6.0])
+
+
+def test_backward_of_non_scalar_without_gradient_is_clear():
+    x = f64([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="shape"):
+        (x * 2).backward()
+
+
+def test_backward_gradient_of_wrong_shape_is_clear():
+    x = f64([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"\(3,\)"):
+        (x * 2).backward(np.ones(3))
+
+
+def test_backward_from_tensor_that_does_not_require_grad():
+    x = mg.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        x.sum().backward()
+
+
+def test_leaf_root_backward():
+    x = f64(3.0)
+    x.backward()
+    assert x.grad == pytest.approx(1.0)
+
+
+def test_integer_tensors_cannot_require_grad():
+    with pytest.raises(TypeError, match="floating"):
+        mg.tensor([1, 2], requires_grad=True)
+    with pytest.raises(TypeError, match="floating"):
+        mg.tensor([1, 2]).requires_grad_()
+
+
+def test_no_gradient_through_integers():
+    x = f64([1.5, 2.5])
+    i = x.long()  # the cast to integers cuts the graph, as in PyTorch
+    assert not i.requires_grad and i.dtype == mg.int64
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        i.sum().backward()
+
+
+def test_grad_dtype_and_shape_follow_the_leaf():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)  # float32
+    (x.double() * 3).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad, [3.0, 3.0])
+
+
+def test_grad_is_never_aliased_between_leaves():
+    a, b = f64([1.0]), f64([2.0])
+    (a + b).sum().backward()
+    a.grad += 10
+    assert b.grad[0] == pytest.approx(1.0)
+
+
+def test_detach_cuts_the_graph_and_shares_memory():
+    x = f64([1.0, 2.0])
+    d = x.detach()
+    assert not d.requires_grad and d.grad_fn is None
+    assert np.shares_memory(d.data, x.data)
+    (x * d).sum().backward()
+    np.testing.assert_allclose(x.grad, [1.0, 2.0])
+
+
+def test_comparisons_carry_no_gradient():
+    x = f64([1.0, -2.0])
+    for m in (x > 0, x >= 0, x < 0, x <= 0, x == 1, x != 1):
+        assert m.dtype == np.bool_ and not m.requires_grad and m.grad_fn is None
+
+
+def test_inplace_change_on_requires_grad_tensor_is_refused():
+    x = f64([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="no_grad"):
+        x[0] = 5.0
+    with mg.no_grad():
+        x[0] = 5.0
+    assert x.data[0] == 5.0
+
+
+def test_getitem_backward_adds_repeats_and_masks():
+    x = f64([1.0, 2.0, 3.0, 4.0])
+    y = x[[0, 0, 3]].sum() + x[x > 2].sum() + x[::-2].sum()
+    y.backward()
+    np.testing.assert_allclose(x.grad, [2.0, 1.0, 1.0, 3.0])

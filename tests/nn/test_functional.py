@@ -1,0 +1,299 @@
+"""matgrad.nn.functional against PyTorch, finite differences and hand-computed values."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import matgrad as mg
+import matgrad.nn.functional as F
+from tests.helpers import check_op
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def _pair(x: np.ndarray, requires_grad: bool = True):
+    return (mg.tensor(x, dtype=x.dtype, requires_grad=requires_grad),
+            torch.tensor(x, requires_grad=requires_grad))
+
+
+def _assert_same(mine, theirs, mx=None, tx=None, rtol=1e-6, atol=1e-9):
+    np.testing.assert_allclose(mine.data, theirs.detach().numpy(), rtol=rtol, atol=atol)
+    if mx is not None:
+        seed = np.random.default_rng(5).standard_normal(mine.shape)
+        (mine * mg.tensor(seed, dtype=mine.dtype)).sum().backward()
+        (theirs * torch.tensor(seed, dtype=theirs.dtype)).sum().backward()
+        np.testing.assert_allclose(mx.grad, tx.grad.numpy(), rtol=rtol, atol=atol)
+
+
+# --- cross-entropy: every target form, weight, ignore_index and smoothing ----------------------
+CE_CASES = [
+    dict(shape=(6, 5)),
+    dict(shape=(5,)),
+    dict(shape=(4, 3, 2, 3)),
+    dict(shape=(6, 5), weight=True),
+    dict(shape=(6, 5), ignore=2),
+    dict(shape=(6, 5), weight=True, ignore=-100),
+    dict(shape=(6, 5), weight=True, ignore=1, smoothing=0.2),
+    dict(shape=(4, 3, 5), weight=True, ignore=0, smoothing=0.1),
+    dict(shape=(6, 5), smoothing=0.3),
+    dict(shape=(6, 5), smoothing=0.3, ignore=4),
+]
+
+
+@pytest.mark.parametrize("case", CE_CASES, ids=str)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_class_indices_match_torch(case, reduction):
+    rng = np.random.default_rng(0)
+    shape = case["shape"]
+    c = shape[0] if len(shape) == 1 else shape[1]
+    tshape = () if len(shape) == 1 else shape[:1] + shape[2:]
+    x = rng.standard_normal(shape)
+    t = rng.integers(0, c, tshape)
+    if "ignore" in case and case["ignore"] >= 0:
+        t.flat[::3] = case["ignore"]
+    elif "ignore" in case:
+        t.flat[1] = -100
+    w = rng.uniform(0.2, 2.0, c) if case.get("weight") else None
+    kw = dict(reduction=reduction, label_smoothing=case.get("smoothing", 0.0),
+              ignore_index=case.get("ignore", -100))
+    mx, tx = _pair(x)
+    mine = F.cross_entropy(mx, mg.tensor(t), weight=None if w is None else mg.tensor(w, dtype=mg.float64), **kw)
+    theirs = TF.cross_entropy(tx, torch.tensor(t), weight=None if w is None else torch.tensor(w), **kw)
+    _assert_same(mine, theirs, mx, tx)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.25])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_class_probabilities_match_torch(reduction, smoothing, weighted):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((5, 4, 3))
+    q = rng.dirichlet(np.ones(4), (5, 3)).transpose(0, 2, 1).copy()
+    w = rng.uniform(0.5, 2, 4) if weighted else None
+    mx, tx = _pair(x)
+    mine = F.cross_entropy(mx, mg.tensor(q, dtype=mg.float64), weight=None if w is None else mg.tensor(w),
+                           reduction=reduction, label_smoothing=smoothing)
+    theirs = TF.cross_entropy(tx, torch.tensor(q), weight=None if w is None else torch.tensor(w),
+                              reduction=reduction, label_smoothing=smoothing)
+    _assert_same(mine, theirs, mx, tx)
+
+
+def test_cross_entropy_by_hand():
+    # logits (0, ln 3): softmax (1/4, 3/4); target 1 → -ln(3/4)
+    x = mg.tensor([[0.0, np.log(3.0)]], dtype=mg.float64, requires_grad=True)
+    loss = F.cross_entropy(x, mg.tensor([1]))
+    assert loss.item() == pytest.approx(-np.log(0.75))
+    loss.backward()
+    np.testing.assert_allclose(x.grad, [[0.25, -0.25]])
+
+
+def test_cross_entropy_all_ignored_is_nan_like_torch():
+    x = np.zeros((2, 3))
+    mine = F.cross_entropy(mg.tensor(x), mg.tensor([-100, -100]))
+    theirs = TF.cross_entropy(torch.tensor(x), torch.tensor([-100, -100]))
+    assert np.isnan(mine.item()) and torch.isnan(theirs)
+
+
+def test_cross_entropy_huge_logits_are_finite():
+    x = mg.tensor([[1000.0, -1000.0, 0.0]], requires_grad=True)
+    loss = F.cross_entropy(x, mg.tensor([1]))
+    loss.backward()
+    assert loss.item() == pytest.approx(2000.0)
+    assert np.isfinite(x.grad).all()
+
+
+def test_cross_entropy_float32_stays_float32():
+    x = mg.randn(4, 3, requires_grad=True)
+    loss = F.cross_entropy(x, mg.tensor([0, 1, 2, 0]))
+    loss.backward()
+    assert loss.dtype == np.float32 and x.grad.dtype == np.float32
+
+
+def test_cross_entropy_bad_targets_are_named():
+    x = mg.randn(4, 3)
+    with pytest.raises(IndexError, match="target 3 is out of bounds for 3 classes"):
+        F.cross_entropy(x, mg.tensor([0, 1, 3, 0]))
+    with pytest.raises(ValueError, match=r"integer class indices of shape \(4,\)"):
+        F.cross_entropy(x, mg.tensor([0, 1]))
+    with pytest.raises(ValueError, match="weight must have shape"):
+        F.cross_entropy(x, mg.tensor([0, 1, 2, 0]), weight=mg.ones(4))
+    with pytest.raises(ValueError, match="reduction"):
+        F.cross_entropy(x, mg.tensor([0, 1, 2, 0]), reduction="avg")
+
+
+def test_cross_entropy_gradcheck():
+    t = mg.tensor([0, 2, 1, 2])
+    w = mg.tensor([0.5, 1.0, 2.0], dtype=mg.float64)
+    check_op(lambda x: F.cross_entropy(x, t, weight=w, label_smoothing=0.1, ignore_index=1), (4, 3),
+             torch_fn=lambda x: TF.cross_entropy(x, torch.tensor(t.data), weight=torch.tensor(w.data),
+                                                 label_smoothing=0.1, ignore_index=1))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_loss_matches_torch(reduction):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((6, 4))
+    t = np.array([0, 3, 1, 2, 2, 1])
+    w = rng.uniform(0.5, 2, 4)
+    mx, tx = _pair(x)
+    mine = F.nll_loss(mx, mg.tensor(t), weight=mg.tensor(w), ignore_index=2, reduction=reduction)
+    theirs = TF.nll_loss(tx, torch.tensor(t), weight=torch.tensor(w), ignore_index=2, reduction=reduction)
+    _assert_same(mine, theirs, mx, tx)
+
+
+def test_nll_loss_gradcheck():
+    t = mg.tensor([[0, 2], [1, 1]])
+    check_op(lambda x: F.nll_loss(x, t, reduction="sum"), (2, 3, 2),
+             torch_fn=lambda x: TF.nll_loss(x, torch.tensor(t.data), reduction="sum"))
+
+
+# --- binary cross-entropy ----------------------------------------------------------------------
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_cross_entropy_matches_torch(reduction, weighted):
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0.02, 0.98, (5, 4))
+    y = rng.uniform(0, 1, (5, 4))
+    w = rng.uniform(0.5, 2, (4,)) if weighted else None
+    mp, tp = _pair(p)
+    my, ty = _pair(y)
+    mine = F.binary_cross_entropy(mp, my, weight=None if w is None else mg.tensor(w), reduction=reduction)
+    theirs = TF.binary_cross_entropy(tp, ty, weight=None if w is None else torch.tensor(w), reduction=reduction)
+    _assert_same(mine, theirs, mp, tp)
+    np.testing.assert_allclose(my.grad, ty.grad.numpy(), rtol=1e-6)
+
+
+def test_binary_cross_entropy_saturated_sigmoid_is_finite_like_torch():
+    x = np.array([[-1000.0, 1000.0, 0.0, 40.0]], dtype=np.float32)
+    y = np.array([[1.0, 0.0, 1.0, 0.0]], dtype=np.float32)
+    mx, tx = _pair(x)
+    mine = F.binary_cross_entropy(mg.sigmoid(mx), mg.tensor(y))
+    theirs = TF.binary_cross_entropy(torch.sigmoid(tx), torch.tensor(y))
+    assert set(mg.sigmoid(mx).data[0, :2].tolist()) == {0.0, 1.0}  # truly saturated
+    mine.backward()
+    theirs.backward()
+    assert np.isfinite(mine.item())
+    np.testing.assert_allclose(mine.item(), theirs.item(), rtol=1e-6)
+    np.testing.assert_allclose(mx.grad, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_binary_cross_entropy_by_hand_and_gradcheck():
+    loss = F.binary_cross_entropy(mg.tensor([0.8, 0.4]), mg.tensor([1.0, 0.0]))
+    assert loss.item() == pytest.approx(-(np.log(0.8) + np.log(0.6)) / 2, rel=1e-6)
+    y = mg.tensor([0.3, 1.0, 0.0], dtype=mg.float64)
+    check_op(lambda p: F.binary_cross_entropy(mg.sigmoid(p), y), (3,),
+             torch_fn=lambda p: TF.binary_cross_entropy(torch.sigmoid(p), torch.tensor(y.data)))
+
+
+def test_binary_cross_entropy_rejects_non_probabilities():
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.binary_cross_entropy(mg.tensor([1.5]), mg.tensor([1.0]))
+    with pytest.raises(ValueError, match="target size"):
+        F.binary_cross_entropy(mg.tensor([0.5, 0.5]), mg.tensor([1.0]))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weights", [(False, False), (True, False), (False, True), (True, True)])
+def test_bce_with_logits_matches_torch(reduction, weights):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((5, 3)) * 3
+    y = rng.uniform(0, 1, (5, 3))
+    w = rng.uniform(0.5, 2, (5, 1)) if weights[0] else None
+    pw = rng.uniform(0.5, 3, (3,)) if weights[1] else None
+    mx, tx = _pair(x)
+    my, ty = _pair(y)
+    mine = F.binary_cross_entropy_with_logits(mx, my, weight=None if w is None else mg.tensor(w),
+                                              reduction=reduction, pos_weight=None if pw is None else mg.tensor(pw))
+    theirs = TF.binary_cross_entropy_with_logits(tx, ty, weight=None if w is None else torch.tensor(w),
+                                                 reduction=reduction,
+                                                 pos_weight=None if pw is None else torch.tensor(pw))
+    _assert_same(mine, theirs, mx, tx)
+    np.testing.assert_allclose(my.grad, ty.grad.numpy(), rtol=1e-6, atol=1e-9)
+
+
+def test_bce_with_logits_extreme_logits_are_finite():
+    x = np.array([1000.0, -1000.0, 1000.0, -1000.0], dtype=np.float32)
+    y = np.array([1.0, 0.0, 0.0, 1.0], dtype=np.float32)
+    mx, tx = _pair(x)
+    mine = F.binary_cross_entropy_with_logits(mx, mg.tensor(y), reduction="none")
+    theirs = TF.binary_cross_entropy_with_logits(tx, torch.tensor(y), reduction="none")
+    np.testing.assert_allclose(mine.data, [0.0, 0.0, 1000.0, 1000.0])
+    _assert_same(mine, theirs, mx, tx)
+
+
+# --- regression losses ---------------------------------------------------------------------------
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name,kw", [("mse_loss", {}), ("l1_loss", {}), ("smooth_l1_loss", {"beta": 0.5}),
+                                     ("smooth_l1_loss", {"beta": 0.0}), ("huber_loss", {"delta": 0.7})])
+def test_regression_losses_match_torch(name, kw, reduction):
+    check_op(lambda a, b: getattr(F, name)(a, b, reduction=reduction, **kw), (4, 3), (4, 3), second=False)
+
+
+def test_mse_by_hand():
+    assert F.mse_loss(mg.tensor([1.0, 2.0]), mg.tensor([0.0, 0.0])).item() == pytest.approx(2.5)
+    assert F.l1_loss(mg.tensor([1.0, -2.0]), mg.tensor([0.0, 0.0]), reduction="sum").item() == 3.0
+    assert F.smooth_l1_loss(mg.tensor([0.5, 3.0]), mg.tensor([0.0, 0.0]), reduction="sum").item() == 0.125 + 2.5
+
+
+# --- the rest of F -------------------------------------------------------------------------------
+def test_linear_matches_torch():
+    check_op(lambda x, w, b: F.linear(x, w, b), (2, 3, 4), (5, 4), (5,),
+             torch_fn=lambda x, w, b: TF.linear(x, w, b))
+    check_op(lambda x, w: F.linear(x, w), (4,), (5, 4), torch_fn=lambda x, w: TF.linear(x, w))
+
+
+def test_linear_shape_errors_are_clear():
+    with pytest.raises(ValueError, match="in_features=4"):
+        F.linear(mg.randn(2, 3), mg.randn(5, 4))
+    with pytest.raises(ValueError, match=r"bias must have shape \(5,\)"):
+        F.linear(mg.randn(2, 4), mg.randn(5, 4), mg.randn(4))
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "silu"])
+def test_activations_match_torch(name):
+    check_op(getattr(F, name), (3, 4), torch_fn=getattr(TF, name), second=False)
+
+
+def test_softmax_family_matches_torch():
+    check_op(lambda x: F.softmax(x, dim=0), (3, 4), torch_fn=lambda x: TF.softmax(x, dim=0))
+    check_op(lambda x: F.log_softmax(x, dim=-1), (3, 4), torch_fn=lambda x: TF.log_softmax(x, dim=-1))
+
+
+def test_dropout_scales_and_is_reproducible():
+    x = mg.ones(1000, 100)
+    mg.manual_seed(3)
+    a = F.dropout(x, 0.3)
+    mg.manual_seed(3)
+    b = F.dropout(x, 0.3)
+    np.testing.assert_array_equal(a.data, b.data)
+    assert set(np.unique(a.data).tolist()) == {0.0, np.float32(1 / 0.7)}
+    assert (a.data == 0).mean() == pytest.approx(0.3, abs=0.01)
+    assert F.dropout(x, 0.3, training=False) is x
+    assert (F.dropout(x, 1.0).data == 0).all()
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.dropout(x, 1.5)
+
+
+def test_dropout_gradient_uses_the_same_mask():
+    x = mg.randn(50, requires_grad=True)
+    y = F.dropout(x, 0.5)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, (y.data != 0) * 2.0)
+
+
+def test_one_hot_matches_torch():
+    t = np.array([[0, 2], [1, 3]])
+    np.testing.assert_array_equal(F.one_hot(mg.tensor(t)).data, TF.one_hot(torch.tensor(t)).numpy())
+    out = F.one_hot(mg.tensor([1, 0]), num_classes=4)
+    assert out.dtype == np.int64 and out.tolist() == [[0, 1, 0, 0], [1, 0, 0, 0]]
+    with pytest.raises(ValueError, match="too large"):
+        F.one_hot(mg.tensor([5]), 3)
+    with pytest.raises(TypeError, match="integer"):
+        F.one_hot(mg.tensor([0.5]), 3)
+
+
+def test_pad_matches_torch():
+    check_op(lambda x: F.pad(x, (1, 2, 0, 1), value=0.5), (2, 3), torch_fn=lambda x: TF.pad(x, (1, 2, 0, 1), value=0.5))

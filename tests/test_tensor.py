@@ -1,0 +1,92 @@
+"""Tensor: attributes, conversions, dtypes, repr and in-place updates."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import matgrad as mg
+
+
+def test_attributes():
+    x = mg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    assert isinstance(x.data, np.ndarray) and x.grad is None and x.requires_grad
+    assert x.shape == (2, 3) and x.ndim == 2 and x.dim() == 2 and len(x) == 2
+    assert x.size == 6 and x.size() == (2, 3) and x.size(1) == 3 and x.numel() == 6
+    assert x.dtype == mg.float32 and x.is_leaf and x.grad_fn is None
+
+
+def test_default_and_kept_dtypes():
+    assert mg.tensor([1.0, 2]).dtype == mg.float32  # Python floats: float32, as PyTorch
+    assert mg.tensor(np.array([1.0])).dtype == mg.float64  # NumPy float64 is kept
+    assert mg.tensor([1, 2]).dtype == mg.int64
+    assert mg.tensor([True, False]).dtype == mg.bool_
+    assert mg.tensor([1, 2], dtype=mg.float64).dtype == mg.float64
+    assert mg.tensor(np.array([1], np.int32)).dtype == mg.int32
+
+
+def test_set_default_dtype():
+    try:
+        mg.set_default_dtype(mg.float64)
+        assert mg.tensor([1.5]).dtype == mg.float64 and mg.zeros(2).dtype == mg.float64
+        assert (mg.tensor([1]) / 2).dtype == mg.float64
+    finally:
+        mg.set_default_dtype(mg.float32)
+    with pytest.raises(TypeError):
+        mg.set_default_dtype(mg.int64)
+
+
+def test_conversions():
+    x = mg.tensor([[1.5, 2.0]])
+    assert x.numpy() is x.data
+    assert x.tolist() == [[1.5, 2.0]]
+    assert x[0, 0].item() == 1.5 and isinstance(x[0, 0].item(), float)
+    assert isinstance(mg.tensor([3])[0].item(), int)
+    assert float(x[0, 1]) == 2.0 and int(x[0, 1]) == 2
+    assert mg.tensor(2).tolist() == 2
+    assert x.double().dtype == mg.float64 and x.long().tolist() == [[1, 2]]
+    assert x.to(mg.float64).dtype == mg.float64 and x.float() is x
+
+
+def test_detach_and_requires_grad_():
+    x = mg.tensor([1.0], requires_grad=True)
+    y = (x * 2).detach()
+    assert not y.requires_grad and y.grad_fn is None
+    z = mg.zeros(2).requires_grad_()
+    assert z.requires_grad
+
+
+def test_repr_shows_values_shape_dtype_and_op():
+    assert repr(mg.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert "dtype=float64" in repr(mg.tensor([1.0], dtype=mg.float64))
+    r = repr(mg.tensor([[1.0, 2.0]], requires_grad=True) * 2)
+    assert "2." in r and "4." in r and "shape=(1, 2)" in r and "grad_fn=<MulBackward>" in r
+    assert "requires_grad=True" in repr(mg.tensor([1.0], requires_grad=True))
+
+
+def test_inplace_helpers():
+    x = mg.zeros(3)
+    x.fill_(2.0).add_(mg.ones(3), alpha=3).mul_(2)
+    np.testing.assert_array_equal(x.data, [10.0, 10.0, 10.0])
+    x.zero_()
+    assert x.tolist() == [0.0, 0.0, 0.0]
+    x.copy_(mg.tensor([1.0, 2.0, 3.0]))
+    assert x.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_operators_with_scalars_on_either_side():
+    x = mg.tensor([1.0, 2.0, 4.0])
+    assert (2 + x).tolist() == [3, 4, 6] and (x - 1).tolist() == [0, 1, 3] and (1 - x).tolist() == [0, -1, -3]
+    assert (3 * x).tolist() == [3, 6, 12] and (x / 2).tolist() == [0.5, 1, 2] and (4 / x).tolist() == [4, 2, 1]
+    assert (x**2).tolist() == [1, 4, 16] and (2**x).tolist() == [2, 4, 16] and (-x).tolist() == [-1, -2, -4]
+    assert (np.float64(2.0) * x).dtype == mg.float32
+    assert (abs(-x)).tolist() == [1, 2, 4]
+
+
+def test_bool_mask_operators():
+    a, b = mg.tensor([True, False]), mg.tensor([True, True])
+    assert (a & b).tolist() == [True, False] and (a | b).tolist() == [True, True]
+    assert (a ^ b).tolist() == [False, True] and (~a).tolist() == [False, True]
+    assert mg.logical_not(a).tolist() == [False, True]
+    assert mg.isnan(mg.tensor([np.nan, 1.0])).tolist() == [True, False]
+    with pytest.raises(TypeError):
+        mg.tensor([1.0]) & mg.tensor([1.0])
