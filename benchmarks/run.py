@@ -21,6 +21,21 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+def _threads_from_argv(argv: list[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == "--threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+# BLAS reads its thread count when NumPy is first imported, so --threads must act first
+# (the epoch's subprocesses inherit it too).
+if (_n := _threads_from_argv(sys.argv[1:])) is not None:
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_var] = _n
+
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # `import timing` here, `import matgrad` from the repo
 
@@ -167,6 +182,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats, a tenth of an epoch (< 1 min)")
     parser.add_argument("--only", default=",".join(SECTIONS),
                         help=f"comma-separated sections out of {', '.join(SECTIONS)}")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for NumPy's BLAS and PyTorch alike (default: BLAS's own count); "
+                             "1 gives steadier ratios on a busy machine")
     parser.add_argument("--json", type=Path, default=HERE / "results" / "latest.json",
                         help="where to write the results (default benchmarks/results/latest.json)")
     args = parser.parse_args(argv)

@@ -57,6 +57,10 @@ def interleaved(
     min_sample_s: float = 0.02,
 ) -> dict[str, Stats]:
     """Time each zero-argument callable in `cases`, interleaved; seconds per call."""
+    # Long-lived objects (PyTorch's modules alone are ~1e5) go to the permanent generation,
+    # so the collections below and during the runs scan only what the cases themselves make.
+    gc.collect()
+    gc.freeze()
     numbers = {}
     for name, fn in cases.items():
         for _ in range(warmup):

@@ -11,7 +11,8 @@ from matgrad.explain import explain
 
 
 def build() -> tuple[mg.Tensor, dict[str, mg.Tensor]]:
-    a, b, c = (mg.Tensor(v, requires_grad=True, dtype=mg.float64, name=n) for n, v in zip("abc", (5.0, 3.0, 2.0)))
+    a, b, c = (mg.Tensor(v, requires_grad=True, dtype=mg.float64, name=n)
+               for n, v in zip("abc", (5.0, 3.0, 2.0)))
     u = b * c
     u.name = "u"
     v = a + u

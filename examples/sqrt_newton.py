@@ -24,8 +24,9 @@ def loss(x: mg.Tensor, a: float) -> mg.Tensor:
     return (x * x - a) ** 2
 
 
-def gradient_descent(a: float, x0: float = 1.0, lr: float = 0.02, steps: int = 200) -> list[float]:
-    """x ← x − lr·dL/dx; the iterates."""
+def gradient_descent(a: float, x0: float = 1.0, lr: float | None = None, steps: int = 200) -> list[float]:
+    """x ← x − lr·dL/dx; the iterates. lr defaults to 0.05/a: L'' = 8a at the root, so this is stable."""
+    lr = 0.05 / max(a, 1.0) if lr is None else lr
     x = mg.tensor(np.float64(x0), requires_grad=True)  # np.float64: no float32 rounding on the way in
     xs = [x0]
     for _ in range(steps):
@@ -37,8 +38,12 @@ def gradient_descent(a: float, x0: float = 1.0, lr: float = 0.02, steps: int = 2
     return xs
 
 
-def newton(a: float, x0: float = 1.0, steps: int = 8) -> list[float]:
-    """x ← x − L'(x)/L''(x), with L'' from differentiating the gradient itself."""
+def newton(a: float, x0: float | None = None, steps: int = 8) -> list[float]:
+    """x ← x − L'(x)/L''(x), with L'' from differentiating the gradient itself.
+
+    Starting at x0 ≥ √a (default max(1, a)) keeps L'' > 0 and the steps monotone.
+    """
+    x0 = max(1.0, a) if x0 is None else x0
     xs = [x0]
     x_val = x0
     for _ in range(steps):
@@ -60,8 +65,9 @@ def plot(a: float, gd: list[float], nt: list[float], path: str) -> None:
     root = math.sqrt(a)
     fig, ax = plt.subplots(figsize=(7, 4.2))
     floor = 1e-17  # a zero error cannot go on a log scale
-    ax.semilogy([max(abs(x - root), floor) for x in gd], label="gradient descent on (x² − a)², lr 0.02")
-    ax.semilogy([max(abs(x - root), floor) for x in nt], "o-", label="Newton: x ← x − L'/L'' (L'' by autograd)")
+    ax.semilogy([max(abs(x - root), floor) for x in gd], label="gradient descent on (x² − a)²")
+    ax.semilogy([max(abs(x - root), floor) for x in nt], "o-",
+                label="Newton: x ← x − L'/L'' (L'' by autograd)")
     ax.set_xlabel("iteration")
     ax.set_ylabel(f"|x − √{a:g}|")
     ax.set_title(f"Finding √{a:g} = {root:.6f}")

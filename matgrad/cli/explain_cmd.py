@@ -15,7 +15,15 @@ import json
 import sys
 from typing import Any
 
-from ..explain.expr import FUNCTIONS, ExpressionError, build, finite_difference, parse, parse_assignments, split_name
+from ..explain.expr import (
+    FUNCTIONS,
+    ExpressionError,
+    build,
+    finite_difference,
+    parse,
+    parse_assignments,
+    split_name,
+)
 from ..explain.values import num
 
 
@@ -64,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     name = args.name or given_name or "J"
     exp = explain(out, print_table=False, name=name)
+    # list the variables as the expression does, not in the order the graph reads them
+    exp.grads = {k: exp.grads[k] for k in inputs if k in exp.grads}
+    exp.leaves = {k: exp.leaves[k] for k in inputs if k in exp.leaves}
     grads = {k: float(inputs[k].grad.item()) for k in inputs}
     fd = {k: finite_difference(tree, values, k) for k in inputs}
     for flag, writer in (("svg", "draw"), ("html", "html")):
@@ -75,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
                 getattr(viz, writer)(exp, path)
             except OSError as e:
                 print(f"explain: could not write {path}: {e}", file=sys.stderr)
-                return 1
+                return 2
             print(f"wrote {path}", file=sys.stderr)
     if args.json:
         d = exp.to_dict()

@@ -73,7 +73,9 @@ def parse(source: str) -> ast.expr:
         raise _error(source[:120], None,
                      f"the expression is {len(source)} characters long; at most {MAX_CHARS} are allowed")
     if not source.strip():
-        raise ExpressionError("explain: the expression is empty; e.g. matgrad explain \"3*(a+b*c)\" a=5 b=3 c=2")
+        raise ExpressionError(
+            "explain: the expression is empty; e.g. matgrad explain \"3*(a+b*c)\" a=5 b=3 c=2"
+        )
     depth, at = _depth(source)
     if depth > MAX_DEPTH:
         raise _error(source, at, f"brackets nested {depth} deep; at most {MAX_DEPTH} are allowed")
@@ -103,9 +105,11 @@ def _check(src: str, node: ast.AST) -> list[ast.AST]:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise _error(src, col, f"{type(v).__name__} literal {v!r:.30} is not allowed; only {_ALLOWED}")
         try:
-            float(v)
+            finite = math.isfinite(float(v))
         except OverflowError:
-            raise _error(src, col, "this number is too large for a float") from None
+            finite = False
+        if not finite:
+            raise _error(src, col, "this number is too large for a float")
         return []
     if isinstance(node, ast.Name):
         if node.id.startswith("_"):
@@ -146,7 +150,9 @@ def _check(src: str, node: ast.AST) -> list[ast.AST]:
 def variables(tree: ast.expr) -> list[str]:
     """The variable names in the checked tree, left to right (function names excluded)."""
     funcs = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    found = sorted((n.col_offset, n.id) for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in funcs)
+    found = sorted(
+        (n.col_offset, n.id) for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in funcs
+    )
     return list(dict.fromkeys(name for _, name in found))
 
 
@@ -158,7 +164,9 @@ def _ops() -> dict[str, Callable[..., Tensor]]:
             "max": mg.maximum, "min": mg.minimum}
 
 
-def build(tree: ast.expr, values: dict[str, Any], requires_grad: bool = True) -> tuple[Tensor, dict[str, Tensor]]:
+def build(
+    tree: ast.expr, values: dict[str, Any], requires_grad: bool = True
+) -> tuple[Tensor, dict[str, Tensor]]:
     """Evaluate the checked tree on float64 tensors; returns (output, the variables' tensors)."""
     ops = _ops()
     inputs: dict[str, Tensor] = {}

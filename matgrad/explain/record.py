@@ -175,6 +175,7 @@ class _Namer:
                 got = self._unique(str(t.name))
             elif kind == "c" and t.data.size == 1:
                 got = num(t.data.item())  # constants read as their value: 3 · v
+                got = f"({got})" if got.startswith("-") else got
             else:
                 got = self._auto(kind)
             self.names[id(t)] = got
@@ -204,9 +205,9 @@ def _params(node: Any) -> dict[str, Any]:
 
 def explain(
     output: Tensor,
-    gradient: Any = None,
     retain_graph: bool = False,
     print_table: bool = True,
+    gradient: Any = None,
     name: str | None = None,
     accumulate: bool = True,
 ) -> Explanation:
@@ -235,7 +236,9 @@ def explain(
     else:
         seed = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, output.dtype)
         if seed.shape != output.shape:
-            raise RuntimeError(f"explain: gradient of shape {seed.shape} for an output of shape {output.shape}")
+            raise RuntimeError(
+                f"explain: gradient of shape {seed.shape} for an output of shape {output.shape}"
+            )
 
     # The graph as the forward pass left it: nodes, their inputs and their outputs.
     nodes = topological_order([output.grad_fn])  # each node before the nodes it reads
@@ -266,7 +269,7 @@ def explain(
     for i, n in enumerate(forward_nodes, 1):
         y = out_of[id(n)]
         ins = [names[id(p)] for p in parents_of[id(n)]]
-        fmt = INFIX.get(n.name, n.name + "(" + ", ".join("{%d}" % k for k in range(len(ins))) + ")")
+        fmt = INFIX.get(n.name, n.name + "(" + ", ".join(f"{{{k}}}" for k in range(len(ins))) + ")")
         if n.name == "PowScalar":
             fmt = "{0}^" + num(getattr(n, "p", float("nan")))
         try:
@@ -348,9 +351,10 @@ def explain(
         if len(contribs) > 1:
             last = contribs[-1][0]
             parts = " + ".join(str(Value.of(g)) for _, g in contribs) if total.size == 1 else ""
+            where = ", ".join(str(s) for s, _ in contribs)
+            arithmetic = f": {parts} = {Value.of(total)}" if parts else ""
             steps[last - 1].sums.append(
-                f"{d_out}{names[tid]}: a copy sums the gradients from steps "
-                f"{', '.join(str(s) for s, _ in contribs)}" + (f": {parts} = {Value.of(total)}" if parts else "")
+                f"{d_out}{names[tid]}: a copy sums the gradients from steps {where}{arithmetic}"
             )
     order = {nm: k for k, nm in enumerate(names.values())}  # leaves in the order the forward read them
     grads = dict(sorted(grads.items(), key=lambda kv: order.get(kv[0], 0)))
@@ -362,8 +366,8 @@ def explain(
         all_values[nm] = Value.of(t.data)
         kinds[nm] = ("output" if t is output else "result" if t.grad_fn is not None
                      else "input" if t.requires_grad else "constant")
-    exp = Explanation(out_name, Value.of(output.data), forward, steps, grads, leaves, fanout, all_values, kinds,
-                      dict(names))
+    exp = Explanation(out_name, Value.of(output.data), forward, steps, grads, leaves, fanout, all_values,
+                      kinds, dict(names))
     if print_table:
         print(exp)
     return exp
@@ -385,9 +389,11 @@ def _formula(node: Any, rule: Any, i: int, parents: tuple, pnames: list[str], y:
     if node.name == "MatMul":
         text = _matmul_view(i, parents, pnames, dys, np.asarray(g).shape)
     elif op_.local is not None:
-        text = f"{dys} ⊙ {op_.local_symbol}"
+        sym = op_.local_symbol
+        text = dys if sym == "1" else f"−{dys}" if sym == "−1" else f"{dys} ⊙ {sym}"
     else:
-        text = (rule.view or f"{node.name}.backward(d{{y}})").format(y=yname, x=xname)
+        view = rule.view or f"{node.name}.backward(d{{y}})"
+        text = view.format(y=yname, x=xname, n=getattr(node, "n", "n"))
     if op_.summed_axes:
         text += f", summed over axes {op_.summed_axes} (broadcast)"
     return f"{dx} = {text}"

@@ -40,7 +40,8 @@ def _pow_scalar(n, xs, y, node):
     p = getattr(node, "p", None)
     if p is None:
         return [("p·x^(p−1)", None)]
-    return [(f"{_g(p)}·{n[0]}^{_g(p - 1)}", p * xs[0] ** (p - 1))]
+    power = "" if p - 1 == 1 else f"^{_g(p - 1)}"
+    return [(f"{_g(p)}·{n[0]}{power}", p * xs[0] ** (p - 1))]
 
 
 def _g(x: Any) -> str:
@@ -108,7 +109,7 @@ RULES: dict[str, Rule] = {
     "Sum": Rule("d(Σx)/dx = 1", "sum copies the gradient to every element it summed",
                 view="d{y} copied to every element of {x}"),
     "Mean": Rule("d(mean x)/dx = 1/n", "mean copies the gradient, divided by n",
-                 view="d{y} / n copied to every element of {x}"),
+                 view="d{y} / {n} copied to every element of {x}"),
     "AMax": Rule("d max(x)/dx = 1 at the maximum, 0 elsewhere (shared among ties)",
                  "max routes: only the largest element gets the gradient",
                  view="d{y} routed to the maximum of {x}"),

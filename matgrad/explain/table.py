@@ -60,7 +60,7 @@ def backward_table(exp: Explanation) -> str:
         sent = [o.formula for o in s.inputs if o.formula] or ["(no input needs a gradient)"]
         sent += s.sums
         rows.append([
-            str(s.index), s.op, s.output, _wrap(up, 44), _wrap(s.rule, 44) + "\n↳ " + _wrap(s.pattern, 42),
+            str(s.index), s.op, s.output, _wrap(up, 44), _wrap(s.rule, 50) + "\n↳ " + _wrap(s.pattern, 48),
             "\n".join(_wrap(t, 72) for t in sent),
         ])
     grads = "\n".join(f"  {d}{k} = {Value.of(v)}" for k, v in exp.grads.items())

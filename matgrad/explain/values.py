@@ -49,7 +49,8 @@ class Value:
 
     def __str__(self) -> str:
         if self.values is None:
-            return f"({shape_str(self.shape)}) mean {num(self.mean)}, min {num(self.min)}, max {num(self.max)}"
+            stats = f"mean {num(self.mean)}, min {num(self.min)}, max {num(self.max)}"
+            return f"({shape_str(self.shape)}) {stats}"
         if self.is_scalar:
             return num(np.asarray(self.values).item())
         body = np.array2string(np.asarray(self.values), precision=4, separator=", ", suppress_small=True)

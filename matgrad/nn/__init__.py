@@ -3,10 +3,11 @@
     model = nn.Sequential(nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 10), nn.Sigmoid())
     loss = nn.BCELoss()(model(x), one_hot_labels)
 """
+# ruff: noqa: F401, I001  (a re-export file: every import is the public API)
 from __future__ import annotations
 
 from . import functional, init, utils
-from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Softplus, Tanh
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .container import ModuleDict, ModuleList, Sequential
 from .dropout import Dropout
 from .flatten import Flatten, Unflatten
@@ -18,3 +19,8 @@ from .module import Module
 from .parameter import Parameter
 
 # --- image layers (added by the conv work) ---
+from .conv import Conv2d, ConvTranspose2d
+from .dropout2d import Dropout2d
+from .embedding import Embedding
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d

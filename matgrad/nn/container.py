@@ -124,7 +124,9 @@ class ModuleList(Module):
     def extend(self, modules: Iterable[Module]) -> ModuleList:
         """Append each module; returns self."""
         if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
-            raise TypeError("ModuleList.extend should be called with an iterable of modules, got a single Module")
+            raise TypeError(
+                "ModuleList.extend should be called with an iterable of modules, got a single Module"
+            )
         for m in modules:
             self.append(m)
         return self

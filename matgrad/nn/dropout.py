@@ -8,7 +8,7 @@ from .module import Module
 
 
 class Dropout(Module):
-    """Zero each element with probability p (from matgrad's RNG), scale the rest by 1/(1-p); eval: identity."""
+    """Zero each element with probability p (matgrad's RNG), scale the rest by 1/(1-p); eval: identity."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()

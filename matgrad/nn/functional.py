@@ -15,7 +15,8 @@ from ..ops import activation as _act
 from ..ops import loss as _loss
 from ..ops.join import pad as _pad
 from ..ops.linear import linear
-from ..ops.reduction import mean as _mean, sum as _sum
+from ..ops.reduction import mean as _mean
+from ..ops.reduction import sum as _sum
 from ..ops.softmax import log_softmax, softmax
 from ..tensor import Tensor, as_tensor
 
@@ -196,6 +197,8 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
             "binary_cross_entropy: all elements of input should be between 0 and 1 (probabilities); "
             "pass logits to binary_cross_entropy_with_logits instead"
         )
+    if y.data.size and (np.nanmin(y.data) < 0 or np.nanmax(y.data) > 1):
+        raise ValueError("binary_cross_entropy: all elements of target should be between 0 and 1")
     w = _const("binary_cross_entropy", "weight", weight, p.dtype)
     return _loss.BinaryCrossEntropy.apply(p, y, weight=w, reduction=reduction, denom=p.data.size)
 
@@ -258,7 +261,8 @@ def _class_coef(name: str, x: Tensor, target: Any, weight: Any, ignore_index: in
     coef = np.zeros(x.shape, dtype=x.dtype)
     np.put_along_axis(coef, np.expand_dims(tt, axis), np.expand_dims(w_t * (1 - label_smoothing), axis), axis)
     if label_smoothing > 0:
-        spread = (w.reshape(wshape) if w is not None else np.ones(wshape, x.dtype)) * (label_smoothing / n_cls)
+        per_class = w.reshape(wshape) if w is not None else np.ones(wshape, x.dtype)
+        spread = per_class * (label_smoothing / n_cls)
         coef += spread * np.expand_dims(valid, axis)
     return coef, denom, axis
 
@@ -299,3 +303,13 @@ def _check_legacy(name: str, size_average: Any, reduce: Any) -> None:
 
 
 # --- image layers (added by the conv work) ---
+from ..ops.conv import conv2d, conv_transpose2d  # noqa: E402
+from ..ops.normalization import batch_norm, layer_norm  # noqa: E402
+from ..ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402
+from .dropout2d import dropout2d  # noqa: E402
+from .embedding import embedding  # noqa: E402
+
+__all__ += [
+    "conv2d", "conv_transpose2d", "batch_norm", "layer_norm", "max_pool2d", "avg_pool2d",
+    "adaptive_avg_pool2d", "dropout2d", "embedding",
+]

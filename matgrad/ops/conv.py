@@ -33,14 +33,17 @@ def out_size(size: int, k: int, s: int, p: int, d: int) -> int:
     return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-def unfold(x: np.ndarray, k: Pair, s: Pair, p: Pair, d: Pair) -> np.ndarray:
+def unfold(x: np.ndarray, k: Pair, s: Pair, p: Pair, d: Pair, size: Pair | None = None) -> np.ndarray:
     """im2col: X (N, C, H, W) -> cols (C, kH, kW, N, Hₒ, Wₒ), contiguous.
+
+    `size` (Hₒ, Wₒ) may cut the output short: conv_transpose2d's output_padding adds
+    pixels that no output position of the matching conv2d sees.
 
     X is first laid out as (C, N, H+2p, W+2p), so for a fixed (c, kh, kw) the copied
     patch pixels are close in memory and the copy streams.
     """
     n, c, h, w = x.shape
-    ho, wo = out_size(h, k[0], s[0], p[0], d[0]), out_size(w, k[1], s[1], p[1], d[1])
+    ho, wo = size or (out_size(h, k[0], s[0], p[0], d[0]), out_size(w, k[1], s[1], p[1], d[1]))
     xp = np.zeros((c, n, h + 2 * p[0], w + 2 * p[1]), dtype=x.dtype)
     xp[:, :, p[0]:p[0] + h, p[1]:p[1] + w] = x.transpose(1, 0, 2, 3)
     sc, sn, sh, sw = xp.strides
@@ -79,11 +82,12 @@ def _unrows(y2: np.ndarray, n: int, ho: int, wo: int) -> np.ndarray:
     return y2.reshape(-1, n, ho, wo).transpose(1, 0, 2, 3)
 
 
-def conv_forward(x: np.ndarray, w: np.ndarray, s: Pair, p: Pair, d: Pair, g: int) -> tuple[np.ndarray, np.ndarray]:
+def conv_forward(x: np.ndarray, w: np.ndarray, s: Pair, p: Pair, d: Pair, g: int,
+                 size: Pair | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Y = W₂·cols(X); returns Y and cols (g, C/g·kH·kW, N·Hₒ·Wₒ) for the backward."""
-    n, _, h, wd = x.shape
+    n = x.shape[0]
     o, cg, kh, kw = w.shape
-    cols = unfold(x, (kh, kw), s, p, d)
+    cols = unfold(x, (kh, kw), s, p, d, size)
     ho, wo = cols.shape[-2:]
     cols = cols.reshape(g, cg * kh * kw, n * ho * wo)
     y = np.matmul(w.reshape(g, o // g, cg * kh * kw), cols)
@@ -105,7 +109,7 @@ def conv_weight_grad(x: np.ndarray, dy: np.ndarray, w_shape: tuple[int, ...], s:
     """dW₂ = dY₂·colsᵀ (cols recomputed from X unless given)."""
     o, cg, kh, kw = w_shape
     if cols is None:
-        cols = unfold(x, (kh, kw), s, p, d).reshape(g, cg * kh * kw, -1)
+        cols = unfold(x, (kh, kw), s, p, d, dy.shape[2:]).reshape(g, cg * kh * kw, -1)
     return np.matmul(_rows(dy, g), cols.transpose(0, 2, 1)).reshape(w_shape)
 
 
@@ -127,9 +131,9 @@ class Conv2d(Function):
     X (N, C, H, W), W (O, C/g, kH, kW), b (O,), Y (N, O, Hₒ, Wₒ); cols (g, C/g·kH·kW, N·Hₒ·Wₒ).
     """
 
-    def forward(self, x, w, b=None, *, stride, padding, dilation, groups):
+    def forward(self, x, w, b=None, *, stride, padding, dilation, groups, size=None):
         self.conf = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-        y, self.cols = conv_forward(x, w, stride, padding, dilation, groups)
+        y, self.cols = conv_forward(x, w, stride, padding, dilation, groups, size)
         if b is not None:
             y += b.reshape(-1, 1, 1)
         return y
@@ -177,7 +181,7 @@ class ConvTranspose2d(Function):
         xp, c = self.xp, self.conf
         y, w = self.inputs[:2]
         need = self.needs_input_grad
-        dy = _run(xp, Conv2d, dx, w, **c) if need[0] else None
+        dy = _run(xp, Conv2d, dx, w, size=tuple(y.shape[2:]), **c) if need[0] else None
         dw = _run(xp, Conv2dWeightGrad, dx, y, w_shape=w.shape, **c) if need[1] else None
         if len(need) == 3:
             return dy, dw, (_bias_grad(xp, dx) if need[2] else None)
@@ -196,7 +200,7 @@ class Conv2dWeightGrad(Function):
         x, dy = self.inputs
         need = self.needs_input_grad
         dx = _run(xp, ConvTranspose2d, dy, dg, x_shape=x.shape, **c) if need[0] else None
-        ddy = _run(xp, Conv2d, x, dg, **c) if need[1] else None
+        ddy = _run(xp, Conv2d, x, dg, size=tuple(dy.shape[2:]), **c) if need[1] else None
         return dx, ddy
 
 

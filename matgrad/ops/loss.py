@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
-from .activation import sigmoid as _sigmoid_op, softplus as _softplus_op
+from .activation import sigmoid as _sigmoid_op
+from .activation import softplus as _softplus_op
 
 #: torch's floor for p·(1-p) in BCE's gradient: keeps it finite at p = 0 or 1.
 BCE_EPS = 1e-12

@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT
+from .optimizer import Optimizer, ParamsT, signed_decayed_grad
 
 
 class Adagrad(Optimizer):
@@ -17,7 +17,8 @@ class Adagrad(Optimizer):
         s   = s + g²                       (s starts at initial_accumulator_value)
         p   = p − clr · g / (√s + eps)
 
-    State per parameter: 'step', 'sum' (s).
+    State per parameter: 'step', 'sum' (s). As in PyTorch, the accumulators start at the
+    constructor's initial_accumulator_value, even for groups that give their own.
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
@@ -29,7 +30,7 @@ class Adagrad(Optimizer):
         # PyTorch fills the accumulators when the optimizer is made, so state_dict() has them at once
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(p.data, self.state[p], group)
+                self._init_state(p.data, self.state[p])
 
     def _validate(self, group: dict[str, Any], index: int) -> None:
         super()._validate(group, index)
@@ -40,23 +41,20 @@ class Adagrad(Optimizer):
         self._check(group["initial_accumulator_value"] >= 0, index,
                     f"initial_accumulator_value {group['initial_accumulator_value']}: it must be >= 0")
 
-    @staticmethod
-    def _init_state(param: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _init_state(self, param: np.ndarray, state: dict[str, Any]) -> None:
         if not state:
             state["step"] = 0
-            state["sum"] = np.full_like(param, float(group["initial_accumulator_value"]))
+            state["sum"] = np.full_like(param, float(self.defaults["initial_accumulator_value"]))
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
         lr, lr_decay = float(group["lr"]), float(group["lr_decay"])
         eps, weight_decay = float(group["eps"]), float(group["weight_decay"])
-        self._init_state(param, state, group)  # a group added after construction
+        self._init_state(param, state)  # a group added after construction
         state["step"] += 1
         step = float(state["step"])
 
-        g = -grad if group["maximize"] else grad
-        if weight_decay != 0:
-            g = g + weight_decay * param
+        g = signed_decayed_grad(grad, param, weight_decay, group["maximize"])
         clr = lr / (1 + (step - 1) * lr_decay)
 
         tmp = np.multiply(g, g, dtype=param.dtype)  # the scratch array of this step

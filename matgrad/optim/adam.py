@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT
+from .optimizer import Optimizer, ParamsT, signed_decayed_grad
 
 
 class Adam(Optimizer):
@@ -55,12 +55,10 @@ class Adam(Optimizer):
         state["step"] += 1
         step = float(state["step"])
 
-        g = -grad if group["maximize"] else grad
-        if weight_decay != 0:
-            if self._decoupled:
-                param *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * param
+        if weight_decay != 0 and self._decoupled:
+            param *= 1 - lr * weight_decay
+            weight_decay = 0.0
+        g = signed_decayed_grad(grad, param, weight_decay, group["maximize"])
 
         tmp = np.subtract(g, m, dtype=param.dtype)  # the one scratch array of this step
         _lerp_(m, g, tmp, 1 - beta1)
@@ -73,7 +71,9 @@ class Adam(Optimizer):
         bias_correction2 = 1 - beta2**step
         step_size = lr / bias_correction1
         if group["amsgrad"]:
-            v = state.setdefault("max_exp_avg_sq", np.zeros_like(param))
+            if "max_exp_avg_sq" not in state:  # amsgrad switched on mid-run
+                state["max_exp_avg_sq"] = np.zeros_like(param)
+            v = state["max_exp_avg_sq"]
             np.maximum(v, state["exp_avg_sq"], out=v)
         denom = np.sqrt(v, out=tmp)
         denom /= bias_correction2**0.5

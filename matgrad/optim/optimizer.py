@@ -199,3 +199,16 @@ def _cast_like(p: Tensor, value: Any, where: str, name: str) -> Any:
         raise ValueError(f"{name}.load_state_dict: {where} has shape {value.shape} but its parameter has "
                          f"shape {p.data.shape}; was it saved from another model?")
     return np.array(value, dtype=p.data.dtype if value.dtype.kind == "f" else value.dtype)
+
+
+def signed_decayed_grad(grad: np.ndarray, param: np.ndarray, weight_decay: float,
+                        maximize: bool) -> np.ndarray:
+    """±grad + weight_decay·param (− when maximizing), as at most one new array; never changes grad."""
+    if weight_decay != 0:
+        g = np.multiply(param, weight_decay)
+        if maximize:
+            g -= grad
+        else:
+            g += grad
+        return g
+    return np.negative(grad) if maximize else grad

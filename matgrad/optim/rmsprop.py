@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from .adam import _lerp_
-from .optimizer import Optimizer, ParamsT
+from .optimizer import Optimizer, ParamsT, signed_decayed_grad
 
 
 class RMSprop(Optimizer):
@@ -51,16 +51,16 @@ class RMSprop(Optimizer):
         state["step"] += 1
         square_avg = state["square_avg"]
 
-        g = -grad if group["maximize"] else grad
-        if weight_decay != 0:
-            g = g + weight_decay * param
+        g = signed_decayed_grad(grad, param, weight_decay, group["maximize"])
 
         avg = np.multiply(g, 1 - alpha, dtype=param.dtype)  # the scratch array of this step
         avg *= g
         square_avg *= alpha
         square_avg += avg
         if group["centered"]:
-            grad_avg = state.setdefault("grad_avg", np.zeros_like(param))
+            if "grad_avg" not in state:  # centered switched on mid-run
+                state["grad_avg"] = np.zeros_like(param)
+            grad_avg = state["grad_avg"]
             np.subtract(g, grad_avg, out=avg)
             _lerp_(grad_avg, g, avg, 1 - alpha)
             np.multiply(grad_avg, grad_avg, out=avg)
@@ -71,11 +71,14 @@ class RMSprop(Optimizer):
         avg += eps
 
         if momentum > 0:
-            buf = state.setdefault("momentum_buffer", np.zeros_like(param))
+            if "momentum_buffer" not in state:  # momentum switched on mid-run
+                state["momentum_buffer"] = np.zeros_like(param)
+            buf = state["momentum_buffer"]
             buf *= momentum
             np.divide(g, avg, out=avg)
             buf += avg
-            param -= lr * buf
+            np.multiply(buf, lr, out=avg)
+            param -= avg
         else:
             np.divide(g, avg, out=avg)
             avg *= lr

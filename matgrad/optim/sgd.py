@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT
+from .optimizer import Optimizer, ParamsT, signed_decayed_grad
 
 
 class SGD(Optimizer):
@@ -38,9 +38,7 @@ class SGD(Optimizer):
                 group: dict[str, Any]) -> None:
         lr, momentum = float(group["lr"]), float(group["momentum"])
         dampening, weight_decay = float(group["dampening"]), float(group["weight_decay"])
-        g = -grad if group["maximize"] else grad
-        if weight_decay != 0:
-            g = g + weight_decay * param  # a new array: p.grad itself is never changed
+        g = signed_decayed_grad(grad, param, weight_decay, group["maximize"])
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
@@ -48,5 +46,10 @@ class SGD(Optimizer):
             else:
                 buf *= momentum
                 buf += g if dampening == 0 else (1 - dampening) * g
-            g = g + momentum * buf if group["nesterov"] else buf
+            if not group["nesterov"]:
+                g = buf
+            elif g is grad:
+                g = g + momentum * buf  # p.grad itself is never changed
+            else:
+                g += momentum * buf
         param -= lr * g

@@ -91,6 +91,9 @@ class Trainer:
             from .watch import Watch
 
             self.watch = Watch(self.model, self.watch_history)
+        # overflow/NaN is caught and explained by _check_finite; NumPy's own warnings would be noise
+        errstate = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+        errstate.__enter__()
         try:
             while self.epoch < self.cfg["epochs"]:
                 record = self.train_epoch()
@@ -111,6 +114,7 @@ class Trainer:
                 if self.on_epoch_end is not None:
                     self.on_epoch_end(self.epoch)
         finally:
+            errstate.__exit__(None, None, None)
             if self.watch is not None:
                 self.watch.close()
         return self.metrics

@@ -31,7 +31,8 @@ def graph(output: Any) -> Graph:
 def svg(output: Any, title: str | None = None, use_dot: bool = True) -> str:
     """The SVG document of the graph, as a string."""
     exp = _explanation(output)
-    return render(from_explanation(exp), title if title is not None else f"{exp.output} = {exp.value}", use_dot)
+    head = title if title is not None else f"{exp.output} = {exp.value}"
+    return render(from_explanation(exp), head, use_dot)
 
 
 def draw(output: Any, path: str | os.PathLike, title: str | None = None, use_dot: bool = True) -> Path:

@@ -66,6 +66,8 @@ JS = """
     document.getElementById('prev').disabled = cur === 0;
     document.getElementById('next').disabled = cur === steps.length - 1;
     document.body.setAttribute('data-step', String(cur));
+    var first = s.nodes.length ? document.getElementById(s.nodes[0]) : null;
+    if (first && first.scrollIntoView) first.scrollIntoView({block: 'nearest', inline: 'center'});
   }
   document.getElementById('next').addEventListener('click', function () { show(cur + 1); });
   document.getElementById('prev').addEventListener('click', function () { show(cur - 1); });
@@ -84,10 +86,10 @@ def steps_of(exp: Explanation, g: Graph) -> list[dict[str, Any]]:
     by_out = {f.output: f for f in exp.forward}
     n_fwd, n_bwd = len(exp.forward), len(exp.steps)
     d = f"∂{exp.output}/∂"
-    inputs = [("lval", f"{k} = {v}") for k, v in exp.tensors.items() if exp.kinds.get(k) in ("input", "constant")]
+    given = [k for k in exp.tensors if exp.kinds.get(k) in ("input", "constant")]
+    inputs = [("lval", f"{k} = {exp.tensors[k]}") for k in given]
     out = [{"title": "The inputs: the forward pass starts from these values", "lines": inputs,
-            "fwd": 0, "bwd": -1, "nodes": [ids[f"t:{k}"] for k in exp.tensors
-                                           if exp.kinds.get(k) in ("input", "constant")]}]
+            "fwd": 0, "bwd": -1, "nodes": [ids[f"t:{k}"] for k in given]}]
     for f in exp.forward:
         out.append({"title": f"Forward {f.index}/{n_fwd}: {f.op}", "lines": [("lval", f.text)],
                     "fwd": f.index, "bwd": -1, "nodes": [ids[f"op:{f.index}"], ids[f"t:{f.output}"]]})
@@ -100,7 +102,8 @@ def steps_of(exp: Explanation, g: Graph) -> list[dict[str, Any]]:
         lines += [("lgrad", t) for t in s.sums]
         f = by_out.get(s.output)
         nodes = [ids[f"t:{s.output}"]] + ([ids[f"op:{f.index}"]] if f else [])
-        out.append({"title": f"Backward {s.index}/{n_bwd}: {s.op} at {s.output} (gradient × local derivative)",
+        title = f"Backward {s.index}/{n_bwd}: {s.op} at {s.output} (gradient × local derivative)"
+        out.append({"title": title,
                     "lines": lines, "fwd": n_fwd, "bwd": s.index, "nodes": nodes})
     out.append({"title": f"Done: the gradients of the inputs ({exp.output} = {exp.value})",
                 "lines": [("lgrad", f"{d}{k} = {Value.of(v)}") for k, v in exp.grads.items()],
@@ -115,12 +118,15 @@ def render_page(exp: Explanation, g: Graph, svg: str, title: str) -> str:
     tables = escape(exp.forward_table() + "\n\n" + exp.table())
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy"
+ content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <style>{CSS}</style></head>
 <body>
 <h1>{escape(title)}</h1>
 <div id="graph">{svg}</div>
-<div id="controls" style="margin-top:1em"><button id="prev" type="button">◀ Previous</button><button id="next" type="button">Next ▶</button><span id="counter"></span> <small>(or the ← → keys)</small></div>
+<div id="controls" style="margin-top:1em">
+<button id="prev" type="button">◀ Previous</button><button id="next" type="button">Next ▶</button>
+<span id="counter"></span> <small>(or the ← → keys)</small></div>
 <div id="panel"><div id="title"></div><div id="lines"></div></div>
 <details><summary>The whole explanation as tables</summary><pre>{tables}</pre></details>
 <script type="application/json" id="steps-data">{data}</script>

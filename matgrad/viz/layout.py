@@ -90,13 +90,11 @@ def _layered(g: Graph, col_gap: float) -> tuple[float, float]:
             ref = layers[li - 1] if sweep % 2 == 0 else layers[li + 1]
             where = {nid: k for k, nid in enumerate(ref)}
             nbrs = preds if sweep % 2 == 0 else succs
-
-            def bary(nid: str, k: int) -> float:
+            keyed = []
+            for k, nid in enumerate(layers[li]):
                 ps = [where[p] for p in nbrs[nid] if p in where]
-                return sum(ps) / len(ps) if ps else float(k)
-
-            layers[li] = [nid for _, nid in sorted(((bary(nid, k), nid) for k, nid in enumerate(layers[li])),
-                                                   key=lambda t: t[0])]
+                keyed.append((sum(ps) / len(ps) if ps else float(k), nid))
+            layers[li] = [nid for _, nid in sorted(keyed, key=lambda t: t[0])]
     nodes = {n.id: n for n in g.nodes}
     col_w = [max(nodes[i].width for i in ly) if ly else 0 for ly in layers]
     heights = [sum(nodes[i].height for i in ly) + ROW_GAP * (len(ly) - 1) for ly in layers]

@@ -22,7 +22,7 @@ text { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; }
 
 def render(g: Graph, title: str = "", use_dot: bool = True) -> str:
     """The SVG document (a string) for a graph; element ids let the HTML page highlight them."""
-    label_w = max([_text_width(e.value, 12) for e in g.edges] + [_text_width(e.grad, 12) for e in g.edges] + [60])
+    label_w = max([_text_width(s, 12) for e in g.edges for s in (e.value, e.grad)] + [60])
     width, height = layout(g, col_gap=max(90.0, label_w + 36), use_dot=use_dot)
     top = 30.0 if title else 0.0
     height += 20.0  # room for the legend
@@ -37,7 +37,8 @@ def render(g: Graph, title: str = "", use_dot: bool = True) -> str:
         f'<rect x="0" y="0" width="{width:.0f}" height="{height + top:.0f}" fill="white"/>',
     ]
     if title:
-        out.append(f'<text x="{width / 2:.1f}" y="20" text-anchor="middle" class="name">{escape(title)}</text>')
+        out.append(f'<text x="{width / 2:.1f}" y="20" text-anchor="middle" class="name">'
+                   f"{escape(title)}</text>")
     out.append(f'<g transform="translate(0,{top:.0f})">')
     nodes = {n.id: n for n in g.nodes}
     for k, e in enumerate(g.edges):
@@ -58,7 +59,8 @@ def render(g: Graph, title: str = "", use_dot: bool = True) -> str:
         out.append("</g>")
     for n in g.nodes:
         k = index[n.id]
-        attrs = (f'id="node{k}" class="node {n.kind}" data-name={quoteattr(n.label if n.kind != "op" else n.sub)} '
+        name = n.label if n.kind != "op" else n.sub
+        attrs = (f'id="node{k}" class="node {n.kind}" data-name={quoteattr(name)} '
                  f'data-fwd="{n.fwd}" data-bwd="{"" if n.bwd is None else n.bwd}"')
         out.append(f"<g {attrs}>")
         tip = f"{n.sub} ({n.label})" if n.kind == "op" else f"{n.label} ({n.sub}, {n.kind})"

@@ -60,7 +60,8 @@ def test_cross_entropy_class_indices_match_torch(case, reduction):
     kw = dict(reduction=reduction, label_smoothing=case.get("smoothing", 0.0),
               ignore_index=case.get("ignore", -100))
     mx, tx = _pair(x)
-    mine = F.cross_entropy(mx, mg.tensor(t), weight=None if w is None else mg.tensor(w, dtype=mg.float64), **kw)
+    mw = None if w is None else mg.tensor(w, dtype=mg.float64)
+    mine = F.cross_entropy(mx, mg.tensor(t), weight=mw, **kw)
     theirs = TF.cross_entropy(tx, torch.tensor(t), weight=None if w is None else torch.tensor(w), **kw)
     _assert_same(mine, theirs, mx, tx)
 
@@ -161,7 +162,8 @@ def test_binary_cross_entropy_matches_torch(reduction, weighted):
     mp, tp = _pair(p)
     my, ty = _pair(y)
     mine = F.binary_cross_entropy(mp, my, weight=None if w is None else mg.tensor(w), reduction=reduction)
-    theirs = TF.binary_cross_entropy(tp, ty, weight=None if w is None else torch.tensor(w), reduction=reduction)
+    tw = None if w is None else torch.tensor(w)
+    theirs = TF.binary_cross_entropy(tp, ty, weight=tw, reduction=reduction)
     _assert_same(mine, theirs, mp, tp)
     np.testing.assert_allclose(my.grad, ty.grad.numpy(), rtol=1e-6)
 
@@ -191,6 +193,8 @@ def test_binary_cross_entropy_by_hand_and_gradcheck():
 def test_binary_cross_entropy_rejects_non_probabilities():
     with pytest.raises(ValueError, match="between 0 and 1"):
         F.binary_cross_entropy(mg.tensor([1.5]), mg.tensor([1.0]))
+    with pytest.raises(ValueError, match="target should be between 0 and 1"):
+        F.binary_cross_entropy(mg.tensor([0.5]), mg.tensor([1.5]))
     with pytest.raises(ValueError, match="target size"):
         F.binary_cross_entropy(mg.tensor([0.5, 0.5]), mg.tensor([1.0]))
 
@@ -206,7 +210,8 @@ def test_bce_with_logits_matches_torch(reduction, weights):
     mx, tx = _pair(x)
     my, ty = _pair(y)
     mine = F.binary_cross_entropy_with_logits(mx, my, weight=None if w is None else mg.tensor(w),
-                                              reduction=reduction, pos_weight=None if pw is None else mg.tensor(pw))
+                                              reduction=reduction,
+                                              pos_weight=None if pw is None else mg.tensor(pw))
     theirs = TF.binary_cross_entropy_with_logits(tx, ty, weight=None if w is None else torch.tensor(w),
                                                  reduction=reduction,
                                                  pos_weight=None if pw is None else torch.tensor(pw))
@@ -229,13 +234,15 @@ def test_bce_with_logits_extreme_logits_are_finite():
 @pytest.mark.parametrize("name,kw", [("mse_loss", {}), ("l1_loss", {}), ("smooth_l1_loss", {"beta": 0.5}),
                                      ("smooth_l1_loss", {"beta": 0.0}), ("huber_loss", {"delta": 0.7})])
 def test_regression_losses_match_torch(name, kw, reduction):
-    check_op(lambda a, b: getattr(F, name)(a, b, reduction=reduction, **kw), (4, 3), (4, 3), second=False)
+    check_op(lambda a, b: getattr(F, name)(a, b, reduction=reduction, **kw), (4, 3), (4, 3), second=False,
+             torch_fn=lambda a, b: getattr(TF, name)(a, b, reduction=reduction, **kw))
 
 
 def test_mse_by_hand():
     assert F.mse_loss(mg.tensor([1.0, 2.0]), mg.tensor([0.0, 0.0])).item() == pytest.approx(2.5)
     assert F.l1_loss(mg.tensor([1.0, -2.0]), mg.tensor([0.0, 0.0]), reduction="sum").item() == 3.0
-    assert F.smooth_l1_loss(mg.tensor([0.5, 3.0]), mg.tensor([0.0, 0.0]), reduction="sum").item() == 0.125 + 2.5
+    loss = F.smooth_l1_loss(mg.tensor([0.5, 3.0]), mg.tensor([0.0, 0.0]), reduction="sum")
+    assert loss.item() == 0.125 + 2.5
 
 
 # --- the rest of F -------------------------------------------------------------------------------
@@ -296,4 +303,5 @@ def test_one_hot_matches_torch():
 
 
 def test_pad_matches_torch():
-    check_op(lambda x: F.pad(x, (1, 2, 0, 1), value=0.5), (2, 3), torch_fn=lambda x: TF.pad(x, (1, 2, 0, 1), value=0.5))
+    check_op(lambda x: F.pad(x, (1, 2, 0, 1), value=0.5), (2, 3),
+             torch_fn=lambda x: TF.pad(x, (1, 2, 0, 1), value=0.5))

@@ -71,7 +71,8 @@ def test_tiny_mlp_real_gradients_match_torch():
 
     ps = [mg.tensor(a.copy(), dtype=mg.float64, requires_grad=True) for a in init]
     ts = [torch.tensor(a.copy(), requires_grad=True) for a in init]
-    opt, topt = optim.Adam(ps, lr=0.05, amsgrad=True), torch.optim.Adam(ts, lr=0.05, amsgrad=True, foreach=False)
+    opt = optim.Adam(ps, lr=0.05, amsgrad=True)
+    topt = torch.optim.Adam(ts, lr=0.05, amsgrad=True, foreach=False)
     xm, ym = mg.tensor(x, dtype=mg.float64), mg.tensor(y, dtype=mg.float64)
     xt, yt = torch.tensor(x), torch.tensor(y)
     losses = []

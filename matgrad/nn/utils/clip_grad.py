@@ -52,11 +52,12 @@ def clip_grad_norm_(parameters: _Params, max_norm: float, norm_type: float = 2.0
             "anyway, set `error_if_nonfinite=False`"
         )
     coef = min(max_norm / (total + 1e-6), 1.0)
-    for p in params:
-        if isinstance(p.grad, np.ndarray) and p.grad.flags.writeable:
-            p.grad *= p.grad.dtype.type(coef)
-        else:
-            p.grad = p.grad * coef
+    with np.errstate(invalid="ignore"):  # a non-finite norm gives nan gradients, as torch
+        for p in params:
+            if isinstance(p.grad, np.ndarray) and p.grad.flags.writeable:
+                p.grad *= p.grad.dtype.type(coef)
+            else:
+                p.grad = p.grad * coef
     return Tensor(np.asarray(total, dtype=dtype))
 
 

@@ -1,0 +1,101 @@
+"""Convolution layers: Conv2d and ConvTranspose2d (the matrix product over patches, as a layer)."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..ops.conv import conv2d, conv_transpose2d, pair
+from ..tensor import Tensor, get_default_dtype
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+class _ConvNd(Module):
+    """Shared parts: arguments, PyTorch's default init, repr."""
+
+    def __init__(self, name: str, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
+                 padding: Any, dilation: Any, groups: int, bias: bool, padding_mode: str, dtype: Any,
+                 transposed: bool, output_padding: Any = 0) -> None:
+        super().__init__()
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
+                f"divisible by groups ({groups})"
+            )
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = pair(name, "kernel_size", kernel_size)
+        self.stride, self.dilation = pair(name, "stride", stride), pair(name, "dilation", dilation)
+        self.padding = padding if isinstance(padding, str) else pair(name, "padding", padding)
+        self.output_padding = pair(name, "output_padding", output_padding)
+        self.padding_mode = padding_mode
+        dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
+        shape = ((in_channels, out_channels // groups) if transposed
+                 else (out_channels, in_channels // groups)) + self.kernel_size
+        self.weight = Parameter(np.empty(shape, dtype=dt))
+        if bias:
+            self.bias = Parameter(np.empty((out_channels,), dtype=dt))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: kaiming_uniform_(a=√5) = U(±1/√fan_in), bias U(±1/√fan_in)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0, 0):
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv2d(_ConvNd):
+    """Y = W·cols(X) + b over (N, C_in, H, W) → (N, C_out, Hₒ, Wₒ); weight (C_out, C_in/groups, kH, kW)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        super().__init__("Conv2d", in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                         bias, padding_mode, dtype, transposed=False)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    """conv2d's input gradient as a layer (upsampling); weight (C_in, C_out/groups, kH, kW)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        super().__init__("ConvTranspose2d", in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, dtype, transposed=True, output_padding=output_padding)
+
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
+        op = self.output_padding
+        if output_size is not None:  # pick the output_padding that gives this size, as PyTorch
+            size = tuple(output_size)[-2:]
+            op = tuple(
+                size[i] - ((input.shape[-2 + i] - 1) * self.stride[i] - 2 * self.padding[i]
+                           + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
+                for i in range(2)
+            )
+        return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
+                                self.dilation)

@@ -1,0 +1,165 @@
+"""`matgrad train`: run folder contents, resume == uninterrupted, NaN caught, fallback, bad flags."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import matgrad.training.trainer as trainer_mod
+from matgrad.cli.main import main
+from matgrad.training.checkpoint import load_checkpoint
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def train(*args: str) -> int:
+    return main(["train", "--dataset", "digits", *args])
+
+
+def test_run_folder_has_checkpoint_metrics_curves_and_progress(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    assert train("--epochs", "2", "--limit", "600", "--out", str(out)) == 0
+    captured = capsys.readouterr()
+    assert "samples/s" in captured.err and "loss=" in captured.err and "acc=" in captured.err  # tqdm bar
+    assert "epoch  2/2" in captured.out and "test accuracy" in captured.out
+    assert (out / "curves.png").read_bytes()[:8] == PNG
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["config"]["model"] == "mlp" and m["config"]["dataset"] == "digits" and m["config"]["limit"] == 600
+    assert [e["epoch"] for e in m["epochs"]] == [1, 2]
+    for e in m["epochs"]:
+        assert {"train_loss", "test_loss", "test_accuracy", "seconds"} <= set(e)
+        assert 0 <= e["test_accuracy"] <= 1 and e["seconds"] > 0 and np.isfinite(e["train_loss"])
+    assert m["epochs"][1]["train_loss"] < m["epochs"][0]["train_loss"]
+    ckpt = load_checkpoint(out / "model.npz")
+    assert ckpt["epoch"] == 2 and ckpt["config"]["lr"] == 1.0
+    assert ckpt.model_state["0.weight"].shape == (1024, 64)  # input size and classes from the data
+    assert ckpt.model_state["2.weight"].shape == (10, 1024)
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]  # atomic writes leave no temp files
+
+
+def test_default_folder_is_new_each_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        assert train("--epochs", "1", "--limit", "256", "--no-progress") == 0
+    runs = sorted((tmp_path / "runs").iterdir())
+    assert len(runs) == 2 and all((r / "model.npz").exists() for r in runs)
+
+
+def weights(path: Path) -> dict[str, np.ndarray]:
+    return load_checkpoint(path).model_state
+
+
+def test_resume_extends_to_identical_weights(tmp_path: Path) -> None:
+    common = ["--limit", "512", "--no-progress", "--seed", "3"]
+    assert train("--epochs", "3", "--out", str(tmp_path / "full"), *common) == 0
+    assert train("--epochs", "1", "--out", str(tmp_path / "part"), *common) == 0
+    assert main(["train", "--resume", str(tmp_path / "part" / "model.npz"), "--epochs", "3", "--no-progress"]) == 0
+    a, b = weights(tmp_path / "full" / "model.npz"), weights(tmp_path / "part" / "model.npz")
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+    history = json.loads((tmp_path / "part" / "metrics.json").read_text())["epochs"]
+    assert [e["epoch"] for e in history] == [1, 2, 3]
+
+
+def test_interrupted_run_resumes_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """Dropout (RNG), a one-cycle schedule and momentum all continue where they stopped."""
+    args = ["--model", "mlp-best", "--epochs", "3", "--limit", "300", "--batch-size", "64", "--no-progress"]
+    assert train(*args, "--out", str(tmp_path / "full")) == 0
+
+    real_save = trainer_mod.Trainer.save
+
+    def save_then_stop(self: trainer_mod.Trainer) -> Path:
+        path = real_save(self)
+        if self.epoch == 2:
+            raise KeyboardInterrupt  # as if Ctrl-C came during epoch 3
+        return path
+
+    monkeypatch.setattr(trainer_mod.Trainer, "save", save_then_stop)
+    assert train(*args, "--out", str(tmp_path / "cut")) == 130
+    assert "--resume" in capsys.readouterr().err
+    monkeypatch.setattr(trainer_mod.Trainer, "save", real_save)
+    assert load_checkpoint(tmp_path / "cut" / "model.npz")["epoch"] == 2
+    assert main(["train", "--resume", str(tmp_path / "cut" / "model.npz"), "--no-progress"]) == 0
+    a, b = weights(tmp_path / "full" / "model.npz"), weights(tmp_path / "cut" / "model.npz")
+    assert list(a) == list(b)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_nan_stops_with_step_and_layer(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    rc = train("--model", "mlp-best", "--schedule", "none", "--lr", "1e4", "--epochs", "2",
+               "--out", str(out), "--no-progress")
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert ("nan" in err or "inf" in err) and "step" in err and "'0.weight'" in err
+    assert "Traceback" not in err
+    assert not (out / "model.npz").exists()  # diverged in epoch 1: nothing good to keep
+
+
+def test_nan_keeps_last_good_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    out = tmp_path / "run"
+    real_fit_epoch = trainer_mod.Trainer.train_epoch
+
+    def poisoned(self: trainer_mod.Trainer) -> dict:
+        if self.epoch == 1:  # the second epoch: blow the lr up
+            for g in self.optimizer.param_groups:
+                g["lr"] = 1e6
+        return real_fit_epoch(self)
+
+    monkeypatch.setattr(trainer_mod.Trainer, "train_epoch", poisoned)
+    assert train("--model", "mlp-best", "--schedule", "none", "--epochs", "3", "--limit", "512",
+                 "--out", str(out), "--no-progress") == 1
+    err = capsys.readouterr().err
+    assert "epoch 2" in err and "epoch 1) is kept" in err
+    assert load_checkpoint(out / "model.npz")["epoch"] == 1
+
+
+def test_watch_records_per_layer_statistics(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert train("--epochs", "2", "--limit", "512", "--watch", "--out", str(out), "--no-progress") == 0
+    watch = json.loads((out / "metrics.json").read_text())["watch"]
+    assert set(watch) == {"grad_norm", "update_ratio", "dead_relu"}
+    assert set(watch["grad_norm"]) == {"0", "2"} and set(watch["dead_relu"]) == {"1"}
+    for layer in ("0", "2"):
+        assert len(watch["grad_norm"][layer]) == 2 and all(g > 0 for g in watch["grad_norm"][layer])
+        assert all(0 < r < 1 for r in watch["update_ratio"][layer])
+    assert all(0 <= d <= 1 for d in watch["dead_relu"]["1"])
+    assert (out / "watch.png").read_bytes()[:8] == PNG
+
+
+def test_falls_back_to_digits_when_mnist_is_missing(tmp_path: Path, capsys) -> None:
+    assert main(["train", "--epochs", "1", "--limit", "256", "--out", str(tmp_path / "r"), "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert "built-in digits" in captured.err and "matgrad data download mnist" in captured.err
+    assert "--data" in captured.err
+    assert load_checkpoint(tmp_path / "r" / "model.npz")["config"]["dataset"] == "digits"
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--dataset", "mnist", "--data", "EMPTY"], "not found"),
+    (["--dataset", "digits", "--loss", "ce"], "--loss ce"),
+    (["--dataset", "digits", "--model", "mlp-best", "--loss", "bce"], "--loss bce"),
+    (["--dataset", "digits", "--limit", "0"], "--limit"),
+    (["--dataset", "digits", "--lr", "-1"], "--lr"),
+    (["--resume", "MISSING.npz"], "does not exist"),
+])
+def test_user_errors_are_one_line_exit_2(tmp_path: Path, capsys, argv: list[str], words: str) -> None:
+    (tmp_path / "EMPTY").mkdir()
+    argv = [a.replace("EMPTY", str(tmp_path / "EMPTY")).replace("MISSING", str(tmp_path / "missing"))
+            for a in argv]
+    assert main(["train", *argv, "--out", str(tmp_path / "r"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+
+
+def test_resume_as_a_different_model_is_refused(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "r"
+    assert train("--epochs", "1", "--limit", "256", "--out", str(out), "--no-progress") == 0
+    assert main(["train", "--resume", str(out / "model.npz"), "--model", "mlp-best"]) == 2
+    err = capsys.readouterr().err
+    assert "trained as model 'mlp'" in err and "mlp-best" in err
+    assert train("--epochs", "1", "--out", str(out), "--no-progress") == 2  # never overwrite a run
+    assert "already holds a run" in capsys.readouterr().err

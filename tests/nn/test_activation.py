@@ -1,0 +1,41 @@
+"""Activation modules against torch.nn, finite differences and their reprs."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import matgrad as mg
+import matgrad.nn as nn
+from tests.helpers import check_op
+
+torch = pytest.importorskip("torch")
+
+CASES = [
+    ("ReLU", (), {}), ("LeakyReLU", (0.2,), {}), ("ELU", (), {"alpha": 0.7}), ("GELU", (), {}),
+    ("GELU", (), {"approximate": "tanh"}), ("Sigmoid", (), {}), ("Tanh", (), {}), ("SiLU", (), {}),
+    ("Softmax", (), {"dim": 1}), ("LogSoftmax", (), {"dim": 0}),
+    ("Softplus", (), {"beta": 2.0, "threshold": 5.0}),
+]
+
+
+@pytest.mark.parametrize("name,args,kwargs", CASES, ids=lambda c: str(c))
+def test_activation_module_matches_torch(name, args, kwargs):
+    mine = getattr(nn, name)(*args, **kwargs)
+    theirs = getattr(torch.nn, name)(*args, **kwargs)
+    check_op(mine, (3, 4), torch_fn=theirs, second=False)
+    assert repr(mine) == repr(theirs)
+
+
+def test_relu_by_hand():
+    assert nn.ReLU()(mg.tensor([-1.0, 0.0, 2.0])).tolist() == [0.0, 0.0, 2.0]
+    assert nn.LeakyReLU(0.5)(mg.tensor([-2.0, 3.0])).tolist() == [-1.0, 3.0]
+
+
+def test_softmax_rows_sum_to_one():
+    out = nn.Softmax(dim=-1)(mg.randn(4, 6))
+    np.testing.assert_allclose(out.data.sum(-1), 1.0, rtol=1e-6)
+
+
+def test_inplace_flag_is_accepted_and_shown():
+    assert repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)"
+    assert nn.ReLU(inplace=True)(mg.tensor([-1.0])).tolist() == [0.0]

@@ -1,0 +1,125 @@
+"""conv2d and conv_transpose2d: finite differences (first and second order) and PyTorch."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import matgrad as mg
+from matgrad.ops.conv import conv2d, conv_transpose2d, fold, unfold
+from tests.helpers import check_op, torch
+
+F = None if torch is None else torch.nn.functional
+
+# (input shape, weight shape, stride, padding, dilation, groups): odd sizes, every knob
+CONV_CASES = [
+    ((2, 3, 5, 4), (4, 3, 3, 3), 1, 0, 1, 1),
+    ((1, 2, 7, 6), (3, 2, 3, 2), 2, 1, 1, 1),
+    ((2, 4, 6, 7), (6, 2, 3, 3), (2, 1), (1, 2), 1, 2),
+    ((1, 3, 7, 7), (3, 1, 2, 3), 1, 2, 2, 3),
+    ((2, 2, 5, 5), (2, 2, 1, 1), 3, 0, 1, 1),
+]
+
+
+def _t(fn):
+    """The same call through torch.nn.functional, or None without torch."""
+    return None if F is None else getattr(F, fn)
+
+
+@pytest.mark.parametrize("xs, ws, s, p, d, g", CONV_CASES)
+def test_conv2d_gradients_and_torch(xs, ws, s, p, d, g):
+    f = _t("conv2d")
+    check_op(lambda x, w, b: conv2d(x, w, b, s, p, d, g), xs, ws, (ws[0],),
+             torch_fn=f and (lambda x, w, b: f(x, w, b, s, p, d, g)))
+
+
+@pytest.mark.parametrize("xs, ws, s, p, d, g", CONV_CASES[:3])
+def test_conv2d_without_bias(xs, ws, s, p, d, g):
+    f = _t("conv2d")
+    check_op(lambda x, w: conv2d(x, w, None, s, p, d, g), xs, ws, second=False,
+             torch_fn=f and (lambda x, w: f(x, w, None, s, p, d, g)))
+
+
+# (input shape, weight shape (C_in, C_out/g, kH, kW), stride, padding, output_padding, groups, dilation)
+TRANSPOSE_CASES = [
+    ((2, 3, 3, 4), (3, 2, 3, 3), 1, 0, 0, 1, 1),
+    ((1, 2, 3, 3), (2, 3, 3, 2), 2, 1, 1, 1, 1),
+    ((2, 4, 3, 2), (4, 1, 2, 3), (2, 3), (0, 1), (1, 2), 2, 1),
+    ((1, 3, 4, 3), (3, 2, 3, 3), 1, 1, 1, 3, 2),
+]
+
+
+@pytest.mark.parametrize("xs, ws, s, p, op, g, d", TRANSPOSE_CASES)
+def test_conv_transpose2d_gradients_and_torch(xs, ws, s, p, op, g, d):
+    f = _t("conv_transpose2d")
+    check_op(lambda x, w, b: conv_transpose2d(x, w, b, s, p, op, g, d), xs, ws, (ws[1] * g,),
+             torch_fn=f and (lambda x, w, b: f(x, w, b, s, p, op, g, d)))
+
+
+def test_conv2d_is_the_matrix_product_over_patches():
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 3, 5, 6)), rng.standard_normal((4, 3, 2, 2))
+    y = conv2d(mg.tensor(x), mg.tensor(w)).numpy()
+    expected = np.zeros((2, 4, 4, 5))
+    for i in range(4):
+        for j in range(5):
+            expected[:, :, i, j] = np.einsum("nchw,ochw->no", x[:, :, i:i + 2, j:j + 2], w)
+    np.testing.assert_allclose(y, expected, rtol=1e-12)
+
+
+def test_fold_is_the_transpose_of_unfold():
+    # ⟨unfold(x), c⟩ = ⟨x, fold(c)⟩ for any x, c: the adjoint the backward relies on
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 7, 6))
+    args = ((2, 3), (2, 1), (1, 2), (2, 1))
+    cols = unfold(x, *args)
+    c = rng.standard_normal(cols.shape)
+    lhs = np.sum(cols * c)
+    rhs = np.sum(x * fold(c, x.shape, *args[1:]))
+    assert lhs == pytest.approx(rhs, rel=1e-12)
+
+
+def test_conv2d_third_order_gradient_is_a_convolution_too():
+    x = mg.tensor(np.random.default_rng(2).standard_normal((1, 2, 4, 4)), requires_grad=True)
+    w = mg.tensor(np.random.default_rng(3).standard_normal((2, 2, 3, 3)), requires_grad=True)
+    y = (conv2d(x, w, padding=1) ** 2).sum()
+    (gx,) = mg.autograd.grad(y, [x], create_graph=True)
+    (gw,) = mg.autograd.grad((gx ** 2).sum(), [w], create_graph=True)
+    assert gw.requires_grad and gw.grad_fn is not None
+    assert mg.gradgradcheck(lambda a, b: (conv2d(a, b, padding=1) ** 2).sum(), [x, w])
+
+
+def test_float32_stays_float32_and_unbatched_input():
+    x = mg.randn(3, 8, 8)
+    w = mg.randn(5, 3, 3, 3, requires_grad=True)
+    y = conv2d(x, w, stride=2)
+    assert y.shape == (5, 3, 3) and y.dtype == np.float32
+    y.sum().backward()
+    assert w.grad.dtype == np.float32
+
+
+@pytest.mark.filterwarnings("ignore:Using padding=.same.")
+def test_padding_same_and_valid():
+    x = mg.randn(1, 2, 7, 6, dtype=mg.float64)
+    w = mg.randn(3, 2, 4, 3, dtype=mg.float64)
+    assert conv2d(x, w, padding="same").shape == (1, 3, 7, 6)
+    assert conv2d(x, w, padding="valid").shape == (1, 3, 4, 4)
+    if F is not None:
+        ref = F.conv2d(torch.tensor(x.numpy()), torch.tensor(w.numpy()), padding="same")
+        np.testing.assert_allclose(conv2d(x, w, padding="same").numpy(), ref.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(input=(1, 4, 5, 5), weight=(2, 3, 3, 3)), "input channels"),
+    (dict(input=(1, 4, 5, 5), weight=(3, 2, 3, 3), groups=2), "groups=2"),
+    (dict(input=(1, 3, 2, 2), weight=(2, 3, 3, 3)), "smaller than the kernel"),
+    (dict(input=(3, 5, 5, 5, 1), weight=(2, 3, 3, 3)), "expected input of shape"),
+])
+def test_bad_shapes_say_what_is_wrong(kwargs, match):
+    x, w = mg.zeros(*kwargs.pop("input")), mg.zeros(*kwargs.pop("weight"))
+    with pytest.raises(ValueError, match=match):
+        conv2d(x, w, **kwargs)
+
+
+def test_mixed_dtypes_are_refused():
+    with pytest.raises(TypeError, match="same floating dtype"):
+        conv2d(mg.zeros(1, 1, 3, 3, dtype=mg.float64), mg.zeros(1, 1, 3, 3))

@@ -1,0 +1,78 @@
+"""batch_norm and layer_norm: finite differences (first and second order), PyTorch, running statistics."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import matgrad as mg
+from matgrad.ops.normalization import batch_norm, layer_norm
+from tests.helpers import check_op, torch
+
+F = None if torch is None else torch.nn.functional
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 2, 5), (2, 3, 3, 2)])
+def test_batch_norm_training(shape):
+    c = shape[1]
+    check_op(lambda x, w, b: batch_norm(x, None, None, w, b, True, 0.1, 1e-5), shape, (c,), (c,),
+             torch_fn=F and (lambda x, w, b: F.batch_norm(x, None, None, w, b, True, 0.1, 1e-5)))
+
+
+def test_batch_norm_training_without_affine():
+    check_op(lambda x: batch_norm(x, None, None, training=True), (3, 2, 2, 3),
+             torch_fn=F and (lambda x: F.batch_norm(x, None, None, training=True)))
+
+
+def test_batch_norm_eval_uses_running_stats():
+    rm, rv = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.3, 2.0])
+
+    def t(x, w, b):
+        return F.batch_norm(x, torch.tensor(rm), torch.tensor(rv), w, b, False, 0.1, 1e-3)
+
+    check_op(lambda x, w, b: batch_norm(x, mg.tensor(rm), mg.tensor(rv), w, b, False, 0.1, 1e-3),
+             (4, 3, 2, 2), (3,), (3,), torch_fn=F and t)
+
+
+def test_running_stats_update_in_place_with_unbiased_variance():
+    x = np.random.default_rng(0).standard_normal((5, 2, 3, 3)) * 2 + 1
+    rm, rv = mg.zeros(2, dtype=mg.float64), mg.ones(2, dtype=mg.float64)
+    batch_norm(mg.tensor(x), rm, rv, training=True, momentum=0.3)
+    m = x.size // 2
+    mean = x.mean(axis=(0, 2, 3))
+    var = x.var(axis=(0, 2, 3)) * m / (m - 1)
+    np.testing.assert_allclose(rm.numpy(), 0.3 * mean, rtol=1e-12)
+    np.testing.assert_allclose(rv.numpy(), 0.7 + 0.3 * var, rtol=1e-12)
+    if torch is not None:
+        trm, trv = torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
+        F.batch_norm(torch.tensor(x), trm, trv, training=True, momentum=0.3)
+        np.testing.assert_allclose(rm.numpy(), trm.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(rv.numpy(), trv.numpy(), rtol=1e-12)
+
+
+def test_batch_norm_output_is_standardized():
+    x = mg.randn(64, 3, 4, 4) * 5 + 3
+    y = batch_norm(x, None, None, training=True).numpy()
+    np.testing.assert_allclose(y.mean(axis=(0, 2, 3)), 0, atol=1e-5)
+    np.testing.assert_allclose(y.var(axis=(0, 2, 3)), 1, atol=1e-3)
+
+
+@pytest.mark.parametrize("shape, norm", [((3, 5), 5), ((2, 3, 4), (3, 4)), ((2, 2, 3), (3,))])
+def test_layer_norm(shape, norm):
+    ns = (norm,) if isinstance(norm, int) else norm
+    check_op(lambda x, w, b: layer_norm(x, norm, w, b), shape, ns, ns,
+             torch_fn=F and (lambda x, w, b: F.layer_norm(x, ns, w, b)))
+
+
+def test_layer_norm_without_affine():
+    check_op(lambda x: layer_norm(x, (4,), eps=1e-3), (3, 4), torch_fn=F and (lambda x: F.layer_norm(x, (4,), eps=1e-3)))
+
+
+def test_bad_arguments_say_what_is_wrong():
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        batch_norm(mg.zeros(1, 3), None, None, training=True)
+    with pytest.raises(ValueError, match="needs running_mean"):
+        batch_norm(mg.zeros(2, 3), None, None, training=False)
+    with pytest.raises(ValueError, match="weight must have shape"):
+        batch_norm(mg.zeros(2, 3), None, None, mg.ones(4), training=True)
+    with pytest.raises(ValueError, match="trailing dims"):
+        layer_norm(mg.zeros(2, 3), (2,))
