@@ -133,11 +133,11 @@ def bench(size: str, threads: int, quick: bool = False) -> list[dict[str, object
         (SMALL, (8, 8), "µs", 1e6) if size == "small" else (LARGE, (1000, 1000), "ms", 1e3)
     )
     repeats = 3 if quick else 7
-    min_sample = (0.005 if quick else 0.02) if size == "small" else (0.01 if quick else 0.03)
+    min_sample = (0.003 if quick else 0.02) if size == "small" else (0.005 if quick else 0.03)
     rows = []
     for key in names:
         case = CASES[key]
-        stats = interleaved(_impls(case, shape, threads), repeats=repeats, warmup=2,
+        stats = interleaved(_impls(case, shape, threads), repeats=repeats, warmup=1 if quick else 2,
                             min_sample_s=min_sample)
         rows.append(row(f"{case.name} {shape[0]}×{shape[1]}", unit, stats,
                         (("matgrad", "torch"), ("matgrad", "numpy")), scale=scale))

@@ -143,7 +143,8 @@ def table(results: dict[str, list[Row]], info: dict[str, Any]) -> str:
     """The results as text: medians with [min-max] per implementation, then the ratios."""
     lines = [
         f"machine: {info['cpu']}, {info['cores']} cores ({info['cores_usable']} usable), "
-        f"BLAS threads {info['threads']}, BLAS env {info['blas_env'] or 'none'}",
+        f"BLAS threads {info['threads']}, BLAS env {info['blas_env'] or 'none'}, "
+        f"load average {info.get('load_average_1min', 0):.1f}",
         "versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
         "kernels: " + "; ".join(f"{b['internal_api']} {b.get('version')} {b.get('architecture', '')}"
                                 f" x{b['num_threads']}" for b in info["blas"]),
@@ -151,12 +152,14 @@ def table(results: dict[str, list[Row]], info: dict[str, Any]) -> str:
     for section, rows in results.items():
         impls = [i for i in IMPLS if any(i in r["times"] for r in rows)]
         width = max([len(r["name"]) for r in rows] + [10])
-        lines += ["", f"== {section} ==  (median [min-max]; ratio = matgrad / other, < 1 is faster)",
+        lines += ["", f"== {section} ==  (median [min-max]; ratio of medians = matgrad / other, < 1 is faster)",
                   f"{'':{width}}  {'unit':7} " + "".join(f"{i:>24}" for i in impls)]
         for r in rows:
             cells = "".join(f"{_fmt(r['times'].get(i)):>24}" for i in impls)
             lines.append(f"{r['name']:{width}}  {r['unit']:7} {cells}")
-            ratios = "  ".join(f"{k} {v:.2f}" for k, v in r["ratios"].items())
+            mins = r.get("ratios_of_min", {})
+            ratios = "  ".join(f"{k} {v:.2f}" + (f" (of mins {mins[k]:.2f})" if k in mins else "")
+                               for k, v in r["ratios"].items())
             if ratios or r.get("goal"):
                 lines.append(f"{'':{width}}  {'':7} {ratios}{_goal_met(r)}")
             if "raw" in r:
@@ -194,6 +197,12 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
 
     info = machine.describe()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    info["load_average_1min"] = load
+    if load > (info["cores_usable"] or 1) and info["threads"] > 1:
+        print(f"note: the load average ({load:.1f}) exceeds the {info['cores_usable']} usable cores; "
+              "multithreaded BLAS stalls badly when its threads are descheduled, so times will "
+              "wander. --threads 1 gives steadier ratios here.")
     t0 = time.perf_counter()
     results = run_sections(only, args.quick, info["threads"])
     text = table(results, info)

@@ -7,7 +7,7 @@ Run: python examples/explain_j.py
 from __future__ import annotations
 
 import matgrad as mg
-from matgrad.explain import explain
+from matgrad.explain import Explanation, explain
 
 
 def build() -> tuple[mg.Tensor, dict[str, mg.Tensor]]:
@@ -22,7 +22,7 @@ def build() -> tuple[mg.Tensor, dict[str, mg.Tensor]]:
     return J, {"a": a, "b": b, "c": c}
 
 
-def main() -> mg.explain.Explanation:
+def main() -> Explanation:
     J, leaves = build()
     exp = explain(J)
     assert J.item() == 33

@@ -4,7 +4,7 @@
 
 The loss is L = mean((w·x - y)²), so dL/dw = mean(2(w·x - y)·x): plain SGD steps on one
 sample at a time, mini-batch SGD on 16 at a time, and momentum keeps a running velocity
-v = 0.9·v + dL/dw and steps w -= lr·v.
+v = 0.8·v + dL/dw and steps w -= lr·v.
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def main() -> None:
     results = {
         "SGD": fit(x, y, 1, 0.01, 0.0, args.epochs, "SGD (one sample per step)"),
         "mini-batch SGD": fit(x, y, 16, 0.1, 0.0, args.epochs, "mini-batch SGD"),
-        "momentum": fit(x, y, 16, 0.01, 0.9, args.epochs, "mini-batch SGD with momentum"),
+        "momentum": fit(x, y, 16, 0.05, 0.8, args.epochs, "mini-batch SGD with momentum"),
     }
     print("final w: " + ", ".join(f"{k} {v:.4f}" for k, v in results.items()) + f"  (true w = {TRUE_W})")
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 from typing import Any
 
 from .ops import (
-    activation, arithmetic, binary, compare, indexing, join, matmul, reduction, shape, softmax, unary,
+    activation,
+    arithmetic,
+    binary,
+    compare,
+    indexing,
+    join,
+    matmul,
+    reduction,
+    shape,
+    softmax,
+    unary,
 )
 from .tensor import Tensor, _shape_arg, as_tensor
 

@@ -99,7 +99,8 @@ def randn_like(input: Tensor, dtype: Any = None) -> Tensor:
     return randn(*input.shape, dtype=dtype or input.dtype)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
     """Values from start to end (exclusive) by step; integers stay int64, as PyTorch."""
     if end is None:
         start, end = 0, start

@@ -41,7 +41,7 @@ def to_array(data: Any, dtype: Any = None) -> np.ndarray:
             raise TypeError(
                 f"tensor(): could not make a tensor from {type(data).__name__} {data!r:.80}: {e}"
             ) from None
-        if arr.dtype == np.float64:
+        if arr.dtype == np.float64 and dtype is None:  # Python floats take the default dtype
             arr = arr.astype(_default_dtype[0])
     if arr.dtype.kind not in "biuf":
         raise TypeError(

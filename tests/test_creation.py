@@ -22,7 +22,8 @@ def test_values_and_dtypes():
     assert mg.full((2,), 7).dtype == mg.int64 and mg.full((1,), True).dtype == mg.bool_
     assert mg.arange(5).tolist() == [0, 1, 2, 3, 4] and mg.arange(5).dtype == mg.int64
     assert mg.arange(1, 10, 3).tolist() == [1, 4, 7]
-    assert mg.arange(0, 1, 0.25).tolist() == [0, 0.25, 0.5, 0.75] and mg.arange(0, 1, 0.25).dtype == mg.float32
+    quarters = mg.arange(0, 1, 0.25)
+    assert quarters.tolist() == [0, 0.25, 0.5, 0.75] and quarters.dtype == mg.float32
     assert mg.arange(3.0).dtype == mg.float32 and mg.arange(5, 0, -2).tolist() == [5, 3, 1]
     np.testing.assert_allclose(mg.linspace(0, 1, 5).data, [0, 0.25, 0.5, 0.75, 1])
     np.testing.assert_array_equal(mg.eye(2, 3).data, np.eye(2, 3))

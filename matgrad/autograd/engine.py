@@ -69,7 +69,9 @@ def run_backward(
 
     pending: dict[int, Any] = {}  # id(node) -> gradient of its output, summed so far
     owned: set[int] = set()  # pending sums we allocated ourselves, so may add into in place
-    handed: set[int] = set()  # arrays already stored in some .grad, never to be aliased
+    # Arrays a leaf must not take as its own .grad (it later adds into .grad in place):
+    # the caller's seeds, and arrays already stored in some .grad.
+    handed: set[int] = {id(g) for g in grad_roots}
     roots_fn = []
     for t, g in zip(roots, grad_roots):
         if t.grad_fn is None:  # a leaf as the root: its gradient is the seed itself
@@ -93,6 +95,8 @@ def run_backward(
             node.xp = _xp.numpy_ns
             if type(grads) is not tuple:
                 grads = (grads,)
+            elif not create_graph and len(grads) > 1:
+                grads = _unalias(grads)
             parents = node.parents
             if hook is not None:
                 hook(node, dy, grads)
@@ -127,6 +131,19 @@ def _fit(g: Any, parent: Tensor, node: Function, ns: Any) -> Any:
     if g.dtype != parent.data.dtype:
         g = ns.astype(g, parent.data.dtype)
     return g
+
+
+def _unalias(grads: tuple) -> tuple:
+    """Copy an array an op returned for several inputs (add's dy, dy): each must own its own."""
+    seen: set[int] = set()
+    out = []
+    for g in grads:
+        if g is not None and id(g) in seen:
+            g = g.copy()
+        elif g is not None:
+            seen.add(id(g))
+        out.append(g)
+    return tuple(out)
 
 
 def _accumulate(pending: dict[int, Any], owned: set[int], key: int, g: Any) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd.engine import run_backward, topological_order
 from ..tensor import Tensor
+from .formulas import formula, paren
 from .rules import rule_for
 from .values import Value, num, shape_str
 
@@ -279,7 +280,7 @@ def explain(
         text = f"{names[id(y)]} = {expr}"
         small = all(p.data.size == 1 for p in parents_of[id(n)]) and y.data.size == 1
         if small:
-            vals = [_paren(p.data.item()) for p in parents_of[id(n)]]
+            vals = [paren(p.data.item()) for p in parents_of[id(n)]]
             try:
                 numeric = fmt.format(*vals)
             except IndexError:
@@ -326,7 +327,7 @@ def explain(
                 op_.summed_axes = axes
                 if locals_ is not None:
                     op_.local_symbol, op_.local = locals_[i]
-                op_.formula = _formula(node, rule, i, parents, pnames, y, yname, dy, g, op_, d_out)
+                op_.formula = formula(node, rule, i, parents, pnames, y, yname, dy, g, op_, d_out)
                 arrived.setdefault(id(p), []).append((k, op_.grad))
             operands.append(op_)
         upstream_from = [s for s, _ in arrived.get(id(y), [])]
@@ -371,49 +372,3 @@ def explain(
     if print_table:
         print(exp)
     return exp
-
-
-def _formula(node: Any, rule: Any, i: int, parents: tuple, pnames: list[str], y: Tensor, yname: str,
-             dy: np.ndarray, g: np.ndarray, op_: Operand, d_out: str) -> str:
-    """The arithmetic of one gradient: ∂J/∂b = ∂J/∂u · c = 3 · 2 = 6, or its matrix view."""
-    x = parents[i]
-    xname = pnames[i]
-    if op_.local is not None and dy.size == 1 and x.data.size == 1:
-        local_val = num(np.asarray(op_.local).item())
-        sym = op_.local_symbol
-        mid = f" · {sym}" if sym != local_val else f" · {local_val}"
-        return (f"{d_out}{xname} = {d_out}{yname}{mid} = {_paren(dy.item())} · {_paren(op_.local)} = "
-                f"{num(np.asarray(op_.grad).item())}")
-    dx = f"d{xname} ({shape_str(x.shape)})"
-    dys = f"d{yname} ({shape_str(dy.shape)})"
-    if node.name == "MatMul":
-        text = _matmul_view(i, parents, pnames, dys, np.asarray(g).shape)
-    elif op_.local is not None:
-        sym = op_.local_symbol
-        text = dys if sym == "1" else f"−{dys}" if sym == "−1" else f"{dys} ⊙ {sym}"
-    else:
-        view = rule.view or f"{node.name}.backward(d{{y}})"
-        text = view.format(y=yname, x=xname, n=getattr(node, "n", "n"))
-    if op_.summed_axes:
-        text += f", summed over axes {op_.summed_axes} (broadcast)"
-    return f"{dx} = {text}"
-
-
-def _paren(x: Any) -> str:
-    """A number for inside a product: negatives in parentheses, 2 · (−1)."""
-    s = num(np.asarray(x).item())
-    return f"({s})" if s.startswith("-") else s
-
-
-def _matmul_view(i: int, parents: tuple, pnames: list[str], dys: str, raw: tuple[int, ...]) -> str:
-    a, b = parents
-    an, bn = pnames
-    if a.ndim >= 2 and b.ndim >= 2:
-        bt = f"{bn}ᵀ ({shape_str(b.shape[:-2] + (b.shape[-1], b.shape[-2]))})"
-        at = f"{an}ᵀ ({shape_str(a.shape[:-2] + (a.shape[-1], a.shape[-2]))})"
-        return f"{dys} · {bt}" if i == 0 else f"{at} · {dys}"
-    if a.ndim == 1 and b.ndim == 1:
-        return f"{dys} · {bn}" if i == 0 else f"{dys} · {an}"
-    if i == 0:
-        return f"{dys} · {bn}ᵀ" if a.ndim >= 2 else f"{dys} (row) · {bn}ᵀ ({shape_str(b.shape[::-1])})"
-    return f"{an}ᵀ · {dys}" if b.ndim >= 2 else f"{an}ᵀ ({shape_str(a.shape[::-1])}) · {dys} (column)"

@@ -51,7 +51,8 @@ def build_cnn(input_shape: Sequence[int], num_classes: int) -> nn.Module:
     c, h, w = image_shape(input_shape)
     layers: list[nn.Module] = [AsImage((c, h, w))]
     for out in CHANNELS:
-        layers += [nn.Conv2d(c, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU(), nn.MaxPool2d(2)]
+        layers += [nn.Conv2d(c, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU(),
+                   nn.MaxPool2d(2)]
         c, h, w = out, h // 2, w // 2
         if h < 1 or w < 1:
             raise ValueError(f"cnn: input {tuple(input_shape)} is too small for {len(CHANNELS)} 2×2 poolings")

@@ -49,10 +49,14 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm:
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     if w.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got {tuple(w.shape)}")
+        raise ValueError(
+            f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got {tuple(w.shape)}"
+        )
     n = w.shape[0]
     if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise IndexError(f"embedding: index out of range: indices span [{idx.min()}, {idx.max()}], table has {n} rows")
+        raise IndexError(
+            f"embedding: index out of range: indices span [{idx.min()}, {idx.max()}], table has {n} rows"
+        )
     if padding_idx is not None:
         padding_idx = _padding_idx(n, padding_idx)
     return EmbeddingLookup.apply(w, indices=idx % n, padding_idx=padding_idx)
@@ -81,12 +85,15 @@ class Embedding(Module):
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
         if _weight is None:
-            self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dt), requires_grad=not _freeze)
+            table = np.empty((num_embeddings, embedding_dim), dtype=dt)
+            self.weight = Parameter(table, requires_grad=not _freeze)
             self.reset_parameters()
         else:
             w = as_tensor(_weight)
             if tuple(w.shape) != (num_embeddings, embedding_dim):
-                raise ValueError(f"Embedding: _weight must have shape {(num_embeddings, embedding_dim)}, got {w.shape}")
+                raise ValueError(
+                    f"Embedding: _weight must have shape {(num_embeddings, embedding_dim)}, got {w.shape}"
+                )
             self.weight = Parameter(w.data, requires_grad=not _freeze)
 
     def reset_parameters(self) -> None:

@@ -176,6 +176,17 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     return _reduce("huber_loss", loss, reduction)
 
 
+def _fits(name: str, what: str, w: np.ndarray | None, shape: tuple[int, ...]) -> None:
+    if w is None:
+        return
+    try:
+        ok = np.broadcast_shapes(w.shape, shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{name}: {what} of shape {w.shape} does not broadcast to the input's shape {shape}")
+
+
 def _same_shape(name: str, x: Tensor, y: Tensor) -> None:
     if x.shape != y.shape:
         raise ValueError(
@@ -200,6 +211,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
     if y.data.size and (np.nanmin(y.data) < 0 or np.nanmax(y.data) > 1):
         raise ValueError("binary_cross_entropy: all elements of target should be between 0 and 1")
     w = _const("binary_cross_entropy", "weight", weight, p.dtype)
+    _fits("binary_cross_entropy", "weight", w, p.shape)
     return _loss.BinaryCrossEntropy.apply(p, y, weight=w, reduction=reduction, denom=p.data.size)
 
 
@@ -214,6 +226,8 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     _same_shape("binary_cross_entropy_with_logits", x, y)
     w = _const("binary_cross_entropy_with_logits", "weight", weight, x.dtype)
     pw = _const("binary_cross_entropy_with_logits", "pos_weight", pos_weight, x.dtype)
+    _fits("binary_cross_entropy_with_logits", "weight", w, x.shape)
+    _fits("binary_cross_entropy_with_logits", "pos_weight", pw, x.shape)
     return _loss.BCEWithLogits.apply(x, y, weight=w, pos_weight=pw, reduction=reduction, denom=x.data.size)
 
 

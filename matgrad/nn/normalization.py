@@ -17,8 +17,9 @@ class _BatchNorm(Module):
     _dims: tuple[int, ...] = ()
     _shape_text = ""
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device: Any = None, dtype: Any = None) -> None:
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
         super().__init__()
         dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
@@ -58,7 +59,8 @@ class _BatchNorm(Module):
             raise ValueError(f"{name}: expected {self._shape_text} input, got shape {tuple(input.shape)}")
         if input.shape[1] != self.num_features:
             raise ValueError(
-                f"{name}: expected {self.num_features} channels (dim 1), got input of shape {tuple(input.shape)}"
+                f"{name}: expected {self.num_features} channels (dim 1), "
+                f"got input of shape {tuple(input.shape)}"
             )
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -90,8 +92,8 @@ class BatchNorm2d(_BatchNorm):
 class LayerNorm(Module):
     """y = γ·(x - μ)/√(σ² + ε) + β, statistics over each sample's trailing normalized_shape dims."""
 
-    def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine

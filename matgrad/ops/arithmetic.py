@@ -224,6 +224,8 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
                 raise ValueError("pow: integers to negative integer powers are not allowed")
             if not isinstance(exponent, (int, np.integer)):  # int ** 0.5 is a float, as PyTorch
                 t = _to_float(t)
+            elif t.data.dtype.kind == "b" and not isinstance(exponent, bool):
+                t = Tensor._make(t.data.astype(np.int64), None, False)
         return PowScalar.apply(t, p=exponent)
     return _binary(Pow, "pow", input, exponent)
 

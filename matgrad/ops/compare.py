@@ -67,10 +67,13 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
 def _logical(op: str, fn: Any, a: Any, b: Any) -> Tensor:
-    ta, tb = as_tensor(a), as_tensor(b)
+    from .arithmetic import promote
+
+    ta = as_tensor(a, b if isinstance(b, Tensor) else None)
+    tb = as_tensor(b, ta)
     if ta.data.dtype.kind not in "biu" or tb.data.dtype.kind not in "biu":
         raise TypeError(f"{op}: expects bool or integer tensors, got {ta.dtype} and {tb.dtype}")
-    return _compare(op, fn, ta, tb)
+    return _compare(op, fn, *promote(ta, tb))
 
 
 def bitwise_and(input: Any, other: Any) -> Tensor:

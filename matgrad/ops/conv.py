@@ -189,7 +189,7 @@ class ConvTranspose2d(Function):
 
 
 class Conv2dWeightGrad(Function):
-    """G = dY₂·cols(X)ᵀ (conv2d's weight gradient).  dX = fold(Gᵀ·dY₂) = conv_transpose2d(dY, dG), d(dY) = conv2d(X, dG)."""
+    """G = dY₂·cols(X)ᵀ (conv2d's weight gradient).  dX = conv_transpose2d(dY, dG), d(dY) = conv2d(X, dG)."""
 
     def forward(self, x, dy, *, w_shape, stride, padding, dilation, groups):
         self.conf = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)

@@ -32,7 +32,8 @@ def _reduce(elem, reduction, denom):
 def _upstream(fn, dy):
     """dL/d(element loss): dy itself, dy spread over the elements, or dy / denom."""
     if fn.reduction == "mean":
-        return dy * (1.0 / fn.denom) if fn.denom else dy * np.nan
+        # nothing counted (every target ignored): the loss is nan but, as torch, the gradient is 0
+        return dy * (1.0 / fn.denom) if fn.denom else dy * 0.0
     return dy
 
 

@@ -95,8 +95,8 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
         if running_mean is None or running_var is None:
             raise ValueError(f"{op}: eval mode (training=False) needs running_mean and running_var")
         # affine in x: y = x·(γ/√(r_var+ε)) + (β - r_mean·γ/√(r_var+ε)), composed from differentiable ops
-        rm = np.asarray(running_mean.data if isinstance(running_mean, Tensor) else running_mean, dtype=x.dtype)
-        rv = np.asarray(running_var.data if isinstance(running_var, Tensor) else running_var, dtype=x.dtype)
+        rm = np.asarray(as_tensor(running_mean).data, dtype=x.dtype)
+        rv = np.asarray(as_tensor(running_var).data, dtype=x.dtype)
         scale = gamma * Tensor._make((1.0 / np.sqrt(rv + eps)).astype(x.dtype), None, False)
         shift = beta - Tensor._make(rm, None, False) * scale
         return x * scale.reshape(pview) + shift.reshape(pview)

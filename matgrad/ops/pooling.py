@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import xp as _xp
 from ..autograd.function import Function
@@ -33,7 +32,8 @@ def _offsets(xp: np.ndarray, k: Pair, s: Pair, d: Pair, ho: int, wo: int):
             yield i * k[1] + j, xp[:, :, r:r + s[0] * (ho - 1) + 1:s[0], q:q + s[1] * (wo - 1) + 1:s[1]]
 
 
-def _scatter(parts, x_shape: tuple[int, ...], k: Pair, s: Pair, p: Pair, d: Pair, ho: int, wo: int, dtype: Any):
+def _scatter(parts: Any, x_shape: tuple[int, ...], k: Pair, s: Pair, p: Pair, d: Pair, ho: int, wo: int,
+             dtype: Any) -> np.ndarray:
     """The transpose of `_offsets`: add each offset's (N, C, Hₒ, Wₒ) part back into the input."""
     n, c, h, w = x_shape
     dx = np.zeros((n, c, h + 2 * p[0], w + 2 * p[1]), dtype=dtype)
@@ -173,7 +173,9 @@ def _prepare(op: str, input: Any, kernel_size: Any, stride: Any, padding: Any, d
         raise ValueError(f"{op}: kernel_size {k}, stride {s} and dilation {d} must be positive")
     ho, wo = (out_size(x.shape[2 + i], k[i], s[i], p[i], d[i]) for i in range(2))
     if ho < 1 or wo < 1:
-        raise ValueError(f"{op}: input {x.shape[2:]} is smaller than the window {k} (padding {p}, dilation {d})")
+        raise ValueError(
+            f"{op}: input {x.shape[2:]} is smaller than the window {k} (padding {p}, dilation {d})"
+        )
     return x, unbatched, k, s, p, d
 
 
@@ -186,7 +188,8 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     """Maximum over each window, as torch.nn.functional.max_pool2d (stride defaults to the kernel)."""
     if return_indices:
         raise NotImplementedError("max_pool2d: return_indices=True is not supported")
-    x, unbatched, k, s, p, d = _prepare("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    x, unbatched, k, s, p, d = _prepare("max_pool2d", input, kernel_size, stride, padding, dilation,
+                                        ceil_mode)
     return _unbatch(MaxPool2d.apply(x, k=k, s=s, p=p, d=d), unbatched)
 
 
@@ -204,7 +207,9 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
     op = "adaptive_avg_pool2d"
     x = as_tensor(input)
     if x.ndim not in (3, 4) or x.dtype.kind != "f":
-        raise ValueError(f"{op}: expected a floating (N, C, H, W) or (C, H, W) input, got {x.shape} {x.dtype}")
+        raise ValueError(
+            f"{op}: expected a floating (N, C, H, W) or (C, H, W) input, got {x.shape} {x.dtype}"
+        )
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
     if len(size) != 2:
         raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")

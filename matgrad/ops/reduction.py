@@ -6,10 +6,9 @@ element ("a copy sums" run backwards), max routes it to the element that won.
 """
 from __future__ import annotations
 
+import builtins as _py
 from collections import namedtuple
 from typing import Any
-
-import builtins as _py
 
 import numpy as np
 
@@ -226,6 +225,8 @@ def sum(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any =
     t = as_tensor(input)
     if dtype is not None:
         t = t.to(dtype)
+    elif t.data.dtype.kind in "biu" and t.data.dtype != np.int64:
+        t = Tensor._make(t.data.astype(np.int64), None, False)  # integer sums are int64, as PyTorch
     return Sum.apply(t, axes=normalize_axes("sum", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
 
 
@@ -362,10 +363,12 @@ def prod(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
 def all(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where every element (over dim) is non-zero."""
     t = as_tensor(input)
-    return Tensor._make(np.all(t.data, axis=normalize_axes("all", dim, None, t.ndim), keepdims=keepdim), None, False)
+    out = np.all(t.data, axis=normalize_axes("all", dim, None, t.ndim), keepdims=keepdim)
+    return Tensor._make(out, None, False)
 
 
 def any(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where any element (over dim) is non-zero."""
     t = as_tensor(input)
-    return Tensor._make(np.any(t.data, axis=normalize_axes("any", dim, None, t.ndim), keepdims=keepdim), None, False)
+    out = np.any(t.data, axis=normalize_axes("any", dim, None, t.ndim), keepdims=keepdim)
+    return Tensor._make(out, None, False)

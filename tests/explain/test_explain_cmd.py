@@ -90,3 +90,9 @@ def test_registered_in_matgrad_main(capsys: pytest.CaptureFixture) -> None:
     assert main.main(["explain", "x*x + 1", "x=3", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["value"] == 10 and d["grads"] == {"x": 6}
+
+
+def test_unwritable_picture_path_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert _run(["a*2", "a=1", "--svg", str(tmp_path / "no" / "g.svg")]) == 2
+    err = capsys.readouterr().err
+    assert "could not write" in err and "does not exist" in err

@@ -18,6 +18,10 @@ def _copy_to_torch(ours, theirs):
             dict(theirs.named_parameters())[name].copy_(torch.tensor(p.numpy()))
 
 
+def _same(ours, theirs):
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-9)
+
+
 def _needs_torch():
     if torch is None:
         pytest.skip("PyTorch is not installed")
@@ -65,17 +69,18 @@ def test_batchnorm_train_and_eval_match_torch_over_steps():
     _needs_torch()
     rng = np.random.default_rng(1)
     for momentum in (0.1, None):
-        ours, theirs = nn.BatchNorm2d(3, momentum=momentum).double(), torch.nn.BatchNorm2d(3, momentum=momentum).double()
+        ours = nn.BatchNorm2d(3, momentum=momentum).double()
+        theirs = torch.nn.BatchNorm2d(3, momentum=momentum).double()
         for _ in range(3):
             x = rng.standard_normal((4, 3, 2, 3)) * 3 + 1
-            np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-9)
+            _same(ours(mg.tensor(x)), theirs(torch.tensor(x)))
         np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(), rtol=1e-12)
         np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-12)
         assert int(ours.num_batches_tracked.item()) == 3
         ours.eval()
         theirs.eval()
         x = rng.standard_normal((2, 3, 2, 2))
-        np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-9)
+        _same(ours(mg.tensor(x)), theirs(torch.tensor(x)))
 
 
 def test_batchnorm_eval_leaves_running_stats_alone_and_is_per_sample():
@@ -132,14 +137,15 @@ def test_layernorm_module_matches_torch():
         theirs.weight.uniform_()
     ours.weight.data[...] = theirs.weight.detach().numpy()
     x = np.random.default_rng(2).standard_normal((2, 3, 4))
-    np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-9)
+    _same(ours(mg.tensor(x)), theirs(torch.tensor(x)))
 
 
 def test_pooling_modules():
     x = mg.randn(2, 3, 8, 6)
     assert nn.MaxPool2d(2)(x).shape == (2, 3, 4, 3)
     assert nn.AvgPool2d(3, stride=1, padding=1)(x).shape == (2, 3, 8, 6)
-    np.testing.assert_allclose(nn.AdaptiveAvgPool2d(1)(x).numpy()[..., 0, 0], x.numpy().mean(axis=(2, 3)), rtol=1e-5)
+    pooled = nn.AdaptiveAvgPool2d(1)(x).numpy()[..., 0, 0]
+    np.testing.assert_allclose(pooled, x.numpy().mean(axis=(2, 3)), rtol=1e-5)
 
 
 def test_dropout2d_zeroes_whole_channels_and_scales_the_rest():

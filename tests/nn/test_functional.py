@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import matgrad as mg
 import matgrad.nn.functional as F
@@ -92,10 +94,12 @@ def test_cross_entropy_by_hand():
 
 
 def test_cross_entropy_all_ignored_is_nan_like_torch():
-    x = np.zeros((2, 3))
-    mine = F.cross_entropy(mg.tensor(x), mg.tensor([-100, -100]))
-    theirs = TF.cross_entropy(torch.tensor(x), torch.tensor([-100, -100]))
+    x = mg.zeros(2, 3, requires_grad=True)
+    mine = F.cross_entropy(x, mg.tensor([-100, -100]), label_smoothing=0.2)
+    theirs = TF.cross_entropy(torch.zeros(2, 3), torch.tensor([-100, -100]), label_smoothing=0.2)
     assert np.isnan(mine.item()) and torch.isnan(theirs)
+    mine.backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((2, 3)))  # torch's gradient is 0 here too
 
 
 def test_cross_entropy_huge_logits_are_finite():
@@ -195,6 +199,10 @@ def test_binary_cross_entropy_rejects_non_probabilities():
         F.binary_cross_entropy(mg.tensor([1.5]), mg.tensor([1.0]))
     with pytest.raises(ValueError, match="target should be between 0 and 1"):
         F.binary_cross_entropy(mg.tensor([0.5]), mg.tensor([1.5]))
+    with pytest.raises(ValueError, match=r"weight of shape \(2, 1\) does not broadcast"):
+        F.binary_cross_entropy(mg.tensor([0.5]), mg.tensor([1.0]), weight=mg.ones(2, 1))
+    with pytest.raises(ValueError, match="pos_weight of shape"):
+        F.binary_cross_entropy_with_logits(mg.zeros(2, 3), mg.zeros(2, 3), pos_weight=mg.ones(2))
     with pytest.raises(ValueError, match="target size"):
         F.binary_cross_entropy(mg.tensor([0.5, 0.5]), mg.tensor([1.0]))
 
@@ -305,3 +313,58 @@ def test_one_hot_matches_torch():
 def test_pad_matches_torch():
     check_op(lambda x: F.pad(x, (1, 2, 0, 1), value=0.5), (2, 3),
              torch_fn=lambda x: TF.pad(x, (1, 2, 0, 1), value=0.5))
+
+
+# --- property tests: random shapes, weights, ignore_index, smoothing, dtypes against torch ------
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(1, 5), st.sampled_from(REDUCTIONS),
+           st.booleans(), st.sampled_from([None, -100, 0]), st.sampled_from([0.0, 0.3, 1.0]),
+           st.sampled_from(["float32", "float64"]), st.booleans())
+def test_cross_entropy_property_matches_torch(seed, nd, c, reduction, weighted, ignore, smoothing, dt, probs):
+    rng = np.random.default_rng(seed)
+    shape = (c,) if nd == 1 else (int(rng.integers(0, 4)), c) + tuple(rng.integers(1, 3, nd - 2))
+    x = (rng.standard_normal(shape) * rng.choice([1, 100])).astype(dt)
+    tshape = () if nd == 1 else shape[:1] + shape[2:]
+    kw = dict(reduction=reduction, label_smoothing=smoothing)
+    if probs:
+        t = np.moveaxis(rng.dirichlet(np.ones(c), tshape), -1, 0 if nd == 1 else 1).astype(dt)
+    else:
+        t = rng.integers(0, c, tshape)
+        if ignore is not None:
+            kw["ignore_index"] = ignore
+            t = np.where(rng.uniform(size=tshape) < 0.3, ignore, t)
+    w = rng.uniform(0.1, 3, c).astype(dt) if weighted else None
+    mx, tx = _pair(x)
+    mine = F.cross_entropy(mx, mg.tensor(t, dtype=t.dtype), weight=None if w is None else mg.tensor(w), **kw)
+    theirs = TF.cross_entropy(tx, torch.tensor(t), weight=None if w is None else torch.tensor(w), **kw)
+    tol = 1e-4 if dt == "float32" else 1e-10
+    assert mine.dtype == theirs.detach().numpy().dtype
+    if mine.data.size and np.isfinite(mine.data).all():
+        _assert_same(mine, theirs, mx, tx, rtol=tol, atol=tol)
+    else:
+        np.testing.assert_allclose(mine.data, theirs.detach().numpy(), rtol=tol, atol=tol)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.sampled_from(REDUCTIONS), st.booleans(), st.booleans(),
+           st.sampled_from([1, 1000]))
+def test_binary_cross_entropy_property_matches_torch(seed, reduction, weighted, pos_weighted, scale):
+    rng = np.random.default_rng(seed)
+    shape = tuple(rng.integers(1, 4, rng.integers(1, 4)))
+    x = (rng.standard_normal(shape) * scale).astype(np.float32)
+    y = rng.integers(0, 2, shape).astype(np.float32)
+    w = rng.uniform(0.1, 3, shape[-1:]).astype(np.float32) if weighted else None
+    pw = rng.uniform(0.1, 3, shape[-1:]).astype(np.float32) if pos_weighted else None
+    mw, tw = (None, None) if w is None else (mg.tensor(w), torch.tensor(w))
+    mpw, tpw = (None, None) if pw is None else (mg.tensor(pw), torch.tensor(pw))
+    mx, tx = _pair(x)
+    mine = F.binary_cross_entropy_with_logits(mx, mg.tensor(y), weight=mw, pos_weight=mpw,
+                                              reduction=reduction)
+    theirs = TF.binary_cross_entropy_with_logits(tx, torch.tensor(y), weight=tw, pos_weight=tpw,
+                                                 reduction=reduction)
+    _assert_same(mine, theirs, mx, tx, rtol=1e-5, atol=1e-5)
+    mx, tx = _pair(x)
+    mine = F.binary_cross_entropy(mg.sigmoid(mx), mg.tensor(y), weight=mw, reduction=reduction)
+    theirs = TF.binary_cross_entropy(torch.sigmoid(tx), torch.tensor(y), weight=tw, reduction=reduction)
+    _assert_same(mine, theirs, mx, tx, rtol=1e-5, atol=1e-5)
+    assert np.isfinite(mx.grad).all()

@@ -201,3 +201,14 @@ def test_forward_hooks():
 def test_missing_forward_is_explained():
     with pytest.raises(NotImplementedError, match='missing the required "forward"'):
         nn.Module()(1)
+
+
+def test_deepcopy_and_pickle_keep_structure_and_values():
+    import copy
+    import pickle
+
+    net = Net()
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert list(clone.state_dict()) == list(net.state_dict())
+        assert isinstance(clone.fc1.weight, nn.Parameter) and clone.fc1.weight is not net.fc1.weight
+        np.testing.assert_array_equal(clone.fc1.weight.data, net.fc1.weight.data)

@@ -64,7 +64,8 @@ def test_layer_norm(shape, norm):
 
 
 def test_layer_norm_without_affine():
-    check_op(lambda x: layer_norm(x, (4,), eps=1e-3), (3, 4), torch_fn=F and (lambda x: F.layer_norm(x, (4,), eps=1e-3)))
+    check_op(lambda x: layer_norm(x, (4,), eps=1e-3), (3, 4),
+             torch_fn=F and (lambda x: F.layer_norm(x, (4,), eps=1e-3)))
 
 
 def test_bad_arguments_say_what_is_wrong():

@@ -48,7 +48,8 @@ def test_avg_pool2d_divisor_override():
              torch_fn=_t("avg_pool2d", 2, 1, divisor_override=3))
 
 
-@pytest.mark.parametrize("shape, size", [((2, 3, 7, 6), (3, 4)), ((1, 2, 5, 5), 1), ((1, 1, 4, 6), (5, None))])
+@pytest.mark.parametrize("shape, size", [((2, 3, 7, 6), (3, 4)), ((1, 2, 5, 5), 1),
+                                         ((1, 1, 4, 6), (5, None))])
 def test_adaptive_avg_pool2d(shape, size):
     check_op(lambda x: adaptive_avg_pool2d(x, size), shape, torch_fn=_t("adaptive_avg_pool2d", size))
 

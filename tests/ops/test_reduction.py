@@ -105,7 +105,8 @@ def test_empty_tensor_reductions():
 
 def test_dim_out_of_range_is_clear():
     x = mg.zeros(2, 3)
-    for fn in (lambda: x.sum(2), lambda: x.mean(-3), lambda: x.max(5), lambda: x.argmax(2), lambda: x.softmax(2)):
+    for fn in (lambda: x.sum(2), lambda: x.mean(-3), lambda: x.max(5), lambda: x.argmax(2),
+               lambda: x.softmax(2)):
         with pytest.raises(IndexError, match="out of range"):
             fn()
 

@@ -1,0 +1,64 @@
+"""Checkpoints: arrays and nested state round-trip through a pickle-free .npz, written atomically."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import matgrad as mg
+from matgrad import nn, optim
+from matgrad.training.checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint
+
+
+def test_round_trip_of_model_optimizer_and_rng(tmp_path: Path) -> None:
+    mg.manual_seed(1)
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    model(mg.randn(5, 4)).sum().backward()
+    opt.step()
+    rng = mg.get_rng_state()
+    path = save_checkpoint(tmp_path / "m.npz", model.state_dict(), optimizer=opt.state_dict(),
+                           rng=rng, config={"lr": 0.01, "sizes": [4, 3, 2]}, epoch=3, nothing=None)
+    ckpt = load_checkpoint(path)
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(ckpt.model_state[k], v.data)
+    assert ckpt["epoch"] == 3 and ckpt["config"] == {"lr": 0.01, "sizes": [4, 3, 2]} and ckpt["nothing"] is None
+    assert ckpt["rng"] == rng  # PCG64's 128-bit integers survive JSON
+    state = ckpt["optimizer"]["state"]
+    assert sorted(state) == [0, 1, 2, 3]  # int keys come back as ints
+    np.testing.assert_array_equal(state[0]["exp_avg"], opt.state_dict()["state"][0]["exp_avg"])
+    opt2 = optim.Adam(model.parameters(), lr=0.5)
+    opt2.load_state_dict(ckpt["optimizer"])
+    assert opt2.param_groups[0]["lr"] == 0.01
+    with np.load(path, allow_pickle=False) as z:  # readable without pickle
+        assert "meta.json" in z.files
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    atomic_write(path, lambda f: f.write("old"), mode="w")
+
+    def boom(f: object) -> None:
+        f.write("half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        atomic_write(path, boom, mode="w")
+    assert path.read_text() == "old"
+    assert os.listdir(tmp_path) == ["f.txt"]  # no temp file left behind
+
+
+def test_bad_checkpoints_name_the_problem(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_checkpoint(tmp_path / "none.npz")
+    (tmp_path / "text.npz").write_text("hello")
+    with pytest.raises(CheckpointError, match="not a readable"):
+        load_checkpoint(tmp_path / "text.npz")
+    np.savez(tmp_path / "other.npz", a=np.ones(2))
+    with pytest.raises(CheckpointError, match="not a matgrad checkpoint"):
+        load_checkpoint(tmp_path / "other.npz")
+    (tmp_path / "emptydir").mkdir()
+    with pytest.raises(CheckpointError, match="folder without a model.npz"):
+        load_checkpoint(tmp_path / "emptydir")
