@@ -47,27 +47,12 @@ _methods.bind()
 
 # Subpackages, reachable as attributes like torch.nn and torch.optim.
 from . import data, nn, optim, utils  # noqa: E402
+from . import explain, viz  # noqa: E402  (explain is callable: matgrad.explain(output))
 
 
 def _explain_method(self: Tensor, **kwargs):  # type: ignore[no-untyped-def]
     """Run the reverse pass from this tensor and show, node by node, how each gradient came to be."""
-    from .explain import explain
-
     return explain(self, **kwargs)
 
 
 Tensor.explain = _explain_method  # type: ignore[attr-defined]
-
-
-def __getattr__(name: str):  # type: ignore[no-untyped-def]
-    # explain and viz pull in more code; load them on first use.
-    if name in ("explain", "viz"):
-        import importlib
-
-        module = importlib.import_module(f".{name}", __name__)
-        return module.explain if name == "explain" else module
-    raise AttributeError(f"module 'matgrad' has no attribute {name!r}")
-
-__version__ = "0.1.0"
-
-__all__ = [name for name in dir() if not name.startswith("_")]

@@ -29,7 +29,7 @@ def test_mnist_preprocessing(tmp_path: Path) -> None:
     assert np.abs(a - b).mean() < 0.02  # the same digit, whichever way round it was drawn
     img = a[0]
     rows, cols = np.nonzero(img > 0.1)
-    assert max(rows.ptp(), cols.ptp()) + 1 <= 21  # fits MNIST's 20x20 box
+    assert max(np.ptp(rows), np.ptp(cols)) + 1 <= 21  # fits MNIST's 20x20 box
     ys, xs = np.indices(img.shape)
     cy, cx = (ys * img).sum() / img.sum(), (xs * img).sum() / img.sum()
     assert abs(cy - 13.5) <= 1 and abs(cx - 13.5) <= 1  # centred by mass

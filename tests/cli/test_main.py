@@ -43,7 +43,9 @@ def test_data_list_shows_where_datasets_are(tmp_path: Path, capsys) -> None:
 
 
 def test_data_download_failure_is_one_line(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
-    import matgrad.data.download as dl
+    import matgrad.data
+
+    dl = sys.modules["matgrad.data.download"]  # the package's `download` name is the function
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise OSError("network is unreachable")
