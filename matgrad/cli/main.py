@@ -24,15 +24,24 @@ def build_parser() -> argparse.ArgumentParser:
         prog="matgrad",
         description="Train, evaluate and explain neural networks built with matgrad (NumPy autograd).",
     )
-    from matgrad import __version__
-
-    parser.add_argument("--version", action="version", version=f"matgrad {__version__}")
+    parser.add_argument("--version", action="version", version=f"matgrad {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module in COMMANDS.values():
         if importlib.util.find_spec(f"{__package__}.{module}") is not None:  # explain_cmd may be absent
             importlib.import_module(f"{__package__}.{module}").add_parser(sub)
     return parser
+
+
+def _version() -> str:
+    import matgrad
+
+    try:
+        from importlib.metadata import version
+
+        return version("matgrad")
+    except Exception:  # not installed (run from a checkout)
+        return getattr(matgrad, "__version__", "unknown")
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

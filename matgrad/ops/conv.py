@@ -144,6 +144,11 @@ class Conv2d(Function):
         need = self.needs_input_grad
         dx = dw = None
         if xp is _xp.numpy_ns:  # reuse the forward's cols: no second unfold
+            n, o, ho, wo = dy.shape
+            dy2 = np.ascontiguousarray(_rows(dy, c["groups"]))  # one transposing copy for all three
+            dy = _unrows(dy2, n, ho, wo)
+            if len(need) == 3 and need[2]:
+                db = dy2.reshape(o, -1).sum(axis=1)
             if need[0]:
                 dx = conv_input_grad(dy, w, x.shape, c["stride"], c["padding"], c["dilation"], c["groups"])
             if need[1]:
@@ -155,7 +160,9 @@ class Conv2d(Function):
             if need[1]:
                 dw = Conv2dWeightGrad.apply(x, dy, w_shape=w.shape, **c)
         if len(need) == 3:
-            return dx, dw, (_bias_grad(xp, dy) if need[2] else None)
+            if xp is not _xp.numpy_ns and need[2]:
+                db = _bias_grad(xp, dy)
+            return dx, dw, (db if need[2] else None)
         return dx, dw
 
     def release(self) -> None:
