@@ -52,13 +52,22 @@ def blas_threads() -> int:
     return os.cpu_count() or 1
 
 
+def _dist_version(name: str) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(name)
+    except Exception:  # not installed as a distribution
+        return "?"
+
+
 def versions() -> dict[str, str]:
     """Python, NumPy, matgrad and (when installed) PyTorch versions."""
     out = {"python": sys.version.split()[0], "numpy": np.__version__}
     try:
         import matgrad
 
-        out["matgrad"] = getattr(matgrad, "__version__", "?")
+        out["matgrad"] = getattr(matgrad, "__version__", None) or _dist_version("matgrad")
     except ImportError:  # pragma: no cover
         pass
     try:

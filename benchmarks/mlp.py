@@ -104,31 +104,6 @@ def matgrad_step(spec: Spec, p: Problem) -> StepFn:
     return step
 
 
-def matgrad_core_step(spec: Spec, p: Problem) -> StepFn:
-    """The same step from matgrad's core ops, for while matgrad.nn / optim are missing."""
-    import matgrad
-
-    params = [matgrad.tensor(v.copy(), requires_grad=True) for v in (p.w1, p.b1, p.w2, p.b2)]
-    w1, b1, w2, b2 = params
-    velocity = [np.zeros_like(t.data) for t in params]
-
-    def step(x: np.ndarray, y: np.ndarray) -> None:
-        for t in params:
-            t.grad = None
-        xt, yt = matgrad.from_numpy(x), matgrad.from_numpy(y)
-        prob = ((xt @ w1.T + b1).relu() @ w2.T + b2).sigmoid()
-        logp = matgrad.clamp(prob.log(), min=-100)  # PyTorch's BCELoss clamps the log at -100
-        log1mp = matgrad.clamp((1 - prob).log(), min=-100)
-        loss = -(yt * logp + (1 - yt) * log1mp).mean()
-        loss.backward()
-        for t, v in zip(params, velocity):
-            v *= MOMENTUM
-            v += t.grad
-            t.data -= LR * v
-
-    return step
-
-
 def torch_step(spec: Spec, p: Problem, threads: int) -> StepFn:
     """The identical step in PyTorch eager mode on the CPU."""
     import torch
@@ -209,11 +184,7 @@ def floor_step(spec: Spec, p: Problem) -> StepFn:
 def make_step(lib: str, spec: Spec, p: Problem, threads: int) -> StepFn:
     """The step(x, y) of one implementation: matgrad, torch, numpy or floor."""
     if lib == "matgrad":
-        try:
-            return matgrad_step(spec, p)
-        except (ImportError, AttributeError) as e:  # matgrad.nn / optim not (fully) written yet
-            print(f"  (matgrad.nn/optim not importable ({e}); timing matgrad's core ops instead)")
-            return matgrad_core_step(spec, p)
+        return matgrad_step(spec, p)
     if lib == "torch":
         return torch_step(spec, p, threads)
     return {"numpy": numpy_step, "floor": floor_step}[lib](spec, p)

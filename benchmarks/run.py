@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+
 def _threads_from_argv(argv: list[str]) -> str | None:
     for i, arg in enumerate(argv):
         if arg == "--threads" and i + 1 < len(argv):
@@ -152,7 +153,7 @@ def table(results: dict[str, list[Row]], info: dict[str, Any]) -> str:
     for section, rows in results.items():
         impls = [i for i in IMPLS if any(i in r["times"] for r in rows)]
         width = max([len(r["name"]) for r in rows] + [10])
-        lines += ["", f"== {section} ==  (median [min-max]; ratio of medians = matgrad / other, < 1 is faster)",
+        lines += ["", f"== {section} ==  (median [min-max]; ratio of medians = matgrad / other, < 1 faster)",
                   f"{'':{width}}  {'unit':7} " + "".join(f"{i:>24}" for i in impls)]
         for r in rows:
             cells = "".join(f"{_fmt(r['times'].get(i)):>24}" for i in impls)

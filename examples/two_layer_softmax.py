@@ -31,7 +31,8 @@ def spiral(n_per_class: int, classes: int, rng: np.random.Generator) -> tuple[np
 
 def blobs(n_per_class: int, classes: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian clusters around points on a circle."""
-    centres = np.c_[np.cos(2 * np.pi * np.arange(classes) / classes), np.sin(2 * np.pi * np.arange(classes) / classes)]
+    angles = 2 * np.pi * np.arange(classes) / classes
+    centres = np.c_[np.cos(angles), np.sin(angles)]
     X = np.concatenate([c + 0.3 * rng.normal(size=(n_per_class, 2)) for c in centres])
     return X.astype(np.float32), np.repeat(np.arange(classes), n_per_class)
 
@@ -63,7 +64,8 @@ def main() -> None:
         loss = data_loss + reg_loss
         if step % max(1, args.steps // 10) == 0:
             acc = (scores.data.argmax(axis=1) == yn).mean()
-            print(f"step {step:5d}  loss {loss.item():.4f} (data {data_loss.item():.4f} + L2 {reg_loss.item():.4f})"
+            print(f"step {step:5d}  loss {loss.item():.4f} "
+                  f"(data {data_loss.item():.4f} + L2 {reg_loss.item():.4f})"
                   f"  train accuracy {acc:.2%}")
         if step == args.steps:
             break

@@ -7,7 +7,6 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from .autograd import grad_mode
-
 from .dtypes import bool_, float32, float64, int64
 
 _default_dtype = [float32]
@@ -215,14 +214,20 @@ class Tensor:
 
     # --- autograd ---------------------------------------------------------------------
     def backward(
-        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+        *, grad: Any = None,
     ) -> None:
         """Compute the gradient of this tensor with respect to every leaf, into `.grad`.
 
-        The seed `gradient` defaults to 1 for a one-element tensor. Gradients add up
-        across calls until zeroed, as in PyTorch.
+        The seed `gradient` (also accepted as `grad=`) defaults to 1 for a one-element
+        tensor. Gradients add up across calls until zeroed, as in PyTorch.
         """
         from .autograd import backward
+
+        if grad is not None:
+            if gradient is not None:
+                raise TypeError("backward: pass the seed once, as gradient= or grad=, not both")
+            gradient = grad
 
         backward([self], None if gradient is None else [gradient], retain_graph, create_graph)
 

@@ -116,3 +116,29 @@ def test_accumulation_equals_sum_of_separate_backwards(n):
         ((xk * (k + 1)).tanh() ** 2).sum().backward()
         total += xk.grad
     np.testing.assert_allclose(x.grad, total)
+
+
+POOL_OPS = [
+    lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a - b, lambda a, b: a / (1 + b * b),
+    lambda a, b: a.tanh() * b, lambda a, b: a.sigmoid() + b.relu(), lambda a, b: a.maximum(b),
+    lambda a, b: (a * b).sum(-1, keepdim=True), lambda a, b: (-a * a).exp() * b,
+    lambda a, b: a + 1.5 * b.sin(),
+]
+
+
+@SETTINGS
+@given(program=st.lists(st.tuples(st.integers(0, 99), st.integers(0, 99), st.integers(0, len(POOL_OPS) - 1)),
+                        min_size=1, max_size=12),
+       seed=st.integers(0, 2**16))
+def test_random_dags_with_reused_nodes(program, seed):
+    """A random DAG over three broadcastable leaves, nodes reused at random (diamonds, fan-out)."""
+    arrays = _arrays(seed, (3, 4), (4,), ())
+
+    def fn(*leaves):
+        pool = list(leaves)
+        for i, j, k in program:
+            pool.append(POOL_OPS[k](pool[i % len(pool)], pool[j % len(pool)]))
+        return sum(t.sum() for t in pool[-3:])
+
+    _gradcheck(fn, arrays)
+    compare_torch(fn, arrays)

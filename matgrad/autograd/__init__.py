@@ -10,7 +10,9 @@ from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 
-def _seeds(op: str, outputs: Sequence[Any], grads: Sequence[Any] | None, create_graph: bool) -> list[Any]:
+def _seeds(
+    op: str, outputs: Sequence[Any], grads: Sequence[Any] | None, create_graph: bool
+) -> list[Any]:
     from ..tensor import Tensor
 
     seeds = []

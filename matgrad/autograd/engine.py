@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from . import grad_mode, xp as _xp
+from . import grad_mode
+from . import xp as _xp
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -167,7 +168,8 @@ def _deliver_leaf(
         if pos is not None:
             result[pos] = g if result[pos] is None else result[pos] + g
         return
-    if create_graph:
+    if create_graph or (t.grad is not None and not isinstance(t.grad, np.ndarray)):
+        # a Tensor .grad (left by backward(create_graph=True)) adds out of place, as PyTorch
         t.grad = g if t.grad is None else t.grad + g
         return
     if isinstance(g, np.ndarray) and (id(g) in handed or not g.flags.writeable or g.base is not None):

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import grad_mode, xp as _xp
+from . import grad_mode
+from . import xp as _xp
 
 if TYPE_CHECKING:
     from ..tensor import Tensor

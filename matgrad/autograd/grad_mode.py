@@ -19,11 +19,6 @@ def is_grad_enabled() -> bool:
     return _state.enabled
 
 
-def set_grad_enabled(mode: bool) -> None:
-    """Turn graph recording on or off globally."""
-    _state.enabled = bool(mode)
-
-
 class _GradMode:
     """Context manager and decorator that sets grad mode and restores it after."""
 
@@ -55,3 +50,25 @@ class enable_grad(_GradMode):  # noqa: N801 - PyTorch's name
     """Record again inside a `no_grad` block."""
 
     mode = True
+
+
+class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name
+    """Set recording on or off: at once as a call, or for a block as `with set_grad_enabled(False):`."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._prev = _state.enabled
+        _state.enabled = self.mode
+
+    def __enter__(self) -> None:
+        pass  # already set by __init__; __exit__ restores what was there before
+
+    def __call__(self, fn: F) -> F:
+        _state.enabled = self._prev  # used as a decorator: record only while fn runs
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(self.mode):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]

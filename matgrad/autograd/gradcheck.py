@@ -100,7 +100,6 @@ def gradgradcheck(
     from . import grad as autograd_grad
 
     ins = _as_tuple(inputs)
-    diff = [t for t in ins if isinstance(t, Tensor) and t.requires_grad]
     outs = [o for o in _as_tuple(fn(*ins)) if isinstance(o, Tensor) and o.requires_grad]
     vs = [Tensor(v, dtype=o.dtype) for v, o in zip(_projection(outs, seed + 1), outs)]
 

@@ -5,7 +5,9 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import activation, binary, indexing, matmul as _mm, reduction, shape as _shape, unary
+from ..ops import activation, binary, indexing, reduction, unary
+from ..ops import matmul as _mm
+from ..ops import shape as _shape
 from ..tensor import Tensor, as_tensor
 
 exp, log, sqrt, sign, abs, sin, cos, erf = (  # noqa: A001
@@ -34,7 +36,9 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     if x.shape == shape:
         return x
     lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
+    )
     return _shape.reshape(reduction.sum(x, axis=axes, keepdims=True), shape)
 
 

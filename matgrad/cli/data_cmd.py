@@ -36,7 +36,8 @@ def _list(args: argparse.Namespace) -> int:
     for name in ("mnist", "fashion-mnist", "digits"):
         hits = [f for f in found if f.name == name]
         if not hits:
-            print(f"{name}: not found (looked in {', '.join(str(d) for _, d in candidate_dirs(name, args.data))})")
+            looked = ", ".join(str(d) for _, d in candidate_dirs(name, args.data))
+            print(f"{name}: not found (looked in {looked})")
             print(f"  get it with: matgrad data download {name}")
             continue
         for f in hits:

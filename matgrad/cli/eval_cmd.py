@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     cm = confusion_matrix(pred, y.data, info.num_classes)
     acc = float(np.trace(cm) / max(cm.sum(), 1))
     print(f"{cfg['model']} (epoch {ckpt.get('epoch')}) on {name} test set: {len(pred):,} samples")
-    print(f"test accuracy: {acc:.2%}  ({int(np.trace(cm)):,} correct, {int(cm.sum() - np.trace(cm)):,} wrong)\n")
+    right = int(np.trace(cm))
+    print(f"test accuracy: {acc:.2%}  ({right:,} correct, {int(cm.sum()) - right:,} wrong)\n")
     print("per-class accuracy:")
     names = info.class_names
     for i, a in enumerate(per_class_accuracy(cm)):

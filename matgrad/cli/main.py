@@ -49,11 +49,12 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from matgrad.training.build import ConfigError
     from matgrad.training.checkpoint import CheckpointError
 
-    errors: list[type[BaseException]] = [UsageError, CheckpointError, ConfigError, FileNotFoundError]
+    errors: list[type[BaseException]] = [UsageError, CheckpointError, ConfigError, FileNotFoundError,
+                                         PermissionError, NotADirectoryError, IsADirectoryError]
     try:
-        from matgrad.data import DatasetNotFound
+        from matgrad.data import DatasetNotFound, IDXError  # a missing or damaged dataset file
 
-        errors.append(DatasetNotFound)
+        errors += [DatasetNotFound, IDXError]
     except ImportError:
         pass
     return tuple(errors)
@@ -76,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"matgrad {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `matgrad eval ... | head`: the reader left, nothing to report
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -59,15 +59,17 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         ckpt = load_checkpoint(args.resume)
         cfg = _resumed_config(args, ckpt)
+        check_config(cfg)
         data = _load(cfg, args.data if args.data is not None else cfg.get("data_dir"), explicit=True)[0]
         out = Path(args.out) if args.out else ckpt.path.parent
     else:
         cfg = _new_config(args)
+        check_config(cfg)  # before loading data or making a run folder
         data, info = _load(cfg, args.data, explicit=args.dataset is not None or args.data is not None)
         cfg.update(dataset=info.name, input_shape=list(info.input_shape), num_classes=info.num_classes,
-                   class_names=info.class_names, data_dir=args.data)
+                   class_names=info.class_names,
+                   data_dir=None if args.data is None else str(Path(args.data).expanduser().resolve()))
         out = _new_run_dir(args.out)
-    check_config(cfg)
     if cfg.get("limit"):
         data = (data[0][:cfg["limit"]], data[1][:cfg["limit"]], data[2], data[3])
     trainer = Trainer(cfg, data, out, progress=not args.no_progress)
@@ -87,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
     if metrics.epochs:
         last = metrics.epochs[-1]
         print(f"done: test accuracy {last['test_accuracy']:.2%} after {last['epoch']} epochs. "
-              f"Wrote {out / 'model.npz'}, metrics.json, curves.png" + (", watch.png" if cfg["watch"] else ""))
+              f"Wrote {out / 'model.npz'}, metrics.json, curves.png"
+              + (", watch.png" if cfg["watch"] else ""))
         print(f"next: matgrad eval {out / 'model.npz'}")
     return 0
 
@@ -179,7 +182,8 @@ def _new_run_dir(out: str | None) -> Path:
 
 def _describe(cfg: dict[str, Any], data: tuple[np.ndarray, ...], out: Path) -> None:
     extra = f", schedule {cfg['schedule']}" if cfg["schedule"] != "none" else ""
-    print(f"training {cfg['model']} on {cfg['dataset']} ({len(data[0]):,} train / {len(data[2]):,} test samples, "
+    print(f"training {cfg['model']} on {cfg['dataset']} "
+          f"({len(data[0]):,} train / {len(data[2]):,} test samples, "
           f"input {tuple(cfg['input_shape'])}, {cfg['num_classes']} classes)\n"
           f"  loss {cfg['loss']}, {cfg['optimizer']} lr {cfg['lr']} momentum {cfg['momentum']} "
           f"weight decay {cfg['weight_decay']}{extra}, batch {cfg['batch_size']}, {cfg['epochs']} epochs, "

@@ -158,12 +158,12 @@ def relu(input: Any) -> Tensor:
 
 def leaky_relu(input: Any, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, negative_slope·x otherwise."""
-    return LeakyReLU.apply(as_tensor(input), slope=negative_slope)
+    return LeakyReLU.apply(as_tensor(input), slope=float(negative_slope))
 
 
 def elu(input: Any, alpha: float = 1.0) -> Tensor:
     """x for x > 0, alpha·(eˣ - 1) otherwise."""
-    return ELU.apply(_float_input("elu", input), alpha=alpha)
+    return ELU.apply(_float_input("elu", input), alpha=float(alpha))
 
 
 def gelu(input: Any, approximate: str = "none") -> Tensor:
@@ -175,7 +175,7 @@ def gelu(input: Any, approximate: str = "none") -> Tensor:
 
 def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """ln(1 + e^(βx))/β, linear above threshold/β (as PyTorch), stable for any x."""
-    return Softplus.apply(_float_input("softplus", input), beta=beta, threshold=threshold)
+    return Softplus.apply(_float_input("softplus", input), beta=float(beta), threshold=float(threshold))
 
 
 def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
@@ -191,6 +191,8 @@ def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         if max is not None:
             out = minimum(out, max)
         return out
+    # NumPy scalars as bounds would upcast float32 to float64; Python numbers do not.
+    min, max = (v.item() if isinstance(v, np.generic) else v for v in (min, max))  # noqa: A001
     t = as_tensor(input)
     if t.data.dtype.kind in "iub" and any(isinstance(v, float) for v in (min, max)):
         from .arithmetic import _to_float

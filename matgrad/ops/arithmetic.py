@@ -218,6 +218,8 @@ def neg(input: Any) -> Tensor:
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     """input ** exponent, elementwise; a constant exponent is the fast, common case."""
     if not isinstance(exponent, (Tensor, np.ndarray)) and np.ndim(exponent) == 0:
+        if isinstance(exponent, np.generic):  # a NumPy scalar must not upcast float32 to float64
+            exponent = exponent.item()
         t = as_tensor(input)
         if t.data.dtype.kind in "iub":
             if isinstance(exponent, (int, np.integer)) and exponent < 0:

@@ -100,8 +100,37 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...], s: 
     n, o, ho, wo = dy.shape
     _, cg, kh, kw = w.shape
     w2 = w.reshape(g, o // g, cg * kh * kw)
+    hp, wp = x_shape[2] + 2 * p[0], x_shape[3] + 2 * p[1]
+    if s == (1, 1) and hp * wp <= 1.35 * ho * wo:
+        return _input_grad_flat(dy, w2, x_shape, p, d, (kh, kw))
     dcols = np.matmul(w2.transpose(0, 2, 1), _rows(dy, g))
     return fold(dcols.reshape(g * cg, kh, kw, n, ho, wo), x_shape, s, p, d)
+
+
+def _input_grad_flat(dy: np.ndarray, w2: np.ndarray, x_shape: tuple[int, ...], p: Pair, d: Pair,
+                     k: Pair) -> np.ndarray:
+    """dX = fold(W₂ᵀ·dY₂) at stride 1, with dY laid out on the padded input's pixel grid.
+
+    Then kernel offset (i, j) is a plain shift by i·d·W_p + j·d along the flattened
+    (N, H_p, W_p) axis, so the fold is kH·kW contiguous adds instead of strided ones; the
+    price is a GEMM over H_p·W_p rather than Hₒ·Wₒ columns (the extra ones are zero).
+    """
+    n, o, ho, wo = dy.shape
+    g, _, cgk = w2.shape
+    c = x_shape[1]
+    hp, wp = x_shape[2] + 2 * p[0], x_shape[3] + 2 * p[1]
+    m = n * hp * wp
+    grid = np.zeros((o, n, hp, wp), dtype=dy.dtype)
+    grid[:, :, :ho, :wo] = dy.transpose(1, 0, 2, 3)
+    dcols = np.matmul(w2.transpose(0, 2, 1), grid.reshape(g, o // g, m)).reshape(c, k[0] * k[1], m)
+    reach = (k[0] - 1) * d[0] * wp + (k[1] - 1) * d[1]
+    dx = np.zeros((c, m + reach), dtype=dy.dtype)
+    for i in range(k[0]):
+        for j in range(k[1]):
+            shift = i * d[0] * wp + j * d[1]
+            dx[:, shift:shift + m] += dcols[:, i * k[1] + j]
+    grid_x = dx[:, :m].reshape(c, n, hp, wp)
+    return grid_x[:, :, p[0]:p[0] + x_shape[2], p[1]:p[1] + x_shape[3]].transpose(1, 0, 2, 3)
 
 
 def conv_weight_grad(x: np.ndarray, dy: np.ndarray, w_shape: tuple[int, ...], s: Pair, p: Pair, d: Pair,
@@ -114,8 +143,8 @@ def conv_weight_grad(x: np.ndarray, dy: np.ndarray, w_shape: tuple[int, ...], s:
 
 
 # --- the three Functions ------------------------------------------------------------------
-def _run(xp: Any, cls: type[Function], *args: Any, **params: Any) -> Any:
-    """Apply `cls` on arrays (plain backward) or on Tensors (create_graph, recorded)."""
+def apply_in(xp: Any, cls: type[Function], *args: Any, **params: Any) -> Any:
+    """Apply `cls` inside a backward: on arrays (plain backward) or on Tensors (create_graph, recorded)."""
     if xp is _xp.numpy_ns:
         return cls.apply(*(Tensor._make(a, None, False) for a in args), **params).data
     return cls.apply(*args, **params)
@@ -188,8 +217,8 @@ class ConvTranspose2d(Function):
         xp, c = self.xp, self.conf
         y, w = self.inputs[:2]
         need = self.needs_input_grad
-        dy = _run(xp, Conv2d, dx, w, size=tuple(y.shape[2:]), **c) if need[0] else None
-        dw = _run(xp, Conv2dWeightGrad, dx, y, w_shape=w.shape, **c) if need[1] else None
+        dy = apply_in(xp, Conv2d, dx, w, size=tuple(y.shape[2:]), **c) if need[0] else None
+        dw = apply_in(xp, Conv2dWeightGrad, dx, y, w_shape=w.shape, **c) if need[1] else None
         if len(need) == 3:
             return dy, dw, (_bias_grad(xp, dx) if need[2] else None)
         return dy, dw
@@ -206,8 +235,8 @@ class Conv2dWeightGrad(Function):
         xp, c = self.xp, self.conf
         x, dy = self.inputs
         need = self.needs_input_grad
-        dx = _run(xp, ConvTranspose2d, dy, dg, x_shape=x.shape, **c) if need[0] else None
-        ddy = _run(xp, Conv2d, x, dg, size=tuple(dy.shape[2:]), **c) if need[1] else None
+        dx = apply_in(xp, ConvTranspose2d, dy, dg, x_shape=x.shape, **c) if need[0] else None
+        ddy = apply_in(xp, Conv2d, x, dg, size=tuple(dy.shape[2:]), **c) if need[1] else None
         return dx, ddy
 
 

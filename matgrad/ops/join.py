@@ -88,7 +88,7 @@ def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Tenso
         step = int(split_size_or_sections)
         if step <= 0:
             raise ValueError(f"split: split_size must be positive, got {step}")
-        sizes = [min(step, n - i) for i in range(0, n, step)]
+        sizes = [min(step, n - i) for i in range(0, n, step)] or [0]  # an empty dim: one empty piece
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n:
@@ -101,7 +101,11 @@ def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Tenso
 def chunk(input: Any, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into `chunks` nearly equal pieces."""
     t = as_tensor(input)
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     n = t.shape[dim]
+    if n == 0:  # as PyTorch: `chunks` empty pieces
+        return tuple(getitem(t, (slice(None),) * (dim % t.ndim) + (slice(0, 0),)) for _ in range(chunks))
     return split(t, -(-n // chunks), dim)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd import xp as _xp
 from ..autograd.function import Function
 from ..tensor import Tensor, as_tensor
-from .conv import Pair, out_size, pair
+from .conv import Pair, apply_in, out_size, pair
 
 
 def _pad(x: np.ndarray, p: Pair, value: float) -> np.ndarray:
@@ -56,7 +56,7 @@ class MaxPool2d(Function):
                 continue
             better = v > y  # strict: the first maximum wins ties, as PyTorch
             np.copyto(y, v, where=better)
-            arg[better] = idx
+            np.copyto(arg, idx, where=better)
         self.arg = arg
         return y
 
@@ -106,7 +106,7 @@ class AvgPool2d(Function):
 
     def backward(self, dy):
         k, s, p, divisor = self.conf
-        return _run(self.xp, AvgPool2dTranspose, dy, x_shape=self.parents[0].data.shape, k=k, s=s, p=p,
+        return apply_in(self.xp, AvgPool2dTranspose, dy, x_shape=self.parents[0].data.shape, k=k, s=s, p=p,
                     divisor=divisor)
 
 
@@ -121,13 +121,7 @@ class AvgPool2dTranspose(Function):
 
     def backward(self, dx):
         k, s, p, divisor = self.conf
-        return _run(self.xp, AvgPool2d, dx, k=k, s=s, p=p, divisor=divisor)
-
-
-def _run(xp: Any, cls: type[Function], *args: Any, **params: Any) -> Any:
-    if xp is _xp.numpy_ns:
-        return cls.apply(*(Tensor._make(a, None, False) for a in args), **params).data
-    return cls.apply(*args, **params)
+        return apply_in(self.xp, AvgPool2d, dx, k=k, s=s, p=p, divisor=divisor)
 
 
 def adaptive_weights(size: int, out: int, dtype: Any) -> np.ndarray:

@@ -231,18 +231,22 @@ def sum(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any =
 
 
 def mean(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
-         keepdims: bool | None = None) -> Tensor:
-    """Mean over `dim` (all elements if None)."""
-    t = _float(as_tensor(input))
+         keepdims: bool | None = None, dtype: Any = None) -> Tensor:
+    """Mean over `dim` (all elements if None); `dtype` converts the input first, as PyTorch."""
+    t = _float(as_tensor(input) if dtype is None else as_tensor(input).to(dtype))
     return Mean.apply(t, axes=normalize_axes("mean", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
 
 
 def _extreme(op: str, fn: type[AMax], arg: Any, input: Any, dim: Any, keepdim: Any,
              axis: Any, keepdims: Any, result: type) -> Any:
     t = as_tensor(input)
-    if t.data.size == 0:
-        raise ValueError(f"{op}: the tensor is empty, so it has no {op}imum")
     d = dim if dim is not None else axis
+    axes = normalize_axes(op, d, None, t.ndim)
+    if t.data.size == 0 and (axes is None or _py.any(t.shape[a] == 0 for a in axes)):
+        raise ValueError(
+            f"{op}: the tensor of shape {t.shape} is empty along the reduced dim(s), so it has no "
+            f"{op}imum; give a dim of non-zero size"
+        )
     keep = _keep(keepdim, keepdims)
     if d is None or not isinstance(d, (int, np.integer)):
         # torch.max(x) (no dim) returns one value; a tuple of dims behaves as amax
@@ -276,16 +280,24 @@ def min(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any =
     return _extreme("min", AMin, np.argmin, input, dim, keepdim, axis, keepdims, MinResult)
 
 
-def amax(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+def amax(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
+         keepdims: bool | None = None) -> Tensor:
     """Largest element over `dim` (gradient shared among ties)."""
     t = as_tensor(input)
-    return AMax.apply(t, axes=normalize_axes("amax", dim, None, t.ndim), keepdims=keepdim)
+    axes = normalize_axes("amax", dim, axis, t.ndim)
+    if t.data.size == 0 and (axes is None or _py.any(t.shape[a] == 0 for a in axes)):
+        raise ValueError(f"amax: the tensor of shape {t.shape} is empty along the reduced dim(s)")
+    return AMax.apply(t, axes=normalize_axes("amax", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
 
 
-def amin(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+def amin(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
+         keepdims: bool | None = None) -> Tensor:
     """Smallest element over `dim` (gradient shared among ties)."""
     t = as_tensor(input)
-    return AMin.apply(t, axes=normalize_axes("amin", dim, None, t.ndim), keepdims=keepdim)
+    axes = normalize_axes("amin", dim, axis, t.ndim)
+    if t.data.size == 0 and (axes is None or _py.any(t.shape[a] == 0 for a in axes)):
+        raise ValueError(f"amin: the tensor of shape {t.shape} is empty along the reduced dim(s)")
+    return AMin.apply(t, axes=normalize_axes("amin", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
 
 
 def _arg(op: str, fn: Any, input: Any, dim: Any, keepdim: bool) -> Tensor:
@@ -300,14 +312,16 @@ def _arg(op: str, fn: Any, input: Any, dim: Any, keepdim: bool) -> Tensor:
     return Tensor._make(out.astype(np.int64, copy=False), None, False)
 
 
-def argmax(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+def argmax(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
+           keepdims: bool | None = None) -> Tensor:
     """Index of the largest element (of the flattened tensor if dim is None)."""
-    return _arg("argmax", np.argmax, input, dim, keepdim)
+    return _arg("argmax", np.argmax, input, dim if dim is not None else axis, _keep(keepdim, keepdims))
 
 
-def argmin(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+def argmin(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
+           keepdims: bool | None = None) -> Tensor:
     """Index of the smallest element (of the flattened tensor if dim is None)."""
-    return _arg("argmin", np.argmin, input, dim, keepdim)
+    return _arg("argmin", np.argmin, input, dim if dim is not None else axis, _keep(keepdim, keepdims))
 
 
 def _correction(unbiased: Any, correction: Any) -> float:
@@ -350,8 +364,10 @@ def logsumexp(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis:
                            keepdims=_keep(keepdim, keepdims))
 
 
-def prod(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+def prod(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
+         keepdims: bool | None = None) -> Tensor:
     """Product over `dim` (all elements if None); integers stay int64, as PyTorch."""
+    dim, keepdim = (dim if dim is not None else axis), _keep(keepdim, keepdims)
     t = as_tensor(input)
     if t.data.dtype.kind in "biu":
         t = Tensor._make(t.data.astype(np.int64), None, False)
@@ -360,15 +376,17 @@ def prod(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
     return Prod.apply(t, axes=normalize_axes("prod", dim, None, t.ndim), keepdims=keepdim)
 
 
-def all(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def all(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,  # noqa: A001
+        keepdims: bool | None = None) -> Tensor:
     """True where every element (over dim) is non-zero."""
     t = as_tensor(input)
-    out = np.all(t.data, axis=normalize_axes("all", dim, None, t.ndim), keepdims=keepdim)
+    out = np.all(t.data, axis=normalize_axes("all", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
     return Tensor._make(out, None, False)
 
 
-def any(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def any(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,  # noqa: A001
+        keepdims: bool | None = None) -> Tensor:
     """True where any element (over dim) is non-zero."""
     t = as_tensor(input)
-    out = np.any(t.data, axis=normalize_axes("any", dim, None, t.ndim), keepdims=keepdim)
+    out = np.any(t.data, axis=normalize_axes("any", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
     return Tensor._make(out, None, False)

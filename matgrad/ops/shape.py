@@ -145,7 +145,8 @@ def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     s, e = _dim("flatten", start_dim, x.ndim), _dim("flatten", end_dim, x.ndim)
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:]) if x.shape[s:e + 1] else x
+    merged = int(np.prod(x.shape[s:e + 1], dtype=np.int64))  # not -1: that is ambiguous for 0 elements
+    return reshape(x, x.shape[:s] + (merged,) + x.shape[e + 1:])
 
 
 def expand(input: Any, *sizes: Any) -> Tensor:

@@ -17,7 +17,7 @@ class Softmax(Function):
 
     def forward(self, x, axis):
         self.axis = axis
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
         e /= np.sum(e, axis=axis, keepdims=True)
         return e
 
@@ -33,8 +33,9 @@ class LogSoftmax(Function):
 
     def forward(self, x, axis):
         self.axis = axis
-        shifted = x - np.max(x, axis=axis, keepdims=True)
-        shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+        with np.errstate(divide="ignore"):  # a dim of size 0: log(0), on no elements at all
+            shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
         return shifted
 
     def backward(self, dy):

@@ -71,7 +71,10 @@ class Sign(Function):
     """y = sign(x).  dy/dx = 0 everywhere it is defined."""
 
     def forward(self, x):
-        return np.sign(x)
+        out = np.asarray(np.sign(x))
+        if out.dtype.kind == "f":
+            np.nan_to_num(out, copy=False, nan=0.0)  # sign(nan) is 0, as PyTorch
+        return out
 
     def backward(self, dy):
         return dy * 0

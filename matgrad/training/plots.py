@@ -32,9 +32,16 @@ def _save(fig: Any, path: str | os.PathLike) -> Path:
         plt.close(fig)
 
 
+def _ticks() -> Any:
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator
+
+
 def plot_curves(epochs: list[dict[str, Any]], path: str | os.PathLike, title: str = "") -> Path:
     """Train/test loss and accuracy against epoch."""
     plt = _pyplot()
+    MaxNLocator = _ticks()  # noqa: N806 - the class, imported lazily
     x = [e["epoch"] for e in epochs]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     ax1.plot(x, [e["train_loss"] for e in epochs], "o-", label="train")
@@ -48,6 +55,7 @@ def plot_curves(epochs: list[dict[str, Any]], path: str | os.PathLike, title: st
     ax2.legend()
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if title:
         fig.suptitle(title)
     return _save(fig, path)
@@ -56,14 +64,16 @@ def plot_curves(epochs: list[dict[str, Any]], path: str | os.PathLike, title: st
 def plot_watch(history: dict[str, Any], path: str | os.PathLike) -> Path:
     """Per layer: gradient norm, update/weight ratio (log scale) and dead-ReLU share, by epoch."""
     plt = _pyplot()
+    MaxNLocator = _ticks()  # noqa: N806 - the class, imported lazily
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
     panels = (("grad_norm", "gradient norm ‖dW‖", True), ("update_ratio", "update / weight ‖ΔW‖/‖W‖", True),
               ("dead_relu", "dead ReLU units (%)", False))
     for ax, (key, label, log) in zip(axes, panels):
         for name, values in history.get(key, {}).items():
             ys = [np.nan if v is None else (100 * v if key == "dead_relu" else v) for v in values]
-            ax.plot(range(1, len(ys) + 1), ys, "o-", label=name or "model")
+            ax.plot(range(1, len(ys) + 1), ys, "o-", label=f"layer {name}" if name else "model")
         ax.set(xlabel="epoch", title=label)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if log and any(ax.get_lines()):
             ax.set_yscale("log")
         if ax.get_lines():

@@ -53,8 +53,6 @@ class Trainer:
         self.metrics = MetricsLog(self.out_dir / "metrics.json", cfg)
         self.watch = None
         self.watch_history: dict[str, Any] | None = None
-        # a hook for tests and tools: called with the epoch number after each checkpoint
-        self.on_epoch_end: Callable[[int], None] | None = None
 
     # --- checkpoints -------------------------------------------------------------------
     def save(self) -> Path:
@@ -77,7 +75,8 @@ class Trainer:
                 self.scheduler.load_state_dict(ckpt["scheduler"])
             mg_random.set_rng_state(ckpt["rng"])
         except (KeyError, ValueError, TypeError) as e:
-            raise CheckpointError(f"{ckpt.path}: its optimizer/schedule/RNG state cannot be restored: {e}") from None
+            raise CheckpointError(
+                f"{ckpt.path}: its optimizer/schedule/RNG state cannot be restored: {e}") from None
         self.epoch = int(ckpt["epoch"])
         self.metrics.epochs = list(ckpt.get("history") or [])
         self.watch_history = ckpt.get("watch")
@@ -85,39 +84,38 @@ class Trainer:
     # --- the loop ----------------------------------------------------------------------
     def fit(self) -> MetricsLog:
         """Train from self.epoch to cfg["epochs"], checkpointing and plotting after each epoch."""
-        from .plots import plot_curves, plot_watch
-
         if self.cfg.get("watch"):
             from .watch import Watch
 
             self.watch = Watch(self.model, self.watch_history)
-        # overflow/NaN is caught and explained by _check_finite; NumPy's own warnings would be noise
-        errstate = np.errstate(over="ignore", invalid="ignore", divide="ignore")
-        errstate.__enter__()
         try:
-            while self.epoch < self.cfg["epochs"]:
-                record = self.train_epoch()
-                self.epoch += 1
-                if self.watch is not None:
-                    self.watch_history = self.watch.end_epoch()
-                    self.metrics.extra["watch"] = self.watch_history
-                self.metrics.add_epoch(record)
-                self.save()
-                self.metrics.write()
-                plot_curves(self.metrics.epochs, self.out_dir / "curves.png",
-                            title=f"{self.cfg['model']} on {self.cfg['dataset']}")
-                if self.watch is not None:
-                    plot_watch(self.watch_history, self.out_dir / "watch.png")
-                self.log(_epoch_line(record, self.cfg["epochs"]))
-                if self.watch is not None:
-                    self.log(self.watch.summary())
-                if self.on_epoch_end is not None:
-                    self.on_epoch_end(self.epoch)
+            # overflow/NaN is caught and explained by _check_finite; NumPy's warnings would be noise
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                while self.epoch < self.cfg["epochs"]:
+                    self._one_epoch()
         finally:
-            errstate.__exit__(None, None, None)
             if self.watch is not None:
                 self.watch.close()
         return self.metrics
+
+    def _one_epoch(self) -> None:
+        from .plots import plot_curves, plot_watch
+
+        record = self.train_epoch()
+        self.epoch += 1
+        if self.watch is not None:
+            self.watch_history = self.watch.end_epoch()
+            self.metrics.extra["watch"] = self.watch_history
+        self.metrics.add_epoch(record)
+        self.save()
+        self.metrics.write()
+        plot_curves(self.metrics.epochs, self.out_dir / "curves.png",
+                    title=f"{self.cfg['model']} on {self.cfg['dataset']}")
+        if self.watch is not None:
+            plot_watch(self.watch_history, self.out_dir / "watch.png")
+        self.log(_epoch_line(record, self.cfg["epochs"]))
+        if self.watch is not None:
+            self.log(self.watch.summary())
 
     def batches(self, epoch: int) -> Any:
         """This epoch's mini-batches: a DataLoader shuffled by a generator seeded with (seed, epoch)."""
@@ -201,8 +199,8 @@ class Trainer:
         if math.isfinite(loss) and bad is None:
             return
         step = self.epoch * self.steps_per_epoch + batch + 1
-        where = (f"the gradient first went bad in layer {bad!r} (checked in parameter order)" if bad
-                 else "every gradient is still finite, so the forward pass itself overflowed")
+        where = (f"the gradient first went bad in {bad!r}{self._layer_of(bad)} (checked in parameter order)"
+                 if bad else "every gradient is still finite, so the forward pass itself overflowed")
         kept = (f"the last good checkpoint (epoch {self.epoch}) is kept in {self.ckpt_path}"
                 if self.ckpt_path.exists() else "no checkpoint was saved (it diverged in the first epoch)")
         raise TrainingDiverged(
@@ -210,6 +208,15 @@ class Trainer:
             f"{batch + 1}/{self.steps_per_epoch}); {where}. Lower the learning rate (--lr is "
             f"{self.cfg['lr']}). {kept[0].upper() + kept[1:]}."
         )
+
+    def _layer_of(self, param_name: str) -> str:
+        """' of layer 0 (Linear)' for '0.weight', or '' when the owner cannot be found."""
+        owner = param_name.rpartition(".")[0]
+        try:
+            module = self.model.get_submodule(owner) if owner else self.model
+        except (AttributeError, KeyError, IndexError):
+            return ""
+        return f" of layer {owner or 'model'} ({type(module).__name__})"
 
     def _bar(self, total: int) -> Any:
         if not self.progress:

@@ -61,7 +61,8 @@ class Watch:
 
     def end_epoch(self) -> dict[str, Any]:
         """Average this epoch's values into the history; returns the history."""
-        for key, values in (("grad_norm", self._grad), ("update_ratio", self._ratio), ("dead_relu", self._dead)):
+        collected = (("grad_norm", self._grad), ("update_ratio", self._ratio), ("dead_relu", self._dead))
+        for key, values in collected:
             for name, vals in values.items():
                 self.history[key].setdefault(name, []).append(float(np.mean(vals)) if vals else None)
         self._reset()

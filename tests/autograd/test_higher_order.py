@@ -134,3 +134,11 @@ def test_grad_frees_graph_unless_retained():
     z = x.exp()
     grad(z, x, retain_graph=True)
     assert grad(z, x)[0].item() == pytest.approx(np.exp(2.0))
+
+
+def test_plain_backward_after_create_graph_accumulates_into_the_tensor_grad():
+    x = f64([1.0, 2.0])
+    (x**3).sum().backward(create_graph=True)
+    (x**2).sum().backward()
+    assert isinstance(x.grad, mg.Tensor)
+    np.testing.assert_allclose(x.grad.data, [3.0 + 2.0, 12.0 + 4.0])

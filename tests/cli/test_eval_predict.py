@@ -116,3 +116,27 @@ def test_eval_on_a_dataset_of_another_shape(digits_run: Path, tmp_path: Path, ca
     assert main(["eval", str(digits_run), "--dataset", "mnist", "--data", str(d)]) == 2
     assert "was trained on digits" in capsys.readouterr().err
     shutil.rmtree(d)
+
+
+@pytest.mark.slow  # reads the real MNIST files (60,000 + 10,000 images)
+def test_real_mnist_train_eval_predict(mnist_dir: Path, tmp_path: Path, capsys) -> None:
+    from matgrad.data import MNIST
+
+    out = tmp_path / "mnist"
+    argv = ["train", "--data", str(mnist_dir), "--limit", "4000", "--epochs", "2", "--out", str(out),
+            "--no-progress"]
+    assert main(argv) == 0
+    assert "training mlp on mnist (4,000 train / 10,000 test" in capsys.readouterr().out
+    assert main(["eval", str(out / "model.npz"), "--data", str(mnist_dir)]) == 0
+    acc = float(re.search(r"test accuracy: ([\d.]+)%", capsys.readouterr().out).group(1))
+    assert acc > 85
+    test = MNIST(mnist_dir, train=False)
+    paths = []
+    for i in range(10):  # saved as a user would have them: dark ink on white paper, larger
+        p = tmp_path / f"{i}.png"
+        Image.fromarray(255 - test.images[i]).resize((84, 84), Image.BILINEAR).save(p)
+        paths.append(str(p))
+    assert main(["predict", str(out / "model.npz"), *paths]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    hits = sum(line.split(": ")[1].startswith(str(test.labels[i])) for i, line in enumerate(lines))
+    assert hits >= 8

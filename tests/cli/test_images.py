@@ -13,7 +13,8 @@ Image = pytest.importorskip("PIL.Image")
 ImageDraw = pytest.importorskip("PIL.ImageDraw")
 
 
-def draw_seven(path: Path, dark_on_light: bool, size: tuple[int, int] = (120, 200), mode: str = "RGB") -> None:
+def draw_seven(path: Path, dark_on_light: bool, size: tuple[int, int] = (120, 200),
+               mode: str = "RGB") -> None:
     paper, ink = ((255, 255, 255), (0, 0, 0)) if dark_on_light else ((0, 0, 0), (255, 255, 255))
     im = Image.new("RGB", size, paper)
     ImageDraw.Draw(im).line([(10, 30), (100, 30), (40, 180)], fill=ink, width=14)

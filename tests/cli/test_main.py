@@ -23,7 +23,8 @@ def test_help_and_bad_usage(capsys) -> None:
 
 
 def test_python_dash_m_runs_the_command() -> None:
-    proc = subprocess.run([sys.executable, "-m", "matgrad", "train", "--help"], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "matgrad", "train", "--help"], capture_output=True,
+                          text=True,
                           timeout=120)
     assert proc.returncode == 0 and "--resume" in proc.stdout and "--watch" in proc.stdout
 
@@ -43,7 +44,6 @@ def test_data_list_shows_where_datasets_are(tmp_path: Path, capsys) -> None:
 
 
 def test_data_download_failure_is_one_line(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
-    import matgrad.data
 
     dl = sys.modules["matgrad.data.download"]  # the package's `download` name is the function
 
@@ -51,6 +51,7 @@ def test_data_download_failure_is_one_line(tmp_path: Path, capsys, monkeypatch: 
         raise OSError("network is unreachable")
 
     monkeypatch.setattr(dl.urllib.request, "urlopen", refuse)
-    assert main(["data", "download", "mnist", "--data", str(tmp_path), "--mirror", "http://127.0.0.1:9/"]) == 2
+    argv = ["data", "download", "mnist", "--data", str(tmp_path), "--mirror", "http://127.0.0.1:9/"]
+    assert main(argv) == 2
     err = capsys.readouterr().err
     assert "could not download" in err and "Traceback" not in err

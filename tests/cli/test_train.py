@@ -26,7 +26,8 @@ def test_run_folder_has_checkpoint_metrics_curves_and_progress(tmp_path: Path, c
     assert "epoch  2/2" in captured.out and "test accuracy" in captured.out
     assert (out / "curves.png").read_bytes()[:8] == PNG
     m = json.loads((out / "metrics.json").read_text())
-    assert m["config"]["model"] == "mlp" and m["config"]["dataset"] == "digits" and m["config"]["limit"] == 600
+    cfg = m["config"]
+    assert cfg["model"] == "mlp" and cfg["dataset"] == "digits" and cfg["limit"] == 600
     assert [e["epoch"] for e in m["epochs"]] == [1, 2]
     for e in m["epochs"]:
         assert {"train_loss", "test_loss", "test_accuracy", "seconds"} <= set(e)
@@ -56,7 +57,8 @@ def test_resume_extends_to_identical_weights(tmp_path: Path) -> None:
     common = ["--limit", "512", "--no-progress", "--seed", "3"]
     assert train("--epochs", "2", "--out", str(tmp_path / "full"), *common) == 0
     assert train("--epochs", "1", "--out", str(tmp_path / "part"), *common) == 0
-    assert main(["train", "--resume", str(tmp_path / "part" / "model.npz"), "--epochs", "2", "--no-progress"]) == 0
+    resume = ["train", "--resume", str(tmp_path / "part" / "model.npz"), "--epochs", "2", "--no-progress"]
+    assert main(resume) == 0
     a, b = weights(tmp_path / "full" / "model.npz"), weights(tmp_path / "part" / "model.npz")
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
@@ -133,7 +135,8 @@ def test_watch_records_per_layer_statistics(tmp_path: Path) -> None:
 
 
 def test_falls_back_to_digits_when_mnist_is_missing(tmp_path: Path, capsys) -> None:
-    assert main(["train", "--epochs", "1", "--limit", "256", "--out", str(tmp_path / "r"), "--no-progress"]) == 0
+    argv = ["train", "--epochs", "1", "--limit", "256", "--out", str(tmp_path / "r"), "--no-progress"]
+    assert main(argv) == 0
     captured = capsys.readouterr()
     assert "built-in digits" in captured.err and "matgrad data download mnist" in captured.err
     assert "--data" in captured.err
@@ -155,6 +158,7 @@ def test_user_errors_are_one_line_exit_2(tmp_path: Path, capsys, argv: list[str]
     assert main(["train", *argv, "--out", str(tmp_path / "r"), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()  # no run folder for a run that never started
 
 
 def test_resume_as_a_different_model_is_refused(tmp_path: Path, capsys) -> None:
@@ -165,3 +169,14 @@ def test_resume_as_a_different_model_is_refused(tmp_path: Path, capsys) -> None:
     assert "trained as model 'mlp'" in err and "mlp-best" in err
     assert train("--epochs", "1", "--out", str(out), "--no-progress") == 2  # never overwrite a run
     assert "already holds a run" in capsys.readouterr().err
+
+
+def test_cnn_recipe_trains_and_evaluates(tmp_path: Path, capsys) -> None:
+    pytest.importorskip("matgrad.models.cnn")
+    out = tmp_path / "cnn"
+    assert train("--model", "cnn", "--epochs", "1", "--limit", "128", "--out", str(out), "--no-progress") == 0
+    state = load_checkpoint(out / "model.npz").model_state
+    assert any("running_mean" in k for k in state)  # BatchNorm's buffers are saved with the weights
+    capsys.readouterr()
+    assert main(["eval", str(out / "model.npz")]) == 0
+    assert "test accuracy" in capsys.readouterr().out

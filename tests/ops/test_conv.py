@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import matgrad as mg
-from matgrad.ops.conv import conv2d, conv_transpose2d, fold, unfold
+from matgrad.ops.conv import _input_grad_flat, conv2d, conv_forward, conv_transpose2d, fold, unfold
 from tests.helpers import check_op, torch
 
 F = None if torch is None else torch.nn.functional
@@ -17,6 +17,8 @@ CONV_CASES = [
     ((2, 4, 6, 7), (6, 2, 3, 3), (2, 1), (1, 2), 1, 2),
     ((1, 3, 7, 7), (3, 1, 2, 3), 1, 2, 2, 3),
     ((2, 2, 5, 5), (2, 2, 1, 1), 3, 0, 1, 1),
+    ((1, 4, 14, 13), (4, 2, 3, 3), 1, 1, 1, 2),  # stride 1, little padding: the shifted-grid fold
+    ((1, 2, 12, 11), (2, 2, 2, 2), 1, 2, 2, 1),
 ]
 
 
@@ -76,6 +78,23 @@ def test_fold_is_the_transpose_of_unfold():
     lhs = np.sum(cols * c)
     rhs = np.sum(x * fold(c, x.shape, *args[1:]))
     assert lhs == pytest.approx(rhs, rel=1e-12)
+
+
+@pytest.mark.parametrize("xs, ws, p, d, g", [
+    ((2, 4, 9, 8), (6, 2, 3, 3), (1, 1), (1, 1), 2),
+    ((1, 3, 10, 12), (2, 3, 2, 3), (2, 1), (2, 1), 1),
+])
+def test_shifted_grid_input_gradient_equals_fold(xs, ws, p, d, g):
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    y, _ = conv_forward(x, w, (1, 1), p, d, g)
+    dy = rng.standard_normal(y.shape)
+    n, o, ho, wo = dy.shape
+    w2 = w.reshape(g, o // g, -1)
+    dcols = np.matmul(w2.transpose(0, 2, 1), dy.transpose(1, 0, 2, 3).reshape(g, o // g, -1))
+    general = fold(dcols.reshape(xs[1], ws[2], ws[3], n, ho, wo), xs, (1, 1), p, d)
+    shifted = _input_grad_flat(dy, w2, xs, p, d, ws[2:])
+    np.testing.assert_allclose(shifted, general, rtol=1e-12, atol=1e-12)
 
 
 def test_conv2d_third_order_gradient_is_a_convolution_too():

@@ -50,6 +50,9 @@ CASES = [
     ("compare", lambda L: L.tensor([1.0]) < 2, np.bool_),
     ("mean f64", lambda L: L.tensor([1.0, 2.0], dtype=L.float64).mean(), f64),
     ("softmax f64", lambda L: L.tensor([1.0, 2.0], dtype=L.float64).softmax(0), f64),
+    ("f32**np.float64", lambda L: L.tensor([1.0]) ** np.float64(2.0), f32),
+    ("f32*np.float64", lambda L: L.tensor([1.0]) * np.float64(2.0), f32),
+    ("clamp np bounds", lambda L: L.tensor([1.0]).clamp(np.float64(0.0), np.float64(0.5)), f32),
     ("matmul int", lambda L: L.tensor([[1, 2]]) @ L.tensor([[3], [4]]), i64),
 ]
 

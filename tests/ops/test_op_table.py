@@ -18,18 +18,12 @@ try:
 except ImportError:
     torch = None
 
-F = mg  # the matgrad namespace; fn bodies below use methods and operators where possible
-
 BROADCAST = [((3, 1, 4), (5, 4)), ((), (3, 4)), ((4,), (2, 3, 4)), ((2, 3), (2, 3))]
 UNARY_SHAPES = [(), (5,), (2, 3, 4)]
 
 
-def _torch(name):
-    """A function calling torch.<name> (resolved at call time, torch may be absent)."""
-    return lambda *a, **k: getattr(torch, name)(*a, **k)
-
-
 def _nnf(name):
+    """torch.nn.functional.<name>, looked up at call time (torch may be absent)."""
     return lambda *a, **k: getattr(torch.nn.functional, name)(*a, **k)
 
 
@@ -49,7 +43,7 @@ for i, (sa, sb) in enumerate(BROADCAST):
     row(f"pow{i}", lambda a, b: a**b, sa, sb, positive=True)
     row(f"maximum{i}", lambda a, b: a.maximum(b), sa, sb)
     row(f"minimum{i}", lambda a, b: a.minimum(b), sa, sb)
-    row(f"where{i}", lambda a, b: F.where(a > 0, a, b), sa, sb,
+    row(f"where{i}", lambda a, b: mg.where(a > 0, a, b), sa, sb,
         torch_fn=lambda a, b: torch.where(a > 0, a, b))
     row(f"pow_tensor_int_scalar{i}", lambda a, b: (a * b) ** 3, sa, sb)
 row("radd", lambda a: 2.5 + a, (3, 2))
@@ -61,7 +55,7 @@ row("pow_scalar", lambda a: a**3, (3, 2))
 row("pow_half", lambda a: a**0.5, (3, 2), positive=True)
 row("pow_neg", lambda a: a**-1.5, (3, 2), positive=True)
 row("neg", lambda a: -a, (3, 2))
-row("where_scalar", lambda a: F.where(a > 0, a, 0.5), (3, 2), torch_fn=lambda a: torch.where(a > 0, a, 0.5))
+row("where_scalar", lambda a: mg.where(a > 0, a, 0.5), (3, 2), torch_fn=lambda a: torch.where(a > 0, a, 0.5))
 row("f64_times_0d", lambda a, b: a * b, (3, 2), ())
 row("add_alpha", lambda a, b: a.add(b, alpha=2.0), (3, 2), (2,))
 row("sub_alpha", lambda a, b: a.sub(b, alpha=0.5), (3, 2), (2,))
@@ -86,15 +80,15 @@ for s in UNARY_SHAPES:
     row("log1p" + k, lambda a: a.log1p(), s, positive=True)
     row("expm1" + k, lambda a: a.expm1(), s)
     row("reciprocal" + k, lambda a: a.reciprocal(), s, positive=True)
-row("leaky_relu", lambda a: F.leaky_relu(a, 0.2), (4, 5), torch_fn=lambda a: _nnf("leaky_relu")(a, 0.2))
-row("leaky_relu_default", lambda a: F.leaky_relu(a), (4, 5), torch_fn=lambda a: _nnf("leaky_relu")(a))
-row("elu", lambda a: F.elu(a), (4, 5), torch_fn=lambda a: _nnf("elu")(a))
-row("elu_alpha", lambda a: F.elu(a, 0.7), (4, 5), torch_fn=lambda a: _nnf("elu")(a, 0.7))
-row("gelu", lambda a: F.gelu(a), (4, 5), torch_fn=lambda a: _nnf("gelu")(a))
-row("gelu_tanh", lambda a: F.gelu(a, approximate="tanh"), (4, 5),
+row("leaky_relu", lambda a: mg.leaky_relu(a, 0.2), (4, 5), torch_fn=lambda a: _nnf("leaky_relu")(a, 0.2))
+row("leaky_relu_default", lambda a: mg.leaky_relu(a), (4, 5), torch_fn=lambda a: _nnf("leaky_relu")(a))
+row("elu", lambda a: mg.elu(a), (4, 5), torch_fn=lambda a: _nnf("elu")(a))
+row("elu_alpha", lambda a: mg.elu(a, 0.7), (4, 5), torch_fn=lambda a: _nnf("elu")(a, 0.7))
+row("gelu", lambda a: mg.gelu(a), (4, 5), torch_fn=lambda a: _nnf("gelu")(a))
+row("gelu_tanh", lambda a: mg.gelu(a, approximate="tanh"), (4, 5),
     torch_fn=lambda a: _nnf("gelu")(a, approximate="tanh"))
-row("softplus", lambda a: F.softplus(a), (4, 5), torch_fn=lambda a: _nnf("softplus")(a))
-row("softplus_beta", lambda a: F.softplus(a * 20, beta=2.0, threshold=5.0), (4, 5),
+row("softplus", lambda a: mg.softplus(a), (4, 5), torch_fn=lambda a: _nnf("softplus")(a))
+row("softplus_beta", lambda a: mg.softplus(a * 20, beta=2.0, threshold=5.0), (4, 5),
     torch_fn=lambda a: _nnf("softplus")(a * 20, beta=2.0, threshold=5.0))
 row("clamp", lambda a: a.clamp(-0.5, 0.5), (4, 5))
 row("clamp_min", lambda a: a.clamp(min=0.1), (4, 5))
@@ -179,21 +173,22 @@ row("masked_fill", lambda a: a.masked_fill(a > 0, 2.0), (3, 4))
 row("mixed", lambda a: a[1:, [0, 0, 2]], (3, 4, 2), torch_fn=lambda a: a[1:, torch.tensor([0, 0, 2])])
 
 # --- joining and splitting ------------------------------------------------------------------
-row("cat", lambda a, b: F.cat([a, b, a], 1), (2, 3), (2, 1),
+row("cat", lambda a, b: mg.cat([a, b, a], 1), (2, 3), (2, 1),
     torch_fn=lambda a, b: torch.cat([a, b, a], 1))
-row("cat_neg", lambda a, b: F.concat([a, b], dim=-1), (2, 3), (2, 4),
+row("cat_neg", lambda a, b: mg.concat([a, b], dim=-1), (2, 3), (2, 4),
     torch_fn=lambda a, b: torch.concat([a, b], dim=-1))
-row("stack", lambda a, b: F.stack([a, b], 1), (2, 3), (2, 3),
+row("stack", lambda a, b: mg.stack([a, b], 1), (2, 3), (2, 3),
     torch_fn=lambda a, b: torch.stack([a, b], 1))
-row("stack_neg", lambda a, b: F.stack([a, b, a], -1), (2, 3), (2, 3),
+row("stack_neg", lambda a, b: mg.stack([a, b, a], -1), (2, 3), (2, 3),
     torch_fn=lambda a, b: torch.stack([a, b, a], -1))
 row("split", lambda a: a.split(2, 1), (3, 5))
 row("split_sizes", lambda a: a.split([1, 4], dim=1), (3, 5))
 row("chunk", lambda a: a.chunk(3, 0), (5, 2))
 row("unbind", lambda a: a.unbind(1), (3, 2))
-row("pad", lambda a: F.pad(a, (1, 2)), (3, 4), torch_fn=lambda a: _nnf("pad")(a, (1, 2)))
-row("pad_crop", lambda a: F.pad(a, (-1, 2, 1, -2)), (4, 5), torch_fn=lambda a: _nnf("pad")(a, (-1, 2, 1, -2)))
-row("pad2", lambda a: F.pad(a, (1, 0, 0, 2), value=1.5), (2, 3, 4),
+row("pad", lambda a: mg.pad(a, (1, 2)), (3, 4), torch_fn=lambda a: _nnf("pad")(a, (1, 2)))
+row("pad_crop", lambda a: mg.pad(a, (-1, 2, 1, -2)), (4, 5),
+    torch_fn=lambda a: _nnf("pad")(a, (-1, 2, 1, -2)))
+row("pad2", lambda a: mg.pad(a, (1, 0, 0, 2), value=1.5), (2, 3, 4),
     torch_fn=lambda a: _nnf("pad")(a, (1, 0, 0, 2), value=1.5))
 
 # --- compositions ---------------------------------------------------------------------------

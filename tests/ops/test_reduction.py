@@ -71,11 +71,13 @@ def test_std_of_constant_has_zero_grad_not_nan():
 
 def test_numpy_and_torch_keyword_spellings_agree():
     x = mg.tensor(np.arange(24.0).reshape(2, 3, 4))
-    for name in ("sum", "mean", "var", "std", "logsumexp"):
+    for name in ("sum", "mean", "var", "std", "logsumexp", "amax", "amin"):
         a = getattr(x, name)(dim=(0, 2), keepdim=True)
         b = getattr(x, name)(axis=(0, 2), keepdims=True)
         assert a.shape == (1, 3, 1)
         np.testing.assert_allclose(a.data, b.data)
+    np.testing.assert_array_equal(x.argmax(axis=1, keepdims=True).data, x.argmax(dim=1, keepdim=True).data)
+    assert x.mean(dtype=mg.float32).dtype == mg.float32
 
 
 def test_negative_and_empty_dims():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import matgrad as mg
 
@@ -65,3 +66,16 @@ def test_stack_and_cat_grads():
     (mg.stack([a, b, a]) * mg.tensor([[1.0], [2.0], [3.0]])).sum().backward()
     np.testing.assert_array_equal(a.grad, [4.0, 4.0])
     np.testing.assert_array_equal(b.grad, [2.0, 2.0])
+
+
+def test_zero_size_dims_behave_as_pytorch():
+    e = mg.zeros(2, 0, 3)
+    assert e.flatten().shape == (0,) and e.flatten(1).shape == (2, 0)
+    assert [p.shape for p in e.split(2, dim=1)] == [(2, 0, 3)]
+    assert [p.shape for p in e.chunk(3, dim=1)] == [(2, 0, 3)] * 3
+    assert e.softmax(-1).shape == (2, 0, 3) and e.log_softmax(1).shape == (2, 0, 3)
+    values, indices = e.max(2)
+    assert values.shape == (2, 0) and indices.shape == (2, 0)
+    assert e.amax(0).shape == (0, 3)
+    with pytest.raises(ValueError, match="empty"):
+        e.max(1)

@@ -7,7 +7,11 @@ from pathlib import Path
 import numpy as np
 
 from matgrad.training.metrics import (
-    MetricsLog, accuracy, confusion_matrix, format_confusion, per_class_accuracy,
+    MetricsLog,
+    accuracy,
+    confusion_matrix,
+    format_confusion,
+    per_class_accuracy,
 )
 
 
