@@ -51,7 +51,9 @@ def compare_torch(fn: Callable[..., Any], arrays: Sequence[np.ndarray], torch_fn
     rng = np.random.default_rng(1)
     seeds = [rng.standard_normal(o.shape) for o in outs]
     for o, t in zip(outs, touts):
-        np.testing.assert_allclose(o.data, t.detach().numpy(), rtol=rtol, atol=atol, err_msg="forward differs from torch")
+        np.testing.assert_allclose(
+            o.data, t.detach().numpy(), rtol=rtol, atol=atol, err_msg="forward differs from torch"
+        )
     loss = sum((o * mg.tensor(s, dtype=mg.float64)).sum() for o, s in zip(outs, seeds))
     tloss = sum((t * torch.tensor(s, dtype=torch.float64)).sum() for t, s in zip(touts, seeds))
     loss.backward()
@@ -62,7 +64,9 @@ def compare_torch(fn: Callable[..., Any], arrays: Sequence[np.ndarray], torch_fn
             assert x.grad is None or np.allclose(x.grad, 0), f"input {i}: torch has no gradient, matgrad does"
             continue
         assert x.grad is not None, f"input {i}: matgrad has no gradient, torch does"
-        np.testing.assert_allclose(x.grad, tg, rtol=rtol, atol=atol, err_msg=f"gradient of input {i} differs from torch")
+        np.testing.assert_allclose(
+            x.grad, tg, rtol=rtol, atol=atol, err_msg=f"gradient of input {i} differs from torch"
+        )
 
 
 def check_op(fn: Callable[..., Any], *shapes: Any, torch_fn: Callable[..., Any] | None = None,

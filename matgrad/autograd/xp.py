@@ -15,9 +15,24 @@ import numpy as np
 _erf_scalar = np.vectorize(math.erf, otypes=[np.float64])
 
 
+# Chebyshev fit of erfc (Numerical Recipes' erfcc): relative error < 1.2e-7, float32's own.
+_ERFC = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
+         0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277)
+
+
 def erf(x: np.ndarray) -> np.ndarray:
-    """The error function, to full float64 precision (NumPy has none of its own)."""
-    return _erf_scalar(x).astype(x.dtype, copy=False)
+    """The error function (NumPy has none): math.erf in float64, a fast fit (error < 1.2e-7) in float32."""
+    x = np.asarray(x)
+    if x.dtype != np.float32 and x.dtype != np.float16:
+        return _erf_scalar(x).astype(x.dtype, copy=False)
+    z = np.abs(x, dtype=np.float64)  # the fit is float32-exact only if evaluated in float64
+    t = 1 / (1 + 0.5 * z)
+    poly = np.full_like(t, _ERFC[-1])
+    for c in _ERFC[-2::-1]:
+        poly *= t
+        poly += c
+    erfc = t * np.exp(poly - z * z)
+    return np.where(x >= 0, 1 - erfc, erfc - 1).astype(x.dtype, copy=False)
 
 
 def sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

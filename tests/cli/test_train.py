@@ -121,6 +121,7 @@ def test_nan_keeps_last_good_checkpoint(tmp_path: Path, monkeypatch: pytest.Monk
     assert load_checkpoint(out / "model.npz")["epoch"] == 1
 
 
+@pytest.mark.slow  # two epochs with per-step statistics and two plots per epoch
 def test_watch_records_per_layer_statistics(tmp_path: Path) -> None:
     out = tmp_path / "run"
     assert train("--epochs", "2", "--limit", "512", "--watch", "--out", str(out), "--no-progress") == 0
