@@ -6,7 +6,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from .autograd import grad_mode
+from .autograd import function as _function, grad_mode
 from .dtypes import bool_, float32, float64, int64
 
 _default_dtype = [float32]
@@ -299,6 +299,9 @@ class Tensor:
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+_function.Tensor = Tensor  # ops make Tensors on every call: give them the class once
 
 
 class _Size(int):

@@ -20,6 +20,8 @@ from . import xp as _xp
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
+else:
+    Tensor = None  # set by matgrad.tensor once the class exists (the two import each other)
 
 
 class Function:
@@ -38,21 +40,17 @@ class Function:
     @classmethod
     def apply(cls, *tensors: Tensor, **params: Any) -> Tensor:
         """Run forward on the tensors' arrays and, if any needs a gradient, record the node."""
-        from ..tensor import Tensor
-
         fn = cls.__new__(cls)
         out = fn.forward(*[t.data for t in tensors], **params)
-        if (
-            cls.differentiable
-            and grad_mode._state.enabled
-            and any(t.requires_grad for t in tensors)
-        ):
-            fn.parents = tensors
-            fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
-            fn.xp = _xp.numpy_ns
-            if cls.save_output:
-                fn.out = out
-            return Tensor._make(out, fn, True)
+        if cls.differentiable and grad_mode._state.enabled:
+            needs = tuple([t.requires_grad for t in tensors])
+            if True in needs:
+                fn.parents = tensors
+                fn.needs_input_grad = needs
+                fn.xp = _xp.numpy_ns
+                if cls.save_output:
+                    fn.out = out
+                return Tensor._make(out, fn, True)
         return Tensor._make(out, None, False)
 
     def forward(self, *arrays: Any, **params: Any) -> Any:  # pragma: no cover - abstract
@@ -73,8 +71,6 @@ class Function:
     @property
     def output(self) -> Any:
         """The forward's output (needs `save_output = True`), array or Tensor to match."""
-        from ..tensor import Tensor
-
         self._parents_or_raise()
         if self.xp is _xp.numpy_ns:
             return self.out

@@ -57,7 +57,7 @@ def index_add(shape: tuple[int, ...], index: Any, values: np.ndarray, basic: boo
 
 
 def _np_sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
 
 def _np_mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:

@@ -203,12 +203,12 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
     _check_reduction("binary_cross_entropy", reduction)
     p, y = _pair(input, target)
     _same_shape("binary_cross_entropy", p, y)
-    if p.data.size and (np.nanmin(p.data) < 0 or np.nanmax(p.data) > 1):
+    if p.data.size and (p.data.min() < 0 or p.data.max() > 1):
         raise ValueError(
             "binary_cross_entropy: all elements of input should be between 0 and 1 (probabilities); "
             "pass logits to binary_cross_entropy_with_logits instead"
         )
-    if y.data.size and (np.nanmin(y.data) < 0 or np.nanmax(y.data) > 1):
+    if y.data.size and (y.data.min() < 0 or y.data.max() > 1):
         raise ValueError("binary_cross_entropy: all elements of target should be between 0 and 1")
     w = _const("binary_cross_entropy", "weight", weight, p.dtype)
     _fits("binary_cross_entropy", "weight", w, p.shape)
