@@ -56,3 +56,7 @@ def _explain_method(self: Tensor, **kwargs):  # type: ignore[no-untyped-def]
 
 
 Tensor.explain = _explain_method  # type: ignore[attr-defined]
+
+__version__ = "0.1.0"
+
+__all__ = [name for name in dir() if not name.startswith("_")]

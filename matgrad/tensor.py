@@ -271,6 +271,32 @@ class Tensor:
         """Set every element to zero."""
         return self.fill_(0)
 
+    def _inplace(self, ufunc: Any, name: str, other: Any) -> Tensor:
+        """x op= y: in place on the data, as PyTorch; recorded out of place for a graph tensor."""
+        if self.requires_grad and grad_mode._state.enabled:
+            if self.grad_fn is None:
+                raise RuntimeError(
+                    f"{name}: a leaf tensor that requires grad cannot be changed in place while "
+                    "operations are being recorded; update weights inside `with matgrad.no_grad():`"
+                )
+            from . import _methods
+
+            return _methods.METHODS[name.replace("__i", "__")](self, other)
+        ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data, casting="same_kind")
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace(np.add, "__iadd__", other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace(np.subtract, "__isub__", other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace(np.multiply, "__imul__", other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace(np.true_divide, "__itruediv__", other)
+
     def add_(self, other: Any, alpha: numbers.Number = 1) -> Tensor:
         """self += alpha * other, in place."""
         self._check_inplace("add_")

@@ -91,3 +91,27 @@ def test_bool_mask_operators():
     assert mg.isnan(mg.tensor([np.nan, 1.0])).tolist() == [True, False]
     with pytest.raises(TypeError):
         mg.tensor([1.0]) & mg.tensor([1.0])
+
+
+def test_inplace_operators_update_data_under_no_grad():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    same = w
+    with mg.no_grad():
+        w -= 0.1 * w.grad
+    assert same is w and w.requires_grad and w.dtype == mg.float32
+    np.testing.assert_allclose(w.data, [0.8, 1.6], rtol=1e-6)
+
+
+def test_inplace_operator_on_a_leaf_that_requires_grad_is_refused():
+    w = mg.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w += 1
+
+
+def test_inplace_operator_on_a_graph_tensor_is_recorded():
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = a * 2
+    b *= a  # b = 2a², so db/da = 4a
+    b.sum().backward()
+    np.testing.assert_allclose(a.grad, [4.0, 8.0])
