@@ -6,7 +6,8 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from .autograd import function as _function, grad_mode
+from .autograd import function as _function
+from .autograd import grad_mode
 from .dtypes import bool_, float32, float64, int64
 
 _default_dtype = [float32]
