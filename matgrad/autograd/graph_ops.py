@@ -9,6 +9,7 @@ from ..ops import activation, binary, indexing, reduction, unary
 from ..ops import matmul as _mm
 from ..ops import shape as _shape
 from ..tensor import Tensor, as_tensor
+from .xp import broadcast_axes
 
 exp, log, sqrt, sign, abs, sin, cos, erf = (  # noqa: A001
     unary.exp, unary.log, unary.sqrt, unary.sign, unary.abs, unary.sin, unary.cos, unary.erf,
@@ -35,11 +36,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     if x.shape == shape:
         return x
-    lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
-    )
-    return _shape.reshape(reduction.sum(x, axis=axes, keepdims=True), shape)
+    return _shape.reshape(reduction.sum(x, axis=broadcast_axes(x.shape, shape), keepdims=True), shape)
 
 
 def reshape(x: Any, shape: Any) -> Tensor:

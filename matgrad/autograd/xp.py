@@ -35,15 +35,19 @@ def erf(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 - erfc, erfc - 1).astype(x.dtype, copy=False)
 
 
+def broadcast_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes along which an input of `shape` was copied to make `grad_shape`."""
+    lead = len(grad_shape) - len(shape)
+    return tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1
+    )
+
+
 def sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum a broadcast gradient back to `shape`: the rule "a copy sums"."""
     if x.shape == shape:
         return x
-    lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
-    )
-    return x.sum(axis=axes, keepdims=True).reshape(shape) if lead else x.sum(axis=axes, keepdims=True)
+    return np.add.reduce(x, axis=broadcast_axes(x.shape, shape), keepdims=True).reshape(shape)
 
 
 def index_add(shape: tuple[int, ...], index: Any, values: np.ndarray, basic: bool) -> np.ndarray:
