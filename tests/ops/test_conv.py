@@ -83,6 +83,7 @@ def test_fold_is_the_transpose_of_unfold():
 @pytest.mark.parametrize("xs, ws, p, d, g", [
     ((2, 4, 9, 8), (6, 2, 3, 3), (1, 1), (1, 1), 2),
     ((1, 3, 10, 12), (2, 3, 2, 3), (2, 1), (2, 1), 1),
+    ((2, 2, 64, 70), (3, 2, 3, 3), (1, 1), (1, 1), 1),  # more columns than one GEMM block
 ])
 def test_shifted_grid_input_gradient_equals_fold(xs, ws, p, d, g):
     rng = np.random.default_rng(4)
