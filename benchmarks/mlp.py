@@ -1,4 +1,4 @@
-"""One training step of an MLP, four ways: matgrad, PyTorch, hand-written NumPy, and the floor.
+"""One training step of an MLP, five ways: matgrad, PyTorch, MyGrad, hand-written NumPy, the floor.
 
 The recipe is the seed's: Linear -> ReLU -> Linear -> Sigmoid, binary cross-entropy on
 one-hot targets (mean over every element), SGD with momentum 0.9, float32. Every
@@ -7,6 +7,9 @@ they do the same arithmetic; only the machinery around it differs.
 
 - matgrad: written the way a user writes it, with matgrad.nn / optim.
 - torch: the identical PyTorch code (CPU, same thread count as NumPy's BLAS).
+- mygrad: MyGrad (another NumPy autograd library, a peer when installed), written as its
+  user would: Tensors, matmul, mygrad.nnet's relu and sigmoid, BCE from mygrad ops, SGD
+  with momentum by hand on the .data arrays.
 - numpy: the seed's own approach, matrix derivatives by hand, no autograd:
   dW = Xᵀ·dY, dX = dY·Wᵀ, momentum updated in place.
 - floor: the five matrix products the step needs (two forward, three backward), alone.
@@ -22,7 +25,7 @@ LR = 0.1
 MOMENTUM = 0.9
 N_BATCHES = 8  # distinct batches cycled through: real data traffic, no data loading cost
 
-StepFn = Callable[[np.ndarray, np.ndarray], None]
+StepFn = Callable[[np.ndarray, np.ndarray], object]  # returns the loss (anything float() takes)
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ def matgrad_step(spec: Spec, p: Problem) -> StepFn:
         loss = loss_fn(model(matgrad.from_numpy(x)), matgrad.from_numpy(y))
         loss.backward()
         opt.step()
+        return loss
 
     return step
 
@@ -123,6 +127,7 @@ def torch_step(spec: Spec, p: Problem, threads: int) -> StepFn:
         loss = loss_fn(model(torch.from_numpy(x)), torch.from_numpy(y))
         loss.backward()
         opt.step()
+        return loss
 
     return step
 
@@ -138,7 +143,7 @@ def numpy_step(spec: Spec, p: Problem) -> StepFn:
     scratch = [np.empty_like(w) for w in params]
     eps = np.float32(1e-12)
 
-    def step(x: np.ndarray, y: np.ndarray) -> None:
+    def step(x: np.ndarray, y: np.ndarray) -> np.floating:
         h = x @ w1
         h += b1
         np.maximum(h, 0, out=h)  # ReLU
@@ -148,8 +153,8 @@ def numpy_step(spec: Spec, p: Problem) -> StepFn:
         np.exp(z, out=z)
         z += 1
         prob = np.reciprocal(z, out=z)
-        # BCE, mean over all elements (computed like the libraries do; its value is unused)
-        -(y * np.log(prob + eps) + (1 - y) * np.log(1 - prob + eps)).mean()
+        # BCE, mean over all elements (computed like the libraries do)
+        loss = -(y * np.log(prob + eps) + (1 - y) * np.log(1 - prob + eps)).mean()
         dz = prob - y  # d(BCE∘sigmoid)/dz, before the mean's 1/(N·C)
         dz *= np.float32(1 / dz.size)
         dw2, db2 = h.T @ dz, dz.sum(0)
@@ -161,6 +166,34 @@ def numpy_step(spec: Spec, p: Problem) -> StepFn:
             v += g
             np.multiply(v, LR, out=s)
             w -= s
+        return loss
+
+    return step
+
+
+def mygrad_step(spec: Spec, p: Problem) -> StepFn:
+    """The step in MyGrad, as its user writes it: weights in×out (x @ W), float32 throughout.
+
+    BCE is built from mygrad ops, log(p + ε) as the hand-written step does; the constants are
+    np.float32, since a Python scalar would promote MyGrad's arrays to float64.
+    """
+    import mygrad as mg
+    from mygrad.nnet import relu, sigmoid
+
+    params = [mg.tensor(a) for a in (p.w1.T.copy(), p.b1, p.w2.T.copy(), p.b2)]
+    w1, b1, w2, b2 = params
+    velocity = [np.zeros_like(w.data) for w in params]
+    eps, one, lr, mom = np.float32(1e-12), np.float32(1), np.float32(LR), np.float32(MOMENTUM)
+
+    def step(x: np.ndarray, y: np.ndarray) -> object:
+        prob = sigmoid(mg.matmul(relu(mg.matmul(x, w1) + b1), w2) + b2)
+        loss = -mg.mean(y * mg.log(prob + eps) + (one - y) * mg.log(one - prob + eps))
+        loss.backward()
+        for w, v in zip(params, velocity):
+            v *= mom
+            v += w.grad
+            w.data -= lr * v
+        return loss
 
     return step
 
@@ -182,12 +215,27 @@ def floor_step(spec: Spec, p: Problem) -> StepFn:
 
 
 def make_step(lib: str, spec: Spec, p: Problem, threads: int) -> StepFn:
-    """The step(x, y) of one implementation: matgrad, torch, numpy or floor."""
-    if lib == "matgrad":
-        return matgrad_step(spec, p)
+    """The step(x, y) of one implementation: matgrad, torch, mygrad, numpy or floor."""
     if lib == "torch":
         return torch_step(spec, p, threads)
-    return {"numpy": numpy_step, "floor": floor_step}[lib](spec, p)
+    return {"matgrad": matgrad_step, "mygrad": mygrad_step, "numpy": numpy_step,
+            "floor": floor_step}[lib](spec, p)
+
+
+def first_losses(spec: Spec, threads: int, libs: tuple[str, ...] = ("matgrad", "torch", "mygrad", "numpy"),
+                 steps: int = 2) -> dict[str, list[float]]:
+    """The loss of the first `steps` steps of each installed implementation, from the same
+    weights on the same batches: equal losses mean they do the same arithmetic (the second
+    step's loss checks the first's momentum update too)."""
+    p = make_problem(spec)
+    out = {}
+    for lib in libs:
+        try:
+            step = make_step(lib, spec, p, threads)
+        except ImportError:
+            continue
+        out[lib] = [float(step(p.xs[i], p.ys[i])) for i in range(steps)]  # type: ignore[arg-type]
+    return out
 
 
 def implementations(spec: Spec, threads: int) -> dict[str, Callable[[], None]]:
@@ -195,7 +243,7 @@ def implementations(spec: Spec, threads: int) -> dict[str, Callable[[], None]]:
     a library that is not installed is left out (and said so)."""
     p = make_problem(spec)
     steps: dict[str, Callable[[], None]] = {}
-    for lib in ("matgrad", "torch", "numpy", "floor"):
+    for lib in ("matgrad", "torch", "mygrad", "numpy", "floor"):
         try:
             steps[lib] = _cycler(make_step(lib, spec, p, threads), p)
         except ImportError:

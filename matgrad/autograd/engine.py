@@ -91,9 +91,12 @@ def run_backward(
             pos = want.get(id(node))
             if pos is not None:
                 result[pos] = dy
-            node.xp = ns
-            grads = node.backward(dy)
-            node.xp = _xp.numpy_ns
+            if create_graph:  # otherwise node.xp is already NumPy, as apply() left it
+                node.xp = ns
+                grads = node.backward(dy)
+                node.xp = _xp.numpy_ns
+            else:
+                grads = node.backward(dy)
             if type(grads) is not tuple:
                 grads = (grads,)
             elif not create_graph and len(grads) > 1:
@@ -106,7 +109,9 @@ def run_backward(
             for parent, need, g in zip(parents, node.needs_input_grad, grads):
                 if g is None or not need:
                     continue
-                g = _fit(g, parent, node, ns)
+                data = parent.data
+                if g.shape != data.shape or g.dtype != data.dtype:
+                    g = _fit(g, parent, node, ns)
                 fn = parent.grad_fn
                 if fn is None:
                     _deliver_leaf(parent, g, want, result, handed, create_graph)
