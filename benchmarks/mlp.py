@@ -234,7 +234,7 @@ def first_losses(spec: Spec, threads: int, libs: tuple[str, ...] = ("matgrad", "
             step = make_step(lib, spec, p, threads)
         except ImportError:
             continue
-        out[lib] = [float(step(p.xs[i], p.ys[i])) for i in range(steps)]  # type: ignore[arg-type]
+        out[lib] = [step(p.xs[i], p.ys[i]).item() for i in range(steps)]  # type: ignore[union-attr]
     return out
 
 

@@ -4,6 +4,7 @@
 
 Sections: mlp (the seed MLP step at batch 256), overhead (batch 32, and a 784-128-10 net
 at batch 64), epoch (a full epoch per library in its own process, with peak memory),
+loader (whole epochs written as each library's user would, data loader included),
 ops (8×8 and 1000×1000 op microbenchmarks) and conv (benchmarks/bench_conv.py, when
 present). Ratios are matgrad's median over the other's: below 1 means matgrad is faster.
 See benchmarks/README.md for how to read the results.
@@ -44,10 +45,11 @@ import epoch  # noqa: E402
 import machine  # noqa: E402
 import mlp  # noqa: E402
 import ops  # noqa: E402
+import user_epoch  # noqa: E402
 from timing import interleaved, row  # noqa: E402
 
-SECTIONS = ("mlp", "overhead", "epoch", "ops", "conv")
-IMPLS = ("matgrad", "torch", "numpy", "floor")
+SECTIONS = ("mlp", "overhead", "epoch", "loader", "ops", "conv")
+IMPLS = ("matgrad", "torch", "mygrad", "numpy", "floor")
 ELEMENTWISE = ("add ", "mul ", "exp ", "relu ", "sigmoid ", "tanh ")
 
 Row = dict[str, Any]
@@ -61,13 +63,16 @@ def mlp_rows(specs: list[tuple[mlp.Spec, str]], threads: int, quick: bool) -> li
     """One row per network/batch: seconds per 60,000-sample epoch, from the median step."""
     rows = []
     for spec, goal in specs:
-        print(f"  {spec.label} ...", flush=True)
+        # the same weights and batches must give every library the same losses
+        losses = mlp.first_losses(spec, threads)
+        print(f"  {spec.label}: first two losses " + ", ".join(
+            f"{lib} {a:.6f} {b:.6f}" for lib, (a, b) in losses.items()), flush=True)
         stats = interleaved(mlp.implementations(spec, threads), repeats=3 if quick else 11,
                             warmup=3, min_sample_s=0.03 if quick else 0.1)
         steps = spec.steps_per_epoch()
         r = row(f"MLP {spec.label}", "s/epoch", stats,
-                (("matgrad", "torch"), ("matgrad", "numpy"), ("matgrad", "floor")),
-                scale=steps, goal=goal)
+                (("matgrad", "torch"), ("matgrad", "mygrad"), ("matgrad", "numpy"), ("matgrad", "floor")),
+                scale=steps, goal=goal, first_losses=losses)
         r["ms_per_step"] = {k: s.median * 1e3 for k, s in stats.items()}
         rows.append(r)
     return rows
@@ -93,6 +98,7 @@ def run_sections(only: list[str], quick: bool, threads: int) -> dict[str, list[R
                                       (mlp.Spec((784, 128, 10), 64), "matgrad/torch <= 0.5")],
                                      threads, quick),
         "epoch": lambda: epoch.bench(libs, threads, quick),
+        "loader": lambda: user_epoch.bench(threads, quick),
         "ops": lambda: ops.bench("small", threads, quick) + ops.bench("large", threads, quick),
         "conv": lambda: conv_rows(threads, quick),
     }

@@ -162,6 +162,7 @@ class Trainer:
                     bar.set_postfix({"loss": f"{loss_sum / seen:.4f}", "acc": f"{correct / seen:.2%}",
                                      "samples/s": f"{rate:,.0f}"}, refresh=False)
         if bar is not None:
+            bar.refresh()  # tqdm draws at most every 0.1 s: show the finished epoch even if it was quicker
             bar.close()
         lr = _current_lr(opt)
         if self.scheduler is not None and cfg["schedule"] not in build.PER_BATCH:
