@@ -1,11 +1,19 @@
 """Shared fixtures: a fixed seed for every test, and the real datasets where present."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 import matgrad as mg
+
+# In CI every run draws the same examples, so a red run can be reproduced exactly;
+# locally each run explores new ones.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

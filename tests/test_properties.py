@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 
@@ -70,6 +70,10 @@ def test_random_compositions(shape, ops, reduce, seed):
             return y
         return getattr(y, reduce)(-1)  # dim -1 is valid for 0-d tensors too
 
+    # exp∘exp∘… overflows float64 (and a finite difference of e^(e^x) means nothing): keep the
+    # compositions whose values stay in a range where numeric gradients are well conditioned.
+    out = fn(mg.tensor(a)).data
+    assume(np.all(np.isfinite(out)) and np.abs(out).max() < 1e4)
     _gradcheck(fn, [a])
     compare_torch(fn, [a])
 
