@@ -9,12 +9,13 @@ from __future__ import annotations
 import gzip
 import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
+
+from ..files import atomic_write
 
 LABELS_MAGIC = 0x00000801
 IMAGES_MAGIC = 0x00000803
@@ -142,13 +143,5 @@ def write_idx(path: str | os.PathLike, array: Any, compress: bool | None = None)
     data = encode_idx(array)
     if compress if compress is not None else path.suffix == ".gz":
         data = gzip.compress(data, mtime=0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda f: f.write(data))
     return path

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .checkpoint import atomic_write
+from ..files import atomic_write
 
 
 def _pyplot() -> Any:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..explain.record import Explanation, explain
-from .files import write_text_atomic
+from ..files import write_text_atomic
 from .graph import Graph, from_explanation
 from .html import render_page
 from .svg import render

@@ -9,7 +9,8 @@ import pytest
 
 import matgrad as mg
 from matgrad import nn, optim
-from matgrad.training.checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint
+from matgrad.files import atomic_write
+from matgrad.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 
 def test_round_trip_of_model_optimizer_and_rng(tmp_path: Path) -> None:
