@@ -17,6 +17,7 @@ Data: real MNIST when /work/shared/data/mnist has it, else random MNIST-shaped f
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import json
 import os
@@ -48,52 +49,27 @@ EPOCH_SAMPLES = 60_000
 EpochFn = Callable[[], float]  # trains one epoch, returns its mean loss
 
 
-def matgrad_epoch(spec: mlp.Spec, x: np.ndarray, y: np.ndarray, p: mlp.Problem, threads: int) -> EpochFn:
-    """matgrad.data.DataLoader over a TensorDataset, nn.Sequential, BCELoss, SGD."""
-    import matgrad
-    from matgrad import nn, optim
-    from matgrad.data import DataLoader, TensorDataset
+def user_epoch(lib_name: str, spec: mlp.Spec, x: np.ndarray, y: np.ndarray, p: mlp.Problem,
+               threads: int) -> EpochFn:
+    """One epoch as a user writes it: the same code for matgrad and PyTorch, only the import differs.
 
-    matgrad.manual_seed(0)
+    DataLoader over a TensorDataset (shuffled), nn.Sequential, BCELoss, SGD with momentum.
+    """
+    lib = importlib.import_module(lib_name)
+    data = importlib.import_module(f"{lib_name}.utils.data")
+    nn, optim = lib.nn, lib.optim
+
+    lib.set_num_threads(threads)
+    lib.manual_seed(0)
     n_in, n_hid, n_out = spec.sizes
     model = nn.Sequential(nn.Linear(n_in, n_hid), nn.ReLU(), nn.Linear(n_hid, n_out), nn.Sigmoid())
-    for param, value in zip(model.parameters(), (p.w1, p.b1, p.w2, p.b2)):
-        param.data[...] = value
-    loss_fn = nn.BCELoss()
-    opt = optim.SGD(model.parameters(), lr=mlp.LR, momentum=mlp.MOMENTUM)
-    loader = DataLoader(TensorDataset(matgrad.from_numpy(x), matgrad.from_numpy(y)),
-                        batch_size=spec.batch, shuffle=True)
-
-    def run() -> float:
-        total = 0.0
-        for xb, yb in loader:
-            opt.zero_grad()
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            opt.step()
-            total += loss.item()
-        return total / len(loader)
-
-    return run
-
-
-def torch_epoch(spec: mlp.Spec, x: np.ndarray, y: np.ndarray, p: mlp.Problem, threads: int) -> EpochFn:
-    """The same code in PyTorch: torch.utils.data.DataLoader over a TensorDataset."""
-    import torch
-    from torch import nn, optim
-    from torch.utils.data import DataLoader, TensorDataset
-
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    n_in, n_hid, n_out = spec.sizes
-    model = nn.Sequential(nn.Linear(n_in, n_hid), nn.ReLU(), nn.Linear(n_hid, n_out), nn.Sigmoid())
-    with torch.no_grad():
+    with lib.no_grad():
         for param, value in zip(model.parameters(), (p.w1, p.b1, p.w2, p.b2)):
-            param.copy_(torch.from_numpy(value))
+            param.copy_(lib.from_numpy(value))
     loss_fn = nn.BCELoss()
     opt = optim.SGD(model.parameters(), lr=mlp.LR, momentum=mlp.MOMENTUM)
-    loader = DataLoader(TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
-                        batch_size=spec.batch, shuffle=True)
+    loader = data.DataLoader(data.TensorDataset(lib.from_numpy(x), lib.from_numpy(y)),
+                             batch_size=spec.batch, shuffle=True)
 
     def run() -> float:
         total = 0.0
@@ -125,7 +101,8 @@ def mygrad_epoch(spec: mlp.Spec, x: np.ndarray, y: np.ndarray, p: mlp.Problem, t
     return run
 
 
-EPOCHS = {"matgrad": matgrad_epoch, "torch": torch_epoch, "mygrad": mygrad_epoch}
+EPOCHS = {"matgrad": functools.partial(user_epoch, "matgrad"), "torch": functools.partial(user_epoch, "torch"),
+          "mygrad": mygrad_epoch}
 
 
 def train(lib: str, configs: list[str], samples: int, threads: int) -> list[dict[str, Any]]:
