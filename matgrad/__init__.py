@@ -10,7 +10,7 @@ from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.gradcheck import gradcheck, gradgradcheck
 from .creation import (
     arange, as_tensor, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
-    rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
+    rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like, numel, is_tensor,
 )
 from .dtypes import (
     bool_, double, float16, float32, float64, half, int8, int16, int32, int64, long, uint8,
@@ -29,7 +29,7 @@ from .ops.indexing import flip, getitem
 from .ops.join import cat, chunk, concat, concatenate, pad, split, stack, unbind
 from .ops.matmul import bmm, dot, matmul, mm
 from .ops.reduction import (
-    all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, prod, std, sum, var,
+    all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, prod, std, sum, var, norm,
 )
 from .ops.shape import (
     broadcast_to, expand, flatten, permute, reshape, squeeze, swapaxes, swapdims, t, transpose,

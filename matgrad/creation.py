@@ -151,3 +151,13 @@ def randint(low: Any = 0, high: Any = None, size: Any = None, dtype: Any = None,
 def randperm(n: int) -> Tensor:
     """A random permutation of 0..n-1."""
     return Tensor(default_generator().permutation(n).astype(np.int64))
+
+
+def numel(input: Tensor) -> int:
+    """Number of elements."""
+    return int(input.data.size)
+
+
+def is_tensor(obj: Any) -> bool:
+    """True for a matgrad Tensor."""
+    return isinstance(obj, Tensor)

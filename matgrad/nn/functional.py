@@ -21,6 +21,7 @@ from ..ops.softmax import log_softmax, softmax
 from ..tensor import Tensor, as_tensor
 
 __all__ = [
+    "logsigmoid", "relu6", "hardtanh", "softsign", "normalize",
     "linear", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "silu",
     "softmax", "log_softmax", "dropout", "one_hot", "pad",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
@@ -314,6 +315,36 @@ def nll_loss(input: Any, target: Any, weight: Any = None, size_average: Any = No
 def _check_legacy(name: str, size_average: Any, reduce: Any) -> None:
     if size_average is not None or reduce is not None:
         raise TypeError(f"{name}: size_average and reduce are deprecated; use reduction='mean'|'sum'|'none'")
+
+
+def logsigmoid(input: Any) -> Tensor:
+    """ln σ(x) = -softplus(-x), stable for any x."""
+    return -_act.softplus(-as_tensor(input))
+
+
+def relu6(input: Any, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6)."""
+    return _act.clamp(input, 0.0, 6.0)
+
+
+def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """x limited to [min_val, max_val]."""
+    return _act.clamp(input, min_val, max_val)
+
+
+def softsign(input: Any) -> Tensor:
+    """x / (1 + |x|)."""
+    x = as_tensor(input)
+    return x / (x.abs() + 1)
+
+
+def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(‖x‖_p, eps) along `dim`, as torch.nn.functional.normalize."""
+    from ..ops.binary import maximum
+    from ..ops.reduction import norm
+
+    x = as_tensor(input)
+    return x / maximum(norm(x, p, dim, keepdim=True), eps)
 
 
 # --- image layers (added by the conv work) ---

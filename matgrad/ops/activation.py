@@ -120,7 +120,8 @@ class Softplus(Function):
         (x,) = self.inputs
         bx = x * self.beta
         lin = self.parents[0].data * self.beta > self.threshold
-        s = 1 / (1 + xp.exp(-bx))
+        with np.errstate(over="ignore"):  # e^(-βx) = inf for very negative x gives σ = 0: right
+            s = 1 / (1 + xp.exp(-bx))
         return xp.where(lin, dy, dy * s)
 
 

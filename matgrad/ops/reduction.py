@@ -395,3 +395,40 @@ def any(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any =
     t = as_tensor(input)
     out = np.any(t.data, axis=normalize_axes("any", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
     return Tensor._make(out, None, False)
+
+
+class Norm2(Function):
+    """y = ‖x‖₂ = √Σx² over axes.  dy/dx = x / y (0 where y = 0, as PyTorch)."""
+
+    save_output = True
+
+    def forward(self, x, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+        return np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdims))
+
+    def backward(self, dy):
+        xp = self.xp
+        (x,) = self.inputs
+        y = _expand(xp, self.output, self.axes, self.keepdims, x.ndim)
+        zero = np.asarray(_expand(np, self.out, self.axes, self.keepdims, x.ndim)) == 0
+        safe = xp.where(zero, 1, y) if zero.any() else y
+        return _expand(xp, dy, self.axes, self.keepdims, x.ndim) * (x / safe)
+
+
+def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The p-norm over `dim` (all elements if None): 2 / 'fro' (default), 1, inf, -inf or any p > 0."""
+    from .unary import abs as _abs
+
+    t = _float(as_tensor(input))
+    axes = normalize_axes("norm", dim, None, t.ndim)
+    if p in (2, 2.0, "fro"):
+        return Norm2.apply(t, axes=axes, keepdims=keepdim)
+    if p in (np.inf, float("inf")):
+        return amax(_abs(t), dim=axes, keepdim=keepdim)
+    if p in (-np.inf, float("-inf")):
+        return amin(_abs(t), dim=axes, keepdim=keepdim)
+    if p in (1, 1.0):
+        return sum(_abs(t), dim=axes, keepdim=keepdim)
+    if isinstance(p, str) or p <= 0:
+        raise ValueError(f"norm: p must be 'fro', inf, -inf or a positive number, got {p!r}")
+    return sum(_abs(t) ** p, dim=axes, keepdim=keepdim) ** (1.0 / p)

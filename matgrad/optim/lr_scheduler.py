@@ -12,7 +12,7 @@ from typing import Any, Iterable, Literal
 
 from .optimizer import Optimizer
 
-__all__ = [
+__all__ = ["LambdaLR",
     "LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
     "OneCycleLR", "ReduceLROnPlateau",
 ]
@@ -121,6 +121,25 @@ class MultiStepLR(LRScheduler):
         if self.last_epoch not in self.milestones:
             return self._group_lrs()
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._group_lrs()]
+
+
+class LambdaLR(LRScheduler):
+    """lr = initial_lr · lr_lambda(epoch), one function per group or one for all."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Any, last_epoch: int = -1) -> None:
+        groups = len(optimizer.param_groups)
+        lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
+        if len(lambdas) != groups:
+            raise ValueError(f"LambdaLR: expected {groups} lr_lambdas (one per group), got {len(lambdas)}")
+        self.lr_lambdas = lambdas
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base * fn(self.last_epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
+
+    def state_dict(self) -> dict[str, Any]:
+        """As the base, less the functions (they cannot be saved), as PyTorch."""
+        return {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
 
 
 class ExponentialLR(LRScheduler):

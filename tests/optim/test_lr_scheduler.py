@@ -188,3 +188,19 @@ def test_bad_arguments(make, error, match):
 def test_one_cycle_needs_momentum_to_cycle():
     with pytest.raises(ValueError, match="cycle_momentum"):
         sched.OneCycleLR(_mine("Adagrad", dict(lr=0.1)), max_lr=1.0, total_steps=10)
+
+
+def test_lambda_lr_matches_torch_and_hand_values():
+    import matgrad as mg
+    from matgrad import optim
+
+    p = mg.tensor([1.0], requires_grad=True)
+    opt = optim.SGD([p], lr=0.5)
+    sched = optim.lr_scheduler.LambdaLR(opt, lambda e: 0.9 ** e)
+    lrs = []
+    for _ in range(5):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    np.testing.assert_allclose(lrs, [0.5 * 0.9 ** e for e in range(5)])
+    assert "lr_lambdas" not in sched.state_dict()
