@@ -16,6 +16,7 @@ they do the same arithmetic; only the machinery around it differs.
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -86,45 +87,25 @@ def _cycler(fn: StepFn, p: Problem) -> Callable[[], None]:
     return step
 
 
-def matgrad_step(spec: Spec, p: Problem) -> StepFn:
-    """The seed's step in matgrad, written as a user would (nn, BCELoss, optim.SGD)."""
-    import matgrad
-    from matgrad import nn, optim
+def user_step(lib_name: str, spec: Spec, p: Problem, threads: int) -> StepFn:
+    """The seed's step as a user writes it (nn, BCELoss, optim.SGD): the same code for matgrad
+    and PyTorch, only the imported library differs."""
+    lib = importlib.import_module(lib_name)
+    nn, optim = lib.nn, lib.optim
 
+    if lib_name == "torch":  # matgrad shares NumPy's BLAS, whose threads the caller has set
+        lib.set_num_threads(threads)
     n_in, n_hid, n_out = spec.sizes
     model = nn.Sequential(nn.Linear(n_in, n_hid), nn.ReLU(), nn.Linear(n_hid, n_out), nn.Sigmoid())
-    for param, value in zip(model.parameters(), (p.w1, p.b1, p.w2, p.b2)):
-        param.data[...] = value
-    loss_fn = nn.BCELoss()
-    opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-
-    def step(x: np.ndarray, y: np.ndarray) -> None:
-        opt.zero_grad()
-        loss = loss_fn(model(matgrad.from_numpy(x)), matgrad.from_numpy(y))
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
-
-
-def torch_step(spec: Spec, p: Problem, threads: int) -> StepFn:
-    """The identical step in PyTorch eager mode on the CPU."""
-    import torch
-    from torch import nn, optim
-
-    torch.set_num_threads(threads)
-    n_in, n_hid, n_out = spec.sizes
-    model = nn.Sequential(nn.Linear(n_in, n_hid), nn.ReLU(), nn.Linear(n_hid, n_out), nn.Sigmoid())
-    with torch.no_grad():
+    with lib.no_grad():
         for param, value in zip(model.parameters(), (p.w1, p.b1, p.w2, p.b2)):
-            param.copy_(torch.from_numpy(value))
+            param.copy_(lib.from_numpy(value))
     loss_fn = nn.BCELoss()
     opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
 
     def step(x: np.ndarray, y: np.ndarray) -> None:
         opt.zero_grad()
-        loss = loss_fn(model(torch.from_numpy(x)), torch.from_numpy(y))
+        loss = loss_fn(model(lib.from_numpy(x)), lib.from_numpy(y))
         loss.backward()
         opt.step()
         return loss
@@ -216,10 +197,9 @@ def floor_step(spec: Spec, p: Problem) -> StepFn:
 
 def make_step(lib: str, spec: Spec, p: Problem, threads: int) -> StepFn:
     """The step(x, y) of one implementation: matgrad, torch, mygrad, numpy or floor."""
-    if lib == "torch":
-        return torch_step(spec, p, threads)
-    return {"matgrad": matgrad_step, "mygrad": mygrad_step, "numpy": numpy_step,
-            "floor": floor_step}[lib](spec, p)
+    if lib in ("matgrad", "torch"):
+        return user_step(lib, spec, p, threads)
+    return {"mygrad": mygrad_step, "numpy": numpy_step, "floor": floor_step}[lib](spec, p)
 
 
 def first_losses(spec: Spec, threads: int, libs: tuple[str, ...] = ("matgrad", "torch", "mygrad", "numpy"),
