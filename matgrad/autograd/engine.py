@@ -7,6 +7,7 @@ accumulating into leaves' `.grad`, and freeing what each node kept once it has r
 """
 from __future__ import annotations
 
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
@@ -59,6 +60,10 @@ def run_backward(
     With `inputs=None` gradients accumulate into the leaves' `.grad` (Tensor.backward);
     otherwise the gradients of `inputs` are returned and no `.grad` is touched
     (autograd.grad). Under create_graph, gradients are Tensors on a new graph.
+
+    Nodes run newest first (by `Function.seq`): every node is made after the nodes of its
+    inputs, so when a node is the newest one still waiting, every consumer of its output
+    has run and its gradient is complete. Only nodes a gradient reaches are visited.
     """
     ns = _xp.graph_ns if create_graph else _xp.numpy_ns
     want: dict[int, int] = {}  # id(tensor or node) -> position in the result
@@ -70,25 +75,33 @@ def run_backward(
 
     pending: dict[int, Any] = {}  # id(node) -> gradient of its output, summed so far
     owned: set[int] = set()  # pending sums we allocated ourselves, so may add into in place
-    # Arrays a leaf must not take as its own .grad (it later adds into .grad in place):
-    # the caller's seeds, and arrays already stored in some .grad.
+    ready: list[tuple[int, Function]] = []  # heap of (-seq, node): the newest node first
+    # Arrays a leaf must not take as its own .grad: the caller's seeds, and arrays a leaf
+    # already took in this pass (`taken`: those may also be waiting at another node, so a
+    # leaf holding one adds into a fresh array rather than in place).
     handed: set[int] = {id(g) for g in grad_roots}
-    roots_fn = []
+    taken: set[int] = set()
     for t, g in zip(roots, grad_roots):
-        if t.grad_fn is None:  # a leaf as the root: its gradient is the seed itself
-            _deliver_leaf(t, g, want, result, handed, create_graph)
-            continue
-        _accumulate(pending, owned, id(t.grad_fn), g)
-        roots_fn.append(t.grad_fn)
+        fn = t.grad_fn
+        if fn is None:  # a leaf as the root: its gradient is the seed itself
+            _deliver_leaf(t, g, want, result, handed, taken, create_graph)
+        else:
+            if id(fn) not in pending:
+                heappush(ready, (-fn.seq, fn))
+            _accumulate(pending, owned, id(fn), g)
 
     prev_mode = grad_mode._state.enabled
     grad_mode._state.enabled = create_graph
     try:
-        for node in topological_order(roots_fn):
-            dy = pending.pop(id(node), None)
-            if dy is None:
-                continue
-            pos = want.get(id(node))
+        while ready:
+            node = heappop(ready)[1]
+            key = id(node)
+            dy = pending.pop(key)
+            owned.discard(key)
+            parents = node.parents
+            if parents is None:
+                node._parents_or_raise()  # freed by an earlier backward: say so
+            pos = want.get(key)
             if pos is not None:
                 result[pos] = dy
             if create_graph:  # otherwise node.xp is already NumPy, as apply() left it
@@ -99,9 +112,6 @@ def run_backward(
                 grads = node.backward(dy)
             if type(grads) is not tuple:
                 grads = (grads,)
-            elif not create_graph and len(grads) > 1:
-                grads = _unalias(grads)
-            parents = node.parents
             if hook is not None:
                 hook(node, dy, grads)
             if not retain_graph:
@@ -114,9 +124,18 @@ def run_backward(
                     g = _fit(g, parent, node, ns)
                 fn = parent.grad_fn
                 if fn is None:
-                    _deliver_leaf(parent, g, want, result, handed, create_graph)
+                    _deliver_leaf(parent, g, want, result, handed, taken, create_graph)
+                    continue
+                fkey = id(fn)
+                acc = pending.get(fkey)
+                if acc is None:
+                    pending[fkey] = g
+                    heappush(ready, (-fn.seq, fn))
+                elif fkey in owned and type(acc) is np.ndarray:
+                    acc += g
                 else:
-                    _accumulate(pending, owned, id(fn), g)
+                    pending[fkey] = acc + g
+                    owned.add(fkey)
     finally:
         grad_mode._state.enabled = prev_mode
     return result if inputs is not None else None
@@ -139,19 +158,6 @@ def _fit(g: Any, parent: Tensor, node: Function, ns: Any) -> Any:
     return g
 
 
-def _unalias(grads: tuple) -> tuple:
-    """Copy an array an op returned for several inputs (add's dy, dy): each must own its own."""
-    seen: set[int] = set()
-    out = []
-    for g in grads:
-        if g is not None and id(g) in seen:
-            g = g.copy()
-        elif g is not None:
-            seen.add(id(g))
-        out.append(g)
-    return tuple(out)
-
-
 def _accumulate(pending: dict[int, Any], owned: set[int], key: int, g: Any) -> None:
     """Add `g` into the running sum for one node's output."""
     acc = pending.get(key)
@@ -165,7 +171,8 @@ def _accumulate(pending: dict[int, Any], owned: set[int], key: int, g: Any) -> N
 
 
 def _deliver_leaf(
-    t: Tensor, g: Any, want: dict[int, int], result: list[Any], handed: set[int], create_graph: bool
+    t: Tensor, g: Any, want: dict[int, int], result: list[Any], handed: set[int], taken: set[int],
+    create_graph: bool,
 ) -> None:
     """Hand a leaf its gradient: into the result (autograd.grad) or into `.grad`."""
     if want:
@@ -173,14 +180,21 @@ def _deliver_leaf(
         if pos is not None:
             result[pos] = g if result[pos] is None else result[pos] + g
         return
-    if create_graph or (t.grad is not None and not isinstance(t.grad, np.ndarray)):
+    grad = t.grad
+    if create_graph or (grad is not None and type(grad) is not np.ndarray):
         # a Tensor .grad (left by backward(create_graph=True)) adds out of place, as PyTorch
-        t.grad = g if t.grad is None else t.grad + g
-        return
-    if isinstance(g, np.ndarray) and (id(g) in handed or not g.flags.writeable or g.base is not None):
-        g = g.copy()  # never alias another tensor's .grad or a read-only broadcast view
-    handed.add(id(g))
-    if t.grad is None:
-        t.grad = g if isinstance(g, np.ndarray) else np.asarray(g)
+        t.grad = g if grad is None else grad + g
+    elif grad is None:
+        if type(g) is not np.ndarray:
+            g = np.asarray(g)
+        elif id(g) in handed or g.base is not None or not g.flags.writeable:
+            g = g.copy()  # never alias the caller's seed, another .grad, or a view of either
+        handed.add(id(g))
+        taken.add(id(g))
+        t.grad = g
+    elif id(grad) in taken:  # .grad may also be waiting at another node: add into a fresh array
+        out = np.empty_like(grad)
+        np.add(grad, g, out=out, casting="unsafe")
+        t.grad = out
     else:
-        np.add(t.grad, g, out=t.grad, casting="unsafe")
+        np.add(grad, g, out=grad, casting="unsafe")

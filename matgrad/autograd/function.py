@@ -13,6 +13,7 @@ broadcast shape, checks it and accumulates it; ops never do that themselves.
 """
 from __future__ import annotations
 
+from itertools import count
 from typing import TYPE_CHECKING, Any
 
 from . import grad_mode
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
 else:
     Tensor = None  # set by matgrad.tensor once the class exists (the two import each other)
+
+_next_seq = count().__next__  # creation order: a node is always newer than its inputs' nodes
 
 
 class Function:
@@ -33,6 +36,7 @@ class Function:
     differentiable = True
 
     parents: tuple[Tensor, ...] | None
+    seq: int
     needs_input_grad: tuple[bool, ...]
     out: Any
     xp: Any
@@ -47,6 +51,7 @@ class Function:
             if True in needs:
                 fn.parents = tensors
                 fn.needs_input_grad = needs
+                fn.seq = _next_seq()
                 fn.xp = _xp.numpy_ns
                 if cls.save_output:
                     fn.out = out

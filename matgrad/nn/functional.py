@@ -204,16 +204,21 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
     _check_reduction("binary_cross_entropy", reduction)
     p, y = _pair(input, target)
     _same_shape("binary_cross_entropy", p, y)
-    if p.data.size and (p.data.min() < 0 or p.data.max() > 1):
+    yd = y.data
+    if yd.size and (np.minimum.reduce(yd, axis=None) < 0 or np.maximum.reduce(yd, axis=None) > 1):
+        raise ValueError("binary_cross_entropy: all elements of target should be between 0 and 1")
+    w = None
+    if weight is not None:
+        w = _const("binary_cross_entropy", "weight", weight, p.dtype)
+        _fits("binary_cross_entropy", "weight", w, p.shape)
+    out = _loss.BinaryCrossEntropy.apply(p, y, weight=w, reduction=reduction, denom=p.data.size)
+    # An input outside [0, 1] (or nan) makes the loss nan; only then look at the input itself.
+    if np.isnan(out.data).any() and not ((p.data >= 0) & (p.data <= 1)).all():
         raise ValueError(
             "binary_cross_entropy: all elements of input should be between 0 and 1 (probabilities); "
             "pass logits to binary_cross_entropy_with_logits instead"
         )
-    if y.data.size and (y.data.min() < 0 or y.data.max() > 1):
-        raise ValueError("binary_cross_entropy: all elements of target should be between 0 and 1")
-    w = _const("binary_cross_entropy", "weight", weight, p.dtype)
-    _fits("binary_cross_entropy", "weight", w, p.shape)
-    return _loss.BinaryCrossEntropy.apply(p, y, weight=w, reduction=reduction, denom=p.data.size)
+    return out
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, reduction: str = "mean",

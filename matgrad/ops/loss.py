@@ -94,10 +94,15 @@ class BinaryCrossEntropy(Function):
 
     def forward(self, p, y, weight, reduction, denom):
         self.weight, self.reduction, self.denom = weight, reduction, denom
-        with np.errstate(divide="ignore"):
-            log_p = np.maximum(np.log(p), -100)
-            log_1mp = np.maximum(np.log1p(-p), -100)
-        elem = (y - 1) * log_1mp - y * log_p
+        # out= keeps 0-d results arrays, so the in-place steps below work for any shape
+        with np.errstate(divide="ignore", invalid="ignore"):  # p outside [0, 1] gives nan: the caller checks
+            log_p = np.log(p, out=np.empty(p.shape, p.dtype))
+            log_1mp = np.log1p(-p, out=np.empty(p.shape, p.dtype))
+        np.maximum(log_p, -100, out=log_p)
+        np.maximum(log_1mp, -100, out=log_1mp)
+        log_1mp *= y - 1
+        log_p *= y
+        elem = np.subtract(log_1mp, log_p, out=log_1mp)  # (y-1)·ln(1-p) - y·ln p
         if weight is not None:
             elem = elem * weight
         return _reduce(elem, reduction, denom)
@@ -108,8 +113,16 @@ class BinaryCrossEntropy(Function):
         g = _upstream(self, dy)
         if self.weight is not None:
             g = g * self.weight
-        dp = g * (p - y) / xp.maximum(p * (1 - p), BCE_EPS) if self.needs_input_grad[0] else None
-        dt = None
+        dp = dt = None
+        if self.needs_input_grad[0]:
+            if xp.name == "numpy":  # the same formula, with fewer temporaries
+                var = p * (1 - p)
+                np.maximum(var, BCE_EPS, out=var)
+                dp = p - y
+                dp /= var
+                dp = np.multiply(dp, g, out=dp) if np.shape(g) in ((), dp.shape) else dp * g
+            else:
+                dp = g * (p - y) / xp.maximum(p * (1 - p), BCE_EPS)
         if self.needs_input_grad[1]:
             with np.errstate(divide="ignore"):
                 dt = g * (xp.maximum(xp.log(1 - p), -100) - xp.maximum(xp.log(p), -100))

@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import blas
 from .optimizer import Optimizer, ParamsT, signed_decayed_grad
 
 
@@ -44,12 +45,11 @@ class SGD(Optimizer):
             if buf is None:
                 buf = state["momentum_buffer"] = np.array(g, dtype=param.dtype)
             else:
-                buf *= momentum
-                buf += g if dampening == 0 else (1 - dampening) * g
+                blas.axpby(1 - dampening, g, momentum, buf)  # b = momentum·b + (1 − dampening)·g
             if not group["nesterov"]:
                 g = buf
             elif g is grad:
                 g = g + momentum * buf  # p.grad itself is never changed
             else:
                 g += momentum * buf
-        param -= lr * g
+        blas.axpy(-lr, g, param)  # p = p − lr·g, in one pass

@@ -198,3 +198,69 @@ def test_backward_seed_as_gradient_or_grad_keyword():
     (x * x).backward(gradient=mg.tensor([1.0, 1.0], dtype=mg.float64), retain_graph=False)
     (x * 3).backward(grad=np.array([1.0, 2.0]))
     np.testing.assert_allclose(x.grad, [2.0 + 3.0, 4.0 + 6.0])
+
+
+def test_second_backward_through_a_freed_add_names_retain_graph():
+    a, b = f64([1.0]), f64([2.0])
+    s = a + b  # add's backward reads no saved input, so the engine itself must notice
+    s.sum().backward()
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        (s * 2).sum().backward()
+
+
+def test_nodes_no_gradient_reaches_are_never_run():
+    class FirstOnly(mg.autograd.Function):
+        """y = a + b, with no gradient for b (as if b were a constant)."""
+
+        def forward(self, a, b):
+            return a + b
+
+        def backward(self, dy):
+            return dy, None
+
+    class Exploding(mg.autograd.Function):
+        def forward(self, x):
+            return x * 1.0
+
+        def backward(self, dy):
+            raise AssertionError("a node no gradient reaches was run")
+
+    a, b = f64([1.0, 2.0]), f64([3.0, 4.0])
+    FirstOnly.apply(a, Exploding.apply(b)).sum().backward()
+    np.testing.assert_array_equal(a.grad, [1.0, 1.0])
+    assert b.grad is None
+
+
+def test_a_node_runs_once_with_its_gradient_complete_even_when_its_consumers_are_far_apart():
+    x = f64([0.5, -1.5])
+    h = x.tanh()  # read at the start, the middle and the end of a long chain
+    y = h
+    for i in range(50):
+        y = y * 1.01 + (h if i in (0, 25, 49) else 0.0)
+    calls = []
+    real = type(h.grad_fn).backward
+
+    def counted(self, dy):
+        calls.append(dy.copy())
+        return real(self, dy)
+
+    type(h.grad_fn).backward = counted
+    try:
+        y.sum().backward()
+    finally:
+        type(h.grad_fn).backward = real
+    assert len(calls) == 1
+    expected = 1.01 ** 50 + 1.01 ** 49 + 1.01 ** 24 + 1  # the chain's own path and three skips
+    np.testing.assert_allclose(calls[0], [expected, expected], rtol=1e-12)
+    np.testing.assert_allclose(x.grad, expected * (1 - np.tanh([0.5, -1.5]) ** 2), rtol=1e-12)
+
+
+def test_add_gives_each_leaf_its_own_gradient_and_never_the_callers_seed():
+    a, b = f64(np.zeros((3, 2))), f64(np.zeros((3, 2)))
+    seed = np.ones((3, 2))
+    (a + b).backward(seed)
+    assert not np.shares_memory(a.grad, b.grad)
+    assert not np.shares_memory(a.grad, seed) and not np.shares_memory(b.grad, seed)
+    a.grad += 1  # each .grad is the leaf's own to change
+    np.testing.assert_array_equal(b.grad, seed)
+    np.testing.assert_array_equal(seed, np.ones((3, 2)))

@@ -208,6 +208,28 @@ def test_binary_cross_entropy_rejects_non_probabilities():
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("bad", [-0.25, 1.25, float("nan")])
+def test_binary_cross_entropy_input_outside_0_1_or_nan_is_refused_for_every_reduction(reduction, bad):
+    p = mg.tensor([[0.5, bad], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="input should be between 0 and 1"):
+        F.binary_cross_entropy(p, mg.zeros(2, 2), reduction=reduction)
+
+
+def test_binary_cross_entropy_on_0d_and_empty_inputs_like_torch():
+    torch = pytest.importorskip("torch")
+    TF = torch.nn.functional
+    for reduction in REDUCTIONS:
+        mine = F.binary_cross_entropy(mg.tensor(0.25, dtype=mg.float64), mg.tensor(1.0, dtype=mg.float64),
+                                      reduction=reduction)
+        theirs = TF.binary_cross_entropy(torch.tensor(0.25, dtype=torch.float64),
+                                         torch.tensor(1.0, dtype=torch.float64), reduction=reduction)
+        assert mine.shape == tuple(theirs.shape)
+        np.testing.assert_allclose(mine.data, theirs.numpy(), rtol=1e-15)
+    empty = F.binary_cross_entropy(mg.zeros(0), mg.zeros(0), reduction="sum")
+    assert empty.item() == 0.0
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("weights", [(False, False), (True, False), (False, True), (True, True)])
 def test_bce_with_logits_matches_torch(reduction, weights):
     rng = np.random.default_rng(4)

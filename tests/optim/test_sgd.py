@@ -90,3 +90,15 @@ def test_skips_parameters_without_grad():
 def test_bad_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
         optim.SGD([mg.tensor([1.0], requires_grad=True)], **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", CASES, ids=str)
+def test_blas_update_path_matches_torch(kwargs, monkeypatch):
+    """The one-pass BLAS update (used for large parameters) follows torch as closely as NumPy's."""
+    from matgrad import blas
+
+    if blas._kernels() is None:
+        pytest.skip("this NumPy has no OpenBLAS with axpy/axpby")
+    monkeypatch.setattr(blas, "MIN_SIZE", 0)
+    assert_matches_torch(optim.SGD, kwargs, steps=10)
+    assert_matches_torch(optim.SGD, kwargs, steps=10, dtype=np.float32)

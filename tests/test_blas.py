@@ -1,0 +1,67 @@
+"""matgrad.blas: one-pass in-place updates through NumPy's OpenBLAS, and their NumPy fallback."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matgrad import blas
+
+
+@pytest.fixture(params=["blas", "numpy"])
+def path(request, monkeypatch):
+    """Run each test through BLAS (every size) and through the NumPy fallback."""
+    if request.param == "blas":
+        if blas._kernels() is None:
+            pytest.skip("this NumPy has no OpenBLAS with axpy/axpby")
+        monkeypatch.setattr(blas, "MIN_SIZE", 0)
+    else:
+        monkeypatch.setattr(blas, "_kernels", lambda: None)
+    return request.param
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_axpy_and_axpby_match_numpy(path, dtype, order):
+    rng = np.random.default_rng(0)
+    x = np.asarray(rng.standard_normal((37, 53)), dtype=dtype, order=order)
+    y0 = np.asarray(rng.standard_normal((37, 53)), dtype=dtype, order=order)
+    tol = dict(rtol=1e-6, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-14, atol=1e-14)
+
+    y = y0.copy(order=order)
+    blas.axpy(-0.1, x, y)
+    np.testing.assert_allclose(y, y0 - 0.1 * x, **tol)
+    assert y.dtype == dtype
+
+    y = y0.copy(order=order)
+    blas.axpby(0.7, x, 0.9, y)
+    np.testing.assert_allclose(y, 0.9 * y0 + 0.7 * x, **tol)
+    np.testing.assert_array_equal(x, np.asarray(x))  # x is only read
+
+
+def test_mixed_layouts_and_strided_views_fall_back_correctly(monkeypatch):
+    monkeypatch.setattr(blas, "MIN_SIZE", 0)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((6, 8))
+    y0 = rng.standard_normal((8, 6)).T  # F-ordered against C-ordered x: flat orders differ
+    y = y0.copy(order="F")
+    blas.axpy(2.0, x, y)
+    np.testing.assert_allclose(y, y0 + 2 * x, rtol=1e-14)
+    big = rng.standard_normal((6, 16))
+    y = y0.copy()
+    blas.axpby(1.0, big[:, ::2], 0.5, y)  # a strided view
+    np.testing.assert_allclose(y, 0.5 * y0 + big[:, ::2], rtol=1e-14)
+
+
+def test_large_float32_update_takes_the_blas_path(monkeypatch):
+    if blas._kernels() is None:
+        pytest.skip("this NumPy has no OpenBLAS with axpy/axpby")
+    calls = []
+    real = blas._kernels()
+    spied = {k: (lambda *a, _f=f, _k=k: calls.append(_k) or _f(*a)) for k, f in real.items()}
+    monkeypatch.setattr(blas, "_kernels", lambda: spied)
+    x = np.ones(blas.MIN_SIZE, np.float32)
+    y = np.full(blas.MIN_SIZE, 3.0, np.float32)
+    blas.axpby(1.0, x, 0.5, y)
+    blas.axpy(-2.0, y, y)  # x and y the same array: y = -y
+    assert calls == [("axpby", np.dtype(np.float32)), ("axpy", np.dtype(np.float32))]
+    np.testing.assert_array_equal(y, np.full(blas.MIN_SIZE, -2.5, np.float32))
