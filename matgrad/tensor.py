@@ -6,6 +6,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from .autograd import engine as _engine
 from .autograd import function as _function
 from .autograd import grad_mode
 from .dtypes import bool_, float32, float64, int64
@@ -223,12 +224,16 @@ class Tensor:
         The seed `gradient` (also accepted as `grad=`) defaults to 1 for a one-element
         tensor. Gradients add up across calls until zeroed, as in PyTorch.
         """
-        from .autograd import backward
-
         if grad is not None:
             if gradient is not None:
                 raise TypeError("backward: pass the seed once, as gradient= or grad=, not both")
             gradient = grad
+        if gradient is None and not create_graph and self.grad_fn is not None and self.data.size == 1:
+            # the common case, loss.backward(): seed 1, straight to the reverse pass
+            seed = np.ones(self.data.shape, self.data.dtype)
+            _engine.run_backward((self,), (seed,), bool(retain_graph), False)
+            return
+        from .autograd import backward
 
         backward([self], None if gradient is None else [gradient], retain_graph, create_graph)
 

@@ -101,9 +101,10 @@ def run_backward(
             parents = node.parents
             if parents is None:
                 node._parents_or_raise()  # freed by an earlier backward: say so
-            pos = want.get(key)
-            if pos is not None:
-                result[pos] = dy
+            if want:
+                pos = want.get(key)
+                if pos is not None:
+                    result[pos] = dy
             if create_graph:  # otherwise node.xp is already NumPy, as apply() left it
                 node.xp = ns
                 grads = node.backward(dy)
@@ -124,7 +125,13 @@ def run_backward(
                     g = _fit(g, parent, node, ns)
                 fn = parent.grad_fn
                 if fn is None:
-                    _deliver_leaf(parent, g, want, result, handed, taken, create_graph)
+                    if (parent.grad is None and not want and not create_graph and type(g) is np.ndarray
+                            and g.base is None and id(g) not in handed and g.flags.writeable):
+                        handed.add(id(g))  # the common case: a fresh array, the leaf's first gradient
+                        taken.add(id(g))
+                        parent.grad = g
+                    else:
+                        _deliver_leaf(parent, g, want, result, handed, taken, create_graph)
                     continue
                 fkey = id(fn)
                 acc = pending.get(fkey)

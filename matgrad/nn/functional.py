@@ -213,7 +213,8 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
         _fits("binary_cross_entropy", "weight", w, p.shape)
     out = _loss.BinaryCrossEntropy.apply(p, y, weight=w, reduction=reduction, denom=p.data.size)
     # An input outside [0, 1] (or nan) makes the loss nan; only then look at the input itself.
-    if np.isnan(out.data).any() and not ((p.data >= 0) & (p.data <= 1)).all():
+    bad = out.data != out.data if out.data.ndim == 0 else np.isnan(out.data).any()
+    if bad and not ((p.data >= 0) & (p.data <= 1)).all():
         raise ValueError(
             "binary_cross_entropy: all elements of input should be between 0 and 1 (probabilities); "
             "pass logits to binary_cross_entropy_with_logits instead"

@@ -22,11 +22,12 @@ BCE_EPS = 1e-12
 def _reduce(elem, reduction, denom):
     if reduction == "none":
         return elem
-    total = np.sum(elem)
+    total = np.add.reduce(elem, axis=None)
     if reduction == "sum":
         return np.asarray(total)
-    with np.errstate(divide="ignore", invalid="ignore"):  # all targets ignored: nan, as torch
-        return np.asarray(total / denom, dtype=elem.dtype)
+    if not denom:  # all targets ignored (or no elements): nan, as torch
+        return np.asarray(np.nan, dtype=elem.dtype)
+    return np.asarray(total / denom, dtype=elem.dtype)
 
 
 def _upstream(fn, dy):
