@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numbers
+import weakref
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -241,11 +242,21 @@ class Tensor:
         """Forget the accumulated gradient (`.grad = None`)."""
         self.grad = None
 
-    def retain_grad(self) -> None:  # pragma: no cover - kept for ported code
-        raise NotImplementedError(
-            "retain_grad() is not supported; use matgrad.autograd.grad(out, [t]) to get the "
-            "gradient of an intermediate tensor"
-        )
+    def retain_grad(self) -> None:
+        """Keep this intermediate tensor's gradient in `.grad` on backward (leaves always do)."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "retain_grad: this tensor does not require grad, so it will never have a gradient; "
+                "make it from inputs with requires_grad=True (and not under no_grad)"
+            )
+        if self.grad_fn is not None:
+            self.grad_fn.retained = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether backward() will fill this non-leaf tensor's `.grad` (see retain_grad)."""
+        fn = self.grad_fn
+        return fn is not None and fn.retained is not None and fn.retained() is self
 
     # --- in-place updates (no gradient flows through these) ----------------------------
     def _check_inplace(self, what: str) -> None:

@@ -105,6 +105,8 @@ def run_backward(
                 pos = want.get(key)
                 if pos is not None:
                     result[pos] = dy
+            elif node.retained is not None:
+                _retain(node, dy, create_graph)
             if create_graph:  # otherwise node.xp is already NumPy, as apply() left it
                 node.xp = ns
                 grads = node.backward(dy)
@@ -146,6 +148,19 @@ def run_backward(
     finally:
         grad_mode._state.enabled = prev_mode
     return result if inputs is not None else None
+
+
+def _retain(node: Function, dy: Any, create_graph: bool) -> None:
+    """Store a node's complete output gradient in its tensor's .grad (Tensor.retain_grad)."""
+    t = node.retained()
+    if t is None:
+        return
+    if create_graph or (t.grad is not None and type(t.grad) is not np.ndarray):
+        t.grad = dy if t.grad is None else t.grad + dy
+    elif t.grad is None:
+        t.grad = np.array(dy, dtype=t.data.dtype)  # a copy: dy goes on to the node's backward
+    else:
+        np.add(t.grad, dy, out=t.grad, casting="unsafe")
 
 
 def _fit(g: Any, parent: Tensor, node: Function, ns: Any) -> Any:

@@ -34,6 +34,8 @@ class Function:
     save_output = False
     #: Whether the output can carry a gradient (False for argmax, comparisons ...).
     differentiable = True
+    #: A weak reference to the output tensor when its .grad is kept (Tensor.retain_grad).
+    retained: Any = None
 
     parents: tuple[Tensor, ...] | None
     seq: int

@@ -264,3 +264,50 @@ def test_add_gives_each_leaf_its_own_gradient_and_never_the_callers_seed():
     a.grad += 1  # each .grad is the leaf's own to change
     np.testing.assert_array_equal(b.grad, seed)
     np.testing.assert_array_equal(seed, np.ones((3, 2)))
+
+
+def test_retain_grad_keeps_intermediate_gradients_like_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    xv = rng.standard_normal((3, 4))
+
+    def run(lib, x):
+        y = x * 2 - 1
+        z = y.relu()
+        y.retain_grad()
+        z.retain_grad()
+        loss = (z * z).sum()
+        loss.retain_grad()
+        loss.backward(retain_graph=True)
+        loss.backward()  # retained gradients add up across backward calls, as .grad does
+        return y, z, loss
+
+    ours = run(mg, f64(xv))
+    theirs = run(torch, torch.tensor(xv, requires_grad=True))
+    for a, b in zip(ours, theirs):
+        assert a.retains_grad and b.retains_grad
+        np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-12)
+    # by hand: dloss/dz = 2z, twice
+    np.testing.assert_allclose(ours[1].grad, 4 * np.maximum(2 * xv - 1, 0), rtol=1e-12)
+
+
+def test_retain_grad_on_leaves_and_untracked_tensors():
+    x = f64([1.0, 2.0])
+    x.retain_grad()  # a leaf keeps its gradient anyway
+    assert not x.retains_grad
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        f64([1.0], grad=False).retain_grad()
+
+
+def test_retained_grad_is_a_copy_and_autograd_grad_leaves_it_alone():
+    x = f64([1.0, -2.0])
+    y = x.exp()
+    y.retain_grad()
+    (gx,) = mg.autograd.grad((y * y).sum(), [x], retain_graph=True)
+    assert y.grad is None  # autograd.grad touches no .grad
+    (y * y).sum().backward()
+    np.testing.assert_allclose(y.grad, 2 * np.exp([1.0, -2.0]), rtol=1e-12)
+    y.grad[:] = 0  # changing it changes nothing else
+    np.testing.assert_allclose(x.grad, gx.data, rtol=1e-12)
