@@ -159,14 +159,17 @@ def table(results: dict[str, list[Row]], info: dict[str, Any]) -> str:
     for section, rows in results.items():
         impls = [i for i in IMPLS if any(i in r["times"] for r in rows)]
         width = max([len(r["name"]) for r in rows] + [10])
-        lines += ["", f"== {section} ==  (median [min-max]; ratio of medians = matgrad / other, < 1 faster)",
+        lines += ["", f"== {section} ==  (median [min-max]; ratio of medians = matgrad / other, < 1 faster; "
+                      "paired = median of per-round ratios)",
                   f"{'':{width}}  {'unit':7} " + "".join(f"{i:>24}" for i in impls)]
         for r in rows:
             cells = "".join(f"{_fmt(r['times'].get(i)):>24}" for i in impls)
             lines.append(f"{r['name']:{width}}  {r['unit']:7} {cells}")
-            mins = r.get("ratios_of_min", {})
-            ratios = "  ".join(f"{k} {v:.2f}" + (f" (of mins {mins[k]:.2f})" if k in mins else "")
-                               for k, v in r["ratios"].items())
+            mins, paired = r.get("ratios_of_min", {}), r.get("ratios_paired", {})
+            ratios = "  ".join(
+                f"{k} {v:.2f}" + (f" (of mins {mins[k]:.2f}" if k in mins else "")
+                + (f", paired {paired[k]:.2f}" if k in paired else "") + (")" if k in mins else "")
+                for k, v in r["ratios"].items())
             if ratios or r.get("goal"):
                 lines.append(f"{'':{width}}  {'':7} {ratios}{_goal_met(r)}")
             if "raw" in r:

@@ -23,13 +23,23 @@ class Stats:
     max: float
     n: int  # samples
     number: int  # calls per sample
+    samples: tuple[float, ...] = ()  # in round order: sample r of every case ran in round r
 
     def as_dict(self) -> dict[str, float]:
         return {"median": self.median, "min": self.min, "max": self.max, "n": self.n, "number": self.number}
 
     def scaled(self, factor: float) -> Stats:
         """The same stats in other units (e.g. per step -> per epoch)."""
-        return Stats(self.median * factor, self.min * factor, self.max * factor, self.n, self.number)
+        return Stats(self.median * factor, self.min * factor, self.max * factor, self.n, self.number,
+                     tuple(x * factor for x in self.samples))
+
+
+def paired_ratio(num: Stats, den: Stats) -> float | None:
+    """The median over rounds of num's sample / den's sample from the same round: the ratio
+    least moved by a machine whose speed drifts between rounds."""
+    if not num.samples or len(num.samples) != len(den.samples):
+        return None
+    return statistics.median(a / b for a, b in zip(num.samples, den.samples))
 
 
 def _run(fn: Callable[[], object], number: int) -> float:
@@ -73,7 +83,7 @@ def interleaved(
             gc.collect()  # a collection left over from one case must not land in another's time
             samples[name].append(_run(cases[name], numbers[name]) / numbers[name])
     return {
-        name: Stats(statistics.median(s), min(s), max(s), len(s), numbers[name])
+        name: Stats(statistics.median(s), min(s), max(s), len(s), numbers[name], tuple(s))
         for name, s in samples.items()
     }
 
@@ -91,11 +101,15 @@ def row(
     times = {k: s.scaled(scale).as_dict() for k, s in stats.items()}
     medians: dict[str, float] = {}
     mins: dict[str, float] = {}  # the fastest samples: the least disturbed on a busy machine
+    paired: dict[str, float] = {}
     for num, den in ratios:
         if num in stats and den in stats:
             medians[f"{num}/{den}"] = stats[num].median / stats[den].median
             mins[f"{num}/{den}"] = stats[num].min / stats[den].min
+            pr = paired_ratio(stats[num], stats[den])
+            if pr is not None:
+                paired[f"{num}/{den}"] = pr
     out: dict[str, object] = {"name": name, "unit": unit, "times": times, "ratios": medians,
-                              "ratios_of_min": mins}
+                              "ratios_of_min": mins, "ratios_paired": paired}
     out.update(extra)
     return out

@@ -162,14 +162,16 @@ def bench(threads: int, quick: bool = False) -> list[dict[str, Any]]:
             times[lib] = {"median": statistics.median(secs), "min": min(secs), "max": max(secs),
                           "n": len(secs), "number": 1}
             losses[lib] = statistics.median(res["mean_loss"] for res in runs[(name, lib)])
-        ratios, mins = {}, {}
+        ratios, mins, paired = {}, {}, {}
         for other in libs[1:]:
             ratios[f"matgrad/{other}"] = times["matgrad"]["median"] / times[other]["median"]
             mins[f"matgrad/{other}"] = times["matgrad"]["min"] / times[other]["min"]
+            ours, theirs = runs[(name, "matgrad")], runs[(name, other)]  # round r's runs were adjacent
+            paired[f"matgrad/{other}"] = statistics.median(a["seconds"] / b["seconds"] for a, b in zip(ours, theirs))
         data = runs[(name, libs[0])][0]["data"]
         label = f"user epoch {spec.label}, {data}" + (f" ({samples} samples ×{scale:.0f})" if quick else "")
         rows.append({"name": label, "unit": "s/epoch", "times": times, "ratios": ratios,
-                     "ratios_of_min": mins, "goal": goal, "mean_loss": losses})
+                     "ratios_of_min": mins, "ratios_paired": paired, "goal": goal, "mean_loss": losses})
     return rows
 
 

@@ -1,0 +1,97 @@
+"""What a change bought: this checkout's training step against an earlier revision's, in one process.
+
+    python benchmarks/ab.py REV [--threads N] [--rounds R]
+
+Timing two versions in separate processes on a shared machine mostly measures the machine:
+its speed drifts by tens of percent over seconds. Here the earlier revision's `matgrad`
+package is exported (`git archive`) and imported under another name, `matgrad_<rev>`, next to
+this checkout's `matgrad`; both build the same seed-recipe step from the same weights and
+batches (mlp.user_step), and short samples of each alternate, A B B A ..., so both share
+every moment's noise. Prints, per configuration, each side's median µs per step and the
+median of the per-round ratios new/old (< 1: this checkout is faster), with how many
+rounds it won. Two identical checkouts differ here by up to about 2% (where each model's
+arrays land in memory), so only differences beyond that, won in most rounds, are real.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import io
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(HERE), str(ROOT)]
+
+import mlp  # noqa: E402
+
+CONFIGS = {
+    "784-1024-10 b256": mlp.Spec(),
+    "784-1024-10 b32": mlp.Spec(batch=32),
+    "784-128-10 b64": mlp.Spec((784, 128, 10), 64),
+    "8-8-4 b2 (overhead only)": mlp.Spec((8, 8, 4), 2),
+}
+
+
+def export_old(rev: str, into: Path) -> str:
+    """Unpack `rev`'s matgrad/ as the package matgrad_<rev> under `into`; return its name."""
+    sha = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    name = f"matgrad_{sha}"
+    blob = subprocess.run(["git", "archive", "--format=tar", sha, "matgrad"], cwd=ROOT, check=True,
+                          capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
+        tar.extractall(into, filter="data")
+    shutil.move(str(into / "matgrad"), str(into / name))
+    return name
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rev", help="the earlier revision (a commit, tag or branch)")
+    parser.add_argument("--threads", type=int, default=None, help="BLAS threads (default: as set)")
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args()
+
+    import matgrad
+
+    if args.threads:
+        matgrad.set_num_threads(args.threads)
+    threads = matgrad.get_num_threads()
+    with tempfile.TemporaryDirectory() as tmp:
+        old_name = export_old(args.rev, Path(tmp))
+        sys.path.insert(0, tmp)
+        old = importlib.import_module(old_name)  # its own imports are relative: it stands alone
+        if Path(matgrad.__file__).resolve().parent != ROOT / "matgrad":
+            sys.exit(f"this checkout's matgrad is shadowed by {matgrad.__file__}; run from a venv without it")
+        print(f"matgrad ({Path(matgrad.__file__).parent}) against {old_name} ({Path(old.__file__).parent}), "
+              f"{threads} BLAS thread(s), {args.rounds} rounds; µs per step, median")
+        for label, spec in CONFIGS.items():
+            p = mlp.make_problem(spec)
+            steps = {lib: mlp._cycler(mlp.user_step(lib, spec, p, threads), p) for lib in ("matgrad", old_name)}
+            reps = max(5, int(0.05 / (spec.batch * 2e-6 + 5e-5)))  # samples of about 50 ms
+            times: dict[str, list[float]] = {lib: [] for lib in steps}
+            for r in range(args.rounds + 2):
+                order = list(steps) if r % 2 else list(steps)[::-1]
+                for lib in order:
+                    t0 = time.perf_counter()
+                    for _ in range(reps):
+                        steps[lib]()
+                    if r >= 2:  # two warm-up rounds
+                        times[lib].append((time.perf_counter() - t0) / reps * 1e6)
+            new, old = np.array(times["matgrad"]), np.array(times[old_name])
+            ratio = new / old
+            print(f"  {label:26s} new {np.median(new):8.1f}  old {np.median(old):8.1f}  "
+                  f"new/old {np.median(ratio):.3f} (faster in {(ratio < 1).sum()}/{len(ratio)} rounds)")
+
+
+if __name__ == "__main__":
+    main()
