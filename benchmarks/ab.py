@@ -54,11 +54,32 @@ def export_old(rev: str, into: Path) -> str:
     return name
 
 
+def cnn_step(lib_name: str, batch: int = 128):
+    """One training step of the `cnn` recipe's network (AdamW, cross-entropy) on a fixed batch."""
+    lib = importlib.import_module(lib_name)
+    models_cnn = importlib.import_module(f"{lib_name}.models.cnn")
+    lib.manual_seed(0)
+    model = models_cnn.build_cnn((1, 28, 28), 10)
+    opt = lib.optim.AdamW(model.parameters(), lr=1e-3)
+    rng = np.random.default_rng(0)
+    x = lib.from_numpy(rng.random((batch, 1, 28, 28), dtype=np.float32))
+    y = lib.from_numpy(rng.integers(0, 10, batch))
+    loss_fn = lib.nn.CrossEntropyLoss()
+
+    def step() -> None:
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    return step
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rev", help="the earlier revision (a commit, tag or branch)")
     parser.add_argument("--threads", type=int, default=None, help="BLAS threads (default: as set)")
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--cnn", action="store_true", help="also the cnn recipe's step (batch 128)")
     args = parser.parse_args()
 
     import matgrad
@@ -74,10 +95,17 @@ def main() -> None:
             sys.exit(f"this checkout's matgrad is shadowed by {matgrad.__file__}; run from a venv without it")
         print(f"matgrad ({Path(matgrad.__file__).parent}) against {old_name} ({Path(old.__file__).parent}), "
               f"{threads} BLAS thread(s), {args.rounds} rounds; µs per step, median")
-        for label, spec in CONFIGS.items():
-            p = mlp.make_problem(spec)
-            steps = {lib: mlp._cycler(mlp.user_step(lib, spec, p, threads), p) for lib in ("matgrad", old_name)}
-            reps = max(5, int(0.05 / (spec.batch * 2e-6 + 5e-5)))  # samples of about 50 ms
+        configs: dict[str, mlp.Spec | None] = dict(CONFIGS)
+        if args.cnn:
+            configs["cnn b128 (AdamW)"] = None
+        for label, spec in configs.items():
+            if spec is None:
+                steps = {lib: cnn_step(lib) for lib in ("matgrad", old_name)}
+                reps = 2
+            else:
+                p = mlp.make_problem(spec)
+                steps = {lib: mlp._cycler(mlp.user_step(lib, spec, p, threads), p) for lib in ("matgrad", old_name)}
+                reps = max(5, int(0.05 / (spec.batch * 2e-6 + 5e-5)))  # samples of about 50 ms
             times: dict[str, list[float]] = {lib: [] for lib in steps}
             for r in range(args.rounds + 2):
                 order = list(steps) if r % 2 else list(steps)[::-1]

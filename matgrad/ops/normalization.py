@@ -28,25 +28,27 @@ class Normalize(Function):
 
     def forward(self, x, gamma, beta, *, axes, pview, eps):
         self.axes, self.pview, self.eps = axes, pview, eps
-        mean = x.mean(axis=axes, keepdims=True)
+        count = int(np.prod([x.shape[a] for a in axes]))
+        mean = np.add.reduce(x, axis=axes, keepdims=True) / count
         xc = x - mean
-        var = np.mean(np.square(xc), axis=axes, keepdims=True)
-        self.invstd = 1.0 / np.sqrt(var + eps)
-        self.xhat = xc * self.invstd
-        self.batch_stats = (mean, var)
-        return self.xhat * gamma.reshape(pview) + beta.reshape(pview)
+        var = np.add.reduce(np.square(xc), axis=axes, keepdims=True) / count
+        invstd = 1.0 / np.sqrt(var + eps)
+        self.xc, self.invstd, self.batch_stats = xc, invstd, (mean, var)
+        y = xc * (gamma.reshape(pview) * invstd)  # = x̂·γ, one pass: x̂ itself is never stored
+        y += beta.reshape(pview)
+        return y
 
     def backward(self, dy):
         xp, axes = self.xp, self.axes
         x, gamma, _ = self.inputs
         need = self.needs_input_grad
-        if xp is _xp.numpy_ns:
-            xhat, invstd = self.xhat, self.invstd
-        else:  # recompute x̂ from x on the graph, so the gradient is itself differentiable
-            xc = x - xp.mean(x, axis=axes, keepdims=True)
-            invstd = 1.0 / xp.sqrt(xp.mean(xc * xc, axis=axes, keepdims=True) + self.eps)
-            xhat = xc * invstd
         pshape = tuple(gamma.shape)
+        if xp is _xp.numpy_ns:
+            return self._backward_numpy(dy, gamma, need, pshape)
+        # create_graph: recompute x̂ from x on the graph, so the gradient is itself differentiable
+        xc = x - xp.mean(x, axis=axes, keepdims=True)
+        invstd = 1.0 / xp.sqrt(xp.mean(xc * xc, axis=axes, keepdims=True) + self.eps)
+        xhat = xc * invstd
         dx = None
         if need[0]:
             dxhat = dy * xp.reshape(gamma, self.pview)
@@ -56,6 +58,36 @@ class Normalize(Function):
         dbeta = xp.reshape(xp.sum(dy, axis=self._param_axes(dy)), pshape) if need[2] else None
         return dx, dgamma, dbeta
 
+    def _backward_numpy(self, dy, gamma, need, pshape):
+        """The same formulas, sharing the per-group sums: few passes over the big arrays."""
+        axes, xc, invstd = self.axes, self.xc, self.invstd
+        paxes = self._param_axes(dy)
+        g = gamma.reshape(self.pview)
+        dbeta = np.add.reduce(dy, axis=paxes).reshape(pshape) if need[2] else None
+        if paxes != axes:  # layer_norm: γ varies inside each group, σ across the groups γ sums over
+            xhat = xc * invstd
+            dgamma = np.add.reduce(dy * xhat, axis=paxes).reshape(pshape) if need[1] else None
+            dx = None
+            if need[0]:
+                dxhat = dy * g
+                dx = dxhat - np.mean(dxhat, axis=axes, keepdims=True)
+                dx -= xhat * np.mean(dxhat * xhat, axis=axes, keepdims=True)
+                dx *= invstd
+            return dx, dgamma, dbeta
+        # batch_norm: γ and σ are constant over each group, so with dβ = Σ dy and Σ dy·x̂ = σ⁻¹·Σ dy·(x-μ),
+        # mean(dx̂) = γ·dβ/m and mean(dx̂·x̂) = γ·σ⁻¹·Σ dy·(x-μ)/m; dx = (dx̂ - those)·σ⁻¹ as above
+        sum_dy = np.add.reduce(dy, axis=axes, keepdims=True)
+        sum_dy_xc = np.add.reduce(dy * xc, axis=axes, keepdims=True)
+        dgamma = (sum_dy_xc * invstd).reshape(pshape) if need[1] else None
+        dx = None
+        if need[0]:
+            count = xc.size // g.size
+            k = g * invstd
+            dx = dy * k
+            dx -= xc * (k * invstd * invstd * sum_dy_xc / count)  # x̂·mean(dx̂·x̂)·σ⁻¹
+            dx -= k * sum_dy / count
+        return dx, dgamma, dbeta
+
     def _param_axes(self, dy: Any) -> tuple[int, ...]:
         """The axes γ is broadcast over (its gradient sums them)."""
         lead = dy.ndim - len(self.pview)
@@ -63,7 +95,7 @@ class Normalize(Function):
 
     def release(self) -> None:
         super().release()
-        self.xhat = self.invstd = None
+        self.xc = self.invstd = None
 
 
 def _param(op: str, name: str, p: Any, shape: tuple[int, ...], like: Tensor, fill: float) -> Tensor:

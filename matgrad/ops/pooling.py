@@ -43,34 +43,48 @@ def _scatter(parts: Any, x_shape: tuple[int, ...], k: Pair, s: Pair, p: Pair, d:
 
 
 class MaxPool2d(Function):
-    """y = max over each window.  dx = dy routed to the window's argmax (others get 0)."""
+    """y = max over each window.  dx = dy routed to the window's first maximum (others get 0).
+
+    Only branch-free whole-array operations (np.maximum, ==, &, *): NumPy's masked copies
+    and np.where are several times slower on the random masks pooling makes.
+    """
+
+    save_output = True
 
     def forward(self, x, *, k, s, p, d):
         self.conf = (k, s, p, d)
         ho, wo = (out_size(x.shape[2 + i], k[i], s[i], p[i], d[i]) for i in range(2))
-        xp = _pad(x, p, -np.inf)
-        y = arg = None
-        for idx, v in _offsets(xp, k, s, d, ho, wo):
-            if y is None:
-                y, arg = v.copy(), np.zeros(v.shape, dtype=np.int32)
-                continue
-            better = v > y  # strict: the first maximum wins ties, as PyTorch
-            np.copyto(y, v, where=better)
-            np.copyto(arg, idx, where=better)
-        self.arg = arg
+        y = None
+        for _, v in _offsets(_pad(x, p, -np.inf), k, s, d, ho, wo):
+            y = v.copy() if y is None else np.maximum(y, v, out=y)  # nan wins, as PyTorch
         return y
+
+    def _routes(self, y):
+        """(index, mask) per kernel offset: where that offset holds its window's first maximum."""
+        k, s, p, d = self.conf
+        ho, wo = y.shape[2:]
+        taken = np.zeros(y.shape, dtype=bool)
+        for idx, v in _offsets(_pad(self.parents[0].data, p, -np.inf), k, s, d, ho, wo):
+            hit = v == y
+            hit &= ~taken  # ties: the first offset wins, as PyTorch
+            taken |= hit
+            yield idx, hit
 
     def backward(self, dy):
         k, s, p, d = self.conf
         x_shape = self.parents[0].data.shape
-        ho, wo = self.arg.shape[2:]
+        y = self.out
+        ho, wo = y.shape[2:]
         if self.xp is _xp.numpy_ns:
-            parts = (np.where(self.arg == i, dy, 0) for i in range(k[0] * k[1]))
+            parts = (np.multiply(dy, hit, dtype=dy.dtype) for _, hit in self._routes(y))
             return _scatter(parts, x_shape, k, s, p, d, ho, wo, dy.dtype)
         # create_graph: the same routing as a differentiable index_add on flat indices
+        arg = np.zeros(y.shape, dtype=np.int64)
+        for idx, hit in self._routes(y):
+            arg += hit * idx
         n, c, h, w = x_shape
         hp, wp = h + 2 * p[0], w + 2 * p[1]
-        ki, kj = np.divmod(self.arg, k[1])
+        ki, kj = np.divmod(arg, k[1])
         rows = np.arange(ho).reshape(-1, 1) * s[0] + ki * d[0]
         cols = np.arange(wo) * s[1] + kj * d[1]
         plane = (np.arange(n * c) * hp * wp).reshape(n, c, 1, 1)
@@ -78,9 +92,6 @@ class MaxPool2d(Function):
         dx = self.xp.index_add((n * c * hp * wp,), flat, self.xp.reshape(dy, (-1,)), False)
         return self.xp.reshape(dx, (n, c, hp, wp))[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
 
-    def release(self) -> None:
-        super().release()
-        self.arg = None
 
 
 def _avg_divisor(x_shape: tuple[int, ...], k: Pair, s: Pair, p: Pair, ho: int, wo: int,

@@ -62,6 +62,25 @@ def test_max_pool_routes_the_gradient_to_the_argmax_only():
     np.testing.assert_array_equal(x.grad, [[[[0, 1, 0, 0], [0, 0, 1, 0]]]])
 
 
+def test_max_pool_ties_route_to_the_first_maximum_like_torch():
+    x = np.array([[[[2.0, 2.0, 1.0, 3.0], [2.0, 0.0, 3.0, 3.0], [5.0, 5.0, 5.0, 5.0], [5.0, 5.0, 5.0, 5.0]]]])
+    ours = mg.tensor(x, requires_grad=True)
+    max_pool2d(ours, 2, 1).sum().backward()  # overlapping windows, many ties
+    # windows at row 0: first 2 at (0,0), 3 at (1,2), first 3 at (0,3); rows 1-2 and 2-3: the 5s of row 2
+    expected = np.array([[[[1, 0, 0, 1], [0, 0, 1, 0], [2, 2, 2, 0], [0, 0, 0, 0]]]], dtype=float)
+    np.testing.assert_array_equal(ours.grad, expected)
+    if torch is not None:
+        theirs = torch.tensor(x, requires_grad=True)
+        F.max_pool2d(theirs, 2, 1).sum().backward()
+        np.testing.assert_array_equal(ours.grad, theirs.grad.numpy())
+
+
+def test_max_pool_nan_wins_its_window_like_torch():
+    x = mg.tensor([[[[1.0, np.nan, 2.0, 0.0], [3.0, 4.0, 9.0, 8.0]]]])
+    y = max_pool2d(x, 2).numpy()
+    assert np.isnan(y[0, 0, 0, 0]) and y[0, 0, 0, 1] == 9.0
+
+
 def test_max_pool_padding_is_never_the_maximum():
     x = mg.full((1, 1, 3, 3), -7.0)
     assert max_pool2d(x, 3, 1, 1).numpy().max() == -7.0
