@@ -1,9 +1,10 @@
 """The reverse pass: walk the graph from the output back, applying the chain rule.
 
-Done here once for every op: topological order (iterative, so a 100,000-op chain is
-fine), summing each gradient back to its input's broadcast shape, checking its shape
-and dtype, summing the gradients of a tensor used more than once ("a copy sums"),
-accumulating into leaves' `.grad`, and freeing what each node kept once it has run.
+Done here once for every op: running the nodes in a valid order (newest first, no
+recursion, so a 100,000-op chain is fine), summing each gradient back to its input's
+broadcast shape, checking its shape and dtype, summing the gradients of a tensor used
+more than once ("a copy sums"), accumulating into leaves' `.grad` (and retained
+intermediates'), and freeing what each node kept once it has run.
 """
 from __future__ import annotations
 
