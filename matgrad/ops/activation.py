@@ -72,6 +72,11 @@ class LeakyReLU(Function):
 
     def backward(self, dy):
         x = self.parents[0].data
+        if self.xp.name == "numpy" and 0 <= self.slope <= 1:
+            factor = (x > 0).astype(dy.dtype)  # 1 or 0 ...
+            np.clip(factor, self.slope, 1, out=factor)  # ... 1 or s, branch-free (np.where is ~10× slower)
+            factor *= dy
+            return factor
         return self.xp.where(x > 0, dy, dy * self.slope)
 
 

@@ -82,6 +82,8 @@ for s in UNARY_SHAPES:
     row("reciprocal" + k, lambda a: a.reciprocal(), s, positive=True)
 row("leaky_relu", lambda a: mg.leaky_relu(a, 0.2), (4, 5), torch_fn=lambda a: _nnf("leaky_relu")(a, 0.2))
 row("leaky_relu_default", lambda a: mg.leaky_relu(a), (4, 5), torch_fn=lambda a: _nnf("leaky_relu")(a))
+row("leaky_relu_steep", lambda a: mg.leaky_relu(a, 1.5), (4, 5), torch_fn=lambda a: _nnf("leaky_relu")(a, 1.5))
+row("leaky_relu_negative", lambda a: mg.leaky_relu(a, -0.3), (4, 5), torch_fn=lambda a: _nnf("leaky_relu")(a, -0.3))
 row("elu", lambda a: mg.elu(a), (4, 5), torch_fn=lambda a: _nnf("elu")(a))
 row("elu_alpha", lambda a: mg.elu(a, 0.7), (4, 5), torch_fn=lambda a: _nnf("elu")(a, 0.7))
 row("gelu", lambda a: mg.gelu(a), (4, 5), torch_fn=lambda a: _nnf("gelu")(a))
