@@ -51,6 +51,8 @@ def _fast(x: np.ndarray, y: np.ndarray) -> Any:
         return None
     if not ((x.flags.c_contiguous and y.flags.c_contiguous) or (x.flags.f_contiguous and y.flags.f_contiguous)):
         return None
+    if x is not y and np.may_share_memory(x, y):  # partly overlapping: NumPy buffers, BLAS would not
+        return None
     return _kernels()
 
 

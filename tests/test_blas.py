@@ -65,3 +65,12 @@ def test_large_float32_update_takes_the_blas_path(monkeypatch):
     blas.axpy(-2.0, y, y)  # x and y the same array: y = -y
     assert calls == [("axpby", np.dtype(np.float32)), ("axpy", np.dtype(np.float32))]
     np.testing.assert_array_equal(y, np.full(blas.MIN_SIZE, -2.5, np.float32))
+
+
+def test_overlapping_arrays_take_the_numpy_path(monkeypatch):
+    monkeypatch.setattr(blas, "MIN_SIZE", 0)
+    base = np.arange(12.0)
+    x, y = base[:8], base[4:]  # same shape, contiguous, sharing base[4:8]
+    expected = y + 2 * x
+    blas.axpy(2.0, x, y)
+    np.testing.assert_array_equal(base[4:], expected)
