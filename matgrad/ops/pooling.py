@@ -57,6 +57,7 @@ class MaxPool2d(Function):
         y = None
         for _, v in _offsets(_pad(x, p, -np.inf), k, s, d, ho, wo):
             y = v.copy() if y is None else np.maximum(y, v, out=y)  # nan wins, as PyTorch
+        # (a window whose maximum is nan routes no gradient back; PyTorch routes it to the nan)
         return y
 
     def _routes(self, y):
@@ -91,7 +92,6 @@ class MaxPool2d(Function):
         flat = (plane + rows * wp + cols).ravel()
         dx = self.xp.index_add((n * c * hp * wp,), flat, self.xp.reshape(dy, (-1,)), False)
         return self.xp.reshape(dx, (n, c, hp, wp))[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
-
 
 
 def _avg_divisor(x_shape: tuple[int, ...], k: Pair, s: Pair, p: Pair, ho: int, wo: int,
