@@ -98,7 +98,8 @@ def run_backward(
             node = heappop(ready)[1]
             key = id(node)
             dy = pending.pop(key)
-            owned.discard(key)
+            if owned:
+                owned.discard(key)
             parents = node.parents
             if parents is None:
                 node._parents_or_raise()  # freed by an earlier backward: say so

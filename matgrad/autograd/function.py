@@ -36,12 +36,13 @@ class Function:
     differentiable = True
     #: A weak reference to the output tensor when its .grad is kept (Tensor.retain_grad).
     retained: Any = None
+    #: The array namespace the backward runs on: NumPy, or matgrad's ops under create_graph.
+    xp: Any = _xp.numpy_ns
 
     parents: tuple[Tensor, ...] | None
     seq: int
     needs_input_grad: tuple[bool, ...]
     out: Any
-    xp: Any
 
     @classmethod
     def apply(cls, *tensors: Tensor, **params: Any) -> Tensor:
@@ -54,7 +55,6 @@ class Function:
                 fn.parents = tensors
                 fn.needs_input_grad = needs
                 fn.seq = _next_seq()
-                fn.xp = _xp.numpy_ns
                 if cls.save_output:
                     fn.out = out
                 return Tensor._make(out, fn, True)

@@ -45,8 +45,21 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
 
     input (*, in_features), weight (out_features, in_features), bias (out_features,) or None.
     """
-    x = as_tensor(input)
+    x = input if type(input) is Tensor else as_tensor(input)
     w = as_tensor(weight, x)
+    xd, wd = x.data, w.data
+    if wd.ndim != 2 or xd.ndim == 0 or xd.shape[-1] != wd.shape[1] or xd.dtype != wd.dtype:
+        _check(xd, wd)
+    if bias is None:
+        return Linear.apply(x, w)
+    b = as_tensor(bias, x)
+    if b.data.shape != (wd.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({wd.shape[0]},), got {b.data.shape}")
+    return Linear.apply(x, w, b)
+
+
+def _check(x: Any, w: Any) -> None:
+    """Say what is wrong with linear's input and weight."""
     if w.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {w.shape}")
     if x.ndim == 0 or x.shape[-1] != w.shape[1]:
@@ -54,14 +67,7 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
             f"linear: input of shape {x.shape} does not fit weight of shape {w.shape}: the input's "
             f"last dimension must be in_features={w.shape[1]}"
         )
-    if x.dtype != w.dtype:
-        raise TypeError(
-            f"linear: input is {x.dtype} but weight is {w.dtype}; convert one, e.g. "
-            f"input.to({w.dtype}) or model.to({x.dtype})"
-        )
-    if bias is None:
-        return Linear.apply(x, w)
-    b = as_tensor(bias, x)
-    if b.shape != (w.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({w.shape[0]},), got {b.shape}")
-    return Linear.apply(x, w, b)
+    raise TypeError(
+        f"linear: input is {x.dtype} but weight is {w.dtype}; convert one, e.g. "
+        f"input.to({w.dtype}) or model.to({x.dtype})"
+    )
