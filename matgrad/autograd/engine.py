@@ -87,9 +87,7 @@ def run_backward(
         if fn is None:  # a leaf as the root: its gradient is the seed itself
             _deliver_leaf(t, g, want, result, handed, taken, create_graph)
         else:
-            if id(fn) not in pending:
-                heappush(ready, (-fn.seq, fn))
-            _accumulate(pending, owned, id(fn), g)
+            _send(pending, owned, ready, fn, g)
 
     prev_mode = grad_mode._state.enabled
     grad_mode._state.enabled = create_graph
@@ -129,24 +127,9 @@ def run_backward(
                     g = _fit(g, parent, node, ns)
                 fn = parent.grad_fn
                 if fn is None:
-                    if (parent.grad is None and not want and not create_graph and type(g) is np.ndarray
-                            and g.base is None and id(g) not in handed and g.flags.writeable):
-                        handed.add(id(g))  # the common case: a fresh array, the leaf's first gradient
-                        taken.add(id(g))
-                        parent.grad = g
-                    else:
-                        _deliver_leaf(parent, g, want, result, handed, taken, create_graph)
-                    continue
-                fkey = id(fn)
-                acc = pending.get(fkey)
-                if acc is None:
-                    pending[fkey] = g
-                    heappush(ready, (-fn.seq, fn))
-                elif fkey in owned and type(acc) is np.ndarray:
-                    acc += g
+                    _deliver_leaf(parent, g, want, result, handed, taken, create_graph)
                 else:
-                    pending[fkey] = acc + g
-                    owned.add(fkey)
+                    _send(pending, owned, ready, fn, g)
     finally:
         grad_mode._state.enabled = prev_mode
     return result if inputs is not None else None
@@ -182,12 +165,14 @@ def _fit(g: Any, parent: Tensor, node: Function, ns: Any) -> Any:
     return g
 
 
-def _accumulate(pending: dict[int, Any], owned: set[int], key: int, g: Any) -> None:
-    """Add `g` into the running sum for one node's output."""
+def _send(pending: dict[int, Any], owned: set[int], ready: list, fn: Function, g: Any) -> None:
+    """Add `g` into the running sum for `fn`'s output; a node's first gradient queues it."""
+    key = id(fn)
     acc = pending.get(key)
     if acc is None:
         pending[key] = g
-    elif key in owned and isinstance(acc, np.ndarray):
+        heappush(ready, (-fn.seq, fn))
+    elif key in owned and type(acc) is np.ndarray:
         acc += g
     else:
         pending[key] = acc + g
