@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -87,21 +87,25 @@ def _cycler(fn: StepFn, p: Problem) -> Callable[[], None]:
     return step
 
 
-def user_step(lib_name: str, spec: Spec, p: Problem, threads: int) -> StepFn:
-    """The seed's step as a user writes it (nn, BCELoss, optim.SGD): the same code for matgrad
-    and PyTorch, only the imported library differs."""
-    lib = importlib.import_module(lib_name)
+def seed_model(lib: Any, spec: Spec, p: Problem) -> tuple[Any, Any, Any]:
+    """The seed recipe as a user builds it, in `lib` (matgrad or torch), from `p`'s weights:
+    (nn.Sequential Linear-ReLU-Linear-Sigmoid, nn.BCELoss(), optim.SGD with momentum)."""
     nn, optim = lib.nn, lib.optim
-
-    if lib_name == "torch":  # matgrad shares NumPy's BLAS, whose threads the caller has set
-        lib.set_num_threads(threads)
     n_in, n_hid, n_out = spec.sizes
     model = nn.Sequential(nn.Linear(n_in, n_hid), nn.ReLU(), nn.Linear(n_hid, n_out), nn.Sigmoid())
     with lib.no_grad():
         for param, value in zip(model.parameters(), (p.w1, p.b1, p.w2, p.b2)):
             param.copy_(lib.from_numpy(value))
-    loss_fn = nn.BCELoss()
-    opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    return model, nn.BCELoss(), optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+
+
+def user_step(lib_name: str, spec: Spec, p: Problem, threads: int) -> StepFn:
+    """The seed's step as a user writes it (nn, BCELoss, optim.SGD): the same code for matgrad
+    and PyTorch, only the imported library differs."""
+    lib = importlib.import_module(lib_name)
+    if lib_name == "torch":  # matgrad shares NumPy's BLAS, whose threads the caller has set
+        lib.set_num_threads(threads)
+    model, loss_fn, opt = seed_model(lib, spec, p)
 
     def step(x: np.ndarray, y: np.ndarray) -> None:
         opt.zero_grad()

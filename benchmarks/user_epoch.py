@@ -57,17 +57,10 @@ def user_epoch(lib_name: str, spec: mlp.Spec, x: np.ndarray, y: np.ndarray, p: m
     """
     lib = importlib.import_module(lib_name)
     data = importlib.import_module(f"{lib_name}.utils.data")
-    nn, optim = lib.nn, lib.optim
 
     lib.set_num_threads(threads)
     lib.manual_seed(0)
-    n_in, n_hid, n_out = spec.sizes
-    model = nn.Sequential(nn.Linear(n_in, n_hid), nn.ReLU(), nn.Linear(n_hid, n_out), nn.Sigmoid())
-    with lib.no_grad():
-        for param, value in zip(model.parameters(), (p.w1, p.b1, p.w2, p.b2)):
-            param.copy_(lib.from_numpy(value))
-    loss_fn = nn.BCELoss()
-    opt = optim.SGD(model.parameters(), lr=mlp.LR, momentum=mlp.MOMENTUM)
+    model, loss_fn, opt = mlp.seed_model(lib, spec, p)
     loader = data.DataLoader(data.TensorDataset(lib.from_numpy(x), lib.from_numpy(y)),
                              batch_size=spec.batch, shuffle=True)
 
