@@ -45,6 +45,7 @@ CONFIGS: dict[str, tuple[mlp.Spec, str]] = {
 }
 LIBS = ("matgrad", "torch", "mygrad")
 EPOCH_SAMPLES = 60_000
+ROUNDS = 7  # the machine drifts 20-40% between seconds: the paired median needs several rounds
 
 EpochFn = Callable[[], float]  # trains one epoch, returns its mean loss
 
@@ -99,12 +100,16 @@ EPOCHS = {"matgrad": functools.partial(user_epoch, "matgrad"), "torch": functool
 
 
 def train(lib: str, configs: list[str], samples: int, threads: int) -> list[dict[str, Any]]:
-    """One epoch of each config in this process: seconds (the loop only) and mean loss."""
+    """Per config, a warm-up epoch, then one timed epoch in this process: its seconds (the loop
+    only) and mean loss. The warm-up takes the one-time costs (BLAS thread start, first-touch
+    of the optimizer's buffers, lazy initialisation) out of the figure, as later epochs of a
+    real run are free of them."""
     x, y, source = epoch.load_data(samples)
     out = []
     for name in configs:
         spec = CONFIGS[name][0]
         run = EPOCHS[lib](spec, x, y, mlp.make_problem(spec), threads)
+        run()  # warm-up epoch, untimed
         t0 = time.perf_counter()
         loss = run()
         out.append({"lib": lib, "config": name, "seconds": time.perf_counter() - t0,
@@ -132,11 +137,12 @@ def available() -> list[str]:
 def bench(threads: int, quick: bool = False) -> list[dict[str, Any]]:
     """One row per config: seconds per 60,000-sample epoch, median [min-max] over rounds.
 
-    Full: every (round, config, library) in its own process, 5 rounds. Quick: a tenth of an
-    epoch, one round, one process per library running the three configs (scaled ×10).
+    Full: every (round, config, library) in its own process, 7 rounds. Quick: a tenth of an
+    epoch, one round, one process per library running the three configs (scaled ×10). Each
+    process warms up with one untimed epoch first.
     """
     libs = available()
-    samples, rounds = (6_000, 1) if quick else (EPOCH_SAMPLES, 5)
+    samples, rounds = (6_000, 1) if quick else (EPOCH_SAMPLES, ROUNDS)
     batches = [list(CONFIGS)] if quick else [[c] for c in CONFIGS]
     runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in range(rounds):
