@@ -12,6 +12,9 @@ they do the same arithmetic; only the machinery around it differs.
   with momentum by hand on the .data arrays.
 - numpy: the seed's own approach, matrix derivatives by hand, no autograd:
   dW = Xᵀ·dY, dX = dY·Wᵀ, momentum updated in place.
+- tuned: the same hand-written step with matgrad's own kernels (weights out×in, ReLU by
+  clip, one BLAS pass per momentum update): the step's arithmetic with no graph at all, so
+  matgrad / tuned is what the autograd machinery costs.
 - floor: the five matrix products the step needs (two forward, three backward), alone.
 """
 from __future__ import annotations
@@ -126,7 +129,6 @@ def numpy_step(spec: Spec, p: Problem) -> StepFn:
     params = (w1, b1, w2, b2)
     velocity = [np.zeros_like(w) for w in params]
     scratch = [np.empty_like(w) for w in params]
-    eps = np.float32(1e-12)
 
     def step(x: np.ndarray, y: np.ndarray) -> np.floating:
         h = x @ w1
@@ -134,14 +136,7 @@ def numpy_step(spec: Spec, p: Problem) -> StepFn:
         np.maximum(h, 0, out=h)  # ReLU
         z = h @ w2
         z += b2
-        np.negative(z, out=z)  # sigmoid, in place: 1 / (1 + e⁻ᶻ)
-        np.exp(z, out=z)
-        z += 1
-        prob = np.reciprocal(z, out=z)
-        # BCE, mean over all elements (computed like the libraries do)
-        loss = -(y * np.log(prob + eps) + (1 - y) * np.log(1 - prob + eps)).mean()
-        dz = prob - y  # d(BCE∘sigmoid)/dz, before the mean's 1/(N·C)
-        dz *= np.float32(1 / dz.size)
+        loss, dz = _sigmoid_bce(z, y)
         dw2, db2 = h.T @ dz, dz.sum(0)
         dh = dz @ w2.T
         np.multiply(dh, h > 0, out=dh)  # through ReLU
@@ -151,6 +146,48 @@ def numpy_step(spec: Spec, p: Problem) -> StepFn:
             v += g
             np.multiply(v, LR, out=s)
             w -= s
+        return loss
+
+    return step
+
+
+def _sigmoid_bce(z: np.ndarray, y: np.ndarray) -> tuple[np.floating, np.ndarray]:
+    """Sigmoid of the logits z (in place) and BCE averaged over every element:
+    (loss, dL/dz). dL/dz = (p - y) / (N·C): BCE's and the sigmoid's derivatives, multiplied out."""
+    np.negative(z, out=z)  # sigmoid, in place: 1 / (1 + e⁻ᶻ)
+    np.exp(z, out=z)
+    z += 1
+    prob = np.reciprocal(z, out=z)
+    eps = np.float32(1e-12)
+    loss = -(y * np.log(prob + eps) + (1 - y) * np.log(1 - prob + eps)).mean()
+    dz = prob - y
+    dz *= np.float32(1 / dz.size)
+    return loss, dz
+
+
+def tuned_step(spec: Spec, p: Problem) -> StepFn:
+    """The hand-written step with matgrad's kernels and layout, and no graph: W out×in
+    (Y = X·Wᵀ, dW = dYᵀ·X), ReLU by clip, the momentum update as BLAS axpby + axpy."""
+    from matgrad import blas
+
+    params = (p.w1.copy(), p.b1.copy(), p.w2.copy(), p.b2.copy())
+    w1, b1, w2, b2 = params
+    velocity = [np.zeros_like(w) for w in params]
+
+    def step(x: np.ndarray, y: np.ndarray) -> np.floating:
+        h = np.matmul(x, w1.T)
+        h += b1
+        h = np.clip(h, 0, np.inf)  # ReLU
+        z = np.matmul(h, w2.T)
+        z += b2
+        loss, dz = _sigmoid_bce(z, y)
+        dw2, db2 = np.matmul(dz.T, h), dz.sum(0)
+        dh = np.matmul(dz, w2)
+        np.multiply(dh, h > 0, out=dh)  # through ReLU
+        dw1, db1 = np.matmul(dh.T, x), dh.sum(0)
+        for w, g, v in zip(params, (dw1, db1, dw2, db2), velocity):
+            blas.axpby(1.0, g, MOMENTUM, v)  # v = momentum·v + g (v starts at 0, so step 1 gives v = g)
+            blas.axpy(-LR, v, w)
         return loss
 
     return step
@@ -200,13 +237,14 @@ def floor_step(spec: Spec, p: Problem) -> StepFn:
 
 
 def make_step(lib: str, spec: Spec, p: Problem, threads: int) -> StepFn:
-    """The step(x, y) of one implementation: matgrad, torch, mygrad, numpy or floor."""
+    """The step(x, y) of one implementation: matgrad, torch, mygrad, numpy, tuned or floor."""
     if lib in ("matgrad", "torch"):
         return user_step(lib, spec, p, threads)
-    return {"mygrad": mygrad_step, "numpy": numpy_step, "floor": floor_step}[lib](spec, p)
+    return {"mygrad": mygrad_step, "numpy": numpy_step, "tuned": tuned_step, "floor": floor_step}[lib](spec, p)
 
 
-def first_losses(spec: Spec, threads: int, libs: tuple[str, ...] = ("matgrad", "torch", "mygrad", "numpy"),
+def first_losses(spec: Spec, threads: int,
+                 libs: tuple[str, ...] = ("matgrad", "torch", "mygrad", "numpy", "tuned"),
                  steps: int = 2) -> dict[str, list[float]]:
     """The loss of the first `steps` steps of each installed implementation, from the same
     weights on the same batches: equal losses mean they do the same arithmetic (the second
@@ -227,7 +265,7 @@ def implementations(spec: Spec, threads: int) -> dict[str, Callable[[], None]]:
     a library that is not installed is left out (and said so)."""
     p = make_problem(spec)
     steps: dict[str, Callable[[], None]] = {}
-    for lib in ("matgrad", "torch", "mygrad", "numpy", "floor"):
+    for lib in ("matgrad", "torch", "mygrad", "numpy", "tuned", "floor"):
         try:
             steps[lib] = _cycler(make_step(lib, spec, p, threads), p)
         except ImportError:

@@ -49,7 +49,7 @@ import user_epoch  # noqa: E402
 from timing import interleaved, row  # noqa: E402
 
 SECTIONS = ("mlp", "overhead", "epoch", "loader", "ops", "conv")
-IMPLS = ("matgrad", "torch", "mygrad", "numpy", "floor")
+IMPLS = ("matgrad", "torch", "mygrad", "numpy", "tuned", "floor")
 ELEMENTWISE = ("add ", "mul ", "exp ", "relu ", "sigmoid ", "tanh ")
 
 Row = dict[str, Any]
@@ -71,7 +71,8 @@ def mlp_rows(specs: list[tuple[mlp.Spec, str]], threads: int, quick: bool) -> li
                             warmup=3, min_sample_s=0.03 if quick else 0.1)
         steps = spec.steps_per_epoch()
         r = row(f"MLP {spec.label}", "s/epoch", stats,
-                (("matgrad", "torch"), ("matgrad", "mygrad"), ("matgrad", "numpy"), ("matgrad", "floor")),
+                (("matgrad", "torch"), ("matgrad", "mygrad"), ("matgrad", "numpy"), ("matgrad", "tuned"),
+                 ("matgrad", "floor"), ("tuned", "floor")),
                 scale=steps, goal=goal, first_losses=losses)
         r["ms_per_step"] = {k: s.median * 1e3 for k, s in stats.items()}
         rows.append(r)
