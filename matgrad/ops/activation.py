@@ -49,10 +49,12 @@ class ReLU(Function):
 
     def forward(self, x):
         if x.dtype.kind == "f" and x.size >= 4096:
-            # clip's loop is branch-free, 3× np.maximum(x, 0)'s on random signs; its Python
-            # wrapper costs ~1 µs more, so small arrays keep maximum (which gives +0.0 for -0.0)
+            # clip's loop is branch-free, 3× np.maximum's on random signs; its Python wrapper
+            # costs ~1 µs more, so small arrays keep maximum
             return np.clip(x, 0, np.inf)
-        return np.maximum(x, 0)
+        # 0 first: on a tie maximum returns its second argument, so relu(-0.0) = -0.0 as clip
+        # and PyTorch give, whatever the size
+        return np.maximum(0, x)
 
     def backward(self, dy):
         mask = self.out > 0

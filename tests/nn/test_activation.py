@@ -31,6 +31,16 @@ def test_relu_by_hand():
     assert nn.LeakyReLU(0.5)(mg.tensor([-2.0, 3.0])).tolist() == [-1.0, 3.0]
 
 
+@pytest.mark.parametrize("n", [4, 5000])  # small arrays and large ones take different kernels
+def test_relu_keeps_the_sign_of_zero_and_nan_like_torch(n):
+    x = np.full(n, -0.0, np.float32)
+    x[1], x[2], x[3] = np.nan, -3.0, 0.0
+    mine, theirs = mg.tensor(x).relu().data, torch.relu(torch.from_numpy(x)).numpy()
+    np.testing.assert_array_equal(np.signbit(mine), np.signbit(theirs))
+    np.testing.assert_array_equal(mine, theirs)  # nan in the same places
+    assert np.signbit(mine[0]) and np.isnan(mine[1]) and not np.signbit(mine[2])
+
+
 def test_softmax_rows_sum_to_one():
     out = nn.Softmax(dim=-1)(mg.randn(4, 6))
     np.testing.assert_allclose(out.data.sum(-1), 1.0, rtol=1e-6)
