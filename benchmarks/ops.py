@@ -51,6 +51,13 @@ def _ref_getitem(a: np.ndarray, b: np.ndarray, dy: np.ndarray) -> None:
     da[2:6] = dy
 
 
+def _ref_where(a: np.ndarray, b: np.ndarray, dy: np.ndarray) -> None:
+    c = a > 0
+    np.where(c, a, b)
+    np.where(c, dy, 0)  # da
+    np.where(c, 0, dy)  # db
+
+
 def _ref_chain(a: np.ndarray, b: np.ndarray, dy: np.ndarray) -> None:
     y = np.maximum(a @ b + b, 0)
     dz = dy * (y > 0)
@@ -80,11 +87,12 @@ CASES = {
     "softmax": Case("softmax (dim -1)", 1, lambda lib, a, b: lib.softmax(a, dim=-1), _ref_softmax),
     "getitem": Case("getitem [2:6]", 1, lambda lib, a, b: a[2:6], _ref_getitem),
     "chain": Case("chain relu(a@b+b)", 2, lambda lib, a, b: (a @ b + b).relu(), _ref_chain),
+    "where": Case("where(a>0, a, b)", 2, lambda lib, a, b: lib.where(a > 0, a, b), _ref_where),
 }
 
 SMALL = ("add", "mul", "matmul", "relu", "sigmoid", "sum", "softmax", "getitem", "chain")
 LARGE = ("add", "mul", "exp", "relu", "sigmoid", "tanh", "sum1", "mean1", "max1", "softmax",
-         "matmul")
+         "where", "matmul")
 
 
 def _lib_call(lib: Any, to_tensor: Callable[[np.ndarray], Any], case: Case,

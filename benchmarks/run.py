@@ -50,7 +50,7 @@ from timing import interleaved, row  # noqa: E402
 
 SECTIONS = ("mlp", "overhead", "epoch", "loader", "ops", "conv")
 IMPLS = ("matgrad", "torch", "mygrad", "numpy", "tuned", "floor")
-ELEMENTWISE = ("add ", "mul ", "exp ", "relu ", "sigmoid ", "tanh ")
+ELEMENTWISE = ("add ", "mul ", "exp ", "relu ", "sigmoid ", "tanh ", "where(")
 
 Row = dict[str, Any]
 

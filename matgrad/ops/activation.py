@@ -8,6 +8,8 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.xp import erf as _erf
+from ..autograd.xp import softplus as _softplus
+from ..autograd.xp import where as _select
 from ..tensor import Tensor, as_tensor
 from .unary import _float_input
 
@@ -89,8 +91,8 @@ class ELU(Function):
 
     def forward(self, x, alpha):
         self.alpha = alpha
-        with np.errstate(over="ignore"):
-            return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+        # clip, not np.minimum(x, 0): branch-free, and it keeps -0.0 (elu(-0.0) = -0.0, as PyTorch)
+        return _select(x > 0, x, alpha * np.expm1(np.clip(x, -np.inf, 0)))
 
     def backward(self, dy):
         x = self.parents[0].data
@@ -126,7 +128,7 @@ class Softplus(Function):
     def forward(self, x, beta, threshold):
         self.beta, self.threshold = beta, threshold
         bx = beta * x
-        return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta)
+        return _select(bx > threshold, x, _softplus(bx) / beta)
 
     def backward(self, dy):
         xp = self.xp

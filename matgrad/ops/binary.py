@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
+from ..autograd.xp import where as _select
 from ..tensor import Tensor, as_tensor
 from .arithmetic import _binary, promote
 
@@ -38,7 +39,8 @@ class Minimum(Function):
 
 def _route(xp: Any, dy: Any, first: np.ndarray, tie: np.ndarray) -> tuple[Any, Any]:
     """Send dy to the first input where `first`, to the second elsewhere, half each on ties."""
-    share = np.where(tie, 0.5, first.astype(np.float64)).astype(dy.dtype)
+    share = np.multiply(tie, 0.5, dtype=dy.dtype)  # first and tie never both hold
+    share += first
     return dy * share, dy * (1 - share)
 
 
@@ -47,7 +49,7 @@ class Where(Function):
 
     def forward(self, a, b, cond):
         self.cond = cond
-        return np.where(cond, a, b)
+        return _select(cond, a, b)
 
     def backward(self, dy):
         xp, cond = self.xp, self.cond

@@ -201,3 +201,16 @@ row("mlp", lambda x, w, b: ((x @ w + b).tanh() @ w.T).sum(1), (5, 3), (3, 3), (3
 @pytest.mark.parametrize("fn, shapes, opts", ROWS)
 def test_op(fn, shapes, opts):
     check_op(fn, *shapes, **opts)
+
+
+# The ops that pick elements by a mask use a branch-free bit select above WHERE_MIN_SIZE
+# elements; the rows above are too small to reach it, so run theirs again with it forced.
+SELECTING = ("where", "masked_fill", "maximum", "minimum", "elu", "softplus", "leaky_relu", "erf")
+
+
+@pytest.mark.parametrize("fn, shapes, opts", [r for r in ROWS if r.id.startswith(SELECTING)])
+def test_op_through_the_bit_select(fn, shapes, opts, monkeypatch):
+    from matgrad.autograd import xp
+
+    monkeypatch.setattr(xp, "WHERE_MIN_SIZE", 0)
+    check_op(fn, *shapes, **opts)
