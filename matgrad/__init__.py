@@ -41,6 +41,7 @@ from .ops.unary import (
 )
 from .random import get_rng_state, manual_seed, seed, set_rng_state
 from .tensor import Tensor, get_default_dtype, set_default_dtype
+from .memory import keep_freed_memory
 from .threads import get_num_threads, set_num_threads
 
 _methods.bind()

@@ -68,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:  # argparse reports its own errors (status 2) or --help (0)
         return int(e.code or 0)
     run = importlib.import_module(f"{__package__}.{COMMANDS[args.command]}").run
+    from matgrad.memory import keep_freed_memory
+
+    keep_freed_memory()  # this process is ours: reuse freed arrays rather than page-fault afresh
     try:
         return int(run(args) or 0)
     except _user_errors() as e:

@@ -55,3 +55,12 @@ def test_data_download_failure_is_one_line(tmp_path: Path, capsys, monkeypatch: 
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "could not download" in err and "Traceback" not in err
+
+
+def test_every_command_keeps_freed_memory_for_reuse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import matgrad.memory
+
+    calls = []
+    monkeypatch.setattr(matgrad.memory, "keep_freed_memory", lambda: calls.append(1) or True)
+    assert main(["eval", str(tmp_path / "missing.npz")]) == 2
+    assert calls == [1]
