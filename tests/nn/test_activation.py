@@ -41,6 +41,17 @@ def test_relu_keeps_the_sign_of_zero_and_nan_like_torch(n):
     assert np.signbit(mine[0]) and np.isnan(mine[1]) and not np.signbit(mine[2])
 
 
+@pytest.mark.parametrize("n", [4, 5000])  # below and above the bit-select where's threshold
+def test_elu_keeps_the_sign_of_zero_and_nan_like_torch(n):
+    x = np.full(n, -0.0, np.float32)
+    x[1], x[2], x[3] = np.nan, -3.0, 0.0
+    mine = mg.nn.functional.elu(mg.tensor(x), 0.7).data
+    theirs = torch.nn.functional.elu(torch.from_numpy(x), 0.7).numpy()
+    np.testing.assert_array_equal(np.signbit(mine), np.signbit(theirs))
+    np.testing.assert_allclose(mine, theirs, rtol=1e-6)
+    assert np.signbit(mine[0]) and np.isnan(mine[1])
+
+
 def test_softmax_rows_sum_to_one():
     out = nn.Softmax(dim=-1)(mg.randn(4, 6))
     np.testing.assert_allclose(out.data.sum(-1), 1.0, rtol=1e-6)
