@@ -67,7 +67,7 @@ class MaxPool2d(Function):
         taken = np.zeros(y.shape, dtype=bool)
         for idx, v in _offsets(_pad(self.parents[0].data, p, -np.inf), k, s, d, ho, wo):
             hit = v == y
-            hit &= ~taken  # ties: the first offset wins, as PyTorch
+            np.greater(hit, taken, out=hit)  # hit and not taken: ties go to the first offset, as PyTorch
             taken |= hit
             yield idx, hit
 
@@ -77,6 +77,12 @@ class MaxPool2d(Function):
         y = self.out
         ho, wo = y.shape[2:]
         if self.xp is _xp.numpy_ns:
+            if all(s[i] > d[i] * (k[i] - 1) for i in (0, 1)):  # windows apart: each pixel in one at most
+                n, c, h, w = x_shape
+                dx = np.zeros((n, c, h + 2 * p[0], w + 2 * p[1]), dtype=dy.dtype)
+                for (_, view), (_, hit) in zip(_offsets(dx, k, s, d, ho, wo), self._routes(y)):
+                    np.multiply(dy, hit, out=view)  # straight into place: no part to add up
+                return dx[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
             parts = (np.multiply(dy, hit, dtype=dy.dtype) for _, hit in self._routes(y))
             return _scatter(parts, x_shape, k, s, p, d, ho, wo, dy.dtype)
         # create_graph: the same routing as a differentiable index_add on flat indices

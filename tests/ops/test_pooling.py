@@ -21,6 +21,10 @@ MAX_CASES = [
     ((1, 2, 7, 5), 3, 2, 1, 1),
     ((2, 1, 7, 8), (2, 3), (1, 2), (1, 0), 1),
     ((1, 2, 7, 7), 2, 1, 1, 2),
+    # windows apart (stride > dilation·(kernel-1)): the backward writes each window in place
+    ((2, 2, 7, 7), 2, 2, 1, 1),
+    ((1, 2, 8, 9), (2, 3), (3, 3), 0, 1),
+    ((1, 1, 7, 7), 2, 3, 0, 2),
 ]
 
 
@@ -73,6 +77,25 @@ def test_max_pool_ties_route_to_the_first_maximum_like_torch():
         theirs = torch.tensor(x, requires_grad=True)
         F.max_pool2d(theirs, 2, 1).sum().backward()
         np.testing.assert_array_equal(ours.grad, theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("k, s, p", [(2, 2, 0), (2, 2, 1), (3, 3, 1), (2, 1, 0)])
+def test_max_pool_after_relu_routes_zero_ties_like_torch(k, s, p):
+    # ReLU leaves whole windows of zeros: each must send its gradient to its first zero only
+    if torch is None:
+        pytest.skip("needs PyTorch")
+    rng = np.random.default_rng(0)
+    x = np.maximum(rng.standard_normal((4, 3, 13, 13)), 0).astype(np.float32)
+    dy = rng.standard_normal(F.max_pool2d(torch.tensor(x), k, s, p).shape).astype(np.float32)
+    ours = mg.tensor(x, requires_grad=True)
+    max_pool2d(ours, k, s, p).backward(mg.tensor(dy))
+    theirs = torch.tensor(x, requires_grad=True)
+    F.max_pool2d(theirs, k, s, p).backward(torch.tensor(dy))
+    if s >= k:  # one window per pixel: each gradient is one dy, exactly
+        np.testing.assert_array_equal(ours.grad, theirs.grad.numpy())
+    else:  # overlapping windows add several dy, in another order than PyTorch's
+        np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=2e-6, atol=1e-6)
+        np.testing.assert_array_equal(ours.grad != 0, theirs.grad.numpy() != 0)
 
 
 def test_max_pool_nan_wins_its_window_like_torch():
