@@ -19,6 +19,29 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, as_tensor
 
+#: Rows (one per sample and channel) at least this long are summed by BLAS dot products.
+ROW_MIN = 16
+
+
+def group_sum(a: np.ndarray, axes: tuple[int, ...], b: np.ndarray | None = None) -> np.ndarray:
+    """Σ a, or Σ a·b, over `axes`, kept as size-1 dims (np.add.reduce(a·b, axes, keepdims=True)).
+
+    For batch_norm's axes (all but the channel axis 1) np.add.reduce walks the array in
+    strides; the same sums as one dot product per (sample, channel) row of contiguous pixels,
+    then a sum over the samples, run 3-6× faster through BLAS, and a·b is never stored.
+    """
+    n, c = a.shape[:2] if a.ndim > 1 else (0, 0)
+    length = a.size // (n * c) if n * c else 0
+    if (length < ROW_MIN or axes != (0,) + tuple(range(2, a.ndim)) or not a.flags.c_contiguous
+            or (b is not None and not b.flags.c_contiguous)):
+        return np.add.reduce(a if b is None else a * b, axis=axes, keepdims=True)
+    rows = a.reshape(n, c, length)
+    if b is None:
+        per_row = np.matmul(rows, np.ones(length, a.dtype))
+    else:
+        per_row = np.matmul(rows[:, :, None, :], b.reshape(n, c, length, 1))[:, :, 0, 0]
+    return np.add.reduce(per_row, axis=0).reshape((1, c) + (1,) * (a.ndim - 2))
+
 
 class Normalize(Function):
     """y = γ·x̂ + β, x̂ standardized over `axes`.  dx = (dx̂ - mean(dx̂) - x̂·mean(dx̂·x̂))·σ⁻¹, dx̂ = γ·dy.
@@ -29,9 +52,9 @@ class Normalize(Function):
     def forward(self, x, gamma, beta, *, axes, pview, eps):
         self.axes, self.pview, self.eps = axes, pview, eps
         count = int(np.prod([x.shape[a] for a in axes]))
-        mean = np.add.reduce(x, axis=axes, keepdims=True) / count
+        mean = group_sum(x, axes) / count
         xc = x - mean
-        var = np.add.reduce(np.square(xc), axis=axes, keepdims=True) / count
+        var = group_sum(xc, axes, xc) / count
         invstd = 1.0 / np.sqrt(var + eps)
         self.xc, self.invstd, self.batch_stats = xc, invstd, (mean, var)
         y = xc * (gamma.reshape(pview) * invstd)  # = x̂·γ, one pass: x̂ itself is never stored
@@ -63,8 +86,8 @@ class Normalize(Function):
         axes, xc, invstd = self.axes, self.xc, self.invstd
         paxes = self._param_axes(dy)
         g = gamma.reshape(self.pview)
-        dbeta = np.add.reduce(dy, axis=paxes).reshape(pshape) if need[2] else None
         if paxes != axes:  # layer_norm: γ varies inside each group, σ across the groups γ sums over
+            dbeta = np.add.reduce(dy, axis=paxes).reshape(pshape) if need[2] else None
             xhat = xc * invstd
             dgamma = np.add.reduce(dy * xhat, axis=paxes).reshape(pshape) if need[1] else None
             dx = None
@@ -76,8 +99,9 @@ class Normalize(Function):
             return dx, dgamma, dbeta
         # batch_norm: γ and σ are constant over each group, so with dβ = Σ dy and Σ dy·x̂ = σ⁻¹·Σ dy·(x-μ),
         # mean(dx̂) = γ·dβ/m and mean(dx̂·x̂) = γ·σ⁻¹·Σ dy·(x-μ)/m; dx = (dx̂ - those)·σ⁻¹ as above
-        sum_dy = np.add.reduce(dy, axis=axes, keepdims=True)
-        sum_dy_xc = np.add.reduce(dy * xc, axis=axes, keepdims=True)
+        sum_dy = group_sum(dy, axes)
+        sum_dy_xc = group_sum(dy, axes, xc)
+        dbeta = sum_dy.reshape(pshape) if need[2] else None
         dgamma = (sum_dy_xc * invstd).reshape(pshape) if need[1] else None
         dx = None
         if need[0]:

@@ -18,6 +18,29 @@ def test_batch_norm_training(shape):
              torch_fn=F and (lambda x, w, b: F.batch_norm(x, None, None, w, b, True, 0.1, 1e-5)))
 
 
+@pytest.mark.parametrize("shape", [(3, 2, 5), (2, 3, 3, 2), (2, 2, 17, 1)])
+def test_batch_norm_training_through_the_blas_row_sums(shape, monkeypatch):
+    from matgrad.ops import normalization
+
+    monkeypatch.setattr(normalization, "ROW_MIN", 1)  # the test shapes' rows are short
+    test_batch_norm_training(shape)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_group_sum_matches_numpys_reduce(dtype):
+    from matgrad.ops.normalization import group_sum
+
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((8, 5, 6, 7)).astype(dtype) for _ in range(2))
+    axes = (0, 2, 3)
+    for got, want in ((group_sum(a, axes), a.sum(axes, keepdims=True)),
+                      (group_sum(a, axes, b), (a * b).sum(axes, keepdims=True)),
+                      (group_sum(a[:, :, ::2], axes), a[:, :, ::2].sum(axes, keepdims=True)),  # strided: reduce
+                      (group_sum(a, (0, 1)), a.sum((0, 1), keepdims=True))):  # not per channel: reduce
+        assert got.shape == want.shape and got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
 def test_batch_norm_training_without_affine():
     check_op(lambda x: batch_norm(x, None, None, training=True), (3, 2, 2, 3),
              torch_fn=F and (lambda x: F.batch_norm(x, None, None, training=True)))
