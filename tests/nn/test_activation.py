@@ -52,6 +52,17 @@ def test_elu_keeps_the_sign_of_zero_and_nan_like_torch(n):
     assert np.signbit(mine[0]) and np.isnan(mine[1])
 
 
+@pytest.mark.parametrize("n", [5, 5000])
+@pytest.mark.parametrize("bounds", [{"min": 0.0}, {"max": 0.0}, {"min": -1.0, "max": 0.0}])
+def test_clamp_keeps_the_sign_of_zero_and_nan_like_torch(n, bounds):
+    x = np.random.default_rng(0).standard_normal(n).astype(np.float32)
+    x[:4] = [-0.0, 0.0, np.nan, -3.0]
+    mine = mg.tensor(x).clamp(**bounds).data
+    theirs = torch.clamp(torch.from_numpy(x), **bounds).numpy()
+    np.testing.assert_array_equal(np.signbit(mine), np.signbit(theirs))
+    np.testing.assert_array_equal(mine, theirs)
+
+
 def test_softmax_rows_sum_to_one():
     out = nn.Softmax(dim=-1)(mg.randn(4, 6))
     np.testing.assert_allclose(out.data.sum(-1), 1.0, rtol=1e-6)
