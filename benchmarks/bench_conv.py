@@ -24,34 +24,18 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 from timing import interleaved, row  # noqa: E402
 
 import matgrad as mg  # noqa: E402
-from matgrad.nn import functional as F  # noqa: E402
 
 LAYERS = [(128, 1, 32, 28), (128, 32, 64, 28)]  # (batch, in channels, out channels, size)
 
 
-def _matgrad_step(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> Callable[[], Any]:
-    xt = mg.tensor(x, requires_grad=True)
-    wt = mg.tensor(w, requires_grad=True)
-    bt = mg.tensor(b, requires_grad=True)
+def _step(lib: Any, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> Callable[[], Any]:
+    """One conv2d forward + backward in `lib` (matgrad or torch: the same code, only the module differs)."""
+    xt, wt, bt = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
 
     def step() -> None:
         xt.grad = wt.grad = bt.grad = None
-        y = F.conv2d(xt, wt, bt, padding=1)
-        y.backward(np.ones(y.shape, np.float32))
-    return step
-
-
-def _torch_step(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> Callable[[], Any]:
-    import torch
-
-    xt = torch.tensor(x, requires_grad=True)
-    wt = torch.tensor(w, requires_grad=True)
-    bt = torch.tensor(b, requires_grad=True)
-
-    def step() -> None:
-        xt.grad = wt.grad = bt.grad = None
-        y = torch.nn.functional.conv2d(xt, wt, bt, padding=1)
-        y.backward(torch.ones_like(y))
+        y = lib.nn.functional.conv2d(xt, wt, bt, padding=1)
+        y.backward(lib.ones_like(y))
     return step
 
 
@@ -69,9 +53,9 @@ def run(repeats: int = 7, quick: bool = False, threads: int | None = None) -> li
         x = rng.standard_normal((n, cin, size, size), dtype=np.float32)
         w = rng.standard_normal((cout, cin, 3, 3), dtype=np.float32) * np.float32(0.1)
         b = rng.standard_normal(cout, dtype=np.float32)
-        cases = {"matgrad": _matgrad_step(x, w, b)}
+        cases = {"matgrad": _step(mg, x, w, b)}
         if torch is not None:
-            cases["torch"] = _torch_step(x, w, b)
+            cases["torch"] = _step(torch, x, w, b)
         stats = interleaved(cases, repeats=3 if quick else repeats, warmup=1 if quick else 2,
                             min_sample_s=0.05)
         r = row(f"conv2d {cin}→{cout} 3×3, batch {n}, {size}×{size}, fwd+bwd", "ms", stats,

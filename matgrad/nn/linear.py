@@ -1,7 +1,6 @@
 """Linear (fully connected) layer and Identity."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -46,11 +45,7 @@ class Linear(Module):
 
     def reset_parameters(self) -> None:
         """Draw fresh weights with PyTorch's default scheme."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.in_features
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_reset_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         return linear(input, self.weight, self.bias)
