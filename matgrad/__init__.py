@@ -5,7 +5,7 @@ matrix form. The API mirrors PyTorch's, so `import matgrad as torch` ports most 
 """
 from __future__ import annotations
 
-from . import _methods, autograd, dtypes
+from . import autograd, dtypes
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.gradcheck import gradcheck, gradgradcheck
 from .creation import (
@@ -40,23 +40,16 @@ from .ops.unary import (
     abs, absolute, cos, erf, exp, expm1, log, log1p, reciprocal, rsqrt, sign, sin, sqrt, square,
 )
 from .random import get_rng_state, manual_seed, seed, set_rng_state
-from .tensor import Tensor, get_default_dtype, set_default_dtype
+from .tensor import Tensor, get_default_dtype, install_methods, set_default_dtype
 from .memory import keep_freed_memory
 from .threads import get_num_threads, set_num_threads
 
-_methods.bind()
+install_methods()
 
 # Subpackages, reachable as attributes like torch.nn and torch.optim.
 from . import data, nn, optim, utils  # noqa: E402
 from . import explain, viz  # noqa: E402  (explain is callable: matgrad.explain(output))
 
-
-def _explain_method(self: Tensor, **kwargs):  # type: ignore[no-untyped-def]
-    """Run the reverse pass from this tensor and show, node by node, how each gradient came to be."""
-    return explain(self, **kwargs)
-
-
-Tensor.explain = _explain_method  # type: ignore[attr-defined]
 
 __version__ = "0.1.0"
 

@@ -1,4 +1,7 @@
-"""Tensor's methods and operators: each is the op function of the same name, self first."""
+"""Tensor's methods and operators: each is the op function of the same name, self first.
+
+`tensor.install_methods()` attaches this table to Tensor once, from matgrad/__init__.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -81,9 +84,3 @@ METHODS = {
     "clone": lambda self: arithmetic.mul(self, 1) if self.requires_grad else Tensor(self.data.copy()),
     "T": _T, "mT": _mT,
 }
-
-
-def bind() -> None:
-    """Attach every method to Tensor (done once, on import of matgrad)."""
-    for name, fn in METHODS.items():
-        setattr(Tensor, name, fn)

@@ -1,4 +1,11 @@
-"""Tensor: a NumPy array that records the operations done on it, for backprop."""
+"""Tensor: a NumPy array that records the operations done on it, for backprop.
+
+Imports go one way, low-level helpers -> tensor -> autograd -> ops, so this module imports
+nothing above it at load time. The one deliberate exception is Tensor's own methods: the
+ops, the engine and grad modes they call sit above Tensor, so those methods import them
+inside their bodies (and `install_methods` attaches the operator table of `_methods` once,
+from `matgrad/__init__`). The import-cycle test (tests/test_imports.py) allows exactly that.
+"""
 from __future__ import annotations
 
 import numbers
@@ -7,9 +14,6 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from .autograd import engine as _engine
-from .autograd import function as _function
-from .autograd import grad_mode
 from .dtypes import bool_, float32, float64, int64
 
 _default_dtype = [float32]
@@ -189,7 +193,7 @@ class Tensor:
 
     def to(self, dtype: Any) -> Tensor:
         """This tensor converted to `dtype` (differentiable between float types)."""
-        from .ops.shape import astype
+        from .ops.shape import astype  # Tensor's methods call up into ops (see the module docstring)
 
         return astype(self, dtype)
 
@@ -229,13 +233,13 @@ class Tensor:
             if gradient is not None:
                 raise TypeError("backward: pass the seed once, as gradient= or grad=, not both")
             gradient = grad
+        from .autograd import backward, engine  # Tensor's methods call up (see the module docstring)
+
         if gradient is None and not create_graph and self.grad_fn is not None and self.data.size == 1:
             # the common case, loss.backward(): seed 1, straight to the reverse pass
             seed = np.ones(self.data.shape, self.data.dtype)
-            _engine.run_backward((self,), (seed,), bool(retain_graph), False)
+            engine.run_backward((self,), (seed,), bool(retain_graph), False)
             return
-        from .autograd import backward
-
         backward([self], None if gradient is None else [gradient], retain_graph, create_graph)
 
     def zero_grad(self) -> None:
@@ -260,6 +264,8 @@ class Tensor:
 
     # --- in-place updates (no gradient flows through these) ----------------------------
     def _check_inplace(self, what: str) -> None:
+        from .autograd import grad_mode  # Tensor's methods call up (see the module docstring)
+
         if self.requires_grad and grad_mode._state.enabled:
             raise RuntimeError(
                 f"{what}: a tensor that requires grad cannot be changed in place while "
@@ -268,7 +274,7 @@ class Tensor:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace("__setitem__")
-        from .ops.indexing import _index_array
+        from .ops.indexing import _index_array  # Tensor's methods call up (see the module docstring)
 
         self.data[_index_array(index)] = value.data if isinstance(value, Tensor) else value
 
@@ -290,13 +296,15 @@ class Tensor:
 
     def _inplace(self, ufunc: Any, name: str, other: Any) -> Tensor:
         """x op= y: in place on the data, as PyTorch; recorded out of place for a graph tensor."""
+        from .autograd import grad_mode  # Tensor's methods call up (see the module docstring)
+
         if self.requires_grad and grad_mode._state.enabled:
             if self.grad_fn is None:
                 raise RuntimeError(
                     f"{name}: a leaf tensor that requires grad cannot be changed in place while "
                     "operations are being recorded; update weights inside `with matgrad.no_grad():`"
                 )
-            from . import _methods
+            from . import _methods  # Tensor's methods call up (see the module docstring)
 
             return _methods.METHODS[name.replace("__i", "__")](self, other)
         ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data, casting="same_kind")
@@ -344,7 +352,19 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
 
-_function.Tensor = Tensor  # ops make Tensors on every call: give them the class once
+    def explain(self, **kwargs: Any) -> Any:
+        """Run the reverse pass from this tensor and show, node by node, how each gradient came to be."""
+        from .explain import explain  # Tensor's methods call up (see the module docstring)
+
+        return explain(self, **kwargs)
+
+
+def install_methods() -> None:
+    """Attach the operators and op methods (`_methods.METHODS`) to Tensor; matgrad/__init__ calls it once."""
+    from . import _methods  # Tensor's methods call up into ops (see the module docstring)
+
+    for name, fn in _methods.METHODS.items():
+        setattr(Tensor, name, fn)
 
 
 class _Size(int):

@@ -1,103 +1,20 @@
-"""Automatic differentiation: the graph, the reverse pass, grad modes and gradient checks."""
+"""Automatic differentiation: the graph, the reverse pass, grad modes and gradient checks.
+
+function    Function: one node, an op's forward and backward side by side
+engine      the reverse pass (topological order, sum-to-shape, accumulation)
+api         backward() and grad(), the user's entry points
+grad_mode   no_grad, enable_grad, set_grad_enabled
+gradcheck   finite-difference checks, first and second order
+"""
 from __future__ import annotations
 
-from typing import Any, Sequence
-
-import numpy as np
-
 from . import engine
+from .api import backward, grad
 from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-
-
-def _seeds(
-    op: str, outputs: Sequence[Any], grads: Sequence[Any] | None, create_graph: bool
-) -> list[Any]:
-    from ..tensor import Tensor
-
-    seeds = []
-    for i, out in enumerate(outputs):
-        g = None if grads is None else grads[i]
-        if not out.requires_grad:
-            raise RuntimeError(
-                f"{op}: output {i} does not require grad and has no grad_fn, so there is nothing "
-                "to differentiate. Create the inputs with requires_grad=True (and not under no_grad)."
-            )
-        if g is None:
-            if out.data.size != 1:
-                raise RuntimeError(
-                    f"{op}: an implicit gradient can only be made for a one-element output, but this "
-                    f"one has shape {out.shape}; pass the gradient of the same shape, e.g. "
-                    f"out.backward(matgrad.ones_like(out)), or reduce it first (out.sum())"
-                )
-            g = np.ones(out.shape, dtype=out.dtype)
-        else:
-            g = g.data if isinstance(g, Tensor) else np.asarray(g, dtype=out.dtype)
-            if g.shape != out.shape:
-                raise RuntimeError(f"{op}: gradient of shape {g.shape} given for an output of shape {out.shape}")
-            g = g.astype(out.dtype, copy=False)
-        seeds.append(Tensor._make(g, None, False) if create_graph else g)
-    return seeds
-
-
-def backward(
-    tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None, create_graph: bool = False
-) -> None:
-    """Accumulate d(tensors)/d(leaf) into every leaf's `.grad`."""
-    from ..tensor import Tensor
-
-    outs = [tensors] if isinstance(tensors, Tensor) else list(tensors)
-    if grad_tensors is not None and not isinstance(grad_tensors, (list, tuple)):
-        grad_tensors = [grad_tensors]
-    seeds = _seeds("backward", outs, grad_tensors, create_graph)
-    keep = create_graph if retain_graph is None else retain_graph
-    engine.run_backward(outs, seeds, keep, create_graph)
-
-
-def grad(
-    outputs: Any,
-    inputs: Any,
-    grad_outputs: Any = None,
-    retain_graph: bool | None = None,
-    create_graph: bool = False,
-    allow_unused: bool = False,
-) -> tuple[Any, ...]:
-    """d(outputs)/d(inputs) as a tuple of Tensors, leaving every `.grad` untouched.
-
-    With create_graph=True the results are on a graph themselves, so they can be
-    differentiated again (Hessian-vector products, Newton's method).
-    """
-    from ..tensor import Tensor
-
-    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is not None and not isinstance(grad_outputs, (list, tuple)):
-        grad_outputs = [grad_outputs]
-    for i, t in enumerate(ins):
-        if not t.requires_grad:
-            raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient")
-    seeds = _seeds("grad", outs, grad_outputs, create_graph)
-    keep = create_graph if retain_graph is None else retain_graph
-    found = engine.run_backward(outs, seeds, keep, create_graph, inputs=ins)
-    result = []
-    for i, (t, g) in enumerate(zip(ins, found)):
-        if g is None:
-            if not allow_unused:
-                raise RuntimeError(
-                    f"grad: input {i} was not used to compute the outputs; pass allow_unused=True "
-                    "to get None for it"
-                )
-            result.append(None)
-        elif isinstance(g, Tensor):
-            result.append(g)
-        else:
-            result.append(Tensor._make(np.array(g, dtype=t.dtype, copy=True), None, False))
-    return tuple(result)
-
-
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
     "Function", "backward", "grad", "no_grad", "enable_grad", "is_grad_enabled",
-    "set_grad_enabled", "gradcheck", "gradgradcheck", "GradcheckError",
+    "set_grad_enabled", "gradcheck", "gradgradcheck", "GradcheckError", "engine",
 ]

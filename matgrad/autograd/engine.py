@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
+from ..backend import ArrayNamespace, numpy_ns
 from . import grad_mode
-from . import xp as _xp
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -22,6 +22,26 @@ if TYPE_CHECKING:
 
 #: Called as hook(node, dy, grads) after each node's backward; the explainer listens here.
 StepHook = Callable[["Function", Any, tuple], None]
+
+
+_graph_ns: list[ArrayNamespace] = []  # the ops under NumPy's names, for create_graph
+
+
+def use_graph_namespace(ns: ArrayNamespace) -> None:
+    """Name the namespace backward formulas run on under create_graph (matgrad.ops registers it).
+
+    The ops sit above the engine, so the engine cannot import them: they hand it in instead.
+    """
+    if ns.plain:
+        raise ValueError("use_graph_namespace: a graph namespace records its ops (plain=False)")
+    _graph_ns[:] = [ns]
+
+
+def graph_namespace() -> ArrayNamespace:
+    """The namespace that records a backward's ops, so the gradient can be differentiated again."""
+    if not _graph_ns:
+        raise RuntimeError("create_graph needs matgrad's ops: import matgrad (or matgrad.ops) first")
+    return _graph_ns[0]
 
 
 def topological_order(roots: Sequence[Function]) -> list[Function]:
@@ -66,7 +86,7 @@ def run_backward(
     inputs, so when a node is the newest one still waiting, every consumer of its output
     has run and its gradient is complete. Only nodes a gradient reaches are visited.
     """
-    ns = _xp.graph_ns if create_graph else _xp.numpy_ns
+    ns = graph_namespace() if create_graph else numpy_ns
     want: dict[int, int] = {}  # id(tensor or node) -> position in the result
     result: list[Any] = []
     if inputs is not None:
@@ -107,10 +127,12 @@ def run_backward(
                     result[pos] = dy
             elif node.retained is not None:
                 _retain(node, dy, create_graph)
-            if create_graph:  # otherwise node.xp is already NumPy, as apply() left it
+            if create_graph:  # otherwise node.xp is already the plain namespace, as apply() left it
                 node.xp = ns
-                grads = node.backward(dy)
-                node.xp = _xp.numpy_ns
+                try:
+                    grads = node.backward(dy)
+                finally:
+                    node.xp = numpy_ns
             else:
                 grads = node.backward(dy)
             if type(grads) is not tuple:

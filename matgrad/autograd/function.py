@@ -5,24 +5,21 @@ An op subclasses Function and writes two methods:
     forward(self, *arrays, **params) -> array   # NumPy in, NumPy out
     backward(self, dy) -> grad or tuple of grads  # one per input, None for "no gradient"
 
-`backward` is written once against `self.xp`, an array namespace: NumPy for a plain
-backward, matgrad's own differentiable ops when `create_graph=True`. Inside it,
-`self.inputs` and `self.output` are arrays or Tensors to match, so one formula serves
-first and higher-order gradients. The engine sums each gradient back to its input's
-broadcast shape, checks it and accumulates it; ops never do that themselves.
+`backward` is written once against `self.xp`, the array namespace the engine hands it
+(`matgrad.backend`): plain arrays for a first-order backward (`xp.plain`), matgrad's own
+differentiable ops when `create_graph=True`. Inside it, `self.inputs` and `self.output`
+are arrays or Tensors to match, so one formula serves first and higher-order gradients.
+The engine sums each gradient back to its input's broadcast shape, checks it and
+accumulates it; ops never do that themselves.
 """
 from __future__ import annotations
 
 from itertools import count
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..backend import ArrayNamespace, numpy_ns
+from ..tensor import Tensor
 from . import grad_mode
-from . import xp as _xp
-
-if TYPE_CHECKING:
-    from ..tensor import Tensor
-else:
-    Tensor = None  # set by matgrad.tensor once the class exists (the two import each other)
 
 _next_seq = count().__next__  # creation order: a node is always newer than its inputs' nodes
 
@@ -36,8 +33,8 @@ class Function:
     differentiable = True
     #: A weak reference to the output tensor when its .grad is kept (Tensor.retain_grad).
     retained: Any = None
-    #: The array namespace the backward runs on: NumPy, or matgrad's ops under create_graph.
-    xp: Any = _xp.numpy_ns
+    #: The array namespace the backward runs on: plain arrays, or matgrad's ops under create_graph.
+    xp: ArrayNamespace = numpy_ns
 
     parents: tuple[Tensor, ...] | None
     seq: int
@@ -71,7 +68,7 @@ class Function:
     def inputs(self) -> tuple[Any, ...]:
         """The forward's inputs: arrays in a plain backward, Tensors under create_graph."""
         parents = self._parents_or_raise()
-        if self.xp is _xp.numpy_ns:
+        if self.xp.plain:
             return tuple(p.data for p in parents)
         return parents
 
@@ -79,7 +76,7 @@ class Function:
     def output(self) -> Any:
         """The forward's output (needs `save_output = True`), array or Tensor to match."""
         self._parents_or_raise()
-        if self.xp is _xp.numpy_ns:
+        if self.xp.plain:
             return self.out
         return Tensor._make(self.out, self, True)
 

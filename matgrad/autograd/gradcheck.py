@@ -5,6 +5,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..tensor import Tensor
+from .api import grad as autograd_grad
+
 
 class GradcheckError(AssertionError):
     """An analytic gradient disagrees with the numeric one."""
@@ -33,9 +36,6 @@ def gradcheck(
     Inputs that require grad must be float64. On a mismatch it reports the input, the
     index, and the analytic and numeric values.
     """
-    from ..tensor import Tensor
-    from . import grad as autograd_grad
-
     ins = _as_tuple(inputs)
     diff = [i for i, t in enumerate(ins) if isinstance(t, Tensor) and t.requires_grad]
     if not diff:
@@ -96,9 +96,6 @@ def gradgradcheck(
     seed: int = 0,
 ) -> bool:
     """Check second derivatives: gradcheck of x ↦ d(Σ v·fn(x))/dx built with create_graph=True."""
-    from ..tensor import Tensor
-    from . import grad as autograd_grad
-
     ins = _as_tuple(inputs)
     outs = [o for o in _as_tuple(fn(*ins)) if isinstance(o, Tensor) and o.requires_grad]
     vs = [Tensor(v, dtype=o.dtype) for v, o in zip(_projection(outs, seed + 1), outs)]

@@ -6,6 +6,7 @@ from typing import Any
 import numpy as np
 
 from .. import random as _random
+from ..creation import from_numpy
 from ..tensor import Tensor, as_tensor
 from .module import Module
 
@@ -28,7 +29,7 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool =
     else:
         keep = _random.default_generator().random(mask_shape) >= p
         mask = np.multiply(keep, 1.0 / (1.0 - p), dtype=x.dtype)
-    return x * Tensor._make(mask, None, False)
+    return x * from_numpy(mask)
 
 
 class Dropout2d(Module):

@@ -11,4 +11,10 @@ shape       reshape transpose permute squeeze unsqueeze expand flatten astype
 indexing    [] (basic and advanced indexing)
 join        cat stack split pad
 compare     < <= > >= == != (no gradient)
+
+graph_namespace  the ops above under NumPy's names: what a backward runs on under create_graph
 """
+from ..autograd import engine as _engine
+from .graph_namespace import graph_ns
+
+_engine.use_graph_namespace(graph_ns)  # the engine sits below the ops, so they hand it in

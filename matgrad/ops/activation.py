@@ -7,9 +7,6 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.xp import erf as _erf
-from ..autograd.xp import softplus as _softplus
-from ..autograd.xp import where as _select
 from ..tensor import Tensor, as_tensor
 from .unary import _float_input
 
@@ -60,7 +57,7 @@ class ReLU(Function):
 
     def backward(self, dy):
         mask = self.out > 0
-        if self.xp.name == "numpy":
+        if self.xp.plain:
             return np.multiply(dy, mask, dtype=dy.dtype)
         return dy * mask
 
@@ -76,7 +73,7 @@ class LeakyReLU(Function):
 
     def backward(self, dy):
         x = self.parents[0].data
-        if self.xp.name == "numpy" and 0 <= self.slope <= 1:
+        if self.xp.plain and 0 <= self.slope <= 1:
             factor = (x > 0).astype(dy.dtype)  # 1 or 0 ...
             np.clip(factor, self.slope, 1, out=factor)  # ... 1 or s, branch-free (np.where is ~10× slower)
             factor *= dy
@@ -92,7 +89,7 @@ class ELU(Function):
     def forward(self, x, alpha):
         self.alpha = alpha
         # clip, not np.minimum(x, 0): branch-free, and it keeps -0.0 (elu(-0.0) = -0.0, as PyTorch)
-        return _select(x > 0, x, alpha * np.expm1(np.clip(x, -np.inf, 0)))
+        return self.xp.where(x > 0, x, alpha * np.expm1(np.clip(x, -np.inf, 0)))
 
     def backward(self, dy):
         x = self.parents[0].data
@@ -107,7 +104,7 @@ class GELU(Function):
         if approximate == "tanh":
             k = math.sqrt(2 / math.pi)
             return 0.5 * x * (1 + np.tanh(k * (x + 0.044715 * x**3)))
-        return 0.5 * x * (1 + _erf(x / math.sqrt(2)))
+        return 0.5 * x * (1 + self.xp.erf(x / math.sqrt(2)))
 
     def backward(self, dy):
         xp = self.xp
@@ -128,7 +125,7 @@ class Softplus(Function):
     def forward(self, x, beta, threshold):
         self.beta, self.threshold = beta, threshold
         bx = beta * x
-        return _select(bx > threshold, x, _softplus(bx) / beta)
+        return self.xp.where(bx > threshold, x, self.xp.softplus(bx) / beta)
 
     def backward(self, dy):
         xp = self.xp

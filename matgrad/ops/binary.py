@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.xp import where as _select
 from ..tensor import Tensor, as_tensor
 from .arithmetic import _binary, promote
 
@@ -49,7 +48,7 @@ class Where(Function):
 
     def forward(self, a, b, cond):
         self.cond = cond
-        return _select(cond, a, b)
+        return self.xp.where(cond, a, b)
 
     def backward(self, dy):
         xp, cond = self.xp, self.cond

@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..autograd import xp as _xp
 from ..autograd.function import Function
 from ..tensor import Tensor, as_tensor
 
@@ -151,7 +150,7 @@ def conv_weight_grad(x: np.ndarray, dy: np.ndarray, w_shape: tuple[int, ...], s:
 # --- the three Functions ------------------------------------------------------------------
 def apply_in(xp: Any, cls: type[Function], *args: Any, **params: Any) -> Any:
     """Apply `cls` inside a backward: on arrays (plain backward) or on Tensors (create_graph, recorded)."""
-    if xp is _xp.numpy_ns:
+    if xp.plain:
         return cls.apply(*(Tensor._make(a, None, False) for a in args), **params).data
     return cls.apply(*args, **params)
 
@@ -178,7 +177,7 @@ class Conv2d(Function):
         x, w = self.inputs[:2]
         need = self.needs_input_grad
         dx = dw = None
-        if xp is _xp.numpy_ns:  # reuse the forward's cols: no second unfold
+        if xp.plain:  # reuse the forward's cols: no second unfold
             n, o, ho, wo = dy.shape
             dy2 = np.ascontiguousarray(_rows(dy, c["groups"]))  # one transposing copy for all three
             dy = _unrows(dy2, n, ho, wo)
@@ -195,7 +194,7 @@ class Conv2d(Function):
             if need[1]:
                 dw = Conv2dWeightGrad.apply(x, dy, w_shape=w.shape, **c)
         if len(need) == 3:
-            if xp is not _xp.numpy_ns and need[2]:
+            if not xp.plain and need[2]:
                 db = _bias_grad(xp, dy)
             return dx, dw, (db if need[2] else None)
         return dx, dw

@@ -12,9 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.xp import softplus as _softplus
-from .activation import sigmoid as _sigmoid_op
-from .activation import softplus as _softplus_op
 
 #: torch's floor for p·(1-p) in BCE's gradient: keeps it finite at p = 0 or 1.
 BCE_EPS = 1e-12
@@ -59,7 +56,7 @@ class CrossEntropy(Function):
         g = _upstream(self, dy)
         if self.reduction == "none":
             g = xp.expand_dims(g, self.axis)
-        if xp.name == "numpy":
+        if xp.plain:
             p = np.exp(self.logp)
         else:  # under create_graph p must be a recorded function of x
             from .softmax import softmax
@@ -117,7 +114,7 @@ class BinaryCrossEntropy(Function):
             g = g * self.weight
         dp = dt = None
         if self.needs_input_grad[0]:
-            if xp.name == "numpy":  # the same formula, with fewer temporaries
+            if xp.plain:  # the same formula, with fewer temporaries
                 var = p * (1 - p)
                 np.maximum(var, BCE_EPS, out=var)
                 dp = p - y
@@ -140,7 +137,7 @@ class BCEWithLogits(Function):
 
     def forward(self, x, y, weight, pos_weight, reduction, denom):
         self.weight, self.pos_weight, self.reduction, self.denom = weight, pos_weight, reduction, denom
-        sp = _softplus(-x)
+        sp = self.xp.softplus(-x)
         if pos_weight is None:
             elem = (1 - y) * x + sp
         else:
@@ -158,15 +155,9 @@ class BCEWithLogits(Function):
             g = g * self.weight
         dx = dt = None
         if self.needs_input_grad[0]:
-            if xp.name == "numpy":  # σ(x) = e^(-softplus(-x)): no overflow for any x
-                s = np.exp(-_softplus(-x))
-            else:
-                s = _sigmoid_op(x)
+            s = xp.exp(-xp.softplus(-x))  # σ(x) = e^(-softplus(-x)): no overflow for any x
             dx = g * (s - y) if q is None else g * ((q * y + 1 - y) * s - q * y)
         if self.needs_input_grad[1]:
-            if xp.name == "numpy":
-                sp = _softplus(-x)
-            else:
-                sp = _softplus_op(-x)
+            sp = xp.softplus(-x)
             dt = g * (-x) if q is None else g * ((q - 1) * sp - x)
         return dx, dt

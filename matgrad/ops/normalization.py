@@ -14,7 +14,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..autograd import xp as _xp
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, as_tensor
@@ -66,39 +65,35 @@ class Normalize(Function):
         x, gamma, _ = self.inputs
         need = self.needs_input_grad
         pshape = tuple(gamma.shape)
-        if xp is _xp.numpy_ns:
-            return self._backward_numpy(dy, gamma, need, pshape)
-        # create_graph: recompute x̂ from x on the graph, so the gradient is itself differentiable
-        xc = x - xp.mean(x, axis=axes, keepdims=True)
-        invstd = 1.0 / xp.sqrt(xp.mean(xc * xc, axis=axes, keepdims=True) + self.eps)
-        xhat = xc * invstd
+        paxes = self._param_axes(dy)
+        if xp.plain and paxes == axes:
+            return self._backward_batch_norm(dy, gamma, need, pshape)
+        if xp.plain:  # x̂ and σ⁻¹ from what the forward kept
+            invstd = self.invstd
+            xhat = self.xc * invstd
+        else:  # create_graph: recompute x̂ from x on the graph, so the gradient is itself differentiable
+            xc = x - xp.mean(x, axis=axes, keepdims=True)
+            invstd = 1.0 / xp.sqrt(xp.mean(xc * xc, axis=axes, keepdims=True) + self.eps)
+            xhat = xc * invstd
         dx = None
         if need[0]:
             dxhat = dy * xp.reshape(gamma, self.pview)
             dx = (dxhat - xp.mean(dxhat, axis=axes, keepdims=True)
                   - xhat * xp.mean(dxhat * xhat, axis=axes, keepdims=True)) * invstd
-        dgamma = xp.reshape(xp.sum(dy * xhat, axis=self._param_axes(dy)), pshape) if need[1] else None
-        dbeta = xp.reshape(xp.sum(dy, axis=self._param_axes(dy)), pshape) if need[2] else None
+        dgamma = xp.reshape(xp.sum(dy * xhat, axis=paxes), pshape) if need[1] else None
+        dbeta = xp.reshape(xp.sum(dy, axis=paxes), pshape) if need[2] else None
         return dx, dgamma, dbeta
 
-    def _backward_numpy(self, dy, gamma, need, pshape):
-        """The same formulas, sharing the per-group sums: few passes over the big arrays."""
+    def _backward_batch_norm(self, dy, gamma, need, pshape):
+        """The same gradient where γ and σ are constant over each group (batch_norm), from shared sums.
+
+        With dβ = Σ dy and Σ dy·x̂ = σ⁻¹·Σ dy·(x-μ): mean(dx̂) = γ·dβ/m, mean(dx̂·x̂) = γ·σ⁻¹·Σ dy·(x-μ)/m.
+        Two BLAS row sums and three passes over the activations instead of the formula's eight:
+        fwd+bwd at 128×32×28×28 float32 took 7.5 ms against 9.3 ms for the generic formula
+        (commit ce68ac3; 1.45 against 2.57 ms at 128×128×7×7).
+        """
         axes, xc, invstd = self.axes, self.xc, self.invstd
-        paxes = self._param_axes(dy)
         g = gamma.reshape(self.pview)
-        if paxes != axes:  # layer_norm: γ varies inside each group, σ across the groups γ sums over
-            dbeta = np.add.reduce(dy, axis=paxes).reshape(pshape) if need[2] else None
-            xhat = xc * invstd
-            dgamma = np.add.reduce(dy * xhat, axis=paxes).reshape(pshape) if need[1] else None
-            dx = None
-            if need[0]:
-                dxhat = dy * g
-                dx = dxhat - np.mean(dxhat, axis=axes, keepdims=True)
-                dx -= xhat * np.mean(dxhat * xhat, axis=axes, keepdims=True)
-                dx *= invstd
-            return dx, dgamma, dbeta
-        # batch_norm: γ and σ are constant over each group, so with dβ = Σ dy and Σ dy·x̂ = σ⁻¹·Σ dy·(x-μ),
-        # mean(dx̂) = γ·dβ/m and mean(dx̂·x̂) = γ·σ⁻¹·Σ dy·(x-μ)/m; dx = (dx̂ - those)·σ⁻¹ as above
         sum_dy = group_sum(dy, axes)
         sum_dy_xc = group_sum(dy, axes, xc)
         dbeta = sum_dy.reshape(pshape) if need[2] else None

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import xp as _xp
 from ..autograd.function import Function
 from ..tensor import Tensor, as_tensor
 from .conv import Pair, apply_in, out_size, pair
@@ -76,7 +75,7 @@ class MaxPool2d(Function):
         x_shape = self.parents[0].data.shape
         y = self.out
         ho, wo = y.shape[2:]
-        if self.xp is _xp.numpy_ns:
+        if self.xp.plain:
             if all(s[i] > d[i] * (k[i] - 1) for i in (0, 1)):  # windows apart: each pixel in one at most
                 n, c, h, w = x_shape
                 dx = np.zeros((n, c, h + 2 * p[0], w + 2 * p[1]), dtype=dy.dtype)

@@ -119,7 +119,7 @@ class SelectAlong(Function):
     def backward(self, dy):
         x = self.parents[0].data
         dy = _expand(self.xp, dy, (self.axis,), self.keepdims, x.ndim)
-        if self.xp.name == "numpy":  # scatter dy straight into place
+        if self.xp.plain:  # scatter dy straight into place
             dx = np.zeros(x.shape, dtype=dy.dtype)
             np.put_along_axis(dx, self.index, dy, axis=self.axis)
             return dx

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.xp import erf as _erf
 from ..tensor import Tensor, as_tensor, get_default_dtype
 
 
@@ -106,7 +105,7 @@ class Erf(Function):
     """y = erf x.  dy/dx = 2/√π · e^(-x²)."""
 
     def forward(self, x):
-        return _erf(x)
+        return self.xp.erf(x)
 
     def backward(self, dy):
         (x,) = self.inputs

@@ -1,13 +1,11 @@
-"""The two array namespaces a backward formula is written against.
+"""NumPy speed kernels: where NumPy's own function is slow or missing, a faster equal one.
 
-`numpy_ns` runs a plain backward on NumPy arrays; `graph_ns` runs the same formula on
-matgrad Tensors, recording it, so gradients are differentiable (create_graph=True). Both
-offer the same names with NumPy's signatures; operators (`+ * @ .T x[idx]`) work on both.
+Each says what it replaces and what it measured. The array namespaces (`matgrad.backend`)
+hand these to the ops, so an op's formula never names a kernel or a device.
 """
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -113,42 +111,3 @@ def index_add(shape: tuple[int, ...], index: Any, values: np.ndarray, basic: boo
     else:
         np.add.at(out, index, values)
     return out
-
-
-def _np_sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    return np.add.reduce(x, axis=axis, keepdims=keepdims)
-
-
-def _np_mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    return np.mean(x, axis=axis, keepdims=keepdims)
-
-
-numpy_ns = SimpleNamespace(
-    name="numpy",
-    exp=np.exp, log=np.log, sqrt=np.sqrt, sign=np.sign, tanh=np.tanh, abs=np.abs,
-    sin=np.sin, cos=np.cos, erf=erf, where=where, maximum=np.maximum, minimum=np.minimum,
-    sum=_np_sum, mean=_np_mean, sum_to=sum_to,
-    broadcast_to=np.broadcast_to, reshape=np.reshape, swapaxes=np.swapaxes,
-    transpose=np.transpose, expand_dims=np.expand_dims, squeeze=np.squeeze,
-    matmul=np.matmul, zeros_like=np.zeros_like, index_add=index_add,
-    astype=lambda x, dtype: x.astype(dtype, copy=False),
-)
-
-
-class _GraphNamespace:
-    """matgrad's differentiable ops under NumPy's names; filled on first use (import cycle)."""
-
-    name = "matgrad"
-
-    def __getattr__(self, attr: str) -> Any:
-        from . import graph_ops
-
-        for key in graph_ops.__all__:
-            setattr(self, key, getattr(graph_ops, key))
-        try:
-            return self.__dict__[attr]
-        except KeyError:
-            raise AttributeError(f"graph namespace has no {attr!r}") from None
-
-
-graph_ns = _GraphNamespace()

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from matgrad.autograd import xp
+from matgrad import kernels as xp
 
 FLOATS = [np.float16, np.float32, np.float64]
 SPECIAL = [0.0, -0.0, np.inf, -np.inf, np.nan, 1.5, -2.5, 1e-30]

@@ -1,20 +1,27 @@
-"""NumPy-named wrappers over matgrad's ops: the namespace backward formulas use under create_graph."""
+"""The graph namespace: matgrad's ops under NumPy's names, for backward formulas under create_graph.
+
+An op's backward is written once against `self.xp` (see matgrad.backend). Under
+`create_graph=True` the engine hands it this namespace instead of plain arrays, so every
+step of the backward is itself recorded and the gradient can be differentiated again.
+"""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-from ..ops import activation, binary, indexing, reduction, unary
-from ..ops import matmul as _mm
-from ..ops import shape as _shape
+from ..backend import NAMES, ArrayNamespace
+from ..kernels import broadcast_axes
 from ..tensor import Tensor, as_tensor
-from .xp import broadcast_axes
+from . import activation, binary, indexing, reduction, unary
+from . import matmul as _mm
+from . import shape as _shape
 
 exp, log, sqrt, sign, abs, sin, cos, erf = (  # noqa: A001
     unary.exp, unary.log, unary.sqrt, unary.sign, unary.abs, unary.sin, unary.cos, unary.erf,
 )
 tanh = activation.tanh
+softplus = activation.softplus
 maximum, minimum = binary.maximum, binary.minimum
 matmul = _mm.matmul
 broadcast_to = _shape.broadcast_to
@@ -75,8 +82,14 @@ def index_add(shape: tuple[int, ...], index: Any, values: Any, basic: bool) -> T
     return indexing.index_add_zeros(shape, index, values, basic)
 
 
-__all__ = [
-    "exp", "log", "sqrt", "sign", "abs", "sin", "cos", "erf", "tanh", "maximum", "minimum",
-    "matmul", "broadcast_to", "astype", "where", "sum", "mean", "sum_to", "reshape", "swapaxes",
-    "transpose", "expand_dims", "squeeze", "zeros_like", "index_add",
-]
+graph_ns = ArrayNamespace(
+    "graph", plain=False, device="cpu",
+    exp=exp, log=log, sqrt=sqrt, sign=sign, abs=abs, sin=sin, cos=cos, erf=erf, tanh=tanh,
+    maximum=maximum, minimum=minimum, matmul=matmul, broadcast_to=broadcast_to, astype=astype,
+    where=where, sum=sum, mean=mean, sum_to=sum_to, reshape=reshape, swapaxes=swapaxes,
+    transpose=transpose, expand_dims=expand_dims, squeeze=squeeze, zeros_like=zeros_like,
+    index_add=index_add, softplus=softplus,
+)
+_missing = set(NAMES) - set(vars(graph_ns))
+if _missing:  # every name a backward may call on plain arrays must exist on the graph too
+    raise ImportError(f"the graph namespace lacks {sorted(_missing)}")

@@ -1,0 +1,88 @@
+"""backward() and grad(): where a user enters the reverse pass, seeds checked and made."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import engine
+
+
+def _seeds(
+    op: str, outputs: Sequence[Any], grads: Sequence[Any] | None, create_graph: bool
+) -> list[Any]:
+    seeds = []
+    for i, out in enumerate(outputs):
+        g = None if grads is None else grads[i]
+        if not out.requires_grad:
+            raise RuntimeError(
+                f"{op}: output {i} does not require grad and has no grad_fn, so there is nothing "
+                "to differentiate. Create the inputs with requires_grad=True (and not under no_grad)."
+            )
+        if g is None:
+            if out.data.size != 1:
+                raise RuntimeError(
+                    f"{op}: an implicit gradient can only be made for a one-element output, but this "
+                    f"one has shape {out.shape}; pass the gradient of the same shape, e.g. "
+                    f"out.backward(matgrad.ones_like(out)), or reduce it first (out.sum())"
+                )
+            g = np.ones(out.shape, dtype=out.dtype)
+        else:
+            g = g.data if isinstance(g, Tensor) else np.asarray(g, dtype=out.dtype)
+            if g.shape != out.shape:
+                raise RuntimeError(f"{op}: gradient of shape {g.shape} given for an output of shape {out.shape}")
+            g = g.astype(out.dtype, copy=False)
+        seeds.append(Tensor._make(g, None, False) if create_graph else g)
+    return seeds
+
+
+def backward(
+    tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+) -> None:
+    """Accumulate d(tensors)/d(leaf) into every leaf's `.grad`."""
+    outs = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is not None and not isinstance(grad_tensors, (list, tuple)):
+        grad_tensors = [grad_tensors]
+    seeds = _seeds("backward", outs, grad_tensors, create_graph)
+    keep = create_graph if retain_graph is None else retain_graph
+    engine.run_backward(outs, seeds, keep, create_graph)
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Any, ...]:
+    """d(outputs)/d(inputs) as a tuple of Tensors, leaving every `.grad` untouched.
+
+    With create_graph=True the results are on a graph themselves, so they can be
+    differentiated again (Hessian-vector products, Newton's method).
+    """
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is not None and not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]
+    for i, t in enumerate(ins):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient")
+    seeds = _seeds("grad", outs, grad_outputs, create_graph)
+    keep = create_graph if retain_graph is None else retain_graph
+    found = engine.run_backward(outs, seeds, keep, create_graph, inputs=ins)
+    result = []
+    for i, (t, g) in enumerate(zip(ins, found)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} was not used to compute the outputs; pass allow_unused=True "
+                    "to get None for it"
+                )
+            result.append(None)
+        elif isinstance(g, Tensor):
+            result.append(g)
+        else:
+            result.append(Tensor._make(np.array(g, dtype=t.dtype, copy=True), None, False))
+    return tuple(result)

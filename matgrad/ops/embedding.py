@@ -1,0 +1,64 @@
+"""Embedding lookup: rows of a table picked by integer indices.  Y = W[idx], dW = onehot(idx)ᵀ·dY."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor, as_tensor
+
+
+class EmbeddingLookup(Function):
+    """Y = W[idx] = onehot(idx)·W.  dW = onehot(idx)ᵀ·dY: rows of dY summed per index (repeats add),
+    the padding_idx row left at 0."""
+
+    def forward(self, weight, *, indices, padding_idx):
+        self.indices, self.padding_idx = indices, padding_idx
+        return weight[indices]
+
+    def backward(self, dy):
+        shape = self.parents[0].data.shape
+        flat = self.indices.reshape(-1)
+        rows = self.xp.reshape(dy, (flat.size, shape[1]))
+        if self.xp.plain:
+            dw = np.zeros(shape, dtype=dy.dtype)
+            np.add.at(dw, flat, rows)
+            if self.padding_idx is not None:
+                dw[self.padding_idx] = 0
+            return dw
+        dw = self.xp.index_add(shape, flat, rows, False)
+        if self.padding_idx is None:
+            return dw
+        keep = np.ones((shape[0], 1), dtype=dy.dtype)
+        keep[self.padding_idx] = 0
+        return dw * keep
+
+
+def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm: Any = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of weight (num_embeddings, dim) picked by integer input (*) → (*, dim)."""
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
+    w = as_tensor(weight)
+    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
+    if w.ndim != 2:
+        raise ValueError(
+            f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got {tuple(w.shape)}"
+        )
+    n = w.shape[0]
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(
+            f"embedding: index out of range: indices span [{idx.min()}, {idx.max()}], table has {n} rows"
+        )
+    if padding_idx is not None:
+        padding_idx = _padding_idx(n, padding_idx)
+    return EmbeddingLookup.apply(w, indices=idx % n, padding_idx=padding_idx)
+
+
+def _padding_idx(n: int, padding_idx: int) -> int:
+    if not -n <= padding_idx < n:
+        raise ValueError(f"Embedding: padding_idx must be within [-{n}, {n}), got {padding_idx}")
+    return padding_idx % n
