@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import Any
 
@@ -24,7 +25,12 @@ from ..explain.expr import (
     parse_assignments,
     split_name,
 )
-from ..explain.values import num
+from ..explain.record import explain
+from ..explain.values import json_ready, num
+from .errors import error
+
+#: The step of the finite-difference check.
+H = 1e-6
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -49,51 +55,68 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
+def _error(message: str) -> int:
+    """Print `matgrad explain: error: MESSAGE`, as every command does; the exit status 2."""
+    error("explain", message)
+    return 2
+
+
+def _check(grad: float, fd: float, value_finite: bool, name: str, var: str) -> str:
+    """What the finite difference says of one gradient; never 'agrees' unless both are finite numbers."""
+    if not value_finite:
+        return f"not defined at this point ({name} is not finite)"
+    if not math.isfinite(grad):
+        return "not defined at this point (the gradient is not finite)"
+    if not math.isfinite(fd):
+        return f"finite difference not defined ({name} is not finite at {var} ± {num(H)})"
+    ok = abs(grad - fd) <= 1e-5 * max(1.0, abs(grad))
+    return f"finite difference {fd:.6f}  {'agrees' if ok else 'DIFFERS'}"
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; 0 on success, 2 for a bad expression or values."""
-    from ..explain import explain
-
     try:
         given_name, text = split_name(args.expr)
         tree = parse(text)
         values = parse_assignments(list(args.values))
-        out, inputs = build(tree, values)
+        out, inputs = build(tree, values, source=text.strip())
     except ExpressionError as e:
-        print(str(e), file=sys.stderr)
-        return 2
+        return _error(str(e))
+    if not inputs:
+        return _error("the expression has no variables, so there is no gradient to explain; "
+                      "e.g. matgrad explain \"3*(a+b*c)\" a=5 b=3 c=2")
     unused = sorted(set(values) - set(inputs))
     if unused:
-        print(f"explain: {', '.join(unused)} not in the expression; remove "
-              f"{'them' if len(unused) > 1 else 'it'} or check the spelling", file=sys.stderr)
-        return 2
-    if not inputs:
-        print("explain: the expression has no variables, so there is no gradient to explain; "
-              "e.g. matgrad explain \"3*(a+b*c)\" a=5 b=3 c=2", file=sys.stderr)
-        return 2
+        return _error(f"{', '.join(unused)} not in the expression; remove "
+                      f"{'them' if len(unused) > 1 else 'it'} or check the spelling")
     name = args.name or given_name or "J"
     exp = explain(out, print_table=False, name=name)
     # list the variables as the expression does, not in the order the graph reads them
     exp.grads = {k: exp.grads[k] for k in inputs if k in exp.grads}
     exp.leaves = {k: exp.leaves[k] for k in inputs if k in exp.leaves}
+    value = float(out.data.item())
     grads = {k: float(inputs[k].grad.item()) for k in inputs}
-    fd = {k: finite_difference(tree, values, k) for k in inputs}
+    fd = {k: finite_difference(tree, values, k, H) for k in inputs}
     for flag, writer in (("svg", "draw"), ("html", "html")):
         path = getattr(args, flag, None)
         if path:
-            from .. import viz
+            from .. import viz  # only when a picture is asked for
 
             try:
                 getattr(viz, writer)(exp, path)
             except OSError as e:
-                print(f"explain: could not write {path}: {e}", file=sys.stderr)
-                return 2
+                return _error(f"could not write {path}: {e}")
             print(f"wrote {path}", file=sys.stderr)
+    not_finite = ([name] if not math.isfinite(value) else []) + [
+        f"d{name}/d{k}" for k in inputs if not math.isfinite(grads[k])]
     if args.json:
         d = exp.to_dict()
-        print(json.dumps({
-            "expression": text.strip(), "output": name, "value": float(out.data.item()), "grads": grads,
+        # JSON has no inf or nan: a value that is not finite is null, and "not_finite" names it
+        print(json.dumps(json_ready({
+            "expression": text.strip(), "output": name, "value": value, "grads": grads,
             "finite_difference": fd, "inputs": values, "forward": d["forward"], "steps": d["steps"],
-        }, indent=1, ensure_ascii=False))
+            "not_finite": not_finite, "notes": d["notes"],
+        }), indent=1, ensure_ascii=False, allow_nan=False))
         return 0
     print(f"{name} = {text.strip()}   with " + ", ".join(f"{k} = {num(v)}" for k, v in values.items()))
     print()
@@ -101,10 +124,17 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(exp.table())
     print()
-    print(f"Result: {name} = {num(out.data.item())}")
+    result = f"Result: {name} = {num(value)}"
+    if not math.isfinite(value):
+        result += f"   (not finite: {name} is not defined at these values)"
+    print(result)
     width = max(len(k) for k in inputs)
     for k in inputs:
-        ok = abs(grads[k] - fd[k]) <= 1e-5 * max(1.0, abs(grads[k]))
-        print(f"  d{name}/d{k.ljust(width)} = {num(grads[k]):>10}    finite difference {fd[k]:.6f}  "
-              f"{'agrees' if ok else 'DIFFERS'}")
+        print(f"  d{name}/d{k.ljust(width)} = {num(grads[k]):>10}    "
+              f"{_check(grads[k], fd[k], math.isfinite(value), name, k)}")
+    if exp.notes:
+        print()
+        print("Not finite, so not defined at this point:" if not_finite else "Notes:")
+        for note in exp.notes:
+            print(f"  {note}")
     return 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from .record import Explanation, ForwardStep, Operand, Step, explain
+from .model import Explanation, ForwardStep, Operand, Step
+from .record import explain
 from .rules import RULES, Rule, rule_for
 from .values import Value
 

@@ -14,6 +14,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..autograd.grad_mode import no_grad
+from ..ops import activation, binary, unary
 from ..tensor import Tensor
 
 MAX_CHARS = 500
@@ -34,7 +36,7 @@ class ExpressionError(ValueError):
 
 
 def _error(source: str, col: int | None, what: str) -> ExpressionError:
-    msg = f"explain: {what}"
+    msg = what
     if col is not None:
         shown = source.replace("\n", " ")
         if len(shown) > 100:  # keep the caret on screen
@@ -68,13 +70,13 @@ def _depth(source: str) -> tuple[int, int]:
 def parse(source: str) -> ast.expr:
     """The checked syntax tree of `source`, or ExpressionError naming what is not allowed."""
     if not isinstance(source, str):
-        raise ExpressionError(f"explain: the expression must be text, got {type(source).__name__}")
+        raise ExpressionError(f"the expression must be text, got {type(source).__name__}")
     if len(source) > MAX_CHARS:
         raise _error(source[:120], None,
                      f"the expression is {len(source)} characters long; at most {MAX_CHARS} are allowed")
     if not source.strip():
         raise ExpressionError(
-            "explain: the expression is empty; e.g. matgrad explain \"3*(a+b*c)\" a=5 b=3 c=2"
+            "the expression is empty; e.g. matgrad explain \"3*(a+b*c)\" a=5 b=3 c=2"
         )
     depth, at = _depth(source)
     if depth > MAX_DEPTH:
@@ -117,8 +119,11 @@ def _check(src: str, node: ast.AST) -> list[ast.AST]:
         return []
     if isinstance(node, ast.BinOp):
         if type(node.op) not in _BINOPS:
-            raise _error(src, node.right.col_offset - 1 if col is not None else None,
-                         f"operator {type(node.op).__name__} is not allowed; only {_ALLOWED}")
+            what = f"operator {type(node.op).__name__} is not allowed; only {_ALLOWED}"
+            if isinstance(node.op, ast.BitXor):  # x^2 as on paper: Python's power is **
+                left, right = (ast.get_source_segment(src, n) or "…" for n in (node.left, node.right))
+                what = f"operator ^ is not a power here; use ** for powers: {left}**{right}"
+            raise _error(src, node.right.col_offset - 1 if col is not None else None, what)
         return [node.left, node.right]
     if isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
@@ -156,45 +161,82 @@ def variables(tree: ast.expr) -> list[str]:
     return list(dict.fromkeys(name for _, name in found))
 
 
-def _ops() -> dict[str, Callable[..., Tensor]]:
-    import matgrad as mg
-
-    return {"exp": mg.exp, "log": mg.log, "sqrt": mg.sqrt, "abs": mg.abs, "tanh": mg.tanh,
-            "sigmoid": mg.sigmoid, "relu": mg.relu, "sin": mg.sin, "cos": mg.cos,
-            "max": mg.maximum, "min": mg.minimum}
+#: What each function of an expression calls.
+_OPS: dict[str, Callable[..., Tensor]] = {
+    "exp": unary.exp, "log": unary.log, "sqrt": unary.sqrt, "abs": unary.abs, "tanh": activation.tanh,
+    "sigmoid": activation.sigmoid, "relu": activation.relu, "sin": unary.sin, "cos": unary.cos,
+    "max": binary.maximum, "min": binary.minimum,
+}
 
 
 def build(
-    tree: ast.expr, values: dict[str, Any], requires_grad: bool = True
+    tree: ast.expr, values: dict[str, Any], requires_grad: bool = True, source: str | None = None
 ) -> tuple[Tensor, dict[str, Tensor]]:
-    """Evaluate the checked tree on float64 tensors; returns (output, the variables' tensors)."""
-    ops = _ops()
+    """Evaluate the checked tree on float64 tensors; returns (output, the variables' tensors).
+
+    A part made of numbers alone that is not finite (9**9**9**9 overflows, 1/0, log(0)) makes
+    the expression undefined for every value: ExpressionError says so, with a caret under it
+    when `source` (the text `parse` read) is given. A value that stops being finite because
+    of the variables' values is inf or nan, silently: whoever shows it says it is not defined
+    at that point (see the notes of matgrad.explain), rather than NumPy's warnings.
+    """
+    with np.errstate(all="ignore"):
+        return _build(tree, values, requires_grad, source)
+
+
+def _why_not_finite(op: str, xs: list[float], y: float) -> str:
+    """How an operation on finite numbers gave one that is not: '1/0 divides by zero' ..."""
+    if math.isnan(y):
+        return "is not a number (0/0, inf − inf, or outside the function's domain)"
+    if op == "/" and xs[1] == 0:
+        return "divides by zero"
+    if op == "**" and xs[0] == 0:
+        return "is a negative power of 0, which is inf"
+    if op == "log" and xs[0] == 0:
+        return "is the log of 0, which is −inf"
+    return "overflows: it is too large for float64"
+
+
+def _build(tree: ast.expr, values: dict[str, Any], requires_grad: bool,
+           source: str | None) -> tuple[Tensor, dict[str, Tensor]]:
     inputs: dict[str, Tensor] = {}
     for name in variables(tree):
         if name not in values:
-            raise ExpressionError(f"explain: no value given for variable {name!r}; add {name}=VALUE")
+            raise ExpressionError(f"no value given for variable {name!r}; add {name}=VALUE")
         t = Tensor(np.asarray(values[name], dtype=np.float64), requires_grad=requires_grad)
         t.name = name
         inputs[name] = t
 
     def const(v: float) -> Tensor:
-        t = Tensor(np.asarray(float(v), dtype=np.float64))
-        return t
+        return Tensor(np.asarray(float(v), dtype=np.float64))
+
+    def numbers_only_check(node: ast.AST, op: str, kids: list[ast.AST]) -> None:
+        """Refuse a part of numbers alone that is not finite, though its operands are."""
+        varying[id(node)] = any(varying[id(k)] for k in kids)
+        y = float(done[id(node)].data)
+        xs = [float(done[id(k)].data) for k in kids]
+        if varying[id(node)] or math.isfinite(y) or not all(math.isfinite(x) for x in xs):
+            return
+        what = (ast.get_source_segment(source, node) if source else None) or ast.unparse(node)
+        raise _error(source or what, node.col_offset if source else None,
+                     f"{what} {_why_not_finite(op, xs, y)}; it is made of numbers alone, so the expression is "
+                     "not defined for any values")
 
     # iterative post-order walk: no recursion limit to reach
     stack: list[tuple[ast.AST, bool]] = [(tree, False)]
     done: dict[int, Tensor] = {}
+    varying: dict[int, bool] = {}  # whether a part depends on a variable
     while stack:
         node, ready = stack.pop()
         if isinstance(node, ast.Constant):
             done[id(node)] = const(node.value)
+            varying[id(node)] = False
         elif isinstance(node, ast.Name):
             done[id(node)] = inputs[node.id]
+            varying[id(node)] = True
         elif not ready:
             stack.append((node, True))
-            kids = [node.left, node.right] if isinstance(node, ast.BinOp) else (
-                [node.operand] if isinstance(node, ast.UnaryOp) else list(node.args))
-            stack.extend((k, False) for k in kids)
+            stack.extend((k, False) for k in _children(node))
         elif isinstance(node, ast.BinOp):
             a, b = done[id(node.left)], done[id(node.right)]
             op = _BINOPS[type(node.op)]
@@ -202,15 +244,26 @@ def build(
                 b = float(b.data)  # a number as exponent: x^p with d/dx = p·x^(p−1)
             done[id(node)] = {"+": a.__add__, "-": a.__sub__, "*": a.__mul__, "/": a.__truediv__,
                               "**": a.__pow__}[op](b)
+            numbers_only_check(node, op, [node.left, node.right])
         elif isinstance(node, ast.UnaryOp):
             x = done[id(node.operand)]
             done[id(node)] = -x if isinstance(node.op, ast.USub) else x
+            numbers_only_check(node, "-", [node.operand])
         else:
-            done[id(node)] = ops[node.func.id](*[done[id(a)] for a in node.args])
+            done[id(node)] = _OPS[node.func.id](*[done[id(a)] for a in node.args])
+            numbers_only_check(node, node.func.id, list(node.args))
     out = done[id(tree)]
     if out.grad_fn is None and requires_grad:
         out = out * 1.0  # a bare variable or number still gets one node to explain
     return out, inputs
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    return list(node.args)
 
 
 def parse_assignments(items: list[str]) -> dict[str, float]:
@@ -220,22 +273,20 @@ def parse_assignments(items: list[str]) -> dict[str, float]:
         name, sep, val = item.partition("=")
         name = name.strip()
         if not sep or not name.isidentifier():
-            raise ExpressionError(f"explain: expected NAME=VALUE, got {item!r} (e.g. a=5)")
+            raise ExpressionError(f"expected NAME=VALUE, got {item!r} (e.g. a=5)")
         try:
             v = float(val)
         except ValueError:
-            raise ExpressionError(f"explain: the value of {name} must be a number, got {val!r}") from None
+            raise ExpressionError(f"the value of {name} must be a number, got {val!r}") from None
         if not math.isfinite(v):
-            raise ExpressionError(f"explain: the value of {name} must be finite, got {val!r}")
+            raise ExpressionError(f"the value of {name} must be finite, got {val!r}")
         values[name] = v
     return values
 
 
 def finite_difference(tree: ast.expr, values: dict[str, float], name: str, h: float = 1e-6) -> float:
-    """Central difference (f(v+h) − f(v−h)) / 2h for one variable, in float64."""
-    from ..autograd.grad_mode import no_grad
-
-    with no_grad():
+    """Central difference (f(v+h) − f(v−h)) / 2h for one variable, in float64 (inf or nan where f is not finite)."""
+    with no_grad(), np.errstate(all="ignore"):
         up = build(tree, {**values, name: values[name] + h}, requires_grad=False)[0].data.item()
         down = build(tree, {**values, name: values[name] - h}, requires_grad=False)[0].data.item()
     return (up - down) / (2 * h)

@@ -9,14 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..ops.matmul import MatMul
+from .model import Operand
+from .rules import Rule
 from .values import num, shape_str
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
-    from .record import Operand
 
 
-def formula(node: Any, rule: Any, i: int, parents: tuple, pnames: list[str], y: Tensor, yname: str,
+def formula(node: Any, rule: Rule, i: int, parents: tuple, pnames: list[str], y: Tensor, yname: str,
              dy: np.ndarray, g: np.ndarray, op_: Operand, d_out: str) -> str:
     """The arithmetic of one gradient: ∂J/∂b = ∂J/∂u · c = 3 · 2 = 6, or its matrix view."""
     x = parents[i]
@@ -29,7 +31,7 @@ def formula(node: Any, rule: Any, i: int, parents: tuple, pnames: list[str], y: 
                 f"{num(np.asarray(op_.grad).item())}")
     dx = f"d{xname} ({shape_str(x.shape)})"
     dys = f"d{yname} ({shape_str(dy.shape)})"
-    if node.name == "MatMul":
+    if type(node) is MatMul:
         text = matmul_view(i, parents, pnames, dys, np.asarray(g).shape)
     elif op_.local is not None:
         sym = op_.local_symbol

@@ -5,146 +5,65 @@ that arrived from above (upstream), the local derivative rule, and the gradient 
 each input = upstream × local derivative ("a layer multiplies"). A tensor that feeds
 several nodes gets one gradient from each, and the record says where they are summed
 ("a branch sums").
+
+The work is done in stages, one function each: read the graph, name its tensors, write
+the forward pass, run the reverse pass and record its steps, sum the gradients of
+tensors used more than once (fan-out), and note every value that is not finite.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..autograd.engine import run_backward, topological_order
+from ..kernels import broadcast_axes, sum_to
+from ..ops.arithmetic import Div, Pow, PowScalar
+from ..ops.unary import Log
 from ..tensor import Tensor
 from .formulas import formula, paren
+from .model import Explanation, ForwardStep, Operand, Step
 from .rules import rule_for
-from .values import Value, num, shape_str
+from .values import Value, finite, num, shape_str
 
-#: How the forward pass of common ops is written, operands by position.
-INFIX = {
-    "Add": "{0} + {1}", "Sub": "{0} − {1}", "Mul": "{0} · {1}", "Div": "{0} / {1}", "Neg": "−{0}",
-    "Pow": "{0}^{1}", "MatMul": "{0} @ {1}", "Exp": "exp({0})", "Log": "log({0})", "Sqrt": "sqrt({0})",
-    "Abs": "|{0}|", "Sin": "sin({0})", "Cos": "cos({0})", "Tanh": "tanh({0})", "Sigmoid": "σ({0})",
-    "ReLU": "relu({0})", "Maximum": "max({0}, {1})", "Minimum": "min({0}, {1})", "Sum": "sum({0})",
-    "Mean": "mean({0})", "AMax": "max({0})", "AMin": "min({0})", "Softmax": "softmax({0})",
-    "LogSoftmax": "log_softmax({0})", "Reshape": "reshape({0})", "Permute": "permute({0})",
-    "Expand": "expand({0})", "GetItem": "{0}[…]",
-}
+#: Why an op's output stops being finite when its inputs are finite and one of them is 0.
+_AT_ZERO = {Div: "division by zero", Log: "the log of 0", PowScalar: "a negative power of 0",
+            Pow: "a negative power of 0"}
 
 
 @dataclass
-class Operand:
-    """One input of a step and the gradient the step sends it."""
+class Graph:
+    """The graph as the forward pass left it (read before the reverse pass frees it)."""
 
-    name: str
-    shape: tuple[int, ...]
-    value: Value
-    requires_grad: bool
-    grad: np.ndarray | None  # ∂out/∂input from this step alone, summed to the input's shape
-    local: Any = None  # the local derivative (elementwise ops), as numbers
-    local_symbol: str = ""  # ... and as a formula of the operands' names
-    summed_axes: tuple[int, ...] = ()  # broadcast axes summed away to reach the input's shape
-    formula: str = ""  # the step's arithmetic for this input
+    output: Tensor
+    nodes: list[Any]  # each node before the nodes it reads: the reverse pass's order
+    parents: dict[int, tuple[Tensor, ...]]  # id(node) -> its inputs
+    out_of: dict[int, Tensor]  # id(node) -> its output
+    read: dict[int, Tensor]  # id(tensor) -> every tensor some node reads
 
-
-@dataclass
-class Step:
-    """One node of the reverse pass (index 1 is the first node visited, next to the output)."""
-
-    index: int
-    op: str
-    output: str
-    output_shape: tuple[int, ...]
-    value: Value  # the node's forward value
-    inputs: list[Operand]
-    upstream: np.ndarray  # ∂out/∂(this node's output), the sum of what its consumers sent
-    upstream_from: list[int]  # steps whose gradients were summed into the upstream (0 = the seed)
-    rule: str  # the local derivative rule in words
-    pattern: str  # the gradient-flow pattern: add distributes, multiply swaps, max routes ...
-    params: dict[str, Any] = field(default_factory=dict)
-    sums: list[str] = field(default_factory=list)  # leaves whose gradient sum completes here
+    @classmethod
+    def of(cls, output: Tensor) -> Graph:
+        nodes = topological_order([output.grad_fn])
+        parents = {id(n): tuple(n.parents) for n in nodes}
+        out_of: dict[int, Tensor] = {id(output.grad_fn): output}
+        for n in nodes:
+            for p in n.parents:
+                if p.grad_fn is not None:
+                    out_of.setdefault(id(p.grad_fn), p)
+        read = {id(p): p for n in nodes for p in parents[id(n)]}
+        return cls(output, nodes, parents, out_of, read)
 
     @property
-    def grads(self) -> dict[str, np.ndarray]:
-        """The gradient sent to each input that wants one, by input name."""
-        return {o.name: o.grad for o in self.inputs if o.grad is not None}
+    def forward_nodes(self) -> list[Any]:
+        """The nodes in the order the forward pass computed them."""
+        return self.nodes[::-1]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index, "op": self.op, "output": self.output,
-            "output_shape": list(self.output_shape), "value": self.value.to_dict(),
-            "upstream": Value.of(self.upstream).to_dict(), "upstream_from": self.upstream_from,
-            "rule": self.rule, "pattern": self.pattern, "sums": self.sums,
-            "inputs": [
-                {"name": o.name, "shape": list(o.shape), "value": o.value.to_dict(),
-                 "requires_grad": o.requires_grad, "formula": o.formula,
-                 "grad": None if o.grad is None else Value.of(o.grad).to_dict()}
-                for o in self.inputs
-            ],
-        }
+    def leaves_wanting_grad(self) -> list[Tensor]:
+        return [t for t in self.read.values() if t.grad_fn is None and t.requires_grad]
 
 
-@dataclass
-class ForwardStep:
-    """One node of the forward pass, in the order it was computed."""
-
-    index: int
-    op: str
-    output: str
-    inputs: list[str]
-    value: Value
-    text: str  # e.g. 'u = b · c = 3 · 2 = 6'
-
-
-@dataclass
-class Explanation:
-    """The record of one reverse pass: forward steps, backward steps, and the leaves' gradients."""
-
-    output: str
-    value: Value
-    forward: list[ForwardStep]
-    steps: list[Step]  # in reverse order, as the engine visited them
-    grads: dict[str, np.ndarray]  # total gradient of every leaf that requires grad
-    leaves: dict[str, Value]
-    fanout: dict[str, list[int]]  # tensors fed to several nodes -> the steps whose gradients sum
-    tensors: dict[str, Value] = field(default_factory=dict)  # every tensor of the graph, by name
-    kinds: dict[str, str] = field(default_factory=dict)  # name -> 'input', 'constant', 'result', 'output'
-    _names: dict[int, str] = field(default_factory=dict, repr=False)
-
-    def name_of(self, t: Tensor) -> str:
-        """The name the record uses for tensor `t`."""
-        try:
-            return self._names[id(t)]
-        except KeyError:
-            raise KeyError("name_of: this tensor is not part of the explained graph") from None
-
-    def grad_of(self, t: Tensor) -> np.ndarray:
-        """The total gradient the record computed for leaf `t`."""
-        return self.grads[self.name_of(t)]
-
-    def table(self) -> str:
-        from .table import backward_table
-
-        return backward_table(self)
-
-    def forward_table(self) -> str:
-        from .table import forward_table
-
-        return forward_table(self)
-
-    def __str__(self) -> str:
-        return self.forward_table() + "\n\n" + self.table()
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data: value, grads by leaf name, forward and backward steps."""
-        return {
-            "output": self.output, "value": self.value.to_dict(),
-            "grads": {k: np.asarray(v).tolist() for k, v in self.grads.items()},
-            "forward": [{"index": f.index, "op": f.op, "output": f.output, "inputs": f.inputs,
-                         "value": f.value.to_dict(), "text": f.text} for f in self.forward],
-            "steps": [s.to_dict() for s in self.steps],
-            "fanout": self.fanout,
-        }
-
+# --- naming --------------------------------------------------------------------------------------------
 
 class _Namer:
     """Names for tensors: their `.name`, else numbers for scalar constants, else t1, t2 ..."""
@@ -154,7 +73,7 @@ class _Namer:
         self.used: set[str] = set()
         self.counts = {"t": 0, "x": 0, "c": 0}
 
-    def _unique(self, base: str) -> str:
+    def unique(self, base: str) -> str:
         name, k = base, 2
         while name in self.used:
             name, k = f"{base}_{k}", k + 1
@@ -173,7 +92,7 @@ class _Namer:
         got = self.names.get(id(t))
         if got is None:
             if t.name:
-                got = self._unique(str(t.name))
+                got = self.unique(str(t.name))
             elif kind == "c" and t.data.size == 1:
                 got = num(t.data.item())  # constants read as their value: 3 · v
                 got = f"({got})" if got.startswith("-") else got
@@ -183,15 +102,125 @@ class _Namer:
         return got
 
 
-def _sum_to(g: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Sum a gradient back to an input's shape (as the engine does); also the axes summed."""
-    if g.shape == shape:
-        return g, ()
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1
-    )
-    return np.sum(g, axis=axes, keepdims=True).reshape(shape), axes
+def name_tensors(graph: Graph, root_name: str) -> dict[int, str]:
+    """id(tensor) -> its name: the output first, then leaves in the order read, then results."""
+    namer = _Namer()
+    namer.names[id(graph.output)] = namer.unique(root_name)
+    for n in graph.forward_nodes:
+        for p in graph.parents[id(n)]:
+            if p.grad_fn is None:
+                namer.name(p, "x" if p.requires_grad else "c")
+    for n in graph.forward_nodes:
+        namer.name(graph.out_of[id(n)], "t")
+    return namer.names
+
+
+# --- the forward pass ----------------------------------------------------------------------------------
+
+def why_not_finite(node: Any, xs: list[np.ndarray], y: np.ndarray) -> str:
+    """In words, why `node` made a value that is not finite out of finite inputs."""
+    if np.isnan(y).any():
+        return "an operation with no value here, such as 0/0, inf − inf or a point outside the function's domain"
+    if type(node) in _AT_ZERO and any((np.asarray(x) == 0).any() for x in xs):
+        return _AT_ZERO[type(node)]
+    return f"overflow: too large for {y.dtype}"
+
+
+def forward_text(node: Any, names: list[str], parents: tuple[Tensor, ...], y: Tensor, yname: str) -> str:
+    """'u = b · c = 3 · 2 = 6' for scalars; 'u = b @ c  (2×3)' for tensors."""
+    rule = rule_for(node)
+    expr = rule.forward_text(node, names)
+    text = f"{yname} = {expr}"
+    small = all(p.data.size == 1 for p in parents) and y.data.size == 1
+    if not small:
+        return text + f"  ({shape_str(y.shape)})"
+    numeric = rule.forward_text(node, [paren(p.data.item()) for p in parents])
+    if numeric != expr:
+        text += f" = {numeric}"
+    return text + f" = {Value.of(y.data)}"
+
+
+def forward_steps(graph: Graph, names: dict[int, str]) -> list[ForwardStep]:
+    """Each node in the order computed, with its value; where a value first stops being finite, why."""
+    steps = []
+    for i, n in enumerate(graph.forward_nodes, 1):
+        y, parents = graph.out_of[id(n)], graph.parents[id(n)]
+        ins = [names[id(p)] for p in parents]
+        note = ""
+        if not finite(y.data) and all(finite(p.data) for p in parents):
+            note = f"not finite ({why_not_finite(n, [p.data for p in parents], y.data)}): not defined at this point"
+        steps.append(ForwardStep(i, n.name, names[id(y)], ins, Value.of(y.data),
+                                 forward_text(n, ins, parents, y, names[id(y)]), rule_for(n).symbol, note))
+    return steps
+
+
+# --- the reverse pass ----------------------------------------------------------------------------------
+
+Captured = list[tuple[Any, np.ndarray, list[Any]]]
+
+
+def run_reverse_pass(graph: Graph, seed: np.ndarray, retain_graph: bool, accumulate: bool) -> Captured:
+    """Run the engine's reverse pass from the output; what each node received and sent, in visiting order."""
+    captured: Captured = []
+
+    def hook(node: Any, dy: Any, grads: tuple) -> None:
+        # copies: the engine may later add into these very arrays (accumulating .grad)
+        captured.append((node, np.array(dy, copy=True),
+                         [None if g is None else np.array(g, copy=True) for g in grads]))
+
+    inputs = None if accumulate else graph.leaves_wanting_grad()
+    run_backward([graph.output], [seed], retain_graph, False, inputs=inputs, hook=hook)
+    return captured
+
+
+def _local_derivatives(node: Any, pnames: list[str], parents: tuple[Tensor, ...], y: Tensor) -> list | None:
+    rule = rule_for(node)
+    if rule.local is None:
+        return None
+    try:
+        return rule.local(pnames, [p.data for p in parents], y.data, node)
+    except Exception:  # noqa: BLE001 - an odd op must not break the explanation
+        return None
+
+
+def backward_step(k: int, node: Any, dy: np.ndarray, grads: list[Any], graph: Graph, names: dict[int, str],
+                  d_out: str, upstream_from: list[int]) -> Step:
+    """One node of the reverse pass: upstream × local derivative, summed to each input's shape."""
+    parents, y = graph.parents[id(node)], graph.out_of[id(node)]
+    yname = names[id(y)]
+    rule = rule_for(node)
+    pnames = [names[id(p)] for p in parents]
+    locals_ = _local_derivatives(node, pnames, parents, y)
+    operands = []
+    for i, p in enumerate(parents):
+        g = grads[i] if i < len(grads) else None
+        op_ = Operand(pnames[i], tuple(p.shape), Value.of(p.data), bool(p.requires_grad), None)
+        if g is not None and node.needs_input_grad[i]:
+            g = np.asarray(g)
+            op_.grad = sum_to(g, tuple(p.shape)).astype(p.data.dtype, copy=False)  # as the engine does
+            op_.summed_axes = broadcast_axes(g.shape, tuple(p.shape)) if g.shape != tuple(p.shape) else ()
+            if locals_ is not None:
+                op_.local_symbol, op_.local = locals_[i]
+            op_.formula = formula(node, rule, i, parents, pnames, y, yname, dy, g, op_, d_out)
+        operands.append(op_)
+    return Step(k, node.name, yname, tuple(y.shape), Value.of(y.data), operands, dy, upstream_from,
+                rule.text, rule.pattern, _params(node))
+
+
+def backward_steps(graph: Graph, names: dict[int, str], captured: Captured, seed: np.ndarray,
+                   d_out: str) -> tuple[list[Step], dict[int, list[tuple[int, np.ndarray]]]]:
+    """The steps in the order visited, and for each tensor the (step, gradient) sent to it."""
+    steps: list[Step] = []
+    arrived: dict[int, list[tuple[int, np.ndarray]]] = {id(graph.output): [(0, seed)]}
+    for k, (node, dy, grads) in enumerate(captured, 1):
+        y = graph.out_of[id(node)]
+        upstream_from = [s for s, _ in arrived.get(id(y), [])]
+        step = backward_step(k, node, dy, grads, graph, names, d_out, upstream_from)
+        for p, o in zip(graph.parents[id(node)], step.inputs):
+            if o.grad is not None:
+                arrived.setdefault(id(p), []).append((k, o.grad))
+        steps.append(step)
+    return steps, arrived
 
 
 def _params(node: Any) -> dict[str, Any]:
@@ -202,6 +231,83 @@ def _params(node: Any) -> dict[str, Any]:
             continue
         out[k] = v if isinstance(v, (int, float, str, bool, tuple, type(None))) else repr(v)[:60]
     return out
+
+
+# --- fan-out: a copy sums ------------------------------------------------------------------------------
+
+def fan_out(graph: Graph, names: dict[int, str], steps: list[Step], arrived: dict[int, list[tuple[int, np.ndarray]]],
+            d_out: str) -> tuple[dict[str, np.ndarray], dict[str, list[int]]]:
+    """Each leaf's total gradient, and the tensors fed to several nodes with the steps that sum.
+
+    The step where a leaf's last gradient arrives says so, with the sum written out for scalars.
+    """
+    grads: dict[str, np.ndarray] = {}
+    fanout: dict[str, list[int]] = {}
+    for tid, contribs in arrived.items():
+        if len(contribs) > 1:
+            fanout[names[tid]] = [s for s, _ in contribs]
+        t = graph.read.get(tid)
+        if t is None or t.grad_fn is not None:
+            continue
+        total = contribs[0][1].copy()
+        for _, g in contribs[1:]:
+            total = total + g
+        grads[names[tid]] = total
+        if len(contribs) > 1:
+            parts = " + ".join(str(Value.of(g)) for _, g in contribs) if total.size == 1 else ""
+            where = ", ".join(str(s) for s, _ in contribs)
+            arithmetic = f": {parts} = {Value.of(total)}" if parts else ""
+            steps[contribs[-1][0] - 1].sums.append(
+                f"{d_out}{names[tid]}: a copy sums the gradients from steps {where}{arithmetic}"
+            )
+    return grads, fanout
+
+
+# --- values that are not finite ------------------------------------------------------------------------
+
+def notes_on_values(graph: Graph, names: dict[int, str], forward: list[ForwardStep], grads: dict[str, np.ndarray],
+                    d_out: str) -> list[str]:
+    """A sentence for each value that is not finite where it starts, and each such gradient of an input."""
+    notes = []
+    for t in graph.read.values():
+        if t.grad_fn is None and not finite(t.data):
+            kind = "input" if t.requires_grad else "constant"
+            name, value = names[id(t)], str(Value.of(t.data))
+            shown = name if name.strip("()") == value else f"{name} = {value}"
+            notes.append(f"the {kind} {shown} is not finite: nothing computed from it is defined")
+    for n, f in zip(graph.forward_nodes, forward):
+        if f.note:
+            y, xs = graph.out_of[id(n)].data, [p.data for p in graph.parents[id(n)]]
+            notes.append(f"{f.output} = {f.value} is not finite ({why_not_finite(n, xs, y)}): it is not defined "
+                         "at this point, nor is anything computed from it")
+    for k, g in grads.items():
+        if not finite(g):
+            notes.append(f"{d_out}{k} = {Value.of(g)} is not finite: the gradient is not defined at this point")
+    return notes
+
+
+# --- the whole record ----------------------------------------------------------------------------------
+
+def _seed(output: Any, gradient: Any) -> np.ndarray:
+    """The gradient the reverse pass starts from, or a clear error about the output."""
+    if not isinstance(output, Tensor):
+        raise TypeError(f"explain: expected a Tensor, got {type(output).__name__}")
+    if output.grad_fn is None:
+        raise RuntimeError(
+            "explain: this tensor was not computed from tensors that require grad, so there is "
+            "no graph to explain; create the inputs with requires_grad=True"
+        )
+    if gradient is None:
+        if output.data.size != 1:
+            raise RuntimeError(
+                f"explain: the output has shape {output.shape}; pass `gradient` of that shape, or "
+                "explain a one-element tensor (e.g. out.sum())"
+            )
+        return np.ones(output.shape, output.dtype)
+    seed = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, output.dtype)
+    if seed.shape != output.shape:
+        raise RuntimeError(f"explain: gradient of shape {seed.shape} for an output of shape {output.shape}")
+    return seed
 
 
 def explain(
@@ -219,156 +325,34 @@ def explain(
     Returns an Explanation: `.steps` in reverse order, `.grads` by leaf name, and
     `.table()` the printed table (printed here unless print_table=False). Tensors are
     named by their `.name`; others get t1, t2 ... (results), x1 ... (leaves), c1 ...
+    A value or gradient that is not finite (inf, nan) is not defined at that point: the
+    record's `.notes` say which and why, instead of NumPy's floating-point warnings.
     """
-    if not isinstance(output, Tensor):
-        raise TypeError(f"explain: expected a Tensor, got {type(output).__name__}")
-    if output.grad_fn is None:
-        raise RuntimeError(
-            "explain: this tensor was not computed from tensors that require grad, so there is "
-            "no graph to explain; create the inputs with requires_grad=True"
-        )
-    if gradient is None:
-        if output.data.size != 1:
-            raise RuntimeError(
-                f"explain: the output has shape {output.shape}; pass `gradient` of that shape, or "
-                "explain a one-element tensor (e.g. out.sum())"
-            )
-        seed = np.ones(output.shape, output.dtype)
-    else:
-        seed = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, output.dtype)
-        if seed.shape != output.shape:
-            raise RuntimeError(
-                f"explain: gradient of shape {seed.shape} for an output of shape {output.shape}"
-            )
-
-    # The graph as the forward pass left it: nodes, their inputs and their outputs.
-    nodes = topological_order([output.grad_fn])  # each node before the nodes it reads
-    parents_of = {id(n): tuple(n.parents) for n in nodes}
-    out_of: dict[int, Tensor] = {id(output.grad_fn): output}
-    for n in nodes:
-        for p in n.parents:
-            if p.grad_fn is not None:
-                out_of.setdefault(id(p.grad_fn), p)
-    namer = _Namer()
-    root_name = name or output.name or "out"
-    namer.names[id(output)] = namer._unique(root_name)
-    forward_nodes = nodes[::-1]
-    for n in forward_nodes:  # leaves first, in the order they are read
-        for p in n.parents:
-            if p.grad_fn is None:
-                namer.name(p, "x" if p.requires_grad else "c")
-    for n in forward_nodes:
-        namer.name(out_of[id(n)], "t")
-    names = namer.names
-    uses: dict[int, int] = {}
-    for n in nodes:
-        for p, need in zip(n.parents, n.needs_input_grad):
-            if need:
-                uses[id(p)] = uses.get(id(p), 0) + 1
-
-    forward = []
-    for i, n in enumerate(forward_nodes, 1):
-        y = out_of[id(n)]
-        ins = [names[id(p)] for p in parents_of[id(n)]]
-        fmt = INFIX.get(n.name, n.name + "(" + ", ".join(f"{{{k}}}" for k in range(len(ins))) + ")")
-        if n.name == "PowScalar":
-            fmt = "{0}^" + num(getattr(n, "p", float("nan")))
-        try:
-            expr = fmt.format(*ins)
-        except IndexError:
-            expr = f"{n.name}({', '.join(ins)})"
-        text = f"{names[id(y)]} = {expr}"
-        small = all(p.data.size == 1 for p in parents_of[id(n)]) and y.data.size == 1
-        if small:
-            vals = [paren(p.data.item()) for p in parents_of[id(n)]]
-            try:
-                numeric = fmt.format(*vals)
-            except IndexError:
-                numeric = ""
-            if numeric and numeric != expr:
-                text += f" = {numeric}"
-        text += f" = {Value.of(y.data)}" if small else f"  ({shape_str(y.shape)})"
-        forward.append(ForwardStep(i, n.name, names[id(y)], ins, Value.of(y.data), text))
-
-    captured: list[tuple[Any, np.ndarray, list[Any]]] = []
-
-    def hook(node: Any, dy: Any, grads: tuple) -> None:
-        # copies: the engine may later add into these very arrays (accumulating .grad)
-        captured.append((node, np.array(dy, copy=True),
-                         [None if g is None else np.array(g, copy=True) for g in grads]))
-
-    leaf_inputs = [t for t in {id(p): p for n in nodes for p in parents_of[id(n)]}.values()
-                   if t.grad_fn is None and t.requires_grad]
-    run_backward([output], [seed], retain_graph, False, inputs=None if accumulate else leaf_inputs, hook=hook)
-
+    seed = _seed(output, gradient)
+    graph = Graph.of(output)
+    names = name_tensors(graph, name or output.name or "out")
     out_name = names[id(output)]
     d_out = f"∂{out_name}/∂"
-    steps: list[Step] = []
-    arrived: dict[int, list[tuple[int, np.ndarray]]] = {}  # id(tensor) -> (step, grad) contributions
-    arrived[id(output)] = [(0, seed)]
-    for k, (node, dy, grads) in enumerate(captured, 1):
-        parents = parents_of[id(node)]
-        y = out_of[id(node)]
-        yname = names[id(y)]
-        rule = rule_for(node)
-        xs = [p.data for p in parents]
-        pnames = [names[id(p)] for p in parents]
-        try:
-            locals_ = rule.local(pnames, xs, y.data, node) if rule.local else None
-        except Exception:  # noqa: BLE001 - an odd op must not break the explanation
-            locals_ = None
-        operands = []
-        for i, p in enumerate(parents):
-            g = grads[i] if i < len(grads) else None
-            op_ = Operand(pnames[i], tuple(p.shape), Value.of(p.data), bool(p.requires_grad), None)
-            if g is not None and node.needs_input_grad[i]:
-                fitted, axes = _sum_to(np.asarray(g), tuple(p.shape))
-                op_.grad = fitted.astype(p.data.dtype, copy=False)
-                op_.summed_axes = axes
-                if locals_ is not None:
-                    op_.local_symbol, op_.local = locals_[i]
-                op_.formula = formula(node, rule, i, parents, pnames, y, yname, dy, g, op_, d_out)
-                arrived.setdefault(id(p), []).append((k, op_.grad))
-            operands.append(op_)
-        upstream_from = [s for s, _ in arrived.get(id(y), [])]
-        steps.append(Step(k, node.name, yname, tuple(y.shape), Value.of(y.data), operands, dy,
-                          upstream_from, rule.text, rule.pattern, _params(node)))
+    with np.errstate(all="ignore"):  # what is not finite is reported in the notes, in words
+        forward = forward_steps(graph, names)
+        captured = run_reverse_pass(graph, seed, retain_graph, accumulate)
+        steps, arrived = backward_steps(graph, names, captured, seed, d_out)
+        grads, fanout = fan_out(graph, names, steps, arrived, d_out)
+        notes = notes_on_values(graph, names, forward, grads, d_out)
 
-    grads: dict[str, np.ndarray] = {}
-    leaves: dict[str, Value] = {}
-    fanout: dict[str, list[int]] = {}
-    tensors = {id(p): p for n in nodes for p in parents_of[id(n)]}
-    for tid, contribs in arrived.items():
-        if len(contribs) > 1:
-            fanout[names[tid]] = [s for s, _ in contribs]
-        t = tensors.get(tid)
-        if t is None or t.grad_fn is not None:
-            continue
-        total = contribs[0][1].copy()
-        for _, g in contribs[1:]:
-            total = total + g
-        grads[names[tid]] = total
-        leaves[names[tid]] = Value.of(t.data)
-        if len(contribs) > 1:
-            last = contribs[-1][0]
-            parts = " + ".join(str(Value.of(g)) for _, g in contribs) if total.size == 1 else ""
-            where = ", ".join(str(s) for s, _ in contribs)
-            arithmetic = f": {parts} = {Value.of(total)}" if parts else ""
-            steps[last - 1].sums.append(
-                f"{d_out}{names[tid]}: a copy sums the gradients from steps {where}{arithmetic}"
-            )
     order = {nm: k for k, nm in enumerate(names.values())}  # leaves in the order the forward read them
     grads = dict(sorted(grads.items(), key=lambda kv: order.get(kv[0], 0)))
+    leaves = {k: Value.of(t.data) for t in graph.read.values() if (k := names[id(t)]) in grads}
     leaves = dict(sorted(leaves.items(), key=lambda kv: order.get(kv[0], 0)))
-    all_values: dict[str, Value] = {}
+    tensors: dict[str, Value] = {}
     kinds: dict[str, str] = {}
-    for t in list(tensors.values()) + [output]:
+    for t in [*graph.read.values(), output]:
         nm = names[id(t)]
-        all_values[nm] = Value.of(t.data)
+        tensors[nm] = Value.of(t.data)
         kinds[nm] = ("output" if t is output else "result" if t.grad_fn is not None
                      else "input" if t.requires_grad else "constant")
-    exp = Explanation(out_name, Value.of(output.data), forward, steps, grads, leaves, fanout, all_values,
-                      kinds, dict(names))
+    exp = Explanation(out_name, Value.of(output.data), forward, steps, grads, leaves, fanout, tensors, kinds,
+                      dict(names), notes)
     if print_table:
         print(exp)
     return exp

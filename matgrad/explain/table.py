@@ -1,12 +1,26 @@
-"""The explanation as text tables: the forward pass, then the reverse pass step by step."""
+"""The explanation as text tables: the forward pass, then the reverse pass step by step.
+
+`model.Explanation.table()` calls these; they read the explanation through `Record`, the
+fields they use, so this module needs nothing from model.py (imports go one way).
+"""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from .values import Value
+import numpy as np
 
-if TYPE_CHECKING:
-    from .record import Explanation
+from .values import NOT_DEFINED, Value, finite, plural
+
+
+class Record(Protocol):
+    """What the tables read of an explanation (model.Explanation)."""
+
+    output: str
+    value: Value
+    forward: list[Any]  # model.ForwardStep
+    steps: list[Any]  # model.Step
+    grads: dict[str, np.ndarray]
+    leaves: dict[str, Value]
 
 #: Columns wider than this wrap onto continuation rows.
 WIDTH = 60
@@ -41,15 +55,16 @@ def _wrap(text: str, width: int = WIDTH) -> str:
     return "\n".join(lines)
 
 
-def forward_table(exp: Explanation) -> str:
+def forward_table(exp: Record) -> str:
     """Forward pass: each node in the order computed, with its value (green in the pictures)."""
-    rows = [[str(f.index), f.op, _wrap(f.text, 70)] for f in exp.forward]
+    rows = [[str(f.index), f.op, _wrap(f.text, 70) + (f"\n{_wrap(f.note, 70)}" if f.note else "")]
+            for f in exp.forward]
     leaves = ", ".join(f"{k} = {v}" for k, v in exp.leaves.items())
-    head = f"Forward pass ({len(exp.forward)} nodes)" + (f"; inputs {leaves}" if leaves else "")
+    head = f"Forward pass ({plural(len(exp.forward), 'node')})" + (f"; inputs {leaves}" if leaves else "")
     return head + "\n" + _grid(["#", "op", "value"], rows)
 
 
-def backward_table(exp: Explanation) -> str:
+def backward_table(exp: Record) -> str:
     """Reverse pass: upstream gradient × local derivative = gradient sent, node by node."""
     d = f"∂{exp.output}/∂"
     rows = []
@@ -63,8 +78,9 @@ def backward_table(exp: Explanation) -> str:
             str(s.index), s.op, s.output, _wrap(up, 44), _wrap(s.rule, 50) + "\n↳ " + _wrap(s.pattern, 48),
             "\n".join(_wrap(t, 72) for t in sent),
         ])
-    grads = "\n".join(f"  {d}{k} = {Value.of(v)}" for k, v in exp.grads.items())
-    head = f"Reverse pass ({len(exp.steps)} steps, from {exp.output} = {exp.value} back to the inputs)"
+    grads = "\n".join(f"  {d}{k} = {Value.of(v)}" + ("" if finite(v) else f"  {NOT_DEFINED}")
+                      for k, v in exp.grads.items())
+    head = f"Reverse pass ({plural(len(exp.steps), 'step')}, from {exp.output} = {exp.value} back to the inputs)"
     return (head + "\n" + _grid(["#", "op", "node", f"upstream {d}node", "local derivative rule",
                                  "gradient sent = upstream × local"], rows)
             + "\nGradients of the inputs:\n" + grads)

@@ -1,4 +1,4 @@
-"""How the explainer shows numbers: a value summary and short number/shape strings."""
+"""How the explainer shows numbers: a value summary, short number/shape strings and counted words."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,6 +8,8 @@ import numpy as np
 
 #: Tensors with at most this many elements are shown in full; bigger ones as statistics.
 SMALL = 16
+#: What a value that is not finite (inf, nan) means at the point explained.
+NOT_DEFINED = "(not finite: not defined at this point)"
 
 
 def num(x: Any) -> str:
@@ -16,6 +18,28 @@ def num(x: Any) -> str:
     if x == 0:
         return "0"
     return f"{x:.4g}"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 node', '3 nodes', '1,000 nodes': the count with its word, singular only for exactly one
+    (as matgrad.cli.errors.plural words the commands' counts)."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def finite(a: Any) -> bool:
+    """Whether every element is a finite number (no inf, no nan): only then is a value defined."""
+    return bool(np.all(np.isfinite(np.asarray(a, dtype=np.float64))))
+
+
+def json_ready(x: Any) -> Any:
+    """`x` (nested dicts, lists, numbers) with every inf and nan as None: JSON has no such numbers."""
+    if isinstance(x, dict):
+        return {k: json_ready(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_ready(v) for v in x]
+    if isinstance(x, (float, np.floating)):
+        return float(x) if np.isfinite(x) else None
+    return x
 
 
 def shape_str(shape: tuple[int, ...]) -> str:
@@ -40,8 +64,9 @@ class Value:
             return cls(a.shape, [], float("nan"), float("nan"), float("nan"))
         f = a.astype(np.float64)
         small = a.size <= SMALL
-        return cls(tuple(a.shape), f.tolist() if small else None, float(f.mean()), float(f.min()),
-                   float(f.max()))
+        with np.errstate(all="ignore"):  # the mean of inf and -inf is nan, and says so: not here
+            mean = float(f.mean())
+        return cls(tuple(a.shape), f.tolist() if small else None, mean, float(f.min()), float(f.max()))
 
     @property
     def is_scalar(self) -> bool:
@@ -56,10 +81,16 @@ class Value:
         body = np.array2string(np.asarray(self.values), precision=4, separator=", ", suppress_small=True)
         return " ".join(body.split())
 
+    @property
+    def finite(self) -> bool:
+        """Whether every element is finite (for a summary: its mean, min and max are)."""
+        return finite(self.values if self.values is not None else [self.mean, self.min, self.max])
+
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data; an element that is not finite (inf, nan) is None, as JSON has none."""
         d: dict[str, Any] = {"shape": list(self.shape)}
         if self.values is not None:
-            d["values"] = self.values
+            d["values"] = json_ready(self.values)
         else:
-            d.update(mean=self.mean, min=self.min, max=self.max)
+            d.update(json_ready({"mean": self.mean, "min": self.min, "max": self.max}))
         return d

@@ -9,7 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..explain.record import Explanation, explain
+from ..explain.model import Explanation
+from ..explain.record import explain
 from ..files import write_text_atomic
 from .graph import Graph, from_explanation
 from .html import render_page

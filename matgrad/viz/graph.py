@@ -10,16 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ..explain.record import Explanation
+from ..explain.model import Explanation
 from ..explain.values import Value, num, shape_str
-
-SYMBOLS = {
-    "Add": "+", "Sub": "−", "Mul": "×", "Div": "÷", "Neg": "−x", "PowScalar": "xᵖ", "Pow": "aᵇ",
-    "MatMul": "@", "Exp": "exp", "Log": "log", "Sqrt": "√", "Abs": "|x|", "Sin": "sin", "Cos": "cos",
-    "Tanh": "tanh", "Sigmoid": "σ", "ReLU": "relu", "Maximum": "max", "Minimum": "min", "Sum": "Σ",
-    "Mean": "mean", "AMax": "max", "AMin": "min", "Softmax": "softmax", "LogSoftmax": "logsm",
-    "Reshape": "reshape", "Permute": "T", "Expand": "expand", "GetItem": "[ ]", "Cat": "cat",
-}
 
 
 @dataclass
@@ -87,7 +79,7 @@ def from_explanation(exp: Explanation) -> Graph:
         g.nodes.append(Node(f"t:{name}", kind, name, sub, w, 42.0, fwd=produced.get(name, 0), bwd=done))
     for f in exp.forward:
         oid = f"op:{f.index}"
-        sym = SYMBOLS.get(f.op, f.op.lower()[:7])
+        sym = f.symbol or f.op.lower()[:7]
         step = by_output.get(f.output)
         w = max(40.0, _text_width(sym, 14) + 18)
         g.nodes.append(Node(oid, "op", sym, f.op, w, 40.0, fwd=f.index, bwd=step.index if step else None))

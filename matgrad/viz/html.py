@@ -11,8 +11,8 @@ import json
 from typing import Any
 from xml.sax.saxutils import escape
 
-from ..explain.record import Explanation
-from ..explain.values import Value
+from ..explain.model import Explanation
+from ..explain.values import NOT_DEFINED, Value, finite
 from .graph import Graph
 
 CSS = """
@@ -91,7 +91,8 @@ def steps_of(exp: Explanation, g: Graph) -> list[dict[str, Any]]:
     out = [{"title": "The inputs: the forward pass starts from these values", "lines": inputs,
             "fwd": 0, "bwd": -1, "nodes": [ids[f"t:{k}"] for k in given]}]
     for f in exp.forward:
-        out.append({"title": f"Forward {f.index}/{n_fwd}: {f.op}", "lines": [("lval", f.text)],
+        lines = [("lval", f.text)] + ([("", f.note)] if f.note else [])
+        out.append({"title": f"Forward {f.index}/{n_fwd}: {f.op}", "lines": lines,
                     "fwd": f.index, "bwd": -1, "nodes": [ids[f"op:{f.index}"], ids[f"t:{f.output}"]]})
     for s in exp.steps:
         up = f"upstream {d}{s.output} = {Value.of(s.upstream)}"
@@ -106,7 +107,8 @@ def steps_of(exp: Explanation, g: Graph) -> list[dict[str, Any]]:
         out.append({"title": title,
                     "lines": lines, "fwd": n_fwd, "bwd": s.index, "nodes": nodes})
     out.append({"title": f"Done: the gradients of the inputs ({exp.output} = {exp.value})",
-                "lines": [("lgrad", f"{d}{k} = {Value.of(v)}") for k, v in exp.grads.items()],
+                "lines": [("lgrad", f"{d}{k} = {Value.of(v)}" + ("" if finite(v) else f"  {NOT_DEFINED}"))
+                          for k, v in exp.grads.items()],
                 "fwd": n_fwd, "bwd": n_bwd, "nodes": [ids[f"t:{k}"] for k in exp.grads]})
     return out
 

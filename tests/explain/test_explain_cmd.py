@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -96,3 +99,120 @@ def test_unwritable_picture_path_is_a_clear_error(tmp_path: Path, capsys: pytest
     assert _run(["a*2", "a=1", "--svg", str(tmp_path / "no" / "g.svg")]) == 2
     err = capsys.readouterr().err
     assert "could not write" in err and "does not exist" in err
+
+
+# --- what a newcomer hit (issue 12) ------------------------------------------------------------------
+
+def _strict_json(text: str) -> dict:
+    """JSON as the standard defines it: Infinity and NaN are not numbers there."""
+    def refuse(word: str) -> None:
+        raise AssertionError(f"{word} in the JSON output: not valid JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def _result_lines(out: str) -> dict[str, str]:
+    return {s.split("=")[0].strip(): s for s in out.splitlines() if s.strip().startswith("dJ/d")}
+
+
+def test_infinite_gradient_is_not_defined_and_never_agrees(capsys: pytest.CaptureFixture) -> None:
+    assert _run(["a/b", "a=1", "b=0"]) == 0
+    out = capsys.readouterr().out
+    lines = _result_lines(out)
+    assert set(lines) == {"dJ/da", "dJ/db"}
+    for line in lines.values():
+        assert "not defined" in line
+        assert "agrees" not in line and "DIFFERS" not in line
+    assert "Result: J = inf" in out and "not defined" in out.split("Result:")[1].splitlines()[0]
+
+
+@pytest.mark.parametrize("argv", [["log(x)", "x=0"], ["sqrt(x)", "x=0"], ["x**9**9", "x=10"],
+                                  ["exp(x)", "x=1000"], ["x/x", "x=0"]])
+def test_values_that_are_not_finite_are_never_checked_as_agreeing(
+        argv: list[str], capsys: pytest.CaptureFixture) -> None:
+    assert _run(argv) == 0
+    out = capsys.readouterr().out
+    assert "agrees" not in out
+    assert all("not defined" in line for line in _result_lines(out).values())
+
+
+def test_finite_gradient_next_to_an_undefined_finite_difference(capsys: pytest.CaptureFixture) -> None:
+    # log(x) at 1e-7 is defined, but x − h is negative: the check cannot be made there
+    assert _run(["log(x)", "x=1e-7"]) == 0
+    line = _result_lines(capsys.readouterr().out)["dJ/dx"]
+    assert "1e+07" in line and "agrees" not in line and "DIFFERS" not in line
+    assert "finite difference not defined" in line
+
+
+@pytest.mark.parametrize("argv,code", [
+    (["9**9**9**9"], 2), (["x*9**9**9**9", "x=1"], 2), (["log(x)", "x=0"], 0), (["a/b", "a=1", "b=0"], 0),
+    (["x**-1", "x=0"], 0), (["exp(x)*0", "x=1000"], 0),
+])
+def test_no_numpy_warning_reaches_the_output(argv: list[str], code: int, capsys: pytest.CaptureFixture) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning, NumPy's RuntimeWarning included, fails the run
+        assert _run(argv) == code
+        assert _run([*argv, "--json"]) == code
+    err = capsys.readouterr().err
+    assert "Warning" not in err and ".py" not in err
+
+
+def test_the_command_prints_no_warning_in_a_real_process() -> None:
+    res = subprocess.run([sys.executable, "-m", "matgrad", "explain", "a/b + log(b)", "a=1", "b=0"],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == ""
+    assert "Warning" not in res.stdout and "agrees" not in res.stdout
+
+
+@pytest.mark.parametrize("argv,words,at", [
+    (["9**9**9**9"], "9**9**9 overflows: it is too large for float64", 3),
+    (["x*9**9**9**9", "x=1"], "9**9**9 overflows", 5),
+    (["x*(1/0)", "x=1"], "1/0 divides by zero", 3),
+    (["x+log(0)", "x=1"], "log(0) is the log of 0", 2),
+])
+def test_numbers_alone_that_are_not_finite_are_refused_plainly(argv: list[str], words: str, at: int,
+                                                                capsys: pytest.CaptureFixture) -> None:
+    assert _run(argv) == 2
+    err = capsys.readouterr().err
+    assert words in err and "not defined for any values" in err
+    shown, caret = err.splitlines()[-2:]
+    assert shown.strip() == argv[0] and caret.index("^") == shown.index(argv[0]) + at
+
+
+def test_json_with_values_that_are_not_finite_is_valid_json(capsys: pytest.CaptureFixture) -> None:
+    assert _run(["a/b", "a=1", "b=0", "--json"]) == 0
+    d = _strict_json(capsys.readouterr().out)
+    assert d["value"] is None and d["grads"] == {"a": None, "b": None}
+    assert set(d["not_finite"]) >= {"J", "dJ/da", "dJ/db"}
+    assert any("not finite" in n for n in d["notes"])
+
+
+def test_caret_for_xor_says_to_use_double_star(capsys: pytest.CaptureFixture) -> None:
+    assert _run(["x^2", "x=3"]) == 2
+    err = capsys.readouterr().err
+    assert "use ** for powers" in err and "x**2" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["a.b", "a=1"], ["a*b", "a=1"], ["a*2", "a=1", "q=3"], ["3*4"], ["a*2", "a"], ["x^2", "x=1"],
+])
+def test_errors_carry_the_commands_prefix(argv: list[str], capsys: pytest.CaptureFixture) -> None:
+    assert _run(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("matgrad explain: error: "), err
+    assert "explain: explain:" not in err and err.count("error:") == 1
+
+
+def test_unwritable_picture_path_carries_the_prefix(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert _run(["a*2", "a=1", "--svg", str(tmp_path / "no" / "g.svg")]) == 2
+    assert capsys.readouterr().err.startswith("matgrad explain: error: could not write")
+
+
+def test_one_node_and_one_step_are_singular(capsys: pytest.CaptureFixture) -> None:
+    assert _run(["2*x", "x=1"]) == 0
+    out = capsys.readouterr().out
+    assert "Forward pass (1 node)" in out and "Reverse pass (1 step," in out
+    assert "1 nodes" not in out and "1 steps" not in out
+    assert _run(["3*(a+b*c)", "a=5", "b=3", "c=2"]) == 0
+    out = capsys.readouterr().out
+    assert "Forward pass (3 nodes)" in out and "Reverse pass (3 steps," in out

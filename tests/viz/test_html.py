@@ -104,3 +104,16 @@ def test_next_walks_every_step(browser, tmp_path: Path, build) -> None:  # noqa:
     assert page.inner_text("#counter") == f"step {n_steps} / {n_steps}"
     page.close()
     assert errors == []
+
+
+def test_a_gradient_that_is_not_finite_is_shown_as_not_defined(tmp_path: Path) -> None:
+    a = mg.Tensor(np.float64(1.0), requires_grad=True, name="a")
+    b = mg.Tensor(np.float64(0.0), requires_grad=True, name="b")
+    with np.errstate(divide="ignore"):
+        J = a / b
+    J.name = "J"
+    text = viz.html(J, tmp_path / "p.html").read_text(encoding="utf-8")
+    assert "not finite (division by zero)" in text
+    assert "∂J/∂b = -inf  (not finite: not defined at this point)" in text
+    svg = viz.draw(J, tmp_path / "p.svg", use_dot=False).read_text(encoding="utf-8")
+    assert "inf" in svg
