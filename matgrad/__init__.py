@@ -6,14 +6,16 @@ matrix form. The API mirrors PyTorch's, so `import matgrad as torch` ports most 
 from __future__ import annotations
 
 from . import autograd, dtypes
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+)
 from .autograd.gradcheck import gradcheck, gradgradcheck
 from .creation import (
     arange, as_tensor, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
     rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like, numel, is_tensor,
 )
 from .dtypes import (
-    bool_, double, float16, float32, float64, half, int8, int16, int32, int64, long, uint8,
+    bool_, double, float16, float32, float64, half, int8, int16, int32, int64, long, short, uint8,
 )
 from .ops.activation import clamp, clip, elu, gelu, leaky_relu, relu, sigmoid, softplus, tanh
 from .ops.arithmetic import (
@@ -42,6 +44,8 @@ from .ops.unary import (
 from .random import get_rng_state, manual_seed, seed, set_rng_state
 from .tensor import Tensor, get_default_dtype, install_methods, set_default_dtype
 from .memory import keep_freed_memory
+from .devices import device
+from . import cuda
 from .threads import get_num_threads, set_num_threads
 
 install_methods()
@@ -49,8 +53,15 @@ install_methods()
 # Subpackages, reachable as attributes like torch.nn and torch.optim.
 from . import data, nn, optim, utils  # noqa: E402
 from . import explain, viz  # noqa: E402  (explain is callable: matgrad.explain(output))
+from .serialization import load, save  # noqa: E402
 
 
 __version__ = "0.1.0"
 
 __all__ = [name for name in dir() if not name.startswith("_")]
+
+# PyTorch's dtype names that are also builtins, as torch.float is. Set last, and kept out of __all__,
+# so `from matgrad import *` never hides Python's float, int and bool.
+float = dtypes.TORCH_NAMES["float"]  # noqa: A001
+int = dtypes.TORCH_NAMES["int"]  # noqa: A001
+bool = dtypes.TORCH_NAMES["bool"]  # noqa: A001

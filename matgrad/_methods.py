@@ -74,6 +74,8 @@ METHODS = {
     "reshape": _reshape, "view": _reshape, "permute": shape.permute, "transpose": shape.transpose,
     "swapaxes": shape.transpose, "t": shape.t, "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze,
     "flatten": shape.flatten, "expand": shape.expand, "expand_as": shape.expand_as,
+    "view_as": lambda self, other: shape_mod.reshape(self, tuple(other.shape)),
+    "reshape_as": lambda self, other: shape_mod.reshape(self, tuple(other.shape)),
     "broadcast_to": shape.broadcast_to, "contiguous": shape.contiguous,
     "split": join.split, "chunk": join.chunk, "unbind": join.unbind,
     "lt": compare.lt, "le": compare.le, "gt": compare.gt, "ge": compare.ge, "eq": compare.eq,

@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from .devices import check_available, resolve
 from .random import default_generator
 from .tensor import Tensor, _shape_arg, get_default_dtype, to_array
 
@@ -25,20 +26,28 @@ def _size(args: tuple[Any, ...], size: Any) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
+def _on(device: Any) -> None:
+    """Factories make CPU arrays; asking for CUDA without a GPU backend raises PyTorch's RuntimeError."""
+    if device is not None:
+        check_available(resolve(device))
+
+
 def _make(arr: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor(arr, requires_grad=requires_grad)
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> Tensor:
     """A new leaf tensor holding a copy of `data` (Python floats become float32)."""
+    _on(device)
     arr = to_array(data, dtype)
     if isinstance(data, (np.ndarray, Tensor)) and arr is (data.data if isinstance(data, Tensor) else data):
         arr = arr.copy()
     return Tensor(arr, requires_grad=requires_grad)
 
 
-def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """A tensor sharing memory with `data` where possible."""
+    _on(device)
     if isinstance(data, Tensor) and dtype is None:
         return data
     return Tensor(to_array(data, dtype))
@@ -51,57 +60,68 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(array)
 
 
-def zeros(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """A tensor of zeros."""
+    _on(device)
     return _make(np.zeros(_size(args, size), _float_dtype(dtype)), requires_grad)
 
 
-def ones(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """A tensor of ones."""
+    _on(device)
     return _make(np.ones(_size(args, size), _float_dtype(dtype)), requires_grad)
 
 
-def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """A tensor filled with `fill_value` (its dtype follows the value, as PyTorch)."""
+    _on(device)
     if dtype is None:
         dtype = to_array(fill_value).dtype
     return _make(np.full(tuple(size) if not isinstance(size, int) else (size,), fill_value, np.dtype(dtype)),
                  requires_grad)
 
 
-def empty(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """An uninitialised tensor (zeros here, for reproducibility)."""
+    _on(device)
     return zeros(*args, size=size, dtype=dtype, requires_grad=requires_grad)
 
 
-def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """Zeros with input's shape and dtype."""
+    _on(device)
     return _make(np.zeros(input.shape, dtype or input.dtype), requires_grad)
 
 
-def ones_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(input: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """Ones with input's shape and dtype."""
+    _on(device)
     return _make(np.ones(input.shape, dtype or input.dtype), requires_grad)
 
 
-def full_like(input: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full_like(input: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
+        device: Any = None) -> Tensor:
     """`fill_value` with input's shape and dtype."""
+    _on(device)
     return _make(np.full(input.shape, fill_value, dtype or input.dtype), requires_grad)
 
 
-def rand_like(input: Tensor, dtype: Any = None) -> Tensor:
+def rand_like(input: Tensor, dtype: Any = None, device: Any = None) -> Tensor:
     """Uniform [0, 1) numbers with input's shape."""
+    _on(device)
     return rand(*input.shape, dtype=dtype or input.dtype)
 
 
-def randn_like(input: Tensor, dtype: Any = None) -> Tensor:
+def randn_like(input: Tensor, dtype: Any = None, device: Any = None) -> Tensor:
     """Standard normal numbers with input's shape."""
+    _on(device)
     return randn(*input.shape, dtype=dtype or input.dtype)
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
-           requires_grad: bool = False) -> Tensor:
+           requires_grad: bool = False, device: Any = None) -> Tensor:
     """Values from start to end (exclusive) by step; integers stay int64, as PyTorch."""
+    _on(device)
     if end is None:
         start, end = 0, start
     arr = np.arange(start, end, step)
@@ -110,31 +130,37 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
     return _make(arr.astype(dtype), requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False,
+        device: Any = None) -> Tensor:
     """`steps` evenly spaced values from start to end, both included."""
+    _on(device)
     return _make(np.linspace(start, end, steps, dtype=np.float64).astype(_float_dtype(dtype)), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """The identity matrix (n×m)."""
+    _on(device)
     return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def rand(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """Uniform random numbers in [0, 1)."""
+    _on(device)
     dt = _float_dtype(dtype)
     return _make(default_generator().random(_size(args, size)).astype(dt), requires_grad)
 
 
-def randn(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """Standard normal random numbers."""
+    _on(device)
     dt = _float_dtype(dtype)
     return _make(default_generator().standard_normal(_size(args, size)).astype(dt), requires_grad)
 
 
 def randint(low: Any = 0, high: Any = None, size: Any = None, dtype: Any = None,
-            requires_grad: bool = False) -> Tensor:
+            requires_grad: bool = False, device: Any = None) -> Tensor:
     """Random integers in [low, high); randint(high, size) as in PyTorch."""
+    _on(device)
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         low, high, size = 0, low, high
     if size is None:
@@ -148,8 +174,9 @@ def randint(low: Any = 0, high: Any = None, size: Any = None, dtype: Any = None,
     return Tensor(out, requires_grad=requires_grad)
 
 
-def randperm(n: int) -> Tensor:
+def randperm(n: int, device: Any = None) -> Tensor:
     """A random permutation of 0..n-1."""
+    _on(device)
     return Tensor(default_generator().permutation(n).astype(np.int64))
 
 

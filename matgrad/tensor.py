@@ -14,7 +14,8 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from .dtypes import bool_, float32, float64, int64
+from . import devices as _device
+from .dtypes import bool_, float16, float32, float64, int16, int32, int64, uint8
 
 _default_dtype = [float32]
 
@@ -191,13 +192,53 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
-    def to(self, dtype: Any) -> Tensor:
-        """This tensor converted to `dtype` (differentiable between float types)."""
-        from .ops.shape import astype  # Tensor's methods call up into ops (see the module docstring)
+    # --- dtype and device -------------------------------------------------------------
+    @property
+    def device(self) -> Any:
+        """Where the data lives: `matgrad.device("cpu")` (the GPU backend is a later addition)."""
+        return _device.CPU
 
-        return astype(self, dtype)
+    @property
+    def is_cuda(self) -> bool:
+        """Whether the data lives on an NVIDIA GPU."""
+        return self.device.type == "cuda"
 
-    astype = type = to
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """This tensor on another device and/or dtype, as PyTorch's forms.
+
+        to(dtype), to(device), to(device, dtype), to(other) (other's device and dtype), each with
+        `non_blocking=` (accepted: copies here are synchronous) and `copy=` (a new array even when
+        nothing changes). A dtype change is differentiable between float types.
+        """
+        dev, dtype, _, copy = _device.parse_to_args(args, kwargs)
+        if dev is not None:
+            _device.check_available(dev)  # CUDA without a GPU backend: PyTorch's RuntimeError
+        out = self
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            from .ops.shape import astype  # Tensor's methods call up into ops (see the module docstring)
+
+            out = astype(self, dtype)
+        elif copy:
+            from .ops.arithmetic import mul  # a recorded copy, as PyTorch's to(copy=True)
+
+            out = mul(self, 1) if self.requires_grad else Tensor._make(self.data.copy(), None, False)
+        return out
+
+    def astype(self, dtype: Any) -> Tensor:
+        """This tensor converted to `dtype` (NumPy's name for to(dtype))."""
+        return self.to(dtype)
+
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        """With no argument, PyTorch's type string ('torch.FloatTensor'); otherwise to(dtype)."""
+        if dtype is None:
+            from .dtypes import TYPE_NAMES
+
+            return "torch." + TYPE_NAMES.get(self.data.dtype, f"{self.data.dtype}Tensor")
+        return self.to(dtype, non_blocking=non_blocking)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """Converted to `other`'s dtype."""
+        return self.to(other.dtype)
 
     def float(self) -> Tensor:
         """Converted to float32."""
@@ -207,17 +248,72 @@ class Tensor:
         """Converted to float64."""
         return self.to(float64)
 
+    def half(self) -> Tensor:
+        """Converted to float16."""
+        return self.to(float16)
+
     def long(self) -> Tensor:
         """Converted to int64."""
         return self.to(int64)
+
+    def int(self) -> Tensor:
+        """Converted to int32."""
+        return self.to(int32)
+
+    def short(self) -> Tensor:
+        """Converted to int16."""
+        return self.to(int16)
+
+    def byte(self) -> Tensor:
+        """Converted to uint8."""
+        return self.to(uint8)
 
     def bool(self) -> Tensor:
         """Converted to bool."""
         return self.to(bool_)
 
-    def cpu(self) -> Tensor:
-        """This tensor (matgrad runs on the CPU)."""
+    def cpu(self, memory_format: Any = None) -> Tensor:
+        """This tensor on the CPU (itself: matgrad's tensors live there)."""
         return self
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
+        """This tensor on an NVIDIA GPU; without a GPU backend, PyTorch's RuntimeError saying what to install."""
+        return self.to("cuda" if device is None else _device.cuda_device(device), non_blocking=non_blocking)
+
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is a float type."""
+        return self.data.dtype.kind == "f"
+
+    # --- new tensors like this one ------------------------------------------------------
+    def _like(self, array: np.ndarray, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
+        if device is not None:
+            _device.check_available(_device.resolve(device))
+        if dtype is not None:
+            array = array.astype(np.dtype(dtype), copy=False)
+        t = Tensor._make(array, None, False)
+        return t.requires_grad_(True) if requires_grad else t
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """Zeros of `size`, with this tensor's dtype unless `dtype` is given."""
+        return self._like(np.zeros(_shape_arg(size), self.data.dtype), dtype, device, requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """Ones of `size`, with this tensor's dtype unless `dtype` is given."""
+        return self._like(np.ones(_shape_arg(size), self.data.dtype), dtype, device, requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """An uninitialized tensor of `size`, with this tensor's dtype unless `dtype` is given."""
+        return self._like(np.empty(_shape_arg(size), self.data.dtype), dtype, device, requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        """`fill_value` everywhere in `size`, with this tensor's dtype unless `dtype` is given."""
+        return self._like(np.full(tuple(size), fill_value, self.data.dtype), dtype, device, requires_grad)
+
+    def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """A copy of `data` as a tensor, with this tensor's dtype unless `dtype` is given."""
+        arr = np.array(data.data if isinstance(data, Tensor) else data, dtype=self.data.dtype)
+        return self._like(arr, dtype, device, requires_grad)
 
     # --- autograd ---------------------------------------------------------------------
     def backward(
@@ -255,6 +351,21 @@ class Tensor:
             )
         if self.grad_fn is not None:
             self.grad_fn.retained = weakref.ref(self)
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call `hook(grad)` with this tensor's gradient on each backward; a returned tensor replaces it.
+
+        Returns a handle whose `.remove()` takes the hook off.
+        """
+        from .autograd import hooks  # Tensor's methods call up (see the module docstring)
+
+        return hooks.register_hook(self, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Any) -> Any:
+        """Call `hook(tensor)` after each backward has added into this leaf's `.grad`."""
+        from .autograd import hooks  # Tensor's methods call up (see the module docstring)
+
+        return hooks.register_post_accumulate_grad_hook(self, hook)
 
     @property
     def retains_grad(self) -> bool:

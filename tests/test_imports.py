@@ -20,11 +20,11 @@ LAZY_ALLOWED = {"matgrad.tensor"}
 
 LAYERS = [
     {"matgrad.dtypes", "matgrad.random", "matgrad.memory", "matgrad.threads", "matgrad.blas",
-     "matgrad.kernels", "matgrad.backend", "matgrad.files"},
+     "matgrad.kernels", "matgrad.backend", "matgrad.files", "matgrad.devices", "matgrad.cuda"},
     {"matgrad.tensor", "matgrad.creation"},
     {"matgrad.autograd"},
     {"matgrad.ops", "matgrad._methods"},
-    {"matgrad.nn", "matgrad.optim", "matgrad.data", "matgrad.utils"},
+    {"matgrad.nn", "matgrad.optim", "matgrad.data", "matgrad.utils", "matgrad.serialization"},
     {"matgrad.explain", "matgrad.viz"},
     {"matgrad.models"},
     {"matgrad.training"},

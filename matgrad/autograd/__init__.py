@@ -1,6 +1,7 @@
 """Automatic differentiation: the graph, the reverse pass, grad modes and gradient checks.
 
-function    Function: one node, an op's forward and backward side by side
+function    the op base: one node, an op's forward and backward side by side (ops import it from here)
+custom_function  Function: PyTorch's user-facing autograd.Function (ctx, apply, once_differentiable)
 engine      the reverse pass (topological order, sum-to-shape, accumulation)
 api         backward() and grad(), the user's entry points
 grad_mode   no_grad, enable_grad, set_grad_enabled
@@ -10,11 +11,19 @@ from __future__ import annotations
 
 from . import engine
 from .api import backward, grad
-from .function import Function
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .custom_function import Function, FunctionCtx, once_differentiable
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
-    "Function", "backward", "grad", "no_grad", "enable_grad", "is_grad_enabled",
-    "set_grad_enabled", "gradcheck", "gradgradcheck", "GradcheckError", "engine",
+    "Function", "FunctionCtx", "once_differentiable", "backward", "grad", "no_grad", "enable_grad",
+    "is_grad_enabled", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "gradcheck",
+    "gradgradcheck", "GradcheckError", "engine",
 ]

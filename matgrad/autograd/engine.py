@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from ..backend import ArrayNamespace, numpy_ns
-from . import grad_mode
+from . import grad_mode, hooks
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -102,10 +102,13 @@ def run_backward(
     # leaf holding one adds into a fresh array rather than in place).
     handed: set[int] = {id(g) for g in grad_roots}
     taken: set[int] = set()
+    deliver = _deliver_leaf
+    if hooks.leaf_hooks or hooks.post_accumulate_hooks:  # some leaf has hooks: hold its parts until complete
+        deliver = _HookedLeaves(roots, want, result, handed, taken, create_graph)
     for t, g in zip(roots, grad_roots):
         fn = t.grad_fn
         if fn is None:  # a leaf as the root: its gradient is the seed itself
-            _deliver_leaf(t, g, want, result, handed, taken, create_graph)
+            deliver(t, g, want, result, handed, taken, create_graph)
         else:
             _send(pending, owned, ready, fn, g)
 
@@ -121,6 +124,8 @@ def run_backward(
             parents = node.parents
             if parents is None:
                 node._parents_or_raise()  # freed by an earlier backward: say so
+            if node.pre_hooks:  # the output tensor's hooks see its complete gradient first
+                dy = hooks.run_hooks(node.pre_hooks, dy, not create_graph, f"the output of {node.name}")
             if want:
                 pos = want.get(key)
                 if pos is not None:
@@ -143,15 +148,19 @@ def run_backward(
                 node.release()
             for parent, need, g in zip(parents, node.needs_input_grad, grads):
                 if g is None or not need:
+                    if need and deliver is not _deliver_leaf and parent.grad_fn is None:
+                        deliver(parent, None, want, result, handed, taken, create_graph)  # one part fewer to wait for
                     continue
                 data = parent.data
                 if g.shape != data.shape or g.dtype != data.dtype:
                     g = _fit(g, parent, node, ns)
                 fn = parent.grad_fn
                 if fn is None:
-                    _deliver_leaf(parent, g, want, result, handed, taken, create_graph)
+                    deliver(parent, g, want, result, handed, taken, create_graph)
                 else:
                     _send(pending, owned, ready, fn, g)
+        if deliver is not _deliver_leaf:
+            deliver.flush()
     finally:
         grad_mode._state.enabled = prev_mode
     return result if inputs is not None else None
@@ -229,3 +238,64 @@ def _deliver_leaf(
         t.grad = out
     else:
         np.add(grad, g, out=grad, casting="unsafe")
+
+
+class _HookedLeaves:
+    """Leaf delivery when some leaf has hooks: a hooked leaf's parts are summed until the last one
+    arrives, then its hooks see the whole gradient once, as in PyTorch; other leaves as usual.
+
+    How many parts a leaf waits for is counted up front over the graph this backward reaches
+    (PyTorch counts its dependencies the same way); a part that turns out to be None counts too.
+    """
+
+    def __init__(self, roots: Sequence[Tensor], *_: Any) -> None:
+        hooked = {id(t): t for t in (*hooks.leaf_hooks.tensors(), *hooks.post_accumulate_hooks.tensors())}
+        self.waiting: dict[int, int] = {}
+        self.sums: dict[int, Any] = {}
+        for t in roots:
+            if t.grad_fn is None and id(t) in hooked:
+                self.waiting[id(t)] = self.waiting.get(id(t), 0) + 1
+        nodes = [t.grad_fn for t in roots if t.grad_fn is not None]
+        for node in topological_order(nodes) if nodes else ():
+            for parent, need in zip(node._parents_or_raise(), node.needs_input_grad):
+                if need and parent.grad_fn is None and id(parent) in hooked:
+                    self.waiting[id(parent)] = self.waiting.get(id(parent), 0) + 1
+        self.tensors = {k: hooked[k] for k in self.waiting}
+
+    def __call__(self, t: Tensor, g: Any, want: dict[int, int], result: list[Any], handed: set[int],
+                 taken: set[int], create_graph: bool) -> None:
+        key = id(t)
+        if key not in self.waiting:
+            if g is not None:
+                _deliver_leaf(t, g, want, result, handed, taken, create_graph)
+            return
+        if g is not None:
+            acc = self.sums.get(key)
+            self.sums[key] = g if acc is None else acc + g
+        self.waiting[key] -= 1
+        if self.waiting[key] == 0:
+            del self.waiting[key]
+            self._finish(t, want, result, handed, taken, create_graph)
+        self.args = (want, result, handed, taken, create_graph)
+
+    def _finish(self, t: Tensor, want: dict[int, int], result: list[Any], handed: set[int], taken: set[int],
+                create_graph: bool) -> None:
+        g = self.sums.pop(id(t), None)
+        if g is None:
+            return
+        pre = hooks.leaf_hooks.get(t)
+        if pre:
+            g = hooks.run_hooks(pre, g, not create_graph, "a leaf tensor")
+        _deliver_leaf(t, g, want, result, handed, taken, create_graph)
+        post = hooks.post_accumulate_hooks.get(t)
+        if post and not want:  # after .grad changed; autograd.grad touches no .grad, so calls none
+            for fn in list(post.values()):
+                fn(t)
+
+    def flush(self) -> None:
+        """Leaves whose remaining parts never came (their nodes got no gradient): finish with what came."""
+        if not hasattr(self, "args"):
+            return
+        for key in list(self.waiting):
+            del self.waiting[key]
+            self._finish(self.tensors[key], *self.args)

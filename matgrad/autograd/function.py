@@ -33,6 +33,8 @@ class Function:
     differentiable = True
     #: A weak reference to the output tensor when its .grad is kept (Tensor.retain_grad).
     retained: Any = None
+    #: Hooks on the output tensor's gradient ({handle id: fn}; Tensor.register_hook), run before backward.
+    pre_hooks: Any = None
     #: The array namespace the backward runs on: plain arrays, or matgrad's ops under create_graph.
     xp: ArrayNamespace = numpy_ns
 

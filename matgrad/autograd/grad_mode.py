@@ -1,14 +1,22 @@
-"""Whether operations record the graph: `no_grad`, `enable_grad`, `is_grad_enabled`."""
+"""Whether operations record the graph: `no_grad`, `enable_grad`, `set_grad_enabled`, `inference_mode`.
+
+Grad mode belongs to a thread, as in PyTorch: one thread running inference under `no_grad`
+never stops another from recording. A new thread starts with recording on.
+"""
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any, Callable, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _State:
+class _State(threading.local):
+    """Each thread sees its own `enabled`, True until that thread changes it."""
+
     enabled = True
+    inference = False
 
 
 _state = _State()
@@ -31,6 +39,10 @@ class _GradMode:
     def __exit__(self, *exc: object) -> None:
         _state.enabled = self._prev
 
+    def clone(self) -> _GradMode:
+        """A fresh manager with the same setting (PyTorch's API for re-entering a decorator's mode)."""
+        return self.__class__()
+
     def __call__(self, fn: F) -> F:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -40,13 +52,27 @@ class _GradMode:
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(_GradMode):  # noqa: N801 - PyTorch's name
-    """Record nothing inside: `with matgrad.no_grad():` or `@matgrad.no_grad()`."""
+class _NoParamGradMode(_GradMode):
+    """Also a decorator without parentheses, as PyTorch allows: `@matgrad.no_grad`."""
+
+    def __new__(cls, orig_func: Callable[..., Any] | None = None) -> Any:
+        if orig_func is None:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments; as a decorator it takes a function")
+        return cls()(orig_func)
+
+    def __init__(self, orig_func: Callable[..., Any] | None = None) -> None:
+        pass
+
+
+class no_grad(_NoParamGradMode):  # noqa: N801 - PyTorch's name
+    """Record nothing inside: `with matgrad.no_grad():`, `@matgrad.no_grad()` or `@matgrad.no_grad`."""
 
     mode = False
 
 
-class enable_grad(_GradMode):  # noqa: N801 - PyTorch's name
+class enable_grad(_NoParamGradMode):  # noqa: N801 - PyTorch's name
     """Record again inside a `no_grad` block."""
 
     mode = True
@@ -69,6 +95,52 @@ class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with set_grad_enabled(self.mode):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside `inference_mode()`."""
+    return _state.inference
+
+
+class inference_mode(_GradMode):  # noqa: N801 - PyTorch's name
+    """Record nothing inside, for inference: `with matgrad.inference_mode():` or as a decorator.
+
+    `inference_mode(False)` does nothing, as in PyTorch. matgrad keeps no version counters
+    or views for autograd to skip, so this is `no_grad` under PyTorch's name; tensors made
+    inside are ordinary tensors (PyTorch's refuse later use in autograd).
+    """
+
+    def __new__(cls, mode: Any = True) -> Any:
+        if callable(mode):  # @inference_mode without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = not mode
+
+    def __enter__(self) -> None:
+        self._prev = _state.enabled
+        self._prev_inference = _state.inference
+        if not self.mode:
+            _state.enabled = False
+            _state.inference = True
+
+    def __exit__(self, *exc: object) -> None:
+        _state.enabled = self._prev
+        _state.inference = self._prev_inference
+
+    def clone(self) -> inference_mode:
+        return inference_mode(not self.mode)
+
+    def __call__(self, fn: F) -> F:
+        mode = not self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with inference_mode(mode):
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

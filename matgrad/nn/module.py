@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
+from ..devices import check_available, cuda_device, parse_to_args
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -331,18 +332,11 @@ class Module:
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
-        """Cast floating parameters and buffers to a dtype; devices other than 'cpu' are refused."""
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps"):
-                device = a
-            else:
-                dtype = a
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise ValueError(f"to(): matgrad runs on the CPU only, got device {device!r}")
+        """Move and/or cast parameters and buffers in place, as PyTorch's forms: to(device), to(dtype),
+        to(device, dtype), to(tensor). A dtype applies to floating ones only. Returns self."""
+        dev, dtype, _, _ = parse_to_args(args, kwargs, "Module.to")
+        if dev is not None:
+            check_available(dev)  # CUDA without a GPU backend: PyTorch's RuntimeError, what to install
         return self if dtype is None else self._cast(dtype)
 
     def float(self) -> Module:
@@ -358,8 +352,12 @@ class Module:
         return self._cast(np.float16)
 
     def cpu(self) -> Module:
-        """This module (matgrad runs on the CPU)."""
+        """This module on the CPU (where its tensors already are)."""
         return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """This module on an NVIDIA GPU; without a GPU backend, PyTorch's RuntimeError saying what to install."""
+        return self.to(cuda_device(device))
 
     # --- state_dict -----------------------------------------------------------------------------
     def state_dict(self, destination: Any = None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
