@@ -53,6 +53,8 @@ def _download(args: argparse.Namespace) -> int:
     bars: dict[str, Any] = {}
 
     def progress(fname: str, done: int, total: int | None) -> None:
+        if not sys.stderr.isatty():  # a log file or a pipe: a bar's carriage returns would land in it
+            return
         try:
             from tqdm.auto import tqdm
         except ImportError:

@@ -1,6 +1,39 @@
-"""The one exception the commands raise for mistakes a user can make (exit status 2, no traceback)."""
+"""How every command reports a problem: one line, `matgrad <command>: error: <what>`, no traceback.
+
+That is also the format argparse uses for a bad flag (`matgrad train: error: argument --lr: ...`),
+so a user sees one style whatever went wrong. Warnings read `matgrad <command>: warning: <what>`.
+Commands raise UsageError for mistakes a user can make (exit status 2); cli/main.py prints it
+with `error()`. A command that goes on after a problem (predict with one bad image among many)
+calls `error()` itself.
+"""
 from __future__ import annotations
+
+import sys
+from typing import TextIO
 
 
 class UsageError(Exception):
     """A mistake in how the command was called: a missing file, a bad checkpoint, flags that clash."""
+
+
+def message(command: str, kind: str, text: str) -> str:
+    """`matgrad <command>: <kind>: <text>` (kind: "error" or "warning").
+
+    The text is one line, except where it lists things (the folders a data set was looked for in).
+    """
+    return f"matgrad {command}: {kind}: {str(text).strip()}"
+
+
+def error(command: str, text: str, file: TextIO | None = None) -> None:
+    """Print `matgrad <command>: error: <text>` to stderr."""
+    print(message(command, "error", text), file=file or sys.stderr)
+
+
+def warning(command: str, text: str, file: TextIO | None = None) -> None:
+    """Print `matgrad <command>: warning: <text>` to stderr."""
+    print(message(command, "warning", text), file=file or sys.stderr)
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """"1 epoch", "2 epochs", "1,000 samples": the count with the noun in the right number."""
+    return f"{n:,} {noun if n == 1 else (nouns or noun + 's')}"

@@ -14,13 +14,20 @@ import numpy as np
 
 from .errors import UsageError
 
+PILLOW_MISSING = 'reading images needs Pillow, which cannot be imported here; get it with: pip install "matgrad[cli]"'
+
 
 def _pil() -> Any:
     try:
         from PIL import Image, ImageOps
     except ImportError:
-        raise UsageError("reading images needs Pillow: pip install 'matgrad[cli]'") from None
+        raise UsageError(PILLOW_MISSING) from None
     return Image, ImageOps
+
+
+def require_pillow() -> None:
+    """UsageError saying what to install when Pillow cannot be imported."""
+    _pil()
 
 
 def read_grey(path: str | os.PathLike) -> np.ndarray:
@@ -36,7 +43,10 @@ def read_grey(path: str | os.PathLike) -> np.ndarray:
             return np.asarray(im.convert("L"), dtype=np.float64)
     except FileNotFoundError:
         raise UsageError(f"image {path} does not exist") from None
-    except (OSError, ValueError, SyntaxError) as e:  # PIL.UnidentifiedImageError is an OSError
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a folder, not an image") from None
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+        # PIL.UnidentifiedImageError is an OSError
         raise UsageError(f"cannot read {path} as an image (PNG or JPEG expected): {e}") from None
 
 

@@ -1,25 +1,29 @@
 """`matgrad` command line: parse the arguments, run the subcommand, turn user mistakes into one line.
 
 Exit status: 0 success, 1 training diverged (NaN/inf), 2 a usage error (bad flag, missing or
-wrong file), 130 interrupted.
+wrong file), 130 interrupted. Every problem is reported as `matgrad <command>: error: ...`
+(see errors.py), never as a traceback; NumPy's RuntimeWarnings (overflow, division by zero)
+are not shown: the commands check for non-finite values themselves and say what they mean.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import sys
+import warnings
 from typing import Sequence
 
-from .errors import UsageError
+import numpy as np
 
-# subcommand -> module in this package with add_parser(subparsers) and run(args) -> int
-COMMANDS = {"train": "train_cmd", "eval": "eval_cmd", "predict": "predict_cmd", "data": "data_cmd",
-            "explain": "explain_cmd"}
+from . import data_cmd, eval_cmd, explain_cmd, predict_cmd, train_cmd
+from .errors import UsageError, error
+
+# subcommand -> module with add_parser(subparsers) and run(args) -> int
+COMMANDS = {"train": train_cmd, "eval": eval_cmd, "predict": predict_cmd, "data": data_cmd,
+            "explain": explain_cmd}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The parser with every subcommand; the explainer's only where matgrad/cli/explain_cmd.py exists."""
+    """The parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="matgrad",
         description="Train, evaluate and explain neural networks built with matgrad (NumPy autograd).",
@@ -28,36 +32,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module in COMMANDS.values():
-        if importlib.util.find_spec(f"{__package__}.{module}") is not None:  # explain_cmd may be absent
-            importlib.import_module(f"{__package__}.{module}").add_parser(sub)
+        module.add_parser(sub)
     return parser
 
 
 def _version() -> str:
-    import matgrad
+    from importlib.metadata import PackageNotFoundError, version
 
     try:
-        from importlib.metadata import version
-
         return version("matgrad")
-    except Exception:  # not installed (run from a checkout)
-        return getattr(matgrad, "__version__", "unknown")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        import matgrad
+
+        return matgrad.__version__
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean the user asked for something that cannot be done (not a bug)."""
-    from matgrad.training.build import ConfigError
+    from matgrad.data import DatasetNotFound, IDXError  # a missing or damaged dataset file
     from matgrad.training.checkpoint import CheckpointError
+    from matgrad.training.config import ConfigError
 
-    errors: list[type[BaseException]] = [UsageError, CheckpointError, ConfigError, FileNotFoundError,
-                                         PermissionError, NotADirectoryError, IsADirectoryError]
-    try:
-        from matgrad.data import DatasetNotFound, IDXError  # a missing or damaged dataset file
-
-        errors += [DatasetNotFound, IDXError]
-    except ImportError:
-        pass
-    return tuple(errors)
+    return (UsageError, CheckpointError, ConfigError, DatasetNotFound, IDXError, FileNotFoundError,
+            PermissionError, NotADirectoryError, IsADirectoryError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,15 +64,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse reports its own errors (status 2) or --help (0)
         return int(e.code or 0)
-    run = importlib.import_module(f"{__package__}.{COMMANDS[args.command]}").run
+    run = COMMANDS[args.command].run
     from matgrad.memory import keep_freed_memory
 
     keep_freed_memory()  # this process is ours: reuse freed arrays rather than page-fault afresh
     try:
-        return int(run(args) or 0)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return int(run(args) or 0)
     except _user_errors() as e:
-        msg = str(e).strip() or type(e).__name__
-        print(f"matgrad {args.command}: error: {msg}", file=sys.stderr)
+        error(args.command, str(e).strip() or type(e).__name__)
         return 2
     except KeyboardInterrupt:
         print(f"matgrad {args.command}: interrupted", file=sys.stderr)

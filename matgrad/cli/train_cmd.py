@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UsageError
+from .errors import UsageError, error, plural, warning
 
 # settings a resumed run takes from its checkpoint; giving a different value is an error
 FIXED_ON_RESUME = ("model", "loss", "optimizer", "lr", "momentum", "weight_decay", "schedule",
@@ -23,35 +23,47 @@ FIXED_ON_RESUME = ("model", "loss", "optimizer", "lr", "momentum", "weight_decay
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     from matgrad import models
+    from matgrad.training.config import LOSSES, OPTIMIZERS, SCHEDULES
+
+    def recipes(field: str) -> str:
+        """"mlp 1.0, mlp-best 0.001, cnn 0.005": each recipe's default for `field`."""
+        return ", ".join(f"{r.name} {getattr(r, field)}" for r in models.RECIPES.values())
 
     p = sub.add_parser("train", help="train a model (the seed MLP by default)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    g = p.add_argument_group("model and recipe (defaults come from the --model recipe)")
+    g = p.add_argument_group("model and recipe (a flag left out takes the --model recipe's value)")
     g.add_argument("--model", choices=models.names(), help="recipe to train (default: mlp, the seed recipe)")
-    g.add_argument("--loss", choices=("bce", "ce", "mse"))
-    g.add_argument("--optimizer", choices=("sgd", "adam", "adamw", "rmsprop", "adagrad"))
-    g.add_argument("--lr", type=float, help="learning rate (the peak lr for --schedule onecycle)")
-    g.add_argument("--momentum", type=float)
-    g.add_argument("--weight-decay", type=float)
-    g.add_argument("--schedule", choices=("none", "onecycle", "cosine", "step"))
-    g.add_argument("--epochs", type=int)
-    g.add_argument("--batch-size", type=int)
-    g.add_argument("--seed", type=int, help="random seed for init, dropout and shuffling (default 0)")
+    g.add_argument("--loss", choices=LOSSES, help=f"loss function (default: {recipes('loss')})")
+    g.add_argument("--optimizer", choices=OPTIMIZERS, help=f"optimizer (default: {recipes('optimizer')})")
+    g.add_argument("--lr", type=float,
+                   help=f"learning rate, the peak lr for --schedule onecycle (default: {recipes('lr')})")
+    g.add_argument("--momentum", type=float, help=f"momentum of sgd and rmsprop (default: {recipes('momentum')})")
+    g.add_argument("--weight-decay", type=float, help=f"weight decay (default: {recipes('weight_decay')})")
+    g.add_argument("--schedule", choices=SCHEDULES, help=f"lr schedule (default: {recipes('schedule')})")
+    g.add_argument("--epochs", type=int, help=f"passes over the training set (default: {recipes('epochs')})")
+    g.add_argument("--batch-size", type=int, help=f"samples per step (default: {recipes('batch_size')})")
+    g.add_argument("--seed", type=int, help="random seed for init, dropout and shuffling (default: 0)")
     d = p.add_argument_group("data and output")
     d.add_argument("--dataset", choices=("mnist", "fashion-mnist", "digits"),
-                   help="default: mnist, falling back to the built-in digits set when MNIST is not found")
-    d.add_argument("--data", metavar="DIR", help="folder holding the dataset's IDX files (or DIR/<name>/)")
+                   help="data set to train on (default: mnist, falling back to the built-in digits set when "
+                        "MNIST is not found)")
+    d.add_argument("--data", metavar="DIR",
+                   help="folder holding the dataset's IDX files, or DIR/<name>/ (default: look in "
+                        "$MATGRAD_DATA, ~/.cache/matgrad, /usr/share/datasets)")
     d.add_argument("--out", metavar="DIR", help="run folder (default: a new runs/<date-time>/)")
-    d.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT (model.npz)")
-    d.add_argument("--limit", type=int, metavar="N", help="train on the first N samples only (quick tries)")
+    d.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT (model.npz) (default: a new run)")
+    d.add_argument("--limit", type=int, metavar="N",
+                   help="train on the first N samples only, for quick tries (default: all)")
     d.add_argument("--watch", action="store_true",
-                   help="record per-layer gradient norms, update/weight ratios, dead ReLUs (watch.png)")
-    d.add_argument("--no-progress", action="store_true", help="no progress bar")
+                   help="record per-layer gradient norms, update/weight ratios, dead ReLUs (watch.png) "
+                        "(default: off)")
+    d.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (default: a bar when the output is a terminal, plain lines otherwise)")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
-    from matgrad.training.build import check_config
+    from matgrad.training import plots
     from matgrad.training.checkpoint import load_checkpoint
     from matgrad.training.trainer import Trainer, TrainingDiverged
 
@@ -59,28 +71,24 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         ckpt = load_checkpoint(args.resume)
         cfg = _resumed_config(args, ckpt)
-        check_config(cfg)
-        data = _load(cfg, args.data if args.data is not None else cfg.get("data_dir"), explicit=True)[0]
+        data_dir = args.data if args.data is not None else cfg.data_dir
+        data, info = _load(cfg.dataset, data_dir, cfg.flatten_input)
+        _check_data_fits(cfg, info, ckpt.path)
         out = Path(args.out) if args.out else ckpt.path.parent
     else:
-        cfg = _new_config(args)
-        check_config(cfg)  # before loading data or making a run folder
-        data, info = _load(cfg, args.data, explicit=args.dataset is not None or args.data is not None)
-        cfg.update(dataset=info.name, input_shape=list(info.input_shape), num_classes=info.num_classes,
-                   class_names=info.class_names,
-                   data_dir=None if args.data is None else str(Path(args.data).expanduser().resolve()))
+        cfg, data = _new_config_and_data(args)
         out = _new_run_dir(args.out)
-    if cfg.get("limit"):
-        data = (data[0][:cfg["limit"]], data[1][:cfg["limit"]], data[2], data[3])
-    trainer = Trainer(cfg, data, out, progress=not args.no_progress)
+    trainer = Trainer(cfg, data, out, progress=not args.no_progress and _interactive())
     if ckpt is not None:
         trainer.restore(ckpt)
-        print(f"resuming {ckpt.path} after epoch {trainer.epoch} of {cfg['epochs']}")
-    _describe(cfg, data, out)
+        print(f"resuming {ckpt.path} after epoch {trainer.epoch} of {cfg.epochs}")
+    _describe(cfg, trainer, out)
+    if not trainer.plots:
+        warning("train", plots.MISSING)
     try:
         metrics = trainer.fit()
     except TrainingDiverged as e:
-        print(f"matgrad train: {e}", file=sys.stderr)
+        error("train", str(e))
         return 1
     except KeyboardInterrupt:
         print(f"\ninterrupted in epoch {trainer.epoch + 1}; the checkpoint after epoch {trainer.epoch} is "
@@ -88,76 +96,96 @@ def run(args: argparse.Namespace) -> int:
         return 130
     if metrics.epochs:
         last = metrics.epochs[-1]
-        print(f"done: test accuracy {last['test_accuracy']:.2%} after {last['epoch']} epochs. "
-              f"Wrote {out / 'model.npz'}, metrics.json, curves.png"
-              + (", watch.png" if cfg["watch"] else ""))
+        wrote = ["metrics.json"] + (["curves.png"] + (["watch.png"] if cfg.watch else []) if trainer.plots else [])
+        print(f"done: test accuracy {last['test_accuracy']:.2%} after {plural(last['epoch'], 'epoch')}. "
+              f"Wrote {out / 'model.npz'}, {', '.join(wrote)}")
         print(f"next: matgrad eval {out / 'model.npz'}")
     return 0
 
 
-def _new_config(args: argparse.Namespace) -> dict[str, Any]:
+def _interactive() -> bool:
+    """Whether a progress bar can be drawn: stdout and stderr (where tqdm draws) are both terminals.
+
+    Anywhere else (a log file, a pipe) the bar's carriage returns would land in the text, so the
+    trainer prints its plain line per epoch only.
+    """
+    return _isatty(sys.stdout) and _isatty(sys.stderr)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no stream, or a closed one
+        return False
+
+
+def _new_config_and_data(args: argparse.Namespace) -> tuple[Any, tuple[np.ndarray, ...]]:
+    """The run's config, made once from the recipe, the flags and the data set actually loaded."""
     from matgrad import models
+    from matgrad.training.config import TrainConfig
 
     recipe = models.get(args.model or "mlp")
-    cfg = recipe.defaults()
-    cfg.pop("description")
-    cfg.pop("name")
-    cfg.update(cfg.pop("extra"))
-    cfg["model"] = recipe.name
-    for key in ("loss", "optimizer", "lr", "momentum", "weight_decay", "schedule", "epochs", "batch_size"):
-        if getattr(args, key) is not None:
-            cfg[key] = getattr(args, key)
-    cfg.update(seed=0 if args.seed is None else args.seed, limit=args.limit, watch=bool(args.watch),
-               dataset=args.dataset)
-    if args.limit is not None and args.limit < 1:
-        raise UsageError(f"--limit must be a positive number of samples, got {args.limit}")
-    return cfg
+    data, info = _load_new(args, recipe.flatten_input)
+    cfg = TrainConfig.for_new_run(
+        recipe, dataset=info.name, input_shape=info.input_shape, num_classes=info.num_classes,
+        class_names=info.class_names, loss=args.loss, optimizer=args.optimizer, lr=args.lr,
+        momentum=args.momentum, weight_decay=args.weight_decay, schedule=args.schedule, epochs=args.epochs,
+        batch_size=args.batch_size, seed=args.seed, limit=args.limit, watch=bool(args.watch),
+        data_dir=None if args.data is None else str(Path(args.data).expanduser().resolve()))
+    return cfg, data
 
 
-def _resumed_config(args: argparse.Namespace, ckpt: Any) -> dict[str, Any]:
+def _resumed_config(args: argparse.Namespace, ckpt: Any) -> Any:
     """The checkpoint's config; only --epochs (to extend), --watch, --data and --out may be given."""
-    cfg = dict(ckpt["config"])
+    cfg = ckpt.config
     for key in FIXED_ON_RESUME:
         given = getattr(args, key, None)
-        if given is not None and given != cfg.get(key):
+        if given is not None and given != getattr(cfg, key):
             flag = "--" + key.replace("_", "-")
             what = "was trained as model" if key == "model" else f"was trained with {flag}"
-            raise UsageError(f"checkpoint {ckpt.path} {what} {cfg.get(key)!r}, not {given!r}; "
+            raise UsageError(f"checkpoint {ckpt.path} {what} {getattr(cfg, key)!r}, not {given!r}; "
                              f"a resumed run keeps its settings (leave out {flag}, or start a new run)")
-    if args.epochs is not None and args.epochs != cfg["epochs"]:
-        if cfg["schedule"] in ("onecycle", "cosine"):
-            raise UsageError(f"--epochs cannot change on resume: the {cfg['schedule']} schedule was laid out "
-                             f"for {cfg['epochs']} epochs")
+    epochs = None
+    if args.epochs is not None and args.epochs != cfg.epochs:
+        if cfg.schedule in ("onecycle", "cosine"):
+            raise UsageError(f"--epochs cannot change on resume: the {cfg.schedule} schedule was laid out "
+                             f"for {plural(cfg.epochs, 'epoch')}")
         if args.epochs < int(ckpt["epoch"]):
             raise UsageError(f"--epochs {args.epochs} is fewer than the {ckpt['epoch']} already trained")
-        cfg["epochs"] = args.epochs
-    if args.watch:
-        cfg["watch"] = True
-    return cfg
+        epochs = args.epochs
+    return cfg.resumed(epochs=epochs, watch=True if args.watch else None)
 
 
-def _load(cfg: dict[str, Any], data_dir: str | None, explicit: bool) -> tuple[tuple[np.ndarray, ...], Any]:
-    """(X, y, X_test, y_test) as arrays, and the train split's info.
+def _load(name: str, data_dir: str | None, flatten: bool) -> tuple[tuple[np.ndarray, ...], Any]:
+    """(X, y, X_test, y_test) as arrays, and the train split's info."""
+    from matgrad.data import load_dataset
 
-    MNIST asked for implicitly (no --dataset, no --data) falls back to digits when not found.
-    """
-    from matgrad import models
-    from matgrad.data import DatasetNotFound, load_dataset
+    X, y, info = load_dataset(name, data_dir, train=True, flatten=flatten)
+    Xt, yt, _ = load_dataset(name, data_dir, train=False, flatten=flatten)
+    return (X.data, y.data, Xt.data, yt.data), info
 
-    name = cfg.get("dataset") or "mnist"
-    flatten = models.get(cfg["model"]).flatten_input
+
+def _load_new(args: argparse.Namespace, flatten: bool) -> tuple[tuple[np.ndarray, ...], Any]:
+    """The data of a new run. MNIST asked for implicitly (no --dataset, no --data) falls back to digits."""
+    from matgrad.data import DatasetNotFound
+
     try:
-        X, y, info = load_dataset(name, data_dir, train=True, flatten=flatten)
-        Xt, yt, _ = load_dataset(name, data_dir, train=False, flatten=flatten)
+        return _load(args.dataset or "mnist", args.data, flatten)
     except DatasetNotFound as e:
-        if explicit:
+        if args.dataset is not None or args.data is not None:
             raise
         print(f"MNIST was not found, so this run trains on the built-in digits set (1,797 8x8 images).\n"
               f"{e}\n", file=sys.stderr)
-        cfg["dataset"] = "digits"
-        X, y, info = load_dataset("digits", None, train=True, flatten=flatten)
-        Xt, yt, _ = load_dataset("digits", None, train=False, flatten=flatten)
-    return (X.data, y.data, Xt.data, yt.data), info
+        return _load("digits", None, flatten)
+
+
+def _check_data_fits(cfg: Any, info: Any, path: Path) -> None:
+    """UsageError when the data found for a resumed run is not the shape the model was built for."""
+    if tuple(info.input_shape) != cfg.input_shape or info.num_classes != cfg.num_classes:
+        raise UsageError(f"{path} was trained on {cfg.dataset} (input {cfg.input_shape}, "
+                         f"{plural(cfg.num_classes, 'class', 'classes')}); the {info.name} data found has input "
+                         f"{tuple(info.input_shape)} and {plural(info.num_classes, 'class', 'classes')}. "
+                         f"Pass --data with the folder it was trained from")
 
 
 def _new_run_dir(out: str | None) -> Path:
@@ -180,11 +208,11 @@ def _new_run_dir(out: str | None) -> Path:
     raise UsageError("could not create a new folder under runs/; pass --out DIR")
 
 
-def _describe(cfg: dict[str, Any], data: tuple[np.ndarray, ...], out: Path) -> None:
-    extra = f", schedule {cfg['schedule']}" if cfg["schedule"] != "none" else ""
-    print(f"training {cfg['model']} on {cfg['dataset']} "
-          f"({len(data[0]):,} train / {len(data[2]):,} test samples, "
-          f"input {tuple(cfg['input_shape'])}, {cfg['num_classes']} classes)\n"
-          f"  loss {cfg['loss']}, {cfg['optimizer']} lr {cfg['lr']} momentum {cfg['momentum']} "
-          f"weight decay {cfg['weight_decay']}{extra}, batch {cfg['batch_size']}, {cfg['epochs']} epochs, "
-          f"seed {cfg['seed']}\n  run folder: {out}")
+def _describe(cfg: Any, trainer: Any, out: Path) -> None:
+    extra = f", schedule {cfg.schedule}" if cfg.schedule != "none" else ""
+    print(f"training {cfg.model} on {cfg.dataset} "
+          f"({len(trainer.X):,} train / {plural(len(trainer.X_test), 'test sample')}, "
+          f"input {cfg.input_shape}, {plural(cfg.num_classes, 'class', 'classes')})\n"
+          f"  loss {cfg.loss}, {cfg.optimizer} lr {cfg.lr} momentum {cfg.momentum} "
+          f"weight decay {cfg.weight_decay}{extra}, batch {cfg.batch_size}, {plural(cfg.epochs, 'epoch')}, "
+          f"seed {cfg.seed}\n  run folder: {out}")

@@ -12,7 +12,7 @@ import math
 from typing import Any, Sequence
 
 from .. import nn
-from . import Recipe
+from .recipe import Recipe
 
 CHANNELS = (32, 64, 128)
 

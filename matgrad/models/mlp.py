@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .. import nn
+from .recipe import Recipe
 
 
 def init_xavier(model: Any) -> Any:
@@ -51,3 +52,18 @@ def _features(input_shape: Sequence[int]) -> int:
     for d in input_shape:
         n *= int(d)
     return n
+
+
+SEED_RECIPE = Recipe(
+    "mlp", seed_mlp,
+    "the seed recipe: in -> 1024 ReLU -> classes sigmoid, BCE on one-hot labels, Xavier init, "
+    "SGD momentum 0.9, batch 256, 10 epochs",
+    loss="bce", optimizer="sgd", lr=1.0, momentum=0.9, epochs=10, batch_size=256, output="probabilities",
+)
+BEST_RECIPE = Recipe(
+    "mlp-best", best_mlp,
+    "in -> 1024 -> 1024 -> classes, ReLU + dropout 0.2, cross-entropy, AdamW (weight decay 0.01) "
+    "with a one-cycle lr schedule peaking at 1e-3, batch 256, 15 epochs",
+    loss="ce", optimizer="adamw", lr=1e-3, momentum=0.9, weight_decay=0.01, schedule="onecycle",
+    epochs=15, batch_size=256,
+)

@@ -1,5 +1,8 @@
 """Checkpoints: model weights, optimizer and scheduler state, config, epoch and RNG state in one .npz.
 
+A run's config is stored as TrainConfig.to_dict() and read back as a TrainConfig (`ckpt.config`,
+also `ckpt["config"]`); the plain-dict configs of older checkpoints read back the same way.
+
 The file is written with `allow_pickle=False`, so it can be read without trusting it: arrays
 are stored as arrays, everything else (config, optimizer hyper-parameters, RNG state) as JSON
 strings. Nested state with arrays inside (an optimizer's momentum buffers) is split: each
@@ -16,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..files import atomic_write
+from .config import ConfigError, TrainConfig
 
 FORMAT = "matgrad-checkpoint-1"
 
@@ -83,23 +87,41 @@ def save_checkpoint(path: str | os.PathLike, model_state: dict[str, Any], **extr
         arrays[f"model/{name}"] = np.asarray(getattr(value, "data", value))
     meta = {"format": FORMAT, "model_keys": list(model_state)}
     for name, value in extra.items():
+        if isinstance(value, TrainConfig):
+            value = value.to_dict()
         meta[name] = _split(value, name, arrays)
     arrays["meta.json"] = np.array(json.dumps(meta, default=_json_default))
     return atomic_write(path, lambda f: np.savez(f, allow_pickle=False, **arrays))
 
 
 class Checkpoint:
-    """A loaded checkpoint: `.model_state` (name -> array) and the extra state by name."""
+    """A loaded checkpoint: `.model_state` (name -> array), `.config` and the other saved state by name."""
 
     def __init__(self, path: Path, model_state: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
         self.path = path
         self.model_state = model_state
         self.meta = meta
+        self._config: TrainConfig | None = None
+
+    @property
+    def config(self) -> TrainConfig:
+        """The training run's config; CheckpointError when there is none or it cannot be used."""
+        if self._config is None:
+            raw = self.meta.get("config")
+            if not isinstance(raw, dict) or "model" not in raw:
+                raise CheckpointError(f"{self.path} has no training config; it was not written by `matgrad train`")
+            try:
+                self._config = TrainConfig.from_dict(raw)
+            except ConfigError as e:
+                raise CheckpointError(f"{self.path}: its training config cannot be used: {e}") from None
+        return self._config
 
     def __getitem__(self, name: str) -> Any:
-        return self.meta[name]
+        return self.config if name == "config" else self.meta[name]
 
     def get(self, name: str, default: Any = None) -> Any:
+        if name == "config":
+            return self.config if "config" in self.meta else default
         return self.meta.get(name, default)
 
 

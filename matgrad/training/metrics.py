@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .checkpoint import write_json
+from .config import TrainConfig
 
 
 def accuracy(pred: np.ndarray, target: np.ndarray) -> float:
@@ -48,7 +49,7 @@ class MetricsLog:
     Rewritten atomically after each epoch, so it always holds every finished epoch.
     """
 
-    def __init__(self, path: str | os.PathLike, config: dict[str, Any],
+    def __init__(self, path: str | os.PathLike, config: TrainConfig | dict[str, Any],
                  epochs: list[dict[str, Any]] | None = None) -> None:
         self.path = Path(path)
         self.config = config
@@ -62,7 +63,8 @@ class MetricsLog:
         return [e[key] for e in self.epochs]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"config": self.config, "epochs": self.epochs, **self.extra}
+        config = self.config.to_dict() if isinstance(self.config, TrainConfig) else self.config
+        return {"config": config, "epochs": self.epochs, **self.extra}
 
     def write(self) -> Path:
         return write_json(self.path, self.as_dict())

@@ -1,6 +1,8 @@
 """PNG plots of a run (loss/accuracy curves, --watch statistics, confusion matrix), written atomically.
 
-matplotlib is imported only here, with the Agg backend (no display needed).
+matplotlib (part of the `[cli]` extra) is imported only here, with the Agg backend (no display
+needed). Without it `available()` is False, the plot functions raise PlotsUnavailable, and the
+commands write no plots and say once how to get them (MISSING).
 """
 from __future__ import annotations
 
@@ -12,15 +14,30 @@ import numpy as np
 
 from ..files import atomic_write
 
+MISSING = 'writing no plots, as matplotlib cannot be imported; get it with: pip install "matgrad[cli]"'
+
+
+class PlotsUnavailable(ImportError):
+    """matplotlib cannot be imported; the message says how to install it."""
+
+
+def available() -> bool:
+    """Whether matplotlib can be imported (so the plot functions work)."""
+    try:
+        _pyplot()
+    except PlotsUnavailable:
+        return False
+    return True
+
 
 def _pyplot() -> Any:
     try:
         import matplotlib
-    except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'matgrad[cli]'") from None
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
 
+        matplotlib.use("Agg", force=True)
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise PlotsUnavailable(MISSING) from None
     return plt
 
 

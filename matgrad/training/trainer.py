@@ -17,9 +17,10 @@ import numpy as np
 
 from .. import random as mg_random
 from ..autograd import no_grad
-from ..tensor import Tensor
-from . import build
+from ..creation import from_numpy
+from . import build, plots
 from .checkpoint import Checkpoint, CheckpointError, save_checkpoint
+from .config import TrainConfig
 from .metrics import MetricsLog
 
 EVAL_BATCH = 1000
@@ -30,24 +31,30 @@ class TrainingDiverged(RuntimeError):
 
 
 class Trainer:
-    """Trains `cfg["model"]` on (X, y), evaluates on (X_test, y_test) each epoch, writes into `out_dir`.
+    """Trains `cfg.model` on (X, y), evaluates on (X_test, y_test) each epoch, writes into `out_dir`.
 
-    `cfg` is the run's full config (see matgrad.cli.train_cmd); `log` prints one line.
+    `data` is the whole data set; the trainer uses the first `cfg.limit` training samples when the
+    config has a limit. `log` prints one line; `progress` draws a tqdm bar per epoch (when tqdm is
+    installed): the caller decides, as a bar belongs on a terminal only. Plots are written when
+    matplotlib can be imported (`self.plots`), and left out otherwise.
     """
 
-    def __init__(self, cfg: dict[str, Any], data: tuple[np.ndarray, ...], out_dir: Path,
+    def __init__(self, cfg: TrainConfig, data: tuple[np.ndarray, ...], out_dir: Path,
                  log: Callable[[str], None] = print, progress: bool = True) -> None:
         self.cfg = cfg
         self.X, self.y, self.X_test, self.y_test = data
+        if cfg.limit is not None:
+            self.X, self.y = self.X[:cfg.limit], self.y[:cfg.limit]
         self.out_dir = Path(out_dir)
         self.log = log
         self.progress = progress
+        self.plots = plots.available()
         self.ckpt_path = self.out_dir / "model.npz"
-        mg_random.manual_seed(cfg["seed"])
+        mg_random.manual_seed(cfg.seed)
         self.model = build.make_model(cfg)
         self.loss_fn = build.make_loss(cfg)
         self.optimizer = build.make_optimizer(cfg, self.model.parameters())
-        self.steps_per_epoch = -(-len(self.X) // cfg["batch_size"])
+        self.steps_per_epoch = -(-len(self.X) // cfg.batch_size)
         self.scheduler = build.make_scheduler(cfg, self.optimizer, self.steps_per_epoch)
         self.epoch = 0
         self.metrics = MetricsLog(self.out_dir / "metrics.json", cfg)
@@ -83,15 +90,15 @@ class Trainer:
 
     # --- the loop ----------------------------------------------------------------------
     def fit(self) -> MetricsLog:
-        """Train from self.epoch to cfg["epochs"], checkpointing and plotting after each epoch."""
-        if self.cfg.get("watch"):
+        """Train from self.epoch to cfg.epochs, checkpointing and plotting after each epoch."""
+        if self.cfg.watch:
             from .watch import Watch
 
             self.watch = Watch(self.model, self.watch_history)
         try:
             # overflow/NaN is caught and explained by _check_finite; NumPy's warnings would be noise
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                while self.epoch < self.cfg["epochs"]:
+                while self.epoch < self.cfg.epochs:
                     self._one_epoch()
         finally:
             if self.watch is not None:
@@ -99,8 +106,6 @@ class Trainer:
         return self.metrics
 
     def _one_epoch(self) -> None:
-        from .plots import plot_curves, plot_watch
-
         record = self.train_epoch()
         self.epoch += 1
         if self.watch is not None:
@@ -109,11 +114,12 @@ class Trainer:
         self.metrics.add_epoch(record)
         self.save()
         self.metrics.write()
-        plot_curves(self.metrics.epochs, self.out_dir / "curves.png",
-                    title=f"{self.cfg['model']} on {self.cfg['dataset']}")
-        if self.watch is not None:
-            plot_watch(self.watch_history, self.out_dir / "watch.png")
-        self.log(_epoch_line(record, self.cfg["epochs"]))
+        if self.plots:
+            plots.plot_curves(self.metrics.epochs, self.out_dir / "curves.png",
+                              title=f"{self.cfg.model} on {self.cfg.dataset}")
+            if self.watch is not None:
+                plots.plot_watch(self.watch_history, self.out_dir / "watch.png")
+        self.log(_epoch_line(record, self.cfg.epochs))
         if self.watch is not None:
             self.log(self.watch.summary())
 
@@ -121,19 +127,20 @@ class Trainer:
         """This epoch's mini-batches: a DataLoader shuffled by a generator seeded with (seed, epoch)."""
         from ..data import DataLoader, TensorDataset
 
-        ds = TensorDataset(Tensor._make(self.X, None, False), Tensor._make(self.y, None, False))
-        rng = np.random.default_rng([int(self.cfg["seed"]), epoch])
-        return DataLoader(ds, batch_size=self.cfg["batch_size"], shuffle=True, generator=rng)
+        ds = TensorDataset(from_numpy(self.X), from_numpy(self.y))
+        rng = np.random.default_rng([self.cfg.seed, epoch])
+        return DataLoader(ds, batch_size=self.cfg.batch_size, shuffle=True, generator=rng)
 
     def train_epoch(self) -> dict[str, Any]:
         """One pass over the training set; returns the epoch's record (losses, accuracy, seconds)."""
         cfg, model, opt = self.cfg, self.model, self.optimizer
+        per_batch_schedule = self.scheduler is not None and cfg.per_batch_schedule
         n, start = len(self.X), time.perf_counter()
         bar = self._bar(n)
         loss_sum, correct, seen = 0.0, 0, 0
         model.train()
         for i, (xb, yb) in enumerate(self.batches(self.epoch)):
-            target = Tensor._make(build.loss_target(cfg, yb.data, xb.data.dtype), None, False)
+            target = from_numpy(build.loss_target(cfg, yb.data, xb.data.dtype))
             opt.zero_grad()
             if self.watch is not None:
                 self.watch.training_step = True
@@ -149,7 +156,7 @@ class Trainer:
             opt.step()
             if self.watch is not None:
                 self.watch.after_step()
-            if self.scheduler is not None and cfg["schedule"] in build.PER_BATCH:
+            if per_batch_schedule:
                 self.scheduler.step()
             b = len(yb.data)
             loss_sum += value * b
@@ -165,7 +172,7 @@ class Trainer:
             bar.refresh()  # tqdm draws at most every 0.1 s: show the finished epoch even if it was quicker
             bar.close()
         lr = _current_lr(opt)
-        if self.scheduler is not None and cfg["schedule"] not in build.PER_BATCH:
+        if self.scheduler is not None and not cfg.per_batch_schedule:
             self.scheduler.step()
         train_seconds = time.perf_counter() - start
         test_loss, test_acc = self.evaluate(self.X_test, self.y_test)
@@ -183,8 +190,8 @@ class Trainer:
         with no_grad():
             for s in range(0, len(X), EVAL_BATCH):
                 xb, yb = X[s:s + EVAL_BATCH], y[s:s + EVAL_BATCH]
-                out = self.model(Tensor._make(xb, None, False))
-                target = Tensor._make(build.loss_target(self.cfg, yb, xb.dtype), None, False)
+                out = self.model(from_numpy(xb))
+                target = from_numpy(build.loss_target(self.cfg, yb, xb.dtype))
                 loss_sum += float(self.loss_fn(out, target).item()) * len(yb)
                 correct += int((out.data.argmax(axis=1) == yb).sum())
         self.model.train()
@@ -207,7 +214,7 @@ class Trainer:
         raise TrainingDiverged(
             f"training stopped: the loss became {loss} at step {step} (epoch {self.epoch + 1}, batch "
             f"{batch + 1}/{self.steps_per_epoch}); {where}. Lower the learning rate (--lr is "
-            f"{self.cfg['lr']}). {kept[0].upper() + kept[1:]}."
+            f"{self.cfg.lr}). {kept[0].upper() + kept[1:]}."
         )
 
     def _layer_of(self, param_name: str) -> str:
@@ -227,11 +234,11 @@ class Trainer:
         except ImportError:
             return None
         return tqdm(total=total, unit="samples", unit_scale=True, leave=False,
-                    desc=f"epoch {self.epoch + 1}/{self.cfg['epochs']}", dynamic_ncols=True)
+                    desc=f"epoch {self.epoch + 1}/{self.cfg.epochs}", dynamic_ncols=True)
 
 
-def _as_tensors(state: dict[str, np.ndarray]) -> dict[str, Tensor]:
-    return {k: Tensor._make(v, None, False) for k, v in state.items()}
+def _as_tensors(state: dict[str, np.ndarray]) -> dict[str, Any]:
+    return {k: from_numpy(v) for k, v in state.items()}
 
 
 def _current_lr(opt: Any) -> float:

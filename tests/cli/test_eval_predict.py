@@ -1,8 +1,10 @@
 """`matgrad eval` and `matgrad predict` on a checkpoint trained by the test session, and their errors."""
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,8 @@ import pytest
 
 from matgrad.cli.main import main
 from matgrad.data import Digits
+
+from .process import run_matgrad
 
 PNG = b"\x89PNG\r\n\x1a\n"
 Image = pytest.importorskip("PIL.Image")
@@ -75,6 +79,99 @@ def test_predict_errors(digits_run: Path, tmp_path: Path, capsys) -> None:
     assert "does not exist" in capsys.readouterr().err
 
 
+def test_predict_classifies_every_readable_image_and_reports_each_bad_one(digits_run: Path, tmp_path: Path,
+                                                                         capsys) -> None:
+    test = Digits(train=False)
+    four, seven = tmp_path / "four.png", tmp_path / "seven.png"
+    write_digit(four, test.images[test.labels == 4][0], dark_on_light=True)
+    write_digit(seven, test.images[test.labels == 7][0], dark_on_light=True)
+    blank = tmp_path / "blank.png"
+    Image.new("L", (30, 30), 255).save(blank)
+    notes = tmp_path / "notes.png"
+    notes.write_text("not an image")
+    argv = ["predict", str(digits_run), str(four), str(blank), str(seven), str(notes)]
+    assert main(argv) == 2  # not every image could be classified
+    captured = capsys.readouterr()
+    lines = captured.out.strip().splitlines()
+    assert [line.split(": ")[0] for line in lines] == [str(four), str(seven)]
+    err = captured.err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("matgrad predict: error: ") for line in err)
+    assert str(blank) in err[0] and "no drawing" in err[0] and str(notes) in err[1] and "2 of 4 images" in err[2]
+
+
+@pytest.mark.parametrize("top", ["0", "-1", "two"])
+def test_predict_refuses_a_top_that_is_not_a_positive_number(digits_run: Path, top: str, capsys) -> None:
+    assert main(["predict", str(digits_run), "x.png", "--top", top]) == 2
+    err = capsys.readouterr().err
+    assert "matgrad predict: error: argument --top" in err and top in err
+
+
+def test_predict_without_pillow_says_what_to_install(digits_run: Path, tmp_path: Path) -> None:
+    proc = run_matgrad("predict", str(digits_run), str(tmp_path / "a.png"), str(tmp_path / "b.png"),
+                       block=["PIL"])
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.count("\n") == 1  # one line for the whole batch, not one per image
+    assert "Pillow" in proc.stderr and 'pip install "matgrad[cli]"' in proc.stderr
+
+
+def overflowing(digits_run: Path, tmp_path: Path) -> Path:
+    """A copy of the run whose weights are so large that the forward pass overflows to inf and NaN."""
+    with np.load(digits_run, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    for k in arrays:
+        if k.startswith("model/") and k.endswith("weight"):
+            arrays[k] = arrays[k] * np.float32(1e30)
+    path = tmp_path / "diverged.npz"
+    np.savez(path, **arrays)
+    return path
+
+
+def test_no_numpy_warning_reaches_the_output(digits_run: Path, tmp_path: Path, capsys) -> None:
+    """Overflow in the model is said in words, without NumPy's RuntimeWarning and its library paths."""
+    big = overflowing(digits_run, tmp_path)
+    image = tmp_path / "seven.png"
+    write_digit(image, Digits(train=False).images[7], dark_on_light=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["eval", str(big)]) == 0
+        eval_err = capsys.readouterr().err
+        assert main(["predict", str(big), str(image)]) == 0
+        predict_out = capsys.readouterr().out
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert "matgrad eval: warning: the model's outputs are not finite" in eval_err
+    assert "no prediction" in predict_out and "nan" not in predict_out
+
+
+def test_eval_on_another_data_set_of_the_same_shape_warns(digits_run: Path, tmp_path: Path, capsys) -> None:
+    """An MNIST model scored on Fashion-MNIST gets a number, and a warning naming both data sets."""
+    from matgrad.data import write_idx
+    from matgrad.training import build
+    from matgrad.training.checkpoint import save_checkpoint
+
+    config = {"model": "mlp", "loss": "bce", "optimizer": "sgd", "lr": 1.0, "momentum": 0.9,
+              "weight_decay": 0.0, "schedule": "none", "epochs": 1, "batch_size": 256, "output": "probabilities",
+              "flatten_input": True, "seed": 0, "limit": None, "watch": False, "dataset": "mnist",
+              "input_shape": [1, 28, 28], "num_classes": 10, "class_names": [str(d) for d in range(10)],
+              "data_dir": None}  # a plain dict, as checkpoints written before TrainConfig hold it
+    model = build.make_model(load_config(config))
+    ckpt = save_checkpoint(tmp_path / "run" / "model.npz", model.state_dict(), config=config, epoch=1)
+    d = tmp_path / "fashion-mnist"
+    d.mkdir()
+    write_idx(d / "t10k-images-idx3-ubyte", np.zeros((5, 28, 28), np.uint8))
+    write_idx(d / "t10k-labels-idx1-ubyte", np.arange(5, dtype=np.uint8))
+    assert main(["eval", str(ckpt), "--dataset", "fashion-mnist", "--data", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "on fashion-mnist test set: 5 samples" in captured.out
+    warning = [line for line in captured.err.splitlines() if line.startswith("matgrad eval: warning: ")]
+    assert len(warning) == 1 and "trained on mnist" in warning[0] and "fashion-mnist" in warning[0]
+
+
+def load_config(d: dict) -> object:
+    from matgrad.training.config import TrainConfig
+
+    return TrainConfig.from_dict(d)
+
+
 def test_checkpoint_errors(digits_run: Path, tmp_path: Path, capsys) -> None:
     assert main(["eval", str(tmp_path / "nope.npz")]) == 2
     assert "does not exist" in capsys.readouterr().err
@@ -90,13 +187,10 @@ def test_checkpoint_errors(digits_run: Path, tmp_path: Path, capsys) -> None:
 
 def test_checkpoint_of_a_different_model_is_a_clear_error(digits_run: Path, tmp_path: Path, capsys) -> None:
     """A checkpoint whose weights are for another network than its config names (say, renamed)."""
-    import json
-
     with np.load(digits_run, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
     meta = json.loads(str(arrays["meta.json"]))
-    meta["config"]["model"] = "mlp-best"
-    meta["config"]["output"] = "logits"
+    meta["config"].update(model="mlp-best", output="logits", loss="ce")
     arrays["meta.json"] = np.array(json.dumps(meta))
     other = tmp_path / "other.npz"
     np.savez(other, **arrays)

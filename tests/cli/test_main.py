@@ -1,6 +1,7 @@
 """The `matgrad` entry point: help, unknown commands, `python -m matgrad`, `data list`."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,34 @@ def test_help_and_bad_usage(capsys) -> None:
     assert "invalid choice" in capsys.readouterr().err
     assert main(["train", "--model", "nope"]) == 2
     assert main(["train", "--epochs", "many"]) == 2
+
+
+def test_train_help_shows_every_default(capsys) -> None:
+    assert main(["train", "--help"]) == 0
+    out = capsys.readouterr().out
+    entries = re.split(r"\n {2}(?=--?[a-z])", out)[1:]  # one per option
+    options = [e.split()[0].rstrip(",") for e in entries]
+    assert {"--model", "--lr", "--epochs", "--batch-size", "--seed", "--dataset", "--limit"} <= set(options)
+    for entry in entries:
+        if not entry.startswith("-h"):
+            assert "default" in entry, entry
+    lr = entries[options.index("--lr")]
+    assert "mlp 1.0" in lr and "mlp-best 0.001" in lr  # each recipe's own value
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--dataset", "digits", "--lr", "-1"],
+    ["train", "--epochs", "many"],
+    ["eval", "MISSING.npz"],
+    ["predict", "MISSING.npz", "x.png"],
+    ["predict", "MISSING.npz", "x.png", "--top", "0"],
+    ["data", "nothing"],
+])
+def test_every_command_reports_an_error_the_same_way(argv: list[str], tmp_path: Path, capsys) -> None:
+    argv = [a.replace("MISSING", str(tmp_path / "missing")) for a in argv]
+    assert main([*argv, *(["--out", str(tmp_path / "r")] if argv[0] == "train" else [])]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"matgrad {argv[0]}: error: ") and "Traceback" not in "".join(err)
 
 
 def test_python_dash_m_runs_the_command() -> None:

@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import stat
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import matgrad.training.trainer as trainer_mod
+from matgrad.cli import train_cmd
 from matgrad.cli.main import main
 from matgrad.training.checkpoint import load_checkpoint
+
+from .process import run_matgrad
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -18,7 +24,9 @@ def train(*args: str) -> int:
     return main(["train", "--dataset", "digits", *args])
 
 
-def test_run_folder_has_checkpoint_metrics_curves_and_progress(tmp_path: Path, capsys) -> None:
+def test_run_folder_has_checkpoint_metrics_curves_and_progress(tmp_path: Path, capsys,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(train_cmd, "_interactive", lambda: True)  # as on a terminal: a progress bar
     out = tmp_path / "run"
     assert train("--epochs", "2", "--limit", "600", "--out", str(out)) == 0
     captured = capsys.readouterr()
@@ -34,18 +42,66 @@ def test_run_folder_has_checkpoint_metrics_curves_and_progress(tmp_path: Path, c
         assert 0 <= e["test_accuracy"] <= 1 and e["seconds"] > 0 and np.isfinite(e["train_loss"])
     assert m["epochs"][1]["train_loss"] < m["epochs"][0]["train_loss"]
     ckpt = load_checkpoint(out / "model.npz")
-    assert ckpt["epoch"] == 2 and ckpt["config"]["lr"] == 1.0
+    assert ckpt["epoch"] == 2 and ckpt.config.lr == 1.0 and ckpt.config.limit == 600
     assert ckpt.model_state["0.weight"].shape == (1024, 64)  # input size and classes from the data
     assert ckpt.model_state["2.weight"].shape == (10, 1024)
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]  # atomic writes leave no temp files
 
 
-def test_default_folder_is_new_each_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_folder_is_new_each_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     for _ in range(2):
         assert train("--epochs", "1", "--limit", "256", "--no-progress") == 0
     runs = sorted((tmp_path / "runs").iterdir())
     assert len(runs) == 2 and all((r / "model.npz").exists() for r in runs)
+    out = capsys.readouterr().out
+    assert "after 1 epoch." in out and ", 1 epoch," in out and "epochs" not in out  # not "1 epochs"
+
+
+def test_a_log_file_gets_plain_lines_not_a_progress_bar(tmp_path: Path) -> None:
+    """`matgrad train > log 2>&1`: no carriage-return residue, each epoch's line on a line of its own."""
+    proc = run_matgrad("train", "--dataset", "digits", "--epochs", "2", "--limit", "256",
+                       "--out", str(tmp_path / "r"))
+    assert proc.returncode == 0, proc.stderr
+    assert "\r" not in proc.stdout + proc.stderr and "samples/s]" not in proc.stderr
+    assert len(re.findall(r"^epoch +[12]/2  train loss", proc.stdout, flags=re.M)) == 2
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_run_files_get_the_mode_of_ordinary_files(tmp_path: Path, umask: int, capsys) -> None:
+    """Under umask 022 a colleague can read the run folder: 0644, as `open()` would make them."""
+    out = tmp_path / "run"
+    old = os.umask(umask)
+    try:
+        assert train("--epochs", "1", "--limit", "128", "--out", str(out), "--no-progress") == 0
+        assert main(["eval", str(out / "model.npz")]) == 0
+    finally:
+        os.umask(old)
+    for name in ("model.npz", "metrics.json", "curves.png", "confusion.png"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o666 & ~umask, name
+
+
+def test_core_install_without_tqdm_prints_a_line_per_epoch(tmp_path: Path) -> None:
+    proc = run_matgrad("train", "--dataset", "digits", "--epochs", "2", "--limit", "256",
+                       "--out", str(tmp_path / "r"), block=["tqdm"], terminal=True)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert len(re.findall(r"^epoch +[12]/2  train loss", proc.stdout, flags=re.M)) == 2
+
+
+def test_core_install_without_matplotlib_writes_no_plots_and_says_how_to_get_them(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    proc = run_matgrad("train", "--dataset", "digits", "--epochs", "2", "--limit", "256", "--out", str(out),
+                       block=["matplotlib"])
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "Traceback" not in text, text
+    assert text.count('pip install "matgrad[cli]"') == 1  # one line, not one per epoch
+    assert (out / "model.npz").exists() and (out / "metrics.json").exists()
+    assert not (out / "curves.png").exists() and "curves.png" not in proc.stdout
+    assert load_checkpoint(out / "model.npz")["epoch"] == 2
+    proc = run_matgrad("eval", str(out / "model.npz"), block=["matplotlib"])
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "Traceback" not in text and "test accuracy" in proc.stdout, text
+    assert text.count('pip install "matgrad[cli]"') == 1 and not (out / "confusion.png").exists()
 
 
 def weights(path: Path) -> dict[str, np.ndarray]:
@@ -98,6 +154,7 @@ def test_nan_stops_with_step_and_layer(tmp_path: Path, capsys) -> None:
                "--out", str(out), "--no-progress")
     assert rc == 1
     err = capsys.readouterr().err
+    assert err.startswith("matgrad train: error: training stopped")  # the format of every command's errors
     assert ("nan" in err or "inf" in err) and "step" in err and "'0.weight'" in err
     assert "Traceback" not in err
     assert not (out / "model.npz").exists()  # diverged in epoch 1: nothing good to keep
@@ -141,7 +198,7 @@ def test_falls_back_to_digits_when_mnist_is_missing(tmp_path: Path, capsys) -> N
     captured = capsys.readouterr()
     assert "built-in digits" in captured.err and "matgrad data download mnist" in captured.err
     assert "--data" in captured.err
-    assert load_checkpoint(tmp_path / "r" / "model.npz")["config"]["dataset"] == "digits"
+    assert load_checkpoint(tmp_path / "r" / "model.npz").config.dataset == "digits"
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -173,7 +230,6 @@ def test_resume_as_a_different_model_is_refused(tmp_path: Path, capsys) -> None:
 
 
 def test_cnn_recipe_trains_and_evaluates(tmp_path: Path, capsys) -> None:
-    pytest.importorskip("matgrad.models.cnn")
     out = tmp_path / "cnn"
     assert train("--model", "cnn", "--epochs", "1", "--limit", "128", "--out", str(out), "--no-progress") == 0
     state = load_checkpoint(out / "model.npz").model_state
@@ -181,3 +237,30 @@ def test_cnn_recipe_trains_and_evaluates(tmp_path: Path, capsys) -> None:
     capsys.readouterr()
     assert main(["eval", str(out / "model.npz")]) == 0
     assert "test accuracy" in capsys.readouterr().out
+
+
+def test_resuming_a_checkpoint_with_an_old_plain_dict_config(tmp_path: Path, capsys) -> None:
+    """Checkpoints written before TrainConfig hold the config as a plain dict; they still resume."""
+    out = tmp_path / "r"
+    assert train("--epochs", "1", "--limit", "256", "--out", str(out), "--no-progress") == 0
+    path = out / "model.npz"
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays["meta.json"]))
+    meta["config"] = {k: v for k, v in meta["config"].items() if k != "nesterov"}  # as the old code wrote it
+    arrays["meta.json"] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)
+    assert main(["train", "--resume", str(path), "--epochs", "2", "--no-progress"]) == 0
+    assert "resuming" in capsys.readouterr().out
+    ckpt = load_checkpoint(path)
+    assert ckpt["epoch"] == 2 and ckpt.config.epochs == 2 and ckpt.config.limit == 256
+
+
+def test_resumed_run_keeps_its_limit_and_data_set(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "r"
+    assert train("--epochs", "1", "--limit", "300", "--out", str(out), "--no-progress") == 0
+    capsys.readouterr()
+    assert main(["train", "--resume", str(out / "model.npz"), "--epochs", "2", "--no-progress"]) == 0
+    assert "digits (300 train / 360 test samples" in capsys.readouterr().out
+    assert main(["train", "--resume", str(out / "model.npz"), "--limit", "100"]) == 2
+    assert "was trained with --limit 300" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -21,12 +22,12 @@ def test_round_trip_of_model_optimizer_and_rng(tmp_path: Path) -> None:
     opt.step()
     rng = mg.get_rng_state()
     path = save_checkpoint(tmp_path / "m.npz", model.state_dict(), optimizer=opt.state_dict(),
-                           rng=rng, config={"lr": 0.01, "sizes": [4, 3, 2]}, epoch=3, nothing=None)
+                           rng=rng, settings={"lr": 0.01, "sizes": [4, 3, 2]}, epoch=3, nothing=None)
     ckpt = load_checkpoint(path)
     for k, v in model.state_dict().items():
         np.testing.assert_array_equal(ckpt.model_state[k], v.data)
     assert ckpt["epoch"] == 3 and ckpt["nothing"] is None
-    assert ckpt["config"] == {"lr": 0.01, "sizes": [4, 3, 2]}
+    assert ckpt["settings"] == {"lr": 0.01, "sizes": [4, 3, 2]}
     assert ckpt["rng"] == rng  # PCG64's 128-bit integers survive JSON
     state = ckpt["optimizer"]["state"]
     assert sorted(state) == [0, 1, 2, 3]  # int keys come back as ints
@@ -50,6 +51,34 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> N
         atomic_write(path, boom, mode="w")
     assert path.read_text() == "old"
     assert os.listdir(tmp_path) == ["f.txt"]  # no temp file left behind
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_atomic_write_gives_the_mode_an_ordinary_open_would(tmp_path: Path, umask: int) -> None:
+    """Not the 0600 of a temp file: colleagues can read a shared run folder under umask 022."""
+    old = os.umask(umask)
+    try:
+        ordinary = tmp_path / "ordinary.txt"
+        with open(ordinary, "w") as f:
+            f.write("x")
+        atomic = atomic_write(tmp_path / "atomic.txt", lambda f: f.write("x"), mode="w")
+        ckpt = save_checkpoint(tmp_path / "model.npz", {"w": np.zeros(2)})
+    finally:
+        os.umask(old)
+    assert mode(ordinary) == 0o666 & ~umask
+    assert mode(atomic) == mode(ordinary) and mode(ckpt) == mode(ordinary)
+
+
+def test_atomic_write_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_text("old")
+    path.chmod(0o640)
+    atomic_write(path, lambda f: f.write("new"), mode="w")
+    assert path.read_text() == "new" and mode(path) == 0o640
 
 
 def test_bad_checkpoints_name_the_problem(tmp_path: Path) -> None:
