@@ -10,7 +10,6 @@ import pytest
 
 import matgrad as mg
 from matgrad import nn, optim
-from matgrad.files import atomic_write
 from matgrad.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 
@@ -39,46 +38,14 @@ def test_round_trip_of_model_optimizer_and_rng(tmp_path: Path) -> None:
         assert "meta.json" in z.files
 
 
-def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> None:
-    path = tmp_path / "f.txt"
-    atomic_write(path, lambda f: f.write("old"), mode="w")
-
-    def boom(f: object) -> None:
-        f.write("half")
-        raise RuntimeError("disk full")
-
-    with pytest.raises(RuntimeError):
-        atomic_write(path, boom, mode="w")
-    assert path.read_text() == "old"
-    assert os.listdir(tmp_path) == ["f.txt"]  # no temp file left behind
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
-def test_atomic_write_gives_the_mode_an_ordinary_open_would(tmp_path: Path, umask: int) -> None:
+def test_checkpoints_get_the_mode_an_ordinary_open_would(tmp_path: Path) -> None:
     """Not the 0600 of a temp file: colleagues can read a shared run folder under umask 022."""
-    old = os.umask(umask)
+    old = os.umask(0o022)
     try:
-        ordinary = tmp_path / "ordinary.txt"
-        with open(ordinary, "w") as f:
-            f.write("x")
-        atomic = atomic_write(tmp_path / "atomic.txt", lambda f: f.write("x"), mode="w")
         ckpt = save_checkpoint(tmp_path / "model.npz", {"w": np.zeros(2)})
     finally:
         os.umask(old)
-    assert mode(ordinary) == 0o666 & ~umask
-    assert mode(atomic) == mode(ordinary) and mode(ckpt) == mode(ordinary)
-
-
-def test_atomic_write_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path) -> None:
-    path = tmp_path / "f.txt"
-    path.write_text("old")
-    path.chmod(0o640)
-    atomic_write(path, lambda f: f.write("new"), mode="w")
-    assert path.read_text() == "new" and mode(path) == 0o640
+    assert stat.S_IMODE(ckpt.stat().st_mode) == 0o644
 
 
 def test_bad_checkpoints_name_the_problem(tmp_path: Path) -> None:
