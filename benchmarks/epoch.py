@@ -9,8 +9,9 @@ and prints one JSON line: the epoch's seconds and the process's memory:
   base_rss_mb      resident memory just before training (imports, data and model loaded)
   train_peak_mb    the peak while training alone, minus base_rss_mb: what the training
                    itself costs (the kernel's VmHWM counter is reset before the epoch)
-Data: the real MNIST training set when /work/shared/data/mnist has it, else 60,000 × 784
-random float32 with random one-hot labels (same shapes, same work).
+Data: the real MNIST training set where the tests find it (mnist_files: $MATGRAD_DATA, the
+data folder beside the repo, the user cache, /usr/share/datasets), else 60,000 × 784 random
+float32 with random one-hot labels (same shapes, same work).
 """
 from __future__ import annotations
 
@@ -27,19 +28,39 @@ from pathlib import Path
 
 import numpy as np
 
-MNIST_DIR = Path("/work/shared/data/mnist")
 HERE = Path(__file__).resolve().parent
+TRAIN_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+
+
+def mnist_files() -> tuple[Path, Path] | None:
+    """MNIST's training images and labels (.gz or raw), looked for as the tests look.
+
+    Not through matgrad.data: importing matgrad would add to the memory of the PyTorch and
+    NumPy processes this module measures.
+    """
+    roots = [Path(os.environ["MATGRAD_DATA"])] if os.environ.get("MATGRAD_DATA") else []
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "matgrad"
+    roots += [HERE.parent.parent / "shared" / "data", cache, Path("/usr/share/datasets")]
+    for root in roots:
+        for folder in (root / "mnist", root):
+            found = [next((p for p in (folder / s, folder / (s + ".gz")) if p.is_file()), None) for s in TRAIN_FILES]
+            if all(found):
+                return found[0], found[1]
+    return None
+
+
+def _read(path: Path, offset: int) -> np.ndarray:
+    with (gzip.open(path) if path.suffix == ".gz" else open(path, "rb")) as f:
+        return np.frombuffer(f.read(), np.uint8, offset=offset)
 
 
 def load_data(samples: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, str]:
     """(X float32 in [0, 1], one-hot Y float32, source name), `samples` rows."""
-    images, labels = MNIST_DIR / "train-images-idx3-ubyte.gz", MNIST_DIR / "train-labels-idx1-ubyte.gz"
+    files = mnist_files()
     rng = np.random.default_rng(seed)
-    if images.exists() and labels.exists():
-        with gzip.open(images) as f:
-            raw = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784)[:samples]
-        with gzip.open(labels) as f:
-            y = np.frombuffer(f.read(), np.uint8, offset=8)[:samples]
+    if files is not None:
+        raw = _read(files[0], 16).reshape(-1, 784)[:samples]
+        y = _read(files[1], 8)[:samples]
         x = np.multiply(raw, np.float32(1 / 255), dtype=np.float32)
         del raw
         source = "mnist"

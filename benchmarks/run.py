@@ -1,19 +1,23 @@
 """Run matgrad's benchmarks: one table of times and ratios, and the same as JSON.
 
     python benchmarks/run.py [--quick] [--only SECTION[,SECTION]] [--json PATH]
+    python benchmarks/run.py --readme [--from FIGURES_JSON]
 
 Sections: mlp (the seed MLP step at batch 256), overhead (batch 32, and a 784-128-10 net
 at batch 64), epoch (a full epoch per library in its own process, with peak memory),
 loader (whole epochs written as each library's user would, data loader included),
-ops (8×8 and 1000×1000 op microbenchmarks) and conv (benchmarks/bench_conv.py, when
-present). Ratios are matgrad's median over the other's: below 1 means matgrad is faster.
-See benchmarks/README.md for how to read the results.
+ops (8×8 and 1000×1000 op microbenchmarks), conv (benchmarks/bench_conv.py) and recipes
+(`matgrad train` of each recipe: test accuracy and seconds per epoch). Ratios are matgrad's
+median over the other's: below 1 means matgrad is faster. See benchmarks/README.md.
+
+--readme runs the README's sections (recipes, loader), saves them with the machine they ran
+on to benchmarks/figures.json and rewrites README.md's figures block from that file; with
+--from it only re-renders the block from a saved file (see readme.py).
 """
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import inspect
 import json
 import os
 import sys
@@ -41,14 +45,20 @@ if (_n := _threads_from_argv(sys.argv[1:])) is not None:
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # `import timing` here, `import matgrad` from the repo
 
+import bench_conv  # noqa: E402
 import epoch  # noqa: E402
 import machine  # noqa: E402
 import mlp  # noqa: E402
 import ops  # noqa: E402
+import readme  # noqa: E402
+import recipes  # noqa: E402
 import user_epoch  # noqa: E402
 from timing import interleaved, row  # noqa: E402
 
-SECTIONS = ("mlp", "overhead", "epoch", "loader", "ops", "conv")
+SECTIONS = ("mlp", "overhead", "epoch", "loader", "ops", "conv", "recipes")
+README_SECTIONS = ("recipes", "loader")  # the README's figures
+FIGURES = HERE / "figures.json"  # what the README's figures block is rendered from (committed)
+README = HERE.parent / "README.md"
 IMPLS = ("matgrad", "torch", "mygrad", "numpy", "tuned", "floor")
 ELEMENTWISE = ("add ", "mul ", "exp ", "relu ", "sigmoid ", "tanh ", "where(")
 
@@ -79,19 +89,7 @@ def mlp_rows(specs: list[tuple[mlp.Spec, str]], threads: int, quick: bool) -> li
     return rows
 
 
-def conv_rows(threads: int, quick: bool) -> list[Row]:
-    """Section 5: whatever benchmarks/bench_conv.py's run() measures."""
-    import bench_conv
-
-    params = inspect.signature(bench_conv.run).parameters
-    kwargs = {k: v for k, v in (("quick", quick), ("threads", threads)) if k in params}
-    result = bench_conv.run(**kwargs)
-    if isinstance(result, list) and all(isinstance(r, dict) and "times" in r for r in result):
-        return result
-    return [{"name": "bench_conv.run()", "unit": "", "times": {}, "ratios": {}, "raw": result}]
-
-
-def run_sections(only: list[str], quick: bool, threads: int) -> dict[str, list[Row]]:
+def run_sections(only: list[str], quick: bool, threads: int, data: str | None = None) -> dict[str, list[Row]]:
     libs = ["matgrad"] + (["torch"] if _has("torch") else []) + ["numpy"]
     plan: dict[str, Callable[[], list[Row]]] = {
         "mlp": lambda: mlp_rows([(mlp.Spec(), "matgrad/floor <= 1.15")], threads, quick),
@@ -101,13 +99,11 @@ def run_sections(only: list[str], quick: bool, threads: int) -> dict[str, list[R
         "epoch": lambda: epoch.bench(libs, threads, quick),
         "loader": lambda: user_epoch.bench(threads, quick),
         "ops": lambda: ops.bench("small", threads, quick) + ops.bench("large", threads, quick),
-        "conv": lambda: conv_rows(threads, quick),
+        "conv": lambda: bench_conv.run(quick=quick, threads=threads),
+        "recipes": lambda: recipes.bench(threads, quick, data),
     }
     results = {}
     for name in only:
-        if name == "conv" and not (HERE / "bench_conv.py").exists():
-            print("[conv] skipped: benchmarks/bench_conv.py does not exist yet")
-            continue
         print(f"[{name}]", flush=True)
         t0 = time.perf_counter()
         results[name] = plan[name]()
@@ -150,12 +146,9 @@ def _fmt(t: dict[str, float] | None) -> str:
 def table(results: dict[str, list[Row]], info: dict[str, Any]) -> str:
     """The results as text: medians with [min-max] per implementation, then the ratios."""
     lines = [
-        f"machine: {info['cpu']}, {info['cores']} cores ({info['cores_usable']} usable), "
-        f"BLAS threads {info['threads']}, BLAS env {info['blas_env'] or 'none'}, "
-        f"load average {info.get('load_average_1min', 0):.1f}",
-        "versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
-        "kernels: " + "; ".join(f"{b['internal_api']} {b.get('version')} {b.get('architecture', '')}"
-                                f" x{b['num_threads']}" for b in info["blas"]),
+        f"machine: {readme.machine_line(info)}",
+        f"cores usable {info['cores_usable']}, load average {info.get('load_average_1min', 0):.1f}; "
+        + "versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
     ]
     for section, rows in results.items():
         impls = [i for i in IMPLS if any(i in r["times"] for r in rows)]
@@ -173,6 +166,10 @@ def table(results: dict[str, list[Row]], info: dict[str, Any]) -> str:
                 for k, v in r["ratios"].items())
             if ratios or r.get("goal"):
                 lines.append(f"{'':{width}}  {'':7} {ratios}{_goal_met(r)}")
+            if "test_accuracy" in r:
+                lines.append(f"{'':{width}}  {'':7} test accuracy {r['test_accuracy']:.2%} after {r['epochs']} epochs")
+            if "skipped" in r:
+                lines.append(f"{'':{width}}  {'':7} not run: {r['skipped']}")
             if "raw" in r:
                 lines.append(f"{'':{width}}  {r['raw']!r:.300}")
     return "\n".join(lines)
@@ -199,13 +196,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for NumPy's BLAS and PyTorch alike (default: BLAS's own count); "
                              "1 gives steadier ratios on a busy machine")
-    parser.add_argument("--json", type=Path, default=HERE / "results" / "latest.json",
-                        help="where to write the results (default benchmarks/results/latest.json)")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="where to write the results (default benchmarks/results/latest.json; "
+                             "with --readme, benchmarks/figures.json)")
+    parser.add_argument("--data", metavar="DIR", help="MNIST / Fashion-MNIST for the recipes section "
+                        "(default: where `matgrad train` finds them, else ../shared/data beside the repo)")
+    parser.add_argument("--readme", action="store_true",
+                        help=f"run the README's sections ({', '.join(README_SECTIONS)}), save them and "
+                             "rewrite README.md's figures block")
+    parser.add_argument("--from", dest="from_json", type=Path, metavar="FIGURES_JSON",
+                        help="with --readme: measure nothing, render the block from this saved file")
+    parser.add_argument("--readme-file", type=Path, default=README, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    if args.from_json is not None:
+        if not args.readme:
+            parser.error("--from goes with --readme")
+        changed = readme.update(args.readme_file, args.from_json)
+        print(f"{args.readme_file}: figures block {'rewritten' if changed else 'already up to date'} "
+              f"from {args.from_json}")
+        return
+    if args.readme and args.quick:
+        parser.error("--readme measures the full figures; --quick ones are not for the README")
+    only = list(README_SECTIONS) if args.readme else [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in only if s not in SECTIONS]
     if unknown:
         parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    out_json = args.json or (FIGURES if args.readme else HERE / "results" / "latest.json")
 
     info = machine.describe()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
@@ -215,13 +231,16 @@ def main(argv: list[str] | None = None) -> None:
               "multithreaded BLAS stalls badly when its threads are descheduled, so times will "
               "wander. --threads 1 gives steadier ratios here.")
     t0 = time.perf_counter()
-    results = run_sections(only, args.quick, info["threads"])
+    results = run_sections(only, args.quick, info["threads"], args.data)
     text = table(results, info)
     print("\n" + text)
-    write_json(args.json, {"machine": info, "quick": args.quick, "seconds": time.perf_counter() - t0,
-                           "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                           "results": results})
-    print(f"\nwritten to {args.json} ({time.perf_counter() - t0:.0f} s in all)")
+    payload = {"machine": info, "quick": args.quick, "seconds": time.perf_counter() - t0,
+               "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": results}
+    write_json(out_json, {"runs": [payload]} if args.readme else payload)
+    print(f"\nwritten to {out_json} ({time.perf_counter() - t0:.0f} s in all)")
+    if args.readme:
+        readme.update(args.readme_file, out_json)
+        print(f"{args.readme_file}: figures block rewritten from {out_json}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ training loop that reports its loss does.
 As a module, `bench()` runs `python benchmarks/user_epoch.py --lib L --config C ...` in a fresh
 process per library and round (alternating) and takes medians. As a script it trains one epoch
 per config named and prints one JSON line per config: seconds and the epoch's mean loss.
-Data: real MNIST when /work/shared/data/mnist has it, else random MNIST-shaped float32
+Data: real MNIST where epoch.mnist_files finds it, else random MNIST-shaped float32
 (epoch.load_data). All libraries start from the same weights (mlp.make_problem).
 """
 from __future__ import annotations

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import settings
 
 import matgrad as mg
+from matgrad.data import CHECKSUMS, locator
 
 # In CI every run draws the same examples, so a red run can be reproduced exactly;
 # locally each run explores new ones.
@@ -15,7 +16,48 @@ settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+# The data folder beside the repo (../shared/data), where this project's machines keep MNIST.
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def real_data_roots() -> list[tuple[str, Path]]:
+    """Where the real datasets are looked for, in order: where the library's locator looks
+    ($MATGRAD_DATA, the user cache, the system folder), with the folder beside the repo
+    right after $MATGRAD_DATA."""
+    roots = locator.search_roots(None)
+    at = 1 if roots and roots[0][0] == "$MATGRAD_DATA" else 0
+    roots.insert(at, ("beside the repo", SHARED_DATA))
+    return roots
+
+
+def find_real_dataset(name: str, roots: list[tuple[str, Path]]) -> Path | None:
+    """The first folder, ROOT/<name> or ROOT itself, holding both splits of `name`; None if none does."""
+    for _, root in roots:
+        for folder in (root / name, root):
+            if locator.split_files(folder, True) and locator.split_files(folder, False):
+                return folder
+    return None
+
+
+# Read once, when the tests are collected: fixtures such as tests/data's `_isolated` clear
+# $MATGRAD_DATA and the cache for each test, after which the user's places can't be seen.
+REAL_DATA_ROOTS = real_data_roots()
+
+
+def _real(name: str) -> Path:
+    folder = find_real_dataset(name, REAL_DATA_ROOTS)
+    if folder is None:
+        places = ", ".join(f"{root} ({what})" for what, root in REAL_DATA_ROOTS)
+        pytest.skip(f"real {name} not found; looked in {places}")
+    return folder
+
+
+def official_files(folder: Path, name: str) -> list[Path]:
+    """The official .gz downloads of `name` in `folder`; skips the test unless all are there."""
+    files = [folder / f for f in CHECKSUMS[name]]
+    if not all(f.is_file() for f in files):
+        pytest.skip(f"{folder} does not hold the official {name} .gz files")
+    return files
 
 
 @pytest.fixture(autouse=True)
@@ -25,17 +67,11 @@ def _seed() -> None:
 
 @pytest.fixture
 def mnist_dir() -> Path:
-    """The real MNIST IDX files next to the repo; the test skips where they are absent."""
-    d = SHARED_DATA / "mnist"
-    if not (d / "train-images-idx3-ubyte.gz").exists():
-        pytest.skip(f"real MNIST not found at {d}")
-    return d
+    """The folder holding real MNIST (both splits), found as the library finds it; skips where absent."""
+    return _real("mnist")
 
 
 @pytest.fixture
 def fashion_dir() -> Path:
-    """The real Fashion-MNIST IDX files next to the repo; skips where absent."""
-    d = SHARED_DATA / "fashion-mnist"
-    if not (d / "train-images-idx3-ubyte.gz").exists():
-        pytest.skip(f"real Fashion-MNIST not found at {d}")
-    return d
+    """The folder holding real Fashion-MNIST (both splits); skips where absent."""
+    return _real("fashion-mnist")

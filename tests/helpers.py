@@ -1,4 +1,5 @@
-"""One helper for op tests: finite differences and PyTorch (when installed) in one call.
+"""Helpers for op tests: finite differences and PyTorch (when installed) in one call, and
+a float comparison whose tolerance does not depend on the CPU.
 
     check_op(lambda a, b: a * b, (3, 1, 4), (5, 4))
 
@@ -6,6 +7,10 @@ builds float64 inputs of those shapes, runs gradcheck (and gradgradcheck with
 second=True) and, if torch is importable, runs the same lambda on torch tensors and
 compares values and gradients to 1e-6 relative. The lambda must only use operators
 and methods that matgrad and torch share; pass `torch_fn` where the names differ.
+
+    assert_close(got, want, rtol=1e-5)
+
+is assert_allclose with an absolute floor sized to the values (see its docstring).
 """
 from __future__ import annotations
 
@@ -19,6 +24,25 @@ try:
     import torch
 except ImportError:  # the comparisons skip cleanly without PyTorch
     torch = None
+
+
+def assert_close(actual: Any, desired: Any, rtol: float, atol: float = 0.0, scale: float | None = None,
+                 err_msg: str = "") -> None:
+    """assert_allclose(actual, desired, rtol, atol + rtol * scale); scale defaults to max|desired|.
+
+    A float result carries rounding of the size of the values it was computed from, not of
+    itself: a mean of signed float32 values that lands near 0, or a sum that cancels, is off
+    by a few units in the last place of its *inputs*, and by how many depends on the CPU
+    (NumPy's SIMD width sets the summation order, OpenBLAS picks a kernel per CPU). rtol alone
+    then holds on one machine and fails on the next. So every element may differ by rtol of
+    the array's scale as well as of itself; pass `scale` (e.g. max|inputs|) when the values
+    are much smaller than what they were computed from.
+    """
+    if scale is None:
+        want = np.abs(np.asarray(desired, dtype=np.float64))
+        want = want[np.isfinite(want)]
+        scale = float(want.max()) if want.size else 0.0
+    np.testing.assert_allclose(actual, desired, rtol=rtol, atol=atol + rtol * scale, err_msg=err_msg)
 
 
 def make_inputs(shapes: Sequence[Any], seed: int = 0, positive: bool = False) -> list[np.ndarray]:

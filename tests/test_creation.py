@@ -80,3 +80,8 @@ def test_requires_grad_on_factories():
     assert mg.randn(2, requires_grad=True).requires_grad
     with pytest.raises(TypeError, match="floating"):
         mg.zeros(2, dtype=mg.int64, requires_grad=True)
+
+
+def test_numel_and_is_tensor():
+    t = mg.zeros(2, 3)
+    assert mg.numel(t) == 6 and mg.is_tensor(t) and not mg.is_tensor(np.zeros(2))

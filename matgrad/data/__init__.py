@@ -19,6 +19,10 @@ Datasets (datasets.py)
                                  name: "mnist", "fashion-mnist", "digits"; DatasetInfo has
                                  input_shape, num_features, num_classes, class_names, source
 
+The known datasets (catalog.py; the lowest module here, imported by the three below)
+    canonical_name(name) -> "mnist" | "fashion-mnist" | "digits"    any accepted spelling
+    IDX_DATASETS, SPLITS (each split's file stems), DIGITS_FILE (the packaged digits)
+
 Finding files (locator.py)
     locate(name, train=True, data_dir=None) -> (images, labels)   order: data_dir (--data),
         $MATGRAD_DATA, cache_dir() ($XDG_CACHE_HOME/matgrad or ~/.cache/matgrad),

@@ -7,6 +7,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from ..creation import from_numpy
+from ..ops.join import stack
 from ..tensor import Tensor
 from .dataset import _rng
 
@@ -93,7 +95,7 @@ class DataLoader:
 def default_convert(sample: Any) -> Any:
     """A sample with its NumPy arrays made Tensors (used when batch_size=None)."""
     if isinstance(sample, np.ndarray) and sample.dtype.kind in "biuf":
-        return Tensor._make(sample, None, False)
+        return from_numpy(sample)
     if isinstance(sample, collections.abc.Mapping):
         return {k: default_convert(v) for k, v in sample.items()}
     if isinstance(sample, tuple) and hasattr(sample, "_fields"):
@@ -119,20 +121,19 @@ def default_collate(batch: list) -> Any:
             raise ValueError(f"default_collate: the samples' tensors differ in shape: {sorted(shapes)}; "
                              "pad them or pass a collate_fn")
         if any(b.requires_grad for b in batch):
-            from ..ops.join import stack
             return stack(batch)
-        return Tensor._make(np.stack([b.data for b in batch]), None, False)
+        return from_numpy(np.stack([b.data for b in batch]))
     if isinstance(elem, (np.ndarray, np.generic)) and np.asarray(elem).dtype.kind in "biuf":
         shapes = {np.shape(b) for b in batch}
         if len(shapes) != 1:
             raise ValueError(f"default_collate: the samples' arrays differ in shape: {sorted(shapes)}")
-        return Tensor._make(np.stack([np.asarray(b) for b in batch]), None, False)
+        return from_numpy(np.stack([np.asarray(b) for b in batch]))
     if isinstance(elem, bool):
-        return Tensor._make(np.array(batch, dtype=np.bool_), None, False)
+        return from_numpy(np.array(batch, dtype=np.bool_))
     if isinstance(elem, numbers.Integral):
-        return Tensor._make(np.array(batch, dtype=np.int64), None, False)
+        return from_numpy(np.array(batch, dtype=np.int64))
     if isinstance(elem, numbers.Real):
-        return Tensor._make(np.array(batch, dtype=np.float64), None, False)
+        return from_numpy(np.array(batch, dtype=np.float64))
     if isinstance(elem, (str, bytes)):
         return list(batch)
     if isinstance(elem, collections.abc.Mapping):

@@ -7,8 +7,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..creation import from_numpy
 from ..random import default_generator
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor
 
 
 class Dataset:
@@ -35,7 +36,7 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors: Any) -> None:
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor, e.g. TensorDataset(X, y)")
-        ts = tuple(t if isinstance(t, Tensor) else as_tensor(np.asarray(t)) for t in tensors)
+        ts = tuple(t if isinstance(t, Tensor) else from_numpy(np.asarray(t)) for t in tensors)
         for i, t in enumerate(ts):
             if t.ndim == 0:
                 raise ValueError(f"TensorDataset: tensor {i} is 0-d; each tensor needs a first (sample) dim")
@@ -59,7 +60,7 @@ class TensorDataset(Dataset):
         if any(t.requires_grad for t in self.tensors):
             return None  # the sample path keeps the graph to such tensors
         # np.take is fancy indexing's row gather without its general machinery: ~20% faster
-        return [Tensor._make(np.take(t.data, indices, axis=0), None, False) for t in self.tensors]
+        return [from_numpy(np.take(t.data, indices, axis=0)) for t in self.tensors]
 
 
 class Subset(Dataset):

@@ -4,17 +4,17 @@ from __future__ import annotations
 import gzip
 import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
+from ..creation import from_numpy
 from ..tensor import Tensor
+from .catalog import DIGITS_FILE, canonical_name
 from .dataset import Dataset
+from .download import download as fetch
 from .idx import IDXError, read_images, read_labels
-from .locator import DatasetNotFound, canonical_name, locate
-
-DIGITS_FILE = Path(__file__).with_name("digits.csv.gz")
+from .locator import DatasetNotFound, locate
 
 
 class _IDXImageDataset(Dataset):
@@ -43,7 +43,6 @@ class _IDXImageDataset(Dataset):
         except DatasetNotFound:
             if not download:
                 raise
-            from .download import download as fetch
             fetch(self.name, root)
             images_path, labels_path = locate(self.name, train, root)
         self.images = read_images(images_path)
@@ -66,18 +65,18 @@ class _IDXImageDataset(Dataset):
     @property
     def data(self) -> Tensor:
         """The images as a uint8 Tensor (n, 28, 28), as torchvision's `.data`."""
-        return Tensor._make(self.images, None, False)
+        return from_numpy(self.images)
 
     @property
     def targets(self) -> Tensor:
         """The labels as an int64 Tensor (n,), as torchvision's `.targets`."""
-        return Tensor._make(self.labels, None, False)
+        return from_numpy(self.labels)
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
-        img: Any = Tensor._make(self.images[index][None].astype(np.float32) / np.float32(255), None, False)
+        img: Any = from_numpy(self.images[index][None].astype(np.float32) / np.float32(255))
         label: Any = int(self.labels[index])
         if self.transform is not None:
             img = self.transform(img)
@@ -91,14 +90,14 @@ class _IDXImageDataset(Dataset):
             return None
         x = self.images[indices].astype(np.float32)[:, None]
         x /= np.float32(255)  # divide, not multiply by 1/255: the exact values of torchvision
-        return [Tensor._make(x, None, False), Tensor._make(self.labels[indices], None, False)]
+        return [from_numpy(x), from_numpy(self.labels[indices])]
 
     def as_tensors(self, flatten: bool = True) -> tuple[Tensor, Tensor]:
         """(X float32 in [0, 1], y int64): X is (n, 784) when flatten else (n, 1, 28, 28)."""
         x = self.images.astype(np.float32)
         x /= np.float32(255)  # divide, not multiply by 1/255: the exact values of torchvision
         x = x.reshape(len(x), -1) if flatten else x[:, None]
-        return Tensor._make(x, None, False), Tensor._make(self.labels, None, False)
+        return from_numpy(x), from_numpy(self.labels)
 
     def __repr__(self) -> str:
         split = "train" if self.train else "test"
@@ -151,18 +150,18 @@ class Digits(Dataset):
 
     def __getitem__(self, index: int) -> tuple[Tensor, int]:
         img = self.images[index][None].astype(np.float32) / np.float32(16)
-        return Tensor._make(img, None, False), int(self.labels[index])
+        return from_numpy(img), int(self.labels[index])
 
     def get_batch(self, indices: np.ndarray) -> list[Tensor]:
         """[images (b, 1, 8, 8) float32 in [0, 1], labels (b,) int64]."""
         x = self.images[indices].astype(np.float32)[:, None] / np.float32(16)
-        return [Tensor._make(x, None, False), Tensor._make(self.labels[indices], None, False)]
+        return [from_numpy(x), from_numpy(self.labels[indices])]
 
     def as_tensors(self, flatten: bool = True) -> tuple[Tensor, Tensor]:
         """(X float32 in [0, 1], y int64): X is (n, 64) when flatten else (n, 1, 8, 8)."""
         x = self.images.astype(np.float32) / np.float32(16)
         x = x.reshape(len(x), -1) if flatten else x[:, None]
-        return Tensor._make(x, None, False), Tensor._make(self.labels, None, False)
+        return from_numpy(x), from_numpy(self.labels)
 
 
 @dataclass

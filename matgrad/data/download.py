@@ -16,7 +16,8 @@ import urllib.request
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .locator import cache_dir, canonical_name
+from .catalog import DIGITS_FILE, canonical_name
+from .locator import cache_dir
 
 MIRRORS: dict[str, list[str]] = {
     "mnist": [
@@ -89,7 +90,6 @@ def download(
     """
     name = canonical_name(name)
     if name == "digits":
-        from .datasets import DIGITS_FILE
         return DIGITS_FILE.parent  # packaged with matgrad: nothing to fetch
     if name not in CHECKSUMS:
         raise ValueError(f"no download known for {name!r}; known: {', '.join(CHECKSUMS)}")

@@ -9,28 +9,14 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .catalog import DIGITS_FILE, IDX_DATASETS, SPLITS, canonical_name
+
 # Debian's dataset-* packages install here (dataset-fashion-mnist: /usr/share/datasets/fashion-mnist)
 SYSTEM_DATA_DIR = Path("/usr/share/datasets")
-
-IDX_DATASETS = ("mnist", "fashion-mnist")
-SPLITS = {
-    True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-}
-_ALIASES = {"mnist": "mnist", "fashion-mnist": "fashion-mnist", "fashion_mnist": "fashion-mnist",
-            "fashionmnist": "fashion-mnist", "fmnist": "fashion-mnist", "digits": "digits"}
 
 
 class DatasetNotFound(FileNotFoundError):
     """No place searched holds the dataset; the message lists each place and how to get it."""
-
-
-def canonical_name(name: str) -> str:
-    """'mnist', 'fashion-mnist' or 'digits' for any accepted spelling (FashionMNIST, fashion_mnist)."""
-    key = str(name).strip().lower().replace(" ", "-")
-    if key not in _ALIASES:
-        raise ValueError(f"unknown dataset {name!r}; known: mnist, fashion-mnist, digits")
-    return _ALIASES[key]
 
 
 def cache_dir() -> Path:
@@ -141,7 +127,6 @@ def find_datasets(data_dir: str | os.PathLike | None = None) -> list[FoundDatase
                     first[train] = False
             if rec.splits:
                 out.append(rec)
-    from .datasets import DIGITS_FILE
     out.append(FoundDataset("digits", DIGITS_FILE.parent, "packaged with matgrad", ["all"], [DIGITS_FILE],
                             used=True))
     return out

@@ -9,18 +9,16 @@ from __future__ import annotations
 from . import functional, init, utils
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .container import ModuleDict, ModuleList, Sequential
+from .conv import Conv2d, ConvTranspose2d
 from .dropout import Dropout
+from .dropout2d import Dropout2d
+from .embedding import Embedding
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
 from .loss import (
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss,
 )
 from .module import Module
-from .parameter import Parameter
-
-# --- image layers (added by the conv work) ---
-from .conv import Conv2d, ConvTranspose2d
-from .dropout2d import Dropout2d
-from .embedding import Embedding
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .parameter import Parameter
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d

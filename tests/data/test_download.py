@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from matgrad.data import MNIST, DownloadError, download
-from tests.conftest import SHARED_DATA
+from tests.conftest import REAL_DATA_ROOTS, find_real_dataset, official_files
 from tests.data.conftest import tiny_split
 
 dl = importlib.import_module("matgrad.data.download")  # the module; `download` is the function
@@ -81,20 +81,19 @@ def _leftovers(folder: Path) -> list[Path]:
     return sorted(folder.rglob("*")) if folder.exists() else []
 
 
-def test_checksum_table_matches_official_files():
-    for name in ("mnist", "fashion-mnist"):
-        folder = SHARED_DATA / name
-        if not folder.is_dir():
-            pytest.skip(f"real {name} not found at {folder}")
-        assert {f: _md5(folder / f) for f in dl.CHECKSUMS[name]} == dl.CHECKSUMS[name]
+@pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
+def test_checksum_table_matches_official_files(name):
+    folder = find_real_dataset(name, REAL_DATA_ROOTS)
+    if folder is None:
+        pytest.skip(f"real {name} not found")
+    assert {f.name: _md5(f) for f in official_files(folder, name)} == dl.CHECKSUMS[name]
 
 
-def test_download_real_mnist(tmp_path, serve):
-    if not (SHARED_DATA / "mnist" / "train-images-idx3-ubyte.gz").exists():
-        pytest.skip(f"real MNIST not found at {SHARED_DATA / 'mnist'}")
-    base = serve(SHARED_DATA)
+def test_download_real_mnist(tmp_path, serve, mnist_dir):
+    official_files(mnist_dir, "mnist")
+    base = serve(mnist_dir)
     calls = []
-    folder = download("mnist", root=tmp_path, mirrors=[base + "{name}/"],
+    folder = download("mnist", root=tmp_path, mirrors=[base],
                       progress=lambda f, done, total: calls.append((f, done, total)))
     assert folder == tmp_path / "mnist"
     assert sorted(p.name for p in folder.iterdir()) == sorted(dl.CHECKSUMS["mnist"])

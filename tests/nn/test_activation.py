@@ -48,7 +48,7 @@ def test_elu_keeps_the_sign_of_zero_and_nan_like_torch(n):
     mine = mg.nn.functional.elu(mg.tensor(x), 0.7).data
     theirs = torch.nn.functional.elu(torch.from_numpy(x), 0.7).numpy()
     np.testing.assert_array_equal(np.signbit(mine), np.signbit(theirs))
-    np.testing.assert_allclose(mine, theirs, rtol=1e-6)
+    np.testing.assert_allclose(mine, theirs, rtol=1e-6, atol=1e-6)  # expm1's last bits differ by CPU
     assert np.signbit(mine[0]) and np.isnan(mine[1])
 
 
@@ -65,7 +65,7 @@ def test_clamp_keeps_the_sign_of_zero_and_nan_like_torch(n, bounds):
 
 def test_softmax_rows_sum_to_one():
     out = nn.Softmax(dim=-1)(mg.randn(4, 6))
-    np.testing.assert_allclose(out.data.sum(-1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(out.data.sum(-1), 1.0, rtol=0, atol=2e-6)  # float32 sums: ~16 ulp of 1
 
 
 def test_inplace_flag_is_accepted_and_shown():

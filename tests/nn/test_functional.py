@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import matgrad as mg
 import matgrad.nn.functional as F
-from tests.helpers import check_op
+from tests.helpers import assert_close, check_op
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -22,12 +22,13 @@ def _pair(x: np.ndarray, requires_grad: bool = True):
 
 
 def _assert_same(mine, theirs, mx=None, tx=None, rtol=1e-6, atol=1e-9):
-    np.testing.assert_allclose(mine.data, theirs.detach().numpy(), rtol=rtol, atol=atol)
+    """Values and gradients agree with PyTorch's, each to rtol of its array's scale (assert_close)."""
+    assert_close(mine.data, theirs.detach().numpy(), rtol=rtol, atol=atol)
     if mx is not None:
         seed = np.random.default_rng(5).standard_normal(mine.shape)
         (mine * mg.tensor(seed, dtype=mine.dtype)).sum().backward()
         (theirs * torch.tensor(seed, dtype=theirs.dtype)).sum().backward()
-        np.testing.assert_allclose(mx.grad, tx.grad.numpy(), rtol=rtol, atol=atol)
+        assert_close(mx.grad, tx.grad.numpy(), rtol=rtol, atol=atol)
 
 
 # --- cross-entropy: every target form, weight, ignore_index and smoothing ----------------------

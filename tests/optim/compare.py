@@ -12,6 +12,7 @@ import numpy as np
 
 import matgrad as mg
 from matgrad import optim
+from tests.helpers import assert_close
 
 try:
     import torch
@@ -79,8 +80,8 @@ def assert_matches_torch(cls: type, kwargs: dict[str, Any], steps: int = 8, dtyp
     for k, (ps, ts) in enumerate(zip(mine, theirs)):
         for i, (p, t) in enumerate(zip(ps, ts)):
             assert p.dtype == np.dtype(dtype), f"step {k} param {i}: dtype became {p.dtype}"
-            np.testing.assert_allclose(p, t, rtol=rtol, atol=atol,
-                                       err_msg=f"{cls.__name__}({kwargs}) step {k} param {i}")
+            # an element near 0 carries the rounding of the parameter's scale, not its own
+            assert_close(p, t, rtol=rtol, atol=atol, err_msg=f"{cls.__name__}({kwargs}) step {k} param {i}")
     # the run moved the parameters: a no-op optimizer cannot pass
     assert not np.allclose(mine[-1][0], arrays[0])
 
