@@ -204,7 +204,7 @@ def mygrad_step(spec: Spec, p: Problem) -> StepFn:
 
     params = [mg.tensor(a) for a in (p.w1.T.copy(), p.b1, p.w2.T.copy(), p.b2)]
     w1, b1, w2, b2 = params
-    velocity = [np.zeros_like(w.data) for w in params]
+    velocity = [np.zeros_like(w.array) for w in params]
     eps, one, lr, mom = np.float32(1e-12), np.float32(1), np.float32(LR), np.float32(MOMENTUM)
 
     def step(x: np.ndarray, y: np.ndarray) -> object:
@@ -214,7 +214,7 @@ def mygrad_step(spec: Spec, p: Problem) -> StepFn:
         for w, v in zip(params, velocity):
             v *= mom
             v += w.grad
-            w.data -= lr * v
+            w.array -= lr * v
         return loss
 
     return step

@@ -63,7 +63,7 @@ def main() -> None:
         reg_loss = 0.5 * args.reg * ((W1 * W1).sum() + (W2 * W2).sum())
         loss = data_loss + reg_loss
         if step % max(1, args.steps // 10) == 0:
-            acc = (scores.data.argmax(axis=1) == yn).mean()
+            acc = (scores.array.argmax(axis=1) == yn).mean()
             print(f"step {step:5d}  loss {loss.item():.4f} "
                   f"(data {data_loss.item():.4f} + L2 {reg_loss.item():.4f})"
                   f"  train accuracy {acc:.2%}")

@@ -4,7 +4,10 @@
 """
 from __future__ import annotations
 
+import numbers
 from typing import Any
+
+import numpy as np
 
 from .ops import (
     activation,
@@ -30,6 +33,17 @@ def _r(fn: Any) -> Any:
     return reflected
 
 
+def _or_not_implemented(fn: Any) -> Any:
+    """`t == other` for an `other` that is no number or array (pytest.approx, None, a string): Python's
+    NotImplemented, so the other side decides (`t == None` is then False), as for NumPy arrays."""
+    def compare_op(self: Tensor, other: Any) -> Any:
+        if other is None or not isinstance(other, (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple)):
+            return NotImplemented
+        return fn(self, other)
+    compare_op.__name__ = fn.__name__
+    return compare_op
+
+
 def _reshape(self: Tensor, *shape: Any) -> Tensor:
     return shape_mod.reshape(self, _shape_arg(shape))
 
@@ -50,7 +64,7 @@ METHODS = {
     "__neg__": arithmetic.neg, "__pos__": lambda self: self, "__abs__": unary.abs,
     "__getitem__": indexing.getitem,
     "__lt__": compare.lt, "__le__": compare.le, "__gt__": compare.gt, "__ge__": compare.ge,
-    "__eq__": compare.eq, "__ne__": compare.ne,
+    "__eq__": _or_not_implemented(compare.eq), "__ne__": _or_not_implemented(compare.ne),
     "__and__": compare.bitwise_and, "__rand__": compare.bitwise_and, "__or__": compare.bitwise_or,
     "__ror__": compare.bitwise_or, "__xor__": compare.bitwise_xor, "__rxor__": compare.bitwise_xor,
     "__invert__": compare.bitwise_not,
@@ -83,6 +97,6 @@ METHODS = {
     "logical_not": compare.logical_not, "logical_and": compare.logical_and,
     "logical_or": compare.logical_or, "isnan": compare.isnan, "isinf": compare.isinf,
     "isfinite": compare.isfinite,
-    "clone": lambda self: arithmetic.mul(self, 1) if self.requires_grad else Tensor(self.data.copy()),
+    "clone": lambda self: arithmetic.mul(self, 1) if self.requires_grad else Tensor(self.array.copy()),
     "T": _T, "mT": _mT,
 }

@@ -40,7 +40,7 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: An
     """A new leaf tensor holding a copy of `data` (Python floats become float32)."""
     _on(device)
     arr = to_array(data, dtype)
-    if isinstance(data, (np.ndarray, Tensor)) and arr is (data.data if isinstance(data, Tensor) else data):
+    if isinstance(data, (np.ndarray, Tensor)) and arr is (data.array if isinstance(data, Tensor) else data):
         arr = arr.copy()
     return Tensor(arr, requires_grad=requires_grad)
 
@@ -182,7 +182,7 @@ def randperm(n: int, device: Any = None) -> Tensor:
 
 def numel(input: Tensor) -> int:
     """Number of elements."""
-    return int(input.data.size)
+    return int(input.array.size)
 
 
 def is_tensor(obj: Any) -> bool:

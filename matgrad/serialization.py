@@ -140,7 +140,7 @@ def _is_parameter(t: Tensor) -> bool:
 def _tensor_array(t: Tensor) -> np.ndarray:
     arr = t.detach().numpy()
     while isinstance(arr, Tensor):  # in case .numpy() ever hands back a Tensor view
-        arr = arr.data
+        arr = arr.array
     return np.asarray(arr)
 
 

@@ -36,7 +36,7 @@ def set_default_dtype(dtype: Any) -> None:
 def to_array(data: Any, dtype: Any = None) -> np.ndarray:
     """NumPy array from `data`, with PyTorch's dtype rules: Python floats become float32."""
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data.array
     elif isinstance(data, np.ndarray):
         arr = data
     elif isinstance(data, np.generic):
@@ -63,11 +63,12 @@ def to_array(data: Any, dtype: Any = None) -> np.ndarray:
 class Tensor:
     """An n-dimensional array that remembers how it was made, so gradients can flow back.
 
-    `.data` is the NumPy array; `.grad` the gradient (a NumPy array, or a Tensor after
-    backward(create_graph=True)); `.grad_fn` the op that made it (None for a leaf).
+    `.array` is the NumPy array underneath (shared, never copied). As in PyTorch, `.data` is a
+    Tensor sharing that array, cut from the graph, and `.grad` is a Tensor (on a graph itself after
+    backward(create_graph=True)); `.grad_fn` is the op that made it (None for a leaf).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "__weakref__")
+    __slots__ = ("array", "_grad", "requires_grad", "grad_fn", "name", "_version", "__weakref__")
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
     __hash__ = object.__hash__
 
@@ -78,51 +79,85 @@ class Tensor:
                 f"only floating-point tensors can require gradients, got dtype {arr.dtype}; "
                 "make it a float first, e.g. tensor(data, dtype=matgrad.float32)"
             )
-        self.data = arr
-        self.grad: Any = None
+        self.array = arr
+        self._grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self.grad_fn = None
         self.name = name
+        self._version = 0
 
     @classmethod
     def _make(cls, data: Any, grad_fn: Any, requires_grad: bool) -> Tensor:
         """Fast constructor for ops: no checks, no copies."""
         t = object.__new__(cls)
-        t.data = data if type(data) is np.ndarray else np.asarray(data)
-        t.grad = None
+        t.array = data if type(data) is np.ndarray else np.asarray(data)
+        t._grad = None
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
         t.name = None
+        t._version = 0
         return t
+
+    # --- data and grad, as PyTorch's ------------------------------------------------------
+    @property
+    def data(self) -> Tensor:
+        """This tensor's values as a new Tensor sharing the same array, with no graph (PyTorch's `.data`).
+
+        Changing it in place changes this tensor, unseen by autograd; `t.data = other` swaps the array.
+        """
+        return Tensor._make(self.array, None, False)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        arr = value.array if isinstance(value, Tensor) else np.asarray(value)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"data: expected numbers, got {arr.dtype}")
+        self.array = arr
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient backward() accumulated here (a Tensor), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if value is None:
+            self._grad = None
+            return
+        g = value if isinstance(value, Tensor) else Tensor._make(np.asarray(value), None, False)
+        if g.array.shape != self.array.shape:
+            raise RuntimeError(f"assigned grad has data of a different size: {tuple(g.array.shape)} for a "
+                               f"tensor of shape {tuple(self.array.shape)}")
+        self._grad = g
 
     # --- array facts ------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
         """The size of each dimension."""
-        return self.data.shape
+        return self.array.shape
 
     @property
     def dtype(self) -> np.dtype:
         """The element type (a NumPy dtype)."""
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def ndim(self) -> int:
         """Number of dimensions."""
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def size(self) -> Any:
         """Number of elements, as NumPy's `.size`; `size(dim)` as PyTorch's `.size()`."""
-        return _Size(self.data.shape)
+        return _Size(self.array.shape)
 
     def dim(self) -> int:
         """Number of dimensions (PyTorch's name)."""
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self) -> int:
         """Number of elements."""
-        return self.data.size
+        return self.array.size
 
     @property
     def is_leaf(self) -> bool:
@@ -130,35 +165,35 @@ class Tensor:
         return self.grad_fn is None
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self.array.shape[0]))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return self.array if dtype is None else self.array.astype(dtype, copy=False)
 
     # --- conversion -------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """The underlying NumPy array (shared, not copied)."""
-        return self.data
+        return self.array
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(
                 f"item(): only one-element tensors can be converted to a Python number, "
                 f"this one has shape {self.shape}"
             )
-        return self.data.item()
+        return self.array.item()
 
     def tolist(self) -> Any:
         """The values as (nested) Python lists."""
-        return self.data.tolist()
+        return self.array.tolist()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -167,25 +202,25 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
                 f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
                 "use .any() or .all()"
             )
-        return bool(self.data)
+        return bool(self.array)
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self.array.dtype.kind not in "iub" or self.array.size != 1:
             raise TypeError("only one-element integer tensors can be used as an index")
-        return int(self.data.item())
+        return int(self.array.item())
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph (shares memory)."""
-        return Tensor._make(self.data, None, False)
+        return Tensor._make(self.array, None, False)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Start (or stop) recording operations on this leaf; returns self."""
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self.array.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, got {self.dtype}")
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_(False) is only for leaves; use .detach() instead")
@@ -214,14 +249,14 @@ class Tensor:
         if dev is not None:
             _device.check_available(dev)  # CUDA without a GPU backend: PyTorch's RuntimeError
         out = self
-        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+        if dtype is not None and np.dtype(dtype) != self.array.dtype:
             from .ops.shape import astype  # Tensor's methods call up into ops (see the module docstring)
 
             out = astype(self, dtype)
         elif copy:
             from .ops.arithmetic import mul  # a recorded copy, as PyTorch's to(copy=True)
 
-            out = mul(self, 1) if self.requires_grad else Tensor._make(self.data.copy(), None, False)
+            out = mul(self, 1) if self.requires_grad else Tensor._make(self.array.copy(), None, False)
         return out
 
     def astype(self, dtype: Any) -> Tensor:
@@ -233,7 +268,7 @@ class Tensor:
         if dtype is None:
             from .dtypes import TYPE_NAMES
 
-            return "torch." + TYPE_NAMES.get(self.data.dtype, f"{self.data.dtype}Tensor")
+            return "torch." + TYPE_NAMES.get(self.array.dtype, f"{self.data.dtype}Tensor")
         return self.to(dtype, non_blocking=non_blocking)
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -282,7 +317,7 @@ class Tensor:
 
     def is_floating_point(self) -> bool:
         """Whether the dtype is a float type."""
-        return self.data.dtype.kind == "f"
+        return self.array.dtype.kind == "f"
 
     # --- new tensors like this one ------------------------------------------------------
     def _like(self, array: np.ndarray, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
@@ -295,24 +330,24 @@ class Tensor:
 
     def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
         """Zeros of `size`, with this tensor's dtype unless `dtype` is given."""
-        return self._like(np.zeros(_shape_arg(size), self.data.dtype), dtype, device, requires_grad)
+        return self._like(np.zeros(_shape_arg(size), self.array.dtype), dtype, device, requires_grad)
 
     def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
         """Ones of `size`, with this tensor's dtype unless `dtype` is given."""
-        return self._like(np.ones(_shape_arg(size), self.data.dtype), dtype, device, requires_grad)
+        return self._like(np.ones(_shape_arg(size), self.array.dtype), dtype, device, requires_grad)
 
     def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
         """An uninitialized tensor of `size`, with this tensor's dtype unless `dtype` is given."""
-        return self._like(np.empty(_shape_arg(size), self.data.dtype), dtype, device, requires_grad)
+        return self._like(np.empty(_shape_arg(size), self.array.dtype), dtype, device, requires_grad)
 
     def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> Tensor:
         """`fill_value` everywhere in `size`, with this tensor's dtype unless `dtype` is given."""
-        return self._like(np.full(tuple(size), fill_value, self.data.dtype), dtype, device, requires_grad)
+        return self._like(np.full(tuple(size), fill_value, self.array.dtype), dtype, device, requires_grad)
 
     def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
         """A copy of `data` as a tensor, with this tensor's dtype unless `dtype` is given."""
-        arr = np.array(data.data if isinstance(data, Tensor) else data, dtype=self.data.dtype)
+        arr = np.array(data.array if isinstance(data, Tensor) else data, dtype=self.array.dtype)
         return self._like(arr, dtype, device, requires_grad)
 
     # --- autograd ---------------------------------------------------------------------
@@ -331,16 +366,16 @@ class Tensor:
             gradient = grad
         from .autograd import backward, engine  # Tensor's methods call up (see the module docstring)
 
-        if gradient is None and not create_graph and self.grad_fn is not None and self.data.size == 1:
+        if gradient is None and not create_graph and self.grad_fn is not None and self.array.size == 1:
             # the common case, loss.backward(): seed 1, straight to the reverse pass
-            seed = np.ones(self.data.shape, self.data.dtype)
+            seed = np.ones(self.array.shape, self.array.dtype)
             engine.run_backward((self,), (seed,), bool(retain_graph), False)
             return
         backward([self], None if gradient is None else [gradient], retain_graph, create_graph)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (`.grad = None`)."""
-        self.grad = None
+        self._grad = None
 
     def retain_grad(self) -> None:
         """Keep this intermediate tensor's gradient in `.grad` on backward (leaves always do)."""
@@ -373,88 +408,175 @@ class Tensor:
         fn = self.grad_fn
         return fn is not None and fn.retained is not None and fn.retained() is self
 
-    # --- in-place updates (no gradient flows through these) ----------------------------
-    def _check_inplace(self, what: str) -> None:
+    # --- in-place changes, as PyTorch's ---------------------------------------------------
+    def _modify(self, name: str, recorded: Any, plain: Any = None, operands: tuple[Any, ...] = ()) -> Tensor:
+        """Change this tensor in place: its own array changes, so every alias and view sees the new values.
+
+        When the change is recorded (grad mode on, and this tensor or an operand requires grad), the
+        tensor takes on a new history, as in PyTorch: `recorded(old)` is computed out of place from
+        a copy of the old values, and the gradient flows through that op to the old history. Nodes
+        recorded before keep the old history for their own gradient. The version goes up, so a
+        backward that needs the old values says so rather than computing with the new ones.
+        Otherwise `plain(array)` changes the array directly (or `recorded` is computed and copied in).
+        """
         from .autograd import grad_mode  # Tensor's methods call up (see the module docstring)
 
-        if self.requires_grad and grad_mode._state.enabled:
+        tracking = grad_mode._state.enabled and (
+            self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in operands))
+        if not tracking:
+            if plain is not None:
+                plain(self.array)
+            else:
+                self._write(name, recorded(self))
+            self._version += 1
+            return self
+        if self.grad_fn is None and self.requires_grad:
             raise RuntimeError(
-                f"{what}: a tensor that requires grad cannot be changed in place while "
-                "operations are being recorded; wrap it in `with matgrad.no_grad():`"
+                f"{name}: a leaf tensor that requires grad is being used in an in-place operation; change "
+                "it inside `with matgrad.no_grad():` (as an optimizer step does), or change a copy (x.clone())"
             )
+        node = self.grad_fn
+        old = Tensor._make(self.array.copy(), node, self.requires_grad)
+        if node is not None and getattr(node, "out", None) is self.array:
+            node.out = old.array  # the node that made this tensor kept its output: keep the old values
+        out = recorded(old)
+        self._write(name, out)
+        self.grad_fn, self.requires_grad = out.grad_fn, out.requires_grad
+        self._version += 1
+        return self
+
+    def _write(self, name: str, out: Tensor) -> None:
+        """Copy an op's result into this tensor's own array (same shape; a dtype it can take)."""
+        if out.array.shape != self.array.shape:
+            raise RuntimeError(
+                f"{name}: the result has shape {tuple(out.array.shape)}, which cannot be written in place "
+                f"into a tensor of shape {tuple(self.array.shape)}"
+            )
+        if not np.can_cast(out.array.dtype, self.array.dtype, "same_kind"):
+            raise RuntimeError(
+                f"{name}: result type {out.array.dtype} can't be cast to the desired output type "
+                f"{self.array.dtype}; convert first (x = x.to(...))"
+            )
+        np.copyto(self.array, out.array, casting="same_kind")
+
+    def _method(self, name: str) -> Any:
+        from . import _methods  # Tensor's methods call up into ops (see the module docstring)
+
+        return _methods.METHODS[name]
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._check_inplace("__setitem__")
-        from .ops.indexing import _index_array  # Tensor's methods call up (see the module docstring)
+        from .ops.indexing import _index_array, index_put  # Tensor's methods call up (see the module docstring)
 
-        self.data[_index_array(index)] = value.data if isinstance(value, Tensor) else value
+        def plain(a: np.ndarray) -> None:
+            a[_index_array(index)] = value.array if isinstance(value, Tensor) else value
 
-    def copy_(self, src: Any) -> Tensor:
-        """Copy values from `src` (broadcast to this shape) into this tensor."""
-        self._check_inplace("copy_")
-        np.copyto(self.data, src.data if isinstance(src, Tensor) else src, casting="unsafe")
-        return self
+        self._modify("__setitem__", lambda t: index_put(t, index, value), plain, (value,))
 
-    def fill_(self, value: numbers.Number) -> Tensor:
+    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+        """Copy values from `src` (broadcast to this shape) into this tensor; the gradient flows to `src`."""
+        from .ops.indexing import index_put  # Tensor's methods call up (see the module docstring)
+
+        def plain(a: np.ndarray) -> None:
+            np.copyto(a, src.array if isinstance(src, Tensor) else src, casting="unsafe")
+
+        return self._modify("copy_", lambda t: index_put(t, Ellipsis, src), plain, (src,))
+
+    def fill_(self, value: Any) -> Tensor:
         """Set every element to `value`."""
-        self._check_inplace("fill_")
-        self.data.fill(value)
-        return self
+        from .ops.indexing import index_put  # Tensor's methods call up (see the module docstring)
+
+        return self._modify("fill_", lambda t: index_put(t, Ellipsis, value),
+                            lambda a: a.fill(value.item() if isinstance(value, Tensor) else value), (value,))
 
     def zero_(self) -> Tensor:
         """Set every element to zero."""
         return self.fill_(0)
 
-    def _inplace(self, ufunc: Any, name: str, other: Any) -> Tensor:
-        """x op= y: in place on the data, as PyTorch; recorded out of place for a graph tensor."""
-        from .autograd import grad_mode  # Tensor's methods call up (see the module docstring)
+    def _arith_(self, name: str, ufunc: Any, op: str, other: Any) -> Tensor:
+        def plain(a: np.ndarray) -> None:
+            ufunc(a, other.array if isinstance(other, Tensor) else other, out=a, casting="same_kind")
 
-        if self.requires_grad and grad_mode._state.enabled:
-            if self.grad_fn is None:
-                raise RuntimeError(
-                    f"{name}: a leaf tensor that requires grad cannot be changed in place while "
-                    "operations are being recorded; update weights inside `with matgrad.no_grad():`"
-                )
-            from . import _methods  # Tensor's methods call up (see the module docstring)
-
-            return _methods.METHODS[name.replace("__i", "__")](self, other)
-        ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data, casting="same_kind")
-        return self
+        return self._modify(name, lambda t: self._method(op)(t, other), plain, (other,))
 
     def __iadd__(self, other: Any) -> Tensor:
-        return self._inplace(np.add, "__iadd__", other)
+        return self._arith_("__iadd__", np.add, "__add__", other)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._inplace(np.subtract, "__isub__", other)
+        return self._arith_("__isub__", np.subtract, "__sub__", other)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._inplace(np.multiply, "__imul__", other)
+        return self._arith_("__imul__", np.multiply, "__mul__", other)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._inplace(np.true_divide, "__itruediv__", other)
+        return self._arith_("__itruediv__", np.true_divide, "__truediv__", other)
 
-    def add_(self, other: Any, alpha: numbers.Number = 1) -> Tensor:
+    def add_(self, other: Any, alpha: Any = 1) -> Tensor:
         """self += alpha * other, in place."""
-        self._check_inplace("add_")
-        o = other.data if isinstance(other, Tensor) else other
-        self.data += o if alpha == 1 else alpha * o
-        return self
+        return self._arith_("add_", np.add, "__add__", other if alpha == 1 else other * alpha)
+
+    def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
+        """self -= alpha * other, in place."""
+        return self._arith_("sub_", np.subtract, "__sub__", other if alpha == 1 else other * alpha)
 
     def mul_(self, other: Any) -> Tensor:
         """self *= other, in place."""
-        self._check_inplace("mul_")
-        self.data *= other.data if isinstance(other, Tensor) else other
+        return self._arith_("mul_", np.multiply, "__mul__", other)
+
+    def div_(self, other: Any) -> Tensor:
+        """self /= other, in place."""
+        return self._arith_("div_", np.true_divide, "__truediv__", other)
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        """Set the elements where `mask` is True to `value`, in place."""
+        return self._modify("masked_fill_", lambda t: self._method("masked_fill")(t, mask, value), operands=(value,))
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names
+        """Limit every element to [min, max], in place."""
+        return self._modify("clamp_", lambda t: self._method("clamp")(t, min, max), operands=(min, max))
+
+    clip_ = clamp_
+
+    def relu_(self) -> Tensor:
+        """max(x, 0), in place."""
+        return self._modify("relu_", lambda t: self._method("relu")(t))
+
+    def sigmoid_(self) -> Tensor:
+        """1/(1 + e⁻ˣ), in place."""
+        return self._modify("sigmoid_", lambda t: self._method("sigmoid")(t))
+
+    def tanh_(self) -> Tensor:
+        """tanh(x), in place."""
+        return self._modify("tanh_", lambda t: self._method("tanh")(t))
+
+    def exp_(self) -> Tensor:
+        """eˣ, in place."""
+        return self._modify("exp_", lambda t: self._method("exp")(t))
+
+    def neg_(self) -> Tensor:
+        """-x, in place."""
+        return self._modify("neg_", lambda t: self._method("neg")(t))
+
+    def pow_(self, exponent: Any) -> Tensor:
+        """x ** exponent, in place."""
+        return self._modify("pow_", lambda t: self._method("pow")(t, exponent), operands=(exponent,))
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from its graph, in place: it becomes a leaf that does not require grad."""
+        if self.grad_fn is None and self.requires_grad:
+            raise RuntimeError("detach_: a leaf that requires grad cannot be detached in place; "
+                               "use requires_grad_(False)")
+        self.grad_fn, self.requires_grad = None, False
         return self
 
     # --- display ----------------------------------------------------------------------
     def __repr__(self) -> str:
         body = np.array2string(
-            self.data, separator=", ", precision=4, threshold=200, edgeitems=3, prefix="tensor("
+            self.array, separator=", ", precision=4, threshold=200, edgeitems=3, prefix="tensor("
         )
         extras = []
-        if self.data.ndim > 1 or self.data.size > 6:
+        if self.array.ndim > 1 or self.array.size > 6:
             extras.append(f"shape={self.shape}")
-        if self.data.dtype not in (float32, int64, bool_):
+        if self.array.dtype not in (float32, int64, bool_):
             extras.append(f"dtype={self.data.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
@@ -507,10 +629,10 @@ def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
         return x
     if isinstance(x, (numbers.Number, np.bool_)):  # Python and NumPy scalars alike
         if like is not None:
-            kind = like.data.dtype.kind
+            kind = like.array.dtype.kind
             integral = isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
             if kind == "f" or (kind in "iu" and integral):
-                return Tensor._make(np.asarray(x, like.data.dtype), None, False)
+                return Tensor._make(np.asarray(x, like.array.dtype), None, False)
         if isinstance(x, (bool, np.bool_)):
             return Tensor._make(np.asarray(x), None, False)
         if isinstance(x, numbers.Integral):

@@ -76,7 +76,7 @@ def compare_torch(fn: Callable[..., Any], arrays: Sequence[np.ndarray], torch_fn
     seeds = [rng.standard_normal(o.shape) for o in outs]
     for o, t in zip(outs, touts):
         np.testing.assert_allclose(
-            o.data, t.detach().numpy(), rtol=rtol, atol=atol, err_msg="forward differs from torch"
+            o.array, t.detach().numpy(), rtol=rtol, atol=atol, err_msg="forward differs from torch"
         )
     loss = sum((o * mg.tensor(s, dtype=mg.float64)).sum() for o, s in zip(outs, seeds))
     tloss = sum((t * torch.tensor(s, dtype=torch.float64)).sum() for t, s in zip(touts, seeds))

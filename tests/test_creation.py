@@ -25,8 +25,8 @@ def test_values_and_dtypes():
     quarters = mg.arange(0, 1, 0.25)
     assert quarters.tolist() == [0, 0.25, 0.5, 0.75] and quarters.dtype == mg.float32
     assert mg.arange(3.0).dtype == mg.float32 and mg.arange(5, 0, -2).tolist() == [5, 3, 1]
-    np.testing.assert_allclose(mg.linspace(0, 1, 5).data, [0, 0.25, 0.5, 0.75, 1])
-    np.testing.assert_array_equal(mg.eye(2, 3).data, np.eye(2, 3))
+    np.testing.assert_allclose(mg.linspace(0, 1, 5).array, [0, 0.25, 0.5, 0.75, 1])
+    np.testing.assert_array_equal(mg.eye(2, 3).array, np.eye(2, 3))
     assert mg.eye(3, dtype=mg.float64).dtype == mg.float64
 
 
@@ -45,7 +45,7 @@ def test_tensor_copies_but_from_numpy_shares():
     t = mg.tensor(a)
     f = mg.from_numpy(a)
     a[0] = 1.0
-    assert t.data[0] == 0.0 and f.data[0] == 1.0 and f.dtype == mg.float64
+    assert t.array[0] == 0.0 and f.array[0] == 1.0 and f.dtype == mg.float64
     with pytest.raises(TypeError, match="ndarray"):
         mg.from_numpy([1.0])
 
@@ -53,7 +53,7 @@ def test_tensor_copies_but_from_numpy_shares():
 def test_randint_forms():
     for t in (mg.randint(0, 10, (50,)), mg.randint(10, (50,)), mg.randint(high=10, size=(50,)),
               mg.randint(low=0, high=10, size=(50,))):
-        assert t.shape == (50,) and t.dtype == mg.int64 and 0 <= t.data.min() and t.data.max() < 10
+        assert t.shape == (50,) and t.dtype == mg.int64 and 0 <= t.array.min() and t.array.max() < 10
     assert mg.randint(0, 3, (2, 2), dtype=mg.int32).dtype == mg.int32
 
 
@@ -63,14 +63,14 @@ def test_manual_seed_reproduces_everything_random():
     mg.manual_seed(42)
     b = (mg.rand(3), mg.randn(3), mg.randint(0, 100, (3,)), mg.randperm(5))
     for x, y in zip(a, b):
-        np.testing.assert_array_equal(x.data, y.data)
+        np.testing.assert_array_equal(x.array, y.array)
     mg.manual_seed(43)
-    assert not np.array_equal(mg.rand(3).data, a[0].data)
+    assert not np.array_equal(mg.rand(3).array, a[0].array)
 
 
 def test_random_distributions():
-    u = mg.rand(10000).data
-    n = mg.randn(10000).data
+    u = mg.rand(10000).array
+    n = mg.randn(10000).array
     assert 0 <= u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.02
     assert abs(n.mean()) < 0.05 and abs(n.std() - 1) < 0.05
 

@@ -72,7 +72,7 @@ def test_random_compositions(shape, ops, reduce, seed):
 
     # exp∘exp∘… overflows float64 (and a finite difference of e^(e^x) means nothing): keep the
     # compositions whose values stay in a range where numeric gradients are well conditioned.
-    out = fn(mg.tensor(a)).data
+    out = fn(mg.tensor(a)).array
     assume(np.all(np.isfinite(out)) and np.abs(out).max() < 1e4)
     _gradcheck(fn, [a])
     compare_torch(fn, [a])
@@ -91,7 +91,7 @@ def test_reductions_over_random_dims(shape, data):
     fn = lambda x: getattr(x, name)(tuple(dims), keepdim=keep)  # noqa: E731
     expected = {"sum": np.sum, "mean": np.mean, "amax": np.max, "amin": np.min}.get(name)
     if expected is not None:
-        np.testing.assert_allclose(fn(mg.tensor(a)).data, expected(a, axis=tuple(dims), keepdims=keep))
+        np.testing.assert_allclose(fn(mg.tensor(a)).array, expected(a, axis=tuple(dims), keepdims=keep))
     _gradcheck(fn, [a])
     compare_torch(fn, [a])
 

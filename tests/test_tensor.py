@@ -9,7 +9,7 @@ import matgrad as mg
 
 def test_attributes():
     x = mg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
-    assert isinstance(x.data, np.ndarray) and x.grad is None and x.requires_grad
+    assert isinstance(x.array, np.ndarray) and x.grad is None and x.requires_grad
     assert x.shape == (2, 3) and x.ndim == 2 and x.dim() == 2 and len(x) == 2
     assert x.size == 6 and x.size() == (2, 3) and x.size(1) == 3 and x.numel() == 6
     assert x.dtype == mg.float32 and x.is_leaf and x.grad_fn is None
@@ -37,7 +37,7 @@ def test_set_default_dtype():
 
 def test_conversions():
     x = mg.tensor([[1.5, 2.0]])
-    assert x.numpy() is x.data
+    assert x.numpy() is x.array
     assert x.tolist() == [[1.5, 2.0]]
     assert x[0, 0].item() == 1.5 and isinstance(x[0, 0].item(), float)
     assert isinstance(mg.tensor([3])[0].item(), int)
@@ -66,7 +66,7 @@ def test_repr_shows_values_shape_dtype_and_op():
 def test_inplace_helpers():
     x = mg.zeros(3)
     x.fill_(2.0).add_(mg.ones(3), alpha=3).mul_(2)
-    np.testing.assert_array_equal(x.data, [10.0, 10.0, 10.0])
+    np.testing.assert_array_equal(x.array, [10.0, 10.0, 10.0])
     x.zero_()
     assert x.tolist() == [0.0, 0.0, 0.0]
     x.copy_(mg.tensor([1.0, 2.0, 3.0]))
@@ -100,7 +100,7 @@ def test_inplace_operators_update_data_under_no_grad():
     with mg.no_grad():
         w -= 0.1 * w.grad
     assert same is w and w.requires_grad and w.dtype == mg.float32
-    np.testing.assert_allclose(w.data, [0.8, 1.6], rtol=1e-6)
+    np.testing.assert_allclose(w.array, [0.8, 1.6], rtol=1e-6)
 
 
 def test_inplace_operator_on_a_leaf_that_requires_grad_is_refused():

@@ -21,7 +21,7 @@ def _seeds(
                 "to differentiate. Create the inputs with requires_grad=True (and not under no_grad)."
             )
         if g is None:
-            if out.data.size != 1:
+            if out.array.size != 1:
                 raise RuntimeError(
                     f"{op}: an implicit gradient can only be made for a one-element output, but this "
                     f"one has shape {out.shape}; pass the gradient of the same shape, e.g. "
@@ -29,7 +29,7 @@ def _seeds(
                 )
             g = np.ones(out.shape, dtype=out.dtype)
         else:
-            g = g.data if isinstance(g, Tensor) else np.asarray(g, dtype=out.dtype)
+            g = g.array if isinstance(g, Tensor) else np.asarray(g, dtype=out.dtype)
             if g.shape != out.shape:
                 raise RuntimeError(f"{op}: gradient of shape {g.shape} given for an output of shape {out.shape}")
             g = g.astype(out.dtype, copy=False)

@@ -90,7 +90,7 @@ _DIFF, _CONST, _OBJ = "diff", "const", "obj"  # an output: differentiable, a Ten
 
 def _array(t: Tensor) -> np.ndarray:
     """The NumPy array a Tensor holds (the one place this module reads it)."""
-    return t.data
+    return t.array
 
 
 def _const(arr: Any) -> Tensor:

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from ..backend import ArrayNamespace, numpy_ns
+from ..tensor import Tensor
 from . import grad_mode, hooks
 
 if TYPE_CHECKING:
-    from ..tensor import Tensor
     from .function import Function
 
 #: Called as hook(node, dy, grads) after each node's backward; the explainer listens here.
@@ -52,14 +52,15 @@ def topological_order(roots: Sequence[Function]) -> list[Function]:
         if id(root) in seen:
             continue
         seen.add(id(root))
-        stack = [(root, iter(root._parents_or_raise()))]
+        root._parents_or_raise()
+        stack = [(root, iter(root.parent_fns))]
         while stack:
-            node, parents = stack[-1]
-            for p in parents:
-                fn = p.grad_fn
+            node, parent_fns = stack[-1]
+            for fn in parent_fns:
                 if fn is not None and id(fn) not in seen:
                     seen.add(id(fn))
-                    stack.append((fn, iter(fn._parents_or_raise())))
+                    fn._parents_or_raise()
+                    stack.append((fn, iter(fn.parent_fns)))
                     break
             else:
                 stack.pop()
@@ -144,17 +145,17 @@ def run_backward(
                 grads = (grads,)
             if hook is not None:
                 hook(node, dy, grads)
+            parent_fns = node.parent_fns
             if not retain_graph:
                 node.release()
-            for parent, need, g in zip(parents, node.needs_input_grad, grads):
+            for parent, fn, need, g in zip(parents, parent_fns, node.needs_input_grad, grads):
                 if g is None or not need:
-                    if need and deliver is not _deliver_leaf and parent.grad_fn is None:
+                    if need and deliver is not _deliver_leaf and fn is None:
                         deliver(parent, None, want, result, handed, taken, create_graph)  # one part fewer to wait for
                     continue
-                data = parent.data
+                data = parent.array
                 if g.shape != data.shape or g.dtype != data.dtype:
                     g = _fit(g, parent, node, ns)
-                fn = parent.grad_fn
                 if fn is None:
                     deliver(parent, g, want, result, handed, taken, create_graph)
                 else:
@@ -171,17 +172,31 @@ def _retain(node: Function, dy: Any, create_graph: bool) -> None:
     t = node.retained()
     if t is None:
         return
-    if create_graph or (t.grad is not None and type(t.grad) is not np.ndarray):
-        t.grad = dy if t.grad is None else t.grad + dy
-    elif t.grad is None:
-        t.grad = np.array(dy, dtype=t.data.dtype)  # a copy: dy goes on to the node's backward
+    grad = t._grad
+    if create_graph or (grad is not None and not _plain_grad(grad)):
+        g = _as_grad_tensor(dy)
+        t._grad = g if grad is None else grad + g
+    elif grad is None:
+        t._grad = Tensor._make(np.array(dy, dtype=t.array.dtype), None, False)  # a copy: dy goes on
     else:
-        np.add(t.grad, dy, out=t.grad, casting="unsafe")
+        np.add(grad.array, dy, out=grad.array, casting="unsafe")
+
+
+def _plain_grad(grad: Tensor) -> bool:
+    """A `.grad` the reverse pass may add into in place: no graph, an array of its own."""
+    return grad.grad_fn is None and not grad.requires_grad and grad.array.flags.writeable
+
+
+def _as_grad_tensor(g: Any) -> Tensor:
+    """A create_graph gradient as `.grad`: on its graph, or a copy when it is a constant (never the seed)."""
+    if isinstance(g, Tensor):
+        return g if g.requires_grad else Tensor._make(np.array(g.array), None, False)
+    return Tensor._make(np.array(g), None, False)
 
 
 def _fit(g: Any, parent: Tensor, node: Function, ns: Any) -> Any:
     """Sum `g` back to the parent's shape and dtype, or say which op produced a bad one."""
-    shape = parent.data.shape
+    shape = parent.array.shape
     if g.shape != shape:
         if len(g.shape) < len(shape) or any(
             s != 1 and s != gs for s, gs in zip(shape[::-1], g.shape[::-1])
@@ -191,8 +206,8 @@ def _fit(g: Any, parent: Tensor, node: Function, ns: Any) -> Any:
                 f"input of shape {shape}; the two are not broadcast-compatible (a bug in the op)"
             )
         g = ns.sum_to(g, shape)
-    if g.dtype != parent.data.dtype:
-        g = ns.astype(g, parent.data.dtype)
+    if g.dtype != parent.array.dtype:
+        g = ns.astype(g, parent.array.dtype)
     return g
 
 
@@ -220,10 +235,11 @@ def _deliver_leaf(
         if pos is not None:
             result[pos] = g if result[pos] is None else result[pos] + g
         return
-    grad = t.grad
-    if create_graph or (grad is not None and type(grad) is not np.ndarray):
-        # a Tensor .grad (left by backward(create_graph=True)) adds out of place, as PyTorch
-        t.grad = g if grad is None else grad + g
+    grad = t._grad
+    if create_graph or (grad is not None and not _plain_grad(grad)):
+        # a .grad on a graph (left by backward(create_graph=True)) adds out of place, as PyTorch
+        g = _as_grad_tensor(g)
+        t._grad = g if grad is None else grad + g
     elif grad is None:
         if type(g) is not np.ndarray:
             g = np.asarray(g)
@@ -231,13 +247,13 @@ def _deliver_leaf(
             g = g.copy()  # never alias the caller's seed, another .grad, or a view of either
         handed.add(id(g))
         taken.add(id(g))
-        t.grad = g
-    elif id(grad) in taken:  # .grad may also be waiting at another node: add into a fresh array
-        out = np.empty_like(grad)
-        np.add(grad, g, out=out, casting="unsafe")
-        t.grad = out
+        t._grad = Tensor._make(g, None, False)
+    elif id(grad.array) in taken:  # .grad may also be waiting at another node: add into a fresh array
+        out = np.empty_like(grad.array)
+        np.add(grad.array, g, out=out, casting="unsafe")
+        t._grad = Tensor._make(out, None, False)
     else:
-        np.add(grad, g, out=grad, casting="unsafe")
+        np.add(grad.array, g, out=grad.array, casting="unsafe")
 
 
 class _HookedLeaves:
@@ -257,8 +273,8 @@ class _HookedLeaves:
                 self.waiting[id(t)] = self.waiting.get(id(t), 0) + 1
         nodes = [t.grad_fn for t in roots if t.grad_fn is not None]
         for node in topological_order(nodes) if nodes else ():
-            for parent, need in zip(node._parents_or_raise(), node.needs_input_grad):
-                if need and parent.grad_fn is None and id(parent) in hooked:
+            for parent, fn, need in zip(node._parents_or_raise(), node.parent_fns, node.needs_input_grad):
+                if need and fn is None and id(parent) in hooked:
                     self.waiting[id(parent)] = self.waiting.get(id(parent), 0) + 1
         self.tensors = {k: hooked[k] for k in self.waiting}
 

@@ -39,6 +39,11 @@ class Function:
     xp: ArrayNamespace = numpy_ns
 
     parents: tuple[Tensor, ...] | None
+    #: The node that made each parent when this one was recorded (an in-place op may give the
+    #: parent tensor a new history later; the gradient still goes where it came from), and each
+    #: parent's version then (`Tensor._version`), to catch a saved input changed in place since.
+    parent_fns: tuple[Any, ...]
+    versions: tuple[int, ...]
     seq: int
     needs_input_grad: tuple[bool, ...]
     out: Any
@@ -47,11 +52,13 @@ class Function:
     def apply(cls, *tensors: Tensor, **params: Any) -> Tensor:
         """Run forward on the tensors' arrays and, if any needs a gradient, record the node."""
         fn = cls.__new__(cls)
-        out = fn.forward(*[t.data for t in tensors], **params)
+        out = fn.forward(*[t.array for t in tensors], **params)
         if cls.differentiable and grad_mode._state.enabled:
             needs = tuple([t.requires_grad for t in tensors])
             if True in needs:
                 fn.parents = tensors
+                fn.parent_fns = tuple([t.grad_fn for t in tensors])
+                fn.versions = tuple([t._version for t in tensors])
                 fn.needs_input_grad = needs
                 fn.seq = _next_seq()
                 if cls.save_output:
@@ -70,9 +77,29 @@ class Function:
     def inputs(self) -> tuple[Any, ...]:
         """The forward's inputs: arrays in a plain backward, Tensors under create_graph."""
         parents = self._parents_or_raise()
+        self._check_versions(parents)
         if self.xp.plain:
-            return tuple(p.data for p in parents)
+            return tuple(p.array for p in parents)
         return parents
+
+    @property
+    def input_arrays(self) -> tuple[Any, ...]:
+        """The forward's input arrays in any namespace (for masks and indices built from values)."""
+        parents = self._parents_or_raise()
+        self._check_versions(parents)
+        return tuple(p.array for p in parents)
+
+    def _check_versions(self, parents: tuple[Tensor, ...]) -> None:
+        """PyTorch's error when an input this backward reads was changed in place after it was recorded."""
+        for p, v in zip(parents, self.versions):
+            if p._version != v:
+                made_by = f"output 0 of {p.grad_fn.name}Backward" if p.grad_fn is not None else "a leaf"
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: [{p.array.dtype} {list(p.array.shape)}], which is {made_by}, is at version "
+                    f"{p._version}; expected version {v} instead. {self.name}Backward needs its value from "
+                    "before the change: compute on a copy (x = x.clone()) or change it out of place (x = x + 1)."
+                )
 
     @property
     def output(self) -> Any:
@@ -94,6 +121,7 @@ class Function:
     def release(self) -> None:
         """Free what the backward kept, so memory goes back as the reverse pass moves on."""
         self.parents = None
+        self.parent_fns = ()
         self.out = None
 
     @property

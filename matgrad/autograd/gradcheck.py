@@ -54,15 +54,15 @@ def gradcheck(
     def loss() -> float:
         res = [o for o in _as_tuple(fn(*ins)) if isinstance(o, Tensor)]  # with grad: fn may need it
         res = [o for o in res if o.dtype.kind == "f"][: len(vs)]
-        return float(sum(np.sum(o.data * v) for o, v in zip(res, vs)))
+        return float(sum(np.sum(o.array * v) for o, v in zip(res, vs)))
 
     analytic = autograd_grad(
         outs, [ins[i] for i in diff], grad_outputs=[Tensor(v, dtype=o.dtype) for v, o in zip(vs, outs)],
         allow_unused=True,
     )
     for i, a in zip(diff, analytic):
-        x = ins[i].data
-        a = np.zeros_like(x) if a is None else a.data
+        x = ins[i].array
+        a = np.zeros_like(x) if a is None else a.array
         numeric = np.zeros_like(x)
         flat = x.reshape(-1)  # a view: nudging it nudges the input
         for k in range(flat.size):

@@ -108,7 +108,7 @@ def run_hooks(hooks: dict[int, Callable[..., Any]], g: Any, plain: bool, what: s
         out = fn(arg)
         if out is None:
             continue
-        new = out.data if plain and isinstance(out, Tensor) else out
+        new = out.array if plain and isinstance(out, Tensor) else out
         if getattr(new, "shape", None) != g.shape:
             raise RuntimeError(
                 f"hook {getattr(fn, '__name__', fn)!r} on {what} has changed the size of value: "

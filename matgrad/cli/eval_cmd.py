@@ -47,15 +47,15 @@ def run(args: argparse.Namespace) -> int:
                         f"(leave out --dataset to evaluate on {cfg.dataset})")
     preds, bad = [], 0
     with no_grad():
-        for s in range(0, len(y.data), 1000):
-            out = model(from_numpy(X.data[s:s + 1000])).data
+        for s in range(0, len(y.array), 1000):
+            out = model(from_numpy(X.array[s:s + 1000])).array
             bad += int((~np.isfinite(out).all(axis=1)).sum())
             preds.append(out.argmax(axis=1))
     if bad:
         warning("eval", f"the model's outputs are not finite (NaN or inf) for {plural(bad, 'sample')}; "
                         "its weights have probably diverged")
     pred = np.concatenate(preds) if preds else np.zeros(0, np.int64)
-    cm = confusion_matrix(pred, y.data, info.num_classes)
+    cm = confusion_matrix(pred, y.array, info.num_classes)
     acc = float(np.trace(cm) / max(cm.sum(), 1))
     print(f"{cfg.model} (epoch {ckpt.get('epoch')}) on {name} test set: {plural(len(pred), 'sample')}")
     right = int(np.trace(cm))

@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     # list the variables as the expression does, not in the order the graph reads them
     exp.grads = {k: exp.grads[k] for k in inputs if k in exp.grads}
     exp.leaves = {k: exp.leaves[k] for k in inputs if k in exp.leaves}
-    value = float(out.data.item())
+    value = float(out.array.item())
     grads = {k: float(inputs[k].grad.item()) for k in inputs}
     fd = {k: finite_difference(tree, values, k, H) for k in inputs}
     for flag, writer in (("svg", "draw"), ("html", "html")):

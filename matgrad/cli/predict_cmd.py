@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         if cfg.flatten_input:
             batch = batch.reshape(len(batch), -1)
         with no_grad():
-            out = model(from_numpy(batch)).data.astype(np.float64)
+            out = model(from_numpy(batch)).array.astype(np.float64)
         probs = _probabilities(out, cfg.output)
         names = list(cfg.class_names) or [str(i) for i in range(out.shape[1])]
         k = min(args.top, out.shape[1])

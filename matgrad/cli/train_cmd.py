@@ -162,7 +162,7 @@ def _load(name: str, data_dir: str | None, flatten: bool) -> tuple[tuple[np.ndar
 
     X, y, info = load_dataset(name, data_dir, train=True, flatten=flatten)
     Xt, yt, _ = load_dataset(name, data_dir, train=False, flatten=flatten)
-    return (X.data, y.data, Xt.data, yt.data), info
+    return (X.array, y.array, Xt.array, yt.array), info
 
 
 def _load_new(args: argparse.Namespace, flatten: bool) -> tuple[tuple[np.ndarray, ...], Any]:

@@ -213,8 +213,8 @@ def _build(tree: ast.expr, values: dict[str, Any], requires_grad: bool,
     def numbers_only_check(node: ast.AST, op: str, kids: list[ast.AST]) -> None:
         """Refuse a part of numbers alone that is not finite, though its operands are."""
         varying[id(node)] = any(varying[id(k)] for k in kids)
-        y = float(done[id(node)].data)
-        xs = [float(done[id(k)].data) for k in kids]
+        y = float(done[id(node)].array)
+        xs = [float(done[id(k)].array) for k in kids]
         if varying[id(node)] or math.isfinite(y) or not all(math.isfinite(x) for x in xs):
             return
         what = (ast.get_source_segment(source, node) if source else None) or ast.unparse(node)
@@ -241,7 +241,7 @@ def _build(tree: ast.expr, values: dict[str, Any], requires_grad: bool,
             a, b = done[id(node.left)], done[id(node.right)]
             op = _BINOPS[type(node.op)]
             if op == "**" and b.grad_fn is None and not b.requires_grad:
-                b = float(b.data)  # a number as exponent: x^p with d/dx = p·x^(p−1)
+                b = float(b.array)  # a number as exponent: x^p with d/dx = p·x^(p−1)
             done[id(node)] = {"+": a.__add__, "-": a.__sub__, "*": a.__mul__, "/": a.__truediv__,
                               "**": a.__pow__}[op](b)
             numbers_only_check(node, op, [node.left, node.right])
@@ -287,6 +287,6 @@ def parse_assignments(items: list[str]) -> dict[str, float]:
 def finite_difference(tree: ast.expr, values: dict[str, float], name: str, h: float = 1e-6) -> float:
     """Central difference (f(v+h) − f(v−h)) / 2h for one variable, in float64 (inf or nan where f is not finite)."""
     with no_grad(), np.errstate(all="ignore"):
-        up = build(tree, {**values, name: values[name] + h}, requires_grad=False)[0].data.item()
-        down = build(tree, {**values, name: values[name] - h}, requires_grad=False)[0].data.item()
+        up = build(tree, {**values, name: values[name] + h}, requires_grad=False)[0].array.item()
+        down = build(tree, {**values, name: values[name] - h}, requires_grad=False)[0].array.item()
     return (up - down) / (2 * h)

@@ -23,7 +23,7 @@ def formula(node: Any, rule: Rule, i: int, parents: tuple, pnames: list[str], y:
     """The arithmetic of one gradient: ∂J/∂b = ∂J/∂u · c = 3 · 2 = 6, or its matrix view."""
     x = parents[i]
     xname = pnames[i]
-    if op_.local is not None and dy.size == 1 and x.data.size == 1:
+    if op_.local is not None and dy.size == 1 and x.array.size == 1:
         local_val = num(np.asarray(op_.local).item())
         sym = op_.local_symbol
         mid = f" · {sym}" if sym != local_val else f" · {local_val}"

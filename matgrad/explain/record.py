@@ -48,9 +48,9 @@ class Graph:
         parents = {id(n): tuple(n.parents) for n in nodes}
         out_of: dict[int, Tensor] = {id(output.grad_fn): output}
         for n in nodes:
-            for p in n.parents:
-                if p.grad_fn is not None:
-                    out_of.setdefault(id(p.grad_fn), p)
+            for p, fn in zip(n.parents, n.parent_fns):  # the node that made p when n was recorded
+                if fn is not None:
+                    out_of.setdefault(id(fn), p)
         read = {id(p): p for n in nodes for p in parents[id(n)]}
         return cls(output, nodes, parents, out_of, read)
 
@@ -93,8 +93,8 @@ class _Namer:
         if got is None:
             if t.name:
                 got = self.unique(str(t.name))
-            elif kind == "c" and t.data.size == 1:
-                got = num(t.data.item())  # constants read as their value: 3 · v
+            elif kind == "c" and t.array.size == 1:
+                got = num(t.array.item())  # constants read as their value: 3 · v
                 got = f"({got})" if got.startswith("-") else got
             else:
                 got = self._auto(kind)
@@ -131,10 +131,10 @@ def forward_text(node: Any, names: list[str], parents: tuple[Tensor, ...], y: Te
     rule = rule_for(node)
     expr = rule.forward_text(node, names)
     text = f"{yname} = {expr}"
-    small = all(p.data.size == 1 for p in parents) and y.data.size == 1
+    small = all(p.array.size == 1 for p in parents) and y.array.size == 1
     if not small:
         return text + f"  ({shape_str(y.shape)})"
-    numeric = rule.forward_text(node, [paren(p.data.item()) for p in parents])
+    numeric = rule.forward_text(node, [paren(p.array.item()) for p in parents])
     if numeric != expr:
         text += f" = {numeric}"
     return text + f" = {Value.of(y.data)}"
@@ -147,9 +147,9 @@ def forward_steps(graph: Graph, names: dict[int, str]) -> list[ForwardStep]:
         y, parents = graph.out_of[id(n)], graph.parents[id(n)]
         ins = [names[id(p)] for p in parents]
         note = ""
-        if not finite(y.data) and all(finite(p.data) for p in parents):
+        if not finite(y.array) and all(finite(p.array) for p in parents):
             note = f"not finite ({why_not_finite(n, [p.data for p in parents], y.data)}): not defined at this point"
-        steps.append(ForwardStep(i, n.name, names[id(y)], ins, Value.of(y.data),
+        steps.append(ForwardStep(i, n.name, names[id(y)], ins, Value.of(y.array),
                                  forward_text(n, ins, parents, y, names[id(y)]), rule_for(n).symbol, note))
     return steps
 
@@ -178,7 +178,7 @@ def _local_derivatives(node: Any, pnames: list[str], parents: tuple[Tensor, ...]
     if rule.local is None:
         return None
     try:
-        return rule.local(pnames, [p.data for p in parents], y.data, node)
+        return rule.local(pnames, [p.array for p in parents], y.array, node)
     except Exception:  # noqa: BLE001 - an odd op must not break the explanation
         return None
 
@@ -194,16 +194,16 @@ def backward_step(k: int, node: Any, dy: np.ndarray, grads: list[Any], graph: Gr
     operands = []
     for i, p in enumerate(parents):
         g = grads[i] if i < len(grads) else None
-        op_ = Operand(pnames[i], tuple(p.shape), Value.of(p.data), bool(p.requires_grad), None)
+        op_ = Operand(pnames[i], tuple(p.shape), Value.of(p.array), bool(p.requires_grad), None)
         if g is not None and node.needs_input_grad[i]:
             g = np.asarray(g)
-            op_.grad = sum_to(g, tuple(p.shape)).astype(p.data.dtype, copy=False)  # as the engine does
+            op_.grad = sum_to(g, tuple(p.shape)).astype(p.array.dtype, copy=False)  # as the engine does
             op_.summed_axes = broadcast_axes(g.shape, tuple(p.shape)) if g.shape != tuple(p.shape) else ()
             if locals_ is not None:
                 op_.local_symbol, op_.local = locals_[i]
             op_.formula = formula(node, rule, i, parents, pnames, y, yname, dy, g, op_, d_out)
         operands.append(op_)
-    return Step(k, node.name, yname, tuple(y.shape), Value.of(y.data), operands, dy, upstream_from,
+    return Step(k, node.name, yname, tuple(y.shape), Value.of(y.array), operands, dy, upstream_from,
                 rule.text, rule.pattern, _params(node))
 
 
@@ -270,14 +270,14 @@ def notes_on_values(graph: Graph, names: dict[int, str], forward: list[ForwardSt
     """A sentence for each value that is not finite where it starts, and each such gradient of an input."""
     notes = []
     for t in graph.read.values():
-        if t.grad_fn is None and not finite(t.data):
+        if t.grad_fn is None and not finite(t.array):
             kind = "input" if t.requires_grad else "constant"
-            name, value = names[id(t)], str(Value.of(t.data))
+            name, value = names[id(t)], str(Value.of(t.array))
             shown = name if name.strip("()") == value else f"{name} = {value}"
             notes.append(f"the {kind} {shown} is not finite: nothing computed from it is defined")
     for n, f in zip(graph.forward_nodes, forward):
         if f.note:
-            y, xs = graph.out_of[id(n)].data, [p.data for p in graph.parents[id(n)]]
+            y, xs = graph.out_of[id(n)].array, [p.array for p in graph.parents[id(n)]]
             notes.append(f"{f.output} = {f.value} is not finite ({why_not_finite(n, xs, y)}): it is not defined "
                          "at this point, nor is anything computed from it")
     for k, g in grads.items():
@@ -298,13 +298,13 @@ def _seed(output: Any, gradient: Any) -> np.ndarray:
             "no graph to explain; create the inputs with requires_grad=True"
         )
     if gradient is None:
-        if output.data.size != 1:
+        if output.array.size != 1:
             raise RuntimeError(
                 f"explain: the output has shape {output.shape}; pass `gradient` of that shape, or "
                 "explain a one-element tensor (e.g. out.sum())"
             )
         return np.ones(output.shape, output.dtype)
-    seed = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, output.dtype)
+    seed = np.asarray(gradient.array if isinstance(gradient, Tensor) else gradient, output.dtype)
     if seed.shape != output.shape:
         raise RuntimeError(f"explain: gradient of shape {seed.shape} for an output of shape {output.shape}")
     return seed
@@ -342,16 +342,16 @@ def explain(
 
     order = {nm: k for k, nm in enumerate(names.values())}  # leaves in the order the forward read them
     grads = dict(sorted(grads.items(), key=lambda kv: order.get(kv[0], 0)))
-    leaves = {k: Value.of(t.data) for t in graph.read.values() if (k := names[id(t)]) in grads}
+    leaves = {k: Value.of(t.array) for t in graph.read.values() if (k := names[id(t)]) in grads}
     leaves = dict(sorted(leaves.items(), key=lambda kv: order.get(kv[0], 0)))
     tensors: dict[str, Value] = {}
     kinds: dict[str, str] = {}
     for t in [*graph.read.values(), output]:
         nm = names[id(t)]
-        tensors[nm] = Value.of(t.data)
+        tensors[nm] = Value.of(t.array)
         kinds[nm] = ("output" if t is output else "result" if t.grad_fn is not None
                      else "input" if t.requires_grad else "constant")
-    exp = Explanation(out_name, Value.of(output.data), forward, steps, grads, leaves, fanout, tensors, kinds,
+    exp = Explanation(out_name, Value.of(output.array), forward, steps, grads, leaves, fanout, tensors, kinds,
                       dict(names), notes)
     if print_table:
         print(exp)

@@ -38,13 +38,13 @@ class Embedding(Module):
                 raise ValueError(
                     f"Embedding: _weight must have shape {(num_embeddings, embedding_dim)}, got {w.shape}"
                 )
-            self.weight = Parameter(w.data, requires_grad=not _freeze)
+            self.weight = Parameter(w.array, requires_grad=not _freeze)
 
     def reset_parameters(self) -> None:
         """N(0, 1), the padding row zero."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight.array[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(cls, embeddings: Any, freeze: bool = True, padding_idx: int | None = None,

@@ -42,20 +42,27 @@ sigmoid = _act.sigmoid
 tanh = _act.tanh
 
 
-# --- activations (inplace is accepted for ported code; the result is always a new tensor) ---
+# --- activations ---------------------------------------------------------------------------
+def _maybe_inplace(name: str, input: Any, inplace: bool, fn: Any) -> Tensor:
+    """PyTorch's `inplace=True`: the result is written into `input` itself, as Tensor's in-place methods do."""
+    if inplace and isinstance(input, Tensor):
+        return input._modify(name, fn)  # the one in-place mechanism (matgrad/tensor.py)
+    return fn(input)
+
+
 def relu(input: Any, inplace: bool = False) -> Tensor:
     """max(x, 0), elementwise."""
-    return _act.relu(input)
+    return _maybe_inplace("relu", input, inplace, _act.relu)
 
 
 def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope·x otherwise."""
-    return _act.leaky_relu(input, negative_slope)
+    return _maybe_inplace("leaky_relu", input, inplace, lambda x: _act.leaky_relu(x, negative_slope))
 
 
 def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha·(eˣ - 1) otherwise."""
-    return _act.elu(input, alpha)
+    return _maybe_inplace("elu", input, inplace, lambda x: _act.elu(x, alpha))
 
 
 def gelu(input: Any, approximate: str = "none") -> Tensor:
@@ -94,7 +101,7 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     """Integer class indices (*) → int64 one-hot (*, num_classes); num_classes=-1 means max + 1."""
-    t = as_tensor(tensor).data
+    t = as_tensor(tensor).array
     if t.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expects integer class indices, got dtype {t.dtype}")
     if t.size and t.min() < 0:
@@ -143,7 +150,7 @@ def _const(name: str, what: str, value: Any, dtype: np.dtype) -> np.ndarray | No
         return None
     if isinstance(value, Tensor) and value.requires_grad:
         raise NotImplementedError(f"{name}: gradients with respect to {what} are not supported; detach it")
-    return np.asarray(value.data if isinstance(value, Tensor) else value, dtype=dtype)
+    return np.asarray(value.array if isinstance(value, Tensor) else value, dtype=dtype)
 
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -168,7 +175,7 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
     ad = abs(d)
     if beta == 0:
         return _reduce("smooth_l1_loss", ad, reduction)
-    loss = where(ad.data < beta, d * d * (0.5 / beta), ad - 0.5 * beta)
+    loss = where(ad.array < beta, d * d * (0.5 / beta), ad - 0.5 * beta)
     return _reduce("smooth_l1_loss", loss, reduction)
 
 
@@ -179,7 +186,7 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     x, y = _pair(input, target)
     d = x - y
     ad = abs(d)
-    loss = where(ad.data < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
+    loss = where(ad.array < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
     return _reduce("huber_loss", loss, reduction)
 
 
@@ -210,17 +217,17 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
     _check_reduction("binary_cross_entropy", reduction)
     p, y = _pair(input, target)
     _same_shape("binary_cross_entropy", p, y)
-    yd = y.data
+    yd = y.array
     if yd.size and (np.minimum.reduce(yd, axis=None) < 0 or np.maximum.reduce(yd, axis=None) > 1):
         raise ValueError("binary_cross_entropy: all elements of target should be between 0 and 1")
     w = None
     if weight is not None:
         w = _const("binary_cross_entropy", "weight", weight, p.dtype)
         _fits("binary_cross_entropy", "weight", w, p.shape)
-    out = _loss.BinaryCrossEntropy.apply(p, y, weight=w, reduction=reduction, denom=p.data.size)
+    out = _loss.BinaryCrossEntropy.apply(p, y, weight=w, reduction=reduction, denom=p.array.size)
     # An input outside [0, 1] (or nan) makes the loss nan; only then look at the input itself.
-    bad = out.data != out.data if out.data.ndim == 0 else np.isnan(out.data).any()
-    if bad and not ((p.data >= 0) & (p.data <= 1)).all():
+    bad = out.array != out.array if out.array.ndim == 0 else np.isnan(out.array).any()
+    if bad and not ((p.array >= 0) & (p.array <= 1)).all():
         raise ValueError(
             "binary_cross_entropy: all elements of input should be between 0 and 1 (probabilities); "
             "pass logits to binary_cross_entropy_with_logits instead"
@@ -241,7 +248,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     pw = _const("binary_cross_entropy_with_logits", "pos_weight", pos_weight, x.dtype)
     _fits("binary_cross_entropy_with_logits", "weight", w, x.shape)
     _fits("binary_cross_entropy_with_logits", "pos_weight", pw, x.shape)
-    return _loss.BCEWithLogits.apply(x, y, weight=w, pos_weight=pw, reduction=reduction, denom=x.data.size)
+    return _loss.BCEWithLogits.apply(x, y, weight=w, pos_weight=pw, reduction=reduction, denom=x.array.size)
 
 
 def _class_coef(name: str, x: Tensor, target: Any, weight: Any, ignore_index: int,
@@ -258,7 +265,7 @@ def _class_coef(name: str, x: Tensor, target: Any, weight: Any, ignore_index: in
     w = _const(name, "weight", weight, x.dtype)
     if w is not None and w.shape != (n_cls,):
         raise ValueError(f"{name}: weight must have shape ({n_cls},), one per class, got {w.shape}")
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target.array if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind == "f" and t.shape == x.shape and probs_ok:  # class probabilities
         if isinstance(target, Tensor) and target.requires_grad:
             raise NotImplementedError(f"{name}: gradients with respect to target are not supported")
@@ -266,7 +273,7 @@ def _class_coef(name: str, x: Tensor, target: Any, weight: Any, ignore_index: in
         if label_smoothing > 0:
             q = q * (1 - label_smoothing) + label_smoothing / n_cls
         coef = q * w.reshape(wshape) if w is not None else np.array(q, dtype=x.dtype)
-        return coef, x.data.size / n_cls, axis
+        return coef, x.array.size / n_cls, axis
     expect = x.shape[:axis] + x.shape[axis + 1:]
     if t.dtype.kind not in "iu" or t.shape != expect:
         raise ValueError(
@@ -336,12 +343,12 @@ def logsigmoid(input: Any) -> Tensor:
 
 def relu6(input: Any, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6)."""
-    return _act.clamp(input, 0.0, 6.0)
+    return _maybe_inplace("relu6", input, inplace, lambda x: _act.clamp(x, 0.0, 6.0))
 
 
 def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """x limited to [min_val, max_val]."""
-    return _act.clamp(input, min_val, max_val)
+    return _maybe_inplace("hardtanh", input, inplace, lambda x: _act.clamp(x, min_val, max_val))
 
 
 def softsign(input: Any) -> Tensor:

@@ -74,7 +74,7 @@ def _rng(generator: np.random.Generator | None) -> np.random.Generator:
 def _fill(tensor: Tensor, values: Any) -> Tensor:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"init functions expect a matgrad Tensor, got {type(tensor).__name__}")
-    tensor.data[...] = values  # in place: optimizers and state_dicts keep seeing the same array
+    tensor.array[...] = values  # in place: optimizers and state_dicts keep seeing the same array
     return tensor
 
 

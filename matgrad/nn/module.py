@@ -307,10 +307,10 @@ class Module:
                 continue
             if set_to_none:
                 p.grad = None
-            elif isinstance(p.grad, np.ndarray) and p.grad.flags.writeable:
-                p.grad.fill(0)
+            elif p.grad.grad_fn is None and p.grad.array.flags.writeable:
+                p.grad.array.fill(0)
             else:
-                p.grad = np.zeros_like(p.data)
+                p.grad = np.zeros_like(p.array)
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call fn on every child (recursively) and then on this module; for custom init."""
@@ -324,11 +324,11 @@ class Module:
         for m in self.modules():
             for store in (m._parameters, m._buffers):
                 for t in store.values():
-                    if t is None or t.data.dtype.kind != "f" or t.data.dtype == dt:
+                    if t is None or t.array.dtype.kind != "f" or t.array.dtype == dt:
                         continue
-                    t.data = t.data.astype(dt)  # same Parameter object, so optimizers still hold it
-                    if isinstance(t.grad, np.ndarray):
-                        t.grad = t.grad.astype(dt)
+                    t.array = t.array.astype(dt)  # same Parameter object, so optimizers still hold it
+                    if t.grad is not None:
+                        t.grad = t.grad.array.astype(dt)
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
@@ -392,8 +392,8 @@ class Module:
             if k not in state_dict:
                 continue
             v = state_dict[k]
-            arr = v.data if isinstance(v, Tensor) else np.asarray(v)
-            if arr.shape != t.data.shape:
+            arr = v.array if isinstance(v, Tensor) else np.asarray(v)
+            if arr.shape != t.array.shape:
                 mismatched.append(
                     f"size mismatch for {k}: copying a param with shape {arr.shape} from checkpoint, "
                     f"the shape in current model is {t.data.shape}."
@@ -417,9 +417,9 @@ class Module:
         for k, arr in values.items():
             t = own[k]
             if assign:
-                t.data = np.array(arr, dtype=t.data.dtype)
+                t.array = np.array(arr, dtype=t.array.dtype)
             else:
-                np.copyto(t.data, arr, casting="unsafe")
+                np.copyto(t.array, arr, casting="unsafe")
         return _IncompatibleKeys(missing, unexpected)
 
     # --- display --------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ class LeakyReLU(Function):
         return np.maximum(x, x * slope) if slope <= 1 else np.minimum(x, x * slope)
 
     def backward(self, dy):
-        x = self.parents[0].data
+        x = self.input_arrays[0]
         if self.xp.plain and 0 <= self.slope <= 1:
             factor = (x > 0).astype(dy.dtype)  # 1 or 0 ...
             np.clip(factor, self.slope, 1, out=factor)  # ... 1 or s, branch-free (np.where is ~10× slower)
@@ -92,7 +92,7 @@ class ELU(Function):
         return self.xp.where(x > 0, x, alpha * np.expm1(np.clip(x, -np.inf, 0)))
 
     def backward(self, dy):
-        x = self.parents[0].data
+        x = self.input_arrays[0]
         return self.xp.where(x > 0, dy, dy * (self.output + self.alpha))
 
 
@@ -131,7 +131,7 @@ class Softplus(Function):
         xp = self.xp
         (x,) = self.inputs
         bx = x * self.beta
-        lin = self.parents[0].data * self.beta > self.threshold
+        lin = self.input_arrays[0] * self.beta > self.threshold
         with np.errstate(over="ignore"):  # e^(-βx) = inf for very negative x gives σ = 0: right
             s = 1 / (1 + xp.exp(-bx))
         return xp.where(lin, dy, dy * s)
@@ -149,7 +149,7 @@ class Clamp(Function):
         return np.clip(x, lo, hi)
 
     def backward(self, dy):
-        x = self.parents[0].data
+        x = self.input_arrays[0]
         keep = np.ones(x.shape, dtype=bool)
         if self.lo is not None:
             keep &= x >= self.lo
@@ -211,7 +211,7 @@ def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     # NumPy scalars as bounds would upcast float32 to float64; Python numbers do not.
     min, max = (v.item() if isinstance(v, np.generic) else v for v in (min, max))  # noqa: A001
     t = as_tensor(input)
-    if t.data.dtype.kind in "iub" and any(isinstance(v, float) for v in (min, max)):
+    if t.array.dtype.kind in "iub" and any(isinstance(v, float) for v in (min, max)):
         from .arithmetic import _to_float
 
         t = _to_float(t)  # int.clamp(2.5) is a float tensor, as PyTorch

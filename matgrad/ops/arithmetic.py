@@ -43,10 +43,10 @@ def result_dtype(*tensors: Tensor) -> np.dtype:
     """
     dim = zero = None
     for t in tensors:
-        if t.data.ndim:
-            dim = _promote(dim, t.data.dtype)
+        if t.array.ndim:
+            dim = _promote(dim, t.array.dtype)
         else:
-            zero = _promote(zero, t.data.dtype)
+            zero = _promote(zero, t.array.dtype)
     if dim is None or zero is None:
         return dim if zero is None else zero
     if _category(dim) == 2:
@@ -58,33 +58,33 @@ def result_dtype(*tensors: Tensor) -> np.dtype:
 
 def promote(*tensors: Tensor) -> tuple[Tensor, ...]:
     """The tensors converted (differentiably) to their common result dtype."""
-    dt = tensors[0].data.dtype
-    if all(t.data.dtype == dt for t in tensors):
+    dt = tensors[0].array.dtype
+    if all(t.array.dtype == dt for t in tensors):
         return tensors
     dt = result_dtype(*tensors)
-    return tuple(t if t.data.dtype == dt else t.to(dt) for t in tensors)
+    return tuple(t if t.array.dtype == dt else t.to(dt) for t in tensors)
 
 
 def _to_float(t: Tensor) -> Tensor:
     """Integers and bools become the default float dtype (true division, fractional powers)."""
     from ..tensor import get_default_dtype
 
-    return t if t.data.dtype.kind in "fc" else t.to(get_default_dtype())
+    return t if t.array.dtype.kind in "fc" else t.to(get_default_dtype())
 
 
 def _binary(fn: type[Function], op: str, a: Any, b: Any) -> Tensor:
     """Apply a broadcasting binary op, turning NumPy's shape error into a clear one."""
     ta = as_tensor(a, b if isinstance(b, Tensor) else None)
     tb = as_tensor(b, ta)
-    if ta.data.dtype != tb.data.dtype:
+    if ta.array.dtype != tb.array.dtype:
         ta, tb = promote(ta, tb)
     if fn is Div:
         ta, tb = _to_float(ta), _to_float(tb)
     try:
         return fn.apply(ta, tb)
     except ValueError as e:
-        if "broadcast" in str(e) and ta.data.shape != tb.data.shape:
-            raise _shapes_error(op, ta.data, tb.data) from None
+        if "broadcast" in str(e) and ta.array.shape != tb.array.shape:
+            raise _shapes_error(op, ta.array, tb.array) from None
         raise
 
 
@@ -175,7 +175,7 @@ class Pow(Function):
     def backward(self, dy):
         xp = self.xp
         a, b = self.inputs
-        a_arr, b_arr = self.parents[0].data, self.parents[1].data
+        a_arr, b_arr = self.input_arrays
         da = db = None
         if self.needs_input_grad[0]:
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -221,13 +221,13 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
         if isinstance(exponent, np.generic):  # a NumPy scalar must not upcast float32 to float64
             exponent = exponent.item()
         t = as_tensor(input)
-        if t.data.dtype.kind in "iub":
+        if t.array.dtype.kind in "iub":
             if isinstance(exponent, (int, np.integer)) and exponent < 0:
                 raise ValueError("pow: integers to negative integer powers are not allowed")
             if not isinstance(exponent, (int, np.integer)):  # int ** 0.5 is a float, as PyTorch
                 t = _to_float(t)
-            elif t.data.dtype.kind == "b" and not isinstance(exponent, bool):
-                t = Tensor._make(t.data.astype(np.int64), None, False)
+            elif t.array.dtype.kind == "b" and not isinstance(exponent, bool):
+                t = Tensor._make(t.array.astype(np.int64), None, False)
         return PowScalar.apply(t, p=exponent)
     return _binary(Pow, "pow", input, exponent)
 

@@ -21,7 +21,7 @@ class Maximum(Function):
         return np.maximum(a, b)
 
     def backward(self, dy):
-        a, b = self.parents[0].data, self.parents[1].data
+        a, b = self.input_arrays
         return _route(self.xp, dy, a > b, a == b)
 
 
@@ -32,7 +32,7 @@ class Minimum(Function):
         return np.minimum(a, b)
 
     def backward(self, dy):
-        a, b = self.parents[0].data, self.parents[1].data
+        a, b = self.input_arrays
         return _route(self.xp, dy, a < b, a == b)
 
 
@@ -70,17 +70,17 @@ def minimum(input: Any, other: Any) -> Tensor:
 def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     """Elementwise `input` where condition holds, else `other`; where(cond) = cond.nonzero(as_tuple=True)."""
     if input is None and other is None:
-        nz = np.nonzero(as_tensor(condition).data)
+        nz = np.nonzero(as_tensor(condition).array)
         return tuple(Tensor._make(i.astype(np.int64), None, False) for i in nz)
     if input is None or other is None:
         raise TypeError("where: give both input and other, or neither (for the indices where cond holds)")
-    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+    cond = np.asarray(condition.array if isinstance(condition, Tensor) else condition, dtype=bool)
     a = as_tensor(input, other if isinstance(other, Tensor) else None)
     b = as_tensor(other, a)
-    if a.data.dtype != b.data.dtype:
+    if a.array.dtype != b.array.dtype:
         a, b = promote(a, b)
     try:
-        np.broadcast_shapes(cond.shape, a.data.shape, b.data.shape)
+        np.broadcast_shapes(cond.shape, a.array.shape, b.array.shape)
     except ValueError:
         raise ValueError(
             f"where: condition {cond.shape}, input {a.data.shape} and other {b.data.shape} "
@@ -93,14 +93,14 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
 def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
     """`value` where mask is True, input elsewhere (no gradient to the filled places)."""
     t = as_tensor(input)
-    m = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    m = np.asarray(mask.array if isinstance(mask, Tensor) else mask)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got {m.dtype}")
     v = as_tensor(value, t)
     if v.ndim:
         raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape {v.shape}")
-    if v.data.dtype != t.data.dtype:
-        v = Tensor._make(v.data.astype(t.data.dtype), None, False) if not v.requires_grad else v.to(t.dtype)
+    if v.array.dtype != t.array.dtype:
+        v = Tensor._make(v.array.astype(t.array.dtype), None, False) if not v.requires_grad else v.to(t.dtype)
     try:
         shape = np.broadcast_shapes(m.shape, t.shape)
     except ValueError:

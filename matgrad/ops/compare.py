@@ -12,7 +12,7 @@ def _compare(op: str, fn: Any, a: Any, b: Any) -> Tensor:
     ta = as_tensor(a, b if isinstance(b, Tensor) else None)
     tb = as_tensor(b, ta)
     try:
-        return Tensor._make(fn(ta.data, tb.data), None, False)
+        return Tensor._make(fn(ta.array, tb.array), None, False)
     except ValueError:
         raise ValueError(f"{op}: shapes {ta.shape} and {tb.shape} cannot be broadcast together") from None
 
@@ -54,13 +54,13 @@ def isclose(input: Any, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> T
 
 def allclose(input: Any, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
     """True if every element is close."""
-    return bool(isclose(input, other, rtol, atol).data.all())
+    return bool(isclose(input, other, rtol, atol).array.all())
 
 
 def equal(input: Any, other: Any) -> bool:
     """True if both have the same shape and elements."""
     a, b = as_tensor(input), as_tensor(other)
-    return a.shape == b.shape and bool(np.array_equal(a.data, b.data))
+    return a.shape == b.shape and bool(np.array_equal(a.array, b.array))
 
 
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
@@ -71,7 +71,7 @@ def _logical(op: str, fn: Any, a: Any, b: Any) -> Tensor:
 
     ta = as_tensor(a, b if isinstance(b, Tensor) else None)
     tb = as_tensor(b, ta)
-    if ta.data.dtype.kind not in "biu" or tb.data.dtype.kind not in "biu":
+    if ta.array.dtype.kind not in "biu" or tb.array.dtype.kind not in "biu":
         raise TypeError(f"{op}: expects bool or integer tensors, got {ta.dtype} and {tb.dtype}")
     return _compare(op, fn, *promote(ta, tb))
 
@@ -94,14 +94,14 @@ def bitwise_xor(input: Any, other: Any) -> Tensor:
 def bitwise_not(input: Any) -> Tensor:
     """~input: logical not of a bool mask, bitwise not of integers."""
     t = as_tensor(input)
-    if t.data.dtype.kind not in "biu":
+    if t.array.dtype.kind not in "biu":
         raise TypeError(f"bitwise_not (~): expects a bool or integer tensor, got {t.dtype}")
-    return Tensor._make(np.invert(t.data), None, False)
+    return Tensor._make(np.invert(t.array), None, False)
 
 
 def logical_not(input: Any) -> Tensor:
     """True where input is zero."""
-    return Tensor._make(np.logical_not(as_tensor(input).data), None, False)
+    return Tensor._make(np.logical_not(as_tensor(input).array), None, False)
 
 
 def logical_and(input: Any, other: Any) -> Tensor:
@@ -116,14 +116,14 @@ def logical_or(input: Any, other: Any) -> Tensor:
 
 def isnan(input: Any) -> Tensor:
     """True where the element is nan."""
-    return Tensor._make(np.isnan(as_tensor(input).data), None, False)
+    return Tensor._make(np.isnan(as_tensor(input).array), None, False)
 
 
 def isinf(input: Any) -> Tensor:
     """True where the element is ±inf."""
-    return Tensor._make(np.isinf(as_tensor(input).data), None, False)
+    return Tensor._make(np.isinf(as_tensor(input).array), None, False)
 
 
 def isfinite(input: Any) -> Tensor:
     """True where the element is neither nan nor ±inf."""
-    return Tensor._make(np.isfinite(as_tensor(input).data), None, False)
+    return Tensor._make(np.isfinite(as_tensor(input).array), None, False)

@@ -151,7 +151,7 @@ def conv_weight_grad(x: np.ndarray, dy: np.ndarray, w_shape: tuple[int, ...], s:
 def apply_in(xp: Any, cls: type[Function], *args: Any, **params: Any) -> Any:
     """Apply `cls` inside a backward: on arrays (plain backward) or on Tensors (create_graph, recorded)."""
     if xp.plain:
-        return cls.apply(*(Tensor._make(a, None, False) for a in args), **params).data
+        return cls.apply(*(Tensor._make(a, None, False) for a in args), **params).array
     return cls.apply(*args, **params)
 
 

@@ -18,7 +18,7 @@ class EmbeddingLookup(Function):
         return weight[indices]
 
     def backward(self, dy):
-        shape = self.parents[0].data.shape
+        shape = self.input_arrays[0].shape
         flat = self.indices.reshape(-1)
         rows = self.xp.reshape(dy, (flat.size, shape[1]))
         if self.xp.plain:
@@ -41,7 +41,7 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm:
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
     w = as_tensor(weight)
-    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    idx = input.array if isinstance(input, Tensor) else np.asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     if w.ndim != 2:

@@ -75,7 +75,7 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
 
 def zeros_like(x: Any) -> Tensor:
     t = as_tensor(x)
-    return Tensor._make(np.zeros_like(t.data), None, False)
+    return Tensor._make(np.zeros_like(t.array), None, False)
 
 
 def index_add(shape: tuple[int, ...], index: Any, values: Any, basic: bool) -> Tensor:

@@ -12,9 +12,9 @@ from ..tensor import Tensor, as_tensor
 def _index_array(index: Any) -> Any:
     """Replace Tensors inside an index with their arrays."""
     if isinstance(index, Tensor):
-        return index.data
+        return index.array
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i.array if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):  # a list indexes like an array, as in NumPy and PyTorch
         return np.asarray([i.item() if isinstance(i, Tensor) else i for i in index])
     return index
@@ -35,7 +35,7 @@ class GetItem(Function):
         return x[index]
 
     def backward(self, dy):
-        shape = self.parents[0].data.shape
+        shape = self.input_arrays[0].shape
         return self.xp.index_add(shape, self.index, dy, self.basic)
 
 
@@ -53,6 +53,30 @@ class IndexAdd(Function):
 
     def backward(self, dy):
         return dy[self.index]
+
+
+class IndexPut(Function):
+    """y = x, then y[idx] = v.  dx = dy with dy[idx] = 0;  dv = dy[idx] (summed back to v's shape)."""
+
+    def forward(self, x, v, *, index):
+        self.index = index
+        y = x.copy()
+        y[index] = v
+        return y
+
+    def backward(self, dy):
+        keep = np.ones(self.input_arrays[0].shape, dtype=dy.dtype)
+        keep[self.index] = 0  # these places were overwritten: x gets no gradient there
+        return dy * keep, dy[self.index]
+
+
+def index_put(input: Any, index: Any, value: Any) -> Tensor:
+    """A copy of `input` with `value` written at `index` (what `x[index] = value` does, out of place)."""
+    x = as_tensor(input)
+    v = as_tensor(value, x)
+    if v.array.dtype != x.array.dtype:
+        v = v.to(x.array.dtype)
+    return IndexPut.apply(x, v, index=_index_array(index))
 
 
 def getitem(input: Any, index: Any) -> Tensor:

@@ -47,13 +47,13 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     """
     x = input if type(input) is Tensor else as_tensor(input)
     w = as_tensor(weight, x)
-    xd, wd = x.data, w.data
+    xd, wd = x.array, w.array
     if wd.ndim != 2 or xd.ndim == 0 or xd.shape[-1] != wd.shape[1] or xd.dtype != wd.dtype:
         _check(xd, wd)
     if bias is None:
         return Linear.apply(x, w)
     b = as_tensor(bias, x)
-    if b.data.shape != (wd.shape[0],):
+    if b.array.shape != (wd.shape[0],):
         raise ValueError(f"linear: bias must have shape ({wd.shape[0]},), got {b.data.shape}")
     return Linear.apply(x, w, b)
 

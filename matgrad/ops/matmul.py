@@ -70,7 +70,7 @@ def matmul(input: Any, other: Any) -> Tensor:
     """Matrix product with numpy.matmul's rules for 1-D, 2-D and batched operands."""
     a = as_tensor(input)
     b = as_tensor(other, a)
-    _check(a.data, b.data)
+    _check(a.array, b.array)
     return MatMul.apply(a, b)
 
 

@@ -146,12 +146,12 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
         if running_mean is None or running_var is None:
             raise ValueError(f"{op}: eval mode (training=False) needs running_mean and running_var")
         # affine in x: y = x·(γ/√(r_var+ε)) + (β - r_mean·γ/√(r_var+ε)), composed from differentiable ops
-        rm = np.asarray(as_tensor(running_mean).data, dtype=x.dtype)
-        rv = np.asarray(as_tensor(running_var).data, dtype=x.dtype)
+        rm = np.asarray(as_tensor(running_mean).array, dtype=x.dtype)
+        rv = np.asarray(as_tensor(running_var).array, dtype=x.dtype)
         scale = gamma * Tensor._make((1.0 / np.sqrt(rv + eps)).astype(x.dtype), None, False)
         shift = beta - Tensor._make(rm, None, False) * scale
         return x * scale.reshape(pview) + shift.reshape(pview)
-    m = x.data.size // c
+    m = x.array.size // c
     if m <= 1:
         raise ValueError(f"{op}: expected more than 1 value per channel when training, got input {x.shape}")
     axes = (0,) + tuple(range(2, x.ndim))
@@ -161,7 +161,7 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
         if fn is not None:
             mean, var = fn.batch_stats
         else:  # nothing needed a gradient, so no node kept the statistics
-            mean, var = x.data.mean(axis=axes), x.data.var(axis=axes)
+            mean, var = x.array.mean(axis=axes), x.array.var(axis=axes)
         with no_grad():
             if running_mean is not None:
                 _ema(running_mean, mean.reshape(c), momentum)
@@ -171,7 +171,7 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
 
 
 def _ema(r: Any, stat: np.ndarray, momentum: float) -> None:
-    data = r.data if isinstance(r, Tensor) else r
+    data = r.array if isinstance(r, Tensor) else r
     data *= 1 - momentum
     data += momentum * stat.astype(data.dtype, copy=False)
 

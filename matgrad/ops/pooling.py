@@ -64,7 +64,7 @@ class MaxPool2d(Function):
         k, s, p, d = self.conf
         ho, wo = y.shape[2:]
         taken = np.zeros(y.shape, dtype=bool)
-        for idx, v in _offsets(_pad(self.parents[0].data, p, -np.inf), k, s, d, ho, wo):
+        for idx, v in _offsets(_pad(self.input_arrays[0], p, -np.inf), k, s, d, ho, wo):
             hit = v == y
             np.greater(hit, taken, out=hit)  # hit and not taken: ties go to the first offset, as PyTorch
             taken |= hit
@@ -72,7 +72,7 @@ class MaxPool2d(Function):
 
     def backward(self, dy):
         k, s, p, d = self.conf
-        x_shape = self.parents[0].data.shape
+        x_shape = self.input_arrays[0].shape
         y = self.out
         ho, wo = y.shape[2:]
         if self.xp.plain:
@@ -122,7 +122,7 @@ class AvgPool2d(Function):
 
     def backward(self, dy):
         k, s, p, divisor = self.conf
-        return apply_in(self.xp, AvgPool2dTranspose, dy, x_shape=self.parents[0].data.shape, k=k, s=s, p=p,
+        return apply_in(self.xp, AvgPool2dTranspose, dy, x_shape=self.input_arrays[0].shape, k=k, s=s, p=p,
                     divisor=divisor)
 
 

@@ -66,7 +66,7 @@ class Sum(Function):
         return np.sum(x, axis=axes, keepdims=keepdims)
 
     def backward(self, dy):
-        x = self.parents[0].data
+        x = self.input_arrays[0]
         return self.xp.broadcast_to(_expand(self.xp, dy, self.axes, self.keepdims, x.ndim), x.shape)
 
 
@@ -79,7 +79,7 @@ class Mean(Function):
         return np.mean(x, axis=axes, keepdims=keepdims)
 
     def backward(self, dy):
-        x = self.parents[0].data
+        x = self.input_arrays[0]
         g = _expand(self.xp, dy, self.axes, self.keepdims, x.ndim) * (1.0 / self.n if self.n else np.nan)
         return self.xp.broadcast_to(g, x.shape)
 
@@ -95,7 +95,7 @@ class AMax(Function):
         return self.reduce(x, axis=axes, keepdims=keepdims)
 
     def backward(self, dy):
-        x = self.parents[0].data
+        x = self.input_arrays[0]
         y = self.out if self.keepdims else np.asarray(_expand(np, self.out, self.axes, False, x.ndim))
         hit = x == y
         share = hit / np.sum(hit, axis=self.axes, keepdims=True)
@@ -117,7 +117,7 @@ class SelectAlong(Function):
         return out if keepdims else np.squeeze(out, axis)
 
     def backward(self, dy):
-        x = self.parents[0].data
+        x = self.input_arrays[0]
         dy = _expand(self.xp, dy, (self.axis,), self.keepdims, x.ndim)
         if self.xp.plain:  # scatter dy straight into place
             dx = np.zeros(x.shape, dtype=dy.dtype)
@@ -176,7 +176,7 @@ class Prod(Function):
 
     def backward(self, dy):
         xp = self.xp
-        x_arr = self.parents[0].data
+        x_arr = self.input_arrays[0]
         g = _expand(xp, dy, self.axes, self.keepdims, x_arr.ndim)
         if np.all(x_arr != 0):
             (x,) = self.inputs
@@ -219,8 +219,8 @@ class Std(Var):
 
 
 def _float(t: Tensor) -> Tensor:
-    if t.data.dtype.kind != "f":
-        return Tensor._make(t.data.astype(get_default_dtype()), None, False)
+    if t.array.dtype.kind != "f":
+        return Tensor._make(t.array.astype(get_default_dtype()), None, False)
     return t
 
 
@@ -230,8 +230,8 @@ def sum(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any =
     t = as_tensor(input)
     if dtype is not None:
         t = t.to(dtype)
-    elif t.data.dtype.kind in "biu" and t.data.dtype != np.int64:
-        t = Tensor._make(t.data.astype(np.int64), None, False)  # integer sums are int64, as PyTorch
+    elif t.array.dtype.kind in "biu" and t.array.dtype != np.int64:
+        t = Tensor._make(t.array.astype(np.int64), None, False)  # integer sums are int64, as PyTorch
     return Sum.apply(t, axes=normalize_axes("sum", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
 
 
@@ -247,7 +247,7 @@ def _extreme(op: str, fn: type[AMax], arg: Any, input: Any, dim: Any, keepdim: A
     t = as_tensor(input)
     d = dim if dim is not None else axis
     axes = normalize_axes(op, d, None, t.ndim)
-    if t.data.size == 0 and (axes is None or _py.any(t.shape[a] == 0 for a in axes)):
+    if t.array.size == 0 and (axes is None or _py.any(t.shape[a] == 0 for a in axes)):
         raise ValueError(
             f"{op}: the tensor of shape {t.shape} is empty along the reduced dim(s), so it has no "
             f"{op}imum; give a dim of non-zero size"
@@ -259,7 +259,7 @@ def _extreme(op: str, fn: type[AMax], arg: Any, input: Any, dim: Any, keepdim: A
     (ax,) = normalize_axes(op, d, None, t.ndim) or (0,)
     if t.ndim == 0:
         return result(t, Tensor._make(np.asarray(0), None, False))
-    idx = np.expand_dims(arg(t.data, axis=ax), ax)
+    idx = np.expand_dims(arg(t.array, axis=ax), ax)
     values = SelectAlong.apply(t, index=idx, axis=ax, keepdims=keep)
     indices = Tensor._make(idx if keep else np.squeeze(idx, ax), None, False)
     return result(values, indices)
@@ -290,7 +290,7 @@ def amax(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any 
     """Largest element over `dim` (gradient shared among ties)."""
     t = as_tensor(input)
     axes = normalize_axes("amax", dim, axis, t.ndim)
-    if t.data.size == 0 and (axes is None or _py.any(t.shape[a] == 0 for a in axes)):
+    if t.array.size == 0 and (axes is None or _py.any(t.shape[a] == 0 for a in axes)):
         raise ValueError(f"amax: the tensor of shape {t.shape} is empty along the reduced dim(s)")
     return AMax.apply(t, axes=normalize_axes("amax", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
 
@@ -300,7 +300,7 @@ def amin(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any 
     """Smallest element over `dim` (gradient shared among ties)."""
     t = as_tensor(input)
     axes = normalize_axes("amin", dim, axis, t.ndim)
-    if t.data.size == 0 and (axes is None or _py.any(t.shape[a] == 0 for a in axes)):
+    if t.array.size == 0 and (axes is None or _py.any(t.shape[a] == 0 for a in axes)):
         raise ValueError(f"amin: the tensor of shape {t.shape} is empty along the reduced dim(s)")
     return AMin.apply(t, axes=normalize_axes("amin", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
 
@@ -308,12 +308,12 @@ def amin(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any 
 def _arg(op: str, fn: Any, input: Any, dim: Any, keepdim: bool) -> Tensor:
     t = as_tensor(input)
     if dim is None:
-        out = np.asarray(fn(t.data))
+        out = np.asarray(fn(t.array))
         if keepdim:
             out = out.reshape((1,) * t.ndim)
     else:
         (ax,) = normalize_axes(op, dim, None, t.ndim) or (0,)
-        out = fn(t.data, axis=ax, keepdims=keepdim) if t.ndim else np.asarray(0)
+        out = fn(t.array, axis=ax, keepdims=keepdim) if t.ndim else np.asarray(0)
     return Tensor._make(out.astype(np.int64, copy=False), None, False)
 
 
@@ -374,8 +374,8 @@ def prod(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any 
     """Product over `dim` (all elements if None); integers stay int64, as PyTorch."""
     dim, keepdim = (dim if dim is not None else axis), _keep(keepdim, keepdims)
     t = as_tensor(input)
-    if t.data.dtype.kind in "biu":
-        t = Tensor._make(t.data.astype(np.int64), None, False)
+    if t.array.dtype.kind in "biu":
+        t = Tensor._make(t.array.astype(np.int64), None, False)
     if dim is not None and not isinstance(dim, (int, np.integer)):
         raise TypeError(f"prod: dim must be an int or None, got {dim!r}")
     return Prod.apply(t, axes=normalize_axes("prod", dim, None, t.ndim), keepdims=keepdim)
@@ -385,7 +385,7 @@ def all(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any =
         keepdims: bool | None = None) -> Tensor:
     """True where every element (over dim) is non-zero."""
     t = as_tensor(input)
-    out = np.all(t.data, axis=normalize_axes("all", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
+    out = np.all(t.array, axis=normalize_axes("all", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
     return Tensor._make(out, None, False)
 
 
@@ -393,7 +393,7 @@ def any(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any =
         keepdims: bool | None = None) -> Tensor:
     """True where any element (over dim) is non-zero."""
     t = as_tensor(input)
-    out = np.any(t.data, axis=normalize_axes("any", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
+    out = np.any(t.array, axis=normalize_axes("any", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
     return Tensor._make(out, None, False)
 
 

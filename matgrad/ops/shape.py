@@ -20,7 +20,7 @@ class Reshape(Function):
         return np.reshape(x, shape)
 
     def backward(self, dy):
-        return self.xp.reshape(dy, self.parents[0].data.shape)
+        return self.xp.reshape(dy, self.input_arrays[0].shape)
 
 
 class Permute(Function):
@@ -73,8 +73,8 @@ def _resolve_shape(op: str, size: int, shape: tuple[int, ...], old: tuple[int, .
 def reshape(input: Any, *shape: Any) -> Tensor:
     """The same elements in a new shape; one dimension may be -1 (inferred)."""
     t = as_tensor(input)
-    new = _resolve_shape("reshape", t.data.size, _shape_arg(shape), t.data.shape)
-    if new == t.data.shape:
+    new = _resolve_shape("reshape", t.array.size, _shape_arg(shape), t.array.shape)
+    if new == t.array.shape:
         return t
     return Reshape.apply(t, shape=new)
 
@@ -188,7 +188,7 @@ def astype(input: Any, dtype: Any) -> Tensor:
     if dt == x.dtype:
         return x
     if dt.kind != "f" and x.requires_grad:
-        return Tensor._make(x.data.astype(dt), None, False)
+        return Tensor._make(x.array.astype(dt), None, False)
     return AsType.apply(x, dtype=dt)
 
 

@@ -12,8 +12,8 @@ from ..tensor import Tensor, as_tensor, get_default_dtype
 
 def _float_input(op: str, x: Any) -> Tensor:
     t = as_tensor(x)
-    if t.data.dtype.kind != "f":
-        return Tensor._make(t.data.astype(get_default_dtype()), None, False)
+    if t.array.dtype.kind != "f":
+        return Tensor._make(t.array.astype(get_default_dtype()), None, False)
     return t
 
 

@@ -30,7 +30,7 @@ class Adagrad(Optimizer):
         # PyTorch fills the accumulators when the optimizer is made, so state_dict() has them at once
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(p.data, self.state[p])
+                self._init_state(p.array, self.state[p])
 
     def _validate(self, group: dict[str, Any], index: int) -> None:
         super()._validate(group, index)

@@ -110,10 +110,10 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p.grad = None
-                elif isinstance(p.grad, np.ndarray):
-                    p.grad.fill(0)
-                else:  # a Tensor from backward(create_graph=True): drop its graph
-                    p.grad = np.zeros_like(p.grad.data)
+                elif p.grad.grad_fn is None and p.grad.array.flags.writeable:
+                    p.grad.array.fill(0)
+                else:  # a gradient on a graph (backward(create_graph=True)): drop the graph
+                    p.grad = np.zeros_like(p.array)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns closure()'s loss if given."""
@@ -126,12 +126,11 @@ class Optimizer:
                 grad = p.grad
                 if grad is None:
                     continue
-                if isinstance(grad, Tensor):
-                    grad = grad.data
-                if grad.shape != p.data.shape:
-                    raise ValueError(f"{type(self).__name__}.step: a parameter of shape {p.data.shape} has "
+                grad = grad.array
+                if grad.shape != p.array.shape:
+                    raise ValueError(f"{type(self).__name__}.step: a parameter of shape {p.array.shape} has "
                                      f"a gradient of shape {grad.shape}; was .grad set by hand?")
-                self._update(p.data, grad, self.state[p], group)
+                self._update(p.array, grad, self.state[p], group)
         return loss
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
@@ -192,13 +191,13 @@ class Optimizer:
 def _cast_like(p: Tensor, value: Any, where: str, name: str) -> Any:
     """A saved state array as a fresh buffer of the parameter's dtype (after checking its shape)."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value.array
     if not isinstance(value, np.ndarray) or value.ndim == 0:
         return value.item() if isinstance(value, np.ndarray) else value
-    if value.shape != p.data.shape:
+    if value.shape != p.array.shape:
         raise ValueError(f"{name}.load_state_dict: {where} has shape {value.shape} but its parameter has "
                          f"shape {p.data.shape}; was it saved from another model?")
-    return np.array(value, dtype=p.data.dtype if value.dtype.kind == "f" else value.dtype)
+    return np.array(value, dtype=p.array.dtype if value.dtype.kind == "f" else value.dtype)
 
 
 def signed_decayed_grad(grad: np.ndarray, param: np.ndarray, weight_decay: float,

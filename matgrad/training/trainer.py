@@ -140,7 +140,7 @@ class Trainer:
         loss_sum, correct, seen = 0.0, 0, 0
         model.train()
         for i, (xb, yb) in enumerate(self.batches(self.epoch)):
-            target = from_numpy(build.loss_target(cfg, yb.data, xb.data.dtype))
+            target = from_numpy(build.loss_target(cfg, yb.array, xb.array.dtype))
             opt.zero_grad()
             if self.watch is not None:
                 self.watch.training_step = True
@@ -158,9 +158,9 @@ class Trainer:
                 self.watch.after_step()
             if per_batch_schedule:
                 self.scheduler.step()
-            b = len(yb.data)
+            b = len(yb.array)
             loss_sum += value * b
-            correct += int((out.data.argmax(axis=1) == yb.data).sum())
+            correct += int((out.array.argmax(axis=1) == yb.array).sum())
             seen += b
             if bar is not None:
                 bar.update(b)
@@ -193,7 +193,7 @@ class Trainer:
                 out = self.model(from_numpy(xb))
                 target = from_numpy(build.loss_target(self.cfg, yb, xb.dtype))
                 loss_sum += float(self.loss_fn(out, target).item()) * len(yb)
-                correct += int((out.data.argmax(axis=1) == yb).sum())
+                correct += int((out.array.argmax(axis=1) == yb).sum())
         self.model.train()
         return loss_sum / max(len(X), 1), correct / max(len(X), 1)
 

@@ -39,7 +39,7 @@ class Watch:
     def _recorder(self, name: str) -> Any:
         def record(module: Any, inputs: Any, out: Any) -> None:
             if self.training_step:  # not during evaluation
-                a = out.data.reshape(out.data.shape[0], -1)
+                a = out.array.reshape(out.array.shape[0], -1)
                 self._dead[name].append(float((a <= 0).all(axis=0).mean()))
         return record
 
@@ -50,13 +50,13 @@ class Watch:
         for name, w in self.weights:
             if w.grad is not None:
                 self._grad[name].append(float(np.linalg.norm(np.asarray(w.grad, dtype=np.float64))))
-        self._before = [w.data.copy() for _, w in self.weights]
+        self._before = [w.array.copy() for _, w in self.weights]
 
     def after_step(self) -> None:
         """After optimizer.step(): the size of the update relative to the weights."""
         for (name, w), old in zip(self.weights, self._before):
             norm = float(np.linalg.norm(old.astype(np.float64)))
-            delta = float(np.linalg.norm((w.data - old).astype(np.float64)))
+            delta = float(np.linalg.norm((w.array - old).astype(np.float64)))
             self._ratio[name].append(delta / norm if norm > 0 else float("nan"))
 
     def end_epoch(self) -> dict[str, Any]:

@@ -212,13 +212,13 @@ def test_cube_second_derivative_is_6x_as_in_pytorch():
     (g,) = mg.autograd.grad(y.sum(), x, create_graph=True)
     assert g.requires_grad
     (h,) = mg.autograd.grad(g.sum(), x)
-    np.testing.assert_allclose(g.data, 3 * xs**2)
-    np.testing.assert_allclose(h.data, 6 * xs)
+    np.testing.assert_allclose(g.array, 3 * xs**2)
+    np.testing.assert_allclose(h.array, 6 * xs)
     torch = torch_or_skip()
     tx = f64(xs, lib=torch)
     (tg,) = torch.autograd.grad(user_functions(torch).Cube.apply(tx).sum(), tx, create_graph=True)
     (th,) = torch.autograd.grad(tg.sum(), tx)
-    np.testing.assert_allclose(h.data, th.numpy())
+    np.testing.assert_allclose(h.array, th.numpy())
 
 
 def test_third_derivative_through_a_user_function():
@@ -274,7 +274,7 @@ def test_nothing_is_recorded_when_no_input_requires_grad_or_under_no_grad():
     assert y.grad_fn is None and not y.requires_grad
     z = FN.Exp.apply(f64([1.0], grad=False))
     assert z.grad_fn is None and not z.requires_grad
-    np.testing.assert_allclose(y.data, np.exp([1.0, 2.0]))
+    np.testing.assert_allclose(y.array, np.exp([1.0, 2.0]))
 
 
 def test_grad_fn_and_class_names():
@@ -306,8 +306,8 @@ def test_saved_tensors_are_the_inputs_and_outputs_themselves():
     out.sum().backward()
     assert got["x"] is x and got["none"] is None
     assert got["out"].grad_fn is out.grad_fn  # the output with its own history, as in PyTorch
-    np.testing.assert_array_equal(got["out"].data, [3.0, 8.0])
-    np.testing.assert_array_equal(got["other"].data, [4.0, 5.0])
+    np.testing.assert_array_equal(got["out"].array, [3.0, 8.0])
+    np.testing.assert_array_equal(got["other"].array, [4.0, 5.0])
     np.testing.assert_array_equal(x.grad, [3.0, 4.0])
     np.testing.assert_array_equal(y.grad, [1.0, 2.0])
 
@@ -431,7 +431,7 @@ def test_outputs_of_several_have_their_own_nodes_for_grad_and_retain_grad():
     s.retain_grad()
     loss = (s * c).sum()
     (ds,) = mg.autograd.grad(loss, s, retain_graph=True)
-    np.testing.assert_allclose(ds.data, np.cos([0.5, 1.0]))
+    np.testing.assert_allclose(ds.array, np.cos([0.5, 1.0]))
     loss.backward()
     np.testing.assert_allclose(s.grad, np.cos([0.5, 1.0]))
     np.testing.assert_allclose(x.grad, np.cos(2 * np.array([0.5, 1.0])))
@@ -536,8 +536,8 @@ def test_mark_dirty_modifies_in_place_and_the_returned_tensor_carries_the_histor
     a = f64([1.0, 2.0])
     h = a * 1.5
     y = Double_.apply(h)
-    np.testing.assert_array_equal(h.data, [3.0, 6.0])  # modified in place
-    assert np.shares_memory(y.data, h.data)
+    np.testing.assert_array_equal(h.array, [3.0, 6.0])  # modified in place
+    assert np.shares_memory(y.array, h.array)
     assert y.grad_fn.name == "Double_"
     y.sum().backward()
     np.testing.assert_array_equal(a.grad, [3.0, 3.0])
@@ -590,7 +590,7 @@ def test_once_differentiable_gives_first_gradients():
 def test_once_differentiable_refuses_a_second_derivative_clearly():
     x = f64([1.0, -2.0])
     (g,) = mg.autograd.grad(CubeOnce.apply(x).sum(), x, create_graph=True)
-    np.testing.assert_allclose(g.data, [3.0, 12.0])
+    np.testing.assert_allclose(g.array, [3.0, 12.0])
     with pytest.raises(RuntimeError, match="CubeOnce.backward is decorated with @once_differentiable"):
         mg.autograd.grad(g.sum(), x)
 
@@ -742,7 +742,7 @@ def test_backward_returning_an_input_never_lends_it_as_dot_grad():
     x = f64([1.0, 2.0])
     Half.apply(x).sum().backward()
     Half.apply(x).sum().backward()  # accumulates into .grad: x itself must not change
-    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+    np.testing.assert_array_equal(x.array, [1.0, 2.0])
     np.testing.assert_array_equal(x.grad, [2.0, 4.0])
 
 

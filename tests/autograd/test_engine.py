@@ -74,7 +74,7 @@ def test_retain_graph_allows_a_second_backward():
     x = f64([1.0, 2.0])
     y = (x.exp() * x).sum()
     y.backward(retain_graph=True)
-    g1 = x.grad.copy()
+    g1 = x.grad.array.copy()
     y.backward()
     np.testing.assert_allclose(x.grad, 2 * g1)
 
@@ -143,7 +143,7 @@ def test_detach_cuts_the_graph_and_shares_memory():
     x = f64([1.0, 2.0])
     d = x.detach()
     assert not d.requires_grad and d.grad_fn is None
-    assert np.shares_memory(d.data, x.data)
+    assert np.shares_memory(d.array, x.array)
     (x * d).sum().backward()
     np.testing.assert_allclose(x.grad, [1.0, 2.0])
 
@@ -160,7 +160,7 @@ def test_inplace_change_on_requires_grad_tensor_is_refused():
         x[0] = 5.0
     with mg.no_grad():
         x[0] = 5.0
-    assert x.data[0] == 5.0
+    assert x.array[0] == 5.0
 
 
 def test_getitem_backward_adds_repeats_and_masks():
@@ -311,4 +311,4 @@ def test_retained_grad_is_a_copy_and_autograd_grad_leaves_it_alone():
     (y * y).sum().backward()
     np.testing.assert_allclose(y.grad, 2 * np.exp([1.0, -2.0]), rtol=1e-12)
     y.grad[:] = 0  # changing it changes nothing else
-    np.testing.assert_allclose(x.grad, gx.data, rtol=1e-12)
+    np.testing.assert_allclose(x.grad, gx.array, rtol=1e-12)

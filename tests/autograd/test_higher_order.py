@@ -16,7 +16,7 @@ def test_grad_returns_tensors_and_leaves_dot_grad_alone():
     x = f64([1.0, 2.0])
     (g,) = grad((x**3).sum(), x)
     assert isinstance(g, mg.Tensor)
-    np.testing.assert_allclose(g.data, [3.0, 12.0])
+    np.testing.assert_allclose(g.array, [3.0, 12.0])
     assert x.grad is None
 
 
@@ -47,8 +47,8 @@ def test_hessian_vector_product():
     f = 0.5 * (x @ (At @ x)) + (x**4).sum()  # H = A + diag(12 x²)
     (g,) = grad(f, x, create_graph=True)
     (hv,) = grad(g, x, grad_outputs=v)
-    expected = A @ v.data + 12 * x.data**2 * v.data
-    np.testing.assert_allclose(hv.data, expected, rtol=1e-10)
+    expected = A @ v.array + 12 * x.array**2 * v.array
+    np.testing.assert_allclose(hv.array, expected, rtol=1e-10)
 
 
 def test_hvp_through_softmax_tanh_matmul_matches_finite_differences():
@@ -65,8 +65,8 @@ def test_hvp_through_softmax_tanh_matmul_matches_finite_differences():
     x, g = grad_at(x0)
     (hv,) = grad(g, x, grad_outputs=mg.tensor(v))
     eps = 1e-6
-    fd = (grad_at(x0 + eps * v)[1].data - grad_at(x0 - eps * v)[1].data) / (2 * eps)
-    np.testing.assert_allclose(hv.data, fd, rtol=1e-5, atol=1e-7)
+    fd = (grad_at(x0 + eps * v)[1].array - grad_at(x0 - eps * v)[1].array) / (2 * eps)
+    np.testing.assert_allclose(hv.array, fd, rtol=1e-5, atol=1e-7)
 
 
 def test_newton_method_finds_sqrt():
@@ -76,7 +76,7 @@ def test_newton_method_finds_sqrt():
         f = x * x - a
         (df,) = grad(f, x, create_graph=True)
         with mg.no_grad():
-            x = f64(x.data - f.data / df.data)
+            x = f64(x.array - f.array / df.array)
     assert x.item() == pytest.approx(np.sqrt(a), rel=1e-12)
 
 
@@ -88,7 +88,7 @@ def test_newton_minimises_with_second_derivative():
         f = x**4 / 4 - a * x**2 / 2
         (g,) = grad(f, x, create_graph=True)
         (h,) = grad(g, x)
-        x = f64(x.data - g.data / h.data)
+        x = f64(x.array - g.array / h.array)
     assert x.item() == pytest.approx(np.sqrt(a), rel=1e-10)
 
 
@@ -97,10 +97,10 @@ def test_backward_create_graph_makes_grad_differentiable():
     (x**3).sum().backward(create_graph=True)
     gx = x.grad
     assert isinstance(gx, mg.Tensor) and gx.requires_grad
-    np.testing.assert_allclose(gx.data, [3.0, 12.0])
+    np.testing.assert_allclose(gx.array, [3.0, 12.0])
     x.grad = None
     gx.sum().backward()
-    np.testing.assert_allclose(x.grad.data if isinstance(x.grad, mg.Tensor) else x.grad, [6.0, 12.0])
+    np.testing.assert_allclose(x.grad.array if isinstance(x.grad, mg.Tensor) else x.grad, [6.0, 12.0])
 
 
 def test_grad_of_several_outputs_and_inputs():
@@ -122,7 +122,7 @@ def test_grad_of_intermediate_tensor():
     x = f64([1.0, 2.0])
     h = x * 3
     (gh,) = grad((h * h).sum(), h)
-    np.testing.assert_allclose(gh.data, [6.0, 12.0])
+    np.testing.assert_allclose(gh.array, [6.0, 12.0])
 
 
 def test_grad_frees_graph_unless_retained():
@@ -141,4 +141,4 @@ def test_plain_backward_after_create_graph_accumulates_into_the_tensor_grad():
     (x**3).sum().backward(create_graph=True)
     (x**2).sum().backward()
     assert isinstance(x.grad, mg.Tensor)
-    np.testing.assert_allclose(x.grad.data, [3.0 + 2.0, 12.0 + 4.0])
+    np.testing.assert_allclose(x.grad.array, [3.0 + 2.0, 12.0 + 4.0])

@@ -245,7 +245,7 @@ def _finite_difference(seed: int, name: str, base: dict[str, np.ndarray], h: flo
 @pytest.mark.parametrize("seed", range(20))
 def test_random_programs_agree_with_backward(seed: int) -> None:
     out, leaves = _random_program(seed)
-    base = {k: t.data.copy() for k, t in leaves.items()}
+    base = {k: t.array.copy() for k, t in leaves.items()}
     exp = explain(out, print_table=False, accumulate=False)
     out2, leaves2 = _random_program(seed)
     out2.backward()

@@ -30,5 +30,5 @@ def test_cnn_learns_a_tiny_batch():
         model.zero_grad()
         loss.backward()
         for p in params:
-            p.data -= 0.05 * p.grad
+            p.data -= 0.05 * p.grad  # PyTorch's idiom: .data and .grad are Tensors
     assert loss.item() < 0.2

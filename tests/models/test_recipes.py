@@ -26,7 +26,7 @@ def test_each_recipe_builds_a_network_for_the_data_it_is_given(name: str, input_
     out = net(mg.from_numpy(x.reshape(2, -1) if recipe.flatten_input else x))
     assert out.shape == (2, 10)
     if recipe.output == "probabilities":  # the seed recipe ends in a sigmoid
-        assert 0 <= out.data.min() and out.data.max() <= 1
+        assert 0 <= out.array.min() and out.array.max() <= 1
 
 
 def test_a_recipe_loss_fits_its_output() -> None:

@@ -35,7 +35,7 @@ def test_relu_by_hand():
 def test_relu_keeps_the_sign_of_zero_and_nan_like_torch(n):
     x = np.full(n, -0.0, np.float32)
     x[1], x[2], x[3] = np.nan, -3.0, 0.0
-    mine, theirs = mg.tensor(x).relu().data, torch.relu(torch.from_numpy(x)).numpy()
+    mine, theirs = mg.tensor(x).relu().array, torch.relu(torch.from_numpy(x)).numpy()
     np.testing.assert_array_equal(np.signbit(mine), np.signbit(theirs))
     np.testing.assert_array_equal(mine, theirs)  # nan in the same places
     assert np.signbit(mine[0]) and np.isnan(mine[1]) and not np.signbit(mine[2])
@@ -45,7 +45,7 @@ def test_relu_keeps_the_sign_of_zero_and_nan_like_torch(n):
 def test_elu_keeps_the_sign_of_zero_and_nan_like_torch(n):
     x = np.full(n, -0.0, np.float32)
     x[1], x[2], x[3] = np.nan, -3.0, 0.0
-    mine = mg.nn.functional.elu(mg.tensor(x), 0.7).data
+    mine = mg.nn.functional.elu(mg.tensor(x), 0.7).array
     theirs = torch.nn.functional.elu(torch.from_numpy(x), 0.7).numpy()
     np.testing.assert_array_equal(np.signbit(mine), np.signbit(theirs))
     np.testing.assert_allclose(mine, theirs, rtol=1e-6, atol=1e-6)  # expm1's last bits differ by CPU
@@ -57,7 +57,7 @@ def test_elu_keeps_the_sign_of_zero_and_nan_like_torch(n):
 def test_clamp_keeps_the_sign_of_zero_and_nan_like_torch(n, bounds):
     x = np.random.default_rng(0).standard_normal(n).astype(np.float32)
     x[:4] = [-0.0, 0.0, np.nan, -3.0]
-    mine = mg.tensor(x).clamp(**bounds).data
+    mine = mg.tensor(x).clamp(**bounds).array
     theirs = torch.clamp(torch.from_numpy(x), **bounds).numpy()
     np.testing.assert_array_equal(np.signbit(mine), np.signbit(theirs))
     np.testing.assert_array_equal(mine, theirs)
@@ -65,7 +65,7 @@ def test_clamp_keeps_the_sign_of_zero_and_nan_like_torch(n, bounds):
 
 def test_softmax_rows_sum_to_one():
     out = nn.Softmax(dim=-1)(mg.randn(4, 6))
-    np.testing.assert_allclose(out.data.sum(-1), 1.0, rtol=0, atol=2e-6)  # float32 sums: ~16 ulp of 1
+    np.testing.assert_allclose(out.array.sum(-1), 1.0, rtol=0, atol=2e-6)  # float32 sums: ~16 ulp of 1
 
 
 def test_inplace_flag_is_accepted_and_shown():

@@ -13,7 +13,7 @@ import matgrad.nn as nn
 def test_sequential_runs_in_order_and_indexes():
     seq = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
     x = mg.randn(5, 3)
-    np.testing.assert_allclose(seq(x).data, seq[2](seq[1](seq[0](x))).data)
+    np.testing.assert_allclose(seq(x).array, seq[2](seq[1](seq[0](x))).array)
     assert len(seq) == 3 and isinstance(seq[-1], nn.Linear)
     head = seq[:2]
     assert isinstance(head, nn.Sequential) and len(head) == 2 and head[0] is seq[0]

@@ -19,7 +19,7 @@ def test_unflatten_and_round_trip():
     y = nn.Unflatten(1, (3, 4))(x)
     assert y.shape == (2, 3, 4)
     assert nn.Unflatten(-1, (2, -1))(x).shape == (2, 2, 6)
-    assert (nn.Flatten()(y).data == x.data).all()
+    assert (nn.Flatten()(y).array == x.array).all()
     with pytest.raises(ValueError, match="product must be 12"):
         nn.Unflatten(1, (5, 2))(x)
 

@@ -23,7 +23,7 @@ def _pair(x: np.ndarray, requires_grad: bool = True):
 
 def _assert_same(mine, theirs, mx=None, tx=None, rtol=1e-6, atol=1e-9):
     """Values and gradients agree with PyTorch's, each to rtol of its array's scale (assert_close)."""
-    assert_close(mine.data, theirs.detach().numpy(), rtol=rtol, atol=atol)
+    assert_close(mine.array, theirs.detach().numpy(), rtol=rtol, atol=atol)
     if mx is not None:
         seed = np.random.default_rng(5).standard_normal(mine.shape)
         (mine * mg.tensor(seed, dtype=mine.dtype)).sum().backward()
@@ -134,7 +134,7 @@ def test_cross_entropy_gradcheck():
     t = mg.tensor([0, 2, 1, 2])
     w = mg.tensor([0.5, 1.0, 2.0], dtype=mg.float64)
     check_op(lambda x: F.cross_entropy(x, t, weight=w, label_smoothing=0.1, ignore_index=1), (4, 3),
-             torch_fn=lambda x: TF.cross_entropy(x, torch.tensor(t.data), weight=torch.tensor(w.data),
+             torch_fn=lambda x: TF.cross_entropy(x, torch.tensor(t.array), weight=torch.tensor(w.array),
                                                  label_smoothing=0.1, ignore_index=1))
 
 
@@ -153,7 +153,7 @@ def test_nll_loss_matches_torch(reduction):
 def test_nll_loss_gradcheck():
     t = mg.tensor([[0, 2], [1, 1]])
     check_op(lambda x: F.nll_loss(x, t, reduction="sum"), (2, 3, 2),
-             torch_fn=lambda x: TF.nll_loss(x, torch.tensor(t.data), reduction="sum"))
+             torch_fn=lambda x: TF.nll_loss(x, torch.tensor(t.array), reduction="sum"))
 
 
 # --- binary cross-entropy ----------------------------------------------------------------------
@@ -179,7 +179,7 @@ def test_binary_cross_entropy_saturated_sigmoid_is_finite_like_torch():
     mx, tx = _pair(x)
     mine = F.binary_cross_entropy(mg.sigmoid(mx), mg.tensor(y))
     theirs = TF.binary_cross_entropy(torch.sigmoid(tx), torch.tensor(y))
-    assert set(mg.sigmoid(mx).data[0, :2].tolist()) == {0.0, 1.0}  # truly saturated
+    assert set(mg.sigmoid(mx).array[0, :2].tolist()) == {0.0, 1.0}  # truly saturated
     mine.backward()
     theirs.backward()
     assert np.isfinite(mine.item())
@@ -192,7 +192,7 @@ def test_binary_cross_entropy_by_hand_and_gradcheck():
     assert loss.item() == pytest.approx(-(np.log(0.8) + np.log(0.6)) / 2, rel=1e-6)
     y = mg.tensor([0.3, 1.0, 0.0], dtype=mg.float64)
     check_op(lambda p: F.binary_cross_entropy(mg.sigmoid(p), y), (3,),
-             torch_fn=lambda p: TF.binary_cross_entropy(torch.sigmoid(p), torch.tensor(y.data)))
+             torch_fn=lambda p: TF.binary_cross_entropy(torch.sigmoid(p), torch.tensor(y.array)))
 
 
 def test_binary_cross_entropy_rejects_non_probabilities():
@@ -225,7 +225,7 @@ def test_binary_cross_entropy_on_0d_and_empty_inputs_like_torch():
         theirs = TF.binary_cross_entropy(torch.tensor(0.25, dtype=torch.float64),
                                          torch.tensor(1.0, dtype=torch.float64), reduction=reduction)
         assert mine.shape == tuple(theirs.shape)
-        np.testing.assert_allclose(mine.data, theirs.numpy(), rtol=1e-15)
+        np.testing.assert_allclose(mine.array, theirs.numpy(), rtol=1e-15)
     empty = F.binary_cross_entropy(mg.zeros(0), mg.zeros(0), reduction="sum")
     assert empty.item() == 0.0
 
@@ -256,7 +256,7 @@ def test_bce_with_logits_extreme_logits_are_finite():
     mx, tx = _pair(x)
     mine = F.binary_cross_entropy_with_logits(mx, mg.tensor(y), reduction="none")
     theirs = TF.binary_cross_entropy_with_logits(tx, torch.tensor(y), reduction="none")
-    np.testing.assert_allclose(mine.data, [0.0, 0.0, 1000.0, 1000.0])
+    np.testing.assert_allclose(mine.array, [0.0, 0.0, 1000.0, 1000.0])
     _assert_same(mine, theirs, mx, tx)
 
 
@@ -306,11 +306,11 @@ def test_dropout_scales_and_is_reproducible():
     a = F.dropout(x, 0.3)
     mg.manual_seed(3)
     b = F.dropout(x, 0.3)
-    np.testing.assert_array_equal(a.data, b.data)
-    assert set(np.unique(a.data).tolist()) == {0.0, np.float32(1 / 0.7)}
-    assert (a.data == 0).mean() == pytest.approx(0.3, abs=0.01)
+    np.testing.assert_array_equal(a.array, b.array)
+    assert set(np.unique(a.array).tolist()) == {0.0, np.float32(1 / 0.7)}
+    assert (a.array == 0).mean() == pytest.approx(0.3, abs=0.01)
     assert F.dropout(x, 0.3, training=False) is x
-    assert (F.dropout(x, 1.0).data == 0).all()
+    assert (F.dropout(x, 1.0).array == 0).all()
     with pytest.raises(ValueError, match="between 0 and 1"):
         F.dropout(x, 1.5)
 
@@ -319,12 +319,12 @@ def test_dropout_gradient_uses_the_same_mask():
     x = mg.randn(50, requires_grad=True)
     y = F.dropout(x, 0.5)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad, (y.data != 0) * 2.0)
+    np.testing.assert_allclose(x.grad, (y.array != 0) * 2.0)
 
 
 def test_one_hot_matches_torch():
     t = np.array([[0, 2], [1, 3]])
-    np.testing.assert_array_equal(F.one_hot(mg.tensor(t)).data, TF.one_hot(torch.tensor(t)).numpy())
+    np.testing.assert_array_equal(F.one_hot(mg.tensor(t)).array, TF.one_hot(torch.tensor(t)).numpy())
     out = F.one_hot(mg.tensor([1, 0]), num_classes=4)
     assert out.dtype == np.int64 and out.tolist() == [[0, 1, 0, 0], [1, 0, 0, 0]]
     with pytest.raises(ValueError, match="too large"):
@@ -362,10 +362,10 @@ def test_cross_entropy_property_matches_torch(seed, nd, c, reduction, weighted, 
     theirs = TF.cross_entropy(tx, torch.tensor(t), weight=None if w is None else torch.tensor(w), **kw)
     tol = 1e-4 if dt == "float32" else 1e-10
     assert mine.dtype == theirs.detach().numpy().dtype
-    if mine.data.size and np.isfinite(mine.data).all():
+    if mine.array.size and np.isfinite(mine.array).all():
         _assert_same(mine, theirs, mx, tx, rtol=tol, atol=tol)
     else:
-        np.testing.assert_allclose(mine.data, theirs.detach().numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose(mine.array, theirs.detach().numpy(), rtol=tol, atol=tol)
 
 
 @settings(max_examples=40, deadline=None)

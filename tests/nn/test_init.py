@@ -29,7 +29,7 @@ def test_fans_for_linear_and_conv_weights():
 
 
 def _stats(t):
-    return float(t.data.mean()), float(t.data.std()), float(np.abs(t.data).max())
+    return float(t.array.mean()), float(t.array.std()), float(np.abs(t.array).max())
 
 
 def test_xavier_uniform_bounds_and_std():
@@ -60,21 +60,21 @@ def test_kaiming_uniform_and_normal(mode, fan):
 
 def test_kaiming_uniform_conv_weight_uses_receptive_field():
     t = init.kaiming_uniform_(mg.empty(64, 8, 3, 3), a=math.sqrt(5))  # torch's Conv2d default
-    assert np.abs(t.data).max() <= 1 / math.sqrt(72)
+    assert np.abs(t.array).max() <= 1 / math.sqrt(72)
 
 
 def test_simple_fills_are_in_place_and_return_the_tensor():
     p = nn.Parameter(mg.empty(3, 4))
-    arr = p.data
-    assert init.constant_(p, 0.5) is p and (p.data == 0.5).all() and p.data is arr
-    assert (init.zeros_(p).data == 0).all() and (init.ones_(p).data == 1).all()
+    arr = p.array
+    assert init.constant_(p, 0.5) is p and (p.array == 0.5).all() and p.array is arr
+    assert (init.zeros_(p).array == 0).all() and (init.ones_(p).array == 1).all()
     init.uniform_(p, -2, -1)
-    assert (p.data >= -2).all() and (p.data < -1).all() and p.dtype == np.float32
+    assert (p.array >= -2).all() and (p.array < -1).all() and p.dtype == np.float32
     mean, std, _ = _stats(init.normal_(mg.empty(300, 300), 3.0, 0.5))
     assert mean == pytest.approx(3.0, abs=0.01) and std == pytest.approx(0.5, rel=0.01)
-    np.testing.assert_array_equal(init.eye_(mg.empty(2, 3)).data, np.eye(2, 3))
+    np.testing.assert_array_equal(init.eye_(mg.empty(2, 3)).array, np.eye(2, 3))
     t = init.trunc_normal_(mg.empty(1000), std=1.0, a=-0.5, b=0.5)
-    assert t.data.min() >= -0.5 and t.data.max() <= 0.5
+    assert t.array.min() >= -0.5 and t.array.max() <= 0.5
 
 
 def test_init_is_reproducible_and_works_on_parameters_needing_grad():
@@ -82,5 +82,5 @@ def test_init_is_reproducible_and_works_on_parameters_needing_grad():
     a = init.xavier_uniform_(nn.Parameter(mg.empty(4, 4)))
     mg.manual_seed(7)
     b = init.xavier_uniform_(nn.Parameter(mg.empty(4, 4)))
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.array, b.array)
     assert a.requires_grad

@@ -16,10 +16,10 @@ def test_linear_shapes_and_default_init_bounds():
     assert lin.weight.shape == (30, 400) and lin.bias.shape == (30,)
     assert lin.weight.dtype == np.float32
     bound = 1 / math.sqrt(400)  # kaiming_uniform_(a=√5) gives U(±1/√fan_in)
-    assert np.abs(lin.weight.data).max() <= bound
-    assert np.abs(lin.weight.data).max() > 0.95 * bound
-    assert lin.weight.data.std() == pytest.approx(bound / math.sqrt(3), rel=0.03)
-    assert np.abs(lin.bias.data).max() <= bound
+    assert np.abs(lin.weight.array).max() <= bound
+    assert np.abs(lin.weight.array).max() > 0.95 * bound
+    assert lin.weight.array.std() == pytest.approx(bound / math.sqrt(3), rel=0.03)
+    assert np.abs(lin.bias.array).max() <= bound
     assert nn.Linear(3, 2, bias=False).bias is None
     assert nn.Linear(3, 2, dtype=mg.float64).weight.dtype == np.float64
 
@@ -29,7 +29,7 @@ def test_linear_is_reproducible_under_manual_seed():
     a = nn.Linear(3, 2)
     mg.manual_seed(5)
     b = nn.Linear(3, 2)
-    np.testing.assert_array_equal(a.weight.data, b.weight.data)
+    np.testing.assert_array_equal(a.weight.array, b.weight.array)
 
 
 def test_linear_matches_torch_with_copied_weights():
@@ -40,7 +40,7 @@ def test_linear_matches_torch_with_copied_weights():
     x = np.random.default_rng(0).standard_normal((2, 4, 5))
     mx, tx = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     my, ty = ml(mx), tl(tx)
-    np.testing.assert_allclose(my.data, ty.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(my.array, ty.detach().numpy(), rtol=1e-12)
     (my * my).sum().backward()
     (ty * ty).sum().backward()
     np.testing.assert_allclose(ml.weight.grad, tl.weight.grad.numpy(), rtol=1e-10)
@@ -86,4 +86,4 @@ def test_seed_recipe_trains_exactly_like_torch():
             for p in tmodel.parameters():
                 p -= 0.5 * p.grad
     for (k, v), tv in zip(model.state_dict().items(), tmodel.state_dict().values()):
-        np.testing.assert_allclose(v.data, tv.numpy(), rtol=1e-4, atol=1e-6, err_msg=k)
+        np.testing.assert_allclose(v.array, tv.numpy(), rtol=1e-4, atol=1e-6, err_msg=k)

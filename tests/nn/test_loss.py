@@ -15,7 +15,7 @@ def _run(mine, theirs, x, t, target_float=True):
     tx = torch.tensor(x, requires_grad=True)
     ml = mine(mx, mg.tensor(t))
     tl = theirs(tx, torch.tensor(t))
-    np.testing.assert_allclose(ml.data, tl.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ml.array, tl.detach().numpy(), rtol=1e-10, atol=1e-12)
     ml.sum().backward()
     tl.sum().backward()
     np.testing.assert_allclose(mx.grad, tx.grad.numpy(), rtol=1e-9, atol=1e-12)

@@ -105,17 +105,17 @@ def test_state_dict_order_sharing_and_persistence():
     sd = net.state_dict()
     assert isinstance(sd, OrderedDict)
     assert list(sd) == ["scale", "steps", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
-    assert sd["fc1.weight"].data is net.fc1.weight.data  # shares memory, as torch
+    assert sd["fc1.weight"].array is net.fc1.weight.array  # shares memory, as torch
     assert not sd["fc1.weight"].requires_grad and sd["fc1.weight"].grad_fn is None
 
 
 def test_state_dict_round_trip():
     a, b = Net(), Net()
-    a.steps.data[:] = 7
+    a.steps.array[:] = 7
     x = mg.randn(3, 4)
     res = b.load_state_dict(a.state_dict())
     assert res.missing_keys == [] and res.unexpected_keys == []
-    np.testing.assert_array_equal(a(x).data, b(x).data)
+    np.testing.assert_array_equal(a(x).array, b(x).array)
     assert b.steps.item() == 7
     weight = b.fc1.weight
     b.load_state_dict({k: v.numpy().copy() for k, v in a.state_dict().items()})  # NumPy values too
@@ -125,14 +125,14 @@ def test_state_dict_round_trip():
 def test_state_dict_from_another_model_names_every_problem():
     net = Net()
     other = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 2))
-    before = net.fc1.weight.data.copy()
+    before = net.fc1.weight.array.copy()
     with pytest.raises(RuntimeError) as err:
         net.load_state_dict({**other.state_dict(), "fc1.weight": mg.zeros(9, 9)})
     msg = str(err.value)
     assert 'Missing key(s) in state_dict: "scale", "steps", "fc1.bias"' in msg
     assert 'Unexpected key(s) in state_dict: "0.weight", "0.bias", "2.weight", "2.bias"' in msg
     assert "size mismatch for fc1.weight: copying a param with shape (9, 9)" in msg
-    np.testing.assert_array_equal(net.fc1.weight.data, before)  # nothing half-loaded
+    np.testing.assert_array_equal(net.fc1.weight.array, before)  # nothing half-loaded
 
 
 def test_load_state_dict_non_strict():
@@ -157,7 +157,7 @@ def test_apply_visits_children_first():
             nn.init.zeros_(m.bias)
 
     net.apply(init)
-    assert not net.fc1.bias.data.any()
+    assert not net.fc1.bias.array.any()
 
 
 def test_dtype_casts_keep_parameter_objects():
@@ -191,7 +191,7 @@ def test_forward_hooks():
     h = lin.register_forward_hook(lambda m, args, out: seen.append(out.shape))
     p = lin.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
     out = lin(mg.ones(3, 2))
-    np.testing.assert_allclose(out.data, np.broadcast_to(lin.bias.data, (3, 2)))
+    np.testing.assert_allclose(out.array, np.broadcast_to(lin.bias.array, (3, 2)))
     h.remove()
     p.remove()
     lin(mg.ones(1, 2))
@@ -211,4 +211,4 @@ def test_deepcopy_and_pickle_keep_structure_and_values():
     for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
         assert list(clone.state_dict()) == list(net.state_dict())
         assert isinstance(clone.fc1.weight, nn.Parameter) and clone.fc1.weight is not net.fc1.weight
-        np.testing.assert_array_equal(clone.fc1.weight.data, net.fc1.weight.data)
+        np.testing.assert_array_equal(clone.fc1.weight.array, net.fc1.weight.array)

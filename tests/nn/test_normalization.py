@@ -88,6 +88,6 @@ def test_layernorm_module_matches_torch():
     ours, theirs = nn.LayerNorm((3, 4)).double(), torch.nn.LayerNorm((3, 4)).double()
     with torch.no_grad():
         theirs.weight.uniform_()
-    ours.weight.data[...] = theirs.weight.detach().numpy()
+    ours.weight.array[...] = theirs.weight.detach().numpy()
     x = np.random.default_rng(2).standard_normal((2, 3, 4))
     _same(ours(mg.tensor(x)), theirs(torch.tensor(x)))

@@ -14,7 +14,7 @@ def test_parameter_is_a_leaf_tensor_requiring_grad():
     t = mg.randn(2, 3)
     p = nn.Parameter(t)
     assert isinstance(p, mg.Tensor) and p.requires_grad and p.is_leaf
-    assert p.data is t.data  # shares memory
+    assert p.array is t.array  # shares memory
     assert not nn.Parameter(t, requires_grad=False).requires_grad
     assert nn.Parameter().shape == (0,)
     assert nn.Parameter([1.0, 2.0]).dtype == np.float32

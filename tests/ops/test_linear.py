@@ -19,8 +19,8 @@ def test_linear_equals_matmul_plus_bias(xshape, out):
     fused = linear(*ts)
     composed = us[0] @ us[1].T + us[2]
     assert fused.grad_fn.name == "Linear"
-    assert fused.data.flags.c_contiguous
-    np.testing.assert_allclose(fused.data, composed.data, rtol=1e-12)
+    assert fused.array.flags.c_contiguous
+    np.testing.assert_allclose(fused.array, composed.array, rtol=1e-12)
     seed = mg.tensor(rng.standard_normal(fused.shape), dtype=mg.float64)
     (fused * seed).sum().backward()
     (composed * seed).sum().backward()

@@ -25,7 +25,7 @@ def test_cross_entropy_equals_log_softmax_then_nll(reduction):
     xb = mg.tensor(x, dtype=mg.float64, requires_grad=True)
     fused = L.CrossEntropy.apply(xa, coef=a, axis=1, reduction=reduction, denom=2.5)
     composed = L.NLL.apply(mg.log_softmax(xb, dim=1), coef=a, axis=1, reduction=reduction, denom=2.5)
-    np.testing.assert_allclose(fused.data, composed.data, rtol=1e-12)
+    np.testing.assert_allclose(fused.array, composed.array, rtol=1e-12)
     fused.sum().backward()
     composed.sum().backward()
     np.testing.assert_allclose(xa.grad, xb.grad, rtol=1e-10, atol=1e-12)
@@ -60,7 +60,7 @@ def test_bce_equals_composed_formula(reduction):
     fused = L.BinaryCrossEntropy.apply(pa, ya, weight=w, reduction=reduction, denom=12)
     elem = -(ya * mg.log(pb) + (1 - ya) * mg.log(1 - pb)) * mg.tensor(w, dtype=mg.float64)
     composed = {"mean": elem.mean(), "sum": elem.sum(), "none": elem}[reduction]
-    np.testing.assert_allclose(fused.data, composed.data, rtol=1e-12)
+    np.testing.assert_allclose(fused.array, composed.array, rtol=1e-12)
     fused.sum().backward()
     composed.sum().backward()
     np.testing.assert_allclose(pa.grad, pb.grad, rtol=1e-10)
@@ -79,7 +79,7 @@ def test_bce_saturated_probabilities_give_torchs_clamped_values():
     p = mg.tensor([0.0, 1.0, 0.0, 1.0], requires_grad=True)
     y = mg.tensor([1.0, 0.0, 0.0, 1.0])
     loss = L.BinaryCrossEntropy.apply(p, y, weight=None, reduction="none", denom=4)
-    np.testing.assert_array_equal(loss.data, [100.0, 100.0, 0.0, 0.0])  # log clamped at -100
+    np.testing.assert_array_equal(loss.array, [100.0, 100.0, 0.0, 0.0])  # log clamped at -100
     loss.sum().backward()
     np.testing.assert_allclose(p.grad, [-1e12, 1e12, 0.0, 0.0], rtol=1e-6)  # (p-y)/max(p(1-p), 1e-12)
 
@@ -98,7 +98,7 @@ def test_bce_with_logits_equals_sigmoid_then_bce(pos_weight, reduction):
     q = 1.0 if pos_weight is None else mg.tensor(pos_weight, dtype=mg.float64)
     elem = -(q * yt * mg.log(s) + (1 - yt) * mg.log(1 - s))
     composed = {"mean": elem.mean(), "sum": elem.sum(), "none": elem}[reduction]
-    np.testing.assert_allclose(fused.data, composed.data, rtol=1e-10)
+    np.testing.assert_allclose(fused.array, composed.array, rtol=1e-10)
     fused.sum().backward()
     composed.sum().backward()
     np.testing.assert_allclose(xa.grad, xb.grad, rtol=1e-9)

@@ -17,12 +17,12 @@ def test_max_with_dim_returns_values_and_indices():
     out = x.max(dim=1)
     values, indices = out  # unpacks like torch's namedtuple
     assert out.values is values and out.indices is indices
-    np.testing.assert_array_equal(values.data, [5.0, 7.0])
-    np.testing.assert_array_equal(indices.data, [1, 0])  # the first of tied maxima
+    np.testing.assert_array_equal(values.array, [5.0, 7.0])
+    np.testing.assert_array_equal(indices.array, [1, 0])  # the first of tied maxima
     assert indices.dtype == np.int64 and not indices.requires_grad
     v, i = mg.min(x, 0, keepdim=True)
     assert v.shape == (1, 3) and i.shape == (1, 3)
-    np.testing.assert_array_equal(i.data, [[0, 1, 0]])
+    np.testing.assert_array_equal(i.array, [[0, 1, 0]])
 
 
 def test_max_with_dim_routes_grad_to_the_chosen_index_only():
@@ -41,14 +41,14 @@ def test_full_max_and_amax_share_grad_among_ties():
 
 
 def test_max_of_two_tensors_is_elementwise():
-    np.testing.assert_array_equal(mg.max(mg.tensor([1.0, 5.0]), mg.tensor([3.0, 2.0])).data, [3.0, 5.0])
+    np.testing.assert_array_equal(mg.max(mg.tensor([1.0, 5.0]), mg.tensor([3.0, 2.0])).array, [3.0, 5.0])
 
 
 def test_argmax_flattens_without_dim_and_breaks_ties_first():
     x = mg.tensor([[1.0, 9.0], [9.0, 0.0]])
     assert x.argmax().item() == 1
     assert x.argmin().item() == 3
-    np.testing.assert_array_equal(x.argmax(dim=0).data, [1, 0])
+    np.testing.assert_array_equal(x.argmax(dim=0).array, [1, 0])
     assert x.argmax(dim=-1, keepdim=True).shape == (2, 1)
 
 
@@ -60,8 +60,8 @@ def test_var_std_unbiased_by_default_and_correction():
     assert x.var(correction=0).item() == pytest.approx(np.var(data))
     assert x.std(correction=2).item() == pytest.approx(np.std(data, ddof=2))
     m = mg.tensor([data, data[::-1]], dtype=mg.float64)
-    np.testing.assert_allclose(m.var(1).data, np.var([data, data[::-1]], axis=1, ddof=1))  # var(x, dim)
-    np.testing.assert_allclose(mg.var(m, 1, False).data, np.var([data, data[::-1]], axis=1))
+    np.testing.assert_allclose(m.var(1).array, np.var([data, data[::-1]], axis=1, ddof=1))  # var(x, dim)
+    np.testing.assert_allclose(mg.var(m, 1, False).array, np.var([data, data[::-1]], axis=1))
 
 
 def test_std_of_constant_has_zero_grad_not_nan():
@@ -76,14 +76,14 @@ def test_numpy_and_torch_keyword_spellings_agree():
         a = getattr(x, name)(dim=(0, 2), keepdim=True)
         b = getattr(x, name)(axis=(0, 2), keepdims=True)
         assert a.shape == (1, 3, 1)
-        np.testing.assert_allclose(a.data, b.data)
-    np.testing.assert_array_equal(x.argmax(axis=1, keepdims=True).data, x.argmax(dim=1, keepdim=True).data)
+        np.testing.assert_allclose(a.array, b.array)
+    np.testing.assert_array_equal(x.argmax(axis=1, keepdims=True).array, x.argmax(dim=1, keepdim=True).array)
     assert x.mean(dtype=mg.float32).dtype == mg.float32
 
 
 def test_negative_and_empty_dims():
     x = mg.tensor(np.arange(6.0).reshape(2, 3))
-    np.testing.assert_allclose(x.sum(-1).data, [3.0, 12.0])
+    np.testing.assert_allclose(x.sum(-1).array, [3.0, 12.0])
     assert x.sum(()).item() == 15.0  # an empty dim list reduces everything, as PyTorch
     assert x.sum(dim=-2, keepdim=True).shape == (1, 3)
 
@@ -99,9 +99,9 @@ def test_zero_dim_reductions():
 @pytest.mark.filterwarnings("ignore:Mean of empty slice", "ignore:invalid value")
 def test_empty_tensor_reductions():
     e = mg.zeros(0, 3)
-    np.testing.assert_array_equal(e.sum(0).data, [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(e.sum(0).array, [0.0, 0.0, 0.0])
     assert np.isnan(e.mean().item())
-    np.testing.assert_array_equal(e.logsumexp(0).data, [-np.inf] * 3)
+    np.testing.assert_array_equal(e.logsumexp(0).array, [-np.inf] * 3)
     with pytest.raises(ValueError, match="empty"):
         e.max()
 
@@ -117,21 +117,21 @@ def test_dim_out_of_range_is_clear():
 @pytest.mark.parametrize("big", [100.0, 500.0, 1e4])
 def test_softmax_family_is_stable_for_huge_logits(big):
     x = mg.tensor([[big, 0.0, -big], [big, big, big]], dtype=mg.float64)
-    p = x.softmax(-1).data
-    lp = x.log_softmax(-1).data
-    lse = x.logsumexp(-1).data
+    p = x.softmax(-1).array
+    lp = x.log_softmax(-1).array
+    lse = x.logsumexp(-1).array
     assert np.isfinite(p).all() and np.isfinite(lp[:, :2]).all()
     np.testing.assert_allclose(p.sum(-1), 1.0)
     np.testing.assert_allclose(lp[1], np.log(1 / 3))
     np.testing.assert_allclose(lse, [big, big + np.log(3)])
-    np.testing.assert_allclose(x.float().softmax(-1).data, p, atol=1e-6)
+    np.testing.assert_allclose(x.float().softmax(-1).array, p, atol=1e-6)
 
 
 def test_softmax_default_dim_is_pytorchs_legacy_choice():
     x = mg.tensor(np.arange(6.0).reshape(2, 3))
-    np.testing.assert_allclose(mg.softmax(x).data, mg.softmax(x, 1).data)
+    np.testing.assert_allclose(mg.softmax(x).array, mg.softmax(x, 1).array)
     v = mg.tensor([1.0, 2.0])
-    np.testing.assert_allclose(mg.softmax(v).data, mg.softmax(v, 0).data)
+    np.testing.assert_allclose(mg.softmax(v).array, mg.softmax(v, 0).array)
 
 
 def test_prod_grad_with_zeros_matches_products_of_others():
@@ -146,7 +146,7 @@ def test_prod_grad_with_zeros_matches_products_of_others():
 def test_all_any():
     x = mg.tensor([[1, 0], [1, 1]])
     assert not x.all().item() and x.any().item()
-    np.testing.assert_array_equal(x.all(1).data, [False, True])
+    np.testing.assert_array_equal(x.all(1).array, [False, True])
 
 
 # --- norm (a Function for p = 2, composed for the rest) ---
@@ -166,7 +166,7 @@ def test_norm_gradient_at_zero_is_zero_as_pytorch():
 
 def test_norm_method_matches_numpy():
     a = np.arange(12, dtype=np.float32).reshape(3, 4)
-    np.testing.assert_allclose(mg.tensor(a).norm(dim=1).data, np.linalg.norm(a, axis=1), rtol=1e-6)
+    np.testing.assert_allclose(mg.tensor(a).norm(dim=1).array, np.linalg.norm(a, axis=1), rtol=1e-6)
 
 
 def test_bad_p_is_a_clear_error():

@@ -12,16 +12,16 @@ A = np.arange(24.0).reshape(2, 3, 4)
 def test_reshape_view_argument_forms():
     x = mg.tensor(A)
     for y in (x.reshape(4, 6), x.reshape((4, 6)), x.view(4, -1), mg.reshape(x, (4, 6))):
-        np.testing.assert_array_equal(y.data, A.reshape(4, 6))
+        np.testing.assert_array_equal(y.array, A.reshape(4, 6))
 
 
 def test_transpose_permute_T():
     x = mg.tensor(A)
-    np.testing.assert_array_equal(x.transpose(0, -1).data, A.swapaxes(0, 2))
-    np.testing.assert_array_equal(x.permute(2, 0, 1).data, A.transpose(2, 0, 1))
-    np.testing.assert_array_equal(x.permute((2, 0, 1)).data, A.transpose(2, 0, 1))
-    np.testing.assert_array_equal(x[0].T.data, A[0].T)
-    np.testing.assert_array_equal(x.mT.data, A.swapaxes(-1, -2))
+    np.testing.assert_array_equal(x.transpose(0, -1).array, A.swapaxes(0, 2))
+    np.testing.assert_array_equal(x.permute(2, 0, 1).array, A.transpose(2, 0, 1))
+    np.testing.assert_array_equal(x.permute((2, 0, 1)).array, A.transpose(2, 0, 1))
+    np.testing.assert_array_equal(x[0].T.array, A[0].T)
+    np.testing.assert_array_equal(x.mT.array, A.swapaxes(-1, -2))
     assert mg.tensor([1.0, 2.0]).T.shape == (2,)
 
 
@@ -40,17 +40,17 @@ def test_squeeze_unsqueeze_flatten_expand():
 
 def test_cat_stack_split_chunk_pad():
     a, b = mg.tensor(A[0]), mg.tensor(A[1])
-    np.testing.assert_array_equal(mg.cat([a, b], dim=1).data, np.concatenate([A[0], A[1]], 1))
-    np.testing.assert_array_equal(mg.concat((a, b)).data, np.concatenate([A[0], A[1]]))
-    np.testing.assert_array_equal(mg.stack([a, b], -1).data, np.stack([A[0], A[1]], -1))
+    np.testing.assert_array_equal(mg.cat([a, b], dim=1).array, np.concatenate([A[0], A[1]], 1))
+    np.testing.assert_array_equal(mg.concat((a, b)).array, np.concatenate([A[0], A[1]]))
+    np.testing.assert_array_equal(mg.stack([a, b], -1).array, np.stack([A[0], A[1]], -1))
     parts = mg.tensor(np.arange(7.0)).split(3)
     assert [p.tolist() for p in parts] == [[0, 1, 2], [3, 4, 5], [6]]
     parts = mg.split(mg.tensor(np.arange(7.0)), [2, 5])
     assert [p.shape for p in parts] == [(2,), (5,)]
     assert [c.shape for c in mg.zeros(5, 2).chunk(3)] == [(2, 2), (2, 2), (1, 2)]
     p = mg.pad(mg.ones(2, 2), (1, 0, 2, 1), value=7.0)
-    assert p.shape == (5, 3) and p.data[0, 0] == 7.0 and p.data[2, 1] == 1.0
-    np.testing.assert_array_equal(mg.pad(mg.tensor([1.0, 2.0, 3.0]), (-1, 1)).data, [2.0, 3.0, 0.0])
+    assert p.shape == (5, 3) and p.array[0, 0] == 7.0 and p.array[2, 1] == 1.0
+    np.testing.assert_array_equal(mg.pad(mg.tensor([1.0, 2.0, 3.0]), (-1, 1)).array, [2.0, 3.0, 0.0])
 
 
 def test_split_grad_flows_to_every_piece():

@@ -48,9 +48,9 @@ def run_matgrad(cls: type, arrays: Sequence[np.ndarray], kwargs: dict[str, Any],
     out = []
     for k in range(steps):
         for i, p in enumerate(params):
-            p.grad = gradient(p.data, k, i)
+            p.grad = gradient(p.array, k, i)
         opt.step()
-        out.append([p.data.copy() for p in params])
+        out.append([p.array.copy() for p in params])
     return out
 
 
@@ -98,15 +98,15 @@ def buffers(opt: optim.Optimizer) -> dict[tuple[int, str], int]:
 
 def check_in_place(opt: optim.Optimizer, params: Sequence[mg.Tensor], steps: int = 4) -> None:
     """Steps update p.data and the state arrays in place: the same objects every step."""
-    data_ids = [id(p.data) for p in params]
+    data_ids = [id(p.array) for p in params]
     seen = None
     for k in range(steps):
         for i, p in enumerate(params):
-            p.grad = gradient(p.data, k, i)
-        before = [p.data.copy() for p in params]
+            p.grad = gradient(p.array, k, i)
+        before = [p.array.copy() for p in params]
         opt.step()
-        assert [id(p.data) for p in params] == data_ids, "step() rebound p.data to a new array"
-        assert not np.array_equal(before[0], params[0].data), "step() did not change the parameter"
+        assert [id(p.array) for p in params] == data_ids, "step() rebound p.data to a new array"
+        assert not np.array_equal(before[0], params[0].array), "step() did not change the parameter"
         ids = buffers(opt)
         assert ids, "the optimizer keeps no state arrays"
         if seen is not None:

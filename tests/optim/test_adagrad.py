@@ -41,10 +41,10 @@ def test_hand_computed_two_steps():
     p.grad = np.array([2.0])
     opt.step()  # s = 1 + 4 = 5;  p = 1 − 0.1·2/√5
     first = 1 - 0.1 * 2 / np.sqrt(5)
-    np.testing.assert_allclose(p.data, [first], rtol=1e-14)
+    np.testing.assert_allclose(p.array, [first], rtol=1e-14)
     p.grad = np.array([1.0])
     opt.step()  # clr = 0.1/(1 + 0.5);  s = 6
-    np.testing.assert_allclose(p.data, [first - 0.1 / 1.5 / np.sqrt(6)], rtol=1e-14)
+    np.testing.assert_allclose(p.array, [first - 0.1 / 1.5 / np.sqrt(6)], rtol=1e-14)
 
 
 def test_steps_in_place():

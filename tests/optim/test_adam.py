@@ -43,7 +43,7 @@ def test_hand_computed_first_step():
     opt.step()
     # m = 0.1·g, v = 0.001·g², so m/(1−β1) = g and √(v/(1−β2)) = |g|
     expected = np.array([1.0, 2.0]) - 0.01 * g / (np.abs(g) + 1e-8)
-    np.testing.assert_allclose(p.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(p.array, expected, rtol=1e-12)
     np.testing.assert_allclose(opt.state[p]["exp_avg"], 0.1 * g, rtol=1e-12)
     np.testing.assert_allclose(opt.state[p]["exp_avg_sq"], 0.001 * g * g, rtol=1e-12)
     assert opt.state[p]["step"] == 1
@@ -87,7 +87,7 @@ def test_tiny_mlp_real_gradients_match_torch():
         losses.append(loss.item())
         np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-10)
         for p, t in zip(ps, ts):
-            np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(p.array, t.detach().numpy(), rtol=1e-10, atol=1e-12)
     assert losses[-1] < losses[0]
 
 

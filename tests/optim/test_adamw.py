@@ -41,7 +41,7 @@ def test_default_weight_decay_and_hand_computed_step():
     opt.step()
     # decay first, on the weights: p·(1 − lr·wd); then Adam's first step lr·g/(|g| + eps)
     expected = np.array([1.0, 2.0]) * (1 - 0.01 * 0.01) - 0.01 * g / (np.abs(g) + 1e-8)
-    np.testing.assert_allclose(p.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(p.array, expected, rtol=1e-12)
     np.testing.assert_allclose(opt.state[p]["exp_avg"], 0.1 * g, rtol=1e-12)  # the decay never enters m
 
 
@@ -53,7 +53,7 @@ def test_differs_from_adam_with_l2():
         for _ in range(3):
             p.grad = np.array([0.1, -0.2])
             opt.step()
-        runs.append(p.data.copy())
+        runs.append(p.array.copy())
     assert np.abs(runs[0] - runs[1]).max() > 1e-3
 
 

@@ -27,7 +27,7 @@ def _params(dtype=np.float64):
 def _run(opt, params, steps, start=0):
     for k in range(start, start + steps):
         for i, p in enumerate(params):
-            p.grad = gradient(p.data, k, i)
+            p.grad = gradient(p.array, k, i)
         opt.step()
 
 
@@ -41,7 +41,7 @@ def test_state_dict_round_trip_continues_identically(cls, kwargs):
     opt = cls(_groups(params), **kwargs)
     _run(opt, params, 3)
     saved = copy.deepcopy(opt.state_dict())
-    saved_values = [p.data.copy() for p in params]
+    saved_values = [p.array.copy() for p in params]
     _run(opt, params, 5, start=3)
 
     fresh = [mg.tensor(v, requires_grad=True) for v in saved_values]
@@ -50,7 +50,7 @@ def test_state_dict_round_trip_continues_identically(cls, kwargs):
     assert opt2.param_groups[1]["lr"] == 0.02
     _run(opt2, fresh, 5, start=3)
     for p, q in zip(params, fresh):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.array, q.array)
 
 
 @pytest.mark.parametrize("cls, kwargs", ALL, ids=IDS)
@@ -71,11 +71,11 @@ def test_loaded_state_is_a_copy(cls, kwargs):
 def test_state_dict_layout_matches_torch(cls, kwargs):
     torch = pytest.importorskip("torch")
     params = _params()
-    tparams = [torch.tensor(p.data.copy(), requires_grad=True) for p in params]
+    tparams = [torch.tensor(p.array.copy(), requires_grad=True) for p in params]
     opt = cls(_groups(params), **kwargs)
     topt = getattr(torch.optim, cls.__name__)(_groups(tparams), foreach=False, **kwargs)
     for p, t in zip(params, tparams):
-        p.grad = np.ones_like(p.data)
+        p.grad = np.ones_like(p.array)
         t.grad = torch.ones_like(t)
     opt.step()
     topt.step()
@@ -99,7 +99,7 @@ def test_state_dict_survives_a_checkpoint_file(tmp_path):
     opt = optim.Adam(params, lr=0.05)
     _run(opt, params, 3)
     save_checkpoint(tmp_path / "ck.npz", {"w": params[0]}, optimizer=opt.state_dict())
-    opt2 = optim.Adam([mg.tensor(p.data.copy(), requires_grad=True) for p in params])
+    opt2 = optim.Adam([mg.tensor(p.array.copy(), requires_grad=True) for p in params])
     opt2.load_state_dict(load_checkpoint(tmp_path / "ck.npz")["optimizer"])
     assert opt2.param_groups[0]["lr"] == 0.05
     state = opt2.state_dict()["state"][1]
@@ -144,14 +144,14 @@ def test_param_groups_take_defaults_and_own_options():
     opt.add_param_group({"params": [c], "lr": 0.3})
     c.grad = np.array([1.0], np.float32)
     opt.step()
-    np.testing.assert_allclose(c.data, [0.7], rtol=1e-6)
+    np.testing.assert_allclose(c.array, [0.7], rtol=1e-6)
 
 
 def test_zero_grad():
     params = _params()
     opt = optim.SGD(params, lr=0.1)
     for p in params:
-        p.grad = np.ones_like(p.data)
+        p.grad = np.ones_like(p.array)
     grad = params[0].grad
     opt.zero_grad(set_to_none=False)
     assert params[0].grad is grad and not grad.any()
@@ -172,7 +172,7 @@ def test_step_with_closure_returns_loss_and_uses_fresh_gradients():
     with mg.no_grad():  # the closure still records its graph
         loss = opt.step(closure)
     assert loss.item() == 9.0
-    np.testing.assert_allclose(w.data, [3.0 - 0.25 * 6.0])
+    np.testing.assert_allclose(w.array, [3.0 - 0.25 * 6.0])
 
 
 def test_step_records_no_graph():
@@ -205,8 +205,12 @@ def test_bad_parameters_are_clear_errors():
     opt = optim.SGD([a], lr=0.1)
     with pytest.raises(ValueError, match="more than one parameter group"):
         opt.add_param_group({"params": [a]})
-    a.grad = np.ones(5)
-    with pytest.raises(ValueError, match=r"gradient of shape \(5,\)"):
+    with pytest.raises(RuntimeError, match="different size"):  # refused when assigned, as PyTorch
+        a.grad = np.ones(5)
+    a.data = np.zeros((2, 2), a.dtype)  # the parameter swapped for another shape: step says so
+    a.grad = np.ones((2, 2), a.dtype)
+    a.data = np.zeros(3, a.dtype)
+    with pytest.raises(ValueError, match=r"gradient of shape \(2, 2\)"):
         opt.step()
 
 
@@ -225,8 +229,8 @@ def test_step_never_changes_the_gradient(cls):
     opt = cls(params, **kwargs)
     for k in range(3):
         for i, p in enumerate(params):
-            p.grad = gradient(p.data, k, i)
-        grads = [p.grad.copy() for p in params]
+            p.grad = gradient(p.array, k, i)
+        grads = [p.grad.array.copy() for p in params]
         opt.step()
         for p, g in zip(params, grads):
             np.testing.assert_array_equal(p.grad, g)

@@ -44,7 +44,7 @@ def test_hand_computed_first_step():
     optim.RMSprop([p], lr=0.01, alpha=0.99).step()
     # s = 0.01·g², p −= lr·g/(√s + eps)
     expected = np.array([1.0, 2.0]) - 0.01 * g / (np.sqrt(0.01 * g * g) + 1e-8)
-    np.testing.assert_allclose(p.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(p.array, expected, rtol=1e-12)
 
 
 def test_steps_in_place():

@@ -40,10 +40,10 @@ def test_hand_computed_momentum():
     opt = optim.SGD([p], lr=0.1, momentum=0.9)
     p.grad = np.array([0.5, -1.0])
     opt.step()  # buf = g;  p = p − 0.1·g
-    np.testing.assert_allclose(p.data, [0.95, 2.1], rtol=1e-15)
+    np.testing.assert_allclose(p.array, [0.95, 2.1], rtol=1e-15)
     p.grad = np.array([0.5, -1.0])
     opt.step()  # buf = 0.9·g + g = 1.9·g
-    np.testing.assert_allclose(p.data, [0.95 - 0.095, 2.1 + 0.19], rtol=1e-15)
+    np.testing.assert_allclose(p.array, [0.95 - 0.095, 2.1 + 0.19], rtol=1e-15)
     np.testing.assert_allclose(opt.state[p]["momentum_buffer"], [0.95, -1.9], rtol=1e-15)
 
 
@@ -52,7 +52,7 @@ def test_plain_sgd_hand_computed_with_weight_decay_and_maximize():
     p.grad = np.array([0.5, 0.5])
     optim.SGD([p], lr=0.1, weight_decay=0.2, maximize=True).step()
     # g = −grad + 0.2·p = [−0.3, −0.9];  p − 0.1·g
-    np.testing.assert_allclose(p.data, [1.03, -1.91], rtol=1e-15)
+    np.testing.assert_allclose(p.array, [1.03, -1.91], rtol=1e-15)
 
 
 def test_steps_in_place():
@@ -76,8 +76,8 @@ def test_skips_parameters_without_grad():
     b = mg.tensor([3.0], requires_grad=True)
     a.grad = np.array([1.0, 1.0], np.float32)
     optim.SGD([a, b], lr=0.5, momentum=0.9).step()
-    np.testing.assert_allclose(a.data, [0.5, 1.5])
-    np.testing.assert_array_equal(b.data, [3.0])
+    np.testing.assert_allclose(a.array, [0.5, 1.5])
+    np.testing.assert_array_equal(b.array, [3.0])
 
 
 @pytest.mark.parametrize("kwargs, match", [

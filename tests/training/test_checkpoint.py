@@ -24,7 +24,7 @@ def test_round_trip_of_model_optimizer_and_rng(tmp_path: Path) -> None:
                            rng=rng, settings={"lr": 0.01, "sizes": [4, 3, 2]}, epoch=3, nothing=None)
     ckpt = load_checkpoint(path)
     for k, v in model.state_dict().items():
-        np.testing.assert_array_equal(ckpt.model_state[k], v.data)
+        np.testing.assert_array_equal(ckpt.model_state[k], v.array)
     assert ckpt["epoch"] == 3 and ckpt["nothing"] is None
     assert ckpt["settings"] == {"lr": 0.01, "sizes": [4, 3, 2]}
     assert ckpt["rng"] == rng  # PCG64's 128-bit integers survive JSON

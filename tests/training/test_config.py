@@ -97,7 +97,7 @@ def test_an_old_checkpoint_loads_with_a_train_config(tmp_path: Path) -> None:
     loaded, got = build.model_from_checkpoint(ckpt)
     assert got == cfg
     for k, v in model.state_dict().items():
-        np.testing.assert_array_equal(loaded.state_dict()[k].data, v.data)
+        np.testing.assert_array_equal(loaded.state_dict()[k].array, v.array)
 
 
 def test_a_checkpoint_stores_the_config_as_json_and_reads_it_back(tmp_path: Path) -> None:

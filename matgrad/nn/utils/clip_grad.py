@@ -54,8 +54,9 @@ def clip_grad_norm_(parameters: _Params, max_norm: float, norm_type: float = 2.0
     coef = min(max_norm / (total + 1e-6), 1.0)
     with np.errstate(invalid="ignore"):  # a non-finite norm gives nan gradients, as torch
         for p in params:
-            if isinstance(p.grad, np.ndarray) and p.grad.flags.writeable:
-                p.grad *= p.grad.dtype.type(coef)
+            g = p.grad.array
+            if p.grad.grad_fn is None and g.flags.writeable:
+                g *= g.dtype.type(coef)
             else:
                 p.grad = p.grad * coef
     return Tensor(np.asarray(total, dtype=dtype))
@@ -65,7 +66,8 @@ def clip_grad_value_(parameters: _Params, clip_value: float, foreach: Any = None
     """Clamp every gradient element to [-clip_value, clip_value], in place."""
     c = float(clip_value)
     for p in _grads(parameters):
-        if isinstance(p.grad, np.ndarray) and p.grad.flags.writeable:
-            np.clip(p.grad, -c, c, out=p.grad)
+        g = p.grad.array
+        if p.grad.grad_fn is None and g.flags.writeable:
+            np.clip(g, -c, c, out=g)
         else:
             p.grad = np.clip(np.asarray(p.grad), -c, c)

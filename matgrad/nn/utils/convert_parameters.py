@@ -23,7 +23,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected vec to be a Tensor, but got: {type(vec).__name__}")
     params = list(parameters)
-    total = sum(p.data.size for p in params)
+    total = sum(p.array.size for p in params)
     if vec.ndim != 1 or vec.shape[0] != total:
         raise ValueError(
             f"vector_to_parameters: vec has shape {vec.shape} but the parameters hold {total} values; "
@@ -31,6 +31,6 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
         )
     i = 0
     for p in params:
-        n = p.data.size
-        np.copyto(p.data, vec.data[i:i + n].reshape(p.data.shape), casting="unsafe")
+        n = p.array.size
+        np.copyto(p.array, vec.array[i:i + n].reshape(p.array.shape), casting="unsafe")
         i += n

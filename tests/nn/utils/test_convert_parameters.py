@@ -13,10 +13,10 @@ def test_round_trip_in_order():
     lin = nn.Linear(3, 2)
     vec = parameters_to_vector(lin.parameters())
     assert vec.shape == (8,)
-    np.testing.assert_array_equal(vec.data, np.concatenate([lin.weight.data.ravel(), lin.bias.data]))
-    w = lin.weight.data
+    np.testing.assert_array_equal(vec.array, np.concatenate([lin.weight.array.ravel(), lin.bias.array]))
+    w = lin.weight.array
     vector_to_parameters(mg.arange(8).float(), lin.parameters())
-    assert lin.weight.data is w  # written in place
+    assert lin.weight.array is w  # written in place
     assert lin.weight.tolist() == [[0, 1, 2], [3, 4, 5]] and lin.bias.tolist() == [6, 7]
 
 
