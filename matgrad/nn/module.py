@@ -11,8 +11,10 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
+from ..autograd.grad_mode import is_grad_enabled
 from ..devices import check_available, cuda_device, parse_to_args
 from ..tensor import Tensor
+from .backward_hooks import wrap_call
 from .parameter import Parameter
 
 
@@ -60,6 +62,8 @@ class Module:
         d["_modules"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
 
     # --- calling ----------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -68,13 +72,18 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not self._forward_pre_hooks and not self._forward_hooks:  # the common case, kept fast
+        d = self.__dict__
+        if not (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"]
+                or d["_backward_pre_hooks"]):  # the common case, kept fast
             return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks.values()):
             res = hook(self, args)
             if res is not None:
                 args = res if isinstance(res, tuple) else (res,)
-        out = self.forward(*args, **kwargs)
+        if (self._backward_hooks or self._backward_pre_hooks) and is_grad_enabled():
+            out = wrap_call(self, args, lambda *a: self.forward(*a, **kwargs))
+        else:
+            out = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             res = hook(self, args, out)
             if res is not None:
@@ -92,6 +101,20 @@ class Module:
         _hook_ids[0] += 1
         self._forward_hooks[_hook_ids[0]] = hook
         return _HookHandle(self._forward_hooks, _hook_ids[0])
+
+    def register_full_backward_hook(self, hook: Callable) -> _HookHandle:
+        """hook(module, grad_input, grad_output) runs once the gradients w.r.t. this call's tensor inputs
+        are known; it may return a replacement grad_input (a tuple)."""
+        _hook_ids[0] += 1
+        self._backward_hooks[_hook_ids[0]] = hook
+        return _HookHandle(self._backward_hooks, _hook_ids[0])
+
+    def register_full_backward_pre_hook(self, hook: Callable) -> _HookHandle:
+        """hook(module, grad_output) runs once the gradients w.r.t. this call's outputs are known; it may
+        return a replacement grad_output (a tuple)."""
+        _hook_ids[0] += 1
+        self._backward_pre_hooks[_hook_ids[0]] = hook
+        return _HookHandle(self._backward_pre_hooks, _hook_ids[0])
 
     # --- registration -----------------------------------------------------------------------
     def _check_name(self, kind: str, name: Any) -> None:
