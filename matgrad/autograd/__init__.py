@@ -1,7 +1,8 @@
 """Automatic differentiation: the graph, the reverse pass, grad modes and gradient checks.
 
-function    the op base: one node, an op's forward and backward side by side (ops import it from here)
-custom_function  Function: PyTorch's user-facing autograd.Function (ctx, apply, once_differentiable)
+op          Op, the base of every op: one node, its forward and backward side by side
+function    Function: PyTorch's user-facing autograd.Function (ctx, apply, once_differentiable)
+hooks       Tensor.register_hook and register_post_accumulate_grad_hook
 engine      the reverse pass (topological order, sum-to-shape, accumulation)
 api         backward() and grad(), the user's entry points
 grad_mode   no_grad, enable_grad, set_grad_enabled
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from . import engine
 from .api import backward, grad
-from .custom_function import Function, FunctionCtx, once_differentiable
+from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (
     enable_grad,
     inference_mode,

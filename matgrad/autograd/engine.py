@@ -18,10 +18,10 @@ from ..tensor import Tensor
 from . import grad_mode, hooks
 
 if TYPE_CHECKING:
-    from .function import Function
+    from .op import Op
 
 #: Called as hook(node, dy, grads) after each node's backward; the explainer listens here.
-StepHook = Callable[["Function", Any, tuple], None]
+StepHook = Callable[["Op", Any, tuple], None]
 
 
 _graph_ns: list[ArrayNamespace] = []  # the ops under NumPy's names, for create_graph
@@ -44,9 +44,9 @@ def graph_namespace() -> ArrayNamespace:
     return _graph_ns[0]
 
 
-def topological_order(roots: Sequence[Function]) -> list[Function]:
+def topological_order(roots: Sequence[Op]) -> list[Op]:
     """Every node reachable from `roots`, each after all the nodes that consume its output."""
-    order: list[Function] = []
+    order: list[Op] = []
     seen: set[int] = set()
     for root in roots:
         if id(root) in seen:
@@ -83,7 +83,7 @@ def run_backward(
     otherwise the gradients of `inputs` are returned and no `.grad` is touched
     (autograd.grad). Under create_graph, gradients are Tensors on a new graph.
 
-    Nodes run newest first (by `Function.seq`): every node is made after the nodes of its
+    Nodes run newest first (by `Op.seq`): every node is made after the nodes of its
     inputs, so when a node is the newest one still waiting, every consumer of its output
     has run and its gradient is complete. Only nodes a gradient reaches are visited.
     """
@@ -97,7 +97,7 @@ def run_backward(
 
     pending: dict[int, Any] = {}  # id(node) -> gradient of its output, summed so far
     owned: set[int] = set()  # pending sums we allocated ourselves, so may add into in place
-    ready: list[tuple[int, Function]] = []  # heap of (-seq, node): the newest node first
+    ready: list[tuple[int, Op]] = []  # heap of (-seq, node): the newest node first
     # Arrays a leaf must not take as its own .grad: the caller's seeds, and arrays a leaf
     # already took in this pass (`taken`: those may also be waiting at another node, so a
     # leaf holding one adds into a fresh array rather than in place).
@@ -167,7 +167,7 @@ def run_backward(
     return result if inputs is not None else None
 
 
-def _retain(node: Function, dy: Any, create_graph: bool) -> None:
+def _retain(node: Op, dy: Any, create_graph: bool) -> None:
     """Store a node's complete output gradient in its tensor's .grad (Tensor.retain_grad)."""
     t = node.retained()
     if t is None:
@@ -194,7 +194,7 @@ def _as_grad_tensor(g: Any) -> Tensor:
     return Tensor._make(np.array(g), None, False)
 
 
-def _fit(g: Any, parent: Tensor, node: Function, ns: Any) -> Any:
+def _fit(g: Any, parent: Tensor, node: Op, ns: Any) -> Any:
     """Sum `g` back to the parent's shape and dtype, or say which op produced a bad one."""
     shape = parent.array.shape
     if g.shape != shape:
@@ -211,7 +211,7 @@ def _fit(g: Any, parent: Tensor, node: Function, ns: Any) -> Any:
     return g
 
 
-def _send(pending: dict[int, Any], owned: set[int], ready: list, fn: Function, g: Any) -> None:
+def _send(pending: dict[int, Any], owned: set[int], ready: list, fn: Op, g: Any) -> None:
     """Add `g` into the running sum for `fn`'s output; a node's first gradient queues it."""
     key = id(fn)
     acc = pending.get(key)

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.op import Op
 from ..ops import (
     activation,
     arithmetic,
@@ -89,7 +89,7 @@ def _log_or_nan(a: np.ndarray) -> np.ndarray:
 
 #: The rule of each op, by its class: renaming or moving an op fails here, at import, rather than
 #: leaving the explainer to fall back to a docstring without a word.
-RULES: dict[type[Function], Rule] = {
+RULES: dict[type[Op], Rule] = {
     arithmetic.Add: Rule("d(a+b)/da = 1, d(a+b)/db = 1", "add distributes: each input gets the gradient unchanged",
                          lambda n, xs, y, node: [("1", 1.0), ("1", 1.0)]),
     arithmetic.Sub: Rule("d(a−b)/da = 1, d(a−b)/db = −1", "subtract distributes, negating b's share",
@@ -180,7 +180,7 @@ RULES: dict[type[Function], Rule] = {
 
 
 #: How the forward pass of each op is written, operands by position ({p}: a constant exponent).
-INFIX: dict[type[Function], str] = {
+INFIX: dict[type[Op], str] = {
     arithmetic.Add: "{0} + {1}", arithmetic.Sub: "{0} − {1}", arithmetic.Mul: "{0} · {1}",
     arithmetic.Div: "{0} / {1}", arithmetic.Neg: "−{0}", arithmetic.Pow: "{0}^{1}", arithmetic.PowScalar: "{0}^{p}",
     matmul.MatMul: "{0} @ {1}", unary.Exp: "exp({0})", unary.Log: "log({0})", unary.Sqrt: "sqrt({0})",
@@ -193,7 +193,7 @@ INFIX: dict[type[Function], str] = {
 }
 
 #: Each op's mark in the pictures (others show the first letters of their name).
-SYMBOLS: dict[type[Function], str] = {
+SYMBOLS: dict[type[Op], str] = {
     arithmetic.Add: "+", arithmetic.Sub: "−", arithmetic.Mul: "×", arithmetic.Div: "÷", arithmetic.Neg: "−x",
     arithmetic.PowScalar: "xᵖ", arithmetic.Pow: "aᵇ", matmul.MatMul: "@", unary.Exp: "exp", unary.Log: "log",
     unary.Sqrt: "√", unary.Abs: "|x|", unary.Sin: "sin", unary.Cos: "cos", activation.Tanh: "tanh",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.custom_function import Function
+from ..autograd.function import Function
 from ..tensor import Tensor
 
 

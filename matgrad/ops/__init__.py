@@ -1,4 +1,4 @@
-"""The op library: each op a small Function with its forward and backward side by side.
+"""The op library: each op a small Op with its forward and backward side by side.
 
 arithmetic  + - * / ** neg
 unary       exp log sqrt abs sign sin cos erf

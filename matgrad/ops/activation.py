@@ -6,12 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
 from .unary import _float_input
 
 
-class Tanh(Function):
+class Tanh(Op):
     """y = tanh x.  dy/dx = 1 - y²."""
 
     save_output = True
@@ -24,7 +24,7 @@ class Tanh(Function):
         return dy * (1 - y * y)
 
 
-class Sigmoid(Function):
+class Sigmoid(Op):
     """y = 1 / (1 + e⁻ˣ).  dy/dx = y · (1 - y)."""
 
     save_output = True
@@ -41,7 +41,7 @@ class Sigmoid(Function):
         return dy * (y * (1 - y))
 
 
-class ReLU(Function):
+class ReLU(Op):
     """y = max(x, 0).  dy/dx = 1 where x > 0, else 0: the gradient is routed or stopped."""
 
     save_output = True
@@ -62,7 +62,7 @@ class ReLU(Function):
         return dy * mask
 
 
-class LeakyReLU(Function):
+class LeakyReLU(Op):
     """y = x if x > 0 else s·x.  dy/dx = 1 or s."""
 
     def forward(self, x, slope):
@@ -81,7 +81,7 @@ class LeakyReLU(Function):
         return self.xp.where(x > 0, dy, dy * self.slope)
 
 
-class ELU(Function):
+class ELU(Op):
     """y = x if x > 0 else α(eˣ - 1).  dy/dx = 1 or y + α."""
 
     save_output = True
@@ -96,7 +96,7 @@ class ELU(Function):
         return self.xp.where(x > 0, dy, dy * (self.output + self.alpha))
 
 
-class GELU(Function):
+class GELU(Op):
     """y = x·Φ(x).  dy/dx = Φ(x) + x·φ(x); approximate='tanh' uses PyTorch's tanh form."""
 
     def forward(self, x, approximate):
@@ -119,7 +119,7 @@ class GELU(Function):
         return dy * (cdf + x * pdf)
 
 
-class Softplus(Function):
+class Softplus(Op):
     """y = ln(1 + e^(βx))/β (x above threshold/β: y = x).  dy/dx = sigmoid(βx)."""
 
     def forward(self, x, beta, threshold):
@@ -137,7 +137,7 @@ class Softplus(Function):
         return xp.where(lin, dy, dy * s)
 
 
-class Clamp(Function):
+class Clamp(Op):
     """y = min(max(x, lo), hi).  dy/dx = 1 where lo <= x <= hi, else 0."""
 
     def forward(self, x, lo, hi):

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
 
 
@@ -72,7 +72,7 @@ def _to_float(t: Tensor) -> Tensor:
     return t if t.array.dtype.kind in "fc" else t.to(get_default_dtype())
 
 
-def _binary(fn: type[Function], op: str, a: Any, b: Any) -> Tensor:
+def _binary(fn: type[Op], op: str, a: Any, b: Any) -> Tensor:
     """Apply a broadcasting binary op, turning NumPy's shape error into a clear one."""
     ta = as_tensor(a, b if isinstance(b, Tensor) else None)
     tb = as_tensor(b, ta)
@@ -88,7 +88,7 @@ def _binary(fn: type[Function], op: str, a: Any, b: Any) -> Tensor:
         raise
 
 
-class Add(Function):
+class Add(Op):
     """y = a + b.  dy/da = 1, dy/db = 1: add distributes the gradient unchanged."""
 
     def forward(self, a, b):
@@ -98,7 +98,7 @@ class Add(Function):
         return dy, dy
 
 
-class Sub(Function):
+class Sub(Op):
     """y = a - b.  dy/da = 1, dy/db = -1."""
 
     def forward(self, a, b):
@@ -108,7 +108,7 @@ class Sub(Function):
         return dy, (-dy if self.needs_input_grad[1] else None)
 
 
-class Mul(Function):
+class Mul(Op):
     """y = a * b.  dy/da = b, dy/db = a: multiply swaps its inputs."""
 
     def forward(self, a, b):
@@ -121,7 +121,7 @@ class Mul(Function):
         return da, db
 
 
-class Div(Function):
+class Div(Op):
     """y = a / b.  dy/da = 1/b, dy/db = -a/b² = -y/b."""
 
     save_output = True
@@ -136,7 +136,7 @@ class Div(Function):
         return da, db
 
 
-class Neg(Function):
+class Neg(Op):
     """y = -x.  dy/dx = -1."""
 
     def forward(self, x):
@@ -146,7 +146,7 @@ class Neg(Function):
         return -dy
 
 
-class PowScalar(Function):
+class PowScalar(Op):
     """y = x ** p for a constant p.  dy/dx = p · x^(p-1)."""
 
     def forward(self, x, p):
@@ -164,7 +164,7 @@ class PowScalar(Function):
             return dy * (p * x ** (p - 1))
 
 
-class Pow(Function):
+class Pow(Op):
     """y = a ** b.  dy/da = b · a^(b-1), dy/db = y · ln a (0 where a = 0 and b >= 0, as PyTorch)."""
 
     save_output = True

@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
 from .arithmetic import _binary, promote
 
 
-class Maximum(Function):
+class Maximum(Op):
     """y = max(a, b).  dy/da = 1 where a > b, dy/db = 1 where b > a, ½ each on a tie."""
 
     def forward(self, a, b):
@@ -25,7 +25,7 @@ class Maximum(Function):
         return _route(self.xp, dy, a > b, a == b)
 
 
-class Minimum(Function):
+class Minimum(Op):
     """y = min(a, b).  dy/da = 1 where a < b, dy/db = 1 where b < a, ½ each on a tie."""
 
     def forward(self, a, b):
@@ -43,7 +43,7 @@ def _route(xp: Any, dy: Any, first: np.ndarray, tie: np.ndarray) -> tuple[Any, A
     return dy * share, dy * (1 - share)
 
 
-class Where(Function):
+class Where(Op):
     """y = a where cond else b.  dy/da = cond, dy/db = not cond."""
 
     def forward(self, a, b, cond):

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..autograd.function import Function
+from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
 
 Pair = tuple[int, int]
@@ -148,7 +148,7 @@ def conv_weight_grad(x: np.ndarray, dy: np.ndarray, w_shape: tuple[int, ...], s:
 
 
 # --- the three Functions ------------------------------------------------------------------
-def apply_in(xp: Any, cls: type[Function], *args: Any, **params: Any) -> Any:
+def apply_in(xp: Any, cls: type[Op], *args: Any, **params: Any) -> Any:
     """Apply `cls` inside a backward: on arrays (plain backward) or on Tensors (create_graph, recorded)."""
     if xp.plain:
         return cls.apply(*(Tensor._make(a, None, False) for a in args), **params).array
@@ -159,7 +159,7 @@ def _bias_grad(xp: Any, dy: Any) -> Any:
     return xp.sum(dy, axis=(0, 2, 3))
 
 
-class Conv2d(Function):
+class Conv2d(Op):
     """Y = W₂·cols(X) + b.  dW₂ = dY₂·colsᵀ, dcols = W₂ᵀ·dY₂, dX = fold(dcols), db = Σ dY over N, H, W.
 
     X (N, C, H, W), W (O, C/g, kH, kW), b (O,), Y (N, O, Hₒ, Wₒ); cols (g, C/g·kH·kW, N·Hₒ·Wₒ).
@@ -204,7 +204,7 @@ class Conv2d(Function):
         self.cols = None
 
 
-class ConvTranspose2d(Function):
+class ConvTranspose2d(Op):
     """X = fold(W₂ᵀ·Y₂) + b: conv2d's input gradient used as a layer (Y (N, O, h, w) -> X (N, C, H, W)).
 
     Its gradients are the other two faces of the same product:
@@ -229,7 +229,7 @@ class ConvTranspose2d(Function):
         return dy, dw
 
 
-class Conv2dWeightGrad(Function):
+class Conv2dWeightGrad(Op):
     """G = dY₂·cols(X)ᵀ (conv2d's weight gradient).  dX = conv_transpose2d(dY, dG), d(dY) = conv2d(X, dG)."""
 
     def forward(self, x, dy, *, w_shape, stride, padding, dilation, groups):

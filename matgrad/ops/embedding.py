@@ -5,11 +5,11 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
 
 
-class EmbeddingLookup(Function):
+class EmbeddingLookup(Op):
     """Y = W[idx] = onehot(idx)·W.  dW = onehot(idx)ᵀ·dY: rows of dY summed per index (repeats add),
     the padding_idx row left at 0."""
 

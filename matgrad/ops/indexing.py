@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
 
 
@@ -27,7 +27,7 @@ def _is_basic(index: Any) -> bool:
     )
 
 
-class GetItem(Function):
+class GetItem(Op):
     """y = x[index].  dx = zeros like x, with dy added at index (repeated indices add up)."""
 
     def forward(self, x, index, basic):
@@ -39,7 +39,7 @@ class GetItem(Function):
         return self.xp.index_add(shape, self.index, dy, self.basic)
 
 
-class IndexAdd(Function):
+class IndexAdd(Op):
     """y = zeros(shape) with x added at index (getitem's backward).  dx = dy[index]."""
 
     def forward(self, x, shape, index, basic):
@@ -55,7 +55,7 @@ class IndexAdd(Function):
         return dy[self.index]
 
 
-class IndexPut(Function):
+class IndexPut(Op):
     """y = x, then y[idx] = v.  dx = dy with dy[idx] = 0;  dv = dy[idx] (summed back to v's shape)."""
 
     def forward(self, x, v, *, index):

@@ -5,13 +5,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
 from .arithmetic import promote
 from .indexing import getitem
 
 
-class Cat(Function):
+class Cat(Op):
     """y = [x₁, x₂, …] joined along an axis.  dxᵢ = the slice of dy that xᵢ became."""
 
     def forward(self, *xs, axis):
@@ -27,7 +27,7 @@ class Cat(Function):
         )
 
 
-class Pad(Function):
+class Pad(Op):
     """y = x with a constant border.  dx = dy without the border."""
 
     def forward(self, x, widths, value):

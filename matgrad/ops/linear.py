@@ -5,11 +5,11 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
 
 
-class Linear(Function):
+class Linear(Op):
     """Y = X @ Wᵀ + b.  dX = dY·W, dW = dYᵀ·X, db = Σ_rows dY.
 
     Shapes: X (*, in), W (out, in), b (out,), Y and dY (*, out). Leading dimensions of X

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.op import Op
 
 #: torch's floor for p·(1-p) in BCE's gradient: keeps it finite at p = 0 or 1.
 BCE_EPS = 1e-12
@@ -36,7 +36,7 @@ def _upstream(fn, dy):
     return dy
 
 
-class CrossEntropy(Function):
+class CrossEntropy(Op):
     """L = -Σ_c A_c · log_softmax(x)_c per element, reduced.  dx = g · (p·Σ_c A_c - A), p = softmax(x).
 
     Shapes: x and A (N, C, d1..) with classes on `axis` (or (C,) with axis 0); the
@@ -69,7 +69,7 @@ class CrossEntropy(Function):
         self.logp = self.coef = self.coef_sum = None
 
 
-class NLL(Function):
+class NLL(Op):
     """L = -Σ_c A_c · x_c per element (x = log-probabilities), reduced.  dx = -A · g."""
 
     def forward(self, x, coef, axis, reduction, denom):
@@ -83,7 +83,7 @@ class NLL(Function):
         return -self.coef * g
 
 
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropy(Op):
     """L = -w·(y·max(ln p, -100) + (1-y)·max(ln(1-p), -100)), reduced.
 
     dp = g·w·(p - y) / max(p·(1-p), 1e-12), dy = g·w·(max(ln(1-p), -100) - max(ln p, -100)).
@@ -128,7 +128,7 @@ class BinaryCrossEntropy(Function):
         return dp, dt
 
 
-class BCEWithLogits(Function):
+class BCEWithLogits(Op):
     """L = w·((1-y)·x + (1 + (q-1)·y)·softplus(-x)), q = pos_weight (1 if None), reduced.
 
     dx = g·w·((q·y + 1 - y)·σ(x) - q·y), dy = g·w·(-x + (q-1)·softplus(-x)).

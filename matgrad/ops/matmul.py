@@ -5,11 +5,11 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
 
 
-class MatMul(Function):
+class MatMul(Op):
     """Y = A @ B (1-D, 2-D and batched, as numpy.matmul).  dA = dY·Bᵀ, dB = Aᵀ·dY.
 
     Shapes for the 2-D case: A (n×k), B (k×m), Y and dY (n×m), dA (n×k), dB (k×m).

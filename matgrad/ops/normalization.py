@@ -14,8 +14,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
+from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
 
 #: Rows (one per sample and channel) at least this long are summed by BLAS dot products.
@@ -42,7 +42,7 @@ def group_sum(a: np.ndarray, axes: tuple[int, ...], b: np.ndarray | None = None)
     return np.add.reduce(per_row, axis=0).reshape((1, c) + (1,) * (a.ndim - 2))
 
 
-class Normalize(Function):
+class Normalize(Op):
     """y = γ·x̂ + β, x̂ standardized over `axes`.  dx = (dx̂ - mean(dx̂) - x̂·mean(dx̂·x̂))·σ⁻¹, dx̂ = γ·dy.
 
     γ, β have shape `pshape` and broadcast against x through `pview` (e.g. (C, 1, 1)).

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
 from .conv import Pair, apply_in, out_size, pair
 
@@ -41,7 +41,7 @@ def _scatter(parts: Any, x_shape: tuple[int, ...], k: Pair, s: Pair, p: Pair, d:
     return dx[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
 
 
-class MaxPool2d(Function):
+class MaxPool2d(Op):
     """y = max over each window.  dx = dy routed to the window's first maximum (others get 0).
 
     Only branch-free whole-array operations (np.maximum, ==, &, *): NumPy's masked copies
@@ -109,7 +109,7 @@ def _avg_divisor(x_shape: tuple[int, ...], k: Pair, s: Pair, p: Pair, ho: int, w
     return sum(v for _, v in _offsets(inside, k, s, (1, 1), ho, wo))  # (1, 1, Hₒ, Wₒ)
 
 
-class AvgPool2d(Function):
+class AvgPool2d(Op):
     """y = Σ window / divisor.  dx = Pᵀ(dy / divisor): each window's dy shared by its pixels."""
 
     def forward(self, x, *, k, s, p, divisor):
@@ -126,7 +126,7 @@ class AvgPool2d(Function):
                     divisor=divisor)
 
 
-class AvgPool2dTranspose(Function):
+class AvgPool2dTranspose(Op):
     """x = Pᵀ(y / divisor), avg_pool2d's backward as an op.  dy = avg_pool2d(dx): the map is linear."""
 
     def forward(self, y, *, x_shape, k, s, p, divisor):
@@ -149,7 +149,7 @@ def adaptive_weights(size: int, out: int, dtype: Any) -> np.ndarray:
     return a
 
 
-class AdaptiveAvgPool2d(Function):
+class AdaptiveAvgPool2d(Op):
     """Y = A_h·X·A_wᵀ per (n, c) plane: a rectangle's mean is separable.  dX = A_hᵀ·dY·A_w."""
 
     def forward(self, x, *, ah, aw):

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor, get_default_dtype
 
 MaxResult = namedtuple("max", ["values", "indices"])
@@ -58,7 +58,7 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
     return int(np.prod(shape if axes is None else [shape[a] for a in axes], dtype=np.int64))
 
 
-class Sum(Function):
+class Sum(Op):
     """y = Σ x over axes.  dy/dx = 1: every element gets the gradient of the sum."""
 
     def forward(self, x, axes, keepdims):
@@ -70,7 +70,7 @@ class Sum(Function):
         return self.xp.broadcast_to(_expand(self.xp, dy, self.axes, self.keepdims, x.ndim), x.shape)
 
 
-class Mean(Function):
+class Mean(Op):
     """y = Σ x / n over axes.  dy/dx = 1/n."""
 
     def forward(self, x, axes, keepdims):
@@ -84,7 +84,7 @@ class Mean(Function):
         return self.xp.broadcast_to(g, x.shape)
 
 
-class AMax(Function):
+class AMax(Op):
     """y = max x over axes.  dy/dx = 1 at the maximum (shared evenly among ties): max routes."""
 
     save_output = True
@@ -108,7 +108,7 @@ class AMin(AMax):
     reduce = staticmethod(np.min)
 
 
-class SelectAlong(Function):
+class SelectAlong(Op):
     """y = x[..., idx, ...] along one axis (max/min with dim).  dy/dx = 1 at idx, else 0."""
 
     def forward(self, x, index, axis, keepdims):
@@ -128,7 +128,7 @@ class SelectAlong(Function):
         return dy * hit
 
 
-class Var(Function):
+class Var(Op):
     """y = Σ (x - x̄)² / (n - c) over axes.  dy/dx = 2 (x - x̄) / (n - c)."""
 
     def forward(self, x, axes, keepdims, correction):
@@ -145,7 +145,7 @@ class Var(Function):
         return g * centred * (2.0 / self.denom if self.denom else np.inf)
 
 
-class LogSumExp(Function):
+class LogSumExp(Op):
     """y = ln Σ eˣ over axes, computed as m + ln Σ e^(x-m).  dy/dx = e^(x - y) (the softmax)."""
 
     save_output = True
@@ -165,7 +165,7 @@ class LogSumExp(Function):
         return _expand(xp, dy, self.axes, self.keepdims, x.ndim) * xp.exp(x - y)
 
 
-class Prod(Function):
+class Prod(Op):
     """y = Π x over axes.  dy/dxᵢ = Π_{j≠i} xⱼ (= y / xᵢ where xᵢ ≠ 0)."""
 
     save_output = True
@@ -397,7 +397,7 @@ def any(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any =
     return Tensor._make(out, None, False)
 
 
-class Norm2(Function):
+class Norm2(Op):
     """y = ‖x‖₂ = √Σx² over axes.  dy/dx = x / y (0 where y = 0, as PyTorch)."""
 
     save_output = True

@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.op import Op
 from ..tensor import Tensor, _shape_arg, as_tensor
 
 
-class Reshape(Function):
+class Reshape(Op):
     """y = x viewed with another shape.  dx = dy reshaped back."""
 
     def forward(self, x, shape):
@@ -23,7 +23,7 @@ class Reshape(Function):
         return self.xp.reshape(dy, self.input_arrays[0].shape)
 
 
-class Permute(Function):
+class Permute(Op):
     """y = x with its axes reordered.  dx = dy with the inverse order."""
 
     def forward(self, x, axes):
@@ -34,7 +34,7 @@ class Permute(Function):
         return self.xp.transpose(dy, tuple(np.argsort(self.axes)))
 
 
-class Expand(Function):
+class Expand(Op):
     """y = x broadcast to a larger shape.  dx = dy summed over the copies (by the engine)."""
 
     def forward(self, x, shape):
@@ -44,7 +44,7 @@ class Expand(Function):
         return dy
 
 
-class AsType(Function):
+class AsType(Op):
     """y = x converted to another dtype.  dx = dy converted back."""
 
     def forward(self, x, dtype):

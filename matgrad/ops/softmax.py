@@ -5,12 +5,12 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
 from .reduction import _float, normalize_axes
 
 
-class Softmax(Function):
+class Softmax(Op):
     """y = e^(x - max) / Σ e^(x - max).  dx = y ⊙ (dy - Σ dy ⊙ y)."""
 
     save_output = True
@@ -26,7 +26,7 @@ class Softmax(Function):
         return y * (dy - self.xp.sum(dy * y, axis=self.axis, keepdims=True))
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Op):
     """y = x - logsumexp(x).  dx = dy - softmax(x) · Σ dy."""
 
     save_output = True

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor, get_default_dtype
 
 
@@ -17,7 +17,7 @@ def _float_input(op: str, x: Any) -> Tensor:
     return t
 
 
-class Exp(Function):
+class Exp(Op):
     """y = eˣ.  dy/dx = eˣ = y."""
 
     save_output = True
@@ -30,7 +30,7 @@ class Exp(Function):
         return dy * self.output
 
 
-class Log(Function):
+class Log(Op):
     """y = ln x.  dy/dx = 1/x."""
 
     def forward(self, x):
@@ -42,7 +42,7 @@ class Log(Function):
         return dy / x
 
 
-class Sqrt(Function):
+class Sqrt(Op):
     """y = √x.  dy/dx = 1/(2√x) = 1/(2y)."""
 
     save_output = True
@@ -55,7 +55,7 @@ class Sqrt(Function):
         return dy / (2 * self.output)
 
 
-class Abs(Function):
+class Abs(Op):
     """y = |x|.  dy/dx = sign(x) (0 at x = 0, as PyTorch)."""
 
     def forward(self, x):
@@ -66,7 +66,7 @@ class Abs(Function):
         return dy * self.xp.sign(x)
 
 
-class Sign(Function):
+class Sign(Op):
     """y = sign(x).  dy/dx = 0 everywhere it is defined."""
 
     def forward(self, x):
@@ -79,7 +79,7 @@ class Sign(Function):
         return dy * 0
 
 
-class Sin(Function):
+class Sin(Op):
     """y = sin x.  dy/dx = cos x."""
 
     def forward(self, x):
@@ -90,7 +90,7 @@ class Sin(Function):
         return dy * self.xp.cos(x)
 
 
-class Cos(Function):
+class Cos(Op):
     """y = cos x.  dy/dx = -sin x."""
 
     def forward(self, x):
@@ -101,7 +101,7 @@ class Cos(Function):
         return -(dy * self.xp.sin(x))
 
 
-class Erf(Function):
+class Erf(Op):
     """y = erf x.  dy/dx = 2/√π · e^(-x²)."""
 
     def forward(self, x):
@@ -169,7 +169,7 @@ def rsqrt(input: Any) -> Tensor:
 absolute = abs
 
 
-class Log1p(Function):
+class Log1p(Op):
     """y = ln(1 + x), exact for tiny x.  dy/dx = 1/(1 + x)."""
 
     def forward(self, x):
@@ -181,7 +181,7 @@ class Log1p(Function):
         return dy / (x + 1)
 
 
-class Expm1(Function):
+class Expm1(Op):
     """y = eˣ - 1, exact for tiny x.  dy/dx = eˣ = y + 1."""
 
     save_output = True

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import matgrad as mg
-from matgrad.autograd.function import Function  # the internal op base (NumPy in, NumPy out)
+from matgrad.autograd.op import Op
 
 
 def f64(data, grad=True):
@@ -210,7 +210,7 @@ def test_second_backward_through_a_freed_add_names_retain_graph():
 
 
 def test_nodes_no_gradient_reaches_are_never_run():
-    class FirstOnly(Function):
+    class FirstOnly(Op):
         """y = a + b, with no gradient for b (as if b were a constant)."""
 
         def forward(self, a, b):
@@ -219,7 +219,7 @@ def test_nodes_no_gradient_reaches_are_never_run():
         def backward(self, dy):
             return dy, None
 
-    class Exploding(Function):
+    class Exploding(Op):
         def forward(self, x):
             return x * 1.0
 

@@ -6,10 +6,10 @@ import pytest
 
 import matgrad as mg
 from matgrad.autograd import GradcheckError
-from matgrad.autograd.function import Function  # the internal op base (NumPy in, NumPy out)
+from matgrad.autograd.op import Op
 
 
-class WrongSquare(Function):
+class WrongSquare(Op):
     """y = x², with a deliberately wrong backward (3x instead of 2x)."""
 
     def forward(self, x):

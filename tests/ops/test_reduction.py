@@ -149,7 +149,7 @@ def test_all_any():
     np.testing.assert_array_equal(x.all(1).array, [False, True])
 
 
-# --- norm (a Function for p = 2, composed for the rest) ---
+# --- norm (an Op for p = 2, composed for the rest) ---
 @pytest.mark.parametrize("p", ["fro", 2, 1, 3, float("inf")])
 @pytest.mark.parametrize("dim,keepdim", [(None, False), (1, False), (0, True), ((0, 1), False)])
 def test_norm_against_finite_differences_and_torch(p, dim, keepdim):

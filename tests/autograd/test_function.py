@@ -707,7 +707,7 @@ def test_a_backward_written_for_the_internal_op_base_gets_a_pointer():
             (x,) = self.inputs
             return dy * 2
 
-    with pytest.raises(AttributeError, match="matgrad.autograd.function.Function"):
+    with pytest.raises(AttributeError, match="matgrad.autograd.op.Op"):
         Internal.apply(f64([1.0])).sum().backward()
 
 

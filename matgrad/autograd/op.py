@@ -1,0 +1,136 @@
+"""Op: one node of the graph, an op's forward and backward side by side.
+
+Every op in matgrad/ops subclasses Op and writes two methods:
+
+    forward(self, *arrays, **params) -> array   # NumPy in, NumPy out
+    backward(self, dy) -> grad or tuple of grads  # one per input, None for "no gradient"
+
+`backward` is written once against `self.xp`, the array namespace the engine hands it
+(`matgrad.backend`): plain arrays for a first-order backward (`xp.plain`), matgrad's own
+differentiable ops when `create_graph=True`. Inside it, `self.inputs` and `self.output`
+are arrays or Tensors to match, so one formula serves first and higher-order gradients.
+The engine sums each gradient back to its input's broadcast shape, checks it and
+accumulates it; ops never do that themselves.
+"""
+from __future__ import annotations
+
+from itertools import count
+from typing import Any
+
+from ..backend import ArrayNamespace, numpy_ns
+from ..tensor import Tensor
+from . import grad_mode
+
+_next_seq = count().__next__  # creation order: a node is always newer than its inputs' nodes
+
+
+class Op:
+    """Base class of every differentiable op; `Op.apply(*tensors, **params)` runs it.
+
+    (`matgrad.autograd.Function` is PyTorch's user-facing interface, built on this one.)
+    """
+
+    #: Keep the forward's output for the backward (sigmoid, exp, tanh, softmax ...).
+    save_output = False
+    #: Whether the output can carry a gradient (False for argmax, comparisons ...).
+    differentiable = True
+    #: A weak reference to the output tensor when its .grad is kept (Tensor.retain_grad).
+    retained: Any = None
+    #: Hooks on the output tensor's gradient ({handle id: fn}; Tensor.register_hook), run before backward.
+    pre_hooks: Any = None
+    #: The array namespace the backward runs on: plain arrays, or matgrad's ops under create_graph.
+    xp: ArrayNamespace = numpy_ns
+
+    parents: tuple[Tensor, ...] | None
+    #: The node that made each parent when this one was recorded (an in-place op may give the
+    #: parent tensor a new history later; the gradient still goes where it came from), and each
+    #: parent's version then (`Tensor._version`), to catch a saved input changed in place since.
+    parent_fns: tuple[Any, ...]
+    versions: tuple[int, ...]
+    seq: int
+    needs_input_grad: tuple[bool, ...]
+    out: Any
+
+    @classmethod
+    def apply(cls, *tensors: Tensor, **params: Any) -> Tensor:
+        """Run forward on the tensors' arrays and, if any needs a gradient, record the node."""
+        fn = cls.__new__(cls)
+        out = fn.forward(*[t.array for t in tensors], **params)
+        if cls.differentiable and grad_mode._state.enabled:
+            needs = tuple([t.requires_grad for t in tensors])
+            if True in needs:
+                fn.parents = tensors
+                fn.parent_fns = tuple([t.grad_fn for t in tensors])
+                fn.versions = tuple([t._version for t in tensors])
+                fn.needs_input_grad = needs
+                fn.seq = _next_seq()
+                if cls.save_output:
+                    fn.out = out
+                return Tensor._make(out, fn, True)
+        return Tensor._make(out, None, False)
+
+    def forward(self, *arrays: Any, **params: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, dy: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # --- what the backward reads -------------------------------------------------------
+    @property
+    def inputs(self) -> tuple[Any, ...]:
+        """The forward's inputs: arrays in a plain backward, Tensors under create_graph."""
+        parents = self._parents_or_raise()
+        self._check_versions(parents)
+        if self.xp.plain:
+            return tuple(p.array for p in parents)
+        return parents
+
+    @property
+    def input_arrays(self) -> tuple[Any, ...]:
+        """The forward's input arrays in any namespace (for masks and indices built from values)."""
+        parents = self._parents_or_raise()
+        self._check_versions(parents)
+        return tuple(p.array for p in parents)
+
+    def _check_versions(self, parents: tuple[Tensor, ...]) -> None:
+        """PyTorch's error when an input this backward reads was changed in place after it was recorded."""
+        for p, v in zip(parents, self.versions):
+            if p._version != v:
+                made_by = f"output 0 of {p.grad_fn.name}Backward" if p.grad_fn is not None else "a leaf"
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: [{p.array.dtype} {list(p.array.shape)}], which is {made_by}, is at version "
+                    f"{p._version}; expected version {v} instead. {self.name}Backward needs its value from "
+                    "before the change: compute on a copy (x = x.clone()) or change it out of place (x = x + 1)."
+                )
+
+    @property
+    def output(self) -> Any:
+        """The forward's output (needs `save_output = True`), array or Tensor to match."""
+        self._parents_or_raise()
+        if self.xp.plain:
+            return self.out
+        return Tensor._make(self.out, self, True)
+
+    def _parents_or_raise(self) -> tuple[Tensor, ...]:
+        if self.parents is None:
+            raise RuntimeError(
+                f"Trying to backward through {self.name} a second time, but its saved values "
+                "were freed after the first backward. Pass retain_graph=True to the first "
+                "backward() (or autograd.grad) if you need to go through the graph again."
+            )
+        return self.parents
+
+    def release(self) -> None:
+        """Free what the backward kept, so memory goes back as the reverse pass moves on."""
+        self.parents = None
+        self.parent_fns = ()
+        self.out = None
+
+    @property
+    def name(self) -> str:
+        """The op's name, as shown in reprs and by the explainer."""
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name}Backward>"
