@@ -41,7 +41,7 @@ from .ops.softmax import log_softmax, softmax
 from .ops.unary import (
     abs, absolute, cos, erf, exp, expm1, log, log1p, reciprocal, rsqrt, sign, sin, sqrt, square,
 )
-from .random import get_rng_state, manual_seed, seed, set_rng_state
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Tensor, get_default_dtype, install_methods, set_default_dtype
 from .memory import keep_freed_memory
 from .devices import device

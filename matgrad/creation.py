@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from .devices import check_available, resolve
-from .random import default_generator
+from .random import default_generator, numpy_generator
 from .tensor import Tensor, _shape_arg, get_default_dtype, to_array
 
 
@@ -174,10 +174,12 @@ def randint(low: Any = 0, high: Any = None, size: Any = None, dtype: Any = None,
     return Tensor(out, requires_grad=requires_grad)
 
 
-def randperm(n: int, device: Any = None) -> Tensor:
-    """A random permutation of 0..n-1."""
+def randperm(n: int, *, generator: Any = None, dtype: Any = None, requires_grad: bool = False,
+             device: Any = None) -> Tensor:
+    """A random permutation of 0..n-1, drawn from `generator` (a matgrad.Generator) or the global one."""
     _on(device)
-    return Tensor(default_generator().permutation(n).astype(np.int64))
+    perm = numpy_generator(generator).permutation(int(n)).astype(np.int64 if dtype is None else np.dtype(dtype))
+    return Tensor(perm, requires_grad=requires_grad)
 
 
 def numel(input: Tensor) -> int:

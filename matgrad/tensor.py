@@ -569,6 +569,15 @@ class Tensor:
         return self
 
     # --- display ----------------------------------------------------------------------
+    def __format__(self, spec: str) -> str:
+        """`f"{loss:.4f}"` formats a 0-d tensor's number, as PyTorch; other tensors format as their repr."""
+        if self.array.ndim == 0:
+            return format(self.array.item(), spec)
+        if spec:
+            raise TypeError(f"unsupported format string {spec!r} passed to Tensor.__format__: only a 0-d "
+                            "tensor formats as a number (use t.item() or t.tolist())")
+        return repr(self)
+
     def __repr__(self) -> str:
         body = np.array2string(
             self.array, separator=", ", precision=4, threshold=200, edgeitems=3, prefix="tensor("

@@ -115,3 +115,12 @@ def test_inplace_operator_on_a_graph_tensor_is_recorded():
     b *= a  # b = 2a², so db/da = 4a
     b.sum().backward()
     np.testing.assert_allclose(a.grad, [4.0, 8.0])
+
+
+def test_format_spec_on_a_0d_tensor_formats_its_number():
+    """`"{:.6f}".format(loss.data)`, as seed 004's program prints its loss (PyTorch allows it for 0-d)."""
+    assert "{:.3f}".format(mg.tensor(2.0) / 3) == "0.667"
+    assert f"{mg.tensor(7):>3d}" == "  7"
+    assert f"{mg.tensor([1.0])}" == repr(mg.tensor([1.0]))
+    with pytest.raises(TypeError):
+        f"{mg.tensor([1.0, 2.0]):.2f}"

@@ -9,8 +9,8 @@ from ..tensor import Tensor
 from .api import grad as autograd_grad
 
 
-class GradcheckError(AssertionError):
-    """An analytic gradient disagrees with the numeric one."""
+class GradcheckError(RuntimeError):
+    """An analytic gradient disagrees with the numeric one (a RuntimeError, as PyTorch's)."""
 
 
 def _as_tuple(x: Any) -> tuple[Any, ...]:

@@ -1,13 +1,22 @@
 """matgrad.data: datasets, batching, and the MNIST-family files (PyTorch's torch.utils.data API).
 
-Batching (dataset.py, dataloader.py)
-    Dataset                      subclass with __getitem__ / __len__
+Batching (dataset.py, sampler.py, dataloader.py, worker.py)
+    Dataset                      subclass with __getitem__ / __len__ (optionally __getitems__ or get_batch)
+    IterableDataset              subclass with __iter__: a stream; ChainDataset(datasets) chains them
     TensorDataset(*tensors)      rows of tensors sharing their first dim
-    Subset(dataset, indices), ConcatDataset(datasets)
+    Subset(dataset, indices), ConcatDataset(datasets), StackDataset(*datasets) / StackDataset(**datasets)
     random_split(dataset, lengths, generator=None)    lengths may be fractions
-    DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
-               generator=None)   generator: np.random.Generator or int seed; default: matgrad's
-                                 generator (matgrad.manual_seed makes shuffling reproducible)
+    Sampler, SequentialSampler, RandomSampler(data_source, replacement=False, num_samples=None, generator=None),
+    SubsetRandomSampler(indices, generator=None), WeightedRandomSampler(weights, num_samples, replacement=True,
+    generator=None), BatchSampler(sampler, batch_size, drop_last)
+    DataLoader(dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+               collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+               multiprocessing_context=None, generator=None, *, prefetch_factor=None,
+               persistent_workers=False, pin_memory_device="", in_order=True)     as torch's
+                                 generator: matgrad.Generator, np.random.Generator or int seed; default:
+                                 matgrad's generator (matgrad.manual_seed makes shuffling reproducible)
+                                 num_workers > 0: worker processes, batches through shared memory
+    get_worker_info()            in a worker: WorkerInfo(id, num_workers, seed, dataset); else None
     default_collate(samples)     stacks samples into Tensors, as torch's
 
 Datasets (datasets.py)
@@ -44,13 +53,33 @@ IDX files (idx.py)
 from __future__ import annotations
 
 from .dataloader import DataLoader, default_collate, default_convert
-from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .dataset import (
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    StackDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
 from .datasets import MNIST, DatasetInfo, Digits, FashionMNIST, load_dataset
 from .download import CHECKSUMS, MIRRORS, DownloadError, download
 from .idx import IDXError, IDXFileNotFoundError, read_idx, read_images, read_labels, write_idx
 from .locator import DatasetNotFound, FoundDataset, cache_dir, find_datasets, locate
+from .sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
+from .worker import WorkerInfo, get_worker_info
 
 __all__ = [
+    "BatchSampler", "ChainDataset", "IterableDataset", "RandomSampler", "Sampler", "SequentialSampler",
+    "StackDataset", "SubsetRandomSampler", "WeightedRandomSampler", "WorkerInfo", "get_worker_info",
     "CHECKSUMS", "ConcatDataset", "DataLoader", "Dataset", "DatasetInfo", "DatasetNotFound", "Digits",
     "DownloadError", "FashionMNIST", "FoundDataset", "IDXError", "IDXFileNotFoundError", "MIRRORS", "MNIST",
     "Subset", "TensorDataset", "cache_dir", "default_collate", "default_convert", "download",

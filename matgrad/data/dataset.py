@@ -1,33 +1,117 @@
-"""Datasets: anything indexable with a length; TensorDataset, Subset, ConcatDataset, random_split."""
+"""Datasets: map-style (indexable, with a length) and iterable; TensorDataset, Subset, ConcatDataset,
+StackDataset, ChainDataset, random_split."""
 from __future__ import annotations
 
 import bisect
 import math
-from typing import Any, Sequence
+from typing import Any, Generic, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
 from ..creation import from_numpy
-from ..random import default_generator
+from ..random import numpy_generator
 from ..tensor import Tensor
 
+T_co = TypeVar("T_co", covariant=True)
 
-class Dataset:
+
+class _NoLength(TypeError, NotImplementedError):
+    """len() of a dataset without __len__: a TypeError, as PyTorch's, and a NotImplementedError."""
+
+
+class Dataset(Generic[T_co]):
     """A map-style dataset: `ds[i]` is sample i, `len(ds)` the number of samples.
 
     Subclasses implement `__getitem__` and `__len__`. A subclass may also offer
     `get_batch(indices) -> list[Tensor]` (the batch as default collate would build it);
-    DataLoader then fetches a whole batch at once instead of sample by sample.
+    DataLoader then fetches a whole batch at once instead of sample by sample. Or, as in
+    PyTorch, `__getitems__(indices) -> list of samples`, which DataLoader then collates.
     """
 
-    def __getitem__(self, index: int) -> Any:
+    def __getitem__(self, index: Any) -> T_co:
         raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
 
     def __len__(self) -> int:
-        raise NotImplementedError(f"{type(self).__name__} must implement __len__")
+        raise _NoLength(f"object of type '{type(self).__name__}' has no len(): it does not implement __len__")
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset[T_co], Iterable[T_co]):
+    """A dataset that is a stream: subclasses implement `__iter__` (a DataLoader then takes no sampler).
+
+    With num_workers > 0 each worker iterates its own copy; shard the stream in `__iter__` with
+    `get_worker_info()` (id, num_workers), or every worker yields every sample.
+    `a + b` chains two such datasets (ChainDataset).
+    """
+
+    def __iter__(self) -> Iterator[T_co]:
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Iterable datasets one after another (chained lazily, as itertools.chain)."""
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        self.datasets = datasets
+
+    def _checked(self) -> Iterator[Any]:
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset only supports IterableDataset, got {type(d).__name__}")
+            yield d
+
+    def __iter__(self) -> Iterator[Any]:
+        for d in self._checked():
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self._checked())
+
+
+class StackDataset(Dataset):
+    """Datasets side by side: sample i is `(a[i], b[i], ...)` for StackDataset(a, b, ...), or
+    `{"x": a[i], "y": b[i]}` for StackDataset(x=a, y=b). All must have the same length.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like "
+                             "input/output, but both types are given.")
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        parts = list(args) if args else list(kwargs.values())
+        self._length = len(parts[0])
+        lengths = [len(d) for d in parts]
+        if any(n != self._length for n in lengths):
+            raise ValueError(f"Size mismatch between datasets: lengths {lengths}")
+        self.datasets: tuple | dict = tuple(args) if args else dict(kwargs)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices: list) -> list:
+        """The samples `indices`, each parent asked once (through its __getitems__ where it has one)."""
+        named = self.datasets.items() if isinstance(self.datasets, dict) else enumerate(self.datasets)
+        columns = {}
+        for key, d in named:
+            getitems = getattr(d, "__getitems__", None)
+            items = getitems(indices) if callable(getitems) else [d[i] for i in indices]
+            if len(items) != len(indices):
+                raise ValueError(f"Nested dataset's output size mismatch. Expected {len(indices)}, got {len(items)}")
+            columns[key] = items
+        if isinstance(self.datasets, dict):
+            return [{k: col[j] for k, col in columns.items()} for j in range(len(indices))]
+        return [tuple(col[j] for col in columns.values()) for j in range(len(indices))]
+
+    def __len__(self) -> int:
+        return self._length
 
 
 class TensorDataset(Dataset):
@@ -60,7 +144,7 @@ class TensorDataset(Dataset):
         if any(t.requires_grad for t in self.tensors):
             return None  # the sample path keeps the graph to such tensors
         # np.take is fancy indexing's row gather without its general machinery: ~20% faster
-        return [from_numpy(np.take(t.data, indices, axis=0)) for t in self.tensors]
+        return [from_numpy(np.take(np.asarray(t), indices, axis=0)) for t in self.tensors]
 
 
 class Subset(Dataset):
@@ -86,6 +170,12 @@ class Subset(Dataset):
             return [self.dataset[int(self._index[i])] for i in index]
         return self.dataset[int(self._index[index])]
 
+    def __getitems__(self, indices: list) -> list:
+        """The samples `indices` (through the parent's __getitems__ where it has one)."""
+        mapped = [int(self._index[i]) for i in indices]
+        getitems = getattr(self.dataset, "__getitems__", None)
+        return getitems(mapped) if callable(getitems) else [self.dataset[i] for i in mapped]
+
     def __len__(self) -> int:
         return len(self._index)
 
@@ -102,6 +192,9 @@ class ConcatDataset(Dataset):
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset: datasets should not be an empty list")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError("ConcatDataset does not support IterableDataset (chain them with ChainDataset)")
         self.cumulative_sizes = list(np.cumsum([len(d) for d in self.datasets]).tolist())
 
     def __len__(self) -> int:
@@ -144,8 +237,9 @@ def random_split(
 ) -> list[Subset]:
     """Split `dataset` into non-overlapping random Subsets of the given lengths (or fractions).
 
-    The permutation is drawn from `generator` (a np.random.Generator or a seed), else from
-    matgrad's default generator, so `matgrad.manual_seed` makes the split reproducible.
+    The permutation is drawn from `generator` (a matgrad.Generator, a np.random.Generator or a
+    seed), else from matgrad's default generator, so `matgrad.manual_seed` makes the split
+    reproducible; `generator=matgrad.Generator().manual_seed(42)` fixes it on its own.
     """
     n = len(dataset)
     counts = _split_lengths(n, lengths)
@@ -158,15 +252,6 @@ def random_split(
     return out
 
 
-def _rng(generator: np.random.Generator | int | None) -> np.random.Generator:
+def _rng(generator: Any) -> np.random.Generator:
     """The generator to draw from: the one given, one seeded by an int, or matgrad's default."""
-    if generator is None:
-        return default_generator()
-    if isinstance(generator, np.random.Generator):
-        return generator
-    if isinstance(generator, (int, np.integer)):
-        return np.random.default_rng(int(generator))
-    raise TypeError(
-        f"generator must be a numpy.random.Generator, an int seed or None, got {type(generator).__name__}"
-    )
-
+    return numpy_generator(generator)

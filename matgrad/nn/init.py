@@ -67,8 +67,8 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _rng(generator: np.random.Generator | None) -> np.random.Generator:
-    return generator if generator is not None else _random.default_generator()
+def _rng(generator: Any) -> np.random.Generator:
+    return _random.numpy_generator(generator)  # None, a matgrad.Generator or a NumPy Generator
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:

@@ -32,6 +32,7 @@ def test_gradcheck_reports_input_index_analytic_numeric():
     with pytest.raises(GradcheckError) as info:
         mg.gradcheck(lambda a, b: a + WrongSquare.apply(b + 1), [x, y], eps=1e-6, atol=1e-5, rtol=1e-3)
     msg = str(info.value)
+    assert isinstance(info.value, RuntimeError)  # as PyTorch's GradcheckError, so `except RuntimeError` catches it
     assert "input 1" in msg and "index (0,)" in msg and "analytic" in msg and "numeric" in msg
 
 

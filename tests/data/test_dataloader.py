@@ -66,7 +66,7 @@ def test_fast_path_matches_sample_path():
         np.testing.assert_array_equal(xf.numpy(), xs.numpy())
         np.testing.assert_array_equal(yf.numpy(), ys.numpy())
     xf = fast[0][0]
-    xf.data[...] = 0  # a batch is a copy: editing it leaves the dataset alone
+    xf.array[...] = 0  # a batch is a copy: editing it leaves the dataset alone
     assert np.abs(x.numpy()).sum() > 0
 
 
