@@ -42,6 +42,35 @@ from .ops.unary import (
     abs, absolute, cos, erf, exp, expm1, log, log1p, reciprocal, rsqrt, sign, sin, sqrt, square,
 )
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+# math ops (issue 14): cumulative, linear algebra, rounding, trigonometry, division's relatives
+from .ops.arithmetic import arctan2, atan2, floor_divide, fmod, lerp, remainder
+from .ops.cumulative import cummax, cummin, cumprod, cumsum, logcumsumexp
+from .ops.linalg import (
+    addmm, baddbmm, cdist, det, diag, diagonal, dist, einsum, ger, inverse, mv, outer, trace, tril, triu,
+)
+from .ops.reduction import std_mean, var_mean
+from .ops.repeat import repeat_interleave, roll
+from .ops.unary import (
+    acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh, ceil, cosh,
+    exp2, fix, floor, frac, log10, log2, nan_to_num, round, sinh, tan, trunc,
+)
+# indexing, sorting, sampling, tensor info (issue 14)
+from .creation import (
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor,
+    is_complex, is_floating_point, logspace,
+)
+from .ops.random_ops import bernoulli, multinomial, normal
+from .ops.scatter import (
+    gather, index_add, index_fill, index_select, masked_scatter, masked_select, scatter, scatter_add, take_along_dim,
+)
+from .ops.sort import (
+    argsort, bincount, count_nonzero, histc, kthvalue, median, mode, msort, quantile, sort, topk, unique,
+    unique_consecutive,
+)
+from .ops.views import (
+    broadcast_shapes, broadcast_tensors, meshgrid, narrow, narrow_copy, select, split_with_sizes, unflatten,
+)
+from .tensor import Size
 from .tensor import Tensor, get_default_dtype, install_methods, set_default_dtype
 from .memory import keep_freed_memory
 from .devices import device
@@ -55,6 +84,13 @@ from . import data, nn, optim, utils  # noqa: E402
 from . import explain, viz  # noqa: E402  (explain is callable: matgrad.explain(output))
 from .serialization import load, save  # noqa: E402
 
+
+from .ops.indexing import argwhere, nonzero  # noqa: E402
+from .ops.out import accepts_out  # noqa: E402
+
+# PyTorch's out= on the top-level functions that take it most (Tensor's operators stay unwrapped)
+add, sub, mul, div, matmul, mm, bmm, cat, stack = (  # noqa: A001
+    accepts_out(f) for f in (add, sub, mul, div, matmul, mm, bmm, cat, stack))
 
 __version__ = "0.1.0"
 

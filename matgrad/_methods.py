@@ -88,6 +88,7 @@ METHODS = {
     "reshape": _reshape, "view": _reshape, "permute": shape.permute, "transpose": shape.transpose,
     "swapaxes": shape.transpose, "t": shape.t, "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze,
     "flatten": shape.flatten, "expand": shape.expand, "expand_as": shape.expand_as,
+    "nonzero": indexing.nonzero, "argwhere": indexing.argwhere,
     "view_as": lambda self, other: shape_mod.reshape(self, tuple(other.shape)),
     "reshape_as": lambda self, other: shape_mod.reshape(self, tuple(other.shape)),
     "broadcast_to": shape.broadcast_to, "contiguous": shape.contiguous,
@@ -100,3 +101,48 @@ METHODS = {
     "clone": lambda self: arithmetic.mul(self, 1) if self.requires_grad else Tensor(self.array.copy()),
     "T": _T, "mT": _mT,
 }
+
+# math ops (issue 14): cumulative, linear algebra, rounding, trigonometry, division's relatives
+from .ops import arithmetic as _ar  # noqa: E402
+from .ops import cumulative as _cum  # noqa: E402
+from .ops import linalg as _la  # noqa: E402
+from .ops import repeat as _rep  # noqa: E402
+
+METHODS.update({
+    "__mod__": _ar.remainder, "__rmod__": _r(_ar.remainder),
+    "__floordiv__": _ar.floor_divide, "__rfloordiv__": _r(_ar.floor_divide),
+    "fmod": _ar.fmod, "remainder": _ar.remainder, "floor_divide": _ar.floor_divide, "atan2": _ar.atan2,
+    "arctan2": _ar.atan2, "lerp": _ar.lerp,
+    "cumsum": _cum.cumsum, "cumprod": _cum.cumprod, "cummax": _cum.cummax, "cummin": _cum.cummin,
+    "logcumsumexp": _cum.logcumsumexp,
+    "tril": _la.tril, "triu": _la.triu, "diagonal": _la.diagonal, "diag": _la.diag, "trace": _la.trace,
+    "outer": _la.outer, "ger": _la.outer, "mv": _la.mv, "addmm": _la.addmm, "baddbmm": _la.baddbmm,
+    "det": _la.det, "inverse": _la.inverse, "dist": _la.dist,
+    "roll": _rep.roll, "repeat": _rep.repeat, "repeat_interleave": _rep.repeat_interleave,
+    "tan": unary.tan, "asin": unary.asin, "acos": unary.acos, "atan": unary.atan, "sinh": unary.sinh,
+    "cosh": unary.cosh, "asinh": unary.asinh, "acosh": unary.acosh, "atanh": unary.atanh,
+    "arcsin": unary.asin, "arccos": unary.acos, "arctan": unary.atan, "arcsinh": unary.asinh,
+    "arccosh": unary.acosh, "arctanh": unary.atanh,
+    "log2": unary.log2, "log10": unary.log10, "exp2": unary.exp2,
+    "floor": unary.floor, "ceil": unary.ceil, "round": unary.round, "trunc": unary.trunc, "fix": unary.trunc,
+    "frac": unary.frac, "nan_to_num": unary.nan_to_num,
+})
+
+# indexing, sorting, sampling (issue 14)
+from .ops import random_ops as _rnd  # noqa: E402
+from .ops import scatter as _sc  # noqa: E402
+from .ops import sort as _so  # noqa: E402
+from .ops import views as _vw  # noqa: E402
+
+METHODS.update({
+    "gather": _sc.gather, "scatter": _sc.scatter, "scatter_add": _sc.scatter_add, "index_select": _sc.index_select,
+    "masked_select": _sc.masked_select, "index_add": _sc.index_add, "index_fill": _sc.index_fill,
+    "masked_scatter": _sc.masked_scatter, "take_along_dim": _sc.take_along_dim,
+    "sort": _so.sort, "argsort": _so.argsort, "msort": _so.msort, "topk": _so.topk, "kthvalue": _so.kthvalue,
+    "median": _so.median, "mode": _so.mode, "quantile": _so.quantile, "unique": _so.unique,
+    "unique_consecutive": _so.unique_consecutive, "bincount": _so.bincount, "histc": _so.histc,
+    "count_nonzero": _so.count_nonzero,
+    "multinomial": _rnd.multinomial, "bernoulli": _rnd.bernoulli,
+    "narrow": _vw.narrow, "narrow_copy": _vw.narrow_copy, "select": _vw.select, "unflatten": _vw.unflatten,
+    "unfold": _vw.unfold, "split_with_sizes": _vw.split_with_sizes,
+})

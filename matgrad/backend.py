@@ -53,11 +53,57 @@ def _astype(x: Any, dtype: Any) -> Any:
     return x.astype(dtype, copy=False)
 
 
+def _einsum2(a: Any, la: str, b: Any, lb: str, out: str) -> Any:
+    """A two-operand einsum (each subscript once per operand) as one batched matmul, so BLAS runs it."""
+    gone = tuple(i for i, c in enumerate(la) if c not in lb and c not in out)
+    if gone:  # a subscript only one operand has, and not kept: sum it first
+        a, la = np.sum(a, axis=gone), "".join(c for i, c in enumerate(la) if i not in gone)
+    gone = tuple(i for i, c in enumerate(lb) if c not in la and c not in out)
+    if gone:
+        b, lb = np.sum(b, axis=gone), "".join(c for i, c in enumerate(lb) if i not in gone)
+    size = dict(zip(la, a.shape)) | dict(zip(lb, b.shape))
+    batch = [c for c in la if c in lb and c in out]
+    inner = [c for c in la if c in lb and c not in out]
+    left = [c for c in la if c not in lb]
+    right = [c for c in lb if c not in la]
+    n = [int(np.prod([size[c] for c in g], dtype=np.int64)) for g in (batch, left, inner, right)]
+    am = np.transpose(a, [la.index(c) for c in batch + left + inner]).reshape(n[0], n[1], n[2])
+    bm = np.transpose(b, [lb.index(c) for c in batch + inner + right]).reshape(n[0], n[2], n[3])
+    got = batch + left + right
+    y = np.matmul(am, bm).reshape([size[c] for c in got])
+    return np.transpose(y, [got.index(c) for c in out])
+
+
+def _einsum(spec: str, *ops: Any) -> Any:
+    """numpy.einsum for specs with an explicit output and no subscript twice in one operand, with
+    every pairwise contraction done by matmul (numpy.einsum runs batched ones without BLAS)."""
+    lhs, out = spec.split("->")
+    ins = lhs.split(",")
+    if len(ops) == 1:
+        return np.einsum(spec, *ops)
+    if len(ops) == 2:
+        return _einsum2(ops[0], ins[0], ops[1], ins[1], out)
+    terms = list(zip(ops, ins))
+    for step in np.einsum_path(spec, *ops, optimize="greedy")[0][1:]:
+        picked = [terms[i] for i in step]
+        terms = [t for i, t in enumerate(terms) if i not in step]
+        needed = out + "".join(lx for _, lx in terms)
+        keep = "".join(dict.fromkeys(c for _, lx in picked for c in lx if c in needed))
+        if len(picked) == 2:
+            y = _einsum2(picked[0][0], picked[0][1], picked[1][0], picked[1][1], keep)
+        else:
+            y = np.einsum(",".join(lx for _, lx in picked) + "->" + keep, *[x for x, _ in picked])
+        terms.append((y, keep))
+    (y, ly), = terms
+    return y if ly == out else np.einsum(f"{ly}->{out}", y)
+
+
 #: The names every namespace offers (the graph namespace is checked against this list).
 NAMES = (
     "exp", "log", "sqrt", "sign", "tanh", "abs", "sin", "cos", "erf", "where", "maximum", "minimum",
     "sum", "mean", "sum_to", "broadcast_to", "reshape", "swapaxes", "transpose", "expand_dims",
     "squeeze", "matmul", "zeros_like", "index_add", "astype", "softplus",
+    "cumsum", "cumprod", "einsum", "inv",
 )
 
 numpy_ns = ArrayNamespace(
@@ -69,4 +115,6 @@ numpy_ns = ArrayNamespace(
     transpose=np.transpose, expand_dims=np.expand_dims, squeeze=np.squeeze,
     matmul=np.matmul, zeros_like=np.zeros_like, index_add=kernels.index_add, astype=_astype,
     softplus=kernels.softplus,
+    cumsum=np.cumsum, cumprod=np.cumprod, inv=np.linalg.inv,
+    einsum=_einsum,
 )

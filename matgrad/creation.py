@@ -190,3 +190,64 @@ def numel(input: Tensor) -> int:
 def is_tensor(obj: Any) -> bool:
     """True for a matgrad Tensor."""
     return isinstance(obj, Tensor)
+
+
+def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: Any = None,
+             requires_grad: bool = False, device: Any = None) -> Tensor:
+    """`steps` values from base**start to base**end, evenly spaced in the exponent."""
+    _on(device)
+    if steps < 0:
+        raise RuntimeError(f"logspace(): number of steps must be non-negative, got {steps}")
+    arr = np.logspace(start, end, int(steps), base=base, dtype=np.float64)
+    return _make(arr.astype(_float_dtype(dtype)), requires_grad)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    """Whether the tensor's dtype is a float type."""
+    return input.array.dtype.kind == "f"
+
+
+def is_complex(input: Tensor) -> bool:
+    """Whether the tensor's dtype is complex (never, in matgrad)."""
+    return input.array.dtype.kind == "c"
+
+
+class _LegacyType(type):
+    """isinstance(t, FloatTensor) holds for a tensor of that dtype, as in PyTorch."""
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj.array.dtype == cls.dtype
+
+
+class _LegacyTensor(metaclass=_LegacyType):
+    """PyTorch's legacy constructors: T(data) copies data into this dtype; T(2, 3) or T(size) makes an
+    uninitialised (here: zero) tensor of that shape; T() an empty one."""
+
+    dtype: np.dtype = np.dtype(np.float32)
+
+    def __new__(cls, *args: Any, device: Any = None) -> Tensor:  # type: ignore[misc]
+        _on(device)
+        if not args:
+            return Tensor(np.zeros((0,), cls.dtype))
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            data = args[0]
+            if isinstance(data, tuple) and type(data) is not tuple:  # a Size: a shape
+                return Tensor(np.zeros(tuple(data), cls.dtype))
+            return Tensor(np.array(data.array if isinstance(data, Tensor) else data, dtype=cls.dtype))
+        return Tensor(np.zeros(_size(args, None), cls.dtype))
+
+
+def _legacy(name: str, dtype: Any) -> type:
+    return _LegacyType(name, (_LegacyTensor,), {"dtype": np.dtype(dtype), "__doc__": _LegacyTensor.__doc__,
+                                                 "__module__": __name__})
+
+
+FloatTensor = _legacy("FloatTensor", np.float32)
+DoubleTensor = _legacy("DoubleTensor", np.float64)
+HalfTensor = _legacy("HalfTensor", np.float16)
+LongTensor = _legacy("LongTensor", np.int64)
+IntTensor = _legacy("IntTensor", np.int32)
+ShortTensor = _legacy("ShortTensor", np.int16)
+CharTensor = _legacy("CharTensor", np.int8)
+ByteTensor = _legacy("ByteTensor", np.uint8)
+BoolTensor = _legacy("BoolTensor", np.bool_)

@@ -9,20 +9,22 @@ from `matgrad/__init__`). The import-cycle test (tests/test_imports.py) allows e
 from __future__ import annotations
 
 import numbers
+import operator
 import weakref
 from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from . import devices as _device
+from . import dtypes as _dtypes
 from .dtypes import bool_, float16, float32, float64, int16, int32, int64, uint8
 
-_default_dtype = [float32]
+_default_dtype = [np.dtype(np.float32)]  # NumPy's dtype: what the hot paths hand NumPy
 
 
-def get_default_dtype() -> np.dtype:
+def get_default_dtype() -> _dtypes.dtype:
     """The dtype given to tensors made from Python floats (float32 unless changed)."""
-    return _default_dtype[0]
+    return _dtypes.of(_default_dtype[0])
 
 
 def set_default_dtype(dtype: Any) -> None:
@@ -137,9 +139,9 @@ class Tensor:
         return self.array.shape
 
     @property
-    def dtype(self) -> np.dtype:
-        """The element type (a NumPy dtype)."""
-        return self.array.dtype
+    def dtype(self) -> _dtypes.dtype:
+        """The element type: `matgrad.float32` and so on (NumPy's dtype inside; NumPy takes it as it is)."""
+        return _dtypes.of(self.array.dtype)
 
     @property
     def ndim(self) -> int:
@@ -158,6 +160,55 @@ class Tensor:
     def numel(self) -> int:
         """Number of elements."""
         return self.array.size
+
+    def nelement(self) -> int:
+        """Number of elements (PyTorch's older name for numel)."""
+        return self.array.size
+
+    def ndimension(self) -> int:
+        """Number of dimensions (PyTorch's older name for dim)."""
+        return self.array.ndim
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self.array.itemsize
+
+    def stride(self, dim: int | None = None) -> Any:
+        """Steps between neighbouring elements of each dim, counted in elements (as PyTorch, not bytes)."""
+        item = self.array.itemsize
+        steps = tuple(s // item for s in self.array.strides)
+        if dim is None:
+            return steps
+        n = max(self.array.ndim, 1)
+        if not -n <= dim < n:
+            raise IndexError(f"stride(): Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                             f"but got {dim})")
+        return steps[dim] if steps else 1
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        """Whether the elements lie in memory in row-major order without gaps."""
+        return bool(self.array.flags.c_contiguous)
+
+    def data_ptr(self) -> int:
+        """The address of the first element."""
+        return int(self.array.__array_interface__["data"][0])
+
+    def is_complex(self) -> bool:
+        """Whether the dtype is complex (never, in matgrad)."""
+        return self.array.dtype.kind == "c"
+
+    @property
+    def H(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The conjugate transpose of a matrix (its transpose: matgrad's numbers are real)."""
+        if self.array.ndim not in (0, 2):
+            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.array.ndim}-D "
+                               "tensor.")
+        return self._method("T").fget(self) if self.array.ndim == 2 else self
+
+    @property
+    def mH(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The conjugate transpose of the last two dims (their transpose, for real numbers)."""
+        return self._method("mT").fget(self)
 
     @property
     def is_leaf(self) -> bool:
@@ -204,7 +255,7 @@ class Tensor:
     def __bool__(self) -> bool:
         if self.array.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"the truth value of a tensor with {self.array.size} elements is ambiguous; "
                 "use .any() or .all()"
             )
         return bool(self.array)
@@ -268,7 +319,7 @@ class Tensor:
         if dtype is None:
             from .dtypes import TYPE_NAMES
 
-            return "torch." + TYPE_NAMES.get(self.array.dtype, f"{self.data.dtype}Tensor")
+            return "torch." + TYPE_NAMES.get(self.array.dtype, f"{self.array.dtype}Tensor")
         return self.to(dtype, non_blocking=non_blocking)
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -560,6 +611,87 @@ class Tensor:
         """x ** exponent, in place."""
         return self._modify("pow_", lambda t: self._method("pow")(t, exponent), operands=(exponent,))
 
+    def index_add_(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
+        """Add alpha·source's slices at `index` along dim, in place (repeated indices add up)."""
+        from .ops.scatter import index_add  # Tensor's methods call up (see the module docstring)
+
+        return self._modify("index_add_", lambda t: index_add(t, dim, index, source, alpha=alpha), operands=(source,))
+
+    def index_fill_(self, dim: int, index: Any, value: Any) -> Tensor:
+        """Set the slices at `index` along dim to value, in place."""
+        from .ops.scatter import index_fill  # Tensor's methods call up (see the module docstring)
+
+        return self._modify("index_fill_", lambda t: index_fill(t, dim, index, value), operands=(value,))
+
+    def scatter_(self, dim: int, index: Any, src: Any = None, value: Any = None, *, reduce: Any = None) -> Tensor:
+        """Write src (or value) at `index` along dim, in place (reduce='add'/'multiply' combines instead)."""
+        from .ops.scatter import scatter  # Tensor's methods call up (see the module docstring)
+
+        return self._modify("scatter_", lambda t: scatter(t, dim, index, src, value, reduce=reduce), operands=(src,))
+
+    def scatter_add_(self, dim: int, index: Any, src: Any) -> Tensor:
+        """Add src at `index` along dim, in place (repeated indices add up)."""
+        from .ops.scatter import scatter_add  # Tensor's methods call up (see the module docstring)
+
+        return self._modify("scatter_add_", lambda t: scatter_add(t, dim, index, src), operands=(src,))
+
+    def masked_scatter_(self, mask: Any, source: Any) -> Tensor:
+        """Write source's elements, in order, where mask is True, in place."""
+        from .ops.scatter import masked_scatter  # Tensor's methods call up (see the module docstring)
+
+        return self._modify("masked_scatter_", lambda t: masked_scatter(t, mask, source), operands=(source,))
+
+    def _draw_(self, name: str, draw: Any) -> Tensor:
+        """Fill with a random draw, in place (on a graph: a zero gradient, as PyTorch)."""
+        from .ops.random_ops import Sampled  # Tensor's methods call up (see the module docstring)
+
+        sample = draw(self.array.shape, self.array.dtype)
+
+        def plain(a: np.ndarray) -> None:
+            a[...] = sample
+
+        return self._modify(name, lambda t: Sampled.apply(t, sample=sample), plain)
+
+    def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator: Any = None, **kwargs: Any) -> Tensor:
+        """Fill with uniform numbers in [from, to), in place (`from=` is accepted as a keyword too)."""
+        from .ops import random_ops  # Tensor's methods call up (see the module docstring)
+
+        low = float(kwargs.pop("from", from_))
+        if kwargs:
+            raise TypeError(f"uniform_() got unexpected keyword arguments {sorted(kwargs)}")
+        return self._draw_("uniform_", lambda s, d: random_ops.draw_uniform(s, d, low, float(to), generator))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with normal numbers of the given mean and std, in place."""
+        from .ops import random_ops  # Tensor's methods call up (see the module docstring)
+
+        return self._draw_("normal_", lambda s, d: random_ops.draw_normal(s, d, float(mean), float(std), generator))
+
+    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
+        """Fill with 1 with probability p (a number or a tensor broadcast to this shape), else 0, in place."""
+        from .ops import random_ops  # Tensor's methods call up (see the module docstring)
+
+        return self._draw_("bernoulli_", lambda s, d: random_ops.draw_bernoulli(s, d, p, generator))
+
+    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with exponential numbers of rate lambd, in place."""
+        from .ops import random_ops  # Tensor's methods call up (see the module docstring)
+
+        return self._draw_("exponential_", lambda s, d: random_ops.draw_exponential(s, d, float(lambd), generator))
+
+    def random_(self, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
+        """Fill with integers, in place: random_() from 0 to the largest integer the dtype holds exactly,
+        random_(to) in [0, to), random_(from, to) in [from, to) (`from=`/`to=` as keywords too)."""
+        from .ops import random_ops  # Tensor's methods call up (see the module docstring)
+
+        if len(args) > 2:
+            raise TypeError(f"random_() takes at most 2 positional arguments ({len(args)} given)")
+        low, to = (0, args[0]) if len(args) == 1 else (args if args else (0, None))
+        low, to = kwargs.pop("from", low), kwargs.pop("to", to)
+        if kwargs:
+            raise TypeError(f"random_() got unexpected keyword arguments {sorted(kwargs)}")
+        return self._draw_("random_", lambda s, d: random_ops.draw_random(s, d, int(low), to, generator))
+
     def detach_(self) -> Tensor:
         """Cut this tensor from its graph, in place: it becomes a leaf that does not require grad."""
         if self.grad_fn is None and self.requires_grad:
@@ -585,8 +717,8 @@ class Tensor:
         extras = []
         if self.array.ndim > 1 or self.array.size > 6:
             extras.append(f"shape={self.shape}")
-        if self.array.dtype not in (float32, int64, bool_):
-            extras.append(f"dtype={self.data.dtype}")
+        if self.array.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={_dtypes.of(self.array.dtype)}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
         elif self.requires_grad:
@@ -620,7 +752,41 @@ class _Size(int):
         return n
 
     def __call__(self, dim: int | None = None) -> Any:
-        return self.shape if dim is None else self.shape[dim]
+        return Size(self.shape) if dim is None else self.shape[dim]
+
+
+class Size(tuple):
+    """A shape, as PyTorch's torch.Size: a tuple of ints (what `t.size()` returns)."""
+
+    __slots__ = ()
+
+    def __new__(cls, sizes: Any = ()) -> Size:
+        return super().__new__(cls, (operator.index(n) for n in sizes))
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+    def __getitem__(self, key: Any) -> Any:
+        out = super().__getitem__(key)
+        return Size(out) if isinstance(key, slice) else out
+
+    def __add__(self, other: Any) -> Size:
+        return Size(tuple(self) + tuple(other))
+
+    def __radd__(self, other: Any) -> Size:
+        return Size(tuple(other) + tuple(self))
+
+    def __mul__(self, n: Any) -> Size:
+        return Size(tuple(self) * n)
+
+    __rmul__ = __mul__
+
+    def numel(self) -> int:
+        """The number of elements a tensor of this shape holds."""
+        return int(np.prod(self, dtype=np.int64))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Size, (tuple(self),))
 
 
 def _shape_arg(shape: Sequence[Any]) -> tuple[int, ...]:
@@ -645,6 +811,6 @@ def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
         if isinstance(x, (bool, np.bool_)):
             return Tensor._make(np.asarray(x), None, False)
         if isinstance(x, numbers.Integral):
-            return Tensor._make(np.asarray(x, int64), None, False)
+            return Tensor._make(np.asarray(x, np.int64), None, False)
         return Tensor._make(np.asarray(x, _default_dtype[0]), None, False)
     return Tensor._make(to_array(x), None, False)

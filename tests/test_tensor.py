@@ -57,7 +57,7 @@ def test_detach_and_requires_grad_():
 
 def test_repr_shows_values_shape_dtype_and_op():
     assert repr(mg.tensor([1.0, 2.0])) == "tensor([1., 2.])"
-    assert "dtype=float64" in repr(mg.tensor([1.0], dtype=mg.float64))
+    assert "dtype=matgrad.float64" in repr(mg.tensor([1.0], dtype=mg.float64))
     r = repr(mg.tensor([[1.0, 2.0]], requires_grad=True) * 2)
     assert "2." in r and "4." in r and "shape=(1, 2)" in r and "grad_fn=<MulBackward>" in r
     assert "requires_grad=True" in repr(mg.tensor([1.0], requires_grad=True))
@@ -119,7 +119,7 @@ def test_inplace_operator_on_a_graph_tensor_is_recorded():
 
 def test_format_spec_on_a_0d_tensor_formats_its_number():
     """`"{:.6f}".format(loss.data)`, as seed 004's program prints its loss (PyTorch allows it for 0-d)."""
-    assert "{:.3f}".format(mg.tensor(2.0) / 3) == "0.667"
+    assert f"{mg.tensor(2.0) / 3:.3f}" == "0.667"
     assert f"{mg.tensor(7):>3d}" == "  7"
     assert f"{mg.tensor([1.0])}" == repr(mg.tensor([1.0]))
     with pytest.raises(TypeError):

@@ -137,7 +137,7 @@ def forward_text(node: Any, names: list[str], parents: tuple[Tensor, ...], y: Te
     numeric = rule.forward_text(node, [paren(p.array.item()) for p in parents])
     if numeric != expr:
         text += f" = {numeric}"
-    return text + f" = {Value.of(y.data)}"
+    return text + f" = {Value.of(y.array)}"
 
 
 def forward_steps(graph: Graph, names: dict[int, str]) -> list[ForwardStep]:
@@ -148,7 +148,7 @@ def forward_steps(graph: Graph, names: dict[int, str]) -> list[ForwardStep]:
         ins = [names[id(p)] for p in parents]
         note = ""
         if not finite(y.array) and all(finite(p.array) for p in parents):
-            note = f"not finite ({why_not_finite(n, [p.data for p in parents], y.data)}): not defined at this point"
+            note = f"not finite ({why_not_finite(n, [p.array for p in parents], y.array)}): not defined at this point"
         steps.append(ForwardStep(i, n.name, names[id(y)], ins, Value.of(y.array),
                                  forward_text(n, ins, parents, y, names[id(y)]), rule_for(n).symbol, note))
     return steps

@@ -179,6 +179,31 @@ RULES: dict[type[Op], Rule] = {
 }
 
 
+# math ops (issue 14): the elementwise ones with their local derivative in numbers.
+_LOCAL = "a layer multiplies by its local derivative"
+RULES.update({
+    unary.Tan: Rule("d(tan x)/dx = 1 + tan²x", _LOCAL,
+                    lambda n, xs, y, node: [(f"(1 + tan({n[0]})²)", 1 + y * y)]),
+    unary.Asin: Rule("d(asin x)/dx = 1/√(1 − x²)", _LOCAL,
+                     lambda n, xs, y, node: [(f"1/√(1 − {n[0]}²)", 1 / np.sqrt(1 - xs[0] ** 2))]),
+    unary.Acos: Rule("d(acos x)/dx = −1/√(1 − x²)", _LOCAL,
+                     lambda n, xs, y, node: [(f"−1/√(1 − {n[0]}²)", -1 / np.sqrt(1 - xs[0] ** 2))]),
+    unary.Atan: Rule("d(atan x)/dx = 1/(1 + x²)", _LOCAL,
+                     lambda n, xs, y, node: [(f"1/(1 + {n[0]}²)", 1 / (1 + xs[0] ** 2))]),
+    unary.Sinh: Rule("d(sinh x)/dx = cosh x", _LOCAL,
+                     lambda n, xs, y, node: [(f"cosh({n[0]})", np.cosh(xs[0]))]),
+    unary.Cosh: Rule("d(cosh x)/dx = sinh x", _LOCAL,
+                     lambda n, xs, y, node: [(f"sinh({n[0]})", np.sinh(xs[0]))]),
+    unary.Log2: Rule("d(log₂ x)/dx = 1/(x·ln 2)", _LOCAL,
+                     lambda n, xs, y, node: [(f"1/({n[0]}·ln 2)", 1 / (xs[0] * np.log(2)))]),
+    unary.Log10: Rule("d(log₁₀ x)/dx = 1/(x·ln 10)", _LOCAL,
+                      lambda n, xs, y, node: [(f"1/({n[0]}·ln 10)", 1 / (xs[0] * np.log(10)))]),
+    unary.Exp2: Rule("d(2ˣ)/dx = 2ˣ·ln 2", _LOCAL,
+                     lambda n, xs, y, node: [(f"2^{n[0]}·ln 2", y * np.log(2))]),
+    unary.Rounding: Rule("d round(x)/dx = 0 (piecewise constant)", "rounding stops the gradient",
+                         lambda n, xs, y, node: [("0", 0.0)]),
+})
+
 #: How the forward pass of each op is written, operands by position ({p}: a constant exponent).
 INFIX: dict[type[Op], str] = {
     arithmetic.Add: "{0} + {1}", arithmetic.Sub: "{0} − {1}", arithmetic.Mul: "{0} · {1}",

@@ -22,3 +22,27 @@ from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Parameter
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+
+# --- breadth (issue 14) ---
+from .activation import (
+    CELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, Softmin, Softsign, Threshold,
+)
+from .container import ParameterDict, ParameterList
+from .distance import CosineSimilarity, PairwiseDistance
+from .dropout import AlphaDropout
+from .embedding import EmbeddingBag
+from .linear import Bilinear
+from .loss import (
+    CosineEmbeddingLoss, GaussianNLLLoss, KLDivLoss, MarginRankingLoss, MultiLabelSoftMarginLoss, PoissonNLLLoss,
+    TripletMarginLoss,
+)
+from .normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .padding import (
+    CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d, ReflectionPad1d,
+    ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d,
+    ZeroPad3d,
+)
+from .pooling import AdaptiveMaxPool2d, MaxUnpool2d
+from .upsampling import (
+    Fold, PixelShuffle, PixelUnshuffle, Unfold, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
+)

@@ -201,3 +201,198 @@ class ModuleDict(Module):
 
     def forward(self, *args: Any) -> Any:
         raise NotImplementedError("ModuleDict has no forward(); index it in your module's forward")
+
+
+# --- breadth (issue 14) -------------------------------------------------------------------------
+def _as_parameter(value: Any) -> Any:
+    """A Tensor becomes a Parameter (sharing its memory), as PyTorch's ParameterList/Dict do."""
+    from ..tensor import Tensor
+    from .parameter import Parameter
+
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+def _describe(key: Any, p: Any) -> str:
+    from ..tensor import Tensor
+    from .parameter import Parameter
+
+    if isinstance(p, Tensor):
+        size = "x".join(str(s) for s in p.shape)
+        kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+        return f"  ({key}): {kind} containing: [{p.dtype} of size {size}]"
+    return f"  ({key}): Object of type: {type(p).__name__}"
+
+
+class ParameterList(Module):
+    """A list of Parameters, registered under '0', '1', ... (tensors given are made Parameters)."""
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self += values
+
+    def _set(self, key: str, value: Any) -> None:
+        from .parameter import Parameter
+
+        value = _as_parameter(value)
+        if isinstance(value, Parameter):
+            self.register_parameter(key, value)
+        else:
+            setattr(self, key, value)
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        if isinstance(idx, slice):
+            return type(self)([self[i] for i in range(self._size)[idx]])
+        return getattr(self, str(_index(self._size, idx, "ParameterList")))
+
+    def __setitem__(self, idx: int, value: Any) -> None:
+        self._set(str(_index(self._size, idx, "ParameterList")), value)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self[i] for i in range(self._size))
+
+    def __iadd__(self, values: Iterable[Any]) -> ParameterList:
+        return self.extend(values)
+
+    def __dir__(self) -> list[str]:
+        return [k for k in super().__dir__() if not k.isdigit()]
+
+    def append(self, value: Any) -> ParameterList:
+        """Add a value (a Tensor becomes a Parameter) at the end; returns self."""
+        self._size += 1
+        self._set(str(self._size - 1), value)
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        """Append each value; returns self."""
+        from ..tensor import Tensor
+
+        if isinstance(values, Tensor) or not hasattr(values, "__iter__"):
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got {type(values).__name__}")
+        for v in values:
+            self.append(v)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(_describe(i, p) for i, p in enumerate(self))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("ParameterList should not be called.")
+
+
+class ParameterDict(Module):
+    """A dict of Parameters, registered under their keys, in insertion order."""
+
+    def __init__(self, parameters: Any = None) -> None:
+        super().__init__()
+        self._keys: dict[str, None] = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._keys:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        from .parameter import Parameter
+
+        if not isinstance(key, str):
+            raise TypeError(f"ParameterDict keys must be strings, got {type(key).__name__}")
+        self._keys[key] = None
+        value = _as_parameter(value)
+        if isinstance(value, Parameter):
+            self.register_parameter(key, value) if key not in self._parameters else setattr(self, key, value)
+        else:
+            setattr(self, key, value)
+
+    def __delitem__(self, key: str) -> None:
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(list(self._keys))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __or__(self, other: ParameterDict) -> ParameterDict:
+        out = self.copy()
+        out.update(other)
+        return out
+
+    def copy(self) -> ParameterDict:
+        """A new ParameterDict holding the same parameters."""
+        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
+
+    def keys(self) -> Iterable[str]:
+        """The names."""
+        return self._keys.keys()
+
+    def values(self) -> Iterable[Any]:
+        """The parameters."""
+        return [self[k] for k in self._keys]
+
+    def items(self) -> Iterable[tuple[str, Any]]:
+        """(name, parameter) pairs."""
+        return [(k, self[k]) for k in self._keys]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """self[key] if present, else default."""
+        return self[key] if key in self else default
+
+    def pop(self, key: str) -> Any:
+        """Remove and return the parameter under key."""
+        v = self[key]
+        del self[key]
+        return v
+
+    def popitem(self) -> tuple[str, Any]:
+        """Remove and return the last inserted (key, parameter)."""
+        k = list(self._keys)[-1]
+        return k, self.pop(k)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        """self[key], set to default first if missing."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def fromkeys(self, keys: Iterable[str], default: Any = None) -> ParameterDict:
+        """A new ParameterDict with each key set to default."""
+        return ParameterDict((k, default) for k in keys)
+
+    def clear(self) -> None:
+        """Remove every parameter."""
+        for k in list(self._keys):
+            del self[k]
+
+    def update(self, values: Any) -> None:
+        """Add (key, parameter) pairs from a mapping or an iterable of pairs (a plain dict's keys sorted,
+        as PyTorch)."""
+        if isinstance(values, (OrderedDict, ParameterDict)):
+            items = list(values.items())
+        elif isinstance(values, Mapping):
+            items = sorted(values.items())
+        else:
+            items = list(values)
+        for k, v in items:
+            self[k] = v
+
+    def extra_repr(self) -> str:
+        return "\n".join(_describe(k, p) for k, p in self.items())
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("ParameterDict should not be called.")

@@ -14,7 +14,7 @@ from .. import random as _random
 from ..creation import from_numpy
 from ..ops import activation as _act
 from ..ops import loss as _loss
-from ..ops.binary import maximum, where
+from ..ops.binary import maximum, minimum, where
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.embedding import embedding
 from ..ops.join import pad as _pad
@@ -118,7 +118,10 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
 
 
 def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
-    """Pad with a constant; `pad` lists (before, after) pairs starting from the last dim."""
+    """Pad in mode 'constant' (value), 'reflect', 'replicate' or 'circular'; `pad` lists (before, after)
+    pairs starting from the last dim (matgrad/ops/pad.py)."""
+    if mode != "constant":
+        return _pad_modes(input, pad, mode, value)
     return _pad(input, pad, mode, 0.0 if value is None else value)
 
 
@@ -361,3 +364,482 @@ def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> T
     """x / max(‖x‖_p, eps) along `dim`, as torch.nn.functional.normalize."""
     x = as_tensor(input)
     return x / maximum(norm(x, p, dim, keepdim=True), eps)
+
+
+# --- breadth (issue 14): activations --------------------------------------------------------
+def _const_like(x: Tensor, a: np.ndarray) -> Tensor:
+    return Tensor._make(np.asarray(a, dtype=x.dtype), None, False)
+
+
+def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else value."""
+    return _maybe_inplace("threshold", input, inplace,
+                          lambda x: where(as_tensor(x).array > threshold, x, value))
+
+
+def hardsigmoid(input: Any, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6."""
+    return _maybe_inplace("hardsigmoid", input, inplace, lambda x: _act.clamp(as_tensor(x) + 3.0, 0.0, 6.0) / 6.0)
+
+
+def hardswish(input: Any, inplace: bool = False) -> Tensor:
+    """x·relu6(x + 3)/6."""
+    return _maybe_inplace("hardswish", input, inplace,
+                          lambda x: as_tensor(x) * _act.clamp(as_tensor(x) + 3.0, 0.0, 6.0) / 6.0)
+
+
+def mish(input: Any, inplace: bool = False) -> Tensor:
+    """x·tanh(softplus(x))."""
+    return _maybe_inplace("mish", input, inplace, lambda x: as_tensor(x) * _act.tanh(_act.softplus(x)))
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def selu(input: Any, inplace: bool = False) -> Tensor:
+    """scale·elu(x, alpha) with SELU's fixed alpha and scale."""
+    return _maybe_inplace("selu", input, inplace, lambda x: _act.elu(x, _SELU_ALPHA) * _SELU_SCALE)
+
+
+def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, alpha·(e^(x/alpha) - 1)) = alpha·elu(x/alpha)."""
+    if alpha == 0:
+        raise ValueError("ZeroDivisionError in celu: alpha cannot be 0")
+    return _maybe_inplace("celu", input, inplace, lambda x: _act.elu(as_tensor(x) / alpha, 1.0) * alpha)
+
+
+def glu(input: Any, dim: int = -1) -> Tensor:
+    """a·σ(b), where a and b are the two halves of input along dim."""
+    from ..ops.join import chunk
+
+    x = as_tensor(input)
+    if x.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = dim % x.ndim
+    if x.shape[d] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {x.shape[d]}")
+    a, b = chunk(x, 2, d)
+    return a * _act.sigmoid(b)
+
+
+def softmin(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """softmax(-x) along dim."""
+    x = as_tensor(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    return softmax(-x, dim)
+
+
+def prelu(input: Any, weight: Any) -> Tensor:
+    """x for x > 0, weight·x otherwise; weight has 1 or C (= input.shape[1]) entries."""
+    x, w = as_tensor(input), as_tensor(weight)
+    if w.ndim > 1 or (w.numel() != 1 and (x.ndim < 2 or w.numel() != x.shape[1])):
+        raise RuntimeError(
+            f"Mismatch of parameter numbers and input channel size. Found parameter numbers = {w.numel()} "
+            f"and channel size = {x.shape[1] if x.ndim >= 2 else 1}."
+        )
+    if w.numel() != 1:
+        w = w.reshape(-1, *([1] * (x.ndim - 2)))
+    elif w.ndim:
+        w = w.reshape(())
+    return where(x.array > 0, x, w * x)
+
+
+def alpha_dropout(input: Any, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Dropout that keeps SELU's zero mean and unit variance: dropped units go to SELU's saturation value,
+    then an affine map a·x + b restores the statistics (PyTorch's formula and generator draw)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    x = as_tensor(input)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * np.zeros((), dtype=x.dtype)
+    alpha = 1.7580993408473766
+    keep = _random.default_generator().random(x.shape) >= p
+    a = ((1 - p) * (1 + p * alpha * alpha)) ** -0.5
+    b = (keep - 1.0) * (alpha * a) + alpha * a * p
+    return x * _const_like(x, keep * a) + _const_like(x, b)
+
+
+def gumbel_softmax(logits: Any, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """softmax((logits + g)/tau) with g ~ Gumbel(0, 1) from matgrad's generator (manual_seed reproduces it).
+
+    hard=True returns the one-hot argmax in the forward and the soft sample's gradient (straight-through).
+    """
+    x = as_tensor(logits)
+    e = _random.default_generator().exponential(1.0, x.shape)
+    g = _const_like(x, -np.log(e))
+    y_soft = softmax((x + g) / tau, dim)
+    if not hard:
+        return y_soft
+    idx = np.argmax(y_soft.array, axis=dim)
+    y_hard = np.zeros(x.shape, dtype=x.dtype)
+    np.put_along_axis(y_hard, np.expand_dims(idx, dim), 1.0, axis=dim)
+    return y_soft - y_soft.detach() + _const_like(x, y_hard)
+
+
+# --- breadth: distances ---------------------------------------------------------------------------
+def _clamped_norm(x: Tensor, dim: int, eps: float) -> Tensor:
+    """‖x‖₂ along dim (kept), clamped below at eps in value only: the gradient is the norm's, as PyTorch."""
+    n = norm(x, 2, dim, keepdim=True)
+    lift = np.maximum(n.array, eps) - n.array
+    return n + _const_like(n, lift) if lift.any() else n
+
+
+def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """Σ (x1/max(‖x1‖, eps))·(x2/max(‖x2‖, eps)) along dim, broadcasting x1 with x2."""
+    a, b = _pair(x1, x2)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    a, b = a.broadcast_to(shape), b.broadcast_to(shape)
+    return _sum((a / _clamped_norm(a, dim, eps)) * (b / _clamped_norm(b, dim, eps)), dim)
+
+
+def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """‖x1 - x2 + eps‖_p over the last dim."""
+    a, b = _pair(x1, x2)
+    nd = max(a.ndim, b.ndim)
+    return norm(a - b + eps, p, -1 if nd else None, keepdim=keepdim and nd > 0)
+
+
+# --- breadth: losses ---------------------------------------------------------------------------------
+def kl_div(input: Any, target: Any, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """target·(ln target - input) pointwise (input holds log-probabilities); 'batchmean' divides the sum by N."""
+    _check_legacy("kl_div", size_average, reduce)
+    if reduction not in ("mean", "sum", "none", "batchmean"):
+        raise ValueError(f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}")
+    x, t = _pair(input, target)
+    if log_target:
+        loss = t.exp() * (t - x)
+    else:
+        tpos = t.array > 0
+        loss = t * where(tpos, t, 1.0).log() - t * x  # xlogy(t, t): 0 where t = 0
+    if reduction == "batchmean":
+        return _sum(loss) / x.shape[0] if x.ndim else _sum(loss)
+    return _reduce("kl_div", loss, reduction)
+
+
+def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, size_average: Any = None,
+                        reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """max(0, -y·(x1 - x2) + margin)."""
+    _check_legacy("margin_ranking_loss", size_average, reduce)
+    a, b = _pair(input1, input2)
+    _, y = _pair(a, target)
+    if not (a.ndim == b.ndim == y.ndim):
+        raise RuntimeError(
+            f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {tuple(a.shape)}, input2: {tuple(b.shape)}, target: {tuple(y.shape)} "
+        )
+    return _reduce("margin_ranking_loss", _act.clamp(-y * (a - b) + margin, 0.0), reduction)
+
+
+def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, size_average: Any = None,
+                          reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1 (PyTorch's 1e-12 guard)."""
+    _check_legacy("cosine_embedding_loss", size_average, reduce)
+    a, b = _pair(input1, input2)
+    y = as_tensor(target).array
+    if a.ndim not in (1, 2) or a.shape != b.shape:
+        raise RuntimeError(f"cosine_embedding_loss: 1D target tensor expects 2D input tensors, but found inputs "
+                           f"with sizes {list(a.shape)} and {list(b.shape)}.")
+    d = a.ndim - 1
+    prod = _sum(a * b, d)
+    m1, m2 = _sum(a * a, d) + 1e-12, _sum(b * b, d) + 1e-12
+    cos = prod / (m1 * m2).sqrt()
+    loss = where(y == 1, 1 - cos, 0.0) + where(y == -1, _act.clamp(cos - margin, 0.0), 0.0)
+    return _reduce("cosine_embedding_loss", loss, reduction)
+
+
+def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float = 1.0, p: float = 2,
+                        eps: float = 1e-6, swap: bool = False, size_average: Any = None, reduce: Any = None,
+                        reduction: str = "mean") -> Tensor:
+    """max(d(a, p) - d(a, n) + margin, 0) with d = pairwise_distance; swap uses min(d(a, n), d(p, n))."""
+    _check_legacy("triplet_margin_loss", size_average, reduce)
+    a, pos, neg = as_tensor(anchor), as_tensor(positive), as_tensor(negative)
+    if not (a.ndim == pos.ndim == neg.ndim):
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same number of dimensions, "
+            f"but got: anchor {a.ndim}D, positive {pos.ndim}D, and negative {neg.ndim}D inputs"
+        )
+    d_ap = pairwise_distance(a, pos, p, eps)
+    d_an = pairwise_distance(a, neg, p, eps)
+    if swap:
+        d_an = minimum(d_an, pairwise_distance(pos, neg, p, eps))
+    return _reduce("triplet_margin_loss", _act.clamp(d_ap - d_an + margin, 0.0), reduction)
+
+
+def poisson_nll_loss(input: Any, target: Any, log_input: bool = True, full: bool = False, size_average: Any = None,
+                     eps: float = 1e-8, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """exp(x) - t·x (log_input) or x - t·ln(x + eps); full adds Stirling's t·ln t - t + ½ln(2πt) where t > 1."""
+    _check_legacy("poisson_nll_loss", size_average, reduce)
+    x, t = _pair(input, target)
+    loss = x.exp() - t * x if log_input else x - t * (x + eps).log()
+    if full:
+        ta = t.array
+        big = ta > 1
+        safe = np.where(big, ta, 1.0)
+        stirling = np.where(big, safe * np.log(safe) - safe + 0.5 * np.log(2 * np.pi * safe), 0.0)
+        if isinstance(target, Tensor) and target.requires_grad:
+            ts = where(big, t, 1.0)
+            loss = loss + where(big, ts * ts.log() - ts + (ts * (2 * np.pi)).log() * 0.5, 0.0)
+        else:
+            loss = loss + _const_like(x, stirling)
+    return _reduce("poisson_nll_loss", loss, reduction)
+
+
+def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """½(ln max(var, eps) + (input - target)²/max(var, eps)) (+ ½ln 2π with full); var clamped in value only."""
+    from ..ops.shape import unsqueeze
+
+    x, t = _pair(input, target)
+    v = as_tensor(var, x)
+    if v.dtype != x.dtype:
+        v = v.to(x.dtype)
+    if tuple(v.shape) != tuple(x.shape):
+        if tuple(x.shape[:-1]) == tuple(v.shape):
+            v = unsqueeze(v, -1)
+        elif not (tuple(x.shape[:-1]) == tuple(v.shape[:-1]) and v.shape[-1] == 1):
+            raise ValueError("var is of incorrect size")
+    _check_reduction("gaussian_nll_loss", reduction)
+    if (v.array < 0).any():
+        raise ValueError("var has negative entry/entries")
+    lift = np.maximum(v.array, eps) - v.array
+    if lift.any():
+        v = v + _const_like(v, lift)
+    loss = (v.log() + (x - t) ** 2 / v) * 0.5
+    if full:
+        loss = loss + 0.5 * float(np.log(2 * np.pi))
+    return _reduce("gaussian_nll_loss", loss, reduction)
+
+
+def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None, size_average: Any = None,
+                                reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """-(y·ln σ(x) + (1 - y)·ln σ(-x)), weighted, averaged over the classes (last dim), then reduced."""
+    _check_legacy("multilabel_soft_margin_loss", size_average, reduce)
+    x, y = _pair(input, target)
+    loss = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
+    if weight is not None:
+        loss = loss * as_tensor(weight, x)
+    cd = x.ndim - 1
+    loss = _sum(loss, cd) / x.shape[cd] if x.ndim else loss
+    return _reduce("multilabel_soft_margin_loss", loss, reduction)
+
+
+# --- breadth: normalization ------------------------------------------------------------------------
+def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> Tensor:
+    """Normalize each sample over each of num_groups channel groups (with all spatial dims); then γ·y + β
+    per channel."""
+    x = as_tensor(input)
+    if x.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {x.ndim}")
+    n, c = x.shape[:2]
+    if num_groups <= 0 or c % num_groups:
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
+            f"{list(x.shape)} and num_groups={num_groups}"
+        )
+    g = x.reshape(n, num_groups, -1)
+    y = layer_norm(g, (g.shape[2],), eps=eps).reshape(*x.shape)
+    pview = (c,) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        y = y * as_tensor(weight).reshape(*pview)
+    if bias is not None:
+        y = y + as_tensor(bias).reshape(*pview)
+    return y
+
+
+def instance_norm(input: Any, running_mean: Any = None, running_var: Any = None, weight: Any = None,
+                  bias: Any = None, use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each (sample, channel) over its spatial dims; running statistics (if given) take the
+    batch average of the instances' mean and unbiased variance, as PyTorch."""
+    x = as_tensor(input)
+    if x.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input (N, C, *spatial), got shape {tuple(x.shape)}")
+    c = x.shape[1]
+    pview = (c,) + (1,) * (x.ndim - 2)
+    if not use_input_stats:
+        return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
+    spatial = tuple(x.shape[2:])
+    m = int(np.prod(spatial))
+    if m <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {list(x.shape)}")
+    y = layer_norm(x, spatial, eps=eps)
+    if weight is not None:
+        y = y * as_tensor(weight).reshape(*pview)
+    if bias is not None:
+        y = y + as_tensor(bias).reshape(*pview)
+    axes = tuple(range(2, x.ndim))
+    a = x.array
+    if running_mean is not None:
+        _ema_into(running_mean, a.mean(axis=axes).mean(axis=0), momentum)
+    if running_var is not None:
+        _ema_into(running_var, a.var(axis=axes, ddof=1).mean(axis=0), momentum)
+    return y
+
+
+def _ema_into(r: Any, stat: np.ndarray, momentum: float) -> None:
+    data = r.array if isinstance(r, Tensor) else r
+    data *= 1 - momentum
+    data += momentum * stat.astype(data.dtype, copy=False)
+
+
+# --- breadth: shuffles, bilinear, embedding_bag ----------------------------------------------------
+def pixel_shuffle(input: Any, upscale_factor: int) -> Tensor:
+    """(*, C·r², H, W) → (*, C, H·r, W·r): a reshape and a permute, as PyTorch."""
+    x = as_tensor(input)
+    r = int(upscale_factor)
+    if x.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{x.ndim} dimension(s)")
+    *lead, c, h, w = x.shape
+    if r <= 0 or c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
+                           f"of upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    k = len(lead)
+    y = x.reshape(*lead, c // (r * r), r, r, h, w)
+    y = y.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
+    return y.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input: Any, downscale_factor: int) -> Tensor:
+    """(*, C, H·r, W·r) → (*, C·r², H, W): pixel_shuffle's inverse."""
+    x = as_tensor(input)
+    r = int(downscale_factor)
+    if x.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{x.ndim} dimension(s)")
+    *lead, c, h, w = x.shape
+    if r <= 0 or h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor, "
+                           f"but got size {h}x{w} and downscale_factor={r}")
+    k = len(lead)
+    y = x.reshape(*lead, c, h // r, r, w // r, r)
+    y = y.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
+    return y.reshape(*lead, c * r * r, h // r, w // r)
+
+
+def bilinear(input1: Any, input2: Any, weight: Any, bias: Any = None) -> Tensor:
+    """y_k = x1ᵀ·W_k·x2 + b_k: x1 (*, in1), x2 (*, in2), W (out, in1, in2) → (*, out), as two matmuls."""
+    a, b, w = as_tensor(input1), as_tensor(input2), as_tensor(weight)
+    if w.ndim != 3 or a.shape[-1] != w.shape[1] or b.shape[-1] != w.shape[2] or a.shape[:-1] != b.shape[:-1]:
+        raise RuntimeError(
+            f"bilinear: expected input1 (*, {w.shape[1] if w.ndim == 3 else '?'}), input2 (*, "
+            f"{w.shape[2] if w.ndim == 3 else '?'}) with the same leading dims and weight (out, in1, in2); got "
+            f"{tuple(a.shape)}, {tuple(b.shape)} and {tuple(w.shape)}"
+        )
+    o, i1, i2 = w.shape
+    t = a @ w.permute(1, 0, 2).reshape(i1, o * i2)  # (*, out·in2)
+    y = _sum(t.reshape(*a.shape[:-1], o, i2) * b.unsqueeze(-2), -1)
+    return y + as_tensor(bias) if bias is not None else y
+
+
+def embedding_bag(input: Any, weight: Any, offsets: Any = None, max_norm: Any = None, norm_type: float = 2,
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights: Any = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> Tensor:
+    """Sums, means or maxima of bags of embeddings: a 2-D input is one bag per row; a 1-D input is cut into
+    bags at `offsets`. Entries equal to padding_idx are left out; an empty bag gives zeros."""
+    from ..ops.indexing import index_add_zeros
+
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    w = as_tensor(weight)
+    idx = np.asarray(input.array if isinstance(input, Tensor) else input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding_bag: expected integer indices, got {idx.dtype}")
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             "fixed length sequences.")
+        nb, L = idx.shape
+        starts = np.arange(nb, dtype=np.int64) * L
+        flat = idx.reshape(-1)
+    elif idx.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        starts = np.asarray(offsets.array if isinstance(offsets, Tensor) else offsets).astype(np.int64)
+        if starts.ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        flat = idx
+        if include_last_offset:  # the last offset ends the last bag: entries after it are left out
+            if starts.shape[0] == 0:
+                raise ValueError("embedding_bag: include_last_offset=True needs at least one offset")
+            flat = flat[:max(int(starts[-1]), 0)]
+            starts = starts[:-1]
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
+    nb = starts.shape[0]
+    if nb and (starts[0] != 0 or (np.diff(starts) < 0).any() or starts[-1] > flat.shape[0]):
+        raise ValueError("embedding_bag: offsets must start at 0, not decrease, and stay within the input")
+    psw = None
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(
+                f"embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for "
+                f"mode='sum' (got mode='{mode}'). Please open a feature request on the Pytorch GitHub."
+            )
+        psw = as_tensor(per_sample_weights).reshape(-1)
+    bag = np.searchsorted(starts, np.arange(flat.shape[0]), side="right") - 1  # each entry's bag
+    pad = None if padding_idx is None else padding_idx % w.shape[0]
+    keep = np.ones(flat.shape[0], dtype=bool) if pad is None else flat != pad
+    rows = embedding(Tensor._make(flat[keep], None, False), w, None, max_norm, norm_type)
+    bag_k = bag[keep]
+    if psw is not None:
+        rows = rows * psw[np.flatnonzero(keep)].unsqueeze(-1)
+    d = w.shape[1]
+    if mode in ("sum", "mean"):
+        out = index_add_zeros((nb, d), bag_k, rows, False)
+        if mode == "mean":
+            count = np.bincount(bag_k, minlength=nb).astype(w.dtype)
+            out = out / _const_like(w, np.maximum(count, 1).reshape(-1, 1))
+        return out
+    from ..ops.indexing import getitem
+
+    # max: per bag and column the first maximal row, then a differentiable gather of those entries
+    ra = rows.array
+    pick = np.zeros((nb, d), dtype=np.int64)
+    empty = np.ones((nb, 1), dtype=bool)
+    for i in range(nb):
+        sel = np.flatnonzero(bag_k == i)
+        if sel.size:
+            pick[i] = sel[np.argmax(ra[sel], axis=0)]
+            empty[i] = False
+    if not ra.shape[0]:
+        return _const_like(w, np.zeros((nb, d)))
+    got = getitem(rows, (pick, np.broadcast_to(np.arange(d), (nb, d))))
+    return where(empty, 0.0, got) if empty.any() else got
+
+
+# --- breadth: exports of the ops files (pad, resampling, folding, pooling with indices) ---------------
+from ..ops.fold import fold, unfold  # noqa: E402
+from ..ops.pad import pad as _pad_modes  # noqa: E402
+from ..ops.pooling import adaptive_max_pool2d, max_unpool2d  # noqa: E402
+from ..ops.resample import interpolate  # noqa: E402
+
+
+def upsample(input: Any, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+             align_corners: bool | None = None) -> Tensor:
+    """Deprecated alias of interpolate, as PyTorch keeps it."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Any, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """interpolate(mode='nearest')."""
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Any, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """interpolate(mode='bilinear', align_corners=True), as PyTorch's deprecated function."""
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+__all__ += [
+    "threshold", "hardsigmoid", "hardswish", "mish", "selu", "celu", "glu", "softmin", "prelu", "alpha_dropout",
+    "gumbel_softmax", "cosine_similarity", "pairwise_distance", "kl_div", "margin_ranking_loss",
+    "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
+    "multilabel_soft_margin_loss", "group_norm", "instance_norm", "pixel_shuffle", "pixel_unshuffle", "bilinear",
+    "embedding_bag", "fold", "unfold", "adaptive_max_pool2d", "max_unpool2d", "interpolate", "upsample",
+    "upsample_nearest", "upsample_bilinear",
+]

@@ -419,7 +419,7 @@ class Module:
             if arr.shape != t.array.shape:
                 mismatched.append(
                     f"size mismatch for {k}: copying a param with shape {arr.shape} from checkpoint, "
-                    f"the shape in current model is {t.data.shape}."
+                    f"the shape in current model is {t.array.shape}."
                 )
             else:
                 values[k] = arr

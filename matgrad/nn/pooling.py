@@ -57,3 +57,40 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+# --- breadth (issue 14) -------------------------------------------------------------------------
+class AdaptiveMaxPool2d(Module):
+    """Maximum over output_size near-equal regions, whatever the input's size; gradient to the argmax."""
+
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, input: Tensor) -> Any:
+        from ..ops.pooling import adaptive_max_pool2d
+
+        return adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class MaxUnpool2d(Module):
+    """max_pool2d's partial inverse: values back at their indices, zeros elsewhere."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        from ..ops.conv import pair
+
+        super().__init__()
+        self.kernel_size = pair("MaxUnpool2d", "kernel_size", kernel_size)
+        self.stride = pair("MaxUnpool2d", "stride", stride if stride is not None else kernel_size)
+        self.padding = pair("MaxUnpool2d", "padding", padding)
+
+    def forward(self, input: Tensor, indices: Any, output_size: Any = None) -> Tensor:
+        from ..ops.pooling import max_unpool2d
+
+        return max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

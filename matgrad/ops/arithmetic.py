@@ -233,3 +233,100 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
 
 
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg
+
+
+# --- division's relatives: fmod, remainder, floor_divide, atan2; lerp ----------------------------
+def _int_zero_division(op: str, a: Tensor, b: Tensor) -> None:
+    if b.array.dtype.kind in "biu" and a.array.dtype.kind in "biu" and np.any(b.array == 0):
+        raise ZeroDivisionError(f"{op}: integer division by zero")
+
+
+class Fmod(Op):
+    """y = a − trunc(a/b)·b (C's fmod: the sign of a).  da = dy, db = −dy·trunc(a/b)."""
+
+    def forward(self, a, b):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.fmod(a, b)
+
+    def backward(self, dy):
+        a, b = self.input_arrays
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.trunc(a / b)
+        return dy, (-(dy * q) if self.needs_input_grad[1] else None)
+
+
+class Remainder(Op):
+    """y = a − floor(a/b)·b (Python's %: the sign of b).  da = dy, db = −dy·floor(a/b)."""
+
+    def forward(self, a, b):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.remainder(a, b)
+
+    def backward(self, dy):
+        a, b = self.input_arrays
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.floor(a / b)
+        return dy, (-(dy * q) if self.needs_input_grad[1] else None)
+
+
+class FloorDivide(Op):
+    """y = floor(a/b).  No derivative, as in PyTorch (it is 0 almost everywhere)."""
+
+    def forward(self, a, b):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.floor_divide(a, b)
+
+    def backward(self, dy):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+class Atan2(Op):
+    """y = atan2(a, b), the angle of (b, a).  da = dy·b/(a² + b²), db = −dy·a/(a² + b²)."""
+
+    def forward(self, a, b):
+        return np.arctan2(a, b)
+
+    def backward(self, dy):
+        a, b = self.inputs
+        g = dy / (a * a + b * b)
+        return g * b, -(g * a)
+
+
+def _binary_checked(fn: type[Op], op: str, a: Any, b: Any) -> Tensor:
+    ta = as_tensor(a, b if isinstance(b, Tensor) else None)
+    tb = as_tensor(b, ta)
+    _int_zero_division(op, ta, tb)
+    return _binary(fn, op, ta, tb)
+
+
+def fmod(input: Any, other: Any) -> Tensor:
+    """The remainder of input / other with the sign of input (C's fmod)."""
+    return _binary_checked(Fmod, "fmod", input, other)
+
+
+def remainder(input: Any, other: Any) -> Tensor:
+    """The remainder of input / other with the sign of other (Python's %)."""
+    return _binary_checked(Remainder, "remainder", input, other)
+
+
+def floor_divide(input: Any, other: Any) -> Tensor:
+    """floor(input / other), elementwise (the // operator); integers stay integers."""
+    return _binary_checked(FloorDivide, "floor_divide", input, other)
+
+
+def atan2(input: Any, other: Any) -> Tensor:
+    """The angle of the point (other, input), elementwise: atan(input / other) in the right quadrant."""
+    ta = as_tensor(input, other if isinstance(other, Tensor) else None)
+    tb = as_tensor(other, ta)
+    if ta.array.dtype != tb.array.dtype:
+        ta, tb = promote(ta, tb)
+    return _binary(Atan2, "atan2", _to_float(ta), _to_float(tb))
+
+
+arctan2 = atan2
+
+
+def lerp(input: Any, end: Any, weight: Any) -> Tensor:
+    """input + weight · (end − input): linear interpolation (weight a number or a tensor)."""
+    start = as_tensor(input)
+    return add(start, mul(weight, sub(end, start)))

@@ -83,7 +83,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
         np.broadcast_shapes(cond.shape, a.array.shape, b.array.shape)
     except ValueError:
         raise ValueError(
-            f"where: condition {cond.shape}, input {a.data.shape} and other {b.data.shape} "
+            f"where: condition {cond.shape}, input {a.array.shape} and other {b.array.shape} "
             "cannot be broadcast together"
         ) from None
     out = Where.apply(a, b, cond=cond)

@@ -14,6 +14,8 @@ from ..backend import NAMES, ArrayNamespace
 from ..kernels import broadcast_axes
 from ..tensor import Tensor, as_tensor
 from . import activation, binary, indexing, reduction, unary
+from . import cumulative as _cum
+from . import linalg as _linalg
 from . import matmul as _mm
 from . import shape as _shape
 
@@ -82,6 +84,20 @@ def index_add(shape: tuple[int, ...], index: Any, values: Any, basic: bool) -> T
     return indexing.index_add_zeros(shape, index, values, basic)
 
 
+def cumsum(x: Any, axis: int) -> Tensor:
+    return _cum.cumsum(x, axis)
+
+
+def cumprod(x: Any, axis: int) -> Tensor:
+    return _cum.cumprod(x, axis)
+
+
+def einsum(spec: str, *operands: Any) -> Tensor:
+    return _linalg.einsum_core(spec, *operands)
+
+
+inv = _linalg.inverse
+
 graph_ns = ArrayNamespace(
     "graph", plain=False, device="cpu",
     exp=exp, log=log, sqrt=sqrt, sign=sign, abs=abs, sin=sin, cos=cos, erf=erf, tanh=tanh,
@@ -89,6 +105,7 @@ graph_ns = ArrayNamespace(
     where=where, sum=sum, mean=mean, sum_to=sum_to, reshape=reshape, swapaxes=swapaxes,
     transpose=transpose, expand_dims=expand_dims, squeeze=squeeze, zeros_like=zeros_like,
     index_add=index_add, softplus=softplus,
+    cumsum=cumsum, cumprod=cumprod, einsum=einsum, inv=inv,
 )
 _missing = set(NAMES) - set(vars(graph_ns))
 if _missing:  # every name a backward may call on plain arrays must exist on the graph too

@@ -105,3 +105,17 @@ def flip(input: Any, dims: Any) -> Tensor:
         if t.ndim:
             index[d % t.ndim] = slice(None, None, -1)
     return getitem(t, tuple(index))
+
+
+def nonzero(input: Any, *, as_tuple: bool = False) -> Any:
+    """The indices of the nonzero elements: an int64 (n, ndim) tensor, or with as_tuple one 1-D tensor per dim."""
+    a = as_tensor(input).array
+    if as_tuple:
+        return tuple(Tensor._make(i.astype(np.int64, copy=False), None, False)
+                     for i in (np.nonzero(a) if a.ndim else np.nonzero(a.reshape(1))))
+    return Tensor._make(np.argwhere(a).astype(np.int64, copy=False), None, False)
+
+
+def argwhere(input: Any) -> Tensor:
+    """The indices of the nonzero elements, as an int64 (n, ndim) tensor (nonzero's default form)."""
+    return nonzero(input)

@@ -54,7 +54,7 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
         return Linear.apply(x, w)
     b = as_tensor(bias, x)
     if b.array.shape != (wd.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({wd.shape[0]},), got {b.data.shape}")
+        raise ValueError(f"linear: bias must have shape ({wd.shape[0]},), got {b.array.shape}")
     return Linear.apply(x, w, b)
 
 

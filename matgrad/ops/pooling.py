@@ -1,4 +1,5 @@
-"""Pooling over windows of an image: max_pool2d, avg_pool2d, adaptive_avg_pool2d.
+"""Pooling over windows of an image: max_pool2d, avg_pool2d, adaptive_avg_pool2d (and, at the end,
+max_pool2d's indices, max_unpool2d and adaptive_max_pool2d).
 
 The windows are a strided view of the padded input, (N, C, Hₒ, Wₒ, kH, kW), never
 copied pixel by pixel; forward and backward loop only over the kH·kW kernel offsets.
@@ -197,7 +198,7 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """Maximum over each window, as torch.nn.functional.max_pool2d (stride defaults to the kernel)."""
     if return_indices:
-        raise NotImplementedError("max_pool2d: return_indices=True is not supported")
+        return max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     x, unbatched, k, s, p, d = _prepare("max_pool2d", input, kernel_size, stride, padding, dilation,
                                         ceil_mode)
     return _unbatch(MaxPool2d.apply(x, k=k, s=s, p=p, d=d), unbatched)
@@ -229,3 +230,120 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
     ah = adaptive_weights(x.shape[-2], oh, x.dtype)
     aw = adaptive_weights(x.shape[-1], ow, x.dtype)
     return AdaptiveAvgPool2d.apply(x, ah=ah, aw=aw)
+
+
+# --- indices: max_pool2d(return_indices=True), max_unpool2d, adaptive_max_pool2d ---------------
+def max_pool2d_indices(x: np.ndarray, y: np.ndarray, k: Pair, s: Pair, p: Pair, d: Pair) -> np.ndarray:
+    """Where each window's (first) maximum sits, as a flat index into its (H, W) input plane (PyTorch's)."""
+    ho, wo = y.shape[2:]
+    arg = np.zeros(y.shape, dtype=np.int64)
+    taken = np.zeros(y.shape, dtype=bool)
+    for idx, v in _offsets(_pad(x, p, -np.inf), k, s, d, ho, wo):
+        hit = (v == y) & ~taken
+        taken |= hit
+        arg[hit] = idx
+    ki, kj = np.divmod(arg, k[1])
+    rows = np.arange(ho).reshape(-1, 1) * s[0] - p[0] + ki * d[0]
+    cols = np.arange(wo) * s[1] - p[1] + kj * d[1]
+    return rows * x.shape[3] + cols
+
+
+def _gather_planes(x: Tensor, flat: np.ndarray) -> Tensor:
+    """x (N, C, H, W) read at flat (N, C, h, w) indices into each H·W plane, differentiably (a gather)."""
+    from .indexing import getitem
+
+    n, c = x.shape[:2]
+    planes = x.reshape(n, c, -1)
+    index = (np.arange(n).reshape(-1, 1, 1), np.arange(c).reshape(1, -1, 1), flat.reshape(n, c, -1))
+    return getitem(planes, index).reshape(*flat.shape)
+
+
+def max_pool2d_with_indices(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                            dilation: Any = 1, ceil_mode: bool = False) -> tuple[Tensor, Tensor]:
+    """max_pool2d and the int64 flat (H·W) index of each maximum, as PyTorch's return_indices=True."""
+    x, unbatched, k, s, p, d = _prepare("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    y = MaxPool2d.apply(x, k=k, s=s, p=p, d=d)
+    idx = Tensor._make(max_pool2d_indices(x.array, y.array, k, s, p, d), None, False)
+    return _unbatch(y, unbatched), _unbatch(idx, unbatched)
+
+
+class MaxUnpool2d(Op):
+    """y = zeros with y.flat[idx] = x (a repeated index keeps the last write, as PyTorch on the CPU).
+    dx = dy.flat[idx], a gather for every input (PyTorch's; with repeats it is not the exact transpose)."""
+
+    def forward(self, x, *, flat, shape):
+        self.flat = flat
+        y = np.zeros(shape, dtype=x.dtype)
+        y.reshape(-1)[flat] = x.reshape(-1)
+        return y
+
+    def backward(self, dy):
+        xp = self.xp
+        return xp.reshape(xp.reshape(dy, (-1,))[self.flat], self.input_arrays[0].shape)
+
+
+def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:
+    """max_pool2d's partial inverse: each value put back at its index in a zero (H, W) plane (MaxUnpool2d)."""
+    op = "max_unpool2d"
+    x = as_tensor(input)
+    ind = indices.array if isinstance(indices, Tensor) else np.asarray(indices)
+    if ind.dtype.kind not in "iu":
+        raise TypeError(f"{op}: indices must be an integer tensor, got {ind.dtype}")
+    if tuple(ind.shape) != tuple(x.shape):
+        raise ValueError(f"{op}: Expected shape of indices to be same as that of the input tensor "
+                         f"({tuple(x.shape)}) but got indices tensor with shape: {tuple(ind.shape)}")
+    unbatched = x.ndim == 3
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got {tuple(x.shape)}")
+    if unbatched:
+        x, ind = x.reshape(1, *x.shape), ind.reshape(1, *ind.shape)
+    k = pair(op, "kernel_size", kernel_size)
+    s = k if stride is None or stride == () or stride == [] else pair(op, "stride", stride)
+    p = pair(op, "padding", padding)
+    n, c, h, w = x.shape
+    if output_size is None:
+        oh, ow = ((h - 1) * s[0] - 2 * p[0] + k[0], (w - 1) * s[1] - 2 * p[1] + k[1])
+    else:
+        size = tuple(int(v) for v in output_size)[-2:]
+        if len(size) != 2:
+            raise ValueError(f"{op}: output_size must end with (H, W), got {output_size!r}")
+        oh, ow = size
+    if ind.size and (ind.min() < 0 or ind.max() >= oh * ow):
+        bad = int(ind.max() if ind.max() >= oh * ow else ind.min())
+        raise IndexError(f"{op}: Found an invalid max index: {bad} (output volumes are of size {oh}x{ow})")
+    base = (np.arange(n * c, dtype=np.int64) * (oh * ow)).reshape(n, c, 1, 1)
+    flat = (base + ind.astype(np.int64)).ravel()
+    y = MaxUnpool2d.apply(x, flat=flat, shape=(n, c, oh, ow))
+    return _unbatch(y, unbatched)
+
+
+def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = False) -> Any:
+    """Maximum over output_size near-equal regions (PyTorch's floor/ceil bounds); gradient to the argmax."""
+    op = "adaptive_max_pool2d"
+    x = as_tensor(input)
+    if x.ndim not in (3, 4) or x.dtype.kind != "f":
+        raise ValueError(f"{op}: expected a floating (N, C, H, W) or (C, H, W) input, got {x.shape} {x.dtype}")
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x.reshape(1, *x.shape)
+    size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    if len(size) != 2:
+        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+    h, w = x.shape[2:]
+    oh, ow = (x.shape[2 + i] if v is None else int(v) for i, v in enumerate(size))
+    if oh < 1 or ow < 1:
+        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
+    a = x.array
+    flat = np.empty(a.shape[:2] + (oh, ow), dtype=np.int64)
+    for i in range(oh):
+        r0, r1 = (i * h) // oh, -((-(i + 1) * h) // oh)
+        for j in range(ow):
+            c0, c1 = (j * w) // ow, -((-(j + 1) * w) // ow)
+            region = a[:, :, r0:r1, c0:c1].reshape(a.shape[0], a.shape[1], -1)
+            am = np.argmax(region, axis=-1)  # the first maximum (a nan counts as the maximum)
+            flat[:, :, i, j] = (r0 + am // (c1 - c0)) * w + c0 + am % (c1 - c0)
+    y = _unbatch(_gather_planes(x, flat), unbatched)
+    if return_indices:
+        return y, _unbatch(Tensor._make(flat, None, False), unbatched)
+    return y

@@ -432,3 +432,21 @@ def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> 
     if isinstance(p, str) or p <= 0:
         raise ValueError(f"norm: p must be 'fro', inf, -inf or a positive number, got {p!r}")
     return sum(_abs(t) ** p, dim=axes, keepdim=keepdim) ** (1.0 / p)
+
+
+def var_mean(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool | None = None, *,
+             correction: Any = None, axis: Any = None, keepdims: bool | None = None) -> tuple[Tensor, Tensor]:
+    """(var, mean) over `dim`, with var's arguments (unbiased by default)."""
+    if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool) and dim is None:
+        dim, unbiased = unbiased, None
+    v = var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+    return v, mean(_float(as_tensor(input)), dim, keepdim, axis=axis, keepdims=keepdims)
+
+
+def std_mean(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool | None = None, *,
+             correction: Any = None, axis: Any = None, keepdims: bool | None = None) -> tuple[Tensor, Tensor]:
+    """(std, mean) over `dim`, with std's arguments (unbiased by default)."""
+    if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool) and dim is None:
+        dim, unbiased = unbiased, None
+    s = std(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+    return s, mean(_float(as_tensor(input)), dim, keepdim, axis=axis, keepdims=keepdims)

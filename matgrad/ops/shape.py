@@ -192,6 +192,19 @@ def astype(input: Any, dtype: Any) -> Tensor:
     return AsType.apply(x, dtype=dt)
 
 
-def contiguous(input: Any) -> Tensor:
-    """The tensor itself (NumPy handles memory layout)."""
-    return as_tensor(input)
+class Contiguous(Op):
+    """y = x laid out in row-major order (a copy).  dx = dy."""
+
+    def forward(self, x):
+        return np.ascontiguousarray(x)
+
+    def backward(self, dy):
+        return dy
+
+
+def contiguous(input: Any, memory_format: Any = None) -> Tensor:
+    """The tensor itself if its elements lie in row-major order, else a row-major copy (as PyTorch)."""
+    t = as_tensor(input)
+    if t.array.flags.c_contiguous:
+        return t
+    return Contiguous.apply(t)

@@ -210,3 +210,288 @@ def reciprocal(input: Any) -> Tensor:
 
     t = _float_input("reciprocal", input)
     return div(Tensor._make(np.ones((), t.dtype), None, False), t)
+
+
+# --- trigonometric, hyperbolic, base-2 and base-10 ---------------------------------------------
+class Tan(Op):
+    """y = tan x.  dx = dy·(1 + y²)."""
+
+    save_output = True
+
+    def forward(self, x):
+        return np.tan(x)
+
+    def backward(self, dy):
+        y = self.output
+        return dy * (1 + y * y)
+
+
+class Asin(Op):
+    """y = asin x.  dx = dy / √(1 − x²)."""
+
+    def forward(self, x):
+        with np.errstate(invalid="ignore"):
+            return np.arcsin(x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy / self.xp.sqrt(1 - x * x)
+
+
+class Acos(Op):
+    """y = acos x.  dx = −dy / √(1 − x²)."""
+
+    def forward(self, x):
+        with np.errstate(invalid="ignore"):
+            return np.arccos(x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return -(dy / self.xp.sqrt(1 - x * x))
+
+
+class Atan(Op):
+    """y = atan x.  dx = dy / (1 + x²)."""
+
+    def forward(self, x):
+        return np.arctan(x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy / (1 + x * x)
+
+
+class Sinh(Op):
+    """y = sinh x.  dx = dy·cosh x = dy·(eˣ + e⁻ˣ)/2."""
+
+    def forward(self, x):
+        with np.errstate(over="ignore"):
+            return np.sinh(x)
+
+    def backward(self, dy):
+        xp = self.xp
+        (x,) = self.inputs
+        return dy * ((xp.exp(x) + xp.exp(-x)) * 0.5)
+
+
+class Cosh(Op):
+    """y = cosh x.  dx = dy·sinh x = dy·(eˣ − e⁻ˣ)/2."""
+
+    def forward(self, x):
+        with np.errstate(over="ignore"):
+            return np.cosh(x)
+
+    def backward(self, dy):
+        xp = self.xp
+        (x,) = self.inputs
+        return dy * ((xp.exp(x) - xp.exp(-x)) * 0.5)
+
+
+class Asinh(Op):
+    """y = asinh x.  dx = dy / √(x² + 1)."""
+
+    def forward(self, x):
+        return np.arcsinh(x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy / self.xp.sqrt(x * x + 1)
+
+
+class Acosh(Op):
+    """y = acosh x.  dx = dy / √(x² − 1)."""
+
+    def forward(self, x):
+        with np.errstate(invalid="ignore"):
+            return np.arccosh(x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy / self.xp.sqrt(x * x - 1)
+
+
+class Atanh(Op):
+    """y = atanh x.  dx = dy / (1 − x²)."""
+
+    def forward(self, x):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.arctanh(x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy / (1 - x * x)
+
+
+class Log2(Op):
+    """y = log₂ x.  dx = dy / (x·ln 2)."""
+
+    def forward(self, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log2(x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy / (x * math.log(2))
+
+
+class Log10(Op):
+    """y = log₁₀ x.  dx = dy / (x·ln 10)."""
+
+    def forward(self, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log10(x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy / (x * math.log(10))
+
+
+class Exp2(Op):
+    """y = 2ˣ.  dx = dy·y·ln 2."""
+
+    save_output = True
+
+    def forward(self, x):
+        with np.errstate(over="ignore"):
+            return np.exp2(x)
+
+    def backward(self, dy):
+        return dy * self.output * math.log(2)
+
+
+def tan(input: Any) -> Tensor:
+    """Tangent, elementwise."""
+    return Tan.apply(_float_input("tan", input))
+
+
+def asin(input: Any) -> Tensor:
+    """Arcsine, elementwise (nan outside [-1, 1])."""
+    return Asin.apply(_float_input("asin", input))
+
+
+def acos(input: Any) -> Tensor:
+    """Arccosine, elementwise (nan outside [-1, 1])."""
+    return Acos.apply(_float_input("acos", input))
+
+
+def atan(input: Any) -> Tensor:
+    """Arctangent, elementwise."""
+    return Atan.apply(_float_input("atan", input))
+
+
+def sinh(input: Any) -> Tensor:
+    """Hyperbolic sine, elementwise."""
+    return Sinh.apply(_float_input("sinh", input))
+
+
+def cosh(input: Any) -> Tensor:
+    """Hyperbolic cosine, elementwise."""
+    return Cosh.apply(_float_input("cosh", input))
+
+
+def asinh(input: Any) -> Tensor:
+    """Inverse hyperbolic sine, elementwise."""
+    return Asinh.apply(_float_input("asinh", input))
+
+
+def acosh(input: Any) -> Tensor:
+    """Inverse hyperbolic cosine, elementwise (nan below 1)."""
+    return Acosh.apply(_float_input("acosh", input))
+
+
+def atanh(input: Any) -> Tensor:
+    """Inverse hyperbolic tangent, elementwise (±inf at ±1, nan outside)."""
+    return Atanh.apply(_float_input("atanh", input))
+
+
+def log2(input: Any) -> Tensor:
+    """Base-2 logarithm, elementwise."""
+    return Log2.apply(_float_input("log2", input))
+
+
+def log10(input: Any) -> Tensor:
+    """Base-10 logarithm, elementwise."""
+    return Log10.apply(_float_input("log10", input))
+
+
+def exp2(input: Any) -> Tensor:
+    """2ˣ, elementwise."""
+    return Exp2.apply(_float_input("exp2", input))
+
+
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+
+# --- rounding: piecewise constant, so the gradient is 0 (as PyTorch) -----------------------------
+class Rounding(Op):
+    """y = floor / ceil / round / trunc of x.  dx = 0 (piecewise constant)."""
+
+    def forward(self, x, fn):
+        return fn(x)
+
+    def backward(self, dy):
+        return dy * 0
+
+
+def _rounding(input: Any, fn: Any) -> Tensor:
+    t = as_tensor(input)
+    if t.array.dtype.kind in "biu":  # integers are already whole: PyTorch returns them unchanged
+        return Tensor._make(t.array.copy(), None, False)
+    return Rounding.apply(t, fn=fn)
+
+
+def floor(input: Any) -> Tensor:
+    """The largest integer ≤ x, elementwise (same dtype)."""
+    return _rounding(input, np.floor)
+
+
+def ceil(input: Any) -> Tensor:
+    """The smallest integer ≥ x, elementwise (same dtype)."""
+    return _rounding(input, np.ceil)
+
+
+def trunc(input: Any) -> Tensor:
+    """x rounded toward zero, elementwise (same dtype)."""
+    return _rounding(input, np.trunc)
+
+
+fix = trunc
+
+
+def round(input: Any, *, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
+    """x rounded to `decimals` places, halves to even (as PyTorch and NumPy)."""
+    if decimals == 0:
+        return _rounding(input, np.round)
+    t = as_tensor(input)
+    if t.array.dtype.kind in "biu":
+        raise TypeError("round: decimals= is only supported for floating point tensors, as in PyTorch")
+    return Rounding.apply(t, fn=lambda a: np.round(a, decimals))
+
+
+def frac(input: Any) -> Tensor:
+    """x − trunc(x): the fractional part, with x's sign.  Its gradient is 1."""
+    from .arithmetic import sub
+
+    t = as_tensor(input)
+    if t.array.dtype.kind in "biu":
+        raise TypeError(f"frac: expected a floating point tensor, got {t.array.dtype}")
+    with np.errstate(invalid="ignore"):  # frac(±inf) is nan, as PyTorch, without a warning
+        return sub(t, trunc(t))
+
+
+def nan_to_num(input: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+    """nan, +inf and -inf replaced by `nan`, `posinf` and `neginf` (default the dtype's largest and
+    smallest); the gradient flows only through the finite elements."""
+    from .binary import where
+
+    t = as_tensor(input)
+    x = t.array
+    if x.dtype.kind not in "fc":
+        return Tensor._make(x.copy(), None, False)
+    info = np.finfo(x.dtype)
+    fill = np.nan_to_num(x, nan=nan, posinf=info.max if posinf is None else posinf,
+                         neginf=info.min if neginf is None else neginf)
+    finite = np.isfinite(x)
+    if finite.all():
+        return t * 1 if t.requires_grad else Tensor._make(x.copy(), None, False)
+    return where(finite, t, Tensor._make(fill, None, False))

@@ -196,7 +196,7 @@ def _cast_like(p: Tensor, value: Any, where: str, name: str) -> Any:
         return value.item() if isinstance(value, np.ndarray) else value
     if value.shape != p.array.shape:
         raise ValueError(f"{name}.load_state_dict: {where} has shape {value.shape} but its parameter has "
-                         f"shape {p.data.shape}; was it saved from another model?")
+                         f"shape {p.array.shape}; was it saved from another model?")
     return np.array(value, dtype=p.array.dtype if value.dtype.kind == "f" else value.dtype)
 
 

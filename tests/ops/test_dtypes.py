@@ -65,7 +65,7 @@ def test_result_dtype(fn, expected):
 @pytest.mark.parametrize("fn", [pytest.param(f, id=i) for i, f, _ in CASES])
 def test_result_dtype_matches_torch(fn):
     torch = pytest.importorskip("torch")
-    assert str(fn(mg).dtype) == str(fn(torch).dtype).replace("torch.", "")
+    assert str(fn(mg).dtype) == str(fn(torch).dtype).replace("torch.", "matgrad.")
 
 
 def test_float64_grad_through_float32_promotion():

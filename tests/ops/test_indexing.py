@@ -71,3 +71,14 @@ def test_index_put_gradchecks_and_matches_torch(xshape, index, vshape):
         return y
 
     check_op(lambda x, v: index_put(x, idx, v), xshape, vshape, torch_fn=torch_fn)
+
+
+@pytest.mark.parametrize("shape", [(), (5,), (3, 4), (2, 0, 3)])
+def test_nonzero_and_argwhere_match_torch(shape):
+    torch = pytest.importorskip("torch")
+    a = (np.arange(int(np.prod(shape))).reshape(shape) % 3 == 1).astype(np.float32)
+    mine, theirs = mg.tensor(a), torch.tensor(a)
+    assert mine.nonzero().tolist() == theirs.nonzero().tolist() and mine.nonzero().dtype == mg.int64
+    assert [t.tolist() for t in mg.nonzero(mine, as_tuple=True)] == [
+        t.tolist() for t in torch.nonzero(theirs, as_tuple=True)]
+    assert mg.argwhere(mine).tolist() == torch.argwhere(theirs).tolist()

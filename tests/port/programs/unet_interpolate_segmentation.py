@@ -63,7 +63,7 @@ images, masks = make_batch(16)
 assert model(images).shape == masks.shape
 
 losses = []
-for step in range(40):
+for step in range(80):
     optimizer.zero_grad()
     loss = criterion(model(images), masks)
     loss.backward()

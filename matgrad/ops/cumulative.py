@@ -1,0 +1,201 @@
+"""Cumulative ops along one dim: cumsum, cumprod, cummax, cummin, logcumsumexp.
+
+A running total's backward is a running total the other way: element i reaches every
+output from i on, so its gradient sums dy from i to the end (cumsum over the flipped dy).
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+
+from ..autograd.op import Op
+from ..tensor import Tensor, as_tensor, get_default_dtype
+
+CummaxResult = namedtuple("cummax", ["values", "indices"])
+CumminResult = namedtuple("cummin", ["values", "indices"])
+
+
+def _axis(op: str, dim: Any, ndim: int) -> int:
+    if dim is None:
+        raise TypeError(f"{op}() missing required argument 'dim'")
+    n = max(ndim, 1)
+    if not -n <= int(dim) < n:
+        raise IndexError(
+            f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
+    return int(dim) % n
+
+
+def _flip(x: Any, axis: int) -> Any:
+    return x[(slice(None),) * axis + (slice(None, None, -1),)]
+
+
+def _rev_cumsum(xp: Any, x: Any, axis: int) -> Any:
+    """Σ_{j ≥ i} x_j along axis: the cumsum from the end."""
+    return _flip(xp.cumsum(_flip(x, axis), axis), axis)
+
+
+def _grid(shape: tuple[int, ...], index: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
+    """An advanced index that picks `index` along `axis` and everything else in place."""
+    grid = list(np.ogrid[tuple(slice(n) for n in shape)])
+    grid[axis] = index
+    return tuple(grid)
+
+
+class Cumsum(Op):
+    """y_i = Σ_{j≤i} x_j along an axis.  dx_j = Σ_{i≥j} dy_i (a cumsum from the end)."""
+
+    def forward(self, x, axis):
+        self.axis = axis
+        return np.cumsum(x, axis=axis)
+
+    def backward(self, dy):
+        return _rev_cumsum(self.xp, dy, self.axis)
+
+
+class Cumprod(Op):
+    """y_i = Π_{j≤i} x_j.  dx_j = Σ_{i≥j} dy_i · Π_{k≤i, k≠j} x_k (= revcumsum(dy·y)_j / x_j if x ≠ 0)."""
+
+    save_output = True
+
+    def forward(self, x, axis):
+        self.axis = axis
+        return np.cumprod(x, axis=axis)
+
+    def backward(self, dy):
+        xp, axis = self.xp, self.axis
+        (x,) = self.inputs
+        if np.all(self.input_arrays[0] != 0):
+            return _rev_cumsum(xp, dy * self.output, axis) / x
+        x_arr = self.input_arrays[0]
+        if xp.plain:  # a zero: O(n), as PyTorch. Before the first zero y/x holds, after it dx is 0, and
+            # at it dx_z = Σ_{j≥z} dy_j · Π_{k≤j, k≠z} x_k, a cumprod with that zero replaced by 1.
+            seen = np.cumsum(x_arr == 0, axis=axis)
+            before, first = seen == 0, (seen == 1) & (x_arr == 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                base = np.where(before, _rev_cumsum(np, dy * self.out, axis) / np.where(before, x_arr, 1), 0)
+            at = np.sum(np.where(before, 0, dy * np.cumprod(np.where(first, 1, x_arr), axis=axis)),
+                        axis=axis, keepdims=True)
+            return np.where(first, at, base)
+        # Under create_graph, exact to every order: A[i, k] = 1 if k == i else x_k, whose cumprod over k
+        # is C[i, j] = Π_{k≤j, k≠i} x_k; then dx_i = Σ_{j≥i} dy_j C[i, j]. An (n × n) matrix per row.
+        n = x.shape[axis]
+        xl, dyl = xp.swapaxes(x, axis, -1), xp.swapaxes(dy, axis, -1)
+        eye, upper = np.eye(n, dtype=bool), np.triu(np.ones((n, n), dtype=bool))
+        a = xp.where(eye, 1, xp.broadcast_to(xp.expand_dims(xl, -2), xl.shape[:-1] + (n, n)))
+        c = xp.cumprod(a, -1)
+        dx = xp.sum(xp.where(upper, c * xp.expand_dims(dyl, -2), 0), axis=-1)
+        return xp.swapaxes(dx, axis, -1)
+
+
+class CumExtreme(Op):
+    """y_i = max_{j≤i} x_j (or min), with its index.  dx = dy added at the chosen index."""
+
+    def forward(self, x, index, axis):
+        self.index, self.axis = index, axis
+        return np.take_along_axis(x, index, axis=axis)
+
+    def backward(self, dy):
+        shape = self.input_arrays[0].shape
+        return self.xp.index_add(shape, _grid(shape, self.index, self.axis), dy, False)
+
+
+class LogCumSumExp(Op):
+    """y_i = ln Σ_{j≤i} e^{x_j}.  dx_j = Σ_{i≥j} dy_i · e^{x_j − y_i}."""
+
+    save_output = True
+
+    def forward(self, x, axis):
+        self.axis = axis
+        return np.logaddexp.accumulate(x, axis=axis)
+
+    def backward(self, dy):
+        xp, axis = self.xp, self.axis
+        if xp.plain:  # in log space, splitting dy by sign: O(n), no overflow
+            x, y = self.input_arrays[0], self.out
+            out = np.zeros(np.broadcast_shapes(dy.shape, x.shape), dtype=np.result_type(dy, x))
+            for part, sign in ((np.maximum(dy, 0), 1), (np.maximum(-dy, 0), -1)):
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    s = _flip(np.logaddexp.accumulate(_flip(np.log(part) - y, axis), axis=axis), axis)
+                    out += sign * np.exp(s + x)
+            return out
+        # Under create_graph: the (n × n) matrix W[i, j] = e^{x_j − y_i} for j ≤ i, composed of ops.
+        (x,) = self.inputs
+        n = x.shape[axis]
+        xl, yl, dyl = xp.swapaxes(x, axis, -1), xp.swapaxes(self.output, axis, -1), xp.swapaxes(dy, axis, -1)
+        lower = np.tril(np.ones((n, n), dtype=bool))
+        diff = xp.where(lower, xp.expand_dims(xl, -2) - xp.expand_dims(yl, -1), -np.inf)
+        dx = xp.sum(xp.exp(diff) * xp.expand_dims(dyl, -1), axis=-2)
+        return xp.swapaxes(dx, axis, -1)
+
+
+def _prepare(op: str, input: Any, dim: Any, dtype: Any) -> tuple[Tensor, int, tuple[int, ...] | None]:
+    t = as_tensor(input)
+    if dtype is not None:
+        t = t.to(dtype)
+    elif t.array.dtype.kind in "biu" and t.array.dtype != np.int64:
+        t = Tensor._make(t.array.astype(np.int64), None, False)  # integers accumulate in int64, as PyTorch
+    axis = _axis(op, dim, t.ndim)
+    if t.ndim == 0:
+        from .shape import reshape
+
+        return reshape(t, (1,)), 0, ()
+    return t, axis, None
+
+
+def _finish(out: Tensor, zero_d: tuple[int, ...] | None) -> Tensor:
+    if zero_d is None:
+        return out
+    from .shape import reshape
+
+    return reshape(out, ())
+
+
+def cumsum(input: Any, dim: Any = None, *, dtype: Any = None, axis: Any = None) -> Tensor:
+    """Running sum along `dim`; integers and bools accumulate in int64, as PyTorch."""
+    t, ax, zd = _prepare("cumsum", input, dim if dim is not None else axis, dtype)
+    return _finish(Cumsum.apply(t, axis=ax), zd)
+
+
+def cumprod(input: Any, dim: Any = None, *, dtype: Any = None, axis: Any = None) -> Tensor:
+    """Running product along `dim` (its gradient is exact where the input has zeros)."""
+    t, ax, zd = _prepare("cumprod", input, dim if dim is not None else axis, dtype)
+    return _finish(Cumprod.apply(t, axis=ax), zd)
+
+
+def _cum_extreme(op: str, input: Any, dim: Any, result: type, ufunc: Any, better: Any) -> Any:
+    t = as_tensor(input)
+    ax = _axis(op, dim, t.ndim)
+    if t.ndim == 0:
+        return result(t * 1 if t.requires_grad else t, Tensor._make(np.asarray(0, np.int64), None, False))
+    x = t.array
+    if x.size == 0:
+        idx = np.zeros(x.shape, np.int64)
+    else:
+        run = ufunc.accumulate(x, axis=ax)
+        # PyTorch takes the latest of equal values, and a nan whenever one comes.
+        hit = better(x, run) | (np.isnan(x) if x.dtype.kind in "fc" else False)
+        pos = np.arange(x.shape[ax]).reshape((-1,) + (1,) * (x.ndim - 1 - ax))
+        idx = np.maximum.accumulate(np.where(hit, pos, 0), axis=ax).astype(np.int64)
+    return result(CumExtreme.apply(t, index=idx, axis=ax), Tensor._make(idx, None, False))
+
+
+def cummax(input: Any, dim: Any = None) -> Any:
+    """Running maximum along `dim`: (values, indices); ties take the later index, as PyTorch."""
+    return _cum_extreme("cummax", input, dim, CummaxResult, np.maximum, np.greater_equal)
+
+
+def cummin(input: Any, dim: Any = None) -> Any:
+    """Running minimum along `dim`: (values, indices); ties take the later index, as PyTorch."""
+    return _cum_extreme("cummin", input, dim, CumminResult, np.minimum, np.less_equal)
+
+
+def logcumsumexp(input: Any, dim: Any = None) -> Tensor:
+    """ln of the running sum of eˣ along `dim`, stable for large inputs."""
+    t = as_tensor(input)
+    if t.array.dtype.kind not in "fc":
+        t = Tensor._make(t.array.astype(get_default_dtype()), None, False)
+    t, ax, zd = _prepare("logcumsumexp", t, dim, None)
+    return _finish(LogCumSumExp.apply(t, axis=ax), zd)

@@ -1,0 +1,464 @@
+"""Linear algebra: einsum, outer, mv, addmm, baddbmm, trace, diag, diagonal, tril, triu, det,
+inverse, cdist, dist.
+
+Most compose matmul, indexing and reductions, whose backwards already hold. The ones with
+their own backward: einsum (the gradient of one operand is the einsum of dy with the
+others), det (dA = dy·det·A⁻ᵀ), inverse (dA = -Yᵀ·dY·Yᵀ), tril/triu (the mask again) and
+the Euclidean cdist (no (P, R, M) intermediate).
+"""
+from __future__ import annotations
+
+import string
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from ..autograd.op import Op
+from ..backend import numpy_ns
+from ..tensor import Tensor, as_tensor, get_default_dtype
+from .arithmetic import add, mul, promote, sub
+from .indexing import GetItem, IndexAdd
+from .matmul import matmul
+from .reduction import _prod_of_others, norm
+from .reduction import sum as _sum
+from .shape import reshape
+
+
+def _float(t: Tensor) -> Tensor:
+    return t if t.array.dtype.kind in "fc" else t.to(get_default_dtype())
+
+
+def _dim(op: str, d: int, ndim: int) -> int:
+    if not -ndim <= d < ndim:
+        raise IndexError(
+            f"{op}: Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {d})"
+        )
+    return d % ndim
+
+
+# --- triangles and diagonals ------------------------------------------------------------------
+class Triangle(Op):
+    """y = x where the mask (on or below / above a diagonal) holds, 0 elsewhere.  dx = dy · mask."""
+
+    def forward(self, x, mask):
+        self.mask = mask
+        return np.where(mask, x, np.zeros((), x.dtype))
+
+    def backward(self, dy):
+        return self.xp.where(self.mask, dy, 0)
+
+
+def _triangle(op: str, input: Any, diagonal: int, lower: bool) -> Tensor:
+    t = as_tensor(input)
+    if t.ndim < 2:
+        raise ValueError(f"{op}: input tensor must have at least 2 dimensions, got shape {t.shape}")
+    n, m = t.shape[-2:]
+    mask = np.tri(n, m, diagonal, dtype=bool) if lower else ~np.tri(n, m, diagonal - 1, dtype=bool)
+    return Triangle.apply(t, mask=mask)
+
+
+def tril(input: Any, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dims (on and below `diagonal`), zeros above."""
+    return _triangle("tril", input, diagonal, True)
+
+
+def triu(input: Any, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dims (on and above `diagonal`), zeros below."""
+    return _triangle("triu", input, diagonal, False)
+
+
+def _diagonal_index(shape: tuple[int, ...], offset: int, d1: int, d2: int) -> tuple[np.ndarray, ...]:
+    """The advanced index that picks the diagonal, which goes last (as PyTorch and NumPy put it)."""
+    n1, n2 = shape[d1], shape[d2]
+    r0, c0 = (0, offset) if offset >= 0 else (-offset, 0)
+    length = max(0, min(n1 - r0, n2 - c0))
+    others = [k for k in range(len(shape)) if k not in (d1, d2)]
+    m = len(others)
+    index: list[Any] = [None] * len(shape)
+    for p, k in enumerate(others):
+        index[k] = np.arange(shape[k]).reshape((1,) * p + (-1,) + (1,) * (m - p))
+    step = np.arange(length).reshape((1,) * m + (-1,))
+    index[d1], index[d2] = step + r0, step + c0
+    return tuple(index)
+
+
+def diagonal(input: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of dims dim1 and dim2 (`offset` above it, or below if negative), as the last dim."""
+    t = as_tensor(input)
+    if t.ndim < 2:
+        raise ValueError(f"diagonal: expects a tensor with at least 2 dimensions, got shape {t.shape}")
+    d1, d2 = _dim("diagonal", dim1, t.ndim), _dim("diagonal", dim2, t.ndim)
+    if d1 == d2:
+        raise ValueError(f"diagonal: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return GetItem.apply(t, index=_diagonal_index(t.shape, int(offset), d1, d2), basic=False)
+
+
+def diag(input: Any, diagonal: int = 0) -> Tensor:
+    """A 1-D input becomes a square matrix with it on the `diagonal`; a matrix gives its diagonal."""
+    t = as_tensor(input)
+    if t.ndim == 2:
+        return globals()["diagonal"](t, diagonal, 0, 1)
+    if t.ndim != 1:
+        raise ValueError(f"diag: expects a 1-D or 2-D tensor, got shape {t.shape}")
+    n = t.shape[0] + abs(diagonal)
+    index = _diagonal_index((n, n), int(diagonal), 0, 1)
+    return IndexAdd.apply(t, shape=(n, n), index=index, basic=False)
+
+
+def trace(input: Any) -> Tensor:
+    """The sum of a matrix's diagonal."""
+    t = as_tensor(input)
+    if t.ndim != 2:
+        raise ValueError(f"trace: expected a matrix, but got tensor with shape {t.shape}")
+    return _sum(diagonal(t))
+
+
+# --- products -------------------------------------------------------------------------------------
+def outer(input: Any, vec2: Any) -> Tensor:
+    """The outer product of two vectors: out[i, j] = input[i] · vec2[j]."""
+    a, b = as_tensor(input), as_tensor(vec2)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"outer: expects two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return mul(reshape(a, (-1, 1)), reshape(b, (1, -1)))
+
+
+ger = outer
+
+
+def mv(input: Any, vec: Any) -> Tensor:
+    """Matrix times vector."""
+    a, v = as_tensor(input), as_tensor(vec)
+    if a.ndim != 2 or v.ndim != 1:
+        raise ValueError(f"mv: expects a matrix and a vector, got shapes {a.shape} and {v.shape}")
+    return matmul(a, v)
+
+
+def _scaled_sum(input: Tensor, prod: Tensor, beta: Any, alpha: Any) -> Tensor:
+    out = prod if alpha == 1 else mul(prod, alpha)
+    if beta == 0:  # PyTorch ignores input then (its nan and inf do not propagate; its gradient is 0)
+        from .binary import where
+
+        return add(where(np.zeros(input.shape, bool), input, 0), out)
+    return add(input if beta == 1 else mul(input, beta), out)
+
+
+def _check_addable(op: str, input: Tensor, shape: tuple[int, ...]) -> None:
+    try:
+        ok = np.broadcast_shapes(input.shape, shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{op}: input of shape {input.shape} does not broadcast to the product's shape {shape}")
+
+
+def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta · input + alpha · (mat1 @ mat2)."""
+    i, a, b = as_tensor(input), as_tensor(mat1), as_tensor(mat2)
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"addmm: mat1 and mat2 must be matrices, got shapes {a.shape} and {b.shape}")
+    if a.shape[1] != b.shape[0]:
+        raise ValueError(
+            f"addmm: mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+            f"{b.shape[0]}x{b.shape[1]})"
+        )
+    _check_addable("addmm", i, (a.shape[0], b.shape[1]))
+    return _scaled_sum(i, matmul(a, b), beta, alpha)
+
+
+def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta · input + alpha · (batch1 @ batch2), batch by batch."""
+    i, a, b = as_tensor(input), as_tensor(batch1), as_tensor(batch2)
+    if a.ndim != 3 or b.ndim != 3:
+        raise ValueError(f"baddbmm: batch1 and batch2 must be 3-D tensors, got shapes {a.shape} and {b.shape}")
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise ValueError(
+            f"baddbmm: batch1 of shape {a.shape} and batch2 of shape {b.shape} cannot be multiplied "
+            "(expected (b, n, m) and (b, m, p))"
+        )
+    _check_addable("baddbmm", i, (a.shape[0], a.shape[1], b.shape[2]))
+    return _scaled_sum(i, matmul(a, b), beta, alpha)
+
+
+# --- einsum ---------------------------------------------------------------------------------------
+class Einsum(Op):
+    """y = einsum(spec, x₁, …, xₙ), each subscript once per operand.  dxₖ = einsum(dy and the others → xₖ)."""
+
+    def forward(self, *arrays, spec):
+        self.spec = spec
+        return numpy_ns.einsum(spec, *arrays)
+
+    def backward(self, dy):
+        xp = self.xp
+        lhs, out = self.spec.split("->")
+        ins = lhs.split(",")
+        xs = self.inputs
+        grads = []
+        for k, need in enumerate(self.needs_input_grad):
+            if not need:
+                grads.append(None)
+                continue
+            others = [out] + [s for j, s in enumerate(ins) if j != k]
+            have = set("".join(others))
+            target = "".join(c for c in ins[k] if c in have)
+            g = xp.einsum(",".join(others) + "->" + target, dy, *[x for j, x in enumerate(xs) if j != k])
+            if target != ins[k]:  # subscripts only this operand has were summed: each element gets dy
+                missing = tuple(i for i, c in enumerate(ins[k]) if c not in have)
+                g = xp.broadcast_to(xp.expand_dims(g, missing), self.input_arrays[k].shape)
+            grads.append(g)
+        return tuple(grads)
+
+
+def einsum_core(spec: str, *operands: Any) -> Tensor:
+    """einsum for a spec with explicit output and no repeated subscript within an operand."""
+    return Einsum.apply(*promote(*(as_tensor(o) for o in operands)), spec=spec)
+
+
+_ELL = "..."
+
+
+def _parse_term(term: str, equation: str) -> list[str]:
+    tokens: list[str] = []
+    rest = term
+    while rest:
+        if rest.startswith(_ELL):
+            if _ELL in tokens:
+                raise ValueError(f"einsum(): found more than one ellipsis ('...') in one term of {equation!r}")
+            tokens.append(_ELL)
+            rest = rest[3:]
+        elif rest[0] in string.ascii_letters:
+            tokens.append(rest[0])
+            rest = rest[1:]
+        else:
+            raise ValueError(
+                f"einsum(): invalid subscript given at {rest[0]!r} in {equation!r}: subscripts must be "
+                "letters in [a-zA-Z] or an ellipsis"
+            )
+    return tokens
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Sum of products over the subscripts of `equation`, as torch.einsum: repeated subscripts in
+    one operand take its diagonal, '...' broadcasts, and without '->' the output is every
+    subscript that occurs once, in alphabetical order."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise ValueError("einsum(): must provide at least one operand")
+    ts = list(promote(*(as_tensor(o) for o in operands)))
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(ts):
+        raise ValueError(
+            f"einsum(): the equation {equation!r} has subscripts for {len(terms)} operand(s) but "
+            f"{len(ts)} operand(s) were given"
+        )
+    parsed = [_parse_term(term, equation) for term in terms]
+    counts = []
+    for k, (tokens, t) in enumerate(zip(parsed, ts)):
+        named = len([x for x in tokens if x != _ELL])
+        if (named > t.ndim) if _ELL in tokens else (named != t.ndim):
+            raise ValueError(
+                f"einsum(): the number of subscripts in the equation ({named}) does not match the number "
+                f"of dimensions ({t.ndim}) for operand {k}" + ("" if _ELL in tokens else " and no ellipsis was given")
+                + f" (subscripts {terms[k]!r}, shape {tuple(t.shape)})"
+            )
+        counts.append(t.ndim - named if _ELL in tokens else 0)
+    n_ell = max(counts)
+    ell = [f"...{i}" for i in range(n_ell)]
+    labels = []
+    for tokens, e in zip(parsed, counts):
+        labs: list[str] = []
+        for x in tokens:
+            labs.extend(ell[n_ell - e:] if x == _ELL else [x])
+        labels.append(labs)
+    if arrow:
+        out: list[str] = []
+        seen_in = {x for labs in labels for x in labs}
+        for x in _parse_term(rhs, equation):
+            if x == _ELL:
+                out.extend(ell)
+                continue
+            if x not in seen_in:
+                raise ValueError(
+                    f"einsum(): output subscript {x} does not appear in the equation for any input operand"
+                )
+            if x in out:
+                raise ValueError(f"einsum(): output subscript {x} appears more than once in the output")
+            out.append(x)
+    else:
+        once = Counter(x for labs in labels for x in labs if len(x) == 1)
+        out = ell + sorted(x for x, c in once.items() if c == 1)
+    # One operand's repeated subscript: its diagonal.
+    for k in range(len(ts)):
+        labs, t = labels[k], ts[k]
+        while len(set(labs)) != len(labs):
+            x = next(c for c in labs if labs.count(c) > 1)
+            i = labs.index(x)
+            j = labs.index(x, i + 1)
+            if t.shape[i] != t.shape[j]:
+                raise ValueError(
+                    f"einsum(): subscript {x} is repeated for operand {k} but the sizes don't match, "
+                    f"{t.shape[i]} != {t.shape[j]}"
+                )
+            t = diagonal(t, 0, i, j)
+            labs = [c for p, c in enumerate(labs) if p not in (i, j)] + [x]
+        labels[k], ts[k] = labs, t
+    # Sizes: equal, or 1 (broadcast; that operand then drops the subscript).
+    size: dict[str, int] = {}
+    for k, (labs, t) in enumerate(zip(labels, ts)):
+        for x, n in zip(labs, t.shape):
+            old = size.setdefault(x, n)
+            if old != n and 1 not in (old, n):
+                name = "an ellipsis dimension" if len(x) > 1 else f"subscript {x}"
+                raise ValueError(
+                    f"einsum(): operands do not broadcast: {name} has size {n} for operand {k} which does "
+                    f"not broadcast with previously seen size {old} (shapes {[tuple(o.shape) for o in ts]})"
+                )
+            size[x] = max(old, n)
+    for k, (labs, t) in enumerate(zip(labels, ts)):
+        drop = [p for p, x in enumerate(labs) if t.shape[p] == 1 and size[x] != 1]
+        if drop:
+            ts[k] = reshape(t, tuple(n for p, n in enumerate(t.shape) if p not in drop))
+            labels[k] = [x for p, x in enumerate(labs) if p not in drop]
+    names = {x for x in size if len(x) == 1}
+    spare = iter(c for c in string.ascii_letters if c not in names)
+    letter = {x: (x if len(x) == 1 else next(spare)) for x in size}
+    for x in out:  # an output subscript only ever seen with size 1 is still there
+        letter.setdefault(x, next(spare))
+    spec = ",".join("".join(letter[x] for x in labs) for labs in labels) + "->" + "".join(letter[x] for x in out)
+    return Einsum.apply(*ts, spec=spec)
+
+
+# --- det and inverse ---------------------------------------------------------------------------------
+def _square(op: str, t: Tensor) -> Tensor:
+    if t.ndim < 2 or t.shape[-1] != t.shape[-2]:
+        raise ValueError(
+            f"{op}: A must be batches of square matrices, but they are "
+            + (f"{t.shape[-2]} by {t.shape[-1]} matrices" if t.ndim >= 2 else f"of shape {t.shape}")
+        )
+    return _float(t)
+
+
+def _cofactor(a: np.ndarray) -> np.ndarray:
+    """The cofactor matrix det(A)·A⁻ᵀ, exact for singular A too: by the SVD A = U·S·Vh it is
+    det(U)·det(Vh) · U·diag(Π_{j≠i} s_j)·Vh."""
+    u, s, vh = np.linalg.svd(a)
+    others = _prod_of_others(s, (s.ndim - 1,))
+    sign = (np.linalg.det(u) * np.linalg.det(vh))[..., None, None]
+    return sign * np.matmul(u * others[..., None, :], vh)
+
+
+class Det(Op):
+    """y = det A.  dA = dy · y · A⁻ᵀ (the cofactor matrix; from the SVD where A is singular)."""
+
+    save_output = True
+
+    def forward(self, a):
+        return np.linalg.det(a)
+
+    def backward(self, dy):
+        xp = self.xp
+        g = xp.expand_dims(dy, (-1, -2))
+        if np.all(self.out != 0):
+            (a,) = self.inputs
+            return g * xp.expand_dims(self.output, (-1, -2)) * xp.swapaxes(xp.inv(a), -1, -2)
+        # singular: the cofactor from the SVD (not differentiable again)
+        return g * _cofactor(self.input_arrays[0])
+
+
+class Inverse(Op):
+    """Y = A⁻¹.  dA = -Yᵀ · dY · Yᵀ."""
+
+    save_output = True
+
+    def forward(self, a):
+        try:
+            return np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            raise RuntimeError(
+                f"linalg.inv: the input matrix of shape {a.shape} is singular, so the inversion could not "
+                "be completed"
+            ) from None
+
+    def backward(self, dy):
+        xp = self.xp
+        yt = xp.swapaxes(self.output, -1, -2)
+        return -xp.matmul(xp.matmul(yt, dy), yt)
+
+
+def det(input: Any) -> Tensor:
+    """Determinant of a square matrix (or a batch of them)."""
+    return Det.apply(_square("linalg.det", as_tensor(input)))
+
+
+def inverse(input: Any) -> Tensor:
+    """Inverse of a square matrix (or a batch); RuntimeError if one is singular."""
+    return Inverse.apply(_square("linalg.inv", as_tensor(input)))
+
+
+# --- distances ----------------------------------------------------------------------------------------
+#: Below this many (P·R·M) elements the Euclidean cdist takes differences directly (exact near 0); above,
+#: it uses |x|² + |y|² − 2x·y through a matrix product.
+CDIST_DIRECT_MAX = 1 << 20
+
+
+class CdistEuclid(Op):
+    """d_ij = ‖x1_i − x2_j‖.  dx1_i = Σ_j g_ij (x1_i − x2_j), dx2_j = −Σ_i g_ij (x1_i − x2_j), g = dy/d (0 at d = 0)."""
+
+    save_output = True
+
+    def forward(self, x1, x2):
+        p, r, m = x1.shape[-2], x2.shape[-2], x1.shape[-1]
+        if p * r * m <= CDIST_DIRECT_MAX:
+            diff = x1[..., :, None, :] - x2[..., None, :, :]
+            return np.sqrt(np.sum(diff * diff, axis=-1))
+        sq = (np.sum(x1 * x1, -1)[..., :, None] + np.sum(x2 * x2, -1)[..., None, :]
+              - 2 * np.matmul(x1, np.swapaxes(x2, -1, -2)))
+        return np.sqrt(np.maximum(sq, 0))
+
+    def backward(self, dy):
+        xp = self.xp
+        x1, x2 = self.inputs
+        zero = self.out == 0
+        if zero.any():
+            g = xp.where(zero, 0, dy / xp.where(zero, 1, self.output))
+        else:
+            g = dy / self.output
+        dx1 = x1 * xp.expand_dims(xp.sum(g, axis=-1), -1) - xp.matmul(g, x2)
+        dx2 = x2 * xp.expand_dims(xp.sum(g, axis=-2), -1) - xp.matmul(xp.swapaxes(g, -1, -2), x1)
+        return dx1, dx2
+
+
+def _p_norm(diff: Tensor, p: float, dim: Any) -> Tensor:
+    if p == 0:
+        return Tensor._make((diff.array != 0).sum(axis=dim).astype(diff.array.dtype), None, False)
+    return norm(diff, p, dim=dim)
+
+
+def cdist(x1: Any, x2: Any, p: float = 2.0, compute_mode: Any = None) -> Tensor:
+    """p-norm distances between the rows of x1 (…, P, M) and x2 (…, R, M): a (…, P, R) tensor."""
+    a, b = promote(_float(as_tensor(x1)), _float(as_tensor(x2)))
+    if a.ndim < 2 or b.ndim < 2:
+        raise ValueError(f"cdist only supports at least 2D tensors, X1 got: {a.ndim}D, X2 got: {b.ndim}D")
+    if a.shape[-1] != b.shape[-1]:
+        raise ValueError(
+            f"X1 and X2 must have the same number of columns. X1: {a.shape[-1]} X2: {b.shape[-1]}"
+        )
+    if p < 0:
+        raise ValueError(f"cdist only supports non-negative p values, got {p}")
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(f"cdist: batch dimensions of {a.shape} and {b.shape} cannot be broadcast together") from None
+    if p == 2:
+        return CdistEuclid.apply(a, b)
+    diff = sub(reshape(a, a.shape[:-1] + (1, a.shape[-1])), reshape(b, b.shape[:-2] + (1,) + b.shape[-2:]))
+    return _p_norm(diff, p, -1)
+
+
+def dist(input: Any, other: Any, p: float = 2) -> Tensor:
+    """The p-norm of input − other (broadcast), a 0-d tensor."""
+    d = sub(_float(as_tensor(input)), _float(as_tensor(other)))
+    return _p_norm(d, p, None)

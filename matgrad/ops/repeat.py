@@ -1,0 +1,104 @@
+"""Copies and rotations: roll, Tensor.repeat, repeat_interleave.
+
+Each composes slicing, cat, broadcast and reshape, so the gradient is theirs: a rotated
+slice sends its gradient back rotated the other way, and every copy's gradient sums.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor, _shape_arg, as_tensor
+from .indexing import getitem
+from .join import cat
+from .shape import broadcast_to, reshape
+
+
+def _dim(op: str, d: Any, ndim: int) -> int:
+    n = max(ndim, 1)
+    if not -n <= int(d) < n:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+    return int(d) % n
+
+
+def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:
+    """Rotate elements along `dims` by `shifts` (those pushed off the end come back at the start);
+    with no dims, the flattened tensor is rolled and reshaped back."""
+    t = as_tensor(input)
+    if isinstance(shifts, Tensor):
+        shifts = shifts.array.tolist()
+    shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise ValueError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims: 0")
+        return reshape(roll(reshape(t, (-1,)), shifts, 0), t.shape)
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise ValueError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims: {len(dims)}")
+    if t.ndim == 0:
+        for d in dims:
+            _dim("roll", d, 0)
+        return t
+    out = t
+    for s, d in zip(shifts, dims):
+        d = _dim("roll", d, t.ndim)
+        n = t.shape[d]
+        if n == 0 or int(s) % n == 0:
+            continue
+        cut = n - int(s) % n
+        lead = (slice(None),) * d
+        out = cat([getitem(out, lead + (slice(cut, None),)), getitem(out, lead + (slice(None, cut),))], d)
+    return out
+
+
+def repeat(input: Any, *sizes: Any) -> Tensor:
+    """Tile the tensor: repeat(2, 3) copies it twice along dim 0 and 3 times along dim 1 (numpy.tile)."""
+    t = as_tensor(input)
+    reps = tuple(int(r) for r in _shape_arg(sizes))
+    if len(reps) < t.ndim:
+        raise ValueError(
+            f"repeat: Number of dimensions of repeat dims ({len(reps)}) can not be smaller than number of "
+            f"dimensions of tensor ({t.ndim})"
+        )
+    if any(r < 0 for r in reps):
+        raise ValueError(f"repeat: repeats must be non-negative, got {reps}")
+    shape = (1,) * (len(reps) - t.ndim) + t.shape
+    split = tuple(x for s in shape for x in (1, s))
+    tiled = tuple(x for r, s in zip(reps, shape) for x in (r, s))
+    return reshape(broadcast_to(reshape(t, split), tiled), tuple(r * s for r, s in zip(reps, shape)))
+
+
+def repeat_interleave(input: Any, repeats: Any = None, dim: Any = None, *, output_size: Any = None) -> Tensor:
+    """Repeat each element `repeats` times along `dim` (flattened if None); `repeats` may be a
+    tensor of one count per element. repeat_interleave(counts) alone gives each index count times."""
+    if repeats is None:  # torch.repeat_interleave(repeats): 0, 1, ... each repeated
+        counts = as_tensor(input).array
+        if counts.ndim != 1 or counts.dtype.kind not in "iu":
+            raise ValueError(
+                f"repeat_interleave: repeats must be a 1-D integer tensor, got {counts.dtype} {counts.shape}"
+            )
+        return Tensor._make(np.repeat(np.arange(len(counts), dtype=np.int64), counts), None, False)
+    t = as_tensor(input)
+    if dim is None:
+        t, d = reshape(t, (-1,)), 0
+    else:
+        d = _dim("repeat_interleave", dim, t.ndim)
+        if t.ndim == 0:
+            t = reshape(t, (1,))
+    reps = repeats.array if isinstance(repeats, Tensor) else np.asarray(repeats)
+    if reps.dtype.kind not in "iu":
+        raise TypeError(f"repeat_interleave: repeats must be integers, got {reps.dtype}")
+    if np.any(reps < 0):
+        raise ValueError("repeat_interleave: repeats can not be negative")
+    n = t.shape[d]
+    if reps.ndim == 0 or reps.size == 1 and reps.ndim == 1 and n != 1:
+        r = int(reps.reshape(()))
+        expanded = t.shape[:d + 1] + (r,) + t.shape[d + 1:]
+        x = broadcast_to(reshape(t, t.shape[:d + 1] + (1,) + t.shape[d + 1:]), expanded)
+        return reshape(x, t.shape[:d] + (n * r,) + t.shape[d + 1:])
+    if reps.ndim != 1 or reps.shape[0] != n:
+        raise ValueError(f"repeat_interleave: repeats must have the same size as input along dim, "
+                         f"got {reps.shape[0] if reps.ndim else reps.shape} repeats for size {n}")
+    index = np.repeat(np.arange(n), reps)
+    return getitem(t, (slice(None),) * d + (index,))

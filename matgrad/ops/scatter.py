@@ -1,0 +1,315 @@
+"""Gather and scatter: gather, scatter, scatter_add, index_select, index_add, index_fill,
+masked_select, masked_scatter, take_along_dim.
+
+Each picks or writes elements by an index tensor along one dim. The index becomes a NumPy
+fancy index (`index_along`: the index along `dim`, aranges along the others), so a gather
+is `x[idx]` and its backward adds dy back at `idx` with repeats adding up (`xp.index_add`),
+never through a dense one-hot; a scatter's backward gathers.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import grad_mode
+from ..autograd.op import Op
+from ..tensor import Tensor, as_tensor
+from .indexing import GetItem, IndexPut, getitem
+from .shape import broadcast_to, reshape
+
+
+def norm_dim(op: str, dim: Any, ndim: int) -> int:
+    """`dim` as a non-negative axis, with PyTorch's IndexError when out of range (0-d counts as 1-d)."""
+    n = max(ndim, 1)
+    if isinstance(dim, Tensor):
+        dim = dim.item()
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}(): argument 'dim' must be int, not {type(dim).__name__}")
+    if not -n <= dim < n:
+        raise IndexError(f"{op}(): Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return int(dim) % n
+
+
+def index_array(op: str, index: Any) -> np.ndarray:
+    """An index tensor (or list) as an int64 array; PyTorch's RuntimeError for anything not integral."""
+    arr = index.array if isinstance(index, Tensor) else np.asarray(index)
+    if arr.dtype.kind not in "iu":
+        if arr.size == 0 and arr.dtype.kind == "f":  # torch.tensor([]) is float; an empty index is fine
+            return arr.astype(np.int64)
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {arr.dtype}")
+    return arr.astype(np.int64, copy=False)
+
+
+class IndexOutOfRangeError(IndexError, RuntimeError):
+    """An index outside its dim. PyTorch raises IndexError for some ops and RuntimeError for others
+    (index_select, gather); this is both, so either `except` catches it."""
+
+
+def _check_range(op: str, idx: np.ndarray, size: int, dim: int, negative: bool = False) -> np.ndarray:
+    """Raise PyTorch's error for an index outside the dim; with `negative`, wrap -size..-1 first."""
+    if idx.size == 0:
+        return idx
+    lo, hi = int(idx.min()), int(idx.max())
+    low = -size if negative else 0
+    if lo < low or hi >= size:
+        bad = lo if lo < low else hi
+        raise IndexOutOfRangeError(f"{op}(): index {bad} is out of bounds for dimension {dim} with size {size}")
+    return idx + size * (idx < 0) if negative and lo < 0 else idx
+
+
+def index_along(index: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
+    """The fancy index that picks `index[i][j][k]` along `dim` and position i, j, k along the others."""
+    grids = list(np.indices(index.shape, sparse=True))
+    grids[dim] = index
+    return tuple(grids)
+
+
+def _check_index_shape(op: str, x_shape: tuple[int, ...], index: np.ndarray, dim: int,
+                       src_shape: tuple[int, ...] | None = None) -> None:
+    nd = max(len(x_shape), 1)
+    if max(index.ndim, 1) != nd and index.size:
+        raise RuntimeError(
+            f"{op}(): Index tensor must have the same number of dimensions as input tensor "
+            f"(index {tuple(index.shape)}, input {tuple(x_shape)})"
+        )
+    for d in range(index.ndim):
+        if d != dim and index.shape[d] > x_shape[d]:
+            raise RuntimeError(
+                f"{op}(): Size does not match at dimension {d}: expected index {tuple(index.shape)} to be no "
+                f"larger than self {tuple(x_shape)} apart from dimension {dim}"
+            )
+        if src_shape is not None and index.shape[d] > src_shape[d]:
+            raise RuntimeError(
+                f"{op}(): Expected index {tuple(index.shape)} to be no larger than src {tuple(src_shape)} "
+                f"(at dimension {d})"
+            )
+
+
+def _same_dtype(op: str, x: Tensor, src: Tensor) -> None:
+    if src.array.dtype != x.array.dtype:
+        raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype "
+                           f"(self is {x.array.dtype}, src is {src.array.dtype})")
+
+
+class Gather(GetItem):
+    """y[i][j] = x[i][index[i][j]] (along dim 1).  dx = zeros like x, with dy added at index (repeats add up)."""
+
+
+class ScatterAdd(Op):
+    """y = x, with src added at index (repeats add up).  dx = dy;  dsrc = dy[index] (a gather)."""
+
+    def forward(self, x, src, index):
+        self.index = index
+        out = x.copy()
+        np.add.at(out, index, src)
+        return out
+
+    def backward(self, dy):
+        return dy, dy[self.index]
+
+
+class Scatter(IndexPut):
+    """y = x, with src written at index.  dx = dy, 0 where written;  dsrc = dy[index] (a gather)."""
+
+
+def _prepare_index(op: str, t: Tensor, dim: Any, index: Any) -> tuple[int, np.ndarray]:
+    d = norm_dim(op, dim, t.ndim)
+    idx = index_array(op, index)
+    if t.ndim == 0:
+        if idx.size and int(np.abs(idx).max()) != 0:
+            raise IndexOutOfRangeError(f"{op}(): index {int(idx.reshape(-1)[0])} is out of bounds for dimension 0 "
+                                       "with size 1")
+        return d, idx
+    _check_index_shape(op, t.shape, idx, d)
+    _check_range(op, idx, t.shape[d], d)
+    return d, idx
+
+
+def _full_index(t: Tensor, idx: np.ndarray, d: int) -> Any:
+    if t.ndim == 0:
+        return ()
+    return index_along(idx, d)
+
+
+def gather(input: Any, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
+    """out[i][j][k] = input[i][index[i][j][k]][k] (for dim 1); the gradient adds back at the index."""
+    t = as_tensor(input)
+    d, idx = _prepare_index("gather", t, dim, index)
+    if t.ndim == 0:
+        return reshape(t, idx.shape) if idx.ndim else t * 1
+    return Gather.apply(t, index=_full_index(t, idx, d), basic=False)
+
+
+def take_along_dim(input: Any, indices: Any, dim: int | None = None) -> Tensor:
+    """Pick values along `dim` by `indices` (broadcast against input); dim None: from the flattened input."""
+    t = as_tensor(input)
+    idx = index_array("take_along_dim", indices)
+    if dim is None:
+        return gather(reshape(t, (-1,)), 0, idx.reshape(-1))
+    d = norm_dim("take_along_dim", dim, t.ndim)
+    shape_t, shape_i = list(t.shape), list(idx.shape)
+    shape_t[d] = shape_i[d] = 1
+    common = np.broadcast_shapes(tuple(shape_t), tuple(shape_i))
+    t = broadcast_to(t, common[:d] + (t.shape[d],) + common[d + 1:])
+    idx = np.broadcast_to(idx, common[:d] + (idx.shape[d],) + common[d + 1:])
+    return gather(t, d, idx)
+
+
+def _src_part(src: Tensor, idx: np.ndarray) -> Tensor:
+    """The leading index-shaped block of src (PyTorch uses only that much of a larger src)."""
+    if src.shape == idx.shape:
+        return src
+    return getitem(src, tuple(slice(0, n) for n in idx.shape))
+
+
+def _no_grad_reduce(op: str, reduce: str, *tensors: Any) -> None:
+    if grad_mode.is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in tensors):
+        raise RuntimeError(f"{op}(): the derivative for reduce={reduce!r} is not implemented (as in PyTorch)")
+
+
+def scatter(input: Any, dim: int, index: Any, src: Any = None, value: Any = None, *,
+            reduce: str | None = None) -> Tensor:
+    """A copy of input with src (a tensor, or a number as `value`) written at index along dim.
+
+    `reduce='add'` adds instead, `'multiply'` multiplies (PyTorch's deprecated forms).
+    """
+    t = as_tensor(input)
+    if src is None and value is None:
+        raise TypeError("scatter(): expected src (a tensor) or value (a number)")
+    if src is None or not isinstance(src, (Tensor, np.ndarray, list)):
+        return _scatter_value(t, dim, index, value if src is None else src, reduce)
+    s = as_tensor(src)
+    d, idx = _prepare_index("scatter", t, dim, index)
+    _same_dtype("scatter", t, s)
+    _check_index_shape("scatter", t.shape, idx, d, s.shape)
+    if t.ndim == 0:
+        t, s, idx, d = reshape(t, (1,)), reshape(s, (-1,)), idx.reshape(-1), 0
+        return reshape(scatter(t, d, idx, s, reduce=reduce), ())
+    full = index_along(idx, d)
+    if reduce is None:
+        return Scatter.apply(t, _src_part(s, idx), index=full)
+    if reduce == "add":
+        return ScatterAdd.apply(t, _src_part(s, idx), index=full)
+    if reduce == "multiply":
+        _no_grad_reduce("scatter", reduce, t, s)
+        out = t.array.copy()
+        np.multiply.at(out, full, s.array[tuple(slice(0, n) for n in idx.shape)])
+        return Tensor._make(out, None, False)
+    raise RuntimeError(f"scatter(): reduce argument must be either add or multiply, got {reduce!r}")
+
+
+def _scatter_value(t: Tensor, dim: Any, index: Any, value: Any, reduce: str | None) -> Tensor:
+    d, idx = _prepare_index("scatter", t, dim, index)
+    if isinstance(value, Tensor):
+        value = value.item()
+    full = _full_index(t, idx, d)
+    if reduce is None:
+        v = Tensor._make(np.asarray(value, t.array.dtype), None, False)
+        return Scatter.apply(t, v, index=full)
+    if reduce not in ("add", "multiply"):
+        raise RuntimeError(f"scatter(): reduce argument must be either add or multiply, got {reduce!r}")
+    _no_grad_reduce("scatter", reduce, t)
+    out = t.array.copy()
+    (np.add if reduce == "add" else np.multiply).at(out, full, np.asarray(value, t.array.dtype))
+    return Tensor._make(out, None, False)
+
+
+def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:
+    """A copy of input with src added at index along dim; repeated indices add up."""
+    t, s = as_tensor(input), as_tensor(src)
+    d, idx = _prepare_index("scatter_add", t, dim, index)
+    _same_dtype("scatter_add", t, s)
+    _check_index_shape("scatter_add", t.shape, idx, d, s.shape)
+    if t.ndim == 0:
+        return reshape(scatter_add(reshape(t, (1,)), 0, idx.reshape(-1), reshape(s, (-1,))), ())
+    return ScatterAdd.apply(t, _src_part(s, idx), index=index_along(idx, d))
+
+
+def _vector_index(op: str, t: Tensor, dim: Any, index: Any, negative: bool = False) -> tuple[int, np.ndarray]:
+    d = norm_dim(op, dim, t.ndim)
+    idx = index_array(op, index)
+    if idx.ndim > 1:
+        raise IndexError(f"{op}(): Index is supposed to be a vector, got shape {tuple(idx.shape)}")
+    size = t.shape[d] if t.ndim else 1
+    return d, _check_range(op, idx.reshape(-1), size, d, negative)
+
+
+def index_select(input: Any, dim: int, index: Any) -> Tensor:
+    """The slices input[..., index[i], ...] along dim, in index's order (repeats allowed)."""
+    t = as_tensor(input)
+    d, idx = _vector_index("index_select", t, dim, index)
+    if t.ndim == 0:
+        return reshape(t, (1,)) if idx.size else reshape(t, (1,))[:0]
+    return Gather.apply(t, index=(slice(None),) * d + (idx,), basic=False)
+
+
+def index_add(input: Any, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
+    """A copy of input with alpha·source[..., i, ...] added at input[..., index[i], ...]; repeats add up."""
+    t, s = as_tensor(input), as_tensor(source)
+    d, idx = _vector_index("index_add", t, dim, index)
+    if s.array.dtype != t.array.dtype:
+        raise RuntimeError(f"index_add(): self ({t.array.dtype}) and source ({s.array.dtype}) must have the "
+                           "same scalar type")
+    want = t.shape[:d] + (idx.size,) + t.shape[d + 1:] if t.ndim else ((idx.size,) if s.ndim else ())
+    if tuple(s.shape) != tuple(want):
+        raise RuntimeError(f"index_add(): source {tuple(s.shape)} must have the shape of self {tuple(t.shape)} "
+                           f"with dim {d} of size {idx.size} (index's length), i.e. {tuple(want)}")
+    if alpha != 1:
+        s = s * alpha
+    if t.ndim == 0:
+        return reshape(index_add(reshape(t, (1,)), 0, idx, reshape(s, (-1,))), ())
+    return ScatterAdd.apply(t, s, index=(slice(None),) * d + (idx,))
+
+
+def index_fill(input: Any, dim: int, index: Any, value: Any) -> Tensor:
+    """A copy of input with the slices at index along dim set to value."""
+    t = as_tensor(input)
+    d, idx = _vector_index("index_fill", t, dim, index, negative=True)
+    v = as_tensor(value, t)
+    if v.ndim:
+        raise RuntimeError(f"index_fill(): only supports a 0-dimensional value tensor, got shape {tuple(v.shape)}")
+    if v.array.dtype != t.array.dtype:
+        v = v.to(t.array.dtype)
+    if t.ndim == 0:
+        return Scatter.apply(t, v, index=np.asarray(idx.size > 0))
+    return Scatter.apply(t, v, index=(slice(None),) * d + (idx,))
+
+
+def _mask(op: str, mask: Any) -> np.ndarray:
+    m = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"{op}(): expected a boolean mask, got {m.dtype}")
+    return m
+
+
+def masked_select(input: Any, mask: Any) -> Tensor:
+    """The elements of input where mask (broadcast against it) is True, as a 1-D tensor."""
+    t = as_tensor(input)
+    m = _mask("masked_select", mask)
+    try:
+        shape = np.broadcast_shapes(t.shape, m.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_select(): the mask of shape {tuple(m.shape)} does not broadcast against "
+                           f"the input of shape {tuple(t.shape)}") from None
+    if t.shape != shape:
+        t = broadcast_to(t, shape)
+    return GetItem.apply(t, index=np.broadcast_to(m, shape), basic=False)
+
+
+def masked_scatter(input: Any, mask: Any, source: Any) -> Tensor:
+    """A copy of input with source's elements, in order, written where mask is True."""
+    t, s = as_tensor(input), as_tensor(source)
+    m = _mask("masked_scatter", mask)
+    try:
+        m = np.broadcast_to(m, t.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_scatter(): the mask of shape {tuple(m.shape)} does not broadcast to the "
+                           f"input of shape {tuple(t.shape)}") from None
+    n = int(m.sum())
+    if s.array.size < n:
+        raise RuntimeError(f"masked_scatter(): the mask has {n} True elements, but source has only "
+                           f"{s.array.size} elements (shape {tuple(s.shape)})")
+    _same_dtype("masked_scatter", t, s)
+    flat = reshape(s, (-1,))
+    return Scatter.apply(t, flat[:n] if flat.shape[0] != n else flat, index=m)

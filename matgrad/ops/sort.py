@@ -1,0 +1,339 @@
+"""Sorting and order statistics: sort, argsort, topk, median, mode, quantile, unique,
+bincount, histc, count_nonzero.
+
+The sorts are stable (ties keep their order, as torch.sort(stable=True)); the values a sort
+or a selection returns are a gather of the input (`scatter.Gather`), so the gradient goes
+back to the element each value came from.
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor, as_tensor
+from .indexing import GetItem
+from .reduction import AMax, SelectAlong, normalize_axes
+from .scatter import Gather, index_along, norm_dim
+from .shape import reshape
+
+SortResult = namedtuple("sort", ["values", "indices"])
+TopkResult = namedtuple("topk", ["values", "indices"])
+MedianResult = namedtuple("median", ["values", "indices"])
+ModeResult = namedtuple("mode", ["values", "indices"])
+
+
+def _const(arr: Any) -> Tensor:
+    return Tensor._make(np.asarray(arr), None, False)
+
+
+def stable_argsort(a: np.ndarray, axis: int, descending: bool = False) -> np.ndarray:
+    """Stable argsort along axis; NaN sorts as the largest value (last ascending, first descending), as PyTorch.
+
+    Descending keeps tied elements in their original order too: sort the reversed array
+    ascending (ties then come out last-first), and read the result backwards.
+    """
+    if not descending:
+        return np.argsort(a, axis=axis, kind="stable")
+    n = a.shape[axis]
+    rev = np.flip(a, axis)
+    return np.flip(n - 1 - np.argsort(rev, axis=axis, kind="stable"), axis)
+
+
+def _sort_values(t: Tensor, idx: np.ndarray, d: int) -> Tensor:
+    if t.ndim == 0:
+        return t * 1
+    # a sort's indices never repeat along dim, so the backward may assign dy rather than add it (`basic`)
+    return Gather.apply(t, index=index_along(idx, d), basic=True)
+
+
+def sort(input: Any, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    """(values, indices) sorted along dim; ties keep their order (stable, whatever `stable` says)."""
+    t = as_tensor(input)
+    if isinstance(dim, bool):  # sort(x, True): PyTorch reads a lone bool as stable= only by keyword
+        raise TypeError("sort(): argument 'dim' must be int, not bool")
+    d = norm_dim("sort", dim, t.ndim)
+    if t.ndim == 0:
+        return SortResult(t * 1 if t.requires_grad else t, _const(np.zeros((), np.int64)))
+    idx = stable_argsort(t.array, d, descending)
+    return SortResult(_sort_values(t, idx, d), _const(idx.astype(np.int64, copy=False)))
+
+
+def argsort(input: Any, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The indices that sort input along dim (stable: ties keep their order)."""
+    t = as_tensor(input)
+    d = norm_dim("argsort", dim, t.ndim)
+    if t.ndim == 0:
+        return _const(np.zeros((), np.int64))
+    return _const(stable_argsort(t.array, d, descending).astype(np.int64, copy=False))
+
+
+def msort(input: Any) -> Tensor:
+    """input sorted along dim 0."""
+    return sort(input, 0).values
+
+
+def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
+    """The k largest (or smallest) elements along dim, as (values, indices); ties: the lower index first."""
+    t = as_tensor(input)
+    d = norm_dim("topk", dim, t.ndim)
+    n = t.shape[d] if t.ndim else 1
+    k = int(k)
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk(): selected index k={k} out of range for dimension {d} of size {n}")
+    if t.ndim == 0:
+        return TopkResult(t * 1 if t.requires_grad else t, _const(np.zeros((), np.int64)))
+    idx = stable_argsort(t.array, d, descending=largest)
+    idx = np.take(idx, np.arange(k), axis=d)
+    return TopkResult(_sort_values(t, idx, d), _const(idx.astype(np.int64, copy=False)))
+
+
+def kthvalue(input: Any, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+    """The k-th smallest element along dim (k from 1), as (values, indices)."""
+    t = as_tensor(input)
+    d = norm_dim("kthvalue", dim, t.ndim)
+    n = t.shape[d] if t.ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k={k} out of range for dimension {d} of size {n}")
+    return _select_sorted("kthvalue", t, d, keepdim, lambda _n: k - 1, MedianResult)
+
+
+class Median(AMax):
+    """y = the lower median of x.  dy/dx = 1 at the median (shared evenly among ties), 0 elsewhere."""
+
+    @staticmethod
+    def reduce(x, axis=None, keepdims=False):
+        flat = np.sort(x, axis=None)
+        out = flat[(flat.size - 1) // 2] if flat.size else np.nan
+        return np.asarray(out, dtype=x.dtype)
+
+
+def _select_sorted(op: str, t: Tensor, d: int, keepdim: bool, position: Any, result: type) -> Any:
+    """The element at sorted position `position(n)` along d: (values, indices); values a gather."""
+    if t.ndim == 0:
+        return result(t * 1 if t.requires_grad else t, _const(np.zeros((), np.int64)))
+    n = t.shape[d]
+    if n == 0:
+        raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size (input shape {tuple(t.shape)})")
+    order = stable_argsort(t.array, d)
+    idx = np.take(order, [position(n)], axis=d)
+    # NaN: PyTorch returns NaN and the index of the first NaN in the slice
+    nans = np.isnan(t.array) if t.array.dtype.kind == "f" else None
+    if nans is not None and nans.any():
+        has = nans.any(axis=d, keepdims=True)
+        idx = np.where(has, np.argmax(nans, axis=d, keepdims=True), idx)
+    values = SelectAlong.apply(t, index=idx, axis=d, keepdims=keepdim)
+    return result(values, _const(idx if keepdim else np.squeeze(idx, d)))
+
+
+def median(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """The lower median: of all elements (one value), or along dim as (values, indices), as PyTorch."""
+    t = as_tensor(input)
+    if dim is None:
+        if t.array.size == 0:
+            return _const(np.asarray(np.nan, t.array.dtype))
+        if t.array.dtype.kind == "f" and np.isnan(t.array).any():  # NaN, the first one's (for its gradient)
+            return reshape(t, (-1,))[int(np.argmax(np.isnan(t.array.reshape(-1))))]
+        return Median.apply(t, axes=None, keepdims=False)
+    d = norm_dim("median", dim, t.ndim)
+    return _select_sorted("median", t, d, keepdim, lambda n: (n - 1) // 2, MedianResult)
+
+
+def mode(input: Any, dim: int = -1, keepdim: bool = False) -> Any:
+    """The most frequent value along dim (the smallest among equally frequent ones) and its last index."""
+    t = as_tensor(input)
+    d = norm_dim("mode", dim, t.ndim)
+    if t.ndim == 0:
+        return ModeResult(t * 1 if t.requires_grad else t, _const(np.zeros((), np.int64)))
+    n = t.shape[d]
+    if n == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size (input shape {tuple(t.shape)})")
+    a = np.moveaxis(t.array, d, -1)
+    order = np.argsort(a, axis=-1, kind="stable")
+    s = np.take_along_axis(a, order, -1)
+    new_run = np.ones(s.shape, bool)
+    new_run[..., 1:] = s[..., 1:] != s[..., :-1]
+    # the length of the run each element is in; at every run's last element, pick the longest (first longest)
+    starts = np.where(new_run, np.arange(n), 0)
+    run_start = np.maximum.accumulate(starts, axis=-1)
+    length = np.arange(n) - run_start + 1
+    last = np.ones(s.shape, bool)
+    last[..., :-1] = new_run[..., 1:]
+    score = np.where(last, length, 0)
+    best = np.argmax(score, axis=-1)  # the first maximal run: the smallest value
+    pick = np.take_along_axis(order, best[..., None], -1)  # the last original index within that run
+    idx = np.moveaxis(pick, -1, d)
+    values = SelectAlong.apply(t, index=idx, axis=d, keepdims=keepdim)
+    return ModeResult(values, _const(idx if keepdim else np.squeeze(idx, d)))
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def quantile(input: Any, q: Any, dim: Any = None, keepdim: bool = False, *, interpolation: str = "linear") -> Tensor:
+    """The q-th quantiles along dim (of all elements if None), interpolating between sorted neighbours.
+
+    q a number or a 0-d/1-d tensor in [0, 1]; a 1-d q puts its dimension first, as PyTorch.
+    Differentiable: the gradient goes to the two neighbours, weighted by the interpolation.
+    """
+    t = as_tensor(input)
+    if t.array.dtype.kind != "f":
+        raise RuntimeError(f"quantile() input tensor must be either float or double dtype, got {t.array.dtype}")
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(f"quantile() interpolation must be one of {', '.join(_INTERPOLATIONS)}. "
+                         f"Got {interpolation!r}")
+    qa = np.asarray(q.array if isinstance(q, Tensor) else q, dtype=np.float64)
+    if qa.ndim > 1:
+        raise RuntimeError(f"quantile() q must be a scalar or 1D tensor, got shape {tuple(qa.shape)}")
+    if qa.size and (qa.min() < 0 or qa.max() > 1):
+        raise RuntimeError("quantile() q values must be in the range [0, 1]")
+    if t.array.size == 0:
+        raise RuntimeError("quantile() input tensor must be non-empty")
+    orig_shape = t.shape
+    if dim is None:
+        x, d = reshape(t, (-1,)), 0
+    else:
+        d = norm_dim("quantile", dim, t.ndim)
+        x = reshape(t, (1,)) if t.ndim == 0 else t
+    # move dim last: sorted values s of shape batch + (n,)
+    order = stable_argsort(x.array, d)
+    perm = [i for i in range(x.ndim) if i != d] + [d]
+    s = Gather.apply(x, index=index_along(order, d), basic=True)  # a permutation: no repeats
+    if perm != list(range(x.ndim)):
+        from .shape import permute
+
+        s = permute(s, tuple(perm))
+    batch, n = s.shape[:-1], s.shape[-1]
+    qv = qa.reshape(-1)
+    nan_rows = np.isnan(s.array).any(axis=-1)  # a NaN anywhere: the quantile is NaN (it sorts last)
+    rank = qv.reshape((-1,) + (1,) * len(batch)) * (n - 1)  # (Q, *batch) after broadcasting
+    rank = np.where(nan_rows, n - 1, rank) * np.ones((1,) + batch)
+    lo = np.floor(rank).astype(np.int64)
+    hi = np.ceil(rank).astype(np.int64)
+    if interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+    elif interpolation == "nearest":
+        lo = hi = np.round(rank).astype(np.int64)  # half to even, as torch.round
+    grids = tuple(np.indices(batch, sparse=True))
+    lo_v = GetItem.apply(s, index=grids + (lo,), basic=False)
+    if interpolation in ("lower", "higher", "nearest"):
+        out = lo_v
+    else:
+        hi_v = GetItem.apply(s, index=grids + (hi,), basic=False)
+        w = (rank - lo) if interpolation == "linear" else np.where(hi > lo, 0.5, 0.0)
+        out = lo_v + (hi_v - lo_v) * _const(w.astype(t.array.dtype))
+    # out: (Q, *batch); restore the reduced dim for keepdim, drop Q for a scalar q
+    if keepdim:
+        if dim is None:
+            kept = (1,) * len(orig_shape)
+        else:
+            kept = tuple(1 if i == d else n_ for i, n_ in enumerate(orig_shape)) if orig_shape else ()
+        out = reshape(out, (qv.size,) + kept)
+    if qa.ndim == 0:
+        out = reshape(out, out.shape[1:])
+    return out
+
+
+def unique(input: Any, sorted: bool = True, return_inverse: bool = False,  # noqa: A002 - PyTorch's names
+           return_counts: bool = False, dim: int | None = None) -> Any:
+    """The distinct values (sorted; whole slices along `dim` if given), and optionally each element's
+    position among them (inverse) and how often each occurs (counts). No gradient, as PyTorch."""
+    t = as_tensor(input)
+    a = t.array
+    if dim is None:
+        vals, inv, counts = np.unique(a.reshape(-1), return_inverse=True, return_counts=True)
+        inv = inv.reshape(a.shape)
+    else:
+        d = norm_dim("unique", dim, t.ndim)
+        if a.ndim == 0:
+            raise IndexError("unique(): dim given for a 0-d tensor")
+        if a.shape[d] == 0:
+            vals, inv, counts = a, np.zeros(0, np.int64), np.zeros(0, np.int64)
+        else:
+            vals, inv, counts = np.unique(a, return_inverse=True, return_counts=True, axis=d)
+            inv = inv.reshape(-1)
+    out = [_const(vals)]
+    if return_inverse:
+        out.append(_const(inv.astype(np.int64)))
+    if return_counts:
+        out.append(_const(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def unique_consecutive(input: Any, return_inverse: bool = False, return_counts: bool = False,
+                       dim: int | None = None) -> Any:
+    """Collapse each run of equal consecutive values (slices along `dim`) into one; inverse and counts optional."""
+    t = as_tensor(input)
+    a = t.array
+    if dim is None:
+        flat = a.reshape(-1)
+        new = np.ones(flat.shape, bool)
+        new[1:] = flat[1:] != flat[:-1]
+        vals = flat[new]
+    else:
+        d = norm_dim("unique_consecutive", dim, t.ndim)
+        m = np.moveaxis(a, d, 0).reshape(a.shape[d], -1)
+        new = np.ones(m.shape[0], bool)
+        new[1:] = (m[1:] != m[:-1]).any(axis=1)
+        vals = np.compress(new, a, axis=d)
+    inv = np.cumsum(new) - 1
+    out = [_const(vals)]
+    if return_inverse:
+        out.append(_const(inv.reshape(a.shape if dim is None else (-1,)).astype(np.int64)))
+    if return_counts:
+        starts = np.flatnonzero(new)
+        out.append(_const(np.diff(np.append(starts, new.size)).astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(input: Any, weights: Any = None, minlength: int = 0) -> Tensor:
+    """How many times each value 0..max occurs in a 1-d non-negative integer tensor (summed weights if given)."""
+    t = as_tensor(input)
+    a = t.array
+    if a.ndim != 1 or a.dtype.kind not in "iub" or (a.size and a.min() < 0):
+        raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs (got shape {tuple(a.shape)}, "
+                           f"dtype {a.dtype})")
+    if minlength < 0:
+        raise RuntimeError(f"bincount(): minlength should be >= 0, got {minlength}")
+    if weights is None:
+        return _const(np.bincount(a, minlength=minlength).astype(np.int64))
+    w = as_tensor(weights).array
+    if w.shape != a.shape:
+        raise RuntimeError(f"bincount(): weights {tuple(w.shape)} should have the same length as input "
+                           f"{tuple(a.shape)}")
+    dt = w.dtype if w.dtype.kind == "f" else np.dtype(np.float64)
+    return _const(np.bincount(a, weights=w.astype(np.float64), minlength=minlength).astype(dt))
+
+
+def histc(input: Any, bins: int = 100, min: Any = 0, max: Any = 0) -> Tensor:  # noqa: A002
+    """A histogram of `bins` equal bins over [min, max] (the data's range when both are 0); outside: ignored."""
+    t = as_tensor(input)
+    a = t.array
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"histc(): expected a floating point input, got {a.dtype}")
+    if bins <= 0:
+        raise RuntimeError(f"histc(): bins must be > 0, got {bins}")
+    lo, hi = float(min), float(max)
+    if lo > hi:
+        raise RuntimeError(f"histc(): max must be larger than min (min={lo}, max={hi})")
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise RuntimeError(f"histc(): range of [{lo}, {hi}] is not finite")
+    x = a.reshape(-1).astype(np.float64)
+    x = x[(x >= lo) & (x <= hi)]
+    pos = ((x - lo) * bins / (hi - lo)).astype(np.int64)
+    pos = np.minimum(pos, bins - 1)  # x == max goes in the last bin
+    return _const(np.bincount(pos, minlength=bins).astype(a.dtype))
+
+
+def count_nonzero(input: Any, dim: Any = None) -> Tensor:
+    """How many elements are not zero (along dim, an int or a tuple)."""
+    t = as_tensor(input)
+    axes = normalize_axes("count_nonzero", dim, None, t.ndim)
+    return _const(np.asarray(np.count_nonzero(t.array, axis=axes), dtype=np.int64))

@@ -1,0 +1,156 @@
+"""Views by position and shape helpers: narrow, select, unflatten, unfold (sliding windows),
+split_with_sizes, meshgrid, broadcast_tensors.
+
+All compose from indexing, reshape and expand, so their gradients are those ops': a slice
+puts dy back where it was cut, a window adds dy back to every element it covered.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..tensor import Tensor, as_tensor
+from .indexing import getitem
+from .join import split
+from .scatter import norm_dim
+from .shape import broadcast_to, permute, reshape
+
+
+def _int(x: Any) -> int:
+    return int(x.item()) if isinstance(x, Tensor) else int(x)
+
+
+def narrow(input: Any, dim: int, start: Any, length: int) -> Tensor:
+    """input[..., start:start + length, ...] along dim (start may be negative)."""
+    t = as_tensor(input)
+    if t.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    d = norm_dim("narrow", dim, t.ndim)
+    n, start, length = t.shape[d], _int(start), _int(length)
+    if not -n <= start <= n:
+        raise IndexError(f"narrow(): start ({start}) is out of range for dimension {d} of size {n} "
+                         f"(expected to be in range of [{-n}, {n}])")
+    if start < 0:
+        start += n
+    if length < 0 or start + length > n:
+        raise RuntimeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return getitem(t, (slice(None),) * d + (slice(start, start + length),))
+
+
+def narrow_copy(input: Any, dim: int, start: Any, length: int) -> Tensor:
+    """narrow, as a copy."""
+    return narrow(input, dim, start, length) * 1
+
+
+def select(input: Any, dim: int, index: Any) -> Tensor:
+    """input[..., index, ...] along dim: that dim is removed."""
+    t = as_tensor(input)
+    if t.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = norm_dim("select", dim, t.ndim)
+    n, i = t.shape[d], _int(index)
+    if not -n <= i < n:
+        raise IndexError(f"select(): index {i} out of range for tensor of size {tuple(t.shape)} at dimension {d}")
+    return getitem(t, (slice(None),) * d + (i,))
+
+
+def unflatten(input: Any, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Split dim into `sizes` (one of them may be -1)."""
+    t = as_tensor(input)
+    d = norm_dim("unflatten", dim, t.ndim)
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    n = t.shape[d] if t.ndim else 1
+    if sizes.count(-1) > 1:
+        raise RuntimeError(f"unflatten: only one dimension can be inferred, got sizes {list(sizes)}")
+    known = int(np.prod([s for s in sizes if s != -1], dtype=np.int64))
+    if (-1 in sizes and (known == 0 or n % known)) or (-1 not in sizes and known != n):
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {d} "
+                           f"({n}) in the input tensor")
+    return reshape(t, t.shape[:d] + sizes + t.shape[d + 1:])
+
+
+def unfold(input: Any, dimension: int, size: int, step: int) -> Tensor:
+    """Every window of `size` elements along dimension, `step` apart, in a new last dim (Tensor.unfold)."""
+    t = as_tensor(input)
+    d = norm_dim("unfold", dimension, t.ndim)
+    n = t.shape[d] if t.ndim else 1
+    if size < 0 or size > n:
+        raise RuntimeError(f"unfold(): maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"unfold(): step is {step} but must be > 0")
+    if t.ndim == 0:
+        return reshape(t, (1,))
+    count = (n - size) // step + 1
+    windows = np.arange(count)[:, None] * step + np.arange(size)[None, :]  # (count, size)
+    out = getitem(t, (slice(None),) * d + (windows,))  # shape [..., count, size, ...]
+    order = list(range(out.ndim))
+    order.append(order.pop(d + 1))
+    return permute(out, tuple(order)) if order != list(range(out.ndim)) else out
+
+
+def split_with_sizes(input: Any, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of the given sizes along dim; they must add up to the dim's size."""
+    t = as_tensor(input)
+    d = norm_dim("split_with_sizes", dim, t.ndim)
+    sizes = [int(s) for s in split_sizes]
+    n = t.shape[d] if t.ndim else 1
+    if sum(sizes) != n or any(s < 0 for s in sizes):
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
+                           f"dimension {d}), but got split_sizes={sizes}")
+    return split(t, sizes, d)
+
+
+def _tensor_args(op: str, tensors: tuple[Any, ...]) -> list[Tensor]:
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    return [as_tensor(x) for x in tensors]
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
+    """Coordinate grids from 1-d tensors: 'ij' (matrix, the default) or 'xy' (Cartesian) indexing."""
+    ts = _tensor_args("meshgrid", tensors)
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+                      UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"meshgrid: indexing must be one of 'xy' or 'ij', but received: {indexing}")
+    for i, x in enumerate(ts):
+        if x.ndim > 1:
+            raise RuntimeError(f"meshgrid: Expected 0D or 1D tensor in the tensor list but got: {x.ndim}-d "
+                               f"(tensor {i}, shape {tuple(x.shape)})")
+    if not ts:
+        return ()
+    flat = [reshape(x, (-1,)) for x in ts]
+    swap = indexing == "xy" and len(flat) >= 2
+    if swap:
+        flat[0], flat[1] = flat[1], flat[0]
+    shape = tuple(x.shape[0] for x in flat)
+    k = len(flat)
+    grids = [broadcast_to(reshape(x, (1,) * i + (-1,) + (1,) * (k - i - 1)), shape) for i, x in enumerate(flat)]
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def broadcast_tensors(*tensors: Any) -> tuple[Tensor, ...]:
+    """Each tensor expanded to their common broadcast shape."""
+    ts = _tensor_args("broadcast_tensors", tensors)
+    try:
+        shape = np.broadcast_shapes(*(x.shape for x in ts))
+    except ValueError:
+        raise RuntimeError("broadcast_tensors: shapes " + ", ".join(str(tuple(x.shape)) for x in ts)
+                           + " do not broadcast together") from None
+    return tuple(x if x.shape == shape else broadcast_to(x, shape) for x in ts)
+
+
+def broadcast_shapes(*shapes: Any) -> tuple[int, ...]:
+    """The broadcast shape of the given shapes (ints count as 1-d shapes)."""
+    try:
+        return tuple(np.broadcast_shapes(*((s,) if isinstance(s, int) else tuple(s) for s in shapes)))
+    except ValueError:
+        raise RuntimeError(f"broadcast_shapes: shapes {list(shapes)} do not broadcast together") from None
