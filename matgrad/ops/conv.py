@@ -205,10 +205,10 @@ class Conv2d(Op):
 
 
 class ConvTranspose2d(Op):
-    """X = fold(W₂ᵀ·Y₂) + b: conv2d's input gradient used as a layer (Y (N, O, h, w) -> X (N, C, H, W)).
+    """X = fold(W₂ᵀ·Y₂) + b.  dY = conv2d(dX, W), dW = conv2d_weight_grad(dX, Y), db = Σ dX over N, H, W.
 
-    Its gradients are the other two faces of the same product:
-    dY = conv2d(dX, W), dW = conv2d_weight_grad(dX, Y), db = Σ dX over N, H, W.
+    conv2d's input gradient used as a layer (Y (N, O, h, w) -> X (N, C, H, W)); its gradients are
+    the other two faces of the same product.
     """
 
     def forward(self, y, w, b=None, *, x_shape, stride, padding, dilation, groups):

@@ -84,9 +84,10 @@ class NLL(Op):
 
 
 class BinaryCrossEntropy(Op):
-    """L = -w·(y·max(ln p, -100) + (1-y)·max(ln(1-p), -100)), reduced.
+    """L = -w·(y·ln p + (1-y)·ln(1-p)), reduced.  dp = g·w·(p - y)/(p·(1-p)), dy = g·w·(ln(1-p) - ln p).
 
-    dp = g·w·(p - y) / max(p·(1-p), 1e-12), dy = g·w·(max(ln(1-p), -100) - max(ln p, -100)).
+    With PyTorch's clamps: L uses max(ln p, -100) and max(ln(1-p), -100), dp divides by
+    max(p·(1-p), 1e-12), dy = g·w·(max(ln(1-p), -100) - max(ln p, -100)).
     The clamps are PyTorch's: a saturated sigmoid (p exactly 0 or 1) gives a finite loss
     and a finite gradient. p, y and w share a broadcast shape.
     """
@@ -129,9 +130,9 @@ class BinaryCrossEntropy(Op):
 
 
 class BCEWithLogits(Op):
-    """L = w·((1-y)·x + (1 + (q-1)·y)·softplus(-x)), q = pos_weight (1 if None), reduced.
+    """L = w·((1-y)·x + (1 + (q-1)·y)·softplus(-x)), reduced.  dx = g·w·((q·y + 1 - y)·σ(x) - q·y).
 
-    dx = g·w·((q·y + 1 - y)·σ(x) - q·y), dy = g·w·(-x + (q-1)·softplus(-x)).
+    q = pos_weight (1 if None); dy = g·w·(-x + (q-1)·softplus(-x)).
     softplus(-x) = ln(1 + e⁻ˣ) = max(-x, 0) + ln(1 + e^-|x|): exact for logits of ±1000.
     """
 

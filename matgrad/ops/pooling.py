@@ -268,8 +268,11 @@ def max_pool2d_with_indices(input: Any, kernel_size: Any, stride: Any = None, pa
 
 
 class MaxUnpool2d(Op):
-    """y = zeros with y.flat[idx] = x (a repeated index keeps the last write, as PyTorch on the CPU).
-    dx = dy.flat[idx], a gather for every input (PyTorch's; with repeats it is not the exact transpose)."""
+    """y = zeros with y.flat[idx] = x.  dx = dy.flat[idx].
+
+    A repeated index keeps the last write, as PyTorch on the CPU; dx gathers for every input as
+    PyTorch's does, so with repeats it is not the exact transpose.
+    """
 
     def forward(self, x, *, flat, shape):
         self.flat = flat
