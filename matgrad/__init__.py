@@ -80,7 +80,7 @@ from .threads import get_num_threads, set_num_threads
 install_methods()
 
 # Subpackages, reachable as attributes like torch.nn and torch.optim.
-from . import data, nn, optim, utils  # noqa: E402
+from . import data, nn, onnx, optim, utils  # noqa: E402
 from . import explain, viz  # noqa: E402  (explain is callable: matgrad.explain(output))
 from .serialization import load, save  # noqa: E402
 

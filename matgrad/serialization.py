@@ -31,9 +31,14 @@ An array shared by several tensors (tied weights) is stored once and shared agai
 loading; distinct arrays, even overlapping views of one buffer, are stored separately. A
 tensor's `.grad` and graph are not saved (as in PyTorch).
 
+OTHER FORMATS, by content: a PyTorch zip checkpoint (`torch.save`) is read by a restricted
+unpickler that resolves only the tensor-rebuild and container globals (matgrad/_pt_reader.py;
+any other global is refused by name, nothing runs), and a `.safetensors` file through the
+safetensors package (matgrad/_safetensors_io.py; `save` writes one for a `.safetensors` name).
+
 SAFETY. `load` parses JSON and .npy headers and copies bytes into new arrays; it never
-unpickles and never imports or calls anything named by the file. A file that asks for an
-object (a pickle, a PyTorch checkpoint, a .npy of dtype object) is refused with a LoadError
+unpickles freely and never imports or calls anything named by the file. A file that asks for an
+object (a plain pickle, a legacy PyTorch file, a .npy of dtype object) is refused with a LoadError
 that names the file and says what it is; so is an unknown tag, a truncated or damaged file,
 an array whose header claims more data than the file holds, and a compressed member (this
 format never compresses, so a large array cannot hide in a small file). `weights_only=False`
@@ -63,6 +68,7 @@ from typing import Any, BinaryIO, Callable
 
 import numpy as np
 
+from . import _pt_reader
 from .creation import from_numpy
 from .devices import CPU, check_available, cuda_device, device, resolve
 from .files import atomic_write
@@ -85,13 +91,25 @@ class LoadError(RuntimeError):
 # =============================================================================================
 
 def save(obj: Any, f: str | os.PathLike | BinaryIO, pickle_module: Any = None, pickle_protocol: Any = None,
-         _use_new_zipfile_serialization: bool = True, _disable_byteorder_record: bool = False) -> None:
+         _use_new_zipfile_serialization: bool = True, _disable_byteorder_record: bool = False, *,
+         metadata: dict[str, str] | None = None) -> None:
     """Save `obj` (a state_dict, an optimizer's state_dict, nested containers of tensors) to `f`.
 
     `f` is a path (written atomically; its folder must exist) or a binary file object. The
     pickle arguments of torch.save are accepted and ignored: nothing is pickled. Unsupported
     objects raise a TypeError naming where they are, before anything is written.
+
+    A path ending in `.safetensors` writes a safetensors file instead (a flat state_dict, with
+    PyTorch's keys and layouts; needs the `safetensors` extra); `metadata` (str -> str) goes
+    into its header. `metadata` is refused for the matgrad format.
     """
+    if isinstance(f, (str, os.PathLike)) and str(f).endswith(".safetensors"):
+        from . import _safetensors_io
+
+        _safetensors_io.save(obj, f, metadata)
+        return
+    if metadata is not None:
+        raise TypeError("matgrad.save: metadata is for .safetensors files; put it in the saved dict instead")
     saver = _Saver()
     root = saver.encode(obj, "obj")
     structure = {"format": FORMAT, "version": VERSION, "arrays": len(saver.arrays), "root": root}
@@ -291,13 +309,20 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, weights_only
     placer = _Placer(map_location)
     fp, name, close = _open_for_reading(f)
     try:
-        _sniff(fp, name)
+        if _sniff(fp, name) == "safetensors":
+            from . import _safetensors_io
+
+            return _safetensors_io.load(fp, name, lambda a, loc, w: placer.place(a, loc, w), LoadError)
         try:
             zf = zipfile.ZipFile(fp)
         except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
-            raise LoadError(f"{name} is not a complete matgrad.save file: it is truncated or damaged ({e}); "
-                            "save it again") from None
+            raise LoadError(f"{name} is not a complete zip archive (a matgrad.save file or a PyTorch checkpoint): "
+                            f"it is truncated or damaged ({e}); save it again") from None
         with zf:
+            prefix = None if STRUCTURE in zf.namelist() else _pt_reader.is_pytorch_zip(zf.namelist())
+            if prefix is not None:
+                return _pt_reader.read(zf, name, prefix, _archive_size(fp), LoadError,
+                                       lambda a, loc, w: placer.place(a, loc, w))
             structure = _read_structure(zf, name)
             return _Loader(zf, name, placer, structure["arrays"], _archive_size(fp)).decode(structure["root"], "obj")
     finally:
@@ -338,15 +363,14 @@ def _archive_size(fp: BinaryIO) -> int:
     return end
 
 
-_PYTORCH_HOW_TO_CONVERT = (
-    "Reading PyTorch checkpoints (through a reader that does not run code) comes with a later matgrad release. "
-    "To convert one now, where PyTorch is installed: state = torch.load(path, map_location='cpu', "
-    "weights_only=True); matgrad.save({k: v.detach().cpu().numpy() for k, v in state.items()}, 'model.mg'); "
-    "then model.load_state_dict(matgrad.load('model.mg')) works in matgrad.")
+_PYTORCH_LEGACY = (
+    "Re-save it with a recent PyTorch (torch.save uses the zip format since 1.6): "
+    "torch.save(torch.load(path, map_location='cpu', weights_only=True), 'model.pt'); matgrad.load reads that "
+    "zip format without running code.")
 
 
-def _sniff(fp: BinaryIO, name: str) -> None:
-    """Refuse, with a clear LoadError, anything that is not a zip archive."""
+def _sniff(fp: BinaryIO, name: str) -> str:
+    """'zip' or 'safetensors'; anything else is refused with a clear LoadError."""
     start = fp.tell()
     head = fp.read(16)
     fp.seek(start)
@@ -354,27 +378,22 @@ def _sniff(fp: BinaryIO, name: str) -> None:
         raise LoadError(f"{name} is empty (0 bytes): nothing was saved in it. matgrad.save writes atomically, so "
                         "this file was not written by a completed matgrad.save")
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-        return
+        return "zip"
     if head[0] == 0x80 and len(head) > 1 and 2 <= head[1] <= 5:
         raise LoadError(f"{name} is a Python pickle (as written by pickle.dump, or by torch.save before PyTorch 1.6 "
                         "or with _use_new_zipfile_serialization=False). Unpickling can run arbitrary code, and "
-                        "matgrad.load never unpickles, so it refuses this file. " + _PYTORCH_HOW_TO_CONVERT)
+                        "matgrad.load never unpickles, so it refuses this file. " + _PYTORCH_LEGACY)
     if head[:6] == b"\x93NUMPY":
         raise LoadError(f"{name} is a single NumPy .npy array, not a matgrad.save file; read it with "
                         "numpy.load(path, allow_pickle=False) and wrap it with matgrad.from_numpy(array)")
     if len(head) >= 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") < 100_000_000:
-        raise LoadError(f"{name} looks like a safetensors file; matgrad.load reads it in a later release. For now: "
-                        "safetensors.numpy.load_file(path), then matgrad.from_numpy on each array")
+        return "safetensors"
     raise LoadError(f"{name} is not a matgrad.save file (a matgrad.save file is a zip archive; this one starts "
                     f"with {head[:8]!r}); if it was cut short or overwritten, save it again")
 
 
 def _identify_zip(names: set[str], name: str) -> str:
     """Why a zip without structure.json is not ours, in words."""
-    if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
-        return (f"{name} is a PyTorch checkpoint (torch.save's zip format): its data.pkl is a pickle, which can "
-                "run arbitrary code, and matgrad.load never unpickles, so it refuses this file. "
-                + _PYTORCH_HOW_TO_CONVERT)
     if "meta.json.npy" in names:
         return (f"{name} is a `matgrad train` checkpoint, not a matgrad.save file; read it with "
                 "matgrad.training.checkpoint.load_checkpoint(path) (its .model_state is a state_dict)")

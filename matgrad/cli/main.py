@@ -14,12 +14,12 @@ from typing import Sequence
 
 import numpy as np
 
-from . import data_cmd, eval_cmd, explain_cmd, predict_cmd, train_cmd
+from . import data_cmd, eval_cmd, explain_cmd, export_cmd, predict_cmd, train_cmd
 from .errors import UsageError, error
 
 # subcommand -> module with add_parser(subparsers) and run(args) -> int
 COMMANDS = {"train": train_cmd, "eval": eval_cmd, "predict": predict_cmd, "data": data_cmd,
-            "explain": explain_cmd}
+            "explain": explain_cmd, "export": export_cmd}
 
 
 def build_parser() -> argparse.ArgumentParser:

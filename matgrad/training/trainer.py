@@ -8,6 +8,8 @@ run would have.
 """
 from __future__ import annotations
 
+import importlib.util
+import json
 import math
 import time
 from pathlib import Path
@@ -18,6 +20,7 @@ import numpy as np
 from .. import random as mg_random
 from ..autograd import no_grad
 from ..creation import from_numpy
+from ..serialization import save as save_weights
 from . import build, plots
 from .checkpoint import Checkpoint, CheckpointError, save_checkpoint
 from .config import TrainConfig
@@ -63,14 +66,22 @@ class Trainer:
 
     # --- checkpoints -------------------------------------------------------------------
     def save(self) -> Path:
-        """Write model.npz: everything needed to continue exactly where this epoch ended."""
-        return save_checkpoint(
+        """Write model.npz: everything needed to continue exactly where this epoch ended.
+
+        With the safetensors package installed, the weights also go to model.safetensors beside it
+        (PyTorch's keys and layouts, the config as metadata), for PyTorch and Hugging Face tools.
+        """
+        path = save_checkpoint(
             self.ckpt_path, self.model.state_dict(),
             optimizer=self.optimizer.state_dict(),
             scheduler=None if self.scheduler is None else self.scheduler.state_dict(),
             config=self.cfg, epoch=self.epoch, rng=mg_random.get_rng_state(),
             history=self.metrics.epochs, watch=self.watch_history,
         )
+        if importlib.util.find_spec("safetensors") is not None:
+            save_weights(self.model.state_dict(), self.ckpt_path.with_suffix(".safetensors"),
+                         metadata={"matgrad_config": json.dumps(self.cfg.to_dict())})
+        return path
 
     def restore(self, ckpt: Checkpoint) -> None:
         """Load weights, optimizer, schedule, RNG state, epoch and history from `ckpt`."""

@@ -264,3 +264,19 @@ def test_resumed_run_keeps_its_limit_and_data_set(tmp_path: Path, capsys) -> Non
     assert "digits (300 train / 360 test samples" in capsys.readouterr().out
     assert main(["train", "--resume", str(out / "model.npz"), "--limit", "100"]) == 2
     assert "was trained with --limit 300" in capsys.readouterr().err
+
+
+def test_a_run_also_writes_safetensors_weights_for_other_tools(tmp_path: Path, capsys) -> None:
+    """model.safetensors beside model.npz: PyTorch's keys, the config as metadata (issue: models in and out)."""
+    st = pytest.importorskip("safetensors.numpy")
+    out = tmp_path / "run"
+    assert train("--epochs", "1", "--limit", "300", "--out", str(out), "--no-progress") == 0
+    weights = st.load_file(str(out / "model.safetensors"))
+    ckpt = load_checkpoint(out / "model.npz")
+    assert sorted(weights) == sorted(ckpt.model_state)
+    for k, v in weights.items():
+        np.testing.assert_array_equal(v, ckpt.model_state[k])
+    from safetensors import safe_open
+
+    with safe_open(str(out / "model.safetensors"), framework="numpy") as f:
+        assert json.loads(f.metadata()["matgrad_config"])["dataset"] == "digits"
