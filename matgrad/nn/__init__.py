@@ -46,3 +46,13 @@ from .pooling import AdaptiveMaxPool2d, MaxUnpool2d
 from .upsampling import (
     Fold, PixelShuffle, PixelUnshuffle, Unfold, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
 )
+# --- recurrent layers (issue 20) ---
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+
+# --- sequences and attention (issue 20: conv/pooling 1-d, attention, transformer) ---
+from .attention import MultiheadAttention
+from .conv import Conv1d
+from .pooling import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d
+from .transformer import (
+    Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
+)

@@ -94,6 +94,22 @@ class ModuleList(Module):
             return type(self)(mods[idx])
         return mods[_index(len(mods), idx, "ModuleList")]
 
+    def __repr__(self) -> str:
+        """As PyTorch's: runs of identical entries collapse to '(0-5): 6 x Layer(...)'."""
+        from .module import _addindent
+
+        reprs = [repr(m) for m in self._modules.values()]
+        if not reprs:
+            return self._get_name() + "()"
+        blocks: list[list[Any]] = []
+        for i, r in enumerate(reprs):
+            if blocks and blocks[-1][2] == r:
+                blocks[-1][1] = i
+            else:
+                blocks.append([i, i, r])
+        lines = [_addindent(f"({a}): {r}" if a == b else f"({a}-{b}): {b - a + 1} x {r}", 2) for a, b, r in blocks]
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
     def __setitem__(self, idx: int, module: Module) -> None:
         self.add_module(str(_index(len(self), idx, "ModuleList")), module)
 

@@ -95,3 +95,80 @@ class ConvTranspose2d(_ConvNd):
             )
         return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
                                 self.dilation)
+
+
+# --- issue 20 ---------------------------------------------------------------------------------
+class Conv1d(Module):
+    """Y = W·cols(X) + b over (N, C_in, L) → (N, C_out, Lₒ); weight (C_out, C_in/groups, k).
+
+    Runs as conv2d on an (N, C, 1, L) view; padding_mode 'zeros', 'reflect', 'replicate' or 'circular'.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        from ..ops.conv import single
+
+        super().__init__()
+        name = "Conv1d"
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
+                f"divisible by groups ({groups})"
+            )
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"{name}: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', "
+                             f"got {padding_mode!r}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = (single(name, "kernel_size", kernel_size),)
+        self.stride, self.dilation = (single(name, "stride", stride),), (single(name, "dilation", dilation),)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"{name}: padding must be an int, 'valid' or 'same', got {padding!r}")
+            if padding == "same" and self.stride != (1,):
+                raise ValueError(f"{name}: padding='same' needs stride 1, got stride {self.stride}")
+            self.padding: Any = padding
+        else:
+            self.padding = (single(name, "padding", padding),)
+        self.output_padding, self.transposed = (0,), False
+        self.padding_mode = padding_mode
+        dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
+        self.weight = Parameter(np.empty((out_channels, in_channels // groups) + self.kernel_size, dtype=dt))
+        if bias:
+            self.bias = Parameter(np.empty((out_channels,), dtype=dt))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: kaiming_uniform_(a=√5) = U(±1/√fan_in), bias U(±1/√fan_in)."""
+        init.default_reset_(self.weight, self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        from ..ops.conv import conv1d
+
+        if self.padding_mode != "zeros":
+            from ..ops.pad import pad as pad_modes
+
+            if isinstance(self.padding, str):
+                total = 0 if self.padding == "valid" else self.dilation[0] * (self.kernel_size[0] - 1)
+                lr = (total // 2, total - total // 2)
+            else:
+                lr = (self.padding[0], self.padding[0])
+            return conv1d(pad_modes(input, lr, mode=self.padding_mode), self.weight, self.bias, self.stride, 0,
+                          self.dilation, self.groups)
+        return conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,):
+            s += f", padding={self.padding}"
+        if self.dilation != (1,):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s

@@ -843,3 +843,14 @@ __all__ += [
     "embedding_bag", "fold", "unfold", "adaptive_max_pool2d", "max_unpool2d", "interpolate", "upsample",
     "upsample_nearest", "upsample_bilinear",
 ]
+
+
+# --- issue 20: 1-d convolution and pooling, attention ----------------------------------------------
+from ..ops.attention import scaled_dot_product_attention  # noqa: E402
+from ..ops.conv import conv1d  # noqa: E402
+from ..ops.pooling import adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, max_pool1d  # noqa: E402
+
+__all__ += [
+    "conv1d", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d",
+    "scaled_dot_product_attention",
+]

@@ -100,8 +100,9 @@ class LayerNorm(Module):
         dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
         if elementwise_affine:
             self.weight = Parameter(np.ones(shape, dtype=dt))
-            self.bias = Parameter(np.zeros(shape, dtype=dt)) if bias else None
-            if not bias:
+            if bias:
+                self.bias = Parameter(np.zeros(shape, dtype=dt))
+            else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
@@ -111,7 +112,8 @@ class LayerNorm(Module):
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")  # as PyTorch 2.13's repr
 
 
 # --- breadth (issue 14) -------------------------------------------------------------------------

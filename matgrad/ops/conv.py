@@ -367,3 +367,33 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
             raise ValueError(f"{op}: bias must have shape ({x_shape[1]},), got {b.shape}")
         x = ConvTranspose2d.apply(y, w, b, **params)
     return x.reshape(*x.shape[1:]) if unbatched else x
+
+
+# --- 1-D: conv2d on an (N, C, 1, L) view (issue 20) ------------------------------------------
+def single(op: str, name: str, v: Any) -> int:
+    """An int or a 1-tuple of an int, or a clear error naming the argument."""
+    if isinstance(v, (tuple, list)) and len(v) == 1:
+        v = v[0]
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return int(v)
+    raise TypeError(f"{op}: {name} must be an int or a 1-tuple of an int, got {v!r}")
+
+
+def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-D cross-correlation, as torch.nn.functional.conv1d: input (N, C_in, L) or (C_in, L),
+    weight (C_out, C_in/groups, k); padding may be an int, 'valid' or 'same'.
+
+    Runs as conv2d on an (N, C, 1, L) view, so gradients of every order come from Conv2d.
+    """
+    op = "conv1d"
+    x, w = as_tensor(input), as_tensor(weight)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{op}: expected input of shape (N, C, L) or (C, L), got {x.shape}")
+    if w.ndim != 3:
+        raise ValueError(f"{op}: expected a 3-D weight (C_out, C_in/groups, k), got shape {w.shape}")
+    s, d = single(op, "stride", stride), single(op, "dilation", dilation)
+    p: Any = padding if isinstance(padding, str) else (0, single(op, "padding", padding))
+    x4 = x.unsqueeze(-2)
+    y = conv2d(x4, w.unsqueeze(2), bias, (1, s), p, (1, d), groups)
+    return y.squeeze(-2)

@@ -350,3 +350,61 @@ def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = Fal
     if return_indices:
         return y, _unbatch(Tensor._make(flat, None, False), unbatched)
     return y
+
+
+# --- 1-D: the 2-D ops on an (N, C, 1, L) view (issue 20) ---------------------------------------
+def _as3d(op: str, input: Any) -> Tensor:
+    x = as_tensor(input)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{op}: expected input of shape (N, C, L) or (C, L), got {x.shape}")
+    return x
+
+
+def _one(op: str, name: str, v: Any) -> int:
+    from .conv import single
+
+    return single(op, name, v)
+
+
+def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Maximum over each window of (N, C, L) or (C, L), as torch.nn.functional.max_pool1d."""
+    op = "max_pool1d"
+    x = _as3d(op, input)
+    k = _one(op, "kernel_size", kernel_size)
+    s = k if stride is None or stride == () or stride == [] else _one(op, "stride", stride)
+    p, d = _one(op, "padding", padding), _one(op, "dilation", dilation)
+    out = max_pool2d(x.unsqueeze(-2), (1, k), (1, s), (0, p), (1, d), ceil_mode, return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """Mean over each window of (N, C, L) or (C, L), as torch.nn.functional.avg_pool1d."""
+    op = "avg_pool1d"
+    x = _as3d(op, input)
+    k = _one(op, "kernel_size", kernel_size)
+    s = k if stride is None or stride == () or stride == [] else _one(op, "stride", stride)
+    p = _one(op, "padding", padding)
+    return avg_pool2d(x.unsqueeze(-2), (1, k), (1, s), (0, p), ceil_mode, count_include_pad).squeeze(-2)
+
+
+def adaptive_avg_pool1d(input: Any, output_size: Any) -> Tensor:
+    """Mean over output_size near-equal regions of (N, C, L) or (C, L), as torch's adaptive_avg_pool1d."""
+    op = "adaptive_avg_pool1d"
+    x = _as3d(op, input)
+    size = _one(op, "output_size", output_size)
+    return adaptive_avg_pool2d(x.unsqueeze(-2), (1, size)).squeeze(-2)
+
+
+def adaptive_max_pool1d(input: Any, output_size: Any, return_indices: bool = False) -> Any:
+    """Maximum over output_size near-equal regions of (N, C, L) or (C, L), as torch's adaptive_max_pool1d."""
+    op = "adaptive_max_pool1d"
+    x = _as3d(op, input)
+    size = _one(op, "output_size", output_size)
+    out = adaptive_max_pool2d(x.unsqueeze(-2), (1, size), return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
