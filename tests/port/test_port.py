@@ -29,12 +29,6 @@ TIMEOUT_S = 300  # a program takes seconds; this only stops a hang
 # program name -> the missing matgrad feature that stops it today (the first error it gives).
 # Remove an entry when its program passes (strict xfail makes the suite say so).
 MATGRAD_PENDING: dict[str, str] = {
-    "causal_decoder_sdpa": "nn.Transformer is missing (generate_square_subsequent_mask)",
-    "char_rnn_next_char": "nn.GRU is missing",
-    "conv1d_sequence_classifier": "nn.Conv1d is missing",
-    "embedding_lstm_classifier": "nn.LSTM is missing",
-    "packed_sequence_classifier": "matgrad.nn.utils.rnn is missing (pad_sequence, pack_padded_sequence)",
-    "transformer_encoder_padding_mask": "nn.TransformerEncoderLayer is missing",
 }
 
 
