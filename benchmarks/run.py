@@ -6,7 +6,8 @@
 Sections: mlp (the seed MLP step at batch 256), overhead (batch 32, and a 784-128-10 net
 at batch 64), epoch (a full epoch per library in its own process, with peak memory),
 loader (whole epochs written as each library's user would, data loader included),
-ops (8×8 and 1000×1000 op microbenchmarks), conv (benchmarks/bench_conv.py) and recipes
+ops (8×8 and 1000×1000 op microbenchmarks), conv (benchmarks/bench_conv.py), seq (an LSTM and a
+Transformer encoder layer training step, each library in its own process: bench_seq.py) and recipes
 (`matgrad train` of each recipe: test accuracy and seconds per epoch). Ratios are matgrad's
 median over the other's: below 1 means matgrad is faster. See benchmarks/README.md.
 
@@ -46,6 +47,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # `import timing` here, `import matgrad` from the repo
 
 import bench_conv  # noqa: E402
+import bench_seq  # noqa: E402
 import epoch  # noqa: E402
 import machine  # noqa: E402
 import mlp  # noqa: E402
@@ -55,7 +57,7 @@ import recipes  # noqa: E402
 import user_epoch  # noqa: E402
 from timing import interleaved, row  # noqa: E402
 
-SECTIONS = ("mlp", "overhead", "epoch", "loader", "ops", "conv", "recipes")
+SECTIONS = ("mlp", "overhead", "epoch", "loader", "ops", "conv", "seq", "recipes")
 README_SECTIONS = ("recipes", "loader")  # the README's figures
 FIGURES = HERE / "figures.json"  # what the README's figures block is rendered from (committed)
 README = HERE.parent / "README.md"
@@ -100,6 +102,7 @@ def run_sections(only: list[str], quick: bool, threads: int, data: str | None = 
         "loader": lambda: user_epoch.bench(threads, quick),
         "ops": lambda: ops.bench("small", threads, quick) + ops.bench("large", threads, quick),
         "conv": lambda: bench_conv.run(quick=quick, threads=threads),
+        "seq": lambda: bench_seq.bench(threads, quick),
         "recipes": lambda: recipes.bench(threads, quick, data),
     }
     results = {}

@@ -47,3 +47,11 @@ def test_mnist_mlp_falls_back_to_digits() -> None:
     out = run("mnist_mlp.py", "--epochs", "2")
     accs = [float(a) for a in re.findall(r"digits .* test accuracy ([\d.]+)%", out)]
     assert len(accs) == 2 and accs[-1] > 60
+
+
+def test_bptt_shares_sum_to_the_gradient() -> None:
+    out = run("bptt.py")
+    shares = [float(v) for v in re.findall(r"t = \d: ∂L/∂a\d · h\d = ([-+\d.]+)", out)]
+    total = float(re.search(r"= ([-+\d.]+)  \(a copy sums\)", out).group(1))
+    assert len(shares) == 3 and sum(shares) == pytest.approx(total, abs=2e-6)
+    assert "∂L/∂w: a copy sums the gradients from steps 7, 11, 15" in out  # the explainer's own table

@@ -49,6 +49,7 @@ class Step:
     pattern: str  # the gradient-flow pattern: add distributes, multiply swaps, max routes ...
     params: dict[str, Any] = field(default_factory=dict)
     sums: list[str] = field(default_factory=list)  # leaves whose gradient sum completes here
+    detail: list[str] = field(default_factory=list)  # per element, how the gradient is routed (softmax)
 
     @property
     def grads(self) -> dict[str, np.ndarray]:
@@ -60,7 +61,7 @@ class Step:
             "index": self.index, "op": self.op, "output": self.output,
             "output_shape": list(self.output_shape), "value": self.value.to_dict(),
             "upstream": Value.of(self.upstream).to_dict(), "upstream_from": self.upstream_from,
-            "rule": self.rule, "pattern": self.pattern, "sums": self.sums,
+            "rule": self.rule, "pattern": self.pattern, "sums": self.sums, "detail": self.detail,
             "inputs": [
                 {"name": o.name, "shape": list(o.shape), "value": o.value.to_dict(),
                  "requires_grad": o.requires_grad, "formula": o.formula,
@@ -110,6 +111,13 @@ class Explanation:
     def grad_of(self, t: Tensor) -> np.ndarray:
         """The total gradient the record computed for leaf `t`."""
         return self.grads[self.name_of(t)]
+
+    def uses(self, t: Tensor | str) -> list[tuple[Step, np.ndarray]]:
+        """Each use of tensor `t` (or its name) in the graph: the step that read it and the gradient
+        that step sent it, in the reverse pass's order. They sum to its gradient ("a copy sums"):
+        for a weight reused at every time step, these are the time steps' shares of its gradient."""
+        name = t if isinstance(t, str) else self.name_of(t)
+        return [(s, o.grad) for s in self.steps for o in s.inputs if o.name == name and o.grad is not None]
 
     def table(self) -> str:
         """The reverse pass as a text table, ending with the gradients of the inputs."""

@@ -25,7 +25,7 @@ from ..tensor import Tensor
 from .formulas import formula, paren
 from .model import Explanation, ForwardStep, Operand, Step
 from .rules import rule_for
-from .values import Value, finite, num, shape_str
+from .values import SMALL, Value, finite, num, shape_str
 
 #: Why an op's output stops being finite when its inputs are finite and one of them is 0.
 _AT_ZERO = {Div: "division by zero", Log: "the log of 0", PowScalar: "a negative power of 0",
@@ -203,8 +203,14 @@ def backward_step(k: int, node: Any, dy: np.ndarray, grads: list[Any], graph: Gr
                 op_.local_symbol, op_.local = locals_[i]
             op_.formula = formula(node, rule, i, parents, pnames, y, yname, dy, g, op_, d_out)
         operands.append(op_)
+    detail: list[str] = []
+    if rule.detail is not None and y.array.size <= SMALL and any(o.grad is not None for o in operands):
+        try:
+            detail = rule.detail(pnames, [p.array for p in parents], y.array, dy, node, yname)
+        except Exception:  # noqa: BLE001 - an odd op must not break the explanation
+            detail = []
     return Step(k, node.name, yname, tuple(y.shape), Value.of(y.array), operands, dy, upstream_from,
-                rule.text, rule.pattern, _params(node))
+                rule.text, rule.pattern, _params(node), detail=detail)
 
 
 def backward_steps(graph: Graph, names: dict[int, str], captured: Captured, seed: np.ndarray,

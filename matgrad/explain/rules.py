@@ -49,6 +49,8 @@ class Rule:
     view: str | None = None  # other ops: how dx is made from dy, in words (per input)
     infix: str = ""
     symbol: str = ""
+    # small tensors: per element, how dx is made from dy, in numbers (detail(names, xs, y, dy, node, yname))
+    detail: Callable[..., list[str]] | None = None
 
     def forward_text(self, node: Any, operands: list[str]) -> str:
         """How the forward pass reads with these operands: 'b · c', 'x^2', 'Conv2d(x, w)'."""
@@ -87,94 +89,123 @@ def _log_or_nan(a: np.ndarray) -> np.ndarray:
         return np.log(a)
 
 
+def _softmax_routing(n: list, xs: list, y: Any, dy: Any, node: Any, yname: str) -> list[str]:
+    """How softmax routes dy to each element of x: d{x}ᵢ = yᵢ · (d{y}ᵢ − Σ y·d{y}), with the numbers.
+
+    Along its axis, every element (in attention: every key) gets its weight yᵢ times how far its
+    own upstream stands above the weighted mean Σ y·dy: the gradient goes where the weight is.
+    """
+    y, dy = np.asarray(y, dtype=np.float64), np.broadcast_to(np.asarray(dy, dtype=np.float64), np.shape(y))
+    axis = getattr(node, "axis", -1)
+    mean = np.sum(y * dy, axis=axis, keepdims=True)
+    dx = y * (dy - mean)
+    means = np.broadcast_to(mean, y.shape)
+    x, ax = n[0], axis % y.ndim if y.ndim else 0
+    lines = []
+    rows = np.ndindex(*[1 if k == ax else d for k, d in enumerate(y.shape)]) if y.ndim else [()]
+    for row in rows:
+        first = row if not row else tuple(0 if k == ax else i for k, i in enumerate(row))
+        if y.ndim:
+            lines.append(f"softmax routes d{yname} along axis {ax}" + (f" at {list(row)}" if y.ndim > 1 else "")
+                         + f": Σ {yname}·d{yname} = {num(means[first])} (the weighted mean upstream)")
+        for i in range(y.shape[ax] if y.ndim else 1):
+            idx = tuple(i if k == ax else r for k, r in enumerate(row)) if y.ndim else ()
+            at = ", ".join(map(str, idx))
+            lines.append(f"  d{x}[{at}] = {yname}[{at}] · (d{yname}[{at}] − Σ) = {num(y[idx])} · "
+                         f"({num(dy[idx])} − {num(means[idx])}) = {num(dx[idx])}")
+    return lines
+
+
 #: The rule of each op, by its class: renaming or moving an op fails here, at import, rather than
 #: leaving the explainer to fall back to a docstring without a word.
 RULES: dict[type[Op], Rule] = {
-    arithmetic.Add: Rule("d(a+b)/da = 1, d(a+b)/db = 1", "add distributes: each input gets the gradient unchanged",
+    arithmetic.Add: Rule("d(u+v)/du = 1, d(u+v)/dv = 1", "add distributes: each input gets the gradient unchanged",
                          lambda n, xs, y, node: [("1", 1.0), ("1", 1.0)]),
-    arithmetic.Sub: Rule("d(a−b)/da = 1, d(a−b)/db = −1", "subtract distributes, negating b's share",
+    arithmetic.Sub: Rule("d(u−v)/du = 1, d(u−v)/dv = −1", "subtract distributes, negating the second input's share",
                          lambda n, xs, y, node: [("1", 1.0), ("−1", -1.0)]),
-    arithmetic.Mul: Rule("d(a*b)/da = b, d(a*b)/db = a", "multiply swaps: each input gets the other one",
+    arithmetic.Mul: Rule("d(u·v)/du = v, d(u·v)/dv = u", "multiply swaps: each input gets the other one",
                          lambda n, xs, y, node: [(n[1], xs[1]), (n[0], xs[0])]),
-    arithmetic.Div: Rule("d(a/b)/da = 1/b, d(a/b)/db = −a/b²", "divide: 1/b to a, −a/b² to b",
+    arithmetic.Div: Rule("d(u/v)/du = 1/v, d(u/v)/dv = −u/v²", "divide: 1/v to the numerator u, −u/v² to the denominator v",
                          lambda n, xs, y, node: [(f"1/{n[1]}", 1 / xs[1]), (f"−{n[0]}/{n[1]}²", -xs[0] / xs[1] ** 2)]),
-    arithmetic.Neg: Rule("d(−x)/dx = −1", "negate flips the sign", _one("−1", -1.0)),
-    arithmetic.PowScalar: Rule("d(xᵖ)/dx = p·xᵖ⁻¹", "a layer multiplies by its local derivative", _pow_scalar),
-    arithmetic.Pow: Rule("d(aᵇ)/da = b·aᵇ⁻¹, d(aᵇ)/db = aᵇ·ln a", "a layer multiplies by its local derivative",
+    arithmetic.Neg: Rule("d(−u)/du = −1", "negate flips the sign", _one("−1", -1.0)),
+    arithmetic.PowScalar: Rule("d(uᵖ)/du = p·uᵖ⁻¹", "a layer multiplies by its local derivative", _pow_scalar),
+    arithmetic.Pow: Rule("d(uᵛ)/du = v·uᵛ⁻¹, d(uᵛ)/dv = uᵛ·ln u", "a layer multiplies by its local derivative",
                          lambda n, xs, y, node: [(f"{n[1]}·{n[0]}^({n[1]}−1)", xs[1] * xs[0] ** (xs[1] - 1)),
                                                  (f"{n[0]}^{n[1]}·ln {n[0]}", y * _log_or_nan(xs[0]))]),
-    unary.Exp: Rule("d(eˣ)/dx = eˣ", "a layer multiplies by its local derivative (here its own output)",
+    unary.Exp: Rule("d(eᵘ)/du = eᵘ", "a layer multiplies by its local derivative (here its own output)",
                     lambda n, xs, y, node: [(f"exp({n[0]})", y)]),
-    unary.Log: Rule("d(ln x)/dx = 1/x", "a layer multiplies by its local derivative",
+    unary.Log: Rule("d(ln u)/du = 1/u", "a layer multiplies by its local derivative",
                     lambda n, xs, y, node: [(f"1/{n[0]}", 1 / xs[0])]),
-    unary.Sqrt: Rule("d(√x)/dx = 1/(2√x)", "a layer multiplies by its local derivative",
+    unary.Sqrt: Rule("d(√u)/du = 1/(2√u)", "a layer multiplies by its local derivative",
                      lambda n, xs, y, node: [(f"1/(2·√{n[0]})", 0.5 / y)]),
-    unary.Abs: Rule("d|x|/dx = sign(x)", "abs routes the gradient with the sign of x",
+    unary.Abs: Rule("d|u|/du = sign(u) (0 at u = 0)", "abs routes the gradient with the sign of its input",
                     lambda n, xs, y, node: [(f"sign({n[0]})", np.sign(xs[0]))]),
-    unary.Sign: Rule("d sign(x)/dx = 0", "sign stops the gradient", lambda n, xs, y, node: [("0", 0.0)]),
-    unary.Sin: Rule("d(sin x)/dx = cos x", "a layer multiplies by its local derivative",
+    unary.Sign: Rule("d sign(u)/du = 0", "sign stops the gradient", lambda n, xs, y, node: [("0", 0.0)]),
+    unary.Sin: Rule("d(sin u)/du = cos u", "a layer multiplies by its local derivative",
                     lambda n, xs, y, node: [(f"cos({n[0]})", np.cos(xs[0]))]),
-    unary.Cos: Rule("d(cos x)/dx = −sin x", "a layer multiplies by its local derivative",
+    unary.Cos: Rule("d(cos u)/du = −sin u", "a layer multiplies by its local derivative",
                     lambda n, xs, y, node: [(f"−sin({n[0]})", -np.sin(xs[0]))]),
-    unary.Erf: Rule("d erf(x)/dx = 2/√π·e^(−x²)", "a layer multiplies by its local derivative",
+    unary.Erf: Rule("d erf(u)/du = 2/√π·e^(−u²)", "a layer multiplies by its local derivative",
                     lambda n, xs, y, node: [(f"2/√π·exp(−{n[0]}²)", 2 / np.sqrt(np.pi) * np.exp(-xs[0] ** 2))]),
-    activation.Tanh: Rule("d(tanh x)/dx = 1 − tanh²x", "a layer multiplies by its local derivative",
+    activation.Tanh: Rule("d(tanh u)/du = 1 − tanh²u", "a layer multiplies by its local derivative",
                           lambda n, xs, y, node: [(f"(1 − tanh({n[0]})²)", 1 - y * y)]),
-    activation.Sigmoid: Rule("dσ(x)/dx = σ(x)·(1 − σ(x))", "a layer multiplies by its local derivative",
+    activation.Sigmoid: Rule("dσ(u)/du = σ(u)·(1 − σ(u))", "a layer multiplies by its local derivative",
                              lambda n, xs, y, node: [(f"σ({n[0]})·(1 − σ({n[0]}))", y * (1 - y))]),
-    activation.ReLU: Rule("d relu(x)/dx = 1 where x > 0, else 0", "relu gates: max(0, x) routes to x where x > 0",
+    activation.ReLU: Rule("d relu(u)/du = 1 where u > 0, else 0 (0 at u = 0)", "relu gates: max(0, u) passes the gradient where u > 0",
                           lambda n, xs, y, node: [(f"[{n[0]} > 0]", (xs[0] > 0).astype(np.float64))]),
-    activation.LeakyReLU: Rule("d leaky_relu(x)/dx = 1 where x > 0, else slope", "leaky relu gates",
+    activation.LeakyReLU: Rule("d leaky_relu(u)/du = 1 where u > 0, else slope", "leaky relu gates",
                                lambda n, xs, y, node: [(f"[{n[0]} > 0 ? 1 : slope]",
                                                         np.where(xs[0] > 0, 1.0, getattr(node, "slope", 0.01)))]),
-    activation.Clamp: Rule("d clamp(x)/dx = 1 inside [min, max], else 0", "clamp gates",
+    activation.Clamp: Rule("d clamp(u)/du = 1 inside [min, max], else 0", "clamp gates",
                            lambda n, xs, y, node: [(f"[{n[0]} inside the bounds]", (y == xs[0]).astype(np.float64))]),
-    binary.Maximum: Rule("d max(a,b)/da = 1 where a > b, d/db = 1 where b > a (½ each on a tie)",
+    binary.Maximum: Rule("d max(u,v)/du = 1 where u > v, d/dv = 1 where v > u (½ each on a tie)",
                          "max routes: the larger input takes the whole gradient",
                          lambda n, xs, y, node: [(f"[{n[0]} > {n[1]}]", _share(xs[0] > xs[1], xs[0] == xs[1])),
                                                  (f"[{n[1]} > {n[0]}]", _share(xs[1] > xs[0], xs[0] == xs[1]))]),
-    binary.Minimum: Rule("d min(a,b)/da = 1 where a < b, d/db = 1 where b < a (½ each on a tie)",
+    binary.Minimum: Rule("d min(u,v)/du = 1 where u < v, d/dv = 1 where v < u (½ each on a tie)",
                          "min routes: the smaller input takes the whole gradient",
                          lambda n, xs, y, node: [(f"[{n[0]} < {n[1]}]", _share(xs[0] < xs[1], xs[0] == xs[1])),
                                                  (f"[{n[1]} < {n[0]}]", _share(xs[1] < xs[0], xs[0] == xs[1]))]),
-    shape.AsType: Rule("d(x as another dtype)/dx = 1", "a dtype change passes the gradient through",
+    shape.AsType: Rule("d(u as another dtype)/du = 1", "a dtype change passes the gradient through",
                        _one("1", 1.0)),
     # --- ops whose gradient is not dy ⊙ (something elementwise) -------------------------
-    matmul.MatMul: Rule("Y = A·B: dA = dY·Bᵀ, dB = Aᵀ·dY", "matmul swaps and transposes: each input gets "
+    matmul.MatMul: Rule("G = U·V: dU = dG·Vᵀ, dV = Uᵀ·dG", "matmul swaps and transposes: each input gets "
                         "the upstream gradient times the other input, transposed", view="matmul"),
-    reduction.Sum: Rule("d(Σx)/dx = 1", "sum copies the gradient to every element it summed",
+    reduction.Sum: Rule("d(Σu)/du = 1", "sum copies the gradient to every element it summed",
                         view="d{y} copied to every element of {x}"),
-    reduction.Mean: Rule("d(mean x)/dx = 1/n", "mean copies the gradient, divided by n",
+    reduction.Mean: Rule("d(mean u)/du = 1/n", "mean copies the gradient, divided by n",
                          view="d{y} / {n} copied to every element of {x}"),
-    reduction.AMax: Rule("d max(x)/dx = 1 at the maximum, 0 elsewhere (shared among ties)",
+    reduction.AMax: Rule("d max(u)/du = 1 at the maximum, 0 elsewhere (shared among ties)",
                          "max routes: only the largest element gets the gradient",
                          view="d{y} routed to the maximum of {x}"),
-    reduction.AMin: Rule("d min(x)/dx = 1 at the minimum, 0 elsewhere (shared among ties)",
+    reduction.AMin: Rule("d min(u)/du = 1 at the minimum, 0 elsewhere (shared among ties)",
                          "min routes: only the smallest element gets the gradient",
                          view="d{y} routed to the minimum of {x}"),
-    reduction.SelectAlong: Rule("d x[idx]/dx = 1 at the chosen index, 0 elsewhere",
+    reduction.SelectAlong: Rule("d u[idx]/du = 1 at the chosen index, 0 elsewhere",
                                 "max routes: the chosen element gets the gradient",
                                 view="d{y} routed to the chosen elements of {x}"),
-    reduction.Var: Rule("d var(x)/dx = 2·(x − mean)/(n − correction)", "var weighs each element by its deviation",
+    reduction.Var: Rule("d var(u)/du = 2·(u − mean)/(n − correction)", "var weighs each element by its deviation",
                         view="d{y} · 2·({x} − mean)/(n − correction)"),
-    reduction.LogSumExp: Rule("d logsumexp(x)/dx = softmax(x)", "logsumexp spreads the gradient by softmax",
+    reduction.LogSumExp: Rule("d logsumexp(u)/du = softmax(u)", "logsumexp spreads the gradient by softmax",
                               view="d{y} · softmax({x})"),
-    softmax.Softmax: Rule("dx = y ⊙ (dy − Σ(dy ⊙ y)): the Jacobian diag(y) − y·yᵀ",
-                          "softmax couples every output with every input", view="{y} ⊙ (d{y} − Σ d{y} ⊙ {y})"),
-    softmax.LogSoftmax: Rule("dx = dy − softmax(x)·Σdy", "log-softmax couples every output with every input",
+    softmax.Softmax: Rule("s = softmax(u): du = s ⊙ (ds − Σ(ds ⊙ s)), the Jacobian diag(s) − s·sᵀ",
+                          "softmax couples every output with every input: each element gets its weight × "
+                          "(its upstream − the weighted mean upstream)", view="{y} ⊙ (d{y} − Σ d{y} ⊙ {y})",
+                          detail=_softmax_routing),
+    softmax.LogSoftmax: Rule("g = log_softmax(u): du = dg − softmax(u)·Σdg", "log-softmax couples every output with every input",
                              view="d{y} − softmax({x}) · Σ d{y}"),
-    shape.Reshape: Rule("dx = dy reshaped back", "a reshape moves the gradient back unchanged",
+    shape.Reshape: Rule("du = dg reshaped back (g: the output)", "a reshape moves the gradient back unchanged",
                         view="d{y} reshaped back to the shape of {x}"),
-    shape.Permute: Rule("dx = dy with the axes put back", "a transpose moves the gradient back unchanged",
+    shape.Permute: Rule("du = dg with the axes put back (g: the output)", "a transpose moves the gradient back unchanged",
                         view="d{y} with its axes put back"),
-    shape.Expand: Rule("dx = dy summed over the copies", "a copy sums", view="d{y} summed over the copies"),
-    indexing.GetItem: Rule("dx = zeros, with dy put at the index", "indexing scatters the gradient back",
+    shape.Expand: Rule("du = dg summed over the copies (g: the output)", "a copy sums", view="d{y} summed over the copies"),
+    indexing.GetItem: Rule("du = zeros, with dg put at the index (g: the output)", "indexing scatters the gradient back",
                            view="zeros like {x}, with d{y} added at the index"),
-    indexing.IndexAdd: Rule("dx = dy[index]", "index-add gathers the gradient", view="d{y} at the index"),
-    join.Cat: Rule("dxᵢ = the slice of dy where xᵢ was put", "cat splits the gradient",
+    indexing.IndexAdd: Rule("du = dg[index] (g: the output)", "index-add gathers the gradient", view="d{y} at the index"),
+    join.Cat: Rule("duᵢ = the slice of dg where uᵢ was put (g: the output)", "cat splits the gradient",
                    view="the slice of d{y} where {x} was put"),
-    join.Pad: Rule("dx = dy without the padding", "pad crops the gradient", view="d{y} without the padding"),
-    binary.Where: Rule("d where(c, a, b) = dy to a where c, to b elsewhere", "where routes",
+    join.Pad: Rule("du = dg without the padding (g: the output)", "pad crops the gradient", view="d{y} without the padding"),
+    binary.Where: Rule("g = where(c, u, v): dg goes to u where c, to v elsewhere", "where routes",
                        view="d{y} where the condition picks {x}, 0 elsewhere"),
 }
 
@@ -182,25 +213,25 @@ RULES: dict[type[Op], Rule] = {
 # math ops (issue 14): the elementwise ones with their local derivative in numbers.
 _LOCAL = "a layer multiplies by its local derivative"
 RULES.update({
-    unary.Tan: Rule("d(tan x)/dx = 1 + tan²x", _LOCAL,
+    unary.Tan: Rule("d(tan u)/du = 1 + tan²u", _LOCAL,
                     lambda n, xs, y, node: [(f"(1 + tan({n[0]})²)", 1 + y * y)]),
-    unary.Asin: Rule("d(asin x)/dx = 1/√(1 − x²)", _LOCAL,
+    unary.Asin: Rule("d(asin u)/du = 1/√(1 − u²)", _LOCAL,
                      lambda n, xs, y, node: [(f"1/√(1 − {n[0]}²)", 1 / np.sqrt(1 - xs[0] ** 2))]),
-    unary.Acos: Rule("d(acos x)/dx = −1/√(1 − x²)", _LOCAL,
+    unary.Acos: Rule("d(acos u)/du = −1/√(1 − u²)", _LOCAL,
                      lambda n, xs, y, node: [(f"−1/√(1 − {n[0]}²)", -1 / np.sqrt(1 - xs[0] ** 2))]),
-    unary.Atan: Rule("d(atan x)/dx = 1/(1 + x²)", _LOCAL,
+    unary.Atan: Rule("d(atan u)/du = 1/(1 + u²)", _LOCAL,
                      lambda n, xs, y, node: [(f"1/(1 + {n[0]}²)", 1 / (1 + xs[0] ** 2))]),
-    unary.Sinh: Rule("d(sinh x)/dx = cosh x", _LOCAL,
+    unary.Sinh: Rule("d(sinh u)/du = cosh u", _LOCAL,
                      lambda n, xs, y, node: [(f"cosh({n[0]})", np.cosh(xs[0]))]),
-    unary.Cosh: Rule("d(cosh x)/dx = sinh x", _LOCAL,
+    unary.Cosh: Rule("d(cosh u)/du = sinh u", _LOCAL,
                      lambda n, xs, y, node: [(f"sinh({n[0]})", np.sinh(xs[0]))]),
-    unary.Log2: Rule("d(log₂ x)/dx = 1/(x·ln 2)", _LOCAL,
+    unary.Log2: Rule("d(log₂ u)/du = 1/(u·ln 2)", _LOCAL,
                      lambda n, xs, y, node: [(f"1/({n[0]}·ln 2)", 1 / (xs[0] * np.log(2)))]),
-    unary.Log10: Rule("d(log₁₀ x)/dx = 1/(x·ln 10)", _LOCAL,
+    unary.Log10: Rule("d(log₁₀ u)/du = 1/(u·ln 10)", _LOCAL,
                       lambda n, xs, y, node: [(f"1/({n[0]}·ln 10)", 1 / (xs[0] * np.log(10)))]),
-    unary.Exp2: Rule("d(2ˣ)/dx = 2ˣ·ln 2", _LOCAL,
+    unary.Exp2: Rule("d(2ᵘ)/du = 2ᵘ·ln 2", _LOCAL,
                      lambda n, xs, y, node: [(f"2^{n[0]}·ln 2", y * np.log(2))]),
-    unary.Rounding: Rule("d round(x)/dx = 0 (piecewise constant)", "rounding stops the gradient",
+    unary.Rounding: Rule("d round(u)/du = 0 (piecewise constant)", "rounding stops the gradient",
                          lambda n, xs, y, node: [("0", 0.0)]),
 })
 

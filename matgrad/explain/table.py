@@ -73,6 +73,7 @@ def backward_table(exp: Record) -> str:
         if len(s.upstream_from) > 1:
             up += "\n(sum of steps " + ", ".join(str(k) for k in s.upstream_from) + ")"
         sent = [o.formula for o in s.inputs if o.formula] or ["(no input needs a gradient)"]
+        sent += s.detail
         sent += s.sums
         rows.append([
             str(s.index), s.op, s.output, _wrap(up, 44), _wrap(s.rule, 50) + "\n↳ " + _wrap(s.pattern, 48),

@@ -100,6 +100,7 @@ def steps_of(exp: Explanation, g: Graph) -> list[dict[str, Any]]:
             up += f"  (a copy sums: gradients of steps {', '.join(map(str, s.upstream_from))})"
         lines = [("", up), ("", f"local derivative: {s.rule}"), ("", f"pattern: {s.pattern}")]
         lines += [("lgrad", o.formula) for o in s.inputs if o.formula]
+        lines += [("lgrad", t) for t in s.detail]
         lines += [("lgrad", t) for t in s.sums]
         f = by_out.get(s.output)
         nodes = [ids[f"t:{s.output}"]] + ([ids[f"op:{f.index}"]] if f else [])
