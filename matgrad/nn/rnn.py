@@ -25,6 +25,7 @@ import numpy as np
 from ..creation import as_tensor, zeros
 from ..ops.activation import relu, sigmoid, tanh
 from ..ops.join import cat, split, stack
+from ..ops.rnn_cell import lstm_cell_update
 from ..ops.scatter import index_select
 from ..ops.shape import reshape, squeeze, transpose, unsqueeze
 from ..tensor import Tensor, get_default_dtype
@@ -93,9 +94,8 @@ def _run_direction(mode: str, steps: list[Tensor], bs: list[int], h0: Tensor, c0
                 g = g + bias
         if mode == "LSTM":
             hs = c.shape[1]
-            s = sigmoid(g)
-            c = s[:, hs:2 * hs] * c + s[:, :hs] * tanh(g[:, 2 * hs:3 * hs])
-            h = s[:, 3 * hs:] * tanh(c)
+            hc = lstm_cell_update(g, c)  # one node for the cell's elementwise work (ops/rnn_cell.py)
+            h, c = hc[:, :hs], hc[:, hs:]
             if w_hr_t is not None:
                 h = h @ w_hr_t
         elif mode == "GRU":
