@@ -22,8 +22,10 @@ def _sigmoid(xp, x):
 
 
 class LSTMCellUpdate(Op):
-    """[h', c'] from gates g (N, 4H: i f g o) and c (N, H).  dc̃ = dc' + dh'·o·(1 - tanh²c');
-    dg_o = dh'·tanh c'·o(1-o), dg_i = dc̃·ĝ·i(1-i), dg_f = dc̃·c·f(1-f), dg_g = dc̃·i·(1-ĝ²); dc = dc̃·f."""
+    """[h', c'] from gates g (i f g o) and c.  dg_o = dh'·tanh(c')·o(1-o), dc = dC·f, dC = dc' + dh'·o·(1-tanh²c').
+
+    dg_i = dC·ĝ·i(1-i), dg_f = dC·c·f(1-f), dg_g = dC·i·(1-ĝ²). g is (N, 4H) in PyTorch's gate order, c (N, H).
+    """
 
     def forward(self, g, c):
         hs = c.shape[1]
