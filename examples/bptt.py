@@ -75,7 +75,7 @@ def shares_of(exp: Explanation, leaves: dict[str, mg.Tensor], steps: int = len(X
 
 def run(w: float, show_table: bool = False) -> Shares:
     loss, leaves = unroll(w)
-    exp = explain(loss, print_table=show_table)
+    exp = explain(loss, print_table=show_table, accumulate=True)  # also fills .grad, as backward does
     s = shares_of(exp, leaves)
     s.w = w
     assert np.isclose(sum(s.shares.values()), s.grad_w) and float(leaves["w"].grad) == s.grad_w

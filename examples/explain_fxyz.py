@@ -19,6 +19,7 @@ def main() -> Explanation:
     f = q * z
     f.name = "f"
     exp = explain(f)
+    f.backward()  # explain() changed no .grad; backward fills it, and must agree
     assert f.item() == -12
     assert [float(exp.grads[k]) for k in "xyz"] == [-4.0, -4.0, 3.0]
     assert float(x.grad) == -4 and float(y.grad) == -4 and float(z.grad) == 3

@@ -25,6 +25,7 @@ def build() -> tuple[mg.Tensor, dict[str, mg.Tensor]]:
 def main() -> Explanation:
     J, leaves = build()
     exp = explain(J)
+    J.backward()  # explain() changed no .grad; backward fills it, and must agree
     assert J.item() == 33
     assert {k: float(g) for k, g in exp.grads.items()} == {"a": 3.0, "b": 6.0, "c": 9.0}
     for name, t in leaves.items():  # the record is what backward put into .grad

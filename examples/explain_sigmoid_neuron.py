@@ -24,6 +24,7 @@ def main(fused: bool = False) -> Explanation:
     f = mg.sigmoid(s) if fused else 1 / (1 + mg.exp(-s))
     f.name = "f"
     exp = explain(f)
+    f.backward()  # explain() changed no .grad; backward fills it, and must agree
     assert round(f.item(), 2) == 0.73
     dw = [round(float(exp.grads[k]), 2) for k in ("w0", "w1", "w2")]
     dx = [round(float(exp.grads[k]), 2) for k in ("x0", "x1")]

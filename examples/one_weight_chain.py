@@ -57,6 +57,7 @@ def train(
                 print("The first training step, explained (each weight's gradient = "
                       "upstream × the layer's input):\n")
                 exp = explain(loss)
+                loss.backward()  # explain() changed no .grad; backward fills it
                 for w in ws:  # the record agrees with what backward put in .grad
                     assert float(exp.grad_of(w)) == float(w.grad)
                 print()

@@ -36,13 +36,16 @@ def _make(arr: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor(arr, requires_grad=requires_grad)
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> Tensor:
-    """A new leaf tensor holding a copy of `data` (Python floats become float32)."""
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None,
+           name: str | None = None) -> Tensor:
+    """A new leaf tensor holding a copy of `data` (Python floats become float32).
+
+    `name` is what the explainer and the pictures call it (matgrad only; PyTorch has no such argument)."""
     _on(device)
     arr = to_array(data, dtype)
     if isinstance(data, (np.ndarray, Tensor)) and arr is (data.array if isinstance(data, Tensor) else data):
         arr = arr.copy()
-    return Tensor(arr, requires_grad=requires_grad)
+    return Tensor(arr, requires_grad=requires_grad, name=name)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:

@@ -55,3 +55,46 @@ def test_bptt_shares_sum_to_the_gradient() -> None:
     total = float(re.search(r"= ([-+\d.]+)  \(a copy sums\)", out).group(1))
     assert len(shares) == 3 and sum(shares) == pytest.approx(total, abs=2e-6)
     assert "∂L/∂w: a copy sums the gradients from steps 7, 11, 15" in out  # the explainer's own table
+
+
+def test_backprop_tour_notebook_runs_and_shows_the_right_numbers() -> None:
+    """examples/backprop_tour.ipynb, run by a real kernel: every cell runs, and the inline pages carry the numbers."""
+    nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (pip install nbclient)")
+    nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed (pip install nbclient)")
+    pytest.importorskip("ipykernel", reason="ipykernel is not installed (pip install ipykernel)")
+    import html
+
+    nb = nbformat.read(EXAMPLES / "backprop_tour.ipynb", as_version=4)
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(EXAMPLES)}}).execute()
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(o.output_type != "error" for c in code for o in c.outputs)
+
+    def pages(c) -> list[str]:  # noqa: ANN001 - a notebook cell
+        return [html.unescape(o.data["text/html"]) for o in c.outputs if "text/html" in o.get("data", {})]
+
+    def text(c) -> str:  # noqa: ANN001
+        return "".join(o.get("text", "") for o in c.outputs if o.output_type == "stream")
+
+    j = next(c for c in code if 'J.name = "J"' in c.source)
+    (page,) = pages(j)
+    assert "<iframe" in page and "<script src" not in page
+    for line in ("∂J/∂a = 3", "∂J/∂b = 6", "∂J/∂c = 9", "∂J/∂b = ∂J/∂t1 · c = 3 · 2 = 6"):
+        assert line in page, line
+    assert "a.grad after explain(): None" in text(next(c for c in code if "a.grad after" in c.source))
+    assert any("image/svg+xml" in o.get("data", {}) for c in code if c.source.strip() == "exp.svg()"
+               for o in c.outputs)
+    neuron = next(c for c in code if "sigmoid(" in c.source)
+    assert "'w0': -0.2" in text(neuron) and "'x1': -0.59" in text(neuron)
+    mlp = next(c for c in code if "binary_cross_entropy" in c.source)
+    (page,) = pages(mlp)
+    for f in ("dW1 (32×784) = dt1ᵀ (32×8) · X (8×784)", "db1 (32) = Σ over the 8 rows of dt1 (8×32)",
+              "dW2 (10×32) = dt3ᵀ (10×8) · t2 (8×32)", "dt2 (8×32) = dt3 (8×10) · W2 (10×32)"):
+        assert f in page and f in text(mlp)
+    newton = next(c for c in code if "create_graph" in c.source)
+    assert "dL/dx at x = 1: -4.0" in text(newton) and "1.41421356237" in text(newton)
+    watch = next(c for c in code if "grad_norms(deep_net(0.01))" in c.source)
+    ratio = float(re.search(r"first layer's gradient is ([\de.+-]+) of", text(watch)).group(1))
+    assert ratio < 1e-6  # the badly initialised net's gradient vanishes on the way back
+    ids = [re.search(r'<div id="([^"]+)"', p).group(1) for c in code for p in pages(c)]
+    assert len(ids) == 4 and len(set(ids)) == 4  # two pages in one notebook never share an element id

@@ -25,7 +25,7 @@ LAYERS = [
     {"matgrad.autograd"},
     {"matgrad.ops", "matgrad._methods"},
     {"matgrad.nn", "matgrad.optim", "matgrad.data", "matgrad.utils", "matgrad.serialization", "matgrad.onnx",
-     "matgrad._pt_reader", "matgrad._safetensors_io"},
+     "matgrad.distributed", "matgrad._pt_reader", "matgrad._safetensors_io"},
     {"matgrad.explain", "matgrad.viz"},
     {"matgrad.models"},
     {"matgrad.training"},

@@ -69,6 +69,20 @@ def topological_order(roots: Sequence[Op]) -> list[Op]:
     return order
 
 
+#: Functions to call once, when the outermost backward now running has finished (PyTorch's
+#: `Variable._execution_engine.queue_callback`): DistributedDataParallel waits for its bucket
+#: allreduces there. Dropped, uncalled, if that backward raises.
+_end_callbacks: list[Callable[[], Any]] = []
+_depth = [0]
+
+
+def queue_callback(fn: Callable[[], Any]) -> None:
+    """Call `fn()` once when the backward pass now running ends (its outermost pass, if nested)."""
+    if _depth[0] == 0:
+        raise RuntimeError("queue_callback: no backward pass is running")
+    _end_callbacks.append(fn)
+
+
 def run_backward(
     roots: Sequence[Tensor],
     grad_roots: Sequence[Any],
@@ -115,6 +129,8 @@ def run_backward(
 
     prev_mode = grad_mode._state.enabled
     grad_mode._state.enabled = create_graph
+    _depth[0] += 1
+    ok = False
     try:
         while ready:
             node = heappop(ready)[1]
@@ -162,8 +178,16 @@ def run_backward(
                     _send(pending, owned, ready, fn, g)
         if deliver is not _deliver_leaf:
             deliver.flush()
+        ok = True
     finally:
         grad_mode._state.enabled = prev_mode
+        _depth[0] -= 1
+        if _depth[0] == 0 and _end_callbacks:
+            calls = _end_callbacks[:]
+            _end_callbacks.clear()
+            if ok:
+                for fn in calls:
+                    fn()
     return result if inputs is not None else None
 
 

@@ -16,11 +16,15 @@ import math
 import sys
 from typing import Any
 
+import numpy as np
+
 from ..explain.expr import (
     FUNCTIONS,
     ExpressionError,
     build,
     finite_difference,
+    kink_note,
+    one_sided,
     parse,
     parse_assignments,
     split_name,
@@ -95,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     exp.grads = {k: exp.grads[k] for k in inputs if k in exp.grads}
     exp.leaves = {k: exp.leaves[k] for k in inputs if k in exp.leaves}
     value = float(out.array.item())
-    grads = {k: float(inputs[k].grad.item()) for k in inputs}
+    grads = {k: float(np.asarray(exp.grads[k]).item()) if k in exp.grads else 0.0 for k in inputs}
     fd = {k: finite_difference(tree, values, k, H) for k in inputs}
     for flag, writer in (("svg", "draw"), ("html", "html")):
         path = getattr(args, flag, None)
@@ -122,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(exp.forward_table())
     print()
-    print(exp.table())
+    print(exp.table(totals=False))  # the gradients are listed once, below, beside their check
     print()
     result = f"Result: {name} = {num(value)}"
     if not math.isfinite(value):
@@ -130,8 +134,12 @@ def run(args: argparse.Namespace) -> int:
     print(result)
     width = max(len(k) for k in inputs)
     for k in inputs:
-        print(f"  d{name}/d{k.ljust(width)} = {num(grads[k]):>10}    "
-              f"{_check(grads[k], fd[k], math.isfinite(value), name, k)}")
+        check = _check(grads[k], fd[k], math.isfinite(value), name, k)
+        print(f"  d{name}/d{k.ljust(width)} = {num(grads[k]):>10}    {check}")
+        if check.endswith("DIFFERS"):  # at a kink, say so rather than leave it a mystery
+            note = kink_note(grads[k], *one_sided(tree, values, k, H), k, values[k])
+            if note:
+                print(" " * (width + 7) + f"({note})")
     if exp.notes:
         print()
         print("Not finite, so not defined at this point:" if not_finite else "Notes:")

@@ -59,10 +59,96 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                         "(default: off)")
     d.add_argument("--no-progress", action="store_true",
                    help="no progress bar (default: a bar when the output is a terminal, plain lines otherwise)")
+    d.add_argument("--logdir", metavar="DIR",
+                   help="write TensorBoard event files into DIR; 'none' writes none (default: <run folder>/tb "
+                        "when tensorboardX is installed)")
+    d.add_argument("--no-tensorboard", action="store_true",
+                   help="write no TensorBoard event files (= --logdir none; default: write them when tensorboardX "
+                        "is installed)")
+    d.add_argument("--ranks", type=int, metavar="N",
+                   help="train data-parallel on N processes of this machine: re-runs this command under "
+                        "`mpiexec -n N` (needs matgrad[mpi]). Under mpiexec already, leave it out; --batch-size "
+                        "stays the global batch, split over the ranks (default: one process)")
+    d.add_argument("--log-every", type=int, metavar="N",
+                   help="log TensorBoard scalars and sample --watch every N steps, and at each epoch's end "
+                        "(default: 50)")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
+    """Train; under `mpiexec -n N` (or with --ranks N) data-parallel, rank 0 alone printing and writing."""
+    ranks = getattr(args, "ranks", None)
+    if ranks is not None:
+        return _relaunch(ranks)
+    from matgrad import distributed as dist
+
+    if not dist.launched_by_mpiexec():
+        return _run(args)
+    if not dist.is_available():
+        raise UsageError(f"started by mpiexec, but {dist.MPI_MISSING}")
+    dist.init_process_group("mpi")
+    if dist.get_world_size() == 1:
+        return _run(args)
+    rank = dist.get_rank()
+    if rank != 0:  # rank 0 alone prints; errors still reach the real stderr (see matgrad.distributed)
+        import os
+
+        sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+        args.no_progress = True
+    try:
+        code = _run(args)
+    except SystemExit:
+        raise
+    except BaseException as e:  # a usage error on one rank (e.g. its --out) must not leave the others waiting
+        dist.abort(f"{type(e).__name__}: {e}")
+        raise
+    if code:
+        dist.abort(f"training stopped with status {code}", code)
+    return code
+
+
+def _relaunch(n: int) -> int:
+    """`matgrad train ... --ranks N` -> `mpiexec -n N <python> -m matgrad train ...` (without --ranks)."""
+    import os
+    import shutil
+    import subprocess
+
+    if n < 1:
+        raise UsageError(f"--ranks must be at least 1, got {n}")
+    from matgrad import distributed as dist
+
+    if dist.launched_by_mpiexec():
+        raise UsageError("--ranks starts its own mpiexec; under mpiexec already, leave --ranks out")
+    here = os.path.dirname(sys.executable)
+    mpiexec = shutil.which("mpiexec", path=here + os.pathsep + os.environ.get("PATH", ""))
+    if mpiexec is None or not dist.is_available():
+        raise UsageError(f"--ranks needs mpiexec and mpi4py: pip install \"matgrad[mpi]\" "
+                         f"({'mpiexec not found' if mpiexec is None else 'mpi4py cannot load an MPI library'})")
+    argv, skip = [], False
+    for a in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif a == "--ranks":
+            skip = True
+        elif not a.startswith("--ranks="):
+            argv.append(a)
+    env = dict(os.environ)
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    env.setdefault("OMP_NUM_THREADS", "1")
+    return subprocess.call([mpiexec, "-n", str(n), sys.executable, "-m", "matgrad", *argv], env=env)
+
+
+def _shared_out(make: Any) -> Path:
+    """The run folder: made by rank 0 alone and told to the others (one folder, not one per rank)."""
+    from matgrad import distributed as dist
+
+    if not dist.is_initialized() or dist.get_world_size() == 1:
+        return make()
+    out = make() if dist.get_rank() == 0 else None
+    return Path(dist.broadcast_bytes(None if out is None else str(out).encode()).decode())
+
+
+def _run(args: argparse.Namespace) -> int:
     from matgrad.training import plots
     from matgrad.training.checkpoint import load_checkpoint
     from matgrad.training.trainer import Trainer, TrainingDiverged
@@ -77,12 +163,15 @@ def run(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else ckpt.path.parent
     else:
         cfg, data = _new_config_and_data(args)
-        out = _new_run_dir(args.out)
-    trainer = Trainer(cfg, data, out, progress=not args.no_progress and _interactive())
+        out = _shared_out(lambda: _new_run_dir(args.out))
+    logdir = _logdir(args, out)
+    trainer = Trainer(cfg, data, out, progress=not args.no_progress and _interactive(), logdir=logdir)
     if ckpt is not None:
         trainer.restore(ckpt)
         print(f"resuming {ckpt.path} after epoch {trainer.epoch} of {cfg.epochs}")
     _describe(cfg, trainer, out)
+    if logdir is not None:
+        print(f"  TensorBoard: tensorboard --logdir {logdir}")
     if not trainer.plots:
         warning("train", plots.MISSING)
     try:
@@ -101,6 +190,22 @@ def run(args: argparse.Namespace) -> int:
               f"Wrote {out / 'model.npz'}, {', '.join(wrote)}")
         print(f"next: matgrad eval {out / 'model.npz'}")
     return 0
+
+
+def _logdir(args: argparse.Namespace, out: Path) -> Path | None:
+    """Where TensorBoard event files go: --logdir, else <run folder>/tb when tensorboardX is installed."""
+    from matgrad.training import tensorboard
+
+    given = getattr(args, "logdir", None)
+    if getattr(args, "no_tensorboard", False) or (given is not None and given.lower() == "none"):
+        return None
+    if not tensorboard.available():
+        if given is not None:
+            raise UsageError(f"--logdir {given} needs tensorboardX; get it with: pip install \"matgrad[tensorboard]\" "
+                             "(or leave out --logdir)")
+        warning("train", tensorboard.MISSING)
+        return None
+    return Path(given) if given is not None else out / "tb"
 
 
 def _interactive() -> bool:
@@ -131,6 +236,7 @@ def _new_config_and_data(args: argparse.Namespace) -> tuple[Any, tuple[np.ndarra
         class_names=info.class_names, loss=args.loss, optimizer=args.optimizer, lr=args.lr,
         momentum=args.momentum, weight_decay=args.weight_decay, schedule=args.schedule, epochs=args.epochs,
         batch_size=args.batch_size, seed=args.seed, limit=args.limit, watch=bool(args.watch),
+        log_every=args.log_every,
         data_dir=None if args.data is None else str(Path(args.data).expanduser().resolve()))
     return cfg, data
 
@@ -153,7 +259,7 @@ def _resumed_config(args: argparse.Namespace, ckpt: Any) -> Any:
         if args.epochs < int(ckpt["epoch"]):
             raise UsageError(f"--epochs {args.epochs} is fewer than the {ckpt['epoch']} already trained")
         epochs = args.epochs
-    return cfg.resumed(epochs=epochs, watch=True if args.watch else None)
+    return cfg.resumed(epochs=epochs, watch=True if args.watch else None, log_every=args.log_every)
 
 
 def _load(name: str, data_dir: str | None, flatten: bool) -> tuple[tuple[np.ndarray, ...], Any]:

@@ -64,6 +64,7 @@ from .dataset import (
     random_split,
 )
 from .datasets import MNIST, DatasetInfo, Digits, FashionMNIST, load_dataset
+from .distributed import DistributedSampler
 from .download import CHECKSUMS, MIRRORS, DownloadError, download
 from .idx import IDXError, IDXFileNotFoundError, read_idx, read_images, read_labels, write_idx
 from .locator import DatasetNotFound, FoundDataset, cache_dir, find_datasets, locate
@@ -84,5 +85,5 @@ __all__ = [
     "DownloadError", "FashionMNIST", "FoundDataset", "IDXError", "IDXFileNotFoundError", "MIRRORS", "MNIST",
     "Subset", "TensorDataset", "cache_dir", "default_collate", "default_convert", "download",
     "find_datasets", "load_dataset", "locate", "random_split", "read_idx", "read_images", "read_labels",
-    "write_idx",
+    "write_idx", "DistributedSampler",
 ]

@@ -17,6 +17,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..ops import activation, binary, unary
 from ..tensor import Tensor
+from .values import num
 
 MAX_CHARS = 500
 MAX_DEPTH = 40
@@ -290,3 +291,25 @@ def finite_difference(tree: ast.expr, values: dict[str, float], name: str, h: fl
         up = build(tree, {**values, name: values[name] + h}, requires_grad=False)[0].array.item()
         down = build(tree, {**values, name: values[name] - h}, requires_grad=False)[0].array.item()
     return (up - down) / (2 * h)
+
+
+def one_sided(tree: ast.expr, values: dict[str, float], name: str, h: float = 1e-6) -> tuple[float, float]:
+    """The one-sided differences (f(v) − f(v−h))/h and (f(v+h) − f(v))/h: far apart at a kink."""
+    with no_grad(), np.errstate(all="ignore"):
+        at = [build(tree, {**values, name: values[name] + d}, requires_grad=False)[0].array.item()
+              for d in (-h, 0.0, h)]
+    return (at[1] - at[0]) / h, (at[2] - at[1]) / h
+
+
+def kink_note(grad: float, left: float, right: float, var: str, value: float) -> str:
+    """Why the central difference differs at a kink, and which one-sided derivative the library uses."""
+    if not (math.isfinite(left) and math.isfinite(right)) or abs(left - right) <= 1e-3 * max(1.0, abs(left),
+                                                                                            abs(right)):
+        return ""
+    def close(a: float) -> bool:
+        return abs(grad - a) <= 1e-3 * max(1.0, abs(a))
+    used = ("the one from the left" if close(left) else "the one from the right" if close(right)
+            else f"{num(grad)}, a value between them (a subgradient)")
+    return (f"the function has a kink at {var} = {num(value)}: its slope is {num(left)} from the left and "
+            f"{num(right)} from the right, so no derivative exists there (the central difference sees their "
+            f"mean); matgrad uses {used}, as PyTorch does")

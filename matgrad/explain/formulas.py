@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..ops.linear import Linear
 from ..ops.matmul import MatMul
 from .model import Operand
 from .rules import Rule
@@ -33,6 +34,8 @@ def formula(node: Any, rule: Rule, i: int, parents: tuple, pnames: list[str], y:
     dys = f"d{yname} ({shape_str(dy.shape)})"
     if type(node) is MatMul:
         text = matmul_view(i, parents, pnames, dys, np.asarray(g).shape)
+    elif type(node) is Linear:
+        text = linear_view(i, parents, pnames, yname, tuple(dy.shape))
     elif op_.local is not None:
         sym = op_.local_symbol
         text = dys if sym == "1" else f"−{dys}" if sym == "−1" else f"{dys} ⊙ {sym}"
@@ -62,3 +65,16 @@ def matmul_view(i: int, parents: tuple, pnames: list[str], dys: str, raw: tuple[
     if i == 0:
         return f"{dys} · {bn}ᵀ" if a.ndim >= 2 else f"{dys} (row) · {bn}ᵀ ({shape_str(b.shape[::-1])})"
     return f"{an}ᵀ · {dys}" if b.ndim >= 2 else f"{an}ᵀ ({shape_str(a.shape[::-1])}) · {dys} (column)"
+
+
+def linear_view(i: int, parents: tuple, pnames: list[str], yname: str, dy_shape: tuple[int, ...]) -> str:
+    """Y = X·Wᵀ + b with real shapes: dX = dY·W, dW = dYᵀ·X, db = Σ over the rows of dY."""
+    x, w = parents[0], parents[1]
+    rows = int(np.prod(x.shape[:-1], dtype=np.int64))
+    out = dy_shape[-1]
+    dy2 = f"d{yname}"
+    if i == 0:
+        return f"{dy2} ({shape_str(dy_shape)}) · {pnames[1]} ({shape_str(w.shape)})"
+    if i == 1:
+        return f"{dy2}ᵀ ({out}×{rows}) · {pnames[0]} ({rows}×{x.shape[-1]})"
+    return f"Σ over the {rows} rows of {dy2} ({rows}×{out})"

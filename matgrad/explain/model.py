@@ -85,6 +85,11 @@ class ForwardStep:
     note: str = ""  # why the value is not finite, where it first stops being so ('' when it is)
 
 
+#: How the pictures show an explanation: matgrad.viz puts its page ('html') and picture ('svg') here
+#: when it loads (the pictures read this module, so this module may not import them).
+VIEWS: dict[str, Any] = {}
+
+
 @dataclass
 class Explanation:
     """The record of one reverse pass: forward steps, backward steps, and the leaves' gradients."""
@@ -100,6 +105,7 @@ class Explanation:
     kinds: dict[str, str] = field(default_factory=dict)  # name -> 'input', 'constant', 'result', 'output'
     _names: dict[int, str] = field(default_factory=dict, repr=False)
     notes: list[str] = field(default_factory=list)  # values and gradients that are not finite, and why
+    samples: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # name -> values, ≤16×16 (heat maps)
 
     def name_of(self, t: Tensor) -> str:
         """The name the record uses for tensor `t`."""
@@ -119,9 +125,9 @@ class Explanation:
         name = t if isinstance(t, str) else self.name_of(t)
         return [(s, o.grad) for s in self.steps for o in s.inputs if o.name == name and o.grad is not None]
 
-    def table(self) -> str:
-        """The reverse pass as a text table, ending with the gradients of the inputs."""
-        return table.backward_table(self)
+    def table(self, totals: bool = True) -> str:
+        """The reverse pass as a text table, ending with the gradients of the inputs (unless totals=False)."""
+        return table.backward_table(self, totals)
 
     def forward_table(self) -> str:
         """The forward pass as a text table."""
@@ -129,6 +135,18 @@ class Explanation:
 
     def __str__(self) -> str:
         return self.forward_table() + "\n\n" + self.table()
+
+    def __repr__(self) -> str:  # a REPL shows the tables, not the fields
+        return str(self)
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter shows the step-through page inline (self-contained: no network, no external script)."""
+        view = VIEWS.get("html")
+        return None if view is None else view(self)
+
+    def svg(self) -> Any:
+        """The graph as an SVG picture (a str that Jupyter draws: it has `_repr_svg_`)."""
+        return VIEWS["svg"](self)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data: value, grads by leaf name, forward and backward steps, notes.

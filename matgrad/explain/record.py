@@ -12,6 +12,7 @@ tensors used more than once (fan-out), and note every value that is not finite.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ from ..tensor import Tensor
 from .formulas import formula, paren
 from .model import Explanation, ForwardStep, Operand, Step
 from .rules import rule_for
-from .values import SMALL, Value, finite, num, shape_str
+from .values import SMALL, Value, finite, num, sample, shape_str
 
 #: Why an op's output stops being finite when its inputs are finite and one of them is 0.
 _AT_ZERO = {Div: "division by zero", Log: "the log of 0", PowScalar: "a negative power of 0",
@@ -102,14 +103,34 @@ class _Namer:
         return got
 
 
+def leaves_as_read(graph: Graph) -> list[Tensor]:
+    """The leaves in the order the formula reads them, left to right: 3·(a + b·c) gives 3, a, b, c."""
+    out: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Any, Any]] = [(graph.output.grad_fn, None)]  # (node, None) or (None, leaf)
+    while stack:
+        n, leaf = stack.pop()
+        key = id(n if leaf is None else leaf)
+        if key in seen:
+            continue
+        seen.add(key)
+        if leaf is not None:
+            out.append(leaf)
+            continue
+        parents = graph.parents[id(n)]
+        below = [(None, p) if fn is None else (fn, None)
+                 for p, fn in zip(parents, n.parent_fns or (None,) * len(parents))
+                 if (fn is None and p.grad_fn is None) or (fn is not None and id(fn) in graph.parents)]
+        stack.extend(reversed(below))
+    return out
+
+
 def name_tensors(graph: Graph, root_name: str) -> dict[int, str]:
-    """id(tensor) -> its name: the output first, then leaves in the order read, then results."""
+    """id(tensor) -> its name: the output first, then leaves as the formula reads (left to right), then results."""
     namer = _Namer()
     namer.names[id(graph.output)] = namer.unique(root_name)
-    for n in graph.forward_nodes:
-        for p in graph.parents[id(n)]:
-            if p.grad_fn is None:
-                namer.name(p, "x" if p.requires_grad else "c")
+    for p in leaves_as_read(graph):
+        namer.name(p, "x" if p.requires_grad else "c")
     for n in graph.forward_nodes:
         namer.name(graph.out_of[id(n)], "t")
     return namer.names
@@ -209,8 +230,22 @@ def backward_step(k: int, node: Any, dy: np.ndarray, grads: list[Any], graph: Gr
             detail = rule.detail(pnames, [p.array for p in parents], y.array, dy, node, yname)
         except Exception:  # noqa: BLE001 - an odd op must not break the explanation
             detail = []
+    text = rule.text
+    if _PLACEHOLDERS & set(names.values()):  # the user has a u or v of their own: use the node's names
+        text = own_names(text, pnames)
     return Step(k, node.name, yname, tuple(y.shape), Value.of(y.array), operands, dy, upstream_from,
-                rule.text, rule.pattern, _params(node), detail=detail)
+                text, rule.pattern, _params(node), detail=detail)
+
+
+#: The names the rules give a node's inputs (u, then v), so no rule reads like one of the user's tensors.
+_PLACEHOLDERS = {"u", "v"}
+_PLACEHOLDER = re.compile(r"(?<![A-Za-z])(d?)([uv])(?![A-Za-z])")
+
+
+def own_names(text: str, pnames: list[str]) -> str:
+    """A rule written with u, v, rewritten with the node's own input names: 'd(t1+b)/dt1 = 1'."""
+    sub = dict(zip("uv", pnames))
+    return _PLACEHOLDER.sub(lambda m: m.group(1) + sub.get(m.group(2), m.group(2)), text)
 
 
 def backward_steps(graph: Graph, names: dict[int, str], captured: Captured, seed: np.ndarray,
@@ -318,15 +353,18 @@ def _seed(output: Any, gradient: Any) -> np.ndarray:
 
 def explain(
     output: Tensor,
-    retain_graph: bool = False,
+    retain_graph: bool = True,
     print_table: bool = True,
     gradient: Any = None,
     name: str | None = None,
-    accumulate: bool = True,
+    accumulate: bool = False,
 ) -> Explanation:
-    """Backpropagate from `output` (into `.grad`, as backward does) and record every step.
+    """Run a reverse pass of its own from `output` and record every step; no `.grad` is touched.
 
-    With accumulate=False no `.grad` is touched (as autograd.grad): the pictures use this.
+    Explaining is looking, so by default it changes nothing: `.grad` stays as it was (as
+    autograd.grad) and the graph is kept, so `backward()` still works afterwards. With
+    accumulate=True the gradients also go into `.grad`, as backward does; with
+    retain_graph=False the graph is freed afterwards, as backward frees it.
 
     Returns an Explanation: `.steps` in reverse order, `.grads` by leaf name, and
     `.table()` the printed table (printed here unless print_table=False). Tensors are
@@ -335,7 +373,16 @@ def explain(
     record's `.notes` say which and why, instead of NumPy's floating-point warnings.
     """
     seed = _seed(output, gradient)
-    graph = Graph.of(output)
+    try:
+        graph = Graph.of(output)
+    except RuntimeError as e:
+        if "a second time" not in str(e):
+            raise
+        raise RuntimeError(
+            "explain: backward() has already freed this graph (it keeps no values once it is done). "
+            "Call explain() before backward(): explain() changes no .grad, so backward() still works "
+            "after it; or call backward(retain_graph=True) first"
+        ) from None
     names = name_tensors(graph, name or output.name or "out")
     out_name = names[id(output)]
     d_out = f"∂{out_name}/∂"
@@ -357,8 +404,9 @@ def explain(
         tensors[nm] = Value.of(t.array)
         kinds[nm] = ("output" if t is output else "result" if t.grad_fn is not None
                      else "input" if t.requires_grad else "constant")
+    samples = {names[id(t)]: sample(t.array) for t in [*graph.read.values(), output] if t.array.size > 1}
     exp = Explanation(out_name, Value.of(output.array), forward, steps, grads, leaves, fanout, tensors, kinds,
-                      dict(names), notes)
+                      dict(names), notes, samples)
     if print_table:
         print(exp)
     return exp

@@ -64,7 +64,7 @@ def forward_table(exp: Record) -> str:
     return head + "\n" + _grid(["#", "op", "value"], rows)
 
 
-def backward_table(exp: Record) -> str:
+def backward_table(exp: Record, totals: bool = True) -> str:
     """Reverse pass: upstream gradient × local derivative = gradient sent, node by node."""
     d = f"∂{exp.output}/∂"
     rows = []
@@ -82,6 +82,6 @@ def backward_table(exp: Record) -> str:
     grads = "\n".join(f"  {d}{k} = {Value.of(v)}" + ("" if finite(v) else f"  {NOT_DEFINED}")
                       for k, v in exp.grads.items())
     head = f"Reverse pass ({plural(len(exp.steps), 'step')}, from {exp.output} = {exp.value} back to the inputs)"
-    return (head + "\n" + _grid(["#", "op", "node", f"upstream {d}node", "local derivative rule",
-                                 "gradient sent = upstream × local"], rows)
-            + "\nGradients of the inputs:\n" + grads)
+    body = head + "\n" + _grid(["#", "op", "node", f"upstream {d}node", "local derivative rule",
+                                "gradient sent = upstream × local"], rows)
+    return body + "\nGradients of the inputs:\n" + grads if totals else body

@@ -94,3 +94,13 @@ class Value:
         else:
             d.update(json_ready({"mean": self.mean, "min": self.min, "max": self.max}))
         return d
+
+
+def sample(a: Any, n: int = 16) -> np.ndarray:
+    """A tensor's values as a grid of at most n×n, for a heat map: rows and columns picked evenly
+    (leading axes flattened into rows; a vector is one row; a scalar one cell)."""
+    a = np.asarray(a, dtype=np.float64)
+    a = a.reshape(1, -1) if a.ndim < 2 else a.reshape(-1, a.shape[-1])
+    rows = np.unique(np.linspace(0, a.shape[0] - 1, min(a.shape[0], n)).round().astype(int))
+    cols = np.unique(np.linspace(0, a.shape[1] - 1, min(a.shape[1], n)).round().astype(int))
+    return a[np.ix_(rows, cols)] if a.size else np.zeros((0, 0))

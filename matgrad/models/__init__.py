@@ -1,11 +1,12 @@
 """Model recipes by name: a builder `(input_shape, num_classes) -> Module` and its training defaults.
 
 `matgrad train --model NAME` looks the name up here; every default can be overridden by a flag.
-The recipes: mlp (the seed recipe) and mlp-best in mlp.py, cnn in cnn.py.
+The recipes: mlp (the seed recipe) and mlp-best in mlp.py, cnn in cnn.py, lstm (row-by-row images) in
+lstm.py, vit (a small vision Transformer) in vit.py.
 """
 from __future__ import annotations
 
-from . import cnn, mlp
+from . import cnn, lstm, mlp, vit
 from .recipe import Builder, Recipe
 
 __all__ = ["RECIPES", "Builder", "Recipe", "get", "names", "register"]
@@ -19,7 +20,7 @@ def register(recipe: Recipe) -> Recipe:
     return recipe
 
 
-for _recipe in (mlp.SEED_RECIPE, mlp.BEST_RECIPE, cnn.RECIPE):
+for _recipe in (mlp.SEED_RECIPE, mlp.BEST_RECIPE, cnn.RECIPE, lstm.RECIPE, vit.RECIPE):
     register(_recipe)
 
 

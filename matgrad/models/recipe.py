@@ -25,3 +25,4 @@ class Recipe:
     batch_size: int = 256
     output: str = "logits"
     flatten_input: bool = True  # feed (N, features) rather than (N, C, H, W)
+    grad_clip: float = 0.0  # clip the gradients' total norm to this before each step (0: no clipping)

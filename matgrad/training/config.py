@@ -56,6 +56,7 @@ class TrainConfig:
     limit: int | None = None  # train on the first `limit` samples only
     watch: bool = False  # record per-layer statistics (--watch)
     data_dir: str | None = None  # the --data folder the run was given, if any
+    log_every: int = 50  # TensorBoard scalars and --watch samples every N steps (--log-every)
 
     def __post_init__(self) -> None:
         # normalise types (JSON gives lists for tuples, ints for floats) before checking
@@ -66,7 +67,7 @@ class TrainConfig:
         except (TypeError, ValueError):
             raise ConfigError(f"input_shape must be a list of whole numbers, got {self.input_shape!r}") from None
         for name, kind in (("lr", float), ("momentum", float), ("weight_decay", float), ("epochs", int),
-                           ("batch_size", int), ("num_classes", int), ("seed", int)):
+                           ("batch_size", int), ("num_classes", int), ("seed", int), ("log_every", int)):
             set_(self, name, _number(name, getattr(self, name), kind))
         if self.limit is not None:
             set_(self, "limit", _number("limit", self.limit, int))
@@ -89,7 +90,7 @@ class TrainConfig:
         if self.loss == "ce" and self.output != "logits":
             raise ConfigError(f"--loss ce needs a model that outputs logits; {self.model!r} ends in a sigmoid "
                               "(use --loss bce or mse, or --model mlp-best)")
-        for key in ("lr", "epochs", "batch_size"):
+        for key in ("lr", "epochs", "batch_size", "log_every"):
             value = getattr(self, key)
             if not (value > 0 and math.isfinite(value)):
                 raise ConfigError(f"--{key.replace('_', '-')} must be positive, got {value}")
@@ -146,9 +147,12 @@ class TrainConfig:
             values["class_names"] = ()
         return cls(**values)
 
-    def resumed(self, *, epochs: int | None = None, watch: bool | None = None) -> TrainConfig:
-        """A copy for a resumed run that trains to `epochs` and/or records --watch statistics."""
+    def resumed(self, *, epochs: int | None = None, watch: bool | None = None,
+                log_every: int | None = None) -> TrainConfig:
+        """A copy for a resumed run that trains to `epochs`, records --watch statistics and/or logs every N steps."""
         changes: dict[str, Any] = {}
+        if log_every is not None:
+            changes["log_every"] = log_every
         if epochs is not None:
             changes["epochs"] = epochs
         if watch is not None:

@@ -79,24 +79,62 @@ def plot_curves(epochs: list[dict[str, Any]], path: str | os.PathLike, title: st
 
 
 def plot_watch(history: dict[str, Any], path: str | os.PathLike) -> Path:
-    """Per layer: gradient norm, update/weight ratio (log scale) and dead-ReLU share, by epoch."""
+    """watch_figure(history) written to `path`."""
+    return _save(watch_figure(history), path)
+
+
+def watch_figure(history: dict[str, Any]) -> Any:
+    """Per layer: gradient norm, update/weight ratio (log scale) and dead-ReLU share, by step.
+
+    The x axis is the global step of each sample (watch.py's history), with a dotted line and
+    "epoch k" at each epoch's end; a history from an older checkpoint, one value per epoch and no
+    "step", is drawn by epoch.
+
+    A recurrent model's history also holds "time_step_grad_norm": a fourth panel then shows the
+    gradient norm reaching each time step, one line per epoch (log scale: vanishing gradients
+    are the early steps' small values).
+    """
     plt = _pyplot()
     MaxNLocator = _ticks()  # noqa: N806 - the class, imported lazily
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    steps = {name: per_epoch for name, per_epoch in (history.get("time_step_grad_norm") or {}).items()
+             if any(per_epoch)}
+    fig, axes = plt.subplots(1, 4 if steps else 3, figsize=(20 if steps else 15, 4))
+    if steps:
+        ax = axes[3]
+        for name, per_epoch in steps.items():
+            for epoch, norms in enumerate(per_epoch, 1):
+                if norms:
+                    ax.plot(range(1, len(norms) + 1), norms, ".-", label=f"{name or 'model'}, epoch {epoch}")
+        ax.set(xlabel="time step", title="gradient norm ‖∂L/∂x_t‖ by time step")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_yscale("log")
+        ax.legend(fontsize="small")
+        ax.grid(alpha=0.3)
     panels = (("grad_norm", "gradient norm ‖dW‖", True), ("update_ratio", "update / weight ‖ΔW‖/‖W‖", True),
               ("dead_relu", "dead ReLU units (%)", False))
-    for ax, (key, label, log) in zip(axes, panels):
+    by_step = "step" in history
+    xs = list(history.get("step") or [])
+    for ax, (key, label, log) in zip(axes[:3], panels):
         for name, values in history.get(key, {}).items():
             ys = [np.nan if v is None else (100 * v if key == "dead_relu" else v) for v in values]
-            ax.plot(range(1, len(ys) + 1), ys, "o-", label=f"layer {name}" if name else "model")
-        ax.set(xlabel="epoch", title=label)
+            x = xs[:len(ys)] if by_step else list(range(1, len(ys) + 1))
+            ax.plot(x, ys[:len(x)], ".-" if len(x) > 30 else "o-", markersize=3 if len(x) > 30 else 5,
+                    label=f"layer {name}" if name else "model")
+        ax.set(xlabel="step" if by_step else "epoch", title=label)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if log and any(ax.get_lines()):
             ax.set_yscale("log")
         if ax.get_lines():
             ax.legend(fontsize="small")
         ax.grid(alpha=0.3)
-    return _save(fig, path)
+        if by_step:
+            ends = list(history.get("epoch_end") or [])
+            for k, end in enumerate(ends, 1):
+                ax.axvline(end, color="0.55", linestyle=":", linewidth=1, label="_epoch_end")
+                ax.text(end, 0.98, f"epoch {k} ", transform=ax.get_xaxis_transform(), ha="right", va="top",
+                        fontsize=7, color="0.4")
+            ax.set_xlim(0, max(xs + ends + [1]) * 1.02)
+    return fig
 
 
 def plot_confusion(cm: np.ndarray, path: str | os.PathLike, labels: list[str] | None = None,

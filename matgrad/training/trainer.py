@@ -17,9 +17,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import models
 from .. import random as mg_random
 from ..autograd import no_grad
 from ..creation import from_numpy
+from ..nn.utils.clip_grad import clip_grad_norm_
 from ..serialization import save as save_weights
 from . import build, plots
 from .checkpoint import Checkpoint, CheckpointError, save_checkpoint
@@ -43,7 +45,7 @@ class Trainer:
     """
 
     def __init__(self, cfg: TrainConfig, data: tuple[np.ndarray, ...], out_dir: Path,
-                 log: Callable[[str], None] = print, progress: bool = True) -> None:
+                 log: Callable[[str], None] = print, progress: bool = True, logdir: Path | str | None = None) -> None:
         self.cfg = cfg
         self.X, self.y, self.X_test, self.y_test = data
         if cfg.limit is not None:
@@ -57,12 +59,46 @@ class Trainer:
         self.model = build.make_model(cfg)
         self.loss_fn = build.make_loss(cfg)
         self.optimizer = build.make_optimizer(cfg, self.model.parameters())
+        self.grad_clip = getattr(models.get(cfg.model), "grad_clip", 0.0)
         self.steps_per_epoch = -(-len(self.X) // cfg.batch_size)
         self.scheduler = build.make_scheduler(cfg, self.optimizer, self.steps_per_epoch)
         self.epoch = 0
         self.metrics = MetricsLog(self.out_dir / "metrics.json", cfg)
         self.watch = None
         self.watch_history: dict[str, Any] | None = None
+        self.logdir = None if logdir is None else Path(logdir)  # TensorBoard event files (tensorboard.py)
+        self.tb = None
+        self._setup_ranks()
+
+    def _setup_ranks(self) -> None:
+        """Under `mpiexec -n N` (a process group of N > 1): DistributedDataParallel over SyncBatchNorm.
+
+        Each global batch of cfg.batch_size (its meaning is unchanged: the global batch) is split
+        into N near-equal contiguous shards, one per rank; each rank's loss is weighted by its share,
+        so the averaged gradient is the one of the whole batch. Evaluation is sharded the same way and
+        summed. Rank 0 alone writes checkpoints, metrics and plots (the CLI silences the others).
+        """
+        from .. import distributed as dist
+
+        self.rank, self.world, self.ddp = 0, 1, None
+        if dist.is_initialized() and dist.get_world_size() > 1:
+            from ..nn import SyncBatchNorm
+            from ..nn.parallel import DistributedDataParallel
+
+            self.rank, self.world = dist.get_rank(), dist.get_world_size()
+            if self.rank != 0:
+                self.logdir = None  # TensorBoard files from rank 0 only
+            self.model = SyncBatchNorm.convert_sync_batchnorm(self.model)
+            self.ddp = DistributedDataParallel(self.model)
+
+    def _sum_over_ranks(self, *values: float) -> list[float]:
+        if self.world == 1:
+            return list(values)
+        from .. import distributed as dist
+
+        arr = np.array(values, dtype=np.float64)
+        dist.all_reduce(arr)
+        return arr.tolist()
 
     # --- checkpoints -------------------------------------------------------------------
     def save(self) -> Path:
@@ -105,7 +141,14 @@ class Trainer:
         if self.cfg.watch:
             from .watch import Watch
 
-            self.watch = Watch(self.model, self.watch_history)
+            self.watch = Watch(self.model, self.watch_history, every=self.cfg.log_every,
+                               steps_per_epoch=self.steps_per_epoch)
+        if self.logdir is not None:
+            from .tensorboard import TensorBoardLog
+
+            # a resumed run: TensorBoard drops what an interrupted run wrote after the checkpoint
+            first = self.epoch * self.steps_per_epoch + 1
+            self.tb = TensorBoardLog(self.logdir, purge_step=first if self.epoch else None)
         try:
             # overflow/NaN is caught and explained by _check_finite; NumPy's warnings would be noise
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -114,15 +157,21 @@ class Trainer:
         finally:
             if self.watch is not None:
                 self.watch.close()
+            if self.tb is not None:
+                self.tb.close()
         return self.metrics
 
     def _one_epoch(self) -> None:
         record = self.train_epoch()
         self.epoch += 1
         if self.watch is not None:
-            self.watch_history = self.watch.end_epoch()
+            self.watch_history = self.watch.end_epoch(self.epoch * self.steps_per_epoch)
             self.metrics.extra["watch"] = self.watch_history
         self.metrics.add_epoch(record)
+        if self.tb is not None:
+            self.tb.log_epoch(self.epoch * self.steps_per_epoch, record, self.model)
+        if self.rank != 0:  # under mpiexec rank 0 alone writes and prints
+            return
         self.save()
         self.metrics.write()
         if self.plots:
@@ -140,7 +189,19 @@ class Trainer:
 
         ds = TensorDataset(from_numpy(self.X), from_numpy(self.y))
         rng = np.random.default_rng([self.cfg.seed, epoch])
-        return DataLoader(ds, batch_size=self.cfg.batch_size, shuffle=True, generator=rng)
+        loader = DataLoader(ds, batch_size=self.cfg.batch_size, shuffle=True, generator=rng)
+        return loader if self.world == 1 else self._shards(loader)
+
+    def _shards(self, loader: Any) -> Any:
+        """This rank's contiguous share of each global batch (the same shuffle on every rank);
+        a last batch smaller than the number of ranks is left out on all of them."""
+        for xb, yb in loader:
+            g = len(yb.array)
+            if g < self.world:
+                continue
+            lo, hi = (g * self.rank) // self.world, (g * (self.rank + 1)) // self.world
+            self._global_batch = g
+            yield from_numpy(xb.array[lo:hi]), from_numpy(yb.array[lo:hi])
 
     def train_epoch(self) -> dict[str, Any]:
         """One pass over the training set; returns the epoch's record (losses, accuracy, seconds)."""
@@ -149,24 +210,40 @@ class Trainer:
         n, start = len(self.X), time.perf_counter()
         bar = self._bar(n)
         loss_sum, correct, seen = 0.0, 0, 0
+        win_loss, win_n, win_start = 0.0, 0, start  # since the last logged step (TensorBoard)
         model.train()
         for i, (xb, yb) in enumerate(self.batches(self.epoch)):
             target = from_numpy(build.loss_target(cfg, yb.array, xb.array.dtype))
             opt.zero_grad()
+            step = self.epoch * self.steps_per_epoch + i + 1
+            sample = self.logged_step(step)
             if self.watch is not None:
-                self.watch.training_step = True
-            out = model(xb)
+                self.watch.training_step = sample
+            out = model(xb) if self.ddp is None else self.ddp(xb)
             if self.watch is not None:
                 self.watch.training_step = False
             loss = self.loss_fn(out, target)
-            loss.backward()
+            if self.ddp is None:
+                loss.backward()
+            else:  # weighted by this rank's share, so the ranks' average is the whole batch's mean
+                (loss * (len(yb.array) * self.world / self._global_batch)).backward()
             value = float(loss.item())
             self._check_finite(value, i)
-            if self.watch is not None:
+            if self.watch is not None and sample:
                 self.watch.before_step()
+            if self.grad_clip > 0:  # the recipe's clipping (the watch records the gradients before it)
+                clip_grad_norm_(self.model.parameters(), self.grad_clip)
             opt.step()
-            if self.watch is not None:
-                self.watch.after_step()
+            if self.watch is not None and sample:
+                self.watch.after_step(step)
+            if self.tb is not None:
+                win_loss, win_n = win_loss + value * len(yb.array), win_n + len(yb.array)
+                if sample:
+                    now = time.perf_counter()
+                    self.tb.log_step(step, loss=win_loss / win_n, lr=_current_lr(opt),
+                                     samples_per_s=win_n / max(now - win_start, 1e-9),
+                                     watch=None if self.watch is None else self.watch.latest())
+                    win_loss, win_n, win_start = 0.0, 0, now
             if per_batch_schedule:
                 self.scheduler.step()
             b = len(yb.array)
@@ -174,7 +251,7 @@ class Trainer:
             correct += int((out.array.argmax(axis=1) == yb.array).sum())
             seen += b
             if bar is not None:
-                bar.update(b)
+                bar.update(b * self.world)
                 if i % 5 == 0 or seen == n:
                     rate = seen / max(time.perf_counter() - start, 1e-9)
                     bar.set_postfix({"loss": f"{loss_sum / seen:.4f}", "acc": f"{correct / seen:.2%}",
@@ -182,6 +259,8 @@ class Trainer:
         if bar is not None:
             bar.refresh()  # tqdm draws at most every 0.1 s: show the finished epoch even if it was quicker
             bar.close()
+        loss_sum, correct, seen = self._sum_over_ranks(loss_sum, correct, seen)
+        correct, seen = int(correct), int(seen)
         lr = _current_lr(opt)
         if self.scheduler is not None and not cfg.per_batch_schedule:
             self.scheduler.step()
@@ -194,10 +273,19 @@ class Trainer:
             "lr": lr,
         }
 
+    def logged_step(self, step: int) -> bool:
+        """Whether global step `step` (from 1) is logged and --watch sampled: the first, every
+        cfg.log_every-th and each epoch's last."""
+        return step == 1 or step % self.cfg.log_every == 0 or step % self.steps_per_epoch == 0
+
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         """(mean loss, accuracy) on (X, y), in eval mode without recording a graph."""
         self.model.eval()
         loss_sum, correct = 0.0, 0
+        total = len(X)
+        if self.world > 1:  # sharded: a contiguous share per rank, the sums added up
+            lo, hi = (total * self.rank) // self.world, (total * (self.rank + 1)) // self.world
+            X, y = X[lo:hi], y[lo:hi]
         with no_grad():
             for s in range(0, len(X), EVAL_BATCH):
                 xb, yb = X[s:s + EVAL_BATCH], y[s:s + EVAL_BATCH]
@@ -206,7 +294,8 @@ class Trainer:
                 loss_sum += float(self.loss_fn(out, target).item()) * len(yb)
                 correct += int((out.array.argmax(axis=1) == yb).sum())
         self.model.train()
-        return loss_sum / max(len(X), 1), correct / max(len(X), 1)
+        loss_sum, correct = self._sum_over_ranks(loss_sum, correct)
+        return loss_sum / max(total, 1), correct / max(total, 1)
 
     def _check_finite(self, loss: float, batch: int) -> None:
         """Stop at the first step whose loss or gradients are NaN/inf, naming the first bad layer."""

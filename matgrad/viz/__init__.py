@@ -9,11 +9,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..explain.model import Explanation
+from ..explain.model import VIEWS, Explanation
 from ..explain.record import explain
 from ..files import write_text_atomic
 from .graph import Graph, from_explanation
-from .html import render_page
+from .html import inline_page, render_page
 from .svg import render
 
 
@@ -29,11 +29,28 @@ def graph(output: Any) -> Graph:
     return from_explanation(_explanation(output))
 
 
-def svg(output: Any, title: str | None = None, use_dot: bool = True) -> str:
-    """The SVG document of the graph, as a string."""
+class Picture(str):
+    """An SVG document: a str, which Jupyter draws as the picture (`_repr_svg_`)."""
+
+    def _repr_svg_(self) -> str:
+        return str(self)
+
+
+def svg(output: Any, title: str | None = None, use_dot: bool = True) -> Picture:
+    """The SVG document of the graph, as a string (drawn inline in Jupyter)."""
     exp = _explanation(output)
     head = title if title is not None else f"{exp.output} = {exp.value}"
-    return render(from_explanation(exp), head, use_dot)
+    return Picture(render(from_explanation(exp), head, use_dot))
+
+
+def page_of(output: Any, title: str | None = None) -> tuple[str, float]:
+    """The step-through page as a string, and the height of its picture."""
+    exp = _explanation(output)
+    g = from_explanation(exp)
+    head = title if title is not None else f"Backprop step by step: {exp.output} = {exp.value}"
+    picture = render(g, "")  # lays g out; the page reuses its node ids
+    height = max((n.y + n.height / 2 for n in g.nodes), default=0.0) + 40
+    return render_page(exp, g, picture, head), height
 
 
 def draw(output: Any, path: str | os.PathLike, title: str | None = None, use_dot: bool = True) -> Path:
@@ -45,11 +62,10 @@ def draw(output: Any, path: str | os.PathLike, title: str | None = None, use_dot
 
 def html(output: Any, path: str | os.PathLike, title: str | None = None) -> Path:
     """Write a self-contained page stepping through the forward then the backward pass."""
-    exp = _explanation(output)
-    g = from_explanation(exp)
-    head = title if title is not None else f"Backprop step by step: {exp.output} = {exp.value}"
-    picture = render(g, "")  # lays g out; the page reuses its node ids
-    return write_text_atomic(path, render_page(exp, g, picture, head))
+    return write_text_atomic(path, page_of(output, title)[0])
 
 
-__all__ = ["draw", "html", "svg", "graph"]
+VIEWS["html"] = inline_page  # how a notebook shows an Explanation (model.py may not import viz)
+VIEWS["svg"] = svg
+
+__all__ = ["draw", "html", "svg", "graph", "page_of", "Picture"]

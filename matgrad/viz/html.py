@@ -7,9 +7,12 @@ Next/Previous buttons (ids `next`, `prev`) and the arrow keys move between steps
 """
 from __future__ import annotations
 
+import itertools
 import json
+import re
+import uuid
 from typing import Any
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 from ..explain.model import Explanation
 from ..explain.values import NOT_DEFINED, Value, finite
@@ -69,15 +72,25 @@ JS = """
     var first = s.nodes.length ? document.getElementById(s.nodes[0]) : null;
     if (first && first.scrollIntoView) first.scrollIntoView({block: 'nearest', inline: 'center'});
   }
+  function fromHash() {  // #step-7 opens step 7 (as the counter counts)
+    var m = /^#step-(\\d+)$/.exec(window.location.hash || '');
+    return m ? Number(m[1]) - 1 : null;
+  }
+  window.addEventListener('hashchange', function () { var k = fromHash(); if (k !== null) show(k); });
   document.getElementById('next').addEventListener('click', function () { show(cur + 1); });
   document.getElementById('prev').addEventListener('click', function () { show(cur - 1); });
   document.addEventListener('keydown', function (e) {
     if (e.key === 'ArrowRight') { show(cur + 1); e.preventDefault(); }
     if (e.key === 'ArrowLeft') { show(cur - 1); e.preventDefault(); }
   });
-  show(0);
+  var start = fromHash();
+  show(start === null ? 0 : start);
 })();
 """
+
+
+#: 'steps 2, 3, 3' in a record's sentence: backward-step numbers, which the page renumbers.
+_STEPS = re.compile(r"(steps? )(\d+(?:, \d+)*)")
 
 
 def steps_of(exp: Explanation, g: Graph) -> list[dict[str, Any]]:
@@ -88,26 +101,32 @@ def steps_of(exp: Explanation, g: Graph) -> list[dict[str, Any]]:
     d = f"∂{exp.output}/∂"
     given = [k for k in exp.tensors if exp.kinds.get(k) in ("input", "constant")]
     inputs = [("lval", f"{k} = {exp.tensors[k]}") for k in given]
-    out = [{"title": "The inputs: the forward pass starts from these values", "lines": inputs,
+    out = [{"title": "Step 1: the inputs, where the forward pass starts", "lines": inputs,
             "fwd": 0, "bwd": -1, "nodes": [ids[f"t:{k}"] for k in given]}]
     for f in exp.forward:
         lines = [("lval", f.text)] + ([("", f.note)] if f.note else [])
-        out.append({"title": f"Forward {f.index}/{n_fwd}: {f.op}", "lines": lines,
+        out.append({"title": f"Step {f.index + 1}: forward {f.index}/{n_fwd}, {f.op}", "lines": lines,
                     "fwd": f.index, "bwd": -1, "nodes": [ids[f"op:{f.index}"], ids[f"t:{f.output}"]]})
+    def page(k: int) -> str:  # the page's number of backward step k, as the counter shows it
+        return str(n_fwd + 1 + k)
+
+    def renumber(text: str) -> str:  # 'from steps 2, 3' (backward steps) -> the page's step numbers
+        return _STEPS.sub(lambda m: m.group(1) + ", ".join(page(int(k)) for k in m.group(2).split(", ")), text)
+
     for s in exp.steps:
         up = f"upstream {d}{s.output} = {Value.of(s.upstream)}"
         if len(s.upstream_from) > 1:
-            up += f"  (a copy sums: gradients of steps {', '.join(map(str, s.upstream_from))})"
+            up += f"  (a copy sums: gradients of steps {', '.join(page(k) for k in s.upstream_from if k)})"
         lines = [("", up), ("", f"local derivative: {s.rule}"), ("", f"pattern: {s.pattern}")]
         lines += [("lgrad", o.formula) for o in s.inputs if o.formula]
         lines += [("lgrad", t) for t in s.detail]
-        lines += [("lgrad", t) for t in s.sums]
+        lines += [("lgrad", renumber(t)) for t in s.sums]
         f = by_out.get(s.output)
         nodes = [ids[f"t:{s.output}"]] + ([ids[f"op:{f.index}"]] if f else [])
-        title = f"Backward {s.index}/{n_bwd}: {s.op} at {s.output} (gradient × local derivative)"
+        title = f"Step {page(s.index)}: backward {s.index}/{n_bwd}, {s.op} at {s.output} (gradient × local derivative)"
         out.append({"title": title,
                     "lines": lines, "fwd": n_fwd, "bwd": s.index, "nodes": nodes})
-    out.append({"title": f"Done: the gradients of the inputs ({exp.output} = {exp.value})",
+    out.append({"title": f"Step {n_fwd + n_bwd + 2}: done, the gradients of the inputs ({exp.output} = {exp.value})",
                 "lines": [("lgrad", f"{d}{k} = {Value.of(v)}" + ("" if finite(v) else f"  {NOT_DEFINED}"))
                           for k, v in exp.grads.items()],
                 "fwd": n_fwd, "bwd": n_bwd, "nodes": [ids[f"t:{k}"] for k in exp.grads]})
@@ -136,3 +155,25 @@ def render_page(exp: Explanation, g: Graph, svg: str, title: str) -> str:
 <script>{JS}</script>
 </body></html>
 """
+
+
+#: Each inline page's id is unique in its notebook: two cells never share an element id.
+_INLINE = itertools.count(1)
+
+
+def inline_page(exp: Explanation, title: str | None = None) -> str:
+    """The step-through page for a notebook cell (`Explanation._repr_html_`).
+
+    The whole page, scripts inline, in an iframe's `srcdoc`: it fetches nothing, its ids and
+    styles cannot meet another cell's (or the notebook's), and it runs the same in JupyterLab,
+    classic Notebook and VS Code. The frame's id is unique; drag its corner to resize it.
+    """
+    from . import page_of  # the package lays out the graph (imports go one way at load)
+
+    page, height = page_of(exp, title)
+    uid = f"matgrad-explain-{next(_INLINE)}-{uuid.uuid4().hex[:8]}"
+    return (f'<div id="{uid}" class="matgrad-explain" style="resize: vertical; overflow: auto; '
+            f'height: {min(height + 360, 1400):.0f}px; border: 1px solid #d0d7de; border-radius: 6px">'
+            f'<iframe id="{uid}-frame" title="{escape(exp.output)}: backprop step by step" '
+            f'sandbox="allow-scripts" style="width: 100%; height: 100%; border: 0" '
+            f"srcdoc={quoteattr(page)}></iframe></div>")

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
-from .graph import Graph, _text_width
+import numpy as np
+
+from .graph import Graph, Node, _text_width, heat_cell, heat_size
 from .layout import layout
 
 GREEN = "#1a7f37"
 RED = "#cf222e"
+PARALLEL = 40.0  # how far apart parallel edges bend
 FILL = {"input": "#ddf4ff", "constant": "#f6f8fa", "result": "#ffffff", "output": "#fff8c5", "op": "#eaeef2"}
 
 STYLE = """
@@ -18,6 +21,44 @@ text { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; }
 .grad { font-size: 12px; fill: RED; }
 .edge { fill: none; stroke: #6e7781; stroke-width: 1.4; }
 """.replace("GREEN", GREEN).replace("RED", RED)
+
+
+def _cubic(t: float, *pts: tuple[float, float]) -> tuple[float, float]:
+    """The point at t of the cubic Bézier curve through control points pts."""
+    c = ((1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t ** 2, t ** 3)
+    return sum(k * p[0] for k, p in zip(c, pts)), sum(k * p[1] for k, p in zip(c, pts))
+
+
+def _colour(v: float, scale: float) -> str:
+    """Blue for negative, white for 0, red for positive, by |v| / scale."""
+    t = 0.0 if scale == 0 or not np.isfinite(v) else max(-1.0, min(1.0, v / scale))
+    far = (178, 24, 43) if t > 0 else (33, 102, 172)
+    r, g, b = (round(255 + (c - 255) * abs(t)) for c in far)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _heat(n: Node, top: float) -> list[str]:
+    """A node's heat maps side by side: its values (class val) and its gradient (class grad)."""
+    w, _ = heat_size(n.heat)
+    x = n.x - w / 2
+    out = []
+    for kind, grid in zip(("val", "grad"), n.heat):
+        if grid is None:
+            continue
+        cell = heat_cell(grid)
+        finite = grid[np.isfinite(grid)]
+        scale = float(np.abs(finite).max()) if finite.size else 0.0
+        what = "values" if kind == "val" else "gradient"
+        rows, cols = grid.shape
+        out.append(f'<g class="{kind} heat"><title>{what} of {escape(n.label)} ({escape(n.sub)}), '
+                   f"{rows}×{cols} sampled; |max| {scale:.3g}</title>")
+        for i in range(rows):
+            for j in range(cols):
+                out.append(f'<rect x="{x + j * cell:.1f}" y="{top + i * cell:.1f}" width="{cell:.1f}" '
+                           f'height="{cell:.1f}" fill="{_colour(float(grid[i, j]), scale)}"/>')
+        out.append("</g>")
+        x += cols * cell + 8
+    return out
 
 
 def render(g: Graph, title: str = "", use_dot: bool = True) -> str:
@@ -41,21 +82,31 @@ def render(g: Graph, title: str = "", use_dot: bool = True) -> str:
                    f"{escape(title)}</text>")
     out.append(f'<g transform="translate(0,{top:.0f})">')
     nodes = {n.id: n for n in g.nodes}
+    placed: list[tuple[float, float, float]] = []  # edge labels so far: centre x, y and half width
     for k, e in enumerate(g.edges):
         a, b = nodes[e.src], nodes[e.dst]
-        x1, y1 = a.x + a.width / 2, a.y
-        x2, y2 = b.x - b.width / 2, b.y
+        # parallel edges (x · x) are bent apart, each with its own labels
+        twins = [j for j, f in enumerate(g.edges) if (f.src, f.dst) == (e.src, e.dst)]
+        bend = (twins.index(k) - (len(twins) - 1) / 2) * PARALLEL
+        x1, y1 = a.x + a.width / 2, a.y + bend * 0.3
+        x2, y2 = b.x - b.width / 2, b.y + bend * 0.2
         mx = (x1 + x2) / 2
-        path = f"M {x1:.1f} {y1:.1f} C {mx:.1f} {y1:.1f}, {mx:.1f} {y2:.1f}, {x2:.1f} {y2:.1f}"
+        path = (f"M {x1:.1f} {y1:.1f} C {mx:.1f} {y1 + bend:.1f}, {mx:.1f} {y2 + bend:.1f}, "
+                f"{x2:.1f} {y2:.1f}")
         attrs = f'data-fwd="{e.fwd}" data-bwd="{"" if e.bwd is None else e.bwd}"'
         out.append(f'<g class="edgegroup" id="edge{k}" {attrs}>')
         out.append(f'<path class="edge" d="{path}" marker-end="url(#arrow)"/>')
-        # labels sit near the start of the edge, where the arrow leaves the box
-        lx = x1 + min(14.0, (x2 - x1) / 4)
-        ly = y1 + (y2 - y1) * 0.12
-        out.append(f'<text class="val" x="{lx:.1f}" y="{ly - 6:.1f}">{escape(e.value)}</text>')
+        # labels sit along the edge, where no other edge's labels are: never stacked on each other
+        lw = max(_text_width(e.value, 12), _text_width(e.grad, 12)) / 2 + 4
+        for t in (0.5, 0.3, 0.7, 0.2, 0.8, 0.4, 0.6):
+            lx, ly = _cubic(t, (x1, y1), (mx, y1 + bend), (mx, y2 + bend), (x2, y2))
+            if not any(abs(lx - px) < lw + pw and abs(ly - py) < 30 for px, py, pw in placed):
+                break
+        placed.append((lx, ly, lw))
+        out.append(f'<text class="val" x="{lx:.1f}" y="{ly - 4:.1f}" text-anchor="middle">{escape(e.value)}</text>')
         if e.grad:
-            out.append(f'<text class="grad" x="{lx:.1f}" y="{ly + 15:.1f}">{escape(e.grad)}</text>')
+            out.append(f'<text class="grad" x="{lx:.1f}" y="{ly + 13:.1f}" text-anchor="middle">'
+                       f"{escape(e.grad)}</text>")
         out.append("</g>")
     for n in g.nodes:
         k = index[n.id]
@@ -76,10 +127,22 @@ def render(g: Graph, title: str = "", use_dot: bool = True) -> str:
             out.append(f'<rect class="shape" x="{n.x - n.width / 2:.1f}" y="{n.y - n.height / 2:.1f}" '
                        f'width="{n.width:.1f}" height="{n.height:.1f}" rx="5" fill="{FILL[n.kind]}" '
                        'stroke="#57606a" stroke-width="1.2"/>')
-            out.append(f'<text class="name" x="{n.x:.1f}" y="{n.y - 2:.1f}" text-anchor="middle">'
+            top = n.y - n.height / 2
+            out.append(f'<text class="name" x="{n.x:.1f}" y="{top + 19:.1f}" text-anchor="middle">'
                        f"{escape(n.label)}</text>")
-            out.append(f'<text class="sub" x="{n.x:.1f}" y="{n.y + 13:.1f}" text-anchor="middle">'
+            line = top + 34
+            if n.value:  # a scalar shows its value in its box
+                out.append(f'<text class="val" x="{n.x:.1f}" y="{line:.1f}" text-anchor="middle">'
+                           f"= {escape(n.value)}</text>")
+                line += 14
+            out.append(f'<text class="sub" x="{n.x:.1f}" y="{line:.1f}" text-anchor="middle">'
                        f"{escape(n.sub)}</text>")
+            if n.total:  # a tensor used several times: its summed gradient
+                line += 14
+                out.append(f'<text class="grad total" x="{n.x:.1f}" y="{line:.1f}" text-anchor="middle">'
+                           f"{escape(n.total)}</text>")
+            if n.heat is not None:  # a tensor: heat maps of its values (green pass) and gradient (red)
+                out.extend(_heat(n, line + 6))
         out.append("</g>")
     out.append("</g>")
     legend_y = height + top - 8

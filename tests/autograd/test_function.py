@@ -768,7 +768,7 @@ def test_ctx_is_a_function_ctx():
 def test_the_explainer_shows_a_user_function_by_name_with_its_docstring_rule():
     x = f64([0.5, 1.0])
     out = FN.Cube.apply(x).sum()
-    text = str(out.explain(print_table=False))
+    text = str(out.explain(print_table=False, accumulate=True))  # accumulate: into .grad too
     assert "Cube" in text
     assert "y = x³.  dx = 3x² · dy." in text
     np.testing.assert_allclose(x.grad, 3 * np.array([0.5, 1.0]) ** 2)  # explain backpropagates, as backward
@@ -779,6 +779,6 @@ def test_the_explainer_shows_every_output_of_a_function_with_several():
     s, c = FN.SinCos.apply(x)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        text = str(mg.explain((s * c).sum(), print_table=False))
+        text = str(mg.explain((s * c).sum(), print_table=False, accumulate=True))
     assert "SinCos" in text and "(sin x, cos x).  dx = cos x · ds − sin x · dc." in text
     np.testing.assert_allclose(x.grad, np.cos(2 * np.array([0.5, 1.0])))

@@ -183,10 +183,11 @@ def test_watch_records_per_layer_statistics(tmp_path: Path) -> None:
     out = tmp_path / "run"
     assert train("--epochs", "2", "--limit", "512", "--watch", "--out", str(out), "--no-progress") == 0
     watch = json.loads((out / "metrics.json").read_text())["watch"]
-    assert set(watch) == {"grad_norm", "update_ratio", "dead_relu"}
+    assert set(watch) == {"grad_norm", "update_ratio", "dead_relu", "step", "epoch_end", "every"}
+    assert watch["step"] == [1, 2, 4] and watch["epoch_end"] == [2, 4]  # 2 steps an epoch: first and each last
     assert set(watch["grad_norm"]) == {"0", "2"} and set(watch["dead_relu"]) == {"1"}
     for layer in ("0", "2"):
-        assert len(watch["grad_norm"][layer]) == 2 and all(g > 0 for g in watch["grad_norm"][layer])
+        assert len(watch["grad_norm"][layer]) == 3 and all(g > 0 for g in watch["grad_norm"][layer])
         assert all(0 < r < 1 for r in watch["update_ratio"][layer])
     assert all(0 <= d <= 1 for d in watch["dead_relu"]["1"])
     assert (out / "watch.png").read_bytes()[:8] == PNG
@@ -280,3 +281,32 @@ def test_a_run_also_writes_safetensors_weights_for_other_tools(tmp_path: Path, c
 
     with safe_open(str(out / "model.safetensors"), framework="numpy") as f:
         assert json.loads(f.metadata()["matgrad_config"])["dataset"] == "digits"
+
+
+def test_lstm_recipe_on_digits_reads_8_rows_and_watch_records_each_time_steps_gradient(tmp_path: Path,
+                                                                                      capsys) -> None:
+    out = tmp_path / "lstm"
+    assert train("--model", "lstm", "--epochs", "2", "--limit", "256", "--watch", "--out", str(out),
+                 "--no-progress") == 0
+    printed = capsys.readouterr().out
+    assert "training lstm on digits" in printed and "gradient norm by time step: step 1 " in printed
+    assert "lstm.weight_hh_l0  grad norm" in printed  # the recurrent weight is watched too
+    m = json.loads((out / "metrics.json").read_text())
+    per_step = m["watch"]["time_step_grad_norm"][""]  # the model itself records it
+    assert len(per_step) == 2 and all(len(epoch) == 8 and min(epoch) > 0 for epoch in per_step)  # 8 rows
+    samples = len(m["watch"]["step"])  # --watch samples steps; each weight has a value at each
+    assert all(len(v) == samples and min(v) > 0 for v in m["watch"]["grad_norm"].values())
+    assert {"lstm.weight_ih_l0", "lstm.weight_hh_l0", "head"} <= set(m["watch"]["grad_norm"])
+    assert (out / "watch.png").read_bytes()[:8] == PNG
+    state = load_checkpoint(out / "model.npz").model_state
+    assert state["lstm.weight_ih_l0"].shape == (512, 8) and state["head.weight"].shape == (10, 128)
+
+
+def test_vit_recipe_on_digits_uses_4x4_patches_and_evaluates(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "vit"
+    assert train("--model", "vit", "--epochs", "1", "--limit", "256", "--out", str(out), "--no-progress") == 0
+    assert "training vit on digits" in capsys.readouterr().out
+    state = load_checkpoint(out / "model.npz").model_state
+    assert state["embed.weight"].shape == (64, 16) and state["pos_embedding"].shape == (1, 4, 64)
+    assert main(["eval", str(out / "model.npz")]) == 0
+    assert "accuracy" in capsys.readouterr().out

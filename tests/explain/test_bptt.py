@@ -54,7 +54,7 @@ def by_hand(w, u, h0, xs, target):
 @pytest.mark.parametrize("w", [0.5, 1.0, 1.5, 3.0])
 def test_each_time_steps_share_is_the_hand_derivation_and_a_finite_difference(bptt, w):
     loss, leaves = bptt.unroll(w)
-    exp = explain(loss, print_table=False)
+    exp = explain(loss, print_table=False, accumulate=True)  # also fills .grad
     got = bptt.shares_of(exp, leaves)
     shares, d_h = by_hand(w, bptt.U, bptt.H0, bptt.XS, bptt.TARGET)
     assert sorted(got.shares) == [1, 2, 3]
@@ -131,7 +131,7 @@ def expected_routing(q, k, v):
 
 def test_the_softmax_step_names_the_routing_to_each_key():
     loss, q, k, v = attention()
-    exp = explain(loss, print_table=False)
+    exp = explain(loss, print_table=False, accumulate=True)  # also fills .grad
     (step,) = [s for s in exp.steps if s.op == "Softmax"]
     p, dp, mean, dx = expected_routing(q, k, v)
     text = "\n".join(step.detail)
