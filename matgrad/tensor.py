@@ -19,6 +19,10 @@ from . import devices as _device
 from . import dtypes as _dtypes
 from .dtypes import bool_, float16, float32, float64, int16, int32, int64, uint8
 
+#: Whether any tensor has been changed in place in this process: until then every version is 0, so
+#: the ops need not record their inputs' versions (Op.apply) nor check them (Op._check_versions).
+VERSIONS_IN_USE = [False]
+
 _default_dtype = [np.dtype(np.float32)]  # NumPy's dtype: what the hot paths hand NumPy
 
 
@@ -480,6 +484,7 @@ class Tensor:
             else:
                 self._write(name, recorded(self))
             self._version += 1
+            VERSIONS_IN_USE[0] = True
             return self
         if self.grad_fn is None and self.requires_grad:
             raise RuntimeError(
@@ -494,6 +499,7 @@ class Tensor:
         self._write(name, out)
         self.grad_fn, self.requires_grad = out.grad_fn, out.requires_grad
         self._version += 1
+        VERSIONS_IN_USE[0] = True
         return self
 
     def _write(self, name: str, out: Tensor) -> None:

@@ -18,7 +18,7 @@ from itertools import count
 from typing import Any
 
 from ..backend import ArrayNamespace, numpy_ns
-from ..tensor import Tensor
+from ..tensor import VERSIONS_IN_USE, Tensor
 from . import grad_mode
 
 _next_seq = count().__next__  # creation order: a node is always newer than its inputs' nodes
@@ -46,7 +46,7 @@ class Op:
     #: parent tensor a new history later; the gradient still goes where it came from), and each
     #: parent's version then (`Tensor._version`), to catch a saved input changed in place since.
     parent_fns: tuple[Any, ...]
-    versions: tuple[int, ...]
+    versions: tuple[int, ...] | None
     seq: int
     needs_input_grad: tuple[bool, ...]
     out: Any
@@ -61,7 +61,7 @@ class Op:
             if True in needs:
                 fn.parents = tensors
                 fn.parent_fns = tuple([t.grad_fn for t in tensors])
-                fn.versions = tuple([t._version for t in tensors])
+                fn.versions = tuple([t._version for t in tensors]) if VERSIONS_IN_USE[0] else None
                 fn.needs_input_grad = needs
                 fn.seq = _next_seq()
                 if cls.save_output:
@@ -94,7 +94,10 @@ class Op:
 
     def _check_versions(self, parents: tuple[Tensor, ...]) -> None:
         """PyTorch's error when an input this backward reads was changed in place after it was recorded."""
-        for p, v in zip(parents, self.versions):
+        if not VERSIONS_IN_USE[0]:  # nothing has been changed in place: every version is still 0
+            return
+        versions = self.versions or (0,) * len(parents)  # None: recorded before any in-place change
+        for p, v in zip(parents, versions):
             if p._version != v:
                 made_by = f"output 0 of {p.grad_fn.name}Backward" if p.grad_fn is not None else "a leaf"
                 raise RuntimeError(

@@ -7,7 +7,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled
-from ..tensor import Tensor
+from ..tensor import VERSIONS_IN_USE, Tensor
 
 
 def into(out: Any, result: Tensor, op: str) -> Tensor:
@@ -24,6 +24,7 @@ def into(out: Any, result: Tensor, op: str) -> Tensor:
                            f"{out.array.dtype}")
     np.copyto(out.array, result.array, casting="same_kind")
     out._version += 1
+    VERSIONS_IN_USE[0] = True
     return out
 
 
