@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import traceback
 from typing import Any, Sequence
 
@@ -91,6 +92,9 @@ def _excepthook(kind: type, value: BaseException, tb: Any) -> None:
         err.write(f"matgrad.distributed: rank {rank} of {comm.Get_size()} failed with "
                   f"{kind.__name__}: {value}; aborting all ranks\n")
         err.flush()
+        # mpiexec forwards each rank's stderr through its proxy; Abort tears the proxies down at once,
+        # and on a busy machine the lines above were lost (CI saw an empty stderr). A moment lets them out.
+        time.sleep(1.0)
     finally:
         comm.Abort(1)
 
