@@ -8,6 +8,7 @@ from `matgrad/__init__`). The import-cycle test (tests/test_imports.py) allows e
 """
 from __future__ import annotations
 
+import itertools
 import numbers
 import operator
 import weakref
@@ -20,8 +21,21 @@ from . import dtypes as _dtypes
 from .dtypes import bool_, float16, float32, float64, int16, int32, int64, uint8
 
 #: Whether any tensor has been changed in place in this process: until then every version is 0, so
-#: the ops need not record their inputs' versions (Op.apply) nor check them (Op._check_versions).
+#: the ops need not record their inputs' versions (Op.apply).
 VERSIONS_IN_USE = [False]
+#: Creation order of graph nodes and in-place changes alike (Op.seq). LAST_CHANGE holds the newest
+#: change's number: a node newer than it saw every input as it is now, so its backward need not
+#: check their versions (Op._check_versions). Parameter initialisation, done in place before any
+#: graph exists, then costs the training steps nothing.
+NEXT_SEQ = itertools.count().__next__
+LAST_CHANGE = [-1]
+
+
+def bump_version(t: Tensor) -> None:
+    """Record that `t` was changed in place (PyTorch's version counter)."""
+    t._version += 1
+    VERSIONS_IN_USE[0] = True
+    LAST_CHANGE[0] = NEXT_SEQ()
 
 _default_dtype = [np.dtype(np.float32)]  # NumPy's dtype: what the hot paths hand NumPy
 
@@ -419,14 +433,12 @@ class Tensor:
             if gradient is not None:
                 raise TypeError("backward: pass the seed once, as gradient= or grad=, not both")
             gradient = grad
-        from .autograd import backward, engine  # Tensor's methods call up (see the module docstring)
-
         if gradient is None and not create_graph and self.grad_fn is not None and self.array.size == 1:
             # the common case, loss.backward(): seed 1, straight to the reverse pass
             seed = np.ones(self.array.shape, self.array.dtype)
-            engine.run_backward((self,), (seed,), bool(retain_graph), False)
+            _upward("engine").run_backward((self,), (seed,), bool(retain_graph), False)
             return
-        backward([self], None if gradient is None else [gradient], retain_graph, create_graph)
+        _upward("backward")([self], None if gradient is None else [gradient], retain_graph, create_graph)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (`.grad = None`)."""
@@ -483,8 +495,7 @@ class Tensor:
                 plain(self.array)
             else:
                 self._write(name, recorded(self))
-            self._version += 1
-            VERSIONS_IN_USE[0] = True
+            bump_version(self)
             return self
         if self.grad_fn is None and self.requires_grad:
             raise RuntimeError(
@@ -498,8 +509,7 @@ class Tensor:
         out = recorded(old)
         self._write(name, out)
         self.grad_fn, self.requires_grad = out.grad_fn, out.requires_grad
-        self._version += 1
-        VERSIONS_IN_USE[0] = True
+        bump_version(self)
         return self
 
     def _write(self, name: str, out: Tensor) -> None:
@@ -737,6 +747,22 @@ class Tensor:
         from .explain import explain  # Tensor's methods call up (see the module docstring)
 
         return explain(self, **kwargs)
+
+
+_UPWARD: dict[str, Any] = {}
+
+
+def _upward(name: str) -> Any:
+    """matgrad.autograd's `engine` or `backward`, imported once on first use.
+
+    Tensor's methods call up (see the module docstring); an import in the method body would cost
+    microseconds on every training step."""
+    found = _UPWARD.get(name)
+    if found is None:
+        from . import autograd
+
+        found = _UPWARD[name] = getattr(autograd, name)
+    return found
 
 
 def install_methods() -> None:

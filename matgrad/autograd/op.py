@@ -14,14 +14,13 @@ accumulates it; ops never do that themselves.
 """
 from __future__ import annotations
 
-from itertools import count
 from typing import Any
 
 from ..backend import ArrayNamespace, numpy_ns
-from ..tensor import VERSIONS_IN_USE, Tensor
+from ..tensor import LAST_CHANGE, NEXT_SEQ, VERSIONS_IN_USE, Tensor
 from . import grad_mode
 
-_next_seq = count().__next__  # creation order: a node is always newer than its inputs' nodes
+_next_seq = NEXT_SEQ  # creation order: a node is always newer than its inputs' nodes (and see LAST_CHANGE)
 
 
 class Op:
@@ -40,6 +39,11 @@ class Op:
     pre_hooks: Any = None
     #: The array namespace the backward runs on: plain arrays, or matgrad's ops under create_graph.
     xp: ArrayNamespace = numpy_ns
+    #: Whether forward(*inputs, **params) gives the same output again, so the explainer can rebuild
+    #: the graph after backward() freed it (False for user autograd.Functions: any code may run there).
+    replayable = True
+    #: After release: the parents that are leaves (None where a node made the parent), for replay.
+    leaves: tuple[Any, ...] | None = None
 
     parents: tuple[Tensor, ...] | None
     #: The node that made each parent when this one was recorded (an in-place op may give the
@@ -50,6 +54,10 @@ class Op:
     seq: int
     needs_input_grad: tuple[bool, ...]
     out: Any
+    #: The forward's keyword parameters, as apply() got them (None once released, when not replayable).
+    params: dict[str, Any] | None
+    #: The name the user gave this node's output, kept by release() for replay.
+    out_name: str | None = None
 
     @classmethod
     def apply(cls, *tensors: Tensor, **params: Any) -> Tensor:
@@ -64,6 +72,7 @@ class Op:
                 fn.versions = tuple([t._version for t in tensors]) if VERSIONS_IN_USE[0] else None
                 fn.needs_input_grad = needs
                 fn.seq = _next_seq()
+                fn.params = params  # for replay after release (matgrad/explain/replay.py)
                 if cls.save_output:
                     fn.out = out
                 return Tensor._make(out, fn, True)
@@ -79,6 +88,9 @@ class Op:
     @property
     def inputs(self) -> tuple[Any, ...]:
         """The forward's inputs: arrays in a plain backward, Tensors under create_graph."""
+        parents = self.parents
+        if parents is not None and self.xp.plain and LAST_CHANGE[0] < self.seq:  # the common case, at once
+            return tuple([p.array for p in parents])
         parents = self._parents_or_raise()
         self._check_versions(parents)
         if self.xp.plain:
@@ -94,7 +106,7 @@ class Op:
 
     def _check_versions(self, parents: tuple[Tensor, ...]) -> None:
         """PyTorch's error when an input this backward reads was changed in place after it was recorded."""
-        if not VERSIONS_IN_USE[0]:  # nothing has been changed in place: every version is still 0
+        if LAST_CHANGE[0] < self.seq:  # nothing has been changed in place since this node was recorded
             return
         versions = self.versions or (0,) * len(parents)  # None: recorded before any in-place change
         for p, v in zip(parents, versions):
@@ -125,10 +137,27 @@ class Op:
         return self.parents
 
     def release(self) -> None:
-        """Free what the backward kept, so memory goes back as the reverse pass moves on."""
+        """Free what the backward kept, so memory goes back as the reverse pass moves on.
+
+        What replay needs stays: `parent_fns` and `params`, and the parents that are leaves
+        (parameters and constants, which PyTorch's graph keeps too). A parent some node made is
+        dropped, so no intermediate activation outlives the backward; replay recomputes it.
+        """
+        parents = self.parents
         self.parents = None
-        self.parent_fns = ()
         self.out = None
+        if not self.replayable:
+            self.params = None  # may hold anything the forward saw; nothing will re-run it
+        elif parents is not None:
+            leaves = []
+            for p, fn in zip(parents, self.parent_fns):
+                if fn is None:
+                    leaves.append(p)
+                else:
+                    leaves.append(None)
+                    if p.name is not None:  # the user named this intermediate: replay names it again
+                        fn.out_name = p.name
+            self.leaves = tuple(leaves)
 
     @property
     def name(self) -> str:

@@ -140,10 +140,10 @@ def _reduce(name: str, loss: Tensor, reduction: str) -> Tensor:
 
 def _pair(input: Any, target: Any) -> tuple[Tensor, Tensor]:
     x = as_tensor(input)
-    if x.dtype.kind != "f":
+    if x.array.dtype.kind != "f":
         x = x.float()
     y = as_tensor(target, x)
-    if y.dtype != x.dtype:
+    if y.array.dtype != x.array.dtype:  # NumPy's dtypes: the wrapper's == costs a call per step
         y = y.to(x.dtype)
     return x, y
 

@@ -7,7 +7,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled
-from ..tensor import VERSIONS_IN_USE, Tensor
+from ..tensor import Tensor, bump_version
 
 
 def into(out: Any, result: Tensor, op: str) -> Tensor:
@@ -23,8 +23,7 @@ def into(out: Any, result: Tensor, op: str) -> Tensor:
         raise RuntimeError(f"{op}(): result type {result.array.dtype} can't be cast to the desired output type "
                            f"{out.array.dtype}")
     np.copyto(out.array, result.array, casting="same_kind")
-    out._version += 1
-    VERSIONS_IN_USE[0] = True
+    bump_version(out)
     return out
 
 

@@ -106,10 +106,10 @@ class Optimizer:
         """Clear every parameter's gradient: to None (default), or to zeros in place."""
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                if p._grad is None:
                     continue
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None
                 elif p.grad.grad_fn is None and p.grad.array.flags.writeable:
                     p.grad.array.fill(0)
                 else:  # a gradient on a graph (backward(create_graph=True)): drop the graph
