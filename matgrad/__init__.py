@@ -73,7 +73,7 @@ from .ops.views import (
 from .tensor import Size
 from .tensor import Tensor, get_default_dtype, install_methods, set_default_dtype
 from .memory import keep_freed_memory
-from .devices import device
+from .devices import device, get_default_device, set_default_device
 from . import cuda
 from .threads import get_num_threads, set_num_threads
 

@@ -118,3 +118,76 @@ numpy_ns = ArrayNamespace(
     cumsum=np.cumsum, cumprod=np.cumprod, inv=np.linalg.inv,
     einsum=_einsum,
 )
+
+
+# --- devices: one ArrayBackend per kind of array ---------------------------------------------------
+
+class ArrayBackend:
+    """One device kind's arrays: the array module (`xp`), the array type it makes, how an array
+    moves to and from the host, and the plain namespace its backward passes run on.
+
+    Ops never ask for it: NumPy's functions dispatch on their arguments (`np.exp(x)` runs CuPy's
+    exp on a CuPy array, NEP 13/18), and the engine hands each node `namespace` for the arrays
+    its gradient is on. It is asked where arrays are made from nothing (`xp.zeros`), moved, or
+    counted: the Tensor's device API, the factories, the optimizers' fused updates.
+    """
+
+    def __init__(self, kind: str, xp: Any, array_type: type, namespace: ArrayNamespace, *,
+                 to_host: Any, from_host: Any, index_of: Any, device_count: int, seed: Any = None,
+                 synchronize: Any = None, name: Any = None, fused: dict[str, Any] | None = None) -> None:
+        self.kind = kind
+        self.xp = xp
+        self.array_type = array_type
+        self.namespace = namespace
+        self.to_host = to_host  # array -> np.ndarray (a copy)
+        self.from_host = from_host  # (np.ndarray, device index or None) -> array on that device
+        self.index_of = index_of  # array -> its device index (None on the CPU)
+        self.device_count = device_count
+        self.seed = seed or (lambda s: None)  # seed this device's generator
+        self.synchronize = synchronize or (lambda index=None: None)
+        self.name = name or (lambda index=None: kind)
+        self.fused = fused or {}  # one-kernel updates by name ("sgd", "adam"): the optimizers ask
+
+    def __repr__(self) -> str:
+        return f"<ArrayBackend {self.kind}: {getattr(self.xp, '__name__', self.xp)}>"
+
+
+def plain_namespace(name: str, xp: Any, device: str, **overrides: Any) -> ArrayNamespace:
+    """The backward's plain namespace over any NumPy-like array module `xp` (CuPy's, or the test device's)."""
+    def _sum_any(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        return x.sum(axis=axis, keepdims=keepdims)
+
+    def _mean_any(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        return x.mean(axis=axis, keepdims=keepdims)
+
+    def _sum_to_any(x: Any, shape: tuple[int, ...]) -> Any:
+        return x.sum(axis=kernels.broadcast_axes(x.shape, shape), keepdims=True).reshape(shape)
+
+    def _index_add_any(shape: tuple[int, ...], index: Any, values: Any, basic: bool) -> Any:
+        out = xp.zeros(shape, dtype=values.dtype)
+        if basic:  # no index repeats an element: a plain in-place add is exact
+            out[index] += values
+        else:
+            xp.add.at(out, index, values)
+        return out
+
+    def _softplus_any(z: Any) -> Any:
+        return xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
+
+    functions = {n: getattr(xp, n) for n in (
+        "exp", "log", "sqrt", "sign", "tanh", "abs", "sin", "cos", "where", "maximum", "minimum", "broadcast_to",
+        "reshape", "swapaxes", "transpose", "expand_dims", "squeeze", "matmul", "zeros_like", "cumsum", "cumprod",
+        "einsum")}
+    functions.update(sum=_sum_any, mean=_mean_any, sum_to=_sum_to_any, index_add=_index_add_any, astype=_astype,
+                     softplus=_softplus_any, inv=xp.linalg.inv)
+    functions.update(overrides)
+    missing = set(NAMES) - set(functions) - {"erf"}
+    if missing or "erf" not in functions:
+        raise TypeError(f"plain_namespace({name!r}): no function for {sorted(missing | {'erf'} - set(functions))}")
+    return ArrayNamespace(name, plain=True, device=device, **functions)
+
+
+CPU = ArrayBackend(
+    "cpu", np, np.ndarray, numpy_ns, to_host=lambda a: np.array(a), from_host=lambda a, index=None: a,
+    index_of=lambda a: None, device_count=1,
+)

@@ -5,7 +5,8 @@ from typing import Any
 
 import numpy as np
 
-from .devices import check_available, resolve
+from .devices import device as device_type
+from .devices import get_default_device, move, resolve
 from .random import default_generator, numpy_generator
 from .tensor import Tensor, _shape_arg, get_default_dtype, to_array
 
@@ -26,14 +27,21 @@ def _size(args: tuple[Any, ...], size: Any) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
-def _on(device: Any) -> None:
-    """Factories make CPU arrays; asking for CUDA without a GPU backend raises PyTorch's RuntimeError."""
+def _on(device: Any, like: Tensor | None = None) -> device_type:
+    """Where a factory puts its tensor: `device`, else like's device (the *_like factories), else the
+    default device (`with matgrad.device("cuda"):`, set_default_device). CUDA without a GPU: PyTorch's error."""
     if device is not None:
-        check_available(resolve(device))
+        return resolve(device)
+    return like.device if like is not None else get_default_device()
 
 
-def _make(arr: np.ndarray, requires_grad: bool) -> Tensor:
-    return Tensor(arr, requires_grad=requires_grad)
+def _put(arr: np.ndarray, dev: device_type) -> Any:
+    """The host array `arr` on `dev` (factories draw and fill on the host, then move once)."""
+    return arr if dev.type == "cpu" and type(arr) is np.ndarray else move(arr, dev)
+
+
+def _make(arr: np.ndarray, requires_grad: bool, dev: device_type) -> Tensor:
+    return Tensor(_put(arr, dev), requires_grad=requires_grad)
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None,
@@ -41,19 +49,22 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: An
     """A new leaf tensor holding a copy of `data` (Python floats become float32).
 
     `name` is what the explainer and the pictures call it (matgrad only; PyTorch has no such argument)."""
-    _on(device)
+    dev = _on(device)
     arr = to_array(data, dtype)
     if isinstance(data, (np.ndarray, Tensor)) and arr is (data.array if isinstance(data, Tensor) else data):
         arr = arr.copy()
-    return Tensor(arr, requires_grad=requires_grad, name=name)
+    return Tensor(_put(arr, dev), requires_grad=requires_grad, name=name)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """A tensor sharing memory with `data` where possible."""
-    _on(device)
-    if isinstance(data, Tensor) and dtype is None:
-        return data
-    return Tensor(to_array(data, dtype))
+    if isinstance(data, Tensor):
+        out = data if dtype is None else data.to(dtype)
+        return out if device is None else out.to(resolve(device))
+    arr = to_array(data, dtype)
+    if device is None and type(arr) is not np.ndarray:  # a device array stays where it is
+        return Tensor(arr)
+    return Tensor(_put(arr, _on(device)))
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -65,105 +76,105 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def zeros(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """A tensor of zeros."""
-    _on(device)
-    return _make(np.zeros(_size(args, size), _float_dtype(dtype)), requires_grad)
+    dev = _on(device)
+    return _make(np.zeros(_size(args, size), _float_dtype(dtype)), requires_grad, dev)
 
 
 def ones(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """A tensor of ones."""
-    _on(device)
-    return _make(np.ones(_size(args, size), _float_dtype(dtype)), requires_grad)
+    dev = _on(device)
+    return _make(np.ones(_size(args, size), _float_dtype(dtype)), requires_grad, dev)
 
 
 def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """A tensor filled with `fill_value` (its dtype follows the value, as PyTorch)."""
-    _on(device)
+    dev = _on(device)
     if dtype is None:
         dtype = to_array(fill_value).dtype
     return _make(np.full(tuple(size) if not isinstance(size, int) else (size,), fill_value, np.dtype(dtype)),
-                 requires_grad)
+                 requires_grad, dev)
 
 
 def empty(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """An uninitialised tensor (zeros here, for reproducibility)."""
-    _on(device)
-    return zeros(*args, size=size, dtype=dtype, requires_grad=requires_grad)
+    dev = _on(device)
+    return zeros(*args, size=size, dtype=dtype, requires_grad=requires_grad, device=dev)
 
 
 def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """Zeros with input's shape and dtype."""
-    _on(device)
-    return _make(np.zeros(input.shape, dtype or input.dtype), requires_grad)
+    dev = _on(device, input)
+    return _make(np.zeros(input.shape, dtype or input.dtype), requires_grad, dev)
 
 
 def ones_like(input: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """Ones with input's shape and dtype."""
-    _on(device)
-    return _make(np.ones(input.shape, dtype or input.dtype), requires_grad)
+    dev = _on(device, input)
+    return _make(np.ones(input.shape, dtype or input.dtype), requires_grad, dev)
 
 
 def full_like(input: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
         device: Any = None) -> Tensor:
     """`fill_value` with input's shape and dtype."""
-    _on(device)
-    return _make(np.full(input.shape, fill_value, dtype or input.dtype), requires_grad)
+    dev = _on(device, input)
+    return _make(np.full(input.shape, fill_value, dtype or input.dtype), requires_grad, dev)
 
 
 def rand_like(input: Tensor, dtype: Any = None, device: Any = None) -> Tensor:
     """Uniform [0, 1) numbers with input's shape."""
-    _on(device)
-    return rand(*input.shape, dtype=dtype or input.dtype)
+    dev = _on(device, input)
+    return rand(*input.shape, dtype=dtype or input.dtype, device=dev)
 
 
 def randn_like(input: Tensor, dtype: Any = None, device: Any = None) -> Tensor:
     """Standard normal numbers with input's shape."""
-    _on(device)
-    return randn(*input.shape, dtype=dtype or input.dtype)
+    dev = _on(device, input)
+    return randn(*input.shape, dtype=dtype or input.dtype, device=dev)
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
            requires_grad: bool = False, device: Any = None) -> Tensor:
     """Values from start to end (exclusive) by step; integers stay int64, as PyTorch."""
-    _on(device)
+    dev = _on(device)
     if end is None:
         start, end = 0, start
     arr = np.arange(start, end, step)
     if dtype is None:
         dtype = np.int64 if arr.dtype.kind in "iu" else get_default_dtype()
-    return _make(arr.astype(dtype), requires_grad)
+    return _make(arr.astype(dtype), requires_grad, dev)
 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False,
         device: Any = None) -> Tensor:
     """`steps` evenly spaced values from start to end, both included."""
-    _on(device)
-    return _make(np.linspace(start, end, steps, dtype=np.float64).astype(_float_dtype(dtype)), requires_grad)
+    dev = _on(device)
+    return _make(np.linspace(start, end, steps, dtype=np.float64).astype(_float_dtype(dtype)), requires_grad, dev)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """The identity matrix (n×m)."""
-    _on(device)
-    return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+    dev = _on(device)
+    return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, dev)
 
 
 def rand(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """Uniform random numbers in [0, 1)."""
-    _on(device)
+    dev = _on(device)
     dt = _float_dtype(dtype)
-    return _make(default_generator().random(_size(args, size)).astype(dt), requires_grad)
+    return _make(default_generator().random(_size(args, size)).astype(dt), requires_grad, dev)
 
 
 def randn(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """Standard normal random numbers."""
-    _on(device)
+    dev = _on(device)
     dt = _float_dtype(dtype)
-    return _make(default_generator().standard_normal(_size(args, size)).astype(dt), requires_grad)
+    return _make(default_generator().standard_normal(_size(args, size)).astype(dt), requires_grad, dev)
 
 
 def randint(low: Any = 0, high: Any = None, size: Any = None, dtype: Any = None,
             requires_grad: bool = False, device: Any = None) -> Tensor:
     """Random integers in [low, high); randint(high, size) as in PyTorch."""
-    _on(device)
+    dev = _on(device)
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         low, high, size = 0, low, high
     if size is None:
@@ -174,15 +185,15 @@ def randint(low: Any = 0, high: Any = None, size: Any = None, dtype: Any = None,
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
     dt = np.dtype(dtype or np.int64)
     out = default_generator().integers(low, high, size=_size((), size)).astype(dt)
-    return Tensor(out, requires_grad=requires_grad)
+    return Tensor(_put(out, dev), requires_grad=requires_grad)
 
 
 def randperm(n: int, *, generator: Any = None, dtype: Any = None, requires_grad: bool = False,
              device: Any = None) -> Tensor:
     """A random permutation of 0..n-1, drawn from `generator` (a matgrad.Generator) or the global one."""
-    _on(device)
+    dev = _on(device)
     perm = numpy_generator(generator).permutation(int(n)).astype(np.int64 if dtype is None else np.dtype(dtype))
-    return Tensor(perm, requires_grad=requires_grad)
+    return Tensor(_put(perm, dev), requires_grad=requires_grad)
 
 
 def numel(input: Tensor) -> int:
@@ -198,11 +209,11 @@ def is_tensor(obj: Any) -> bool:
 def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: Any = None,
              requires_grad: bool = False, device: Any = None) -> Tensor:
     """`steps` values from base**start to base**end, evenly spaced in the exponent."""
-    _on(device)
+    dev = _on(device)
     if steps < 0:
         raise RuntimeError(f"logspace(): number of steps must be non-negative, got {steps}")
     arr = np.logspace(start, end, int(steps), base=base, dtype=np.float64)
-    return _make(arr.astype(_float_dtype(dtype)), requires_grad)
+    return _make(arr.astype(_float_dtype(dtype)), requires_grad, dev)
 
 
 def is_floating_point(input: Tensor) -> bool:
@@ -229,7 +240,8 @@ class _LegacyTensor(metaclass=_LegacyType):
     dtype: np.dtype = np.dtype(np.float32)
 
     def __new__(cls, *args: Any, device: Any = None) -> Tensor:  # type: ignore[misc]
-        _on(device)
+        if device is not None:
+            resolve(device)  # CUDA without a GPU: PyTorch's error; the legacy types are CPU types
         if not args:
             return Tensor(np.zeros((0,), cls.dtype))
         if len(args) == 1 and not isinstance(args[0], (int, np.integer)):

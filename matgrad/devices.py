@@ -7,10 +7,11 @@
 equals only another device with the same type and index (`device("cpu") == "cpu"` is False,
 and `device("cuda") != device("cuda:0")`), is hashable and cannot be changed.
 
-Every tensor is on the CPU here. `cuda_available()` is the one place a GPU backend plugs in:
-until one does it returns False, and asking for CUDA (`.to("cuda")`, `device="cuda"` in a
-factory, `map_location="cuda"`) raises a RuntimeError that says so and how to get the GPU
-extra, through `check_available` / `resolve`. This module imports nothing from matgrad.
+`cuda_available()` asks `matgrad.backend` for the CUDA backend (CuPy, imported only then).
+Where there is none, asking for CUDA (`.to("cuda")`, `device="cuda"` in a factory,
+`map_location="cuda"`) raises a RuntimeError that says why (CuPy missing, or no driver / GPU)
+and how to get the GPU extra, through `check_available` / `resolve`. This module imports only
+`matgrad.backend` from matgrad.
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ import re
 from typing import Any
 
 import numpy as np
+
+from . import backend as _backend
 
 #: The device types matgrad knows.
 TYPES = ("cpu", "cuda")
@@ -113,12 +116,14 @@ class device:
         return self
 
     def __enter__(self) -> device:
-        """`with matgrad.device("cpu"):` works as in PyTorch (everything is on the CPU anyway)."""
+        """`with matgrad.device("cuda"):` makes factories put new tensors there, as in PyTorch."""
         check_available(self)
+        _DEFAULT.append(CPU if self._type == "cpu" else self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        return None
+        if len(_DEFAULT) > 1:
+            _DEFAULT.pop()
 
 
 def _typename(x: Any) -> str:
@@ -157,25 +162,89 @@ def _check_index(index: Any, where: Any) -> int:
 
 #: The CPU, the device every tensor reports.
 CPU = device("cpu")
+#: The device factories use when given none: the last entry (`set_default_device`, `with device(...)`).
+_DEFAULT: list[device] = [CPU]
+
+
+def get_default_device() -> device:
+    """Where factories (zeros, randn, tensor ...) put tensors when no device is given: the CPU unless changed."""
+    return _DEFAULT[-1]
+
+
+def set_default_device(dev: Any) -> None:
+    """Make factories put new tensors on `dev` (PyTorch's torch.set_default_device); None means the CPU."""
+    _DEFAULT[0] = resolve(dev)
 
 
 # --- the seam a GPU backend fills in ------------------------------------------------------------
 
+#: The CUDA backend once looked for: [backend or None, why there is none, looked yet].
+_cuda: list[Any] = [None, "", False]
+
+
+def cuda_backend() -> _backend.ArrayBackend | None:
+    """The CUDA backend (CuPy), loaded on first use; None where there is none (see cuda_unavailable_reason)."""
+    if not _cuda[2]:
+        from .cupy_backend import load  # CuPy is imported only when CUDA is asked for
+
+        _cuda[0], _cuda[1] = load()
+        _cuda[2] = True
+    return _cuda[0]
+
+
+def cuda_unavailable_reason() -> str:
+    """Why cuda_backend() is None, in words ("" when there is one)."""
+    cuda_backend()
+    return _cuda[1]
+
+
+def set_cuda_backend(backend: _backend.ArrayBackend | None, reason: str = "") -> tuple[Any, ...]:
+    """Install `backend` as the CUDA device (the tests' CuPy-like device); returns what was there, for
+    restore_cuda_backend."""
+    before = tuple(_cuda)
+    _cuda[:] = [backend, reason if backend is None else "", True]
+    return before
+
+
+def restore_cuda_backend(before: tuple[Any, ...]) -> None:
+    """Put back what set_cuda_backend replaced."""
+    _cuda[:] = list(before)
+
+
+def backend_of(array: Any) -> _backend.ArrayBackend:
+    """The backend whose array this is: the CPU for NumPy arrays and scalars, else the CUDA backend."""
+    t = type(array)
+    if t is np.ndarray:
+        return _backend.CPU
+    cuda = _cuda[0]
+    if cuda is not None and t is cuda.array_type:
+        return cuda
+    if isinstance(array, (np.ndarray, np.generic, int, float, bool)):
+        return _backend.CPU
+    if not _cuda[2] and t.__module__.split(".")[0] == "cupy":  # a CuPy array before anything asked for CUDA
+        cuda = cuda_backend()
+        if cuda is not None and t is cuda.array_type:
+            return cuda
+    raise TypeError(f"matgrad cannot hold a {t.__module__}.{t.__name__}: expected a NumPy array"
+                    + (" or a CuPy array on a usable GPU" if _cuda[0] is None else f" or a {cuda.array_type}"))
+
+
 def cuda_available() -> bool:
-    """Whether a CUDA GPU can be used. The GPU backend (a later issue) makes this True; now it is False."""
-    return False
+    """Whether a CUDA GPU can be used: CuPy is installed and found a GPU and its driver."""
+    return cuda_backend() is not None
 
 
 def cuda_device_count() -> int:
     """How many CUDA GPUs can be used (0 while `cuda_available()` is False)."""
-    return 0
+    cuda = cuda_backend()
+    return 0 if cuda is None else cuda.device_count
 
 
 # --- checks for .to(), factories, map_location ------------------------------------------------------
 
 def _no_cuda(what: str) -> str:
-    return (f"no CUDA device is available: matgrad runs on the CPU here, so {what!r} cannot be used. "
-            f"To use an NVIDIA GPU install the GPU extra: {_GPU_EXTRA} (CuPy). To run anywhere, pick the "
+    why = cuda_unavailable_reason() or f"to use an NVIDIA GPU install the GPU extra: {_GPU_EXTRA} (CuPy)"
+    return (f"no CUDA device is available, so {what!r} cannot be used: {why}. To run anywhere, pick the "
             "device at run time: device = matgrad.device(\"cuda\" if matgrad.cuda.is_available() else \"cpu\")")
 
 
@@ -311,5 +380,26 @@ def _is_tensor_like(x: Any) -> bool:
             and hasattr(x, "dtype") and hasattr(x, "shape"))
 
 
+def device_of(array: Any) -> device:
+    """The device an array is on: device('cpu') for NumPy's, device('cuda', i) for the CUDA backend's."""
+    b = backend_of(array)
+    return CPU if b.kind == "cpu" else device(b.kind, b.index_of(array))
+
+
+def move(array: Any, dev: device) -> Any:
+    """`array` on `dev` (itself when it is there already): through the host between devices."""
+    src = backend_of(array)
+    if dev.type == "cpu":
+        return array if src.kind == "cpu" else src.to_host(array)
+    cuda = cuda_backend()
+    if cuda is None:
+        check_available(dev)
+    if src is cuda and (dev.index is None or src.index_of(array) == dev.index):
+        return array
+    host = array if src.kind == "cpu" else src.to_host(array)
+    return cuda.from_host(host, dev.index)
+
+
 __all__ = ["device", "CPU", "TYPES", "cuda_available", "cuda_device_count", "check_available", "resolve", "cuda_device",
-           "is_device_like", "parse_to_args", "no_cuda_message"]
+           "is_device_like", "parse_to_args", "no_cuda_message", "backend_of", "device_of", "move", "cuda_backend",
+           "set_cuda_backend", "restore_cuda_backend"]

@@ -61,6 +61,8 @@ def to_array(data: Any, dtype: Any = None) -> np.ndarray:
         arr = data
     elif isinstance(data, np.generic):
         arr = np.asarray(data)
+    elif hasattr(data, "__array_function__") and _device.backend_of(data).kind != "cpu":
+        arr = data  # a device array (CuPy's) stays on its device
     else:
         try:
             arr = np.asarray(data)
@@ -110,7 +112,7 @@ class Tensor:
     def _make(cls, data: Any, grad_fn: Any, requires_grad: bool) -> Tensor:
         """Fast constructor for ops: no checks, no copies."""
         t = object.__new__(cls)
-        t.array = data if type(data) is np.ndarray else np.asarray(data)
+        t.array = data if type(data) is np.ndarray or hasattr(data, "__array_function__") else np.asarray(data)
         t._grad = None
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
@@ -244,12 +246,23 @@ class Tensor:
         return (self[i] for i in range(self.array.shape[0]))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.array if dtype is None else self.array.astype(dtype, copy=False)
+        arr = self.numpy()
+        return arr if dtype is None else arr.astype(dtype, copy=False)
 
     # --- conversion -------------------------------------------------------------------
-    def numpy(self) -> np.ndarray:
-        """The underlying NumPy array (shared, not copied)."""
-        return self.array
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The underlying NumPy array (shared, not copied); a GPU tensor needs .cpu() first (or force=True)."""
+        if type(self.array) is np.ndarray:
+            return self.array
+        if force:
+            return _device.backend_of(self.array).to_host(self.array)
+        raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy the "
+                        "tensor to host memory first.")
+
+    def _host(self) -> np.ndarray:
+        """The values as a NumPy array, copied from the device if need be (for printing and .tolist())."""
+        a = self.array
+        return a if type(a) is np.ndarray else _device.backend_of(a).to_host(a)
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
@@ -262,7 +275,7 @@ class Tensor:
 
     def tolist(self) -> Any:
         """The values as (nested) Python lists."""
-        return self.array.tolist()
+        return self._host().tolist()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -299,8 +312,10 @@ class Tensor:
     # --- dtype and device -------------------------------------------------------------
     @property
     def device(self) -> Any:
-        """Where the data lives: `matgrad.device("cpu")` (the GPU backend is a later addition)."""
-        return _device.CPU
+        """Where the data lives: `matgrad.device("cpu")`, or `device("cuda", i)` for a CuPy array on GPU i."""
+        if type(self.array) is np.ndarray:
+            return _device.CPU
+        return _device.device_of(self.array)
 
     @property
     def is_cuda(self) -> bool:
@@ -315,13 +330,16 @@ class Tensor:
         nothing changes). A dtype change is differentiable between float types.
         """
         dev, dtype, _, copy = _device.parse_to_args(args, kwargs)
-        if dev is not None:
-            _device.check_available(dev)  # CUDA without a GPU backend: PyTorch's RuntimeError
         out = self
+        if dev is not None and dev != self.device and not (dev.type == "cuda" and dev.index is None and self.is_cuda):
+            from .ops.transfer import to_device  # Tensor's methods call up into ops (see the module docstring)
+
+            out = to_device(self, dev)
+            copy = False
         if dtype is not None and np.dtype(dtype) != self.array.dtype:
             from .ops.shape import astype  # Tensor's methods call up into ops (see the module docstring)
 
-            out = astype(self, dtype)
+            out = astype(out, dtype)
         elif copy:
             from .ops.arithmetic import mul  # a recorded copy, as PyTorch's to(copy=True)
 
@@ -377,8 +395,8 @@ class Tensor:
         return self.to(bool_)
 
     def cpu(self, memory_format: Any = None) -> Tensor:
-        """This tensor on the CPU (itself: matgrad's tensors live there)."""
-        return self
+        """This tensor on the CPU (itself when it is there already)."""
+        return self.to(_device.CPU)
 
     def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
         """This tensor on an NVIDIA GPU; without a GPU backend, PyTorch's RuntimeError saying what to install."""
@@ -390,8 +408,7 @@ class Tensor:
 
     # --- new tensors like this one ------------------------------------------------------
     def _like(self, array: np.ndarray, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
-        if device is not None:
-            _device.check_available(_device.resolve(device))
+        array = _device.move(array, self.device if device is None else _device.resolve(device))
         if dtype is not None:
             array = array.astype(np.dtype(dtype), copy=False)
         t = Tensor._make(array, None, False)
@@ -416,7 +433,7 @@ class Tensor:
 
     def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
         """A copy of `data` as a tensor, with this tensor's dtype unless `dtype` is given."""
-        arr = np.array(data.array if isinstance(data, Tensor) else data, dtype=self.array.dtype)
+        arr = np.array(data._host() if isinstance(data, Tensor) else data, dtype=self.array.dtype)
         return self._like(arr, dtype, device, requires_grad)
 
     # --- autograd ---------------------------------------------------------------------
@@ -435,7 +452,7 @@ class Tensor:
             gradient = grad
         if gradient is None and not create_graph and self.grad_fn is not None and self.array.size == 1:
             # the common case, loss.backward(): seed 1, straight to the reverse pass
-            seed = np.ones(self.array.shape, self.array.dtype)
+            seed = np.ones_like(self.array)  # on the tensor's device (NumPy dispatches to CuPy)
             _upward("engine").run_backward((self,), (seed,), bool(retain_graph), False)
             return
         _upward("backward")([self], None if gradient is None else [gradient], retain_graph, create_graph)
@@ -728,9 +745,11 @@ class Tensor:
 
     def __repr__(self) -> str:
         body = np.array2string(
-            self.array, separator=", ", precision=4, threshold=200, edgeitems=3, prefix="tensor("
+            self._host(), separator=", ", precision=4, threshold=200, edgeitems=3, prefix="tensor("
         )
         extras = []
+        if type(self.array) is not np.ndarray:
+            extras.append(f"device='{self.device}'")
         if self.array.ndim > 1 or self.array.size > 6:
             extras.append(f"shape={self.shape}")
         if self.array.dtype not in (np.float32, np.int64, np.bool_):
@@ -839,7 +858,10 @@ def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
             kind = like.array.dtype.kind
             integral = isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
             if kind == "f" or (kind in "iu" and integral):
-                return Tensor._make(np.asarray(x, like.array.dtype), None, False)
+                arr = np.asarray(x, like.array.dtype)
+                if type(like.array) is not np.ndarray:  # a number meeting a GPU tensor goes to its device
+                    arr = _device.move(arr, like.device)
+                return Tensor._make(arr, None, False)
         if isinstance(x, (bool, np.bool_)):
             return Tensor._make(np.asarray(x), None, False)
         if isinstance(x, numbers.Integral):

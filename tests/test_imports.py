@@ -20,7 +20,8 @@ LAZY_ALLOWED = {"matgrad.tensor"}
 
 LAYERS = [
     {"matgrad.dtypes", "matgrad.random", "matgrad.memory", "matgrad.threads", "matgrad.blas",
-     "matgrad.kernels", "matgrad.backend", "matgrad.files", "matgrad.devices", "matgrad.cuda"},
+     "matgrad.kernels", "matgrad.backend", "matgrad.files", "matgrad.devices", "matgrad.cuda",
+     "matgrad.cupy_backend"},
     {"matgrad.tensor", "matgrad.creation"},
     {"matgrad.autograd"},
     {"matgrad.ops", "matgrad._methods"},

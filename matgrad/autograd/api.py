@@ -5,6 +5,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..devices import move
 from ..tensor import Tensor
 from . import engine
 
@@ -27,9 +28,11 @@ def _seeds(
                     f"one has shape {out.shape}; pass the gradient of the same shape, e.g. "
                     f"out.backward(matgrad.ones_like(out)), or reduce it first (out.sum())"
                 )
-            g = np.ones(out.shape, dtype=out.dtype)
+            g = np.ones_like(out.array)  # on the output's device (NumPy dispatches to CuPy)
         else:
             g = g.array if isinstance(g, Tensor) else np.asarray(g, dtype=out.dtype)
+            if type(g) is not type(out.array):
+                g = move(g, out.device)
             if g.shape != out.shape:
                 raise RuntimeError(f"{op}: gradient of shape {g.shape} given for an output of shape {out.shape}")
             g = g.astype(out.dtype, copy=False)
@@ -84,5 +87,5 @@ def grad(
         elif isinstance(g, Tensor):
             result.append(g)
         else:
-            result.append(Tensor._make(np.array(g, dtype=t.dtype, copy=True), None, False))
+            result.append(Tensor._make(g.astype(t.array.dtype, copy=True), None, False))  # any device's array
     return tuple(result)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from ..backend import ArrayNamespace, numpy_ns
+from ..devices import backend_of
 from ..tensor import Tensor
 from . import grad_mode, hooks
 
@@ -155,8 +156,14 @@ def run_backward(
                     grads = node.backward(dy)
                 finally:
                     node.xp = numpy_ns
-            else:
+            elif type(dy) is np.ndarray:
                 grads = node.backward(dy)
+            else:  # a gradient on a GPU: the backward runs on that device's arrays
+                node.xp = backend_of(dy).namespace
+                try:
+                    grads = node.backward(dy)
+                finally:
+                    node.xp = numpy_ns
             if type(grads) is not tuple:
                 grads = (grads,)
             if hook is not None:
@@ -266,7 +273,10 @@ def _deliver_leaf(
         t._grad = g if grad is None else grad + g
     elif grad is None:
         if type(g) is not np.ndarray:
-            g = np.asarray(g)
+            if backend_of(g).kind == "cpu":
+                g = np.asarray(g)
+            elif id(g) in handed or g.base is not None:  # a device array: the same rule, without NumPy's flags
+                g = g.copy()
         elif id(g) in handed or g.base is not None or not g.flags.writeable:
             g = g.copy()  # never alias the caller's seed, another .grad, or a view of either
         handed.add(id(g))

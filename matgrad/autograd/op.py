@@ -42,13 +42,12 @@ class Op:
     #: Whether forward(*inputs, **params) gives the same output again, so the explainer can rebuild
     #: the graph after backward() freed it (False for user autograd.Functions: any code may run there).
     replayable = True
-    #: After release: the parents that are leaves (None where a node made the parent), for replay.
-    leaves: tuple[Any, ...] | None = None
 
     parents: tuple[Tensor, ...] | None
     #: The node that made each parent when this one was recorded (an in-place op may give the
     #: parent tensor a new history later; the gradient still goes where it came from), and each
     #: parent's version then (`Tensor._version`), to catch a saved input changed in place since.
+    #: Once released, a leaf parent itself stands in parent_fns where None stood (see release).
     parent_fns: tuple[Any, ...]
     versions: tuple[int, ...] | None
     seq: int
@@ -56,14 +55,18 @@ class Op:
     out: Any
     #: The forward's keyword parameters, as apply() got them (None once released, when not replayable).
     params: dict[str, Any] | None
-    #: The name the user gave this node's output, kept by release() for replay.
-    out_name: str | None = None
 
     @classmethod
     def apply(cls, *tensors: Tensor, **params: Any) -> Tensor:
         """Run forward on the tensors' arrays and, if any needs a gradient, record the node."""
         fn = cls.__new__(cls)
-        out = fn.forward(*[t.array for t in tensors], **params)
+        try:
+            out = fn.forward(*[t.array for t in tensors], **params)
+        except (TypeError, ValueError, IndexError) as e:  # free until raised: the device check costs nothing
+            moved = _same_device(cls, tensors, e)
+            if moved is None:
+                raise
+            return cls.apply(*moved, **params)
         if cls.differentiable and grad_mode._state.enabled:
             needs = tuple([t.requires_grad for t in tensors])
             if True in needs:
@@ -139,25 +142,23 @@ class Op:
     def release(self) -> None:
         """Free what the backward kept, so memory goes back as the reverse pass moves on.
 
-        What replay needs stays: `parent_fns` and `params`, and the parents that are leaves
-        (parameters and constants, which PyTorch's graph keeps too). A parent some node made is
-        dropped, so no intermediate activation outlives the backward; replay recomputes it.
+        What replay needs stays (matgrad/explain/replay.py): `params`, and `parent_fns` with each
+        leaf parent (a parameter or constant, which PyTorch's graph keeps too) in place of the None
+        that marked it. A parent some node made is dropped, so no intermediate activation outlives
+        the backward: replay computes it again.
         """
         parents = self.parents
         self.parents = None
         self.out = None
         if not self.replayable:
-            self.params = None  # may hold anything the forward saw; nothing will re-run it
-        elif parents is not None:
-            leaves = []
-            for p, fn in zip(parents, self.parent_fns):
-                if fn is None:
-                    leaves.append(p)
-                else:
-                    leaves.append(None)
-                    if p.name is not None:  # the user named this intermediate: replay names it again
-                        fn.out_name = p.name
-            self.leaves = tuple(leaves)
+            self.params = None  # may hold anything the forward saw, and nothing will run it again
+        elif parents is not None and None in self.parent_fns:
+            # each leaf in place of its None: a new attribute instead would cost every node of every backward
+            fns = self.parent_fns
+            if fns.count(None) == len(fns):
+                self.parent_fns = parents
+            else:
+                self.parent_fns = tuple([p if f is None else f for p, f in zip(parents, fns)])
 
     @property
     def name(self) -> str:
@@ -166,3 +167,19 @@ class Op:
 
     def __repr__(self) -> str:
         return f"<{self.name}Backward>"
+
+
+def _same_device(cls: type, tensors: tuple[Tensor, ...], error: Exception) -> tuple[Tensor, ...] | None:
+    """After a forward failed: PyTorch's error if its tensors are on different devices, or the tensors
+    with CPU scalars (0-d) moved to the others' device, as PyTorch lets them mix; None to re-raise."""
+    devices = {t.device for t in tensors}
+    if len(devices) < 2:
+        return None
+    gpu = [d for d in devices if d.type != "cpu"]
+    if len(gpu) == 1 and all(t.array.ndim == 0 for t in tensors if t.device.type == "cpu"):
+        return tuple(t.to(gpu[0]) if t.device.type == "cpu" else t for t in tensors)
+    first, second = sorted(devices, key=str)[:2]
+    raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, {second} "
+                       f"and {first}! ({cls.__name__} got tensors on {', '.join(str(t.device) for t in tensors)}; "
+                       "move them with .to(device) first)") from error
+

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled
-from ..devices import check_available, cuda_device, parse_to_args
+from ..devices import CPU, cuda_device, move, parse_to_args
 from ..tensor import Tensor
 from .backward_hooks import wrap_call
 from .parameter import Parameter
@@ -357,10 +357,21 @@ class Module:
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """Move and/or cast parameters and buffers in place, as PyTorch's forms: to(device), to(dtype),
         to(device, dtype), to(tensor). A dtype applies to floating ones only. Returns self."""
-        dev, dtype, _, _ = parse_to_args(args, kwargs, "Module.to")
+        dev, dtype, _, _ = parse_to_args(args, kwargs, "Module.to")  # CUDA without a GPU: PyTorch's error
         if dev is not None:
-            check_available(dev)  # CUDA without a GPU backend: PyTorch's RuntimeError, what to install
+            self._move(dev)
         return self if dtype is None else self._cast(dtype)
+
+    def _move(self, dev: Any) -> Module:
+        for m in self.modules():
+            for store in (m._parameters, m._buffers):
+                for t in store.values():
+                    if t is None:
+                        continue
+                    t.array = move(t.array, dev)  # same Parameter object, so optimizers still hold it
+                    if t._grad is not None:
+                        t._grad.array = move(t._grad.array, dev)
+        return self
 
     def float(self) -> Module:
         """Cast floating parameters and buffers to float32."""
@@ -375,8 +386,8 @@ class Module:
         return self._cast(np.float16)
 
     def cpu(self) -> Module:
-        """This module on the CPU (where its tensors already are)."""
-        return self
+        """This module's parameters and buffers moved to the CPU, in place."""
+        return self._move(CPU)
 
     def cuda(self, device: Any = None) -> Module:
         """This module on an NVIDIA GPU; without a GPU backend, PyTorch's RuntimeError saying what to install."""
