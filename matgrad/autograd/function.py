@@ -256,6 +256,7 @@ class _Node(_Op):
     """(each user Function gets a subclass named like it, with its docstring)"""
 
     _fn: Any = None  # the user's Function subclass
+    replayable = False  # the user's forward may draw, count or read state: re-running it may differ
 
     def forward(self, *arrays: Any, _result: Any, _ctx: FunctionCtx, _layout: _Layout, _inputs: tuple) -> Any:
         self._ctx = _ctx
@@ -381,6 +382,7 @@ class _OutputNode(_Op):
     """(each user Function gets a subclass, `<Name>Output`: one output cut from its packed outputs)"""
 
     _fn_name = "Function"
+    replayable = False  # its input is the user's Function node's, which cannot be re-run
 
     def forward(self, packed: Any, index: int, piece: tuple, value: Any) -> Any:
         self.index = index

@@ -25,6 +25,7 @@ from ..ops.unary import Log
 from ..tensor import Tensor
 from .formulas import formula, paren
 from .model import Explanation, ForwardStep, Operand, Step
+from .replay import replay
 from .rules import rule_for
 from .values import SMALL, Value, finite, num, sample, shape_str
 
@@ -265,7 +266,8 @@ def backward_steps(graph: Graph, names: dict[int, str], captured: Captured, seed
 
 
 def _params(node: Any) -> dict[str, Any]:
-    skip = {"parents", "needs_input_grad", "out", "xp"}
+    skip = {"parents", "needs_input_grad", "out", "xp",  # the graph's bookkeeping, not the op's parameters
+            "parent_fns", "versions", "seq", "params", "leaves", "out_name", "pre_hooks", "retained"}
     out = {}
     for k, v in vars(node).items():
         if k in skip or k.startswith("_"):
@@ -364,7 +366,9 @@ def explain(
     Explaining is looking, so by default it changes nothing: `.grad` stays as it was (as
     autograd.grad) and the graph is kept, so `backward()` still works afterwards. With
     accumulate=True the gradients also go into `.grad`, as backward does; with
-    retain_graph=False the graph is freed afterwards, as backward frees it.
+    retain_graph=False the graph is freed afterwards, as backward frees it. After a
+    backward() that freed the graph, the forward is run again from the leaves it kept, so
+    the record is the same (a user autograd.Function in the graph cannot be re-run: an error says so).
 
     Returns an Explanation: `.steps` in reverse order, `.grads` by leaf name, and
     `.table()` the printed table (printed here unless print_table=False). Tensors are
@@ -378,11 +382,9 @@ def explain(
     except RuntimeError as e:
         if "a second time" not in str(e):
             raise
-        raise RuntimeError(
-            "explain: backward() has already freed this graph (it keeps no values once it is done). "
-            "Call explain() before backward(): explain() changes no .grad, so backward() still works "
-            "after it; or call backward(retain_graph=True) first"
-        ) from None
+        # backward() freed the values: run the forward again from the leaves it kept (explain/replay.py)
+        graph = Graph.of(replay(output))
+        output = graph.output
     names = name_tensors(graph, name or output.name or "out")
     out_name = names[id(output)]
     d_out = f"∂{out_name}/∂"

@@ -1,0 +1,106 @@
+"""replay: rebuild a graph that backward() freed by running its forward again from the leaves.
+
+backward() frees what each node kept for its own backward (Op.release) but keeps the graph's
+shape: each node's `parent_fns` and keyword `params`, with the inputs that are leaves
+(parameters and constants) in `parent_fns` where None stood. Re-running every node's forward on
+those, oldest first, gives an equivalent graph: the same ops in the same order, reading the same
+leaf tensors, and its tensors named as the user named them. The explainer records the same
+steps from it, and `.grad` is untouched as before.
+
+Replay refuses, and says why, when it could not be exact: a node whose forward may give
+something else when run again (a user autograd.Function), a leaf changed in place since
+the forward, or a replayed output that differs from the one backward saw (an optimizer step
+changes the parameters' values in place).
+"""
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import numpy as np
+
+from ..autograd import grad_mode
+from ..tensor import Tensor
+from .values import Value, shape_str
+
+_FIX = ("Call explain() before backward() (explain() changes no .grad, so backward() still works "
+        "after it), or call backward(retain_graph=True).")
+
+
+def nodes_of(output: Tensor) -> list[Any]:
+    """Every node `output` was made from, oldest first (Op.seq: each node after the nodes it reads)."""
+    found: dict[int, Any] = {}
+    stack = [output.grad_fn]
+    while stack:
+        n = stack.pop()
+        if n is None or isinstance(n, Tensor) or id(n) in found:  # (a released node's leaf parents are there)
+            continue
+        found[id(n)] = n
+        stack.extend(n.parent_fns)
+    return sorted(found.values(), key=lambda n: n.seq)
+
+
+def _leaf(node: Any, i: int) -> Tensor:
+    """The node's input i, a leaf: as recorded, and unchanged since (its version then)."""
+    t = node.parents[i] if node.parents is not None else node.parent_fns[i]
+    was = node.versions[i] if node.versions else 0
+    if t._version != was:
+        what = f"the input {t.name}" if t.name else f"an input of shape {shape_str(tuple(t.shape))}"
+        raise RuntimeError(
+            f"explain: backward() has already freed this graph, and it cannot be rebuilt as it was: {what} of "
+            f"{node.name} was changed in place after the forward. {_FIX}"
+        )
+    return t
+
+
+def _names(nodes: list[Any]) -> dict[int, str]:
+    """id(node) -> the name the user gave its output tensor, where they still hold that tensor.
+
+    Nodes do not point to their outputs, so the tensors are found on the heap: one walk per
+    explain() after backward(), where a record in every release() would cost every backward.
+    """
+    ids = {id(n) for n in nodes}
+    out: dict[int, str] = {}
+    for t in gc.get_objects():
+        # type(), not isinstance(): that asks every object for its __class__, and some modules warn then
+        if type(t) is Tensor and t.name is not None and id(t.grad_fn) in ids:
+            out.setdefault(id(t.grad_fn), t.name)
+    return out
+
+
+def replay(output: Tensor) -> Tensor:
+    """A tensor equal to `output` on a rebuilt copy of the graph backward() freed, or a clear error."""
+    nodes = nodes_of(output)
+    for n in nodes:
+        if not n.replayable:
+            raise RuntimeError(
+                f"explain: backward() has already freed this graph, and it cannot be rebuilt: {n.name}'s forward "
+                f"cannot be re-run (a user autograd.Function may give different values when run again). {_FIX}"
+            )
+    names = _names(nodes)
+    made: dict[int, Tensor] = {}
+    with grad_mode.enable_grad(), np.errstate(all="ignore"):  # as the forward ran: what is not finite is reported
+        for n in nodes:
+            inputs = [_leaf(n, i) if fn is None or isinstance(fn, Tensor) else made[id(fn)]
+                      for i, fn in enumerate(n.parent_fns)]
+            y = type(n).apply(*inputs, **n.params)
+            fn = y.grad_fn
+            if fn is None or fn.needs_input_grad != n.needs_input_grad:
+                raise RuntimeError(
+                    f"explain: backward() has already freed this graph, and it cannot be rebuilt as it was: "
+                    f"which inputs of {n.name} require grad has changed since the forward. {_FIX}"
+                )
+            fn.pre_hooks = n.pre_hooks  # the hooks on the output's gradient run as they would have
+            y.name = names.get(id(n))
+            made[id(n)] = y
+    out = made[id(output.grad_fn)]
+    same = out.array.shape == output.array.shape and np.array_equal(
+        out.array, output.array, equal_nan=out.array.dtype.kind in "fc")
+    if not same:
+        raise RuntimeError(
+            f"explain: backward() has already freed this graph, and running its forward again gives "
+            f"{Value.of(out.array)}, not the {Value.of(output.array)} it gave: some input's values changed since "
+            f"(an optimizer step changes the parameters in place). {_FIX}"
+        )
+    out.name = output.name
+    return out
