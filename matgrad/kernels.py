@@ -1,7 +1,9 @@
 """NumPy speed kernels: where NumPy's own function is slow or missing, a faster equal one.
 
 Each says what it replaces and what it measured. The array namespaces (`matgrad.backend`)
-hand these to the ops, so an op's formula never names a kernel or a device.
+hand these to the ops, so an op's formula never names a kernel or a device. The NumPy tricks
+are for NumPy arrays only: a device array (CuPy's) takes a generic form that NumPy dispatches
+to its own module, except erf, which NumPy lacks (a device's namespace brings its own).
 """
 from __future__ import annotations
 
@@ -18,8 +20,16 @@ _ERFC = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
          0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277)
 
 
+def _on_device(x: Any) -> bool:
+    """Whether `x` is a device array (CuPy's): not NumPy's, but it takes part in NumPy's dispatch."""
+    return type(x) is not np.ndarray and not isinstance(x, np.generic) and hasattr(x, "__array_function__")
+
+
 def erf(x: np.ndarray) -> np.ndarray:
     """The error function (NumPy has none): math.erf in float64, a fast fit (error < 1.2e-7) in float32."""
+    if _on_device(x):  # NumPy has no erf to dispatch to: each device's namespace brings its own
+        raise TypeError(f"kernels.erf computes on the host and got a {type(x).__module__}.{type(x).__name__}; "
+                        "use the erf of the array's backend: matgrad.devices.backend_of(x).namespace.erf(x)")
     x = np.asarray(x)
     if x.dtype != np.float32 and x.dtype != np.float16:
         return _erf_scalar(x).astype(x.dtype, copy=False)
@@ -49,9 +59,11 @@ def where(cond: Any, a: Any, b: Any) -> np.ndarray:
     Same result: every bit of the chosen value is copied, so nan payloads and the sign of
     zero come through as they are.
     """
+    if type(cond) is not np.ndarray:  # a device mask: np.where dispatches to the device's where
+        return np.where(cond, a, b)
     dt = np.result_type(a, b)
     bits = _BITS.get(dt.itemsize) if dt.kind == "f" else None
-    if bits is None or type(cond) is not np.ndarray or cond.dtype != np.bool_:
+    if bits is None or cond.dtype != np.bool_:
         return np.where(cond, a, b)
     a, b = np.asarray(a, dt), np.asarray(b, dt)
     shape = np.broadcast_shapes(cond.shape, a.shape, b.shape)
@@ -79,6 +91,10 @@ def softplus(z: np.ndarray) -> np.ndarray:
 
     NumPy's logaddexp runs a scalar loop; these five passes vectorize, and never overflow.
     """
+    if _on_device(z):  # a device array: the same formula, without out= into host arrays
+        t = np.log1p(np.exp(-np.abs(z)))
+        t += np.clip(z, 0, np.inf)
+        return t
     z = np.asarray(z)
     t = np.abs(z, out=np.empty(z.shape, z.dtype))  # out=: an array even for 0-d z
     np.negative(t, out=t)
@@ -100,11 +116,20 @@ def sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum a broadcast gradient back to `shape`: the rule "a copy sums"."""
     if x.shape == shape:
         return x
+    if type(x) is not np.ndarray:  # a device array: its own sum (not every array module has ufunc.reduce)
+        return x.sum(axis=broadcast_axes(x.shape, shape), keepdims=True).reshape(shape)
     return np.add.reduce(x, axis=broadcast_axes(x.shape, shape), keepdims=True).reshape(shape)
 
 
 def index_add(shape: tuple[int, ...], index: Any, values: np.ndarray, basic: bool) -> np.ndarray:
     """zeros(shape) with `values` added at `index` (repeats add up, as `np.add.at`)."""
+    if _on_device(values):  # made on values' device; a backend's namespace may bring a faster scatter-add
+        out = np.zeros_like(values, shape=shape)
+        if basic:
+            out[index] = values
+        else:
+            np.add.at(out, index, values)
+        return out
     out = np.zeros(shape, dtype=values.dtype)
     if basic:  # slices and integers never repeat an element, so plain assignment is exact
         out[index] = values

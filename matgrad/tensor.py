@@ -146,7 +146,7 @@ class Tensor:
         if value is None:
             self._grad = None
             return
-        g = value if isinstance(value, Tensor) else Tensor._make(np.asarray(value), None, False)
+        g = value if isinstance(value, Tensor) else Tensor._make(value, None, False)  # (device arrays stay)
         if g.array.shape != self.array.shape:
             raise RuntimeError(f"assigned grad has data of a different size: {tuple(g.array.shape)} for a "
                                f"tensor of shape {tuple(self.array.shape)}")
@@ -549,10 +549,10 @@ class Tensor:
         return _methods.METHODS[name]
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        from .ops.indexing import _index_array, index_put  # Tensor's methods call up (see the module docstring)
+        from .ops.indexing import _index_array, index_on, index_put  # Tensor's methods call up (see the docstring)
 
         def plain(a: np.ndarray) -> None:
-            a[_index_array(index)] = value.array if isinstance(value, Tensor) else value
+            a[index_on(_index_array(index), a)] = _values_for(a, value)
 
         self._modify("__setitem__", lambda t: index_put(t, index, value), plain, (value,))
 
@@ -561,7 +561,7 @@ class Tensor:
         from .ops.indexing import index_put  # Tensor's methods call up (see the module docstring)
 
         def plain(a: np.ndarray) -> None:
-            np.copyto(a, src.array if isinstance(src, Tensor) else src, casting="unsafe")
+            np.copyto(a, _values_for(a, src), casting="unsafe")
 
         return self._modify("copy_", lambda t: index_put(t, Ellipsis, src), plain, (src,))
 
@@ -679,6 +679,8 @@ class Tensor:
         from .ops.random_ops import Sampled  # Tensor's methods call up (see the module docstring)
 
         sample = draw(self.array.shape, self.array.dtype)
+        if type(self.array) is not np.ndarray:  # drawn on the host with matgrad's generator: the same numbers anywhere
+            sample = _device.move(sample, self.device)
 
         def plain(a: np.ndarray) -> None:
             a[...] = sample
@@ -838,6 +840,17 @@ class Size(tuple):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Size, (tuple(self),))
+
+
+def _values_for(a: Any, value: Any) -> Any:
+    """What is written into array `a`: a Tensor's or array's values moved to a's device (copy_ and
+    item assignment cross devices, as in PyTorch); numbers as they are."""
+    v = value.array if isinstance(value, Tensor) else value
+    if type(v) is type(a) or isinstance(v, (numbers.Number, np.generic)):
+        return v
+    if not hasattr(v, "__array_function__"):  # nested lists: through NumPy
+        v = np.asarray(v)
+    return _device.move(v, _device.device_of(a))
 
 
 def _shape_arg(shape: Sequence[Any]) -> tuple[int, ...]:

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
+from .indexing import is_device_array, on_device
 
 
 class EmbeddingLookup(Op):
@@ -21,16 +22,13 @@ class EmbeddingLookup(Op):
         shape = self.input_arrays[0].shape
         flat = self.indices.reshape(-1)
         rows = self.xp.reshape(dy, (flat.size, shape[1]))
-        if self.xp.plain:
-            dw = np.zeros(shape, dtype=dy.dtype)
-            np.add.at(dw, flat, rows)
-            if self.padding_idx is not None:
-                dw[self.padding_idx] = 0
-            return dw
-        dw = self.xp.index_add(shape, flat, rows, False)
+        dw = self.xp.index_add(shape, flat, rows, False)  # on the device of dy (np.add.at for NumPy arrays)
         if self.padding_idx is None:
             return dw
-        keep = np.ones((shape[0], 1), dtype=dy.dtype)
+        if self.xp.plain:
+            dw[self.padding_idx] = 0
+            return dw
+        keep = np.ones_like(self.input_arrays[0], shape=(shape[0], 1), dtype=dy.dtype)
         keep[self.padding_idx] = 0
         return dw * keep
 
@@ -41,7 +39,8 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm:
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
     w = as_tensor(weight)
-    idx = input.array if isinstance(input, Tensor) else np.asarray(input)
+    idx = input.array if isinstance(input, Tensor) else input if is_device_array(input) else np.asarray(input)
+    idx = on_device(idx, w.array)  # a CPU index picks from a CUDA table, as in PyTorch
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     if w.ndim != 2:

@@ -19,6 +19,13 @@ from .conv import fold as _col2im
 from .conv import unfold as _im2col
 
 
+def _contiguous(a: Any) -> Any:
+    """`a` in row-major order (a copy if it is not): NumPy's own call for NumPy arrays, a copy on a device."""
+    if type(a) is np.ndarray:
+        return np.ascontiguousarray(a)
+    return a if a.flags.c_contiguous else a.copy()
+
+
 class Unfold(Op):
     """cols = im2col(X), (N, C·kH·kW, L).  dX = col2im(dcols) (Fold)."""
 
@@ -27,7 +34,7 @@ class Unfold(Op):
         n, c = x.shape[:2]
         cols = _im2col(x, k, s, p, d)  # (C, kH, kW, N, Hₒ, Wₒ)
         ho, wo = cols.shape[-2:]
-        return np.ascontiguousarray(cols.transpose(3, 0, 1, 2, 4, 5)).reshape(n, c * k[0] * k[1], ho * wo)
+        return _contiguous(cols.transpose(3, 0, 1, 2, 4, 5)).reshape(n, c * k[0] * k[1], ho * wo)
 
     def backward(self, dy):
         k, s, p, d = self.conf
@@ -43,7 +50,7 @@ class Fold(Op):
         c = ckk // (k[0] * k[1])
         ho, wo = (out_size(size[i], k[i], s[i], p[i], d[i]) for i in range(2))
         c6 = cols.reshape(n, c, k[0], k[1], ho, wo).transpose(1, 2, 3, 0, 4, 5)
-        return np.ascontiguousarray(_col2im(c6, (n, c) + tuple(size), s, p, d))
+        return _contiguous(_col2im(c6, (n, c) + tuple(size), s, p, d))
 
     def backward(self, dx):
         k, s, p, d = self.conf

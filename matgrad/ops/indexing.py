@@ -6,6 +6,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.op import Op
+from ..devices import backend_of, device_of, move
 from ..tensor import Tensor, as_tensor
 
 
@@ -20,6 +21,35 @@ def _index_array(index: Any) -> Any:
     return index
 
 
+def is_device_array(p: Any) -> bool:
+    """An array that is not NumPy's (CuPy's, or the test device's)."""
+    return type(p) is not np.ndarray and hasattr(p, "__array_function__") and hasattr(p, "shape")
+
+
+def on_device(arr: Any, like: Any) -> Any:
+    """`arr` (an index, a mask, a host constant) on `like`'s device; NumPy data takes NumPy arrays as they are.
+
+    As in PyTorch, a CPU index may index a CUDA tensor; a CUDA index cannot index a CPU one.
+    """
+    if type(like) is np.ndarray:
+        if is_device_array(arr):
+            raise RuntimeError(f"indices should be either on cpu or on the same device as the indexed tensor (cpu), "
+                               f"got indices on {device_of(arr)}")
+        return arr
+    if type(arr) is np.ndarray:
+        return move(arr, device_of(like))
+    return arr
+
+
+def index_on(index: Any, like: Any) -> Any:
+    """An index (a tuple of parts, or one part) with its host arrays moved to `like`'s device."""
+    if type(like) is np.ndarray:  # NumPy data: nothing to move (a device index fails in NumPy's indexing)
+        return index
+    if type(index) is tuple:
+        return tuple([on_device(p, like) for p in index])
+    return on_device(index, like)
+
+
 def _is_basic(index: Any) -> bool:
     parts = index if isinstance(index, tuple) else (index,)
     return all(
@@ -31,6 +61,7 @@ class GetItem(Op):
     """y = x[index].  dx = zeros like x, with dy added at index (repeated indices add up)."""
 
     def forward(self, x, index, basic):
+        index = index_on(index, x)
         self.index, self.basic = index, basic
         return x[index]
 
@@ -43,6 +74,9 @@ class IndexAdd(Op):
     """y = zeros(shape) with x added at index (getitem's backward).  dx = dy[index]."""
 
     def forward(self, x, shape, index, basic):
+        if type(x) is not np.ndarray:  # on a device: its own scatter-add, index and output there
+            self.index = index = index_on(index, x)
+            return backend_of(x).namespace.index_add(shape, index, x, basic)
         self.index = index
         out = np.zeros(shape, dtype=x.dtype)
         if basic:
@@ -59,13 +93,13 @@ class IndexPut(Op):
     """y = x, then y[idx] = v.  dx = dy with dy[idx] = 0;  dv = dy[idx] (summed back to v's shape)."""
 
     def forward(self, x, v, *, index):
-        self.index = index
+        self.index = index = index_on(index, x)
         y = x.copy()
         y[index] = v
         return y
 
     def backward(self, dy):
-        keep = np.ones(self.input_arrays[0].shape, dtype=dy.dtype)
+        keep = np.ones_like(self.input_arrays[0], dtype=dy.dtype)  # on the input's device
         keep[self.index] = 0  # these places were overwritten: x gets no gradient there
         return dy * keep, dy[self.index]
 
@@ -74,6 +108,8 @@ def index_put(input: Any, index: Any, value: Any) -> Tensor:
     """A copy of `input` with `value` written at `index` (what `x[index] = value` does, out of place)."""
     x = as_tensor(input)
     v = as_tensor(value, x)
+    if type(x.array) is not np.ndarray and type(v.array) is np.ndarray:  # CPU values written into a device tensor
+        v = v.to(x.device)
     if v.array.dtype != x.array.dtype:
         v = v.to(x.array.dtype)
     return IndexPut.apply(x, v, index=_index_array(index))

@@ -4,7 +4,8 @@
 Each takes PyTorch's `generator=` (a matgrad.Generator; None draws from the global stream
 that manual_seed sets). The numbers are NumPy's, so they differ from PyTorch's stream while
 following the same distributions. A sample carries no gradient: as in PyTorch, its gradient
-with respect to the parameters is zero (`Sampled`).
+with respect to the parameters is zero (`Sampled`). Every draw is made on the host with matgrad's
+generator and then moved to the tensor's device, so a seed gives the same numbers on every device.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.op import Op
+from ..devices import CPU, device_of, get_default_device, move, resolve
 from ..random import numpy_generator
 from ..tensor import Tensor, as_tensor, get_default_dtype, to_array
 
@@ -21,6 +23,8 @@ class Sampled(Op):
     """y = a random draw with parameters x.  dy/dx = 0: a sample does not move with its parameters."""
 
     def forward(self, *params, sample):
+        if params and type(sample) is np.ndarray and type(params[0]) is not np.ndarray:
+            return move(sample, device_of(params[0]))  # a host draw for a device tensor
         return sample
 
     def backward(self, dy):
@@ -28,9 +32,19 @@ class Sampled(Op):
         return (zero,) * len(self.input_arrays)
 
 
-def _sample(sample: np.ndarray, *params: Tensor) -> Tensor:
-    """The draw as a tensor, on the graph (with a zero gradient) when a parameter requires grad."""
-    grad = [p for p in params if isinstance(p, Tensor) and p.requires_grad]
+def _host(a: Any) -> np.ndarray:
+    """A parameter's values on the host, where the draws are made."""
+    return a if type(a) is np.ndarray else move(a, CPU)
+
+
+def _sample(sample: np.ndarray, *params: Tensor, device: Any = None) -> Tensor:
+    """The host draw as a tensor on `device` (the parameters' if None), on the graph (with a zero gradient)
+    when a parameter requires grad."""
+    tensors = [p for p in params if isinstance(p, Tensor)]
+    dev = device if device is not None else tensors[0].device if tensors else CPU
+    if dev.type != "cpu":
+        sample = move(sample, dev)
+    grad = [p for p in tensors if p.requires_grad]
     if grad:
         return Sampled.apply(*grad, sample=sample)
     return Tensor._make(sample, None, False)
@@ -54,7 +68,7 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *, gene
     if not replacement and k > n:
         raise RuntimeError(f"multinomial(): cannot sample n_sample > prob_dist.size(-1) samples without "
                            f"replacement (n_sample={k}, {n} categories)")
-    rows = w.reshape(-1, n).astype(np.float64)
+    rows = _host(w).reshape(-1, n).astype(np.float64)
     if not np.isfinite(rows).all() or (rows < 0).any():
         raise RuntimeError("multinomial(): probability tensor contains either `inf`, `nan` or element < 0")
     total = rows.sum(axis=1)
@@ -77,7 +91,7 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *, gene
             keys = np.where(rows > 0, e / np.where(rows > 0, rows, 1), np.inf)
         keys = np.where(np.isinf(keys), np.finfo(np.float64).max * (e / (1 + e)), keys)
         out = np.argsort(keys, axis=1, kind="stable")[:, :k]
-    return Tensor._make(out.reshape(w.shape[:-1] + (k,)).astype(np.int64), None, False)
+    return _sample(out.reshape(w.shape[:-1] + (k,)).astype(np.int64), device=t.device)
 
 
 def _probabilities(op: str, p: np.ndarray) -> None:
@@ -92,9 +106,9 @@ def bernoulli(input: Any, p: Any = None, *, generator: Any = None) -> Tensor:
     if p is None:
         if t.array.dtype.kind != "f":
             raise RuntimeError(f"bernoulli(): expected a floating point tensor of probabilities, got {t.array.dtype}")
-        prob = t.array
+        prob = _host(t.array)
     else:
-        prob = np.asarray(p.array if isinstance(p, Tensor) else p, dtype=np.float64)
+        prob = np.asarray(_host(p.array) if isinstance(p, Tensor) else p, dtype=np.float64)
     _probabilities("bernoulli", prob)
     draw = numpy_generator(generator).random(t.shape) < prob
     dtype = t.array.dtype if t.array.dtype.kind in "fiub" else get_default_dtype()
@@ -112,8 +126,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
            requires_grad: bool = False, device: Any = None, out: Any = None) -> Tensor:
     """Normal samples with the given mean and std: tensors (broadcast together) or numbers with a `size`."""
     tensors = [x for x in (mean, std) if isinstance(x, Tensor)]
-    m = mean.array if isinstance(mean, Tensor) else np.asarray(mean, dtype=np.float64)
-    s = std.array if isinstance(std, Tensor) else np.asarray(std, dtype=np.float64)
+    m = _host(mean.array) if isinstance(mean, Tensor) else np.asarray(mean, dtype=np.float64)
+    s = _host(std.array) if isinstance(std, Tensor) else np.asarray(std, dtype=np.float64)
     if s.size and (s.min() < 0 or np.isnan(s).any()):
         raise RuntimeError(f"normal expects std >= 0.0, but found std {s.min()}")
     if tensors:
@@ -128,7 +142,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
         dt = _float_dtype(dtype=dtype)
     z = numpy_generator(generator).standard_normal(shape)
     sample = (m + s * z).astype(dt)
-    res = _sample(sample, *tensors)
+    dev = None if tensors else resolve(device) if device is not None else get_default_device()
+    res = _sample(sample, *tensors, device=dev)
     if requires_grad and not tensors:
         res.requires_grad_(True)
     return res
@@ -151,7 +166,7 @@ def draw_normal(shape: tuple[int, ...], dtype: np.dtype, mean: float, std: float
 
 def draw_bernoulli(shape: tuple[int, ...], dtype: np.dtype, p: Any, generator: Any) -> np.ndarray:
     """1 with probability p (a number or an array broadcast to shape), else 0."""
-    prob = np.asarray(to_array(p) if isinstance(p, Tensor) else p, dtype=np.float64)
+    prob = np.asarray(_host(to_array(p)) if isinstance(p, Tensor) else p, dtype=np.float64)
     _probabilities("bernoulli_", prob)
     return (numpy_generator(generator).random(shape) < prob).astype(dtype)
 

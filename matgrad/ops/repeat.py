@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from ..devices import backend_of
 from ..tensor import Tensor, _shape_arg, as_tensor
-from .indexing import getitem
+from .indexing import getitem, is_device_array, on_device
 from .join import cat
 from .shape import broadcast_to, reshape
 
@@ -78,7 +79,7 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: Any = None, *, outpu
             raise ValueError(
                 f"repeat_interleave: repeats must be a 1-D integer tensor, got {counts.dtype} {counts.shape}"
             )
-        return Tensor._make(np.repeat(np.arange(len(counts), dtype=np.int64), counts), None, False)
+        return Tensor._make(_repeat_index(counts), None, False)
     t = as_tensor(input)
     if dim is None:
         t, d = reshape(t, (-1,)), 0
@@ -86,7 +87,8 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: Any = None, *, outpu
         d = _dim("repeat_interleave", dim, t.ndim)
         if t.ndim == 0:
             t = reshape(t, (1,))
-    reps = repeats.array if isinstance(repeats, Tensor) else np.asarray(repeats)
+    reps = repeats.array if isinstance(repeats, Tensor) else repeats
+    reps = reps if is_device_array(reps) else np.asarray(reps)
     if reps.dtype.kind not in "iu":
         raise TypeError(f"repeat_interleave: repeats must be integers, got {reps.dtype}")
     if np.any(reps < 0):
@@ -100,5 +102,15 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: Any = None, *, outpu
     if reps.ndim != 1 or reps.shape[0] != n:
         raise ValueError(f"repeat_interleave: repeats must have the same size as input along dim, "
                          f"got {reps.shape[0] if reps.ndim else reps.shape} repeats for size {n}")
-    index = np.repeat(np.arange(n), reps)
-    return getitem(t, (slice(None),) * d + (index,))
+    return getitem(t, (slice(None),) * d + (_repeat_index(on_device(reps, t.array)),))
+
+
+def _repeat_index(counts: Any) -> Any:
+    """0, 1, ... each repeated counts[i] times (int64), on counts' device."""
+    if type(counts) is np.ndarray:
+        return np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    # CuPy's repeat takes no array of counts: each output position's source is where the running total passes it
+    xp = backend_of(counts).xp
+    ends = np.cumsum(counts)
+    total = int(ends[-1]) if len(counts) else 0
+    return np.searchsorted(ends, xp.arange(total, dtype=np.int64), side="right").astype(np.int64)

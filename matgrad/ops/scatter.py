@@ -4,7 +4,8 @@ masked_select, masked_scatter, take_along_dim.
 Each picks or writes elements by an index tensor along one dim. The index becomes a NumPy
 fancy index (`index_along`: the index along `dim`, aranges along the others), so a gather
 is `x[idx]` and its backward adds dy back at `idx` with repeats adding up (`xp.index_add`),
-never through a dense one-hot; a scatter's backward gathers.
+never through a dense one-hot; a scatter's backward gathers. Indices and masks are put on
+the data's device (a CPU index may pick from a CUDA tensor, as in PyTorch).
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import numpy as np
 
 from ..autograd import grad_mode
 from ..autograd.op import Op
+from ..devices import backend_of
 from ..tensor import Tensor, as_tensor
-from .indexing import GetItem, IndexPut, getitem
+from .indexing import GetItem, IndexPut, getitem, index_on, is_device_array, on_device
 from .shape import broadcast_to, reshape
 
 
@@ -31,9 +33,12 @@ def norm_dim(op: str, dim: Any, ndim: int) -> int:
     return int(dim) % n
 
 
-def index_array(op: str, index: Any) -> np.ndarray:
-    """An index tensor (or list) as an int64 array; PyTorch's RuntimeError for anything not integral."""
-    arr = index.array if isinstance(index, Tensor) else np.asarray(index)
+def index_array(op: str, index: Any, like: Any = None) -> np.ndarray:
+    """An index tensor (or list) as an int64 array, on `like`'s device if given; PyTorch's RuntimeError for
+    anything not integral."""
+    arr = index.array if isinstance(index, Tensor) else index if is_device_array(index) else np.asarray(index)
+    if like is not None:
+        arr = on_device(arr, like)
     if arr.dtype.kind not in "iu":
         if arr.size == 0 and arr.dtype.kind == "f":  # torch.tensor([]) is float; an empty index is fine
             return arr.astype(np.int64)
@@ -60,7 +65,11 @@ def _check_range(op: str, idx: np.ndarray, size: int, dim: int, negative: bool =
 
 def index_along(index: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
     """The fancy index that picks `index[i][j][k]` along `dim` and position i, j, k along the others."""
-    grids = list(np.indices(index.shape, sparse=True))
+    if type(index) is np.ndarray:
+        grids = list(np.indices(index.shape, sparse=True))
+    else:  # on the index's device
+        xp, nd = backend_of(index).xp, index.ndim
+        grids = [xp.arange(n).reshape((1,) * i + (n,) + (1,) * (nd - i - 1)) for i, n in enumerate(index.shape)]
     grids[dim] = index
     return tuple(grids)
 
@@ -100,7 +109,9 @@ class ScatterAdd(Op):
     """y = x, with src added at index (repeats add up).  dx = dy;  dsrc = dy[index] (a gather)."""
 
     def forward(self, x, src, index):
-        self.index = index
+        self.index = index = index_on(index, x)
+        if type(x) is not np.ndarray:  # the device's own scatter-add (cupyx.scatter_add on a GPU)
+            return x + backend_of(x).namespace.index_add(x.shape, index, src, False)
         out = x.copy()
         np.add.at(out, index, src)
         return out
@@ -115,7 +126,7 @@ class Scatter(IndexPut):
 
 def _prepare_index(op: str, t: Tensor, dim: Any, index: Any) -> tuple[int, np.ndarray]:
     d = norm_dim(op, dim, t.ndim)
-    idx = index_array(op, index)
+    idx = index_array(op, index, t.array)
     if t.ndim == 0:
         if idx.size and int(np.abs(idx).max()) != 0:
             raise IndexOutOfRangeError(f"{op}(): index {int(idx.reshape(-1)[0])} is out of bounds for dimension 0 "
@@ -144,7 +155,7 @@ def gather(input: Any, dim: int, index: Any, *, sparse_grad: bool = False) -> Te
 def take_along_dim(input: Any, indices: Any, dim: int | None = None) -> Tensor:
     """Pick values along `dim` by `indices` (broadcast against input); dim None: from the flattened input."""
     t = as_tensor(input)
-    idx = index_array("take_along_dim", indices)
+    idx = index_array("take_along_dim", indices, t.array)
     if dim is None:
         return gather(reshape(t, (-1,)), 0, idx.reshape(-1))
     d = norm_dim("take_along_dim", dim, t.ndim)
@@ -177,7 +188,7 @@ def scatter(input: Any, dim: int, index: Any, src: Any = None, value: Any = None
     t = as_tensor(input)
     if src is None and value is None:
         raise TypeError("scatter(): expected src (a tensor) or value (a number)")
-    if src is None or not isinstance(src, (Tensor, np.ndarray, list)):
+    if src is None or not (isinstance(src, (Tensor, np.ndarray, list)) or is_device_array(src)):
         return _scatter_value(t, dim, index, value if src is None else src, reduce)
     s = as_tensor(src)
     d, idx = _prepare_index("scatter", t, dim, index)
@@ -194,7 +205,7 @@ def scatter(input: Any, dim: int, index: Any, src: Any = None, value: Any = None
     if reduce == "multiply":
         _no_grad_reduce("scatter", reduce, t, s)
         out = t.array.copy()
-        np.multiply.at(out, full, s.array[tuple(slice(0, n) for n in idx.shape)])
+        np.multiply.at(out, index_on(full, out), s.array[tuple(slice(0, n) for n in idx.shape)])
         return Tensor._make(out, None, False)
     raise RuntimeError(f"scatter(): reduce argument must be either add or multiply, got {reduce!r}")
 
@@ -205,13 +216,13 @@ def _scatter_value(t: Tensor, dim: Any, index: Any, value: Any, reduce: str | No
         value = value.item()
     full = _full_index(t, idx, d)
     if reduce is None:
-        v = Tensor._make(np.asarray(value, t.array.dtype), None, False)
+        v = Tensor._make(np.full_like(t.array, value, shape=()), None, False)
         return Scatter.apply(t, v, index=full)
     if reduce not in ("add", "multiply"):
         raise RuntimeError(f"scatter(): reduce argument must be either add or multiply, got {reduce!r}")
     _no_grad_reduce("scatter", reduce, t)
     out = t.array.copy()
-    (np.add if reduce == "add" else np.multiply).at(out, full, np.asarray(value, t.array.dtype))
+    (np.add if reduce == "add" else np.multiply).at(out, index_on(full, out), np.full_like(out, value, shape=()))
     return Tensor._make(out, None, False)
 
 
@@ -228,7 +239,7 @@ def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:
 
 def _vector_index(op: str, t: Tensor, dim: Any, index: Any, negative: bool = False) -> tuple[int, np.ndarray]:
     d = norm_dim(op, dim, t.ndim)
-    idx = index_array(op, index)
+    idx = index_array(op, index, t.array)
     if idx.ndim > 1:
         raise IndexError(f"{op}(): Index is supposed to be a vector, got shape {tuple(idx.shape)}")
     size = t.shape[d] if t.ndim else 1
@@ -272,12 +283,13 @@ def index_fill(input: Any, dim: int, index: Any, value: Any) -> Tensor:
     if v.array.dtype != t.array.dtype:
         v = v.to(t.array.dtype)
     if t.ndim == 0:
-        return Scatter.apply(t, v, index=np.asarray(idx.size > 0))
+        return Scatter.apply(t, v, index=np.full_like(t.array, idx.size > 0, shape=(), dtype=bool))
     return Scatter.apply(t, v, index=(slice(None),) * d + (idx,))
 
 
-def _mask(op: str, mask: Any) -> np.ndarray:
-    m = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
+def _mask(op: str, mask: Any, like: Any) -> np.ndarray:
+    m = mask.array if isinstance(mask, Tensor) else mask if is_device_array(mask) else np.asarray(mask)
+    m = on_device(m, like)
     if m.dtype != np.bool_:
         raise RuntimeError(f"{op}(): expected a boolean mask, got {m.dtype}")
     return m
@@ -286,7 +298,7 @@ def _mask(op: str, mask: Any) -> np.ndarray:
 def masked_select(input: Any, mask: Any) -> Tensor:
     """The elements of input where mask (broadcast against it) is True, as a 1-D tensor."""
     t = as_tensor(input)
-    m = _mask("masked_select", mask)
+    m = _mask("masked_select", mask, t.array)
     try:
         shape = np.broadcast_shapes(t.shape, m.shape)
     except ValueError:
@@ -300,7 +312,7 @@ def masked_select(input: Any, mask: Any) -> Tensor:
 def masked_scatter(input: Any, mask: Any, source: Any) -> Tensor:
     """A copy of input with source's elements, in order, written where mask is True."""
     t, s = as_tensor(input), as_tensor(source)
-    m = _mask("masked_scatter", mask)
+    m = _mask("masked_scatter", mask, t.array)
     try:
         m = np.broadcast_to(m, t.shape)
     except ValueError:

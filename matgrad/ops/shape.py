@@ -196,7 +196,7 @@ class Contiguous(Op):
     """y = x laid out in row-major order (a copy).  dx = dy."""
 
     def forward(self, x):
-        return np.ascontiguousarray(x)
+        return np.ascontiguousarray(x) if type(x) is np.ndarray else x.copy()  # a copy is row-major on a device
 
     def backward(self, dy):
         return dy

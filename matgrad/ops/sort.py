@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from ..devices import CPU, backend_of, move
 from ..tensor import Tensor, as_tensor
-from .indexing import GetItem
+from .indexing import GetItem, is_device_array, on_device
 from .reduction import AMax, SelectAlong, normalize_axes
 from .scatter import Gather, index_along, norm_dim
 from .shape import reshape
@@ -25,7 +26,17 @@ ModeResult = namedtuple("mode", ["values", "indices"])
 
 
 def _const(arr: Any) -> Tensor:
-    return Tensor._make(np.asarray(arr), None, False)
+    return Tensor._make(arr if is_device_array(arr) else np.asarray(arr), None, False)
+
+
+def _zero_index(t: Tensor) -> Tensor:
+    """The int64 index 0 of a 0-d tensor's only element, on its device."""
+    return _const(np.zeros_like(t.array, shape=(), dtype=np.int64))
+
+
+def _arange(n: int, like: Any) -> Any:
+    """0, 1, ..., n - 1 as int64, on `like`'s device."""
+    return np.arange(n) if type(like) is np.ndarray else backend_of(like).xp.arange(n, dtype=np.int64)
 
 
 def stable_argsort(a: np.ndarray, axis: int, descending: bool = False) -> np.ndarray:
@@ -55,7 +66,7 @@ def sort(input: Any, dim: int = -1, descending: bool = False, stable: bool = Fal
         raise TypeError("sort(): argument 'dim' must be int, not bool")
     d = norm_dim("sort", dim, t.ndim)
     if t.ndim == 0:
-        return SortResult(t * 1 if t.requires_grad else t, _const(np.zeros((), np.int64)))
+        return SortResult(t * 1 if t.requires_grad else t, _zero_index(t))
     idx = stable_argsort(t.array, d, descending)
     return SortResult(_sort_values(t, idx, d), _const(idx.astype(np.int64, copy=False)))
 
@@ -65,7 +76,7 @@ def argsort(input: Any, dim: int = -1, descending: bool = False, stable: bool = 
     t = as_tensor(input)
     d = norm_dim("argsort", dim, t.ndim)
     if t.ndim == 0:
-        return _const(np.zeros((), np.int64))
+        return _zero_index(t)
     return _const(stable_argsort(t.array, d, descending).astype(np.int64, copy=False))
 
 
@@ -83,9 +94,9 @@ def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool =
     if not 0 <= k <= n:
         raise RuntimeError(f"topk(): selected index k={k} out of range for dimension {d} of size {n}")
     if t.ndim == 0:
-        return TopkResult(t * 1 if t.requires_grad else t, _const(np.zeros((), np.int64)))
+        return TopkResult(t * 1 if t.requires_grad else t, _zero_index(t))
     idx = stable_argsort(t.array, d, descending=largest)
-    idx = np.take(idx, np.arange(k), axis=d)
+    idx = np.take(idx, _arange(k, idx), axis=d)
     return TopkResult(_sort_values(t, idx, d), _const(idx.astype(np.int64, copy=False)))
 
 
@@ -105,6 +116,8 @@ class Median(AMax):
     @staticmethod
     def reduce(x, axis=None, keepdims=False):
         flat = np.sort(x, axis=None)
+        if type(x) is not np.ndarray:  # on a device: a 0-d array there
+            return flat[(flat.size - 1) // 2] if flat.size else np.full_like(x, np.nan, shape=())
         out = flat[(flat.size - 1) // 2] if flat.size else np.nan
         return np.asarray(out, dtype=x.dtype)
 
@@ -112,12 +125,12 @@ class Median(AMax):
 def _select_sorted(op: str, t: Tensor, d: int, keepdim: bool, position: Any, result: type) -> Any:
     """The element at sorted position `position(n)` along d: (values, indices); values a gather."""
     if t.ndim == 0:
-        return result(t * 1 if t.requires_grad else t, _const(np.zeros((), np.int64)))
+        return result(t * 1 if t.requires_grad else t, _zero_index(t))
     n = t.shape[d]
     if n == 0:
         raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size (input shape {tuple(t.shape)})")
     order = stable_argsort(t.array, d)
-    idx = np.take(order, [position(n)], axis=d)
+    idx = np.take(order, _arange(1, order) + position(n), axis=d)
     # NaN: PyTorch returns NaN and the index of the first NaN in the slice
     nans = np.isnan(t.array) if t.array.dtype.kind == "f" else None
     if nans is not None and nans.any():
@@ -132,7 +145,7 @@ def median(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
     t = as_tensor(input)
     if dim is None:
         if t.array.size == 0:
-            return _const(np.asarray(np.nan, t.array.dtype))
+            return _const(np.full_like(t.array, np.nan, shape=()))
         if t.array.dtype.kind == "f" and np.isnan(t.array).any():  # NaN, the first one's (for its gradient)
             return reshape(t, (-1,))[int(np.argmax(np.isnan(t.array.reshape(-1))))]
         return Median.apply(t, axes=None, keepdims=False)
@@ -145,20 +158,24 @@ def mode(input: Any, dim: int = -1, keepdim: bool = False) -> Any:
     t = as_tensor(input)
     d = norm_dim("mode", dim, t.ndim)
     if t.ndim == 0:
-        return ModeResult(t * 1 if t.requires_grad else t, _const(np.zeros((), np.int64)))
+        return ModeResult(t * 1 if t.requires_grad else t, _zero_index(t))
     n = t.shape[d]
     if n == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size (input shape {tuple(t.shape)})")
     a = np.moveaxis(t.array, d, -1)
     order = np.argsort(a, axis=-1, kind="stable")
     s = np.take_along_axis(a, order, -1)
-    new_run = np.ones(s.shape, bool)
+    new_run = np.ones_like(s, dtype=bool)
     new_run[..., 1:] = s[..., 1:] != s[..., :-1]
     # the length of the run each element is in; at every run's last element, pick the longest (first longest)
-    starts = np.where(new_run, np.arange(n), 0)
-    run_start = np.maximum.accumulate(starts, axis=-1)
-    length = np.arange(n) - run_start + 1
-    last = np.ones(s.shape, bool)
+    positions = _arange(n, s)
+    if type(s) is np.ndarray:
+        run_start = np.maximum.accumulate(np.where(new_run, positions, 0), axis=-1)
+    else:  # without ufunc.accumulate, which not every device module has: each element's run, by counting
+        flat = new_run.reshape(-1)  # every row starts a run, so runs never cross rows
+        run_start = (np.flatnonzero(flat)[np.cumsum(flat) - 1] % n).reshape(s.shape)
+    length = positions - run_start + 1
+    last = np.ones_like(s, dtype=bool)
     last[..., :-1] = new_run[..., 1:]
     score = np.where(last, length, 0)
     best = np.argmax(score, axis=-1)  # the first maximal run: the smallest value
@@ -183,7 +200,7 @@ def quantile(input: Any, q: Any, dim: Any = None, keepdim: bool = False, *, inte
     if interpolation not in _INTERPOLATIONS:
         raise ValueError(f"quantile() interpolation must be one of {', '.join(_INTERPOLATIONS)}. "
                          f"Got {interpolation!r}")
-    qa = np.asarray(q.array if isinstance(q, Tensor) else q, dtype=np.float64)
+    qa = np.asarray(move(q.array, CPU) if isinstance(q, Tensor) else q, dtype=np.float64)
     if qa.ndim > 1:
         raise RuntimeError(f"quantile() q must be a scalar or 1D tensor, got shape {tuple(qa.shape)}")
     if qa.size and (qa.min() < 0 or qa.max() > 1):
@@ -207,6 +224,8 @@ def quantile(input: Any, q: Any, dim: Any = None, keepdim: bool = False, *, inte
     batch, n = s.shape[:-1], s.shape[-1]
     qv = qa.reshape(-1)
     nan_rows = np.isnan(s.array).any(axis=-1)  # a NaN anywhere: the quantile is NaN (it sorts last)
+    if type(nan_rows) is not np.ndarray:  # the ranks are worked out on the host (GetItem moves the indices)
+        nan_rows = move(nan_rows, CPU)
     rank = qv.reshape((-1,) + (1,) * len(batch)) * (n - 1)  # (Q, *batch) after broadcasting
     rank = np.where(nan_rows, n - 1, rank) * np.ones((1,) + batch)
     lo = np.floor(rank).astype(np.int64)
@@ -224,7 +243,7 @@ def quantile(input: Any, q: Any, dim: Any = None, keepdim: bool = False, *, inte
     else:
         hi_v = GetItem.apply(s, index=grids + (hi,), basic=False)
         w = (rank - lo) if interpolation == "linear" else np.where(hi > lo, 0.5, 0.0)
-        out = lo_v + (hi_v - lo_v) * _const(w.astype(t.array.dtype))
+        out = lo_v + (hi_v - lo_v) * _const(on_device(w.astype(t.array.dtype), s.array))
     # out: (Q, *batch); restore the reduced dim for keepdim, drop Q for a scalar q
     if keepdim:
         if dim is None:
@@ -251,7 +270,8 @@ def unique(input: Any, sorted: bool = True, return_inverse: bool = False,  # noq
         if a.ndim == 0:
             raise IndexError("unique(): dim given for a 0-d tensor")
         if a.shape[d] == 0:
-            vals, inv, counts = a, np.zeros(0, np.int64), np.zeros(0, np.int64)
+            none = np.zeros_like(a, shape=(0,), dtype=np.int64)
+            vals, inv, counts = a, none, none
         else:
             vals, inv, counts = np.unique(a, return_inverse=True, return_counts=True, axis=d)
             inv = inv.reshape(-1)
@@ -270,13 +290,13 @@ def unique_consecutive(input: Any, return_inverse: bool = False, return_counts: 
     a = t.array
     if dim is None:
         flat = a.reshape(-1)
-        new = np.ones(flat.shape, bool)
+        new = np.ones_like(flat, dtype=bool)
         new[1:] = flat[1:] != flat[:-1]
         vals = flat[new]
     else:
         d = norm_dim("unique_consecutive", dim, t.ndim)
         m = np.moveaxis(a, d, 0).reshape(a.shape[d], -1)
-        new = np.ones(m.shape[0], bool)
+        new = np.ones_like(m, shape=(m.shape[0],), dtype=bool)
         new[1:] = (m[1:] != m[:-1]).any(axis=1)
         vals = np.compress(new, a, axis=d)
     inv = np.cumsum(new) - 1
@@ -336,4 +356,5 @@ def count_nonzero(input: Any, dim: Any = None) -> Tensor:
     """How many elements are not zero (along dim, an int or a tuple)."""
     t = as_tensor(input)
     axes = normalize_axes("count_nonzero", dim, None, t.ndim)
-    return _const(np.asarray(np.count_nonzero(t.array, axis=axes), dtype=np.int64))
+    count = np.count_nonzero(t.array, axis=axes)
+    return _const(count.astype(np.int64) if is_device_array(count) else np.asarray(count, dtype=np.int64))

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..devices import backend_of
 from ..tensor import Tensor, as_tensor
 from .indexing import getitem
 from .join import split
@@ -85,7 +86,8 @@ def unfold(input: Any, dimension: int, size: int, step: int) -> Tensor:
     if t.ndim == 0:
         return reshape(t, (1,))
     count = (n - size) // step + 1
-    windows = np.arange(count)[:, None] * step + np.arange(size)[None, :]  # (count, size)
+    xp = np if type(t.array) is np.ndarray else backend_of(t.array).xp  # the windows made on the data's device
+    windows = xp.arange(count)[:, None] * step + xp.arange(size)[None, :]  # (count, size)
     out = getitem(t, (slice(None),) * d + (windows,))  # shape [..., count, size, ...]
     order = list(range(out.ndim))
     order.append(order.pop(d + 1))
