@@ -12,7 +12,8 @@ PyTorch or to anything the file chose; any other global is refused with a LoadEr
 the global and the file, before anything is called. The BUILD opcode (setting an object's
 state) is allowed only on OrderedDicts (torch's state_dict `_metadata`).
 
-Storages are read from their zip members by dtype and byte order; tensors honour their
+Storages are read from their zip members by dtype and byte order onto the host (tensors for a GPU
+are cut from them there, then moved, once per distinct view); tensors honour their
 size, stride and storage offset. A contiguous tensor is a view of its storage, so tensors
 that share a storage share memory as in PyTorch; any other layout is gathered with
 `as_strided` (after a bounds check) and copied, so no two arrays overlap in surprising ways.
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .creation import from_numpy
+from .devices import CPU, move
 from .devices import device as _device
 from .tensor import Tensor
 
@@ -69,12 +71,13 @@ class _DType:
 
 
 class _Storage:
-    """A storage read from the archive: a 1-d array of its dtype (native byte order)."""
+    """A storage read from the archive: a 1-d host array of its dtype (native byte order), and the
+    device map_location sends its tensors to."""
 
-    __slots__ = ("array", "location")
+    __slots__ = ("array", "location", "device")
 
-    def __init__(self, array: np.ndarray, location: str) -> None:
-        self.array, self.location = array, location
+    def __init__(self, array: np.ndarray, location: str, device: Any = CPU) -> None:
+        self.array, self.location, self.device = array, location, device
 
 
 def _parameter_class() -> Any:
@@ -93,6 +96,7 @@ class _Reader:
     def __init__(self, zf: zipfile.ZipFile, name: str, prefix: str, archive_size: int, place: Any) -> None:
         self.zf, self.name, self.prefix, self.archive_size, self.place = zf, name, prefix, archive_size, place
         self.storages: dict[str, _Storage] = {}
+        self.moved: dict[tuple[Any, ...], Any] = {}  # one device array per host view, so shared tensors stay shared
         order = b"little"
         if prefix + "byteorder" in zf.namelist():
             order = zf.read(prefix + "byteorder").strip()
@@ -134,8 +138,8 @@ class _Reader:
             arr = (arr.astype(np.uint32) << 16).view(np.float32)
         else:
             arr = arr.astype(dt.newbyteorder("="), copy=True)  # native order, writeable, owned
-        arr = self.place(arr, str(location), member)
-        self.storages[key] = _Storage(arr, str(location))
+        arr, dev = self.place(arr, str(location), member)
+        self.storages[key] = _Storage(arr, str(location), dev)
         return self.storages[key]
 
     # --- tensors -------------------------------------------------------------------------------
@@ -170,7 +174,13 @@ class _Reader:
             view = np.lib.stride_tricks.as_strided(base[offset:], shape=size,
                                                    strides=[s * base.itemsize for s in stride], writeable=False)
             arr = view.copy()
-        t = from_numpy(arr)
+        if storage.device.type != "cpu":  # views are taken on the host, then moved once per distinct view
+            key = (id(storage), offset, size, stride, arr.dtype.str)
+            if key not in self.moved:
+                self.moved[key] = move(arr, storage.device)
+            t = Tensor(self.moved[key])
+        else:
+            t = from_numpy(arr)
         if requires_grad is True and arr.dtype.kind in "fc":
             t.requires_grad_(True)
         return t
@@ -296,7 +306,8 @@ def read(zf: zipfile.ZipFile, name: str, prefix: str, archive_size: int, error: 
          place: Any) -> Any:
     """The object pickled in a torch.save zip, with matgrad Tensors in place of torch's.
 
-    `place(array, location, where)` applies map_location to each storage (and may raise).
+    `place(array, location, where)` applies map_location to each storage (and may raise): it returns
+    the host array and the device its tensors go to.
     """
     try:
         reader = _Reader(zf, name, prefix, archive_size, place)

@@ -42,7 +42,7 @@ def save(obj: Any, path: str | os.PathLike | BinaryIO, metadata: dict[str, str] 
         if not isinstance(k, str):
             raise TypeError(f"a .safetensors file needs string keys; {k!r} is a {type(k).__name__}")
         if isinstance(v, Tensor):
-            v = v.detach().numpy()
+            v = v.detach().numpy(force=True)  # a device tensor: a host copy (the file holds host memory)
         if not isinstance(v, np.ndarray) or v.dtype.hasobject:
             raise TypeError(f"a .safetensors file holds only tensors; {k!r} is a {type(v).__name__} "
                             "(save nested state such as optimizer state with a .pt/.mg name instead)")
@@ -72,7 +72,8 @@ def load(fp: BinaryIO, name: str, place: Callable[[np.ndarray, str, str], np.nda
     out: dict[str, Tensor] = {}
     for key, arr in arrays.items():
         arr = np.array(arr, copy=True) if not arr.flags.writeable else arr
-        out[key] = from_numpy(place(arr, "cpu", key))
+        placed = place(arr, "cpu", key)
+        out[key] = from_numpy(placed) if isinstance(placed, np.ndarray) else Tensor(placed)  # (a device array as is)
     return out
 
 

@@ -43,7 +43,9 @@ def load() -> tuple[ArrayBackend | None, str]:
         return out
 
     def from_host(a: Any, index: int | None = None) -> Any:
-        with cupy.cuda.Device(0 if index is None else index):
+        if index is None:  # "cuda": the current device (matgrad.cuda.set_device)
+            return cupy.asarray(a)
+        with cupy.cuda.Device(index):
             return cupy.asarray(a)
 
     def seed(s: int) -> None:
@@ -51,44 +53,87 @@ def load() -> tuple[ArrayBackend | None, str]:
             with cupy.cuda.Device(i):
                 cupy.random.seed(s)
 
+    def current() -> int:
+        return int(cupy.cuda.runtime.getDevice())
+
     def synchronize(index: int | None = None) -> None:
-        with cupy.cuda.Device(0 if index is None else index):
+        with cupy.cuda.Device(current() if index is None else index):
             cupy.cuda.runtime.deviceSynchronize()
 
     def name(index: int | None = None) -> str:
-        props = cupy.cuda.runtime.getDeviceProperties(0 if index is None else index)
+        props = cupy.cuda.runtime.getDeviceProperties(current() if index is None else index)
         raw = props["name"]
         return raw.decode() if isinstance(raw, bytes) else str(raw)
 
+    def properties(index: int) -> dict[str, Any]:
+        props = cupy.cuda.runtime.getDeviceProperties(index)
+        return {"name": name(index), "major": props.get("major", 0), "minor": props.get("minor", 0),
+                "total_memory": props.get("totalGlobalMem", 0),
+                "multi_processor_count": props.get("multiProcessorCount", 0)}
+
+    def memory(index: int) -> tuple[int, int]:
+        with cupy.cuda.Device(index):  # the default pool is per device
+            pool = cupy.get_default_memory_pool()
+            return int(pool.used_bytes()), int(pool.total_bytes())
+
+    def empty_cache() -> None:
+        for i in range(count):
+            with cupy.cuda.Device(i):
+                cupy.get_default_memory_pool().free_all_blocks()
+
     ns = plain_namespace("cupy", cupy, "cuda", erf=cupyx.scipy.special.erf, index_add=index_add)
-    return ArrayBackend("cuda", cupy, cupy.ndarray, ns, to_host=cupy.asnumpy, from_host=from_host,
-                        index_of=lambda a: a.device.id, device_count=count, seed=seed,
-                        synchronize=synchronize, name=name, fused=_fused_kernels(cupy)), ""
+    backend = ArrayBackend("cuda", cupy, cupy.ndarray, ns, to_host=cupy.asnumpy, from_host=from_host,
+                           index_of=lambda a: a.device.id, device_count=count, seed=seed,
+                           synchronize=synchronize, name=name, fused=_fused_kernels(cupy))
+    # what matgrad.cuda asks for beyond ArrayBackend's fields (each optional there)
+    backend.current_device = current
+    backend.set_device = lambda index: cupy.cuda.Device(index).use()
+    backend.properties = properties
+    backend.memory = memory
+    backend.empty_cache = empty_cache
+    return backend, ""
 
 
 def _fused_kernels(cupy: Any) -> dict[str, Any]:
-    """One kernel per optimizer update (PyTorch's formulas; see matgrad/optim for the NumPy passes)."""
-    sgd = cupy.ElementwiseKernel(
-        "T g, T lr, T momentum, T dampening, T weight_decay, T nesterov, T first",
-        "T p, T v",
-        """
-        T d = g + weight_decay * p;
-        if (momentum != 0) {
-            v = first != 0 ? d : momentum * v + (1 - dampening) * d;
-            d = nesterov != 0 ? d + momentum * v : v;
-        }
-        p = p - lr * d;
-        """,
-        "matgrad_sgd")
-    adam = cupy.ElementwiseKernel(
-        "T g, T lr, T beta1, T beta2, T eps, T weight_decay, T decoupled, T bc1, T bc2",
-        "T p, T m, T v",
-        """
-        T d = g;
-        if (decoupled != 0) { p = p * (1 - lr * weight_decay); } else { d = g + weight_decay * p; }
-        m = beta1 * m + (1 - beta1) * d;
-        v = beta2 * v + (1 - beta2) * d * d;
-        p = p - lr * (m / bc1) / (sqrt(v / bc2) + eps);
-        """,
-        "matgrad_adam")
-    return {"sgd": sgd, "adam": adam}
+    """One kernel per optimizer update (KERNELS), by name: what the optimizers' `_fused_update` calls."""
+    # the same operations in the same order as matgrad/optim's NumPy passes, so results agree but for
+    # the GPU's fused multiply-adds; scalars NumPy computes in double on the host (1 − dampening,
+    # 1 − lr·wd, √(1 − β2ᵗ), lr / (1 − β1ᵗ)) come in precomputed; `sign` is −1 when maximizing;
+    # outputs are updated in place (Chainer's optimizer pattern)
+    return {name: cupy.ElementwiseKernel(ins, outs, body, f"matgrad_{name}")
+            for name, (ins, outs, body) in KERNELS.items()}
+
+
+_DECAYED = "T d = weight_decay != 0 ? sign * g + weight_decay * p : sign * g;"  # optim's signed_decayed_grad
+_ADAM_IN = ("T g, T decay, T weight_decay, T sign, T w1, T w1c, T lerp_hi, T beta2, T beta2c, T sqrt_bc2, T eps, "
+            "T step_size")
+_ADAM_BODY = """
+    if (decay != 1) { p = p * decay; }
+    DECAYED
+    T diff = d - m;
+    m = lerp_hi != 0 ? d - diff * w1c : m + diff * w1;
+    v = v * beta2 + (d * beta2c) * d;
+    DENOMINATOR
+    T denom = sqrt(vv) / sqrt_bc2 + eps;
+    p = p - (m / denom) * step_size;
+    """.replace("DECAYED", _DECAYED)
+
+#: name -> (in_params, out_params, body): the kernels `_fused_kernels` builds, and the tests compile on the CPU.
+KERNELS: dict[str, tuple[str, str, str]] = {
+    # SGD with momentum: v is the momentum buffer (first step: v = d)
+    "sgd": ("T g, T lr, T momentum, T damp1, T weight_decay, T sign, T nesterov, T first", "T p, T v", """
+    DECAYED
+    v = first != 0 ? d : momentum * v + damp1 * d;
+    d = nesterov != 0 ? d + momentum * v : v;
+    p = p - lr * d;
+    """.replace("DECAYED", _DECAYED)),
+    # SGD without momentum
+    "sgd_plain": ("T g, T lr, T weight_decay, T sign", "T p", """
+    DECAYED
+    p = p - lr * d;
+    """.replace("DECAYED", _DECAYED)),
+    "adam": (_ADAM_IN, "T p, T m, T v", _ADAM_BODY.replace("DENOMINATOR", "T vv = v;")),
+    # amsgrad: vmax = max(vmax, v) with NumPy's NaN propagation
+    "adam_amsgrad": (_ADAM_IN, "T p, T m, T v, T vmax", _ADAM_BODY.replace(
+        "DENOMINATOR", "vmax = (vmax != vmax || vmax >= v) ? vmax : v;\n    T vv = vmax;")),
+}

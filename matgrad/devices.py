@@ -377,6 +377,7 @@ def parse_to_args(args: tuple[Any, ...], kwargs: dict[str, Any], where: str = "T
 def _is_tensor_like(x: Any) -> bool:
     """A tensor or an array: has a dtype and a shape, and is neither a dtype nor a type."""
     return (not isinstance(x, (str, bytes, type, np.dtype, device, np.generic))
+            and type(x).__module__ != "matgrad.dtypes"  # matgrad.float32 passes NumPy's dtype.shape through
             and hasattr(x, "dtype") and hasattr(x, "shape"))
 
 

@@ -7,10 +7,12 @@ numpy_generator(g)      the NumPy Generator behind a `generator=` argument (None
 from __future__ import annotations
 
 import copy
+import sys
 from typing import Any
 
 import numpy as np
 
+from . import devices as _devices
 from .devices import resolve
 
 
@@ -24,10 +26,21 @@ _generator = [np.random.default_rng(_initial_seed[0])]
 
 
 def manual_seed(seed: int) -> np.random.Generator:
-    """Make everything random in matgrad (factories, init, dropout, shuffling) reproducible."""
+    """Make everything random in matgrad (factories, init, dropout, shuffling) reproducible; seeds every device."""
+    # matgrad draws on the host and moves the numbers, so a seed gives the same values on every device;
+    # the device generators (CuPy's) are seeded as torch.manual_seed does, for code that draws from them
     _generator[0] = np.random.default_rng(int(seed))
     _initial_seed[0] = int(seed)
+    _seed_devices(int(seed))
     return _generator[0]
+
+
+def _seed_devices(seed: int) -> None:
+    """Seed the CUDA backend's generators if one is in use; never imports CuPy just for this."""
+    state = _devices._cuda  # [backend, why not, looked yet]: asking cuda_backend() would import CuPy
+    backend = state[0] if state[2] else (_devices.cuda_backend() if "cupy" in sys.modules else None)
+    if backend is not None:
+        backend.seed(seed % 2**64)
 
 
 def seed(s: int | None = None) -> Any:

@@ -48,10 +48,15 @@ WRITING is atomic for paths (a temp file beside the target, then a rename, throu
 `matgrad.files.atomic_write`): an interrupted save leaves the previous file whole. A file
 object is written from its current position.
 
-`map_location` is PyTorch's: None (where each tensor was saved: "cpu"), "cpu", a device, an
-int, a dict such as {"cuda:0": "cpu"}, or a callable(storage, location) returning a storage, an
-array, or None for the default. Everything lands on the CPU; asking for CUDA without a GPU
-backend raises matgrad.device's RuntimeError (how to install the GPU extra).
+DEVICES. What is saved is always host memory: a tensor on a GPU is copied to the host and written
+with its device ("cuda:0") as its location, so the file is the same .npz whatever the device, and
+raw device arrays (an optimizer's state) are written as host arrays. `map_location` is PyTorch's:
+None (each tensor back where it was saved), "cpu", "cuda", a device, an int (cuda:N), a dict such as
+{"cuda:0": "cpu"} (unlisted locations: where saved), or a callable(storage, location) returning
+a storage (`storage.cpu()`, `storage.cuda()`), a tensor, an array, or None for the default. A
+checkpoint saved on a GPU loads on a CPU-only machine with map_location="cpu"; asking for CUDA
+without a GPU backend raises matgrad.device's RuntimeError (how to install the GPU extra, and to
+pass map_location="cpu"). Raw arrays in the file (not tensors) always load on the host.
 """
 from __future__ import annotations
 
@@ -70,7 +75,7 @@ import numpy as np
 
 from . import _pt_reader
 from .creation import from_numpy
-from .devices import CPU, check_available, cuda_device, device, resolve
+from .devices import CPU, backend_of, check_available, cuda_device, device, device_of, move, resolve
 from .files import atomic_write
 from .tensor import Tensor
 
@@ -156,10 +161,21 @@ def _is_parameter(t: Tensor) -> bool:
 
 
 def _tensor_array(t: Tensor) -> np.ndarray:
-    arr = t.detach().numpy()
+    """The tensor's values as a host array (a copy for a device tensor)."""
+    arr = t.detach().numpy(force=True)
     while isinstance(arr, Tensor):  # in case .numpy() ever hands back a Tensor view
         arr = arr.array
     return np.asarray(arr)
+
+
+def _device_array(obj: Any) -> bool:
+    """Whether `obj` is an array of a device backend (a CuPy array), not NumPy's."""
+    if isinstance(obj, (np.ndarray, np.generic)) or not hasattr(obj, "__array_function__"):
+        return False
+    try:
+        return backend_of(obj).kind != "cpu"
+    except TypeError:  # an array type matgrad does not hold: refused by _encode as any other object
+        return False
 
 
 def _refusal(obj: Any, where: str) -> str:
@@ -195,6 +211,15 @@ class _Saver:
         self._tensor_index: dict[int, int] = {}
         self._keep: list[Any] = []  # keeps every remembered object alive, so ids stay unique
         self._open: set[int] = set()  # containers on the current path, to catch cycles
+        self._host: dict[int, np.ndarray] = {}  # device array id -> its host copy, so a shared one is stored once
+
+    def host_copy(self, arr: Any) -> np.ndarray:
+        """A device array's host copy, made once per array (tied weights stay one array in the file)."""
+        key = id(arr)
+        if key not in self._host:
+            self._keep.append(arr)
+            self._host[key] = backend_of(arr).to_host(arr)
+        return self._host[key]
 
     def add_array(self, arr: np.ndarray, where: str) -> int:
         key = id(arr)
@@ -232,6 +257,8 @@ class _Saver:
             return {"$": "bytes", "hex": bytes(obj).hex()}
         if isinstance(obj, Tensor):
             return self._tensor(obj, where)
+        if _device_array(obj):  # e.g. an optimizer's state on a GPU: stored as host memory
+            return {"$": "ndarray", "array": self.add_array(self.host_copy(obj), where)}
         if isinstance(obj, np.ndarray):
             if type(obj) is not np.ndarray and not isinstance(obj, np.memmap):
                 raise TypeError(f"cannot save {where}: a {type(obj).__name__} (an ndarray subclass) would lose "
@@ -275,7 +302,8 @@ class _Saver:
         if index is None:
             self._keep.append(t)
             index = self._tensor_index[id(t)] = len(self._tensor_index)
-        node: dict[str, Any] = {"$": "tensor", "array": self.add_array(_tensor_array(t), where), "id": index,
+        arr = t.array if type(t.array) is np.ndarray else self.host_copy(t.array)
+        node: dict[str, Any] = {"$": "tensor", "array": self.add_array(arr, where), "id": index,
                                 "requires_grad": bool(t.requires_grad), "parameter": _is_parameter(t),
                                 "device": str(getattr(t, "device", "cpu"))}
         name = getattr(t, "name", None)
@@ -322,7 +350,7 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, weights_only
             prefix = None if STRUCTURE in zf.namelist() else _pt_reader.is_pytorch_zip(zf.namelist())
             if prefix is not None:
                 return _pt_reader.read(zf, name, prefix, _archive_size(fp), LoadError,
-                                       lambda a, loc, w: placer.place(a, loc, w))
+                                       lambda a, loc, w: placer.locate(a, loc, w))
             structure = _read_structure(zf, name)
             return _Loader(zf, name, placer, structure["arrays"], _archive_size(fp)).decode(structure["root"], "obj")
     finally:
@@ -438,26 +466,34 @@ def _read_structure(zf: zipfile.ZipFile, name: str) -> dict[str, Any]:
 class _Storage:
     """What a map_location callable receives: a loaded array and where it was saved (PyTorch's storage)."""
 
-    __slots__ = ("_array", "location")
+    # its data stays on the host; .cuda(), .cpu() and .to() return a storage that says where the tensor
+    # is to go (checked at once), and the loader moves it there once
 
-    def __init__(self, array: np.ndarray, location: str) -> None:
+    __slots__ = ("_array", "location", "_device")
+
+    def __init__(self, array: np.ndarray, location: str, dev: device = CPU) -> None:
         self._array = array
         self.location = location
+        self._device = dev
 
     @property
     def device(self) -> device:
-        return CPU
+        return self._device
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._device.type == "cuda"
 
     def cpu(self) -> _Storage:
-        return self
+        return self if self._device == CPU else _Storage(self._array, self.location)
 
     def cuda(self, device: Any = None, non_blocking: bool = False) -> _Storage:
-        check_available(cuda_device(device))
-        return self
+        target = cuda_device(device)
+        check_available(target)
+        return _Storage(self._array, self.location, target)
 
     def to(self, device: Any = None, non_blocking: bool = False, **kwargs: Any) -> _Storage:
-        resolve(device)
-        return self
+        return _Storage(self._array, self.location, resolve(device))
 
     def numpy(self) -> np.ndarray:
         return self._array
@@ -472,21 +508,22 @@ class _Storage:
         return self._array.size
 
     def __repr__(self) -> str:
-        return f"<matgrad storage: {self._array.size} x {self._array.dtype}, saved on {self.location!r}>"
+        return (f"<matgrad storage: {self._array.size} x {self._array.dtype}, saved on {self.location!r}, "
+                f"on {self._device}>")
 
 
 class _Placer:
-    """Applies map_location: every tensor lands on the CPU, or a clear error says why it cannot."""
+    """Applies map_location: says, for each loaded host array, the device it goes to (checked there)."""
 
     def __init__(self, map_location: Any) -> None:
         self.mode = "saved"
+        self.target = CPU
         self.mapping: dict[str, device] = {}
         self.function: Callable[..., Any] | None = None
         if map_location is None:
             return
         if isinstance(map_location, (str, device, int)) and not isinstance(map_location, bool):
-            target = map_location if isinstance(map_location, device) else device(map_location)
-            check_available(target)
+            self.target = resolve(map_location)  # "cuda" without a GPU: matgrad.device's RuntimeError, now
             self.mode = "fixed"
         elif isinstance(map_location, dict):
             for k, v in map_location.items():
@@ -504,33 +541,44 @@ class _Placer:
                             f"an int, a dict such as {{'cuda:0': 'cpu'}} or a callable(storage, location); "
                             f"got {type(map_location).__name__} {map_location!r}")
 
-    def place(self, arr: np.ndarray, location: str, where: str) -> np.ndarray:
+    def locate(self, arr: np.ndarray, location: str, where: str) -> tuple[np.ndarray, device]:
+        """(host array, device it goes to) for an array saved on `location`."""
         if self.mode == "fixed":
-            return arr
+            return arr, self.target
         if self.mode == "callable":
             assert self.function is not None
             result = self.function(_Storage(arr, location), location)
             if result is None:
-                return self._saved(arr, location, where)
+                return arr, self._saved(location, where)
             if isinstance(result, _Storage):
-                return result._array
+                return result._array, result._device
             if isinstance(result, Tensor):
-                return _tensor_array(result).reshape(arr.shape)
-            if isinstance(result, np.ndarray):
-                return result.reshape(arr.shape)
-            raise TypeError(f"matgrad.load: map_location returned a {type(result).__name__} for {where}; it must "
-                            "return the storage it was given (or storage.cpu()), an array, or None")
+                got = result.array
+            elif isinstance(result, np.ndarray) or _device_array(result):
+                got = result
+            else:
+                raise TypeError(f"matgrad.load: map_location returned a {type(result).__name__} for {where}; it "
+                                "must return the storage it was given (or storage.cpu(), storage.cuda()), a tensor, "
+                                "an array, or None")
+            dev = device_of(got)
+            host = got if type(got) is np.ndarray else backend_of(got).to_host(got)
+            return np.asarray(host).reshape(arr.shape), dev
         target = self.mapping.get(location) if self.mode == "dict" else None
         if target is not None:
-            check_available(target)
-            return arr
-        return self._saved(arr, location, where)
+            return arr, resolve(target)
+        return arr, self._saved(location, where)
+
+    def place(self, arr: np.ndarray, location: str, where: str) -> Any:
+        """The array on the device map_location sends it to."""
+        host, dev = self.locate(arr, location, where)
+        return host if dev.type == "cpu" else move(host, dev)
 
     @staticmethod
-    def _saved(arr: np.ndarray, location: str, where: str) -> np.ndarray:
-        check_available(device(location), hint=f"({where} was saved there; pass map_location='cpu' to "
-                                               "matgrad.load to load everything onto the CPU)")
-        return arr
+    def _saved(location: str, where: str) -> device:
+        saved = device(location)
+        check_available(saved, hint=f"({where} was saved there; pass map_location='cpu' to "
+                                    "matgrad.load to load everything onto the CPU)")
+        return resolve(saved)
 
 
 class _Loader:
@@ -658,7 +706,7 @@ class _Loader:
             if node.get("parameter") is True and self.parameter_class is not None:
                 t = self.parameter_class(arr, requires_grad=requires_grad)
             else:
-                t = from_numpy(arr)
+                t = from_numpy(arr) if isinstance(arr, np.ndarray) else Tensor(arr)  # (a device array as is)
                 if requires_grad:
                     t.requires_grad_(True)
         except (TypeError, ValueError) as e:

@@ -48,7 +48,12 @@ class DataLoader(Generic[T_co]):
     worker its id, num_workers, seed (base_seed + id) and dataset. persistent_workers keeps the
     workers from one epoch to the next. timeout > 0: a RuntimeError when no batch comes within
     that many seconds. A worker's exception is raised here with its traceback; a worker that dies
-    is a RuntimeError with its exit code. pin_memory is accepted so PyTorch code ports (no effect).
+    is a RuntimeError with its exit code.
+
+    pin_memory=True (and pin_memory_device) is accepted so PyTorch code ports, and changes nothing:
+    batches are host NumPy arrays on every machine; move each to the GPU in the loop with
+    `x.to(device)` (matgrad's copies to a GPU are synchronous, so page-locked staging would buy
+    nothing; on the CPU there is nothing to pin).
     """
 
     def __init__(

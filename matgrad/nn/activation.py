@@ -5,6 +5,7 @@ from typing import Any
 
 from . import functional as F
 from .module import Module
+from .parameter import _place
 
 
 class ReLU(Module):
@@ -288,6 +289,7 @@ class PReLU(Module):
         self.num_parameters, self.init = num_parameters, init
         dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
         self.weight = Parameter(np.full((num_parameters,), init, dtype=dt))
+        _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
 
     def reset_parameters(self) -> None:
         """Every slope back to `init`."""

@@ -23,7 +23,7 @@ from ..tensor import Tensor, as_tensor, get_default_dtype
 from . import init
 from .linear import Linear
 from .module import Module
-from .parameter import Parameter
+from .parameter import Parameter, _place
 
 
 # --- MultiheadAttention ------------------------------------------------------------------------------
@@ -92,6 +92,7 @@ class MultiheadAttention(Module):
         self.bias_k = self.bias_v = None
         self.add_zero_attn = add_zero_attn
         self._reset_parameters()
+        _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
 
     def _reset_parameters(self) -> None:
         """PyTorch's: xavier_uniform_ for the input projections, zeros for in_proj_bias and out_proj.bias."""

@@ -9,7 +9,7 @@ from ..ops.conv import conv2d, conv_transpose2d, pair
 from ..tensor import Tensor, get_default_dtype
 from . import init
 from .module import Module
-from .parameter import Parameter
+from .parameter import Parameter, _place
 
 
 class _ConvNd(Module):
@@ -69,6 +69,7 @@ class Conv2d(_ConvNd):
                  padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
         super().__init__("Conv2d", in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
                          bias, padding_mode, dtype, transposed=False)
+        _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
 
     def forward(self, input: Tensor) -> Tensor:
         return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
@@ -83,6 +84,7 @@ class ConvTranspose2d(_ConvNd):
                  dtype: Any = None) -> None:
         super().__init__("ConvTranspose2d", in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, dtype, transposed=True, output_padding=output_padding)
+        _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         op = self.output_padding
@@ -139,6 +141,7 @@ class Conv1d(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
 
     def reset_parameters(self) -> None:
         """PyTorch's default: kaiming_uniform_(a=√5) = U(±1/√fan_in), bias U(±1/√fan_in)."""

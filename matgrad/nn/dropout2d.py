@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from .. import random as _random
-from ..creation import from_numpy
+from ..devices import move
 from ..tensor import Tensor, as_tensor
 from .module import Module
 
@@ -29,7 +29,9 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool =
     else:
         keep = _random.default_generator().random(mask_shape) >= p
         mask = np.multiply(keep, 1.0 / (1.0 - p), dtype=x.dtype)
-    return x * from_numpy(mask)
+    if type(x.array) is not np.ndarray:  # drawn on the host (one seeded generator for every device), then moved
+        mask = move(mask, x.device)
+    return x * Tensor._make(mask, None, False)
 
 
 class Dropout2d(Module):

@@ -9,7 +9,7 @@ from ..ops.embedding import _padding_idx, embedding
 from ..tensor import Tensor, as_tensor, get_default_dtype
 from . import init
 from .module import Module
-from .parameter import Parameter
+from .parameter import Parameter, _place
 
 
 class Embedding(Module):
@@ -39,6 +39,7 @@ class Embedding(Module):
                     f"Embedding: _weight must have shape {(num_embeddings, embedding_dim)}, got {w.shape}"
                 )
             self.weight = Parameter(w.array, requires_grad=not _freeze)
+        _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
 
     def reset_parameters(self) -> None:
         """N(0, 1), the padding row zero."""
@@ -88,6 +89,7 @@ class EmbeddingBag(Module):
                     f"EmbeddingBag: _weight must have shape {(num_embeddings, embedding_dim)}, got {w.shape}"
                 )
             self.weight = Parameter(w.array)
+        _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
 
     def reset_parameters(self) -> None:
         """N(0, 1), the padding row zero."""

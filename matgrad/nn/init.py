@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import random as _random
+from ..devices import move
 from ..tensor import Tensor
 
 __all__ = [
@@ -74,6 +75,8 @@ def _rng(generator: Any) -> np.random.Generator:
 def _fill(tensor: Tensor, values: Any) -> Tensor:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"init functions expect a matgrad Tensor, got {type(tensor).__name__}")
+    if isinstance(values, np.ndarray) and type(tensor.array) is not np.ndarray:
+        values = move(values, tensor.device)  # drawn on the host (the seeded generator), copied over once
     tensor.array[...] = values  # in place: optimizers and state_dicts keep seeing the same array
     return tensor
 

@@ -9,7 +9,7 @@ from ..ops.linear import linear
 from ..tensor import Tensor, get_default_dtype
 from . import init
 from .module import Module
-from .parameter import Parameter
+from .parameter import Parameter, _place
 
 
 class Identity(Module):
@@ -42,6 +42,7 @@ class Linear(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
 
     def reset_parameters(self) -> None:
         """Draw fresh weights with PyTorch's default scheme."""
@@ -72,6 +73,7 @@ class Bilinear(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
 
     def reset_parameters(self) -> None:
         """U(±1/√in1_features) for weight and bias."""

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled
-from ..devices import CPU, cuda_device, move, parse_to_args
+from ..devices import CPU, cuda_device, device_of, move, parse_to_args
 from ..tensor import Tensor
 from .backward_hooks import wrap_call
 from .parameter import Parameter
@@ -330,7 +330,7 @@ class Module:
                 continue
             if set_to_none:
                 p.grad = None
-            elif p.grad.grad_fn is None and p.grad.array.flags.writeable:
+            elif p.grad.grad_fn is None and getattr(p.grad.array.flags, "writeable", True):  # CuPy: no flag
                 p.grad.array.fill(0)
             else:
                 p.grad = np.zeros_like(p.array)
@@ -426,7 +426,7 @@ class Module:
             if k not in state_dict:
                 continue
             v = state_dict[k]
-            arr = v.array if isinstance(v, Tensor) else np.asarray(v)
+            arr = v.array if isinstance(v, Tensor) else v if hasattr(v, "__array_function__") else np.asarray(v)
             if arr.shape != t.array.shape:
                 mismatched.append(
                     f"size mismatch for {k}: copying a param with shape {arr.shape} from checkpoint, "
@@ -451,9 +451,10 @@ class Module:
         for k, arr in values.items():
             t = own[k]
             if assign:
-                t.array = np.array(arr, dtype=t.array.dtype)
-            else:
-                np.copyto(t.array, arr, casting="unsafe")
+                dt = t.array.dtype  # a copy, on the checkpoint's device (PyTorch's assign)
+                t.array = np.array(arr, dtype=dt) if isinstance(arr, np.ndarray) else arr.astype(dt)
+            else:  # into the parameter's device, from either (PyTorch's copy_)
+                np.copyto(t.array, move(arr, device_of(t.array)), casting="unsafe")
         return _IncompatibleKeys(missing, unexpected)
 
     # --- display --------------------------------------------------------------------------------

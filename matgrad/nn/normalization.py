@@ -8,7 +8,7 @@ import numpy as np
 from ..ops.normalization import batch_norm, layer_norm
 from ..tensor import Tensor, get_default_dtype
 from .module import Module
-from .parameter import Parameter
+from .parameter import Parameter, _place
 
 
 class _BatchNorm(Module):
@@ -38,6 +38,7 @@ class _BatchNorm(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+        _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
 
     def reset_running_stats(self) -> None:
         """Running mean 0, variance 1, batch count 0."""
@@ -107,6 +108,7 @@ class LayerNorm(Module):
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
+        _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
 
     def forward(self, input: Tensor) -> Tensor:
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -136,6 +138,7 @@ class GroupNorm(Module):
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
+        _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
 
     def reset_parameters(self) -> None:
         """γ = 1, β = 0."""

@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from ..devices import backend_of, get_default_device, resolve
 from ..tensor import Tensor, get_default_dtype
 
 
@@ -18,6 +19,8 @@ class Parameter(Tensor):
             arr = np.empty((0,), dtype=get_default_dtype())
         elif isinstance(data, Tensor):
             arr = data.array
+        elif type(data) is not np.ndarray and hasattr(data, "__array_function__") and backend_of(data).kind != "cpu":
+            arr = data  # a device array (CuPy's) stays on its device
         else:
             arr = np.asarray(data)
             if arr.dtype == np.float64 and not isinstance(data, np.ndarray):
@@ -29,3 +32,11 @@ class Parameter(Tensor):
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (Parameter, (self.array, self.requires_grad))
+
+
+def _place(module: Any, device: Any) -> None:
+    """Move a just-built module to `device` (None: the default device), as PyTorch's `device=` argument."""
+    # parameters are drawn on the host first, so a seed gives the same values on every device
+    dev = resolve(device) if device is not None else get_default_device()
+    if dev.type != "cpu":
+        module.to(dev)

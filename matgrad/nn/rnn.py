@@ -32,7 +32,7 @@ from ..tensor import Tensor, get_default_dtype
 from . import functional as F
 from . import init
 from .module import Module
-from .parameter import Parameter
+from .parameter import Parameter, _place
 from .utils.rnn import PackedSequence
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -168,6 +168,7 @@ class RNNBase(Module):
                 self._flat_weights_names.extend(names)
                 self._all_weights.append(names)
         self.reset_parameters()
+        _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
 
     def reset_parameters(self) -> None:
         """Every weight and bias U(±1/√hidden_size), as PyTorch."""
@@ -219,7 +220,7 @@ class RNNBase(Module):
         unbatched = False
         if packed:
             data = as_tensor(input.data)
-            bs = [int(b) for b in np.asarray(as_tensor(input.batch_sizes).array)]
+            bs = [int(b) for b in as_tensor(input.batch_sizes).tolist()]  # host ints, whatever the device
             sorted_idx, unsorted_idx = input.sorted_indices, input.unsorted_indices
             if data.ndim != 2:
                 raise RuntimeError(f"{name}: input must have 2 dimensions, got {data.ndim} (the PackedSequence's "
@@ -279,8 +280,8 @@ class RNNBase(Module):
                 h0 = index_select(h0, 1, sorted_idx)
                 c0 = index_select(c0, 1, sorted_idx) if c0 is not None else None
         else:
-            h0 = zeros(h_shape, dtype=data.dtype)
-            c0 = zeros(c_shape, dtype=data.dtype) if is_lstm else None
+            h0 = zeros(h_shape, dtype=data.dtype, device=data.device)
+            c0 = zeros(c_shape, dtype=data.dtype, device=data.device) if is_lstm else None
 
         flat = data if packed else reshape(data, (len(bs) * B, self.input_size))
         h_n, c_n = [], []
@@ -299,7 +300,7 @@ class RNNBase(Module):
                     self.mode, steps, bs, h0[k], c0[k] if c0 is not None else None, transpose(w_ih, 0, 1),
                     transpose(w_hh, 0, 1), bias, b_hh if self.mode == "GRU" else None,
                     transpose(w_hr, 0, 1) if w_hr is not None else None, reverse=d == 1)
-                dir_outs.append(cat(outs, 0) if outs else zeros((0, real_h), dtype=data.dtype))
+                dir_outs.append(cat(outs, 0) if outs else zeros((0, real_h), dtype=data.dtype, device=data.device))
                 h_n.append(hn)
                 if cn is not None:
                     c_n.append(cn)
@@ -392,6 +393,7 @@ class RNNCellBase(Module):
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
         self.reset_parameters()
+        _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
 
     def reset_parameters(self) -> None:
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
@@ -420,7 +422,7 @@ class RNNCellBase(Module):
             x = unsqueeze(x, 0)
         B = x.shape[0]
         if hx is None:
-            states = [zeros((B, self.hidden_size), dtype=x.dtype) for _ in range(n_states)]
+            states = [zeros((B, self.hidden_size), dtype=x.dtype, device=x.device) for _ in range(n_states)]
         else:
             hs = list(hx) if n_states == 2 else [hx]
             if n_states == 2 and len(hs) != 2:

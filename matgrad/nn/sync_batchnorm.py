@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import distributed as dist
 from ..autograd.function import Function
+from ..devices import CPU, device_of, move
 from ..tensor import Tensor
 from .module import Module
 from .normalization import _BatchNorm
@@ -31,15 +32,17 @@ class _SyncBN(Function):
         c = a.shape[1]
         axes = (0,) + tuple(range(2, a.ndim))
         pview = (1, c) + (1,) * (a.ndim - 2)
-        local = np.empty(2 * c + 1, dtype=np.float64)
-        local[:c] = a.sum(axis=axes, dtype=np.float64)
-        local[c:2 * c] = np.square(a, dtype=np.float64).sum(axis=axes)
+        here = device_of(a)
+        sums = np.concatenate([a.sum(axis=axes, dtype=np.float64), np.square(a, dtype=np.float64).sum(axis=axes)])
+        local = np.empty(2 * c + 1, dtype=np.float64)  # MPI reduces host buffers: 2C+1 numbers cross over
+        local[:2 * c] = move(sums, CPU)
         local[2 * c] = a.size // c
         comm.Allreduce(dist._mpi().IN_PLACE, local)
         count = local[2 * c]
         mean = local[:c] / count
         var = np.maximum(local[c:2 * c] / count - mean * mean, 0.0)
-        invstd = (1.0 / np.sqrt(var + eps)).astype(a.dtype)
+        invstd = move((1.0 / np.sqrt(var + eps)).astype(a.dtype), here)
+        mean, var = move(mean, here), move(var, here)
         xhat = (a - mean.astype(a.dtype).reshape(pview)) * invstd.reshape(pview)
         ctx.xhat, ctx.invstd, ctx.count, ctx.comm, ctx.axes, ctx.pview = xhat, invstd, count, comm, axes, pview
         ctx.weight = weight.array
@@ -52,8 +55,9 @@ class _SyncBN(Function):
         xhat, axes, pview, c = ctx.xhat, ctx.axes, ctx.pview, ctx.xhat.shape[1]
         dbeta = g.sum(axis=axes)
         dgamma = (g * xhat).sum(axis=axes)
-        both = np.concatenate([dbeta, dgamma]).astype(np.float64)
+        both = np.array(move(np.concatenate([dbeta, dgamma]), CPU), dtype=np.float64)
         ctx.comm.Allreduce(dist._mpi().IN_PLACE, both)
+        both = move(both, device_of(g))
         mean_dy = (both[:c] / ctx.count).astype(g.dtype).reshape(pview)
         mean_dy_xhat = (both[c:] / ctx.count).astype(g.dtype).reshape(pview)
         dx = (g - mean_dy - xhat * mean_dy_xhat) * (ctx.weight * ctx.invstd).reshape(pview)
@@ -83,8 +87,8 @@ class SyncBatchNorm(_BatchNorm):
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked.array)
         c, dt = self.num_features, input.dtype
-        weight = self.weight if self.affine else Tensor(np.ones(c, dtype=dt))
-        bias = self.bias if self.affine else Tensor(np.zeros(c, dtype=dt))
+        weight = self.weight if self.affine else Tensor(np.ones_like(input.array, shape=(c,), dtype=dt))
+        bias = self.bias if self.affine else Tensor(np.zeros_like(input.array, shape=(c,), dtype=dt))
         stats: list = []
         y = _SyncBN.apply(input, weight, bias, self.eps, dist._comm(self.process_group), stats)
         mean, var, count = stats

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..devices import get_default_device, move, resolve
 from ..tensor import Tensor, as_tensor, get_default_dtype
 from . import functional as F
 from . import init
@@ -22,6 +23,7 @@ from .dropout import Dropout
 from .linear import Linear
 from .module import Module
 from .normalization import LayerNorm
+from .parameter import _place
 
 
 def _activation(name: str, activation: Any) -> Callable[[Tensor], Tensor]:
@@ -66,6 +68,7 @@ class TransformerEncoderLayer(Module):
                                                                                                    F.gelu) else 0
         self.activation = _activation("TransformerEncoderLayer", activation)
         self.batch_first = batch_first
+        _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
 
     def forward(self, src: Tensor, src_mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool = False) -> Tensor:
@@ -117,6 +120,7 @@ class TransformerDecoderLayer(Module):
         self.dropout3 = Dropout(dropout)
         self.activation = _activation("TransformerDecoderLayer", activation)
         self.batch_first = batch_first
+        _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
 
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Any = None, memory_mask: Any = None,
                 tgt_key_padding_mask: Any = None, memory_key_padding_mask: Any = None, tgt_is_causal: bool = False,
@@ -252,6 +256,7 @@ class Transformer(Module):
                                               LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
         self._reset_parameters()
         self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
+        _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
 
     def _reset_parameters(self) -> None:
         for p in self.parameters():
@@ -284,4 +289,5 @@ class Transformer(Module):
     def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
         """A float (sz, sz) causal mask: -inf above the diagonal (future positions), 0 elsewhere."""
         dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
-        return Tensor(np.triu(np.full((sz, sz), -np.inf, dtype=dt), 1))
+        dev = resolve(device) if device is not None else get_default_device()
+        return Tensor(move(np.triu(np.full((sz, sz), -np.inf, dtype=dt), 1), dev))

@@ -57,7 +57,8 @@ class Adagrad(Optimizer):
         g = signed_decayed_grad(grad, param, weight_decay, group["maximize"])
         clr = lr / (1 + (step - 1) * lr_decay)
 
-        tmp = np.multiply(g, g, dtype=param.dtype)  # the scratch array of this step
+        # the scratch array of this step (out=: a 0-d parameter's math would give NumPy scalars)
+        tmp = np.multiply(g, g, dtype=param.dtype, out=np.empty_like(param))
         state_sum = state["sum"]
         state_sum += tmp
         std = np.sqrt(state_sum, out=tmp)

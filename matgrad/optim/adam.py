@@ -45,12 +45,7 @@ class Adam(Optimizer):
                 group: dict[str, Any]) -> None:
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(param)
-            state["exp_avg_sq"] = np.zeros_like(param)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(param)
+        self._init_state(param, state, group)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         state["step"] += 1
         step = float(state["step"])
@@ -60,7 +55,8 @@ class Adam(Optimizer):
             weight_decay = 0.0
         g = signed_decayed_grad(grad, param, weight_decay, group["maximize"])
 
-        tmp = np.subtract(g, m, dtype=param.dtype)  # the one scratch array of this step
+        # the one scratch array of this step (out=: a 0-d parameter's math would give NumPy scalars)
+        tmp = np.subtract(g, m, dtype=param.dtype, out=np.empty_like(param))
         _lerp_(m, g, tmp, 1 - beta1)
         v *= beta2
         np.multiply(g, 1 - beta2, out=tmp)
@@ -81,6 +77,41 @@ class Adam(Optimizer):
         update = np.divide(m, denom, out=tmp)
         update *= step_size
         param -= update
+
+    @staticmethod
+    def _init_state(param: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Zero moments on the parameter's device (np.zeros_like dispatches), on the first step."""
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(param)
+            state["exp_avg_sq"] = np.zeros_like(param)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(param)
+
+    def _fused_update(self, backend: Any, param: Any, grad: Any, state: dict[str, Any],
+                      group: dict[str, Any]) -> bool:
+        kernel = backend.fused.get("adam_amsgrad" if group["amsgrad"] else "adam")
+        if kernel is None or grad.dtype != param.dtype or param.dtype.kind != "f":
+            return False
+        self._init_state(param, state, group)
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:  # amsgrad switched on mid-run
+            state["max_exp_avg_sq"] = np.zeros_like(param)
+        state["step"] += 1
+        step = float(state["step"])
+        lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        decay = 1.0
+        if weight_decay != 0 and self._decoupled:
+            decay, weight_decay = 1 - lr * weight_decay, 0.0
+        t = param.dtype.type  # the host's scalars, rounded to the parameter's dtype as NumPy's passes do
+        w1 = 1 - beta1
+        args = [grad, t(decay), t(weight_decay), t(-1.0 if group["maximize"] else 1.0), t(w1), t(1 - w1),
+                t(w1 >= 0.5), t(beta2), t(1 - beta2), t((1 - beta2**step) ** 0.5), t(eps), t(lr / (1 - beta1**step)),
+                param, state["exp_avg"], state["exp_avg_sq"]]
+        if group["amsgrad"]:
+            args.append(state["max_exp_avg_sq"])
+        kernel(*args)
+        return True
 
 
 def _lerp_(start: np.ndarray, end: np.ndarray, diff: np.ndarray, weight: float) -> None:

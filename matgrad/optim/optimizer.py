@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
+from ..devices import backend_of, device_of, move
 from ..tensor import Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -110,10 +111,10 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p._grad = None
-                elif p.grad.grad_fn is None and p.grad.array.flags.writeable:
+                elif p.grad.grad_fn is None and getattr(p.grad.array.flags, "writeable", True):  # CuPy: no flag
                     p.grad.array.fill(0)
                 else:  # a gradient on a graph (backward(create_graph=True)): drop the graph
-                    p.grad = np.zeros_like(p.array)
+                    p.grad = np.zeros_like(p.array)  # (dispatches: a device parameter gets device zeros)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns closure()'s loss if given."""
@@ -126,12 +127,29 @@ class Optimizer:
                 grad = p.grad
                 if grad is None:
                     continue
-                grad = grad.array
-                if grad.shape != p.array.shape:
-                    raise ValueError(f"{type(self).__name__}.step: a parameter of shape {p.array.shape} has "
+                grad, param = grad.array, p.array
+                if grad.shape != param.shape:
+                    raise ValueError(f"{type(self).__name__}.step: a parameter of shape {param.shape} has "
                                      f"a gradient of shape {grad.shape}; was .grad set by hand?")
-                self._update(p.array, grad, self.state[p], group)
+                if type(param) is np.ndarray and type(grad) is np.ndarray:
+                    self._update(param, grad, self.state[p], group)
+                else:  # a device parameter: one fused kernel where its backend has one, else NumPy's dispatch
+                    self._check_device(p, param, grad)
+                    state = self.state[p]
+                    if not self._fused_update(backend_of(param), param, grad, state, group):
+                        self._update(param, grad, state, group)
         return loss
+
+    def _check_device(self, p: Tensor, param: Any, grad: Any) -> None:
+        """PyTorch's error for a gradient on another device than its parameter (state follows the parameter)."""
+        if type(grad) is not type(param) or device_of(grad) != device_of(param):
+            raise RuntimeError(f"{type(self).__name__}.step: a parameter on {device_of(param)} has its gradient on "
+                               f"{device_of(grad)}; move both to one device (model.to(device) moves .grad too)")
+
+    def _fused_update(self, backend: Any, param: Any, grad: Any, state: dict[str, Any],
+                      group: dict[str, Any]) -> bool:
+        """Update with the backend's one-kernel form (`backend.fused`); False where there is none."""
+        return False
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
@@ -189,15 +207,20 @@ class Optimizer:
 
 
 def _cast_like(p: Tensor, value: Any, where: str, name: str) -> Any:
-    """A saved state array as a fresh buffer of the parameter's dtype (after checking its shape)."""
+    """A saved state array as a fresh buffer of the parameter's dtype and device (PyTorch's); 0-d: a number."""
     if isinstance(value, Tensor):
         value = value.array
-    if not isinstance(value, np.ndarray) or value.ndim == 0:
-        return value.item() if isinstance(value, np.ndarray) else value
+    is_array = isinstance(value, np.ndarray) or (hasattr(value, "__array_function__") and hasattr(value, "shape"))
+    if not is_array or value.ndim == 0:
+        return value.item() if is_array else value
     if value.shape != p.array.shape:
         raise ValueError(f"{name}.load_state_dict: {where} has shape {value.shape} but its parameter has "
                          f"shape {p.array.shape}; was it saved from another model?")
-    return np.array(value, dtype=p.array.dtype if value.dtype.kind == "f" else value.dtype)
+    dtype = p.array.dtype if value.dtype.kind == "f" else value.dtype
+    if type(value) is np.ndarray and type(p.array) is np.ndarray:
+        return np.array(value, dtype=dtype)
+    moved = move(value, device_of(p.array))
+    return moved.astype(dtype, copy=moved is value)  # a fresh buffer, never the saved one
 
 
 def signed_decayed_grad(grad: np.ndarray, param: np.ndarray, weight_decay: float,

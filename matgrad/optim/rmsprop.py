@@ -53,7 +53,8 @@ class RMSprop(Optimizer):
 
         g = signed_decayed_grad(grad, param, weight_decay, group["maximize"])
 
-        avg = np.multiply(g, 1 - alpha, dtype=param.dtype)  # the scratch array of this step
+        # the scratch array of this step (out=: a 0-d parameter's math would give NumPy scalars)
+        avg = np.multiply(g, 1 - alpha, dtype=param.dtype, out=np.empty_like(param))
         avg *= g
         square_avg *= alpha
         square_avg += avg

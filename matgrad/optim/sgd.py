@@ -40,16 +40,43 @@ class SGD(Optimizer):
         lr, momentum = float(group["lr"]), float(group["momentum"])
         dampening, weight_decay = float(group["dampening"]), float(group["weight_decay"])
         g = signed_decayed_grad(grad, param, weight_decay, group["maximize"])
+        host = type(param) is np.ndarray  # BLAS only for NumPy arrays; a device's arrays take NumPy's dispatch
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = np.array(g, dtype=param.dtype)
-            else:
+                # a copy, on the parameter's device (np.array: NumPy's 0-d math gives scalars, the buffer an array)
+                buf = state["momentum_buffer"] = np.array(g, dtype=param.dtype) if host else g.astype(param.dtype)
+            elif host:
                 blas.axpby(1 - dampening, g, momentum, buf)  # b = momentum·b + (1 − dampening)·g
+            else:
+                buf *= momentum
+                buf += (1 - dampening) * g if dampening != 0 else g
             if not group["nesterov"]:
                 g = buf
             elif g is grad:
                 g = g + momentum * buf  # p.grad itself is never changed
             else:
                 g += momentum * buf
-        blas.axpy(-lr, g, param)  # p = p − lr·g, in one pass
+        if host:
+            blas.axpy(-lr, g, param)  # p = p − lr·g, in one pass
+        else:
+            param += -lr * g
+
+    def _fused_update(self, backend: Any, param: Any, grad: Any, state: dict[str, Any],
+                      group: dict[str, Any]) -> bool:
+        momentum = float(group["momentum"])
+        kernel = backend.fused.get("sgd" if momentum != 0 else "sgd_plain")
+        if kernel is None or grad.dtype != param.dtype or param.dtype.kind != "f":
+            return False
+        t = param.dtype.type  # scalars in the parameter's dtype, as NumPy rounds a Python float against it
+        lr, wd, sign = t(group["lr"]), t(group["weight_decay"]), t(-1.0 if group["maximize"] else 1.0)
+        if momentum == 0:
+            kernel(grad, lr, wd, sign, param)
+            return True
+        buf = state.get("momentum_buffer")
+        first = buf is None
+        if first:
+            buf = state["momentum_buffer"] = np.empty_like(param)
+        kernel(grad, lr, t(momentum), t(1 - float(group["dampening"])), wd, sign, t(bool(group["nesterov"])),
+               t(first), param, buf)
+        return True

@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from ...devices import move
 from ...tensor import Tensor
 
 _Params = Tensor | Iterable[Tensor]
@@ -42,8 +43,8 @@ def clip_grad_norm_(parameters: _Params, max_norm: float, norm_type: float = 2.0
     params = _grads(parameters)
     if not params:
         return Tensor(np.asarray(0.0, dtype=np.float32))
-    dtype = np.asarray(params[0].grad).dtype
-    norms = np.array([_norm(np.asarray(p.grad, dtype=np.float64), norm_type) for p in params])
+    dtype = params[0].grad.array.dtype
+    norms = np.array([_norm(p.grad.array.astype(np.float64), norm_type) for p in params])  # (any device's arrays)
     total = _norm(norms, norm_type) if norm_type not in (0,) else float(norms.sum())
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
@@ -55,11 +56,11 @@ def clip_grad_norm_(parameters: _Params, max_norm: float, norm_type: float = 2.0
     with np.errstate(invalid="ignore"):  # a non-finite norm gives nan gradients, as torch
         for p in params:
             g = p.grad.array
-            if p.grad.grad_fn is None and g.flags.writeable:
+            if p.grad.grad_fn is None and getattr(g.flags, "writeable", True):  # (CuPy's flags have none)
                 g *= g.dtype.type(coef)
             else:
                 p.grad = p.grad * coef
-    return Tensor(np.asarray(total, dtype=dtype))
+    return Tensor(move(np.asarray(total, dtype=dtype), params[0].grad.device))  # on the gradients' device
 
 
 def clip_grad_value_(parameters: _Params, clip_value: float, foreach: Any = None) -> None:
@@ -67,7 +68,7 @@ def clip_grad_value_(parameters: _Params, clip_value: float, foreach: Any = None
     c = float(clip_value)
     for p in _grads(parameters):
         g = p.grad.array
-        if p.grad.grad_fn is None and g.flags.writeable:
+        if p.grad.grad_fn is None and getattr(g.flags, "writeable", True):
             np.clip(g, -c, c, out=g)
         else:
-            p.grad = np.clip(np.asarray(p.grad), -c, c)
+            p.grad = np.clip(g, -c, c)
