@@ -84,6 +84,8 @@ def _einsum(spec: str, *ops: Any) -> Any:
     if len(ops) == 2:
         return _einsum2(ops[0], ins[0], ops[1], ins[1], out)
     terms = list(zip(ops, ins))
+    if any(type(x) is not np.ndarray for x in ops):  # the path needs only shapes (CuPy has no einsum_path)
+        ops = [np.broadcast_to(np.empty((), x.dtype), x.shape) for x in ops]
     for step in np.einsum_path(spec, *ops, optimize="greedy")[0][1:]:
         picked = [terms[i] for i in step]
         terms = [t for i, t in enumerate(terms) if i not in step]

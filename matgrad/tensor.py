@@ -402,6 +402,14 @@ class Tensor:
         """This tensor on an NVIDIA GPU; without a GPU backend, PyTorch's RuntimeError saying what to install."""
         return self.to("cuda" if device is None else _device.cuda_device(device), non_blocking=non_blocking)
 
+    def pin_memory(self, device: Any = None) -> Tensor:
+        """Accepted for porting: page-locked host memory only speeds up copies, so this returns the tensor."""
+        return self
+
+    def is_pinned(self, device: Any = None) -> bool:
+        """False: matgrad does not page-lock host memory (see pin_memory)."""
+        return False
+
     def is_floating_point(self) -> bool:
         """Whether the dtype is a float type."""
         return self.array.dtype.kind == "f"

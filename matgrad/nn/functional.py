@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import random as _random
 from ..creation import from_numpy
+from ..devices import backend_of, move
 from ..ops import activation as _act
 from ..ops import loss as _loss
 from ..ops.binary import maximum, minimum, where
@@ -93,10 +94,10 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
     if not training or p == 0.0:
         return x
     if p == 1.0:
-        return x * np.zeros((), dtype=x.dtype)
-    keep = _random.default_generator().random(x.shape) >= p
+        return x * _const_like(x, 0)
+    keep = _random.default_generator().random(x.shape) >= p  # drawn on the host, as the factories do
     mask = np.multiply(keep, 1.0 / (1.0 - p), dtype=x.dtype)
-    return x * from_numpy(mask)
+    return x * _const_like(x, mask)
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
@@ -112,9 +113,9 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
         raise ValueError(
             f"one_hot: class value {int(t.max())} is too large for num_classes={num_classes}"
         )
-    out = np.zeros(t.shape + (num_classes,), dtype=np.int64)
+    out = np.zeros_like(t, shape=t.shape + (num_classes,), dtype=np.int64)  # on t's device
     np.put_along_axis(out, t[..., None].astype(np.int64), 1, axis=-1)
-    return from_numpy(out)
+    return from_numpy(out) if type(out) is np.ndarray else Tensor._make(out, None, False)
 
 
 def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
@@ -148,12 +149,13 @@ def _pair(input: Any, target: Any) -> tuple[Tensor, Tensor]:
     return x, y
 
 
-def _const(name: str, what: str, value: Any, dtype: np.dtype) -> np.ndarray | None:
+def _const(name: str, what: str, value: Any, like: Tensor) -> Any:
+    """`value` (a weight) as an array of like's dtype, on like's device."""
     if value is None:
         return None
     if isinstance(value, Tensor) and value.requires_grad:
         raise NotImplementedError(f"{name}: gradients with respect to {what} are not supported; detach it")
-    return np.asarray(value.array if isinstance(value, Tensor) else value, dtype=dtype)
+    return _const_like(like, value.array if isinstance(value, Tensor) else value).array
 
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -212,6 +214,13 @@ def _same_shape(name: str, x: Tensor, y: Tensor) -> None:
         )
 
 
+def _outside_unit(a: Any) -> bool:
+    """Whether some element of `a` is below 0 or above 1."""
+    if type(a) is np.ndarray:  # the ufuncs' reduce: cheaper than the methods' wrappers (a GPU has no minimum.reduce)
+        return bool(np.minimum.reduce(a, axis=None) < 0 or np.maximum.reduce(a, axis=None) > 1)
+    return bool(a.min() < 0) or bool(a.max() > 1)
+
+
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
     """-w·(y·ln p + (1-y)·ln(1-p)) on probabilities p, each log clamped at -100 as PyTorch.
 
@@ -221,11 +230,11 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
     p, y = _pair(input, target)
     _same_shape("binary_cross_entropy", p, y)
     yd = y.array
-    if yd.size and (np.minimum.reduce(yd, axis=None) < 0 or np.maximum.reduce(yd, axis=None) > 1):
+    if yd.size and _outside_unit(yd):
         raise ValueError("binary_cross_entropy: all elements of target should be between 0 and 1")
     w = None
     if weight is not None:
-        w = _const("binary_cross_entropy", "weight", weight, p.dtype)
+        w = _const("binary_cross_entropy", "weight", weight, p)
         _fits("binary_cross_entropy", "weight", w, p.shape)
     out = _loss.BinaryCrossEntropy.apply(p, y, weight=w, reduction=reduction, denom=p.array.size)
     # An input outside [0, 1] (or nan) makes the loss nan; only then look at the input itself.
@@ -247,8 +256,8 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     x, y = _pair(input, target)
     _same_shape("binary_cross_entropy_with_logits", x, y)
-    w = _const("binary_cross_entropy_with_logits", "weight", weight, x.dtype)
-    pw = _const("binary_cross_entropy_with_logits", "pos_weight", pos_weight, x.dtype)
+    w = _const("binary_cross_entropy_with_logits", "weight", weight, x)
+    pw = _const("binary_cross_entropy_with_logits", "pos_weight", pos_weight, x)
     _fits("binary_cross_entropy_with_logits", "weight", w, x.shape)
     _fits("binary_cross_entropy_with_logits", "pos_weight", pw, x.shape)
     return _loss.BCEWithLogits.apply(x, y, weight=w, pos_weight=pw, reduction=reduction, denom=x.array.size)
@@ -265,17 +274,19 @@ def _class_coef(name: str, x: Tensor, target: Any, weight: Any, ignore_index: in
     n_cls = x.shape[axis]
     wshape = [1] * x.ndim
     wshape[axis] = n_cls
-    w = _const(name, "weight", weight, x.dtype)
+    w = _const(name, "weight", weight, x)
     if w is not None and w.shape != (n_cls,):
         raise ValueError(f"{name}: weight must have shape ({n_cls},), one per class, got {w.shape}")
     t = target.array if isinstance(target, Tensor) else np.asarray(target)
+    if type(t) is np.ndarray and type(x.array) is not np.ndarray:  # a host target goes where the logits are
+        t = move(t, x.device)
     if t.dtype.kind == "f" and t.shape == x.shape and probs_ok:  # class probabilities
         if isinstance(target, Tensor) and target.requires_grad:
             raise NotImplementedError(f"{name}: gradients with respect to target are not supported")
         q = t.astype(x.dtype, copy=False)
         if label_smoothing > 0:
             q = q * (1 - label_smoothing) + label_smoothing / n_cls
-        coef = q * w.reshape(wshape) if w is not None else np.array(q, dtype=x.dtype)
+        coef = q * w.reshape(wshape) if w is not None else q.astype(x.array.dtype, copy=True)
         return coef, x.array.size / n_cls, axis
     expect = x.shape[:axis] + x.shape[axis + 1:]
     if t.dtype.kind not in "iu" or t.shape != expect:
@@ -290,15 +301,15 @@ def _class_coef(name: str, x: Tensor, target: Any, weight: Any, ignore_index: in
     bad = (tt < 0) | (tt >= n_cls)
     if bad.any():
         raise IndexError(
-            f"{name}: target {int(tt[bad].flat[0])} is out of bounds for {n_cls} classes "
+            f"{name}: target {int(tt[bad].ravel()[0])} is out of bounds for {n_cls} classes "
             f"(targets must be in 0..{n_cls - 1}, or ignore_index={ignore_index})"
         )
-    w_t = (w[tt] if w is not None else np.ones(tt.shape, x.dtype)) * valid
+    w_t = (w[tt] if w is not None else np.ones_like(tt, dtype=x.array.dtype)) * valid
     denom = float(np.sum(w_t, dtype=np.float64))
-    coef = np.zeros(x.shape, dtype=x.dtype)
+    coef = np.zeros_like(x.array)
     np.put_along_axis(coef, np.expand_dims(tt, axis), np.expand_dims(w_t * (1 - label_smoothing), axis), axis)
     if label_smoothing > 0:
-        per_class = w.reshape(wshape) if w is not None else np.ones(wshape, x.dtype)
+        per_class = w.reshape(wshape) if w is not None else np.ones_like(x.array, shape=wshape)
         spread = per_class * (label_smoothing / n_cls)
         coef += spread * np.expand_dims(valid, axis)
     return coef, denom, axis
@@ -367,8 +378,15 @@ def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> T
 
 
 # --- breadth (issue 14): activations --------------------------------------------------------
-def _const_like(x: Tensor, a: np.ndarray) -> Tensor:
-    return Tensor._make(np.asarray(a, dtype=x.dtype), None, False)
+def _const_like(x: Tensor, a: Any) -> Tensor:
+    """A constant (no gradient) of x's dtype on x's device; host values (numbers, draws) are moved there."""
+    dtype = x.array.dtype
+    if isinstance(a, Tensor):
+        a = a.array
+    if type(a) is np.ndarray or not hasattr(a, "__array_function__"):  # on the host
+        a = np.asarray(a, dtype=dtype)
+        return Tensor._make(a if type(x.array) is np.ndarray else move(a, x.device), None, False)
+    return Tensor._make(a.astype(dtype, copy=False), None, False)
 
 
 def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Tensor:
@@ -454,7 +472,7 @@ def alpha_dropout(input: Any, p: float = 0.5, training: bool = False, inplace: b
     if not training or p == 0.0:
         return x
     if p == 1.0:
-        return x * np.zeros((), dtype=x.dtype)
+        return x * _const_like(x, 0)
     alpha = 1.7580993408473766
     keep = _random.default_generator().random(x.shape) >= p
     a = ((1 - p) * (1 + p * alpha * alpha)) ** -0.5
@@ -474,7 +492,7 @@ def gumbel_softmax(logits: Any, tau: float = 1.0, hard: bool = False, eps: float
     if not hard:
         return y_soft
     idx = np.argmax(y_soft.array, axis=dim)
-    y_hard = np.zeros(x.shape, dtype=x.dtype)
+    y_hard = np.zeros_like(x.array)
     np.put_along_axis(y_hard, np.expand_dims(idx, dim), 1.0, axis=dim)
     return y_soft - y_soft.detach() + _const_like(x, y_hard)
 
@@ -746,7 +764,9 @@ def embedding_bag(input: Any, weight: Any, offsets: Any = None, max_norm: Any = 
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
     w = as_tensor(weight)
-    idx = np.asarray(input.array if isinstance(input, Tensor) else input)
+    # the bags are worked out on the host (a loop over bags, searchsorted, bincount); only the index
+    # arrays that meet the weights go to their device
+    idx = _host(input.array if isinstance(input, Tensor) else np.asarray(input))
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding_bag: expected integer indices, got {idx.dtype}")
     if idx.ndim == 2:
@@ -759,7 +779,7 @@ def embedding_bag(input: Any, weight: Any, offsets: Any = None, max_norm: Any = 
     elif idx.ndim == 1:
         if offsets is None:
             raise ValueError("offsets has to be a 1D Tensor but got None")
-        starts = np.asarray(offsets.array if isinstance(offsets, Tensor) else offsets).astype(np.int64)
+        starts = _host(offsets.array if isinstance(offsets, Tensor) else np.asarray(offsets)).astype(np.int64)
         if starts.ndim != 1:
             raise ValueError("offsets has to be a 1D Tensor")
         flat = idx
@@ -784,13 +804,13 @@ def embedding_bag(input: Any, weight: Any, offsets: Any = None, max_norm: Any = 
     bag = np.searchsorted(starts, np.arange(flat.shape[0]), side="right") - 1  # each entry's bag
     pad = None if padding_idx is None else padding_idx % w.shape[0]
     keep = np.ones(flat.shape[0], dtype=bool) if pad is None else flat != pad
-    rows = embedding(Tensor._make(flat[keep], None, False), w, None, max_norm, norm_type)
+    rows = embedding(Tensor._make(_on_device_of(w, flat[keep]), None, False), w, None, max_norm, norm_type)
     bag_k = bag[keep]
     if psw is not None:
-        rows = rows * psw[np.flatnonzero(keep)].unsqueeze(-1)
+        rows = rows * psw[_on_device_of(w, np.flatnonzero(keep))].unsqueeze(-1)
     d = w.shape[1]
     if mode in ("sum", "mean"):
-        out = index_add_zeros((nb, d), bag_k, rows, False)
+        out = index_add_zeros((nb, d), _on_device_of(w, bag_k), rows, False)
         if mode == "mean":
             count = np.bincount(bag_k, minlength=nb).astype(w.dtype)
             out = out / _const_like(w, np.maximum(count, 1).reshape(-1, 1))
@@ -798,7 +818,7 @@ def embedding_bag(input: Any, weight: Any, offsets: Any = None, max_norm: Any = 
     from ..ops.indexing import getitem
 
     # max: per bag and column the first maximal row, then a differentiable gather of those entries
-    ra = rows.array
+    ra = _host(rows.array)
     pick = np.zeros((nb, d), dtype=np.int64)
     empty = np.ones((nb, 1), dtype=bool)
     for i in range(nb):
@@ -808,8 +828,19 @@ def embedding_bag(input: Any, weight: Any, offsets: Any = None, max_norm: Any = 
             empty[i] = False
     if not ra.shape[0]:
         return _const_like(w, np.zeros((nb, d)))
-    got = getitem(rows, (pick, np.broadcast_to(np.arange(d), (nb, d))))
-    return where(empty, 0.0, got) if empty.any() else got
+    index = (_on_device_of(w, pick), _on_device_of(w, np.broadcast_to(np.arange(d), (nb, d)).copy()))
+    got = getitem(rows, index)
+    return where(_on_device_of(w, empty), 0.0, got) if empty.any() else got
+
+
+def _host(a: Any) -> np.ndarray:
+    """`a` as a host array (a device's copied over)."""
+    return a if type(a) is np.ndarray else backend_of(a).to_host(a)
+
+
+def _on_device_of(t: Tensor, a: np.ndarray) -> Any:
+    """The host array `a` on t's device (itself on the CPU)."""
+    return a if type(t.array) is np.ndarray else move(a, t.device)
 
 
 # --- breadth: exports of the ops files (pad, resampling, folding, pooling with indices) ---------------

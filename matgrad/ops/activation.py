@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.op import Op
+from ..devices import backend_of
 from ..tensor import Tensor, as_tensor
 from .unary import _float_input
 
@@ -32,7 +33,9 @@ class Sigmoid(Op):
     def forward(self, x):
         # exp(-x) overflows to inf for very negative x, and 1/(1+inf) is exactly 0: right.
         with np.errstate(over="ignore"):
-            y = np.asarray(np.exp(-x))  # 0-d input: NumPy returns a scalar, not an array
+            y = np.exp(-x)
+            if isinstance(y, np.generic):  # 0-d input: NumPy returns a scalar, not an array
+                y = np.asarray(y)
             y += 1
             return np.reciprocal(y, out=y)
 
@@ -89,7 +92,7 @@ class ELU(Op):
     def forward(self, x, alpha):
         self.alpha = alpha
         # clip, not np.minimum(x, 0): branch-free, and it keeps -0.0 (elu(-0.0) = -0.0, as PyTorch)
-        return self.xp.where(x > 0, x, alpha * np.expm1(np.clip(x, -np.inf, 0)))
+        return backend_of(x).namespace.where(x > 0, x, alpha * np.expm1(np.clip(x, -np.inf, 0)))
 
     def backward(self, dy):
         x = self.input_arrays[0]
@@ -104,7 +107,7 @@ class GELU(Op):
         if approximate == "tanh":
             k = math.sqrt(2 / math.pi)
             return 0.5 * x * (1 + np.tanh(k * (x + 0.044715 * x**3)))
-        return 0.5 * x * (1 + self.xp.erf(x / math.sqrt(2)))
+        return 0.5 * x * (1 + backend_of(x).namespace.erf(x / math.sqrt(2)))
 
     def backward(self, dy):
         xp = self.xp
@@ -125,7 +128,8 @@ class Softplus(Op):
     def forward(self, x, beta, threshold):
         self.beta, self.threshold = beta, threshold
         bx = beta * x
-        return self.xp.where(bx > threshold, x, self.xp.softplus(bx) / beta)
+        ns = backend_of(x).namespace  # the kernels of x's device
+        return ns.where(bx > threshold, x, ns.softplus(bx) / beta)
 
     def backward(self, dy):
         xp = self.xp
@@ -150,7 +154,7 @@ class Clamp(Op):
 
     def backward(self, dy):
         x = self.input_arrays[0]
-        keep = np.ones(x.shape, dtype=bool)
+        keep = np.ones_like(x, dtype=bool)
         if self.lo is not None:
             keep &= x >= self.lo
         if self.hi is not None:

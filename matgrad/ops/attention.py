@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import random as _random
+from ..devices import backend_of, move
 from ..tensor import Tensor, as_tensor
 from .binary import masked_fill
 from .softmax import softmax
@@ -20,7 +21,8 @@ def _dropout(x: Tensor, p: float) -> Tensor:
         raise ValueError(f"scaled_dot_product_attention: dropout_p has to be between 0 and 1, got {p}")
     keep = _random.default_generator().random(x.shape) >= p
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    return x * Tensor(np.multiply(keep, scale, dtype=x.array.dtype))
+    mask = np.multiply(keep, scale, dtype=x.array.dtype)  # drawn on the host, as the factories do
+    return x * Tensor(mask if type(x.array) is np.ndarray else move(mask, x.device))
 
 
 def _mask_tensor(op: str, name: str, mask: Any, dtype: np.dtype) -> Tensor:
@@ -100,7 +102,8 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
     if is_causal:
         if attn_mask is not None:
             raise ValueError(f"{op}: give attn_mask or is_causal=True, not both")
-        causal = np.triu(np.ones((L, S), dtype=bool), 1)
+        xa = backend_of(scores.array).xp  # the mask is made where the scores are
+        causal = xa.triu(xa.ones((L, S), dtype=bool), 1)
         scores = masked_fill(scores, causal, float("-inf"))
     elif attn_mask is not None:
         m = _mask_tensor(op, "attn_mask", attn_mask, q.array.dtype)
@@ -117,7 +120,7 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
 
 def _safe_softmax(scores: Tensor) -> Tensor:
     """softmax over the last dim; rows that are all -inf give 0 (and pass no gradient), as PyTorch's SDPA."""
-    full = np.isneginf(scores.array).all(axis=-1, keepdims=True)
+    full = (scores.array == -np.inf).all(axis=-1, keepdims=True)
     if not full.any():
         return softmax(scores, -1)
     attn = softmax(masked_fill(scores, full, 0.0), -1)

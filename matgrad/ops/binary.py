@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.op import Op
+from ..devices import backend_of, device_of, move
 from ..tensor import Tensor, as_tensor
 from .arithmetic import _binary, promote
 
@@ -48,7 +49,7 @@ class Where(Op):
 
     def forward(self, a, b, cond):
         self.cond = cond
-        return self.xp.where(cond, a, b)
+        return backend_of(cond).namespace.where(cond, a, b)  # the select of the data's device
 
     def backward(self, dy):
         xp, cond = self.xp, self.cond
@@ -74,11 +75,14 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
         return tuple(Tensor._make(i.astype(np.int64), None, False) for i in nz)
     if input is None or other is None:
         raise TypeError("where: give both input and other, or neither (for the indices where cond holds)")
-    cond = np.asarray(condition.array if isinstance(condition, Tensor) else condition, dtype=bool)
+    cond = _as_array(condition)
+    if cond.dtype != np.bool_:
+        cond = cond.astype(bool)
     a = as_tensor(input, other if isinstance(other, Tensor) else None)
     b = as_tensor(other, a)
     if a.array.dtype != b.array.dtype:
         a, b = promote(a, b)
+    a, b, cond = _on_one_device(a, b, cond, condition)
     try:
         np.broadcast_shapes(cond.shape, a.array.shape, b.array.shape)
     except ValueError:
@@ -90,10 +94,39 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     return out
 
 
+def _as_array(x: Any) -> Any:
+    """A tensor's array; a device array as it is; anything else (lists, numbers, NumPy) as a NumPy array."""
+    if isinstance(x, Tensor):
+        return x.array
+    if hasattr(x, "__array_function__") and not isinstance(x, (np.ndarray, np.generic)):
+        return x  # a GPU array: np.asarray would copy it to the host, or refuse
+    return np.asarray(x)
+
+
+def _on_one_device(a: Tensor, b: Tensor, cond: Any, given: Any = None) -> tuple[Tensor, Tensor, Any]:
+    """a, b and the condition array on one device: a CPU 0-d tensor (a number), or a condition that is no
+    tensor, moves to the GPU the rest is on, as PyTorch lets them mix; anything else on two devices raises."""
+    if type(a.array) is type(b.array) is type(cond):  # the common case: nothing to move
+        return a, b, cond
+    where = device_of(cond)
+    gpu = next((d for d in (a.device, b.device, where) if d.type != "cpu"), None)
+    a, b = (t.to(gpu) if t.device.type == "cpu" and t.ndim == 0 else t for t in (a, b))
+    if where.type == "cpu" and (not isinstance(given, Tensor) or cond.ndim == 0):
+        cond, where = move(cond, gpu), gpu
+    if len({a.device, b.device, where}) > 1:
+        first, second = sorted({str(a.device), str(b.device), str(where)})[:2]
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{second} and {first}! (where/masked_fill got the condition on {where} and the "
+                           f"values on {a.device} and {b.device}; move them with .to(device) first)")
+    return a, b, cond
+
+
 def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
     """`value` where mask is True, input elsewhere (no gradient to the filled places)."""
     t = as_tensor(input)
-    m = np.asarray(mask.array if isinstance(mask, Tensor) else mask)
+    m = _as_array(mask)
+    if type(m) is not type(t.array):  # a host mask goes where the data is
+        m = _on_one_device(t, t, m, mask)[2]
     if m.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got {m.dtype}")
     v = as_tensor(value, t)

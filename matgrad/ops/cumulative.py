@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.op import Op
+from ..devices import backend_of
 from ..tensor import Tensor, as_tensor, get_default_dtype
 
 CummaxResult = namedtuple("cummax", ["values", "indices"])
@@ -37,9 +38,23 @@ def _rev_cumsum(xp: Any, x: Any, axis: int) -> Any:
     return _flip(xp.cumsum(_flip(x, axis), axis), axis)
 
 
-def _grid(shape: tuple[int, ...], index: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
-    """An advanced index that picks `index` along `axis` and everything else in place."""
-    grid = list(np.ogrid[tuple(slice(n) for n in shape)])
+def _accumulate(ufunc: Any, x: Any, axis: int) -> Any:
+    """ufunc.accumulate(x, axis) for an associative ufunc; off NumPy (CuPy accumulates only add and
+    multiply) a log-step scan: after the step of width k, y_i combines x_{i-2k+1} .. x_i."""
+    if type(x) is np.ndarray:
+        return ufunc.accumulate(x, axis=axis)
+    y, n, k = x.copy(), x.shape[axis], 1
+    before = (slice(None),) * axis
+    while k < n:
+        y[before + (slice(k, None),)] = ufunc(y[before + (slice(k, None),)], y[before + (slice(None, n - k),)])
+        k *= 2
+    return y
+
+
+def _grid(shape: tuple[int, ...], index: Any, axis: int) -> tuple[Any, ...]:
+    """An advanced index that picks `index` along `axis` and everything else in place (on index's device)."""
+    xa, nd = backend_of(index).xp, len(shape)
+    grid = [xa.arange(n).reshape((1,) * i + (n,) + (1,) * (nd - 1 - i)) for i, n in enumerate(shape)]
     grid[axis] = index
     return tuple(grid)
 
@@ -83,7 +98,8 @@ class Cumprod(Op):
         # is C[i, j] = Π_{k≤j, k≠i} x_k; then dx_i = Σ_{j≥i} dy_j C[i, j]. An (n × n) matrix per row.
         n = x.shape[axis]
         xl, dyl = xp.swapaxes(x, axis, -1), xp.swapaxes(dy, axis, -1)
-        eye, upper = np.eye(n, dtype=bool), np.triu(np.ones((n, n), dtype=bool))
+        xa = backend_of(x_arr).xp  # the masks are made where the data is
+        eye, upper = xa.eye(n, dtype=bool), xa.triu(xa.ones((n, n), dtype=bool))
         a = xp.where(eye, 1, xp.broadcast_to(xp.expand_dims(xl, -2), xl.shape[:-1] + (n, n)))
         c = xp.cumprod(a, -1)
         dx = xp.sum(xp.where(upper, c * xp.expand_dims(dyl, -2), 0), axis=-1)
@@ -109,23 +125,25 @@ class LogCumSumExp(Op):
 
     def forward(self, x, axis):
         self.axis = axis
-        return np.logaddexp.accumulate(x, axis=axis)
+        return _accumulate(np.logaddexp, x, axis)
 
     def backward(self, dy):
         xp, axis = self.xp, self.axis
         if xp.plain:  # in log space, splitting dy by sign: O(n), no overflow
             x, y = self.input_arrays[0], self.out
-            out = np.zeros(np.broadcast_shapes(dy.shape, x.shape), dtype=np.result_type(dy, x))
+            shape, dtype = np.broadcast_shapes(dy.shape, x.shape), np.result_type(dy.dtype, x.dtype)
+            out = np.zeros_like(x, shape=shape, dtype=dtype)
             for part, sign in ((np.maximum(dy, 0), 1), (np.maximum(-dy, 0), -1)):
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    s = _flip(np.logaddexp.accumulate(_flip(np.log(part) - y, axis), axis=axis), axis)
+                    s = _flip(_accumulate(np.logaddexp, _flip(np.log(part) - y, axis), axis), axis)
                     out += sign * np.exp(s + x)
             return out
         # Under create_graph: the (n × n) matrix W[i, j] = e^{x_j − y_i} for j ≤ i, composed of ops.
         (x,) = self.inputs
         n = x.shape[axis]
         xl, yl, dyl = xp.swapaxes(x, axis, -1), xp.swapaxes(self.output, axis, -1), xp.swapaxes(dy, axis, -1)
-        lower = np.tril(np.ones((n, n), dtype=bool))
+        xa = backend_of(self.input_arrays[0]).xp  # the mask is made where the data is
+        lower = xa.tril(xa.ones((n, n), dtype=bool))
         diff = xp.where(lower, xp.expand_dims(xl, -2) - xp.expand_dims(yl, -1), -np.inf)
         dx = xp.sum(xp.exp(diff) * xp.expand_dims(dyl, -1), axis=-2)
         return xp.swapaxes(dx, axis, -1)
@@ -169,16 +187,16 @@ def _cum_extreme(op: str, input: Any, dim: Any, result: type, ufunc: Any, better
     t = as_tensor(input)
     ax = _axis(op, dim, t.ndim)
     if t.ndim == 0:
-        return result(t * 1 if t.requires_grad else t, Tensor._make(np.asarray(0, np.int64), None, False))
+        return result(t * 1 if t.requires_grad else t, Tensor._make(np.zeros_like(t.array, np.int64), None, False))
     x = t.array
     if x.size == 0:
-        idx = np.zeros(x.shape, np.int64)
+        idx = np.zeros_like(x, np.int64)
     else:
-        run = ufunc.accumulate(x, axis=ax)
+        run = _accumulate(ufunc, x, ax)
         # PyTorch takes the latest of equal values, and a nan whenever one comes.
         hit = better(x, run) | (np.isnan(x) if x.dtype.kind in "fc" else False)
-        pos = np.arange(x.shape[ax]).reshape((-1,) + (1,) * (x.ndim - 1 - ax))
-        idx = np.maximum.accumulate(np.where(hit, pos, 0), axis=ax).astype(np.int64)
+        pos = backend_of(x).xp.arange(x.shape[ax]).reshape((-1,) + (1,) * (x.ndim - 1 - ax))
+        idx = _accumulate(np.maximum, np.where(hit, pos, 0), ax).astype(np.int64)
     return result(CumExtreme.apply(t, index=idx, axis=ax), Tensor._make(idx, None, False))
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd.op import Op
 from ..backend import numpy_ns
+from ..devices import backend_of, move
 from ..tensor import Tensor, as_tensor, get_default_dtype
 from .arithmetic import add, mul, promote, sub
 from .indexing import GetItem, IndexAdd
@@ -43,7 +44,7 @@ class Triangle(Op):
 
     def forward(self, x, mask):
         self.mask = mask
-        return np.where(mask, x, np.zeros((), x.dtype))
+        return np.where(mask, x, x.dtype.type(0))
 
     def backward(self, dy):
         return self.xp.where(self.mask, dy, 0)
@@ -55,6 +56,8 @@ def _triangle(op: str, input: Any, diagonal: int, lower: bool) -> Tensor:
         raise ValueError(f"{op}: input tensor must have at least 2 dimensions, got shape {t.shape}")
     n, m = t.shape[-2:]
     mask = np.tri(n, m, diagonal, dtype=bool) if lower else ~np.tri(n, m, diagonal - 1, dtype=bool)
+    if type(t.array) is not np.ndarray:  # the mask goes where the data is
+        mask = move(mask, t.device)
     return Triangle.apply(t, mask=mask)
 
 
@@ -68,8 +71,10 @@ def triu(input: Any, diagonal: int = 0) -> Tensor:
     return _triangle("triu", input, diagonal, False)
 
 
-def _diagonal_index(shape: tuple[int, ...], offset: int, d1: int, d2: int) -> tuple[np.ndarray, ...]:
-    """The advanced index that picks the diagonal, which goes last (as PyTorch and NumPy put it)."""
+def _diagonal_index(shape: tuple[int, ...], offset: int, d1: int, d2: int, like: Any) -> tuple[Any, ...]:
+    """The advanced index that picks the diagonal, which goes last (as PyTorch and NumPy put it), made on
+    the device of the array `like`."""
+    xa = backend_of(like).xp
     n1, n2 = shape[d1], shape[d2]
     r0, c0 = (0, offset) if offset >= 0 else (-offset, 0)
     length = max(0, min(n1 - r0, n2 - c0))
@@ -77,8 +82,8 @@ def _diagonal_index(shape: tuple[int, ...], offset: int, d1: int, d2: int) -> tu
     m = len(others)
     index: list[Any] = [None] * len(shape)
     for p, k in enumerate(others):
-        index[k] = np.arange(shape[k]).reshape((1,) * p + (-1,) + (1,) * (m - p))
-    step = np.arange(length).reshape((1,) * m + (-1,))
+        index[k] = xa.arange(shape[k]).reshape((1,) * p + (-1,) + (1,) * (m - p))
+    step = xa.arange(length).reshape((1,) * m + (-1,))
     index[d1], index[d2] = step + r0, step + c0
     return tuple(index)
 
@@ -91,7 +96,7 @@ def diagonal(input: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tenso
     d1, d2 = _dim("diagonal", dim1, t.ndim), _dim("diagonal", dim2, t.ndim)
     if d1 == d2:
         raise ValueError(f"diagonal: diagonal dimensions cannot be identical {dim1}, {dim2}")
-    return GetItem.apply(t, index=_diagonal_index(t.shape, int(offset), d1, d2), basic=False)
+    return GetItem.apply(t, index=_diagonal_index(t.shape, int(offset), d1, d2, t.array), basic=False)
 
 
 def diag(input: Any, diagonal: int = 0) -> Tensor:
@@ -102,7 +107,7 @@ def diag(input: Any, diagonal: int = 0) -> Tensor:
     if t.ndim != 1:
         raise ValueError(f"diag: expects a 1-D or 2-D tensor, got shape {t.shape}")
     n = t.shape[0] + abs(diagonal)
-    index = _diagonal_index((n, n), int(diagonal), 0, 1)
+    index = _diagonal_index((n, n), int(diagonal), 0, 1, t.array)
     return IndexAdd.apply(t, shape=(n, n), index=index, basic=False)
 
 
@@ -139,7 +144,7 @@ def _scaled_sum(input: Tensor, prod: Tensor, beta: Any, alpha: Any) -> Tensor:
     if beta == 0:  # PyTorch ignores input then (its nan and inf do not propagate; its gradient is 0)
         from .binary import where
 
-        return add(where(np.zeros(input.shape, bool), input, 0), out)
+        return add(where(np.zeros_like(input.array, dtype=bool), input, 0), out)
     return add(input if beta == 1 else mul(input, beta), out)
 
 

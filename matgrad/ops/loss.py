@@ -9,12 +9,22 @@ L = -Σ_c A_c · log p_c per element.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..autograd.op import Op
+from ..devices import backend_of
 
 #: torch's floor for p·(1-p) in BCE's gradient: keeps it finite at p = 0 or 1.
 BCE_EPS = 1e-12
+
+
+def _array(v: Any, dtype: Any) -> Any:
+    """A 0-d array of `dtype`: NumPy's reductions give a scalar; a device's give an array already."""
+    if isinstance(v, (np.generic, float)):
+        return np.asarray(v, dtype=dtype)
+    return v if v.dtype == dtype else v.astype(dtype)
 
 
 def _reduce(elem, reduction, denom):
@@ -22,10 +32,10 @@ def _reduce(elem, reduction, denom):
         return elem
     total = np.add.reduce(elem, axis=None)
     if reduction == "sum":
-        return np.asarray(total)
+        return _array(total, total.dtype)
     if not denom:  # all targets ignored (or no elements): nan, as torch
-        return np.asarray(np.nan, dtype=elem.dtype)
-    return np.asarray(total / denom, dtype=elem.dtype)
+        return np.full_like(elem, np.nan, shape=())
+    return _array(total / denom, elem.dtype)
 
 
 def _upstream(fn, dy):
@@ -96,8 +106,8 @@ class BinaryCrossEntropy(Op):
         self.weight, self.reduction, self.denom = weight, reduction, denom
         # out= keeps 0-d results arrays, so the in-place steps below work for any shape
         with np.errstate(divide="ignore", invalid="ignore"):  # p outside [0, 1] gives nan: the caller checks
-            log_p = np.log(p, out=np.empty(p.shape, p.dtype))
-            log_1mp = np.log1p(-p, out=np.empty(p.shape, p.dtype))
+            log_p = np.log(p, out=np.empty_like(p))
+            log_1mp = np.log1p(-p, out=np.empty_like(p))
         np.maximum(log_p, -100, out=log_p)
         np.maximum(log_1mp, -100, out=log_1mp)
         log_1mp *= y - 1
@@ -120,7 +130,7 @@ class BinaryCrossEntropy(Op):
                 np.maximum(var, BCE_EPS, out=var)
                 dp = p - y
                 dp /= var
-                dp = np.multiply(dp, g, out=dp) if np.shape(g) in ((), dp.shape) else dp * g
+                dp = np.multiply(dp, g, out=dp) if g.shape in ((), dp.shape) else dp * g
             else:
                 dp = g * (p - y) / xp.maximum(p * (1 - p), BCE_EPS)
         if self.needs_input_grad[1]:
@@ -138,7 +148,7 @@ class BCEWithLogits(Op):
 
     def forward(self, x, y, weight, pos_weight, reduction, denom):
         self.weight, self.pos_weight, self.reduction, self.denom = weight, pos_weight, reduction, denom
-        sp = self.xp.softplus(-x)
+        sp = backend_of(x).namespace.softplus(-x)  # the kernel of x's device
         if pos_weight is None:
             elem = (1 - y) * x + sp
         else:

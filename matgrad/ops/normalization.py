@@ -31,8 +31,8 @@ def group_sum(a: np.ndarray, axes: tuple[int, ...], b: np.ndarray | None = None)
     """
     n, c = a.shape[:2] if a.ndim > 1 else (0, 0)
     length = a.size // (n * c) if n * c else 0
-    if (length < ROW_MIN or axes != (0,) + tuple(range(2, a.ndim)) or not a.flags.c_contiguous
-            or (b is not None and not b.flags.c_contiguous)):
+    if (type(a) is not np.ndarray or length < ROW_MIN or axes != (0,) + tuple(range(2, a.ndim))
+            or not a.flags.c_contiguous or (b is not None and not b.flags.c_contiguous)):
         return np.add.reduce(a if b is None else a * b, axis=axes, keepdims=True)
     rows = a.reshape(n, c, length)
     if b is None:
@@ -119,7 +119,7 @@ class Normalize(Op):
 
 def _param(op: str, name: str, p: Any, shape: tuple[int, ...], like: Tensor, fill: float) -> Tensor:
     if p is None:  # a constant: no gradient is asked of it
-        return Tensor._make(np.full(shape, fill, dtype=like.dtype), None, False)
+        return Tensor._make(np.full_like(like.array, fill, shape=shape), None, False)
     t = as_tensor(p)
     if tuple(t.shape) != shape:
         raise ValueError(f"{op}: {name} must have shape {shape}, got {tuple(t.shape)}")
@@ -146,8 +146,8 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
         if running_mean is None or running_var is None:
             raise ValueError(f"{op}: eval mode (training=False) needs running_mean and running_var")
         # affine in x: y = x·(γ/√(r_var+ε)) + (β - r_mean·γ/√(r_var+ε)), composed from differentiable ops
-        rm = np.asarray(as_tensor(running_mean).array, dtype=x.dtype)
-        rv = np.asarray(as_tensor(running_var).array, dtype=x.dtype)
+        rm = as_tensor(running_mean).array.astype(x.array.dtype, copy=False)
+        rv = as_tensor(running_var).array.astype(x.array.dtype, copy=False)
         scale = gamma * Tensor._make((1.0 / np.sqrt(rv + eps)).astype(x.dtype), None, False)
         shift = beta - Tensor._make(rm, None, False) * scale
         return x * scale.reshape(pview) + shift.reshape(pview)

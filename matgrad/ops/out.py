@@ -18,7 +18,7 @@ def into(out: Any, result: Tensor, op: str) -> Tensor:
         raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad; compute it without out= (y = ...)")
     if out.array.shape != result.array.shape:
-        out.array = np.empty(result.array.shape, out.array.dtype)
+        out.array = np.empty_like(out.array, shape=result.array.shape)  # on out's device
     if not np.can_cast(result.array.dtype, out.array.dtype, "same_kind"):
         raise RuntimeError(f"{op}(): result type {result.array.dtype} can't be cast to the desired output type "
                            f"{out.array.dtype}")

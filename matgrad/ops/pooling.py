@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.op import Op
+from ..devices import backend_of, move
 from ..tensor import Tensor, as_tensor
 from .conv import Pair, apply_in, out_size, pair
 
@@ -19,7 +20,7 @@ def _pad(x: np.ndarray, p: Pair, value: float) -> np.ndarray:
     if p == (0, 0):
         return x
     n, c, h, w = x.shape
-    out = np.full((n, c, h + 2 * p[0], w + 2 * p[1]), value, dtype=x.dtype)
+    out = np.full_like(x, value, shape=(n, c, h + 2 * p[0], w + 2 * p[1]))
     out[:, :, p[0]:p[0] + h, p[1]:p[1] + w] = x
     return out
 
@@ -33,10 +34,11 @@ def _offsets(xp: np.ndarray, k: Pair, s: Pair, d: Pair, ho: int, wo: int):
 
 
 def _scatter(parts: Any, x_shape: tuple[int, ...], k: Pair, s: Pair, p: Pair, d: Pair, ho: int, wo: int,
-             dtype: Any) -> np.ndarray:
-    """The transpose of `_offsets`: add each offset's (N, C, Hₒ, Wₒ) part back into the input."""
+             like: Any) -> np.ndarray:
+    """The transpose of `_offsets`: add each offset's (N, C, Hₒ, Wₒ) part back into the input (`like`'s
+    dtype and device)."""
     n, c, h, w = x_shape
-    dx = np.zeros((n, c, h + 2 * p[0], w + 2 * p[1]), dtype=dtype)
+    dx = np.zeros_like(like, shape=(n, c, h + 2 * p[0], w + 2 * p[1]))
     for (_, view), part in zip(_offsets(dx, k, s, d, ho, wo), parts):
         view += part
     return dx[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
@@ -64,7 +66,7 @@ class MaxPool2d(Op):
         """(index, mask) per kernel offset: where that offset holds its window's first maximum."""
         k, s, p, d = self.conf
         ho, wo = y.shape[2:]
-        taken = np.zeros(y.shape, dtype=bool)
+        taken = np.zeros_like(y, dtype=bool)
         for idx, v in _offsets(_pad(self.input_arrays[0], p, -np.inf), k, s, d, ho, wo):
             hit = v == y
             np.greater(hit, taken, out=hit)  # hit and not taken: ties go to the first offset, as PyTorch
@@ -79,34 +81,36 @@ class MaxPool2d(Op):
         if self.xp.plain:
             if all(s[i] > d[i] * (k[i] - 1) for i in (0, 1)):  # windows apart: each pixel in one at most
                 n, c, h, w = x_shape
-                dx = np.zeros((n, c, h + 2 * p[0], w + 2 * p[1]), dtype=dy.dtype)
+                dx = np.zeros_like(dy, shape=(n, c, h + 2 * p[0], w + 2 * p[1]))
                 for (_, view), (_, hit) in zip(_offsets(dx, k, s, d, ho, wo), self._routes(y)):
                     np.multiply(dy, hit, out=view)  # straight into place: no part to add up
                 return dx[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
             parts = (np.multiply(dy, hit, dtype=dy.dtype) for _, hit in self._routes(y))
-            return _scatter(parts, x_shape, k, s, p, d, ho, wo, dy.dtype)
+            return _scatter(parts, x_shape, k, s, p, d, ho, wo, dy)
         # create_graph: the same routing as a differentiable index_add on flat indices
-        arg = np.zeros(y.shape, dtype=np.int64)
+        arg = np.zeros_like(y, dtype=np.int64)
         for idx, hit in self._routes(y):
             arg += hit * idx
         n, c, h, w = x_shape
         hp, wp = h + 2 * p[0], w + 2 * p[1]
         ki, kj = np.divmod(arg, k[1])
-        rows = np.arange(ho).reshape(-1, 1) * s[0] + ki * d[0]
-        cols = np.arange(wo) * s[1] + kj * d[1]
-        plane = (np.arange(n * c) * hp * wp).reshape(n, c, 1, 1)
+        xa = backend_of(y).xp  # the indices are made where the data is
+        rows = xa.arange(ho).reshape(-1, 1) * s[0] + ki * d[0]
+        cols = xa.arange(wo) * s[1] + kj * d[1]
+        plane = (xa.arange(n * c) * hp * wp).reshape(n, c, 1, 1)
         flat = (plane + rows * wp + cols).ravel()
         dx = self.xp.index_add((n * c * hp * wp,), flat, self.xp.reshape(dy, (-1,)), False)
         return self.xp.reshape(dx, (n, c, hp, wp))[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
 
 
-def _avg_divisor(x_shape: tuple[int, ...], k: Pair, s: Pair, p: Pair, ho: int, wo: int,
-                 count_include_pad: bool, divisor_override: int | None, dtype: Any) -> Any:
+def _avg_divisor(x: Any, k: Pair, s: Pair, p: Pair, ho: int, wo: int,
+                 count_include_pad: bool, divisor_override: int | None) -> Any:
+    """What each window's sum is divided by: a scalar of x's dtype, or a (1, 1, Hₒ, Wₒ) array on x's device."""
     if divisor_override:
-        return np.asarray(divisor_override, dtype=dtype)
+        return x.dtype.type(divisor_override)
     if count_include_pad or p == (0, 0):
-        return np.asarray(k[0] * k[1], dtype=dtype)
-    inside = _pad(np.ones((1, 1) + tuple(x_shape[2:]), dtype=dtype), p, 0)
+        return x.dtype.type(k[0] * k[1])
+    inside = _pad(np.ones_like(x, shape=(1, 1) + tuple(x.shape[2:])), p, 0)
     return sum(v for _, v in _offsets(inside, k, s, (1, 1), ho, wo))  # (1, 1, Hₒ, Wₒ)
 
 
@@ -134,7 +138,7 @@ class AvgPool2dTranspose(Op):
         self.conf = (k, s, p, divisor)
         ho, wo = y.shape[2:]
         g = y / divisor
-        return _scatter((g for _ in range(k[0] * k[1])), x_shape, k, s, p, (1, 1), ho, wo, g.dtype)
+        return _scatter((g for _ in range(k[0] * k[1])), x_shape, k, s, p, (1, 1), ho, wo, g)
 
     def backward(self, dx):
         k, s, p, divisor = self.conf
@@ -209,7 +213,7 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     """Mean over each window, as torch.nn.functional.avg_pool2d (stride defaults to the kernel)."""
     x, unbatched, k, s, p, _ = _prepare("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
     ho, wo = (out_size(x.shape[2 + i], k[i], s[i], p[i], 1) for i in range(2))
-    divisor = _avg_divisor(x.shape, k, s, p, ho, wo, count_include_pad, divisor_override, x.dtype)
+    divisor = _avg_divisor(x.array, k, s, p, ho, wo, count_include_pad, divisor_override)
     return _unbatch(AvgPool2d.apply(x, k=k, s=s, p=p, divisor=divisor), unbatched)
 
 
@@ -229,6 +233,8 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
         raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
     ah = adaptive_weights(x.shape[-2], oh, x.dtype)
     aw = adaptive_weights(x.shape[-1], ow, x.dtype)
+    if type(x.array) is not np.ndarray:  # the weights go where the data is
+        ah, aw = move(ah, x.device), move(aw, x.device)
     return AdaptiveAvgPool2d.apply(x, ah=ah, aw=aw)
 
 
@@ -236,15 +242,16 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
 def max_pool2d_indices(x: np.ndarray, y: np.ndarray, k: Pair, s: Pair, p: Pair, d: Pair) -> np.ndarray:
     """Where each window's (first) maximum sits, as a flat index into its (H, W) input plane (PyTorch's)."""
     ho, wo = y.shape[2:]
-    arg = np.zeros(y.shape, dtype=np.int64)
-    taken = np.zeros(y.shape, dtype=bool)
+    arg = np.zeros_like(y, dtype=np.int64)
+    taken = np.zeros_like(y, dtype=bool)
     for idx, v in _offsets(_pad(x, p, -np.inf), k, s, d, ho, wo):
         hit = (v == y) & ~taken
         taken |= hit
         arg[hit] = idx
     ki, kj = np.divmod(arg, k[1])
-    rows = np.arange(ho).reshape(-1, 1) * s[0] - p[0] + ki * d[0]
-    cols = np.arange(wo) * s[1] - p[1] + kj * d[1]
+    xa = backend_of(y).xp
+    rows = xa.arange(ho).reshape(-1, 1) * s[0] - p[0] + ki * d[0]
+    cols = xa.arange(wo) * s[1] - p[1] + kj * d[1]
     return rows * x.shape[3] + cols
 
 
@@ -254,7 +261,8 @@ def _gather_planes(x: Tensor, flat: np.ndarray) -> Tensor:
 
     n, c = x.shape[:2]
     planes = x.reshape(n, c, -1)
-    index = (np.arange(n).reshape(-1, 1, 1), np.arange(c).reshape(1, -1, 1), flat.reshape(n, c, -1))
+    xa = backend_of(flat).xp  # the index arrays sit with `flat`, on the data's device
+    index = (xa.arange(n).reshape(-1, 1, 1), xa.arange(c).reshape(1, -1, 1), flat.reshape(n, c, -1))
     return getitem(planes, index).reshape(*flat.shape)
 
 
@@ -276,7 +284,7 @@ class MaxUnpool2d(Op):
 
     def forward(self, x, *, flat, shape):
         self.flat = flat
-        y = np.zeros(shape, dtype=x.dtype)
+        y = np.zeros_like(x, shape=shape)
         y.reshape(-1)[flat] = x.reshape(-1)
         return y
 
@@ -291,6 +299,8 @@ def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
     op = "max_unpool2d"
     x = as_tensor(input)
     ind = indices.array if isinstance(indices, Tensor) else np.asarray(indices)
+    if type(ind) is not type(x.array):  # the indices go where the data is
+        ind = move(ind, x.device)
     if ind.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must be an integer tensor, got {ind.dtype}")
     if tuple(ind.shape) != tuple(x.shape):
@@ -315,7 +325,7 @@ def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
     if ind.size and (ind.min() < 0 or ind.max() >= oh * ow):
         bad = int(ind.max() if ind.max() >= oh * ow else ind.min())
         raise IndexError(f"{op}: Found an invalid max index: {bad} (output volumes are of size {oh}x{ow})")
-    base = (np.arange(n * c, dtype=np.int64) * (oh * ow)).reshape(n, c, 1, 1)
+    base = (backend_of(ind).xp.arange(n * c, dtype=np.int64) * (oh * ow)).reshape(n, c, 1, 1)
     flat = (base + ind.astype(np.int64)).ravel()
     y = MaxUnpool2d.apply(x, flat=flat, shape=(n, c, oh, ow))
     return _unbatch(y, unbatched)
@@ -338,7 +348,7 @@ def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = Fal
     if oh < 1 or ow < 1:
         raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
     a = x.array
-    flat = np.empty(a.shape[:2] + (oh, ow), dtype=np.int64)
+    flat = np.empty_like(a, shape=a.shape[:2] + (oh, ow), dtype=np.int64)
     for i in range(oh):
         r0, r1 = (i * h) // oh, -((-(i + 1) * h) // oh)
         for j in range(ow):

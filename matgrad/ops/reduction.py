@@ -54,6 +54,22 @@ def _expand(xp: Any, dy: Any, axes: tuple[int, ...] | None, keepdims: bool, ndim
     return xp.expand_dims(dy, axes)
 
 
+def _array(a: Any) -> Any:
+    """`a` as an array: NumPy gives a scalar for a 0-d result (a device gives an array, kept as it is)."""
+    return np.asarray(a) if isinstance(a, np.generic) else a
+
+
+def max_or_neg_inf(x: Any, axis: Any) -> Any:
+    """np.max(x, axis, keepdims=True), -inf where there is nothing to reduce (an empty x)."""
+    if type(x) is np.ndarray:
+        return np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    if x.size:  # CuPy's max takes no initial=
+        return np.max(x, axis=axis, keepdims=True)
+    axes = range(x.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+    shape = tuple(1 if i in {a % x.ndim for a in axes} else n for i, n in enumerate(x.shape))
+    return np.full_like(x, -np.inf, shape=shape)
+
+
 def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
     return int(np.prod(shape if axes is None else [shape[a] for a in axes], dtype=np.int64))
 
@@ -96,7 +112,7 @@ class AMax(Op):
 
     def backward(self, dy):
         x = self.input_arrays[0]
-        y = self.out if self.keepdims else np.asarray(_expand(np, self.out, self.axes, False, x.ndim))
+        y = self.out if self.keepdims else _array(_expand(np, self.out, self.axes, False, x.ndim))
         hit = x == y
         share = hit / np.sum(hit, axis=self.axes, keepdims=True)
         return _expand(self.xp, dy, self.axes, self.keepdims, x.ndim) * share.astype(x.dtype)
@@ -120,10 +136,10 @@ class SelectAlong(Op):
         x = self.input_arrays[0]
         dy = _expand(self.xp, dy, (self.axis,), self.keepdims, x.ndim)
         if self.xp.plain:  # scatter dy straight into place
-            dx = np.zeros(x.shape, dtype=dy.dtype)
+            dx = np.zeros_like(x, dtype=dy.dtype)
             np.put_along_axis(dx, self.index, dy, axis=self.axis)
             return dx
-        hit = np.zeros(x.shape, dtype=x.dtype)
+        hit = np.zeros_like(x)
         np.put_along_axis(hit, self.index, 1, axis=self.axis)
         return dy * hit
 
@@ -152,7 +168,7 @@ class LogSumExp(Op):
 
     def forward(self, x, axes, keepdims):
         self.axes, self.keepdims = axes, keepdims
-        m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)  # initial: empty gives -inf
+        m = max_or_neg_inf(x, axes)  # empty gives -inf
         m = np.where(np.isfinite(m), m, 0)
         with np.errstate(divide="ignore"):
             out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
@@ -193,11 +209,12 @@ def _prod_of_others(x: np.ndarray, axes: tuple[int, ...] | None) -> np.ndarray:
     keep = [a for a in range(x.ndim) if a not in red]
     moved = np.transpose(x, keep + list(red))
     flat = moved.reshape(moved.shape[: len(keep)] + (-1,))
-    ones = np.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+    ones = np.ones_like(flat, shape=flat.shape[:-1] + (1,))
     left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
     right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     others = (left * right).reshape(moved.shape)
-    return np.transpose(others, np.argsort(keep + list(red)))
+    order = keep + list(red)
+    return np.transpose(others, [order.index(a) for a in range(x.ndim)])  # the inverse permutation
 
 
 class Std(Var):
@@ -258,7 +275,7 @@ def _extreme(op: str, fn: type[AMax], arg: Any, input: Any, dim: Any, keepdim: A
         return fn.apply(t, axes=normalize_axes(op, d, None, t.ndim), keepdims=keep)
     (ax,) = normalize_axes(op, d, None, t.ndim) or (0,)
     if t.ndim == 0:
-        return result(t, Tensor._make(np.asarray(0), None, False))
+        return result(t, Tensor._make(np.zeros_like(t.array, dtype=np.int64), None, False))
     idx = np.expand_dims(arg(t.array, axis=ax), ax)
     values = SelectAlong.apply(t, index=idx, axis=ax, keepdims=keep)
     indices = Tensor._make(idx if keep else np.squeeze(idx, ax), None, False)
@@ -308,12 +325,12 @@ def amin(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any 
 def _arg(op: str, fn: Any, input: Any, dim: Any, keepdim: bool) -> Tensor:
     t = as_tensor(input)
     if dim is None:
-        out = np.asarray(fn(t.array))
+        out = _array(fn(t.array))
         if keepdim:
             out = out.reshape((1,) * t.ndim)
     else:
         (ax,) = normalize_axes(op, dim, None, t.ndim) or (0,)
-        out = fn(t.array, axis=ax, keepdims=keepdim) if t.ndim else np.asarray(0)
+        out = fn(t.array, axis=ax, keepdims=keepdim) if t.ndim else np.zeros_like(t.array, dtype=np.int64)
     return Tensor._make(out.astype(np.int64, copy=False), None, False)
 
 
@@ -410,7 +427,7 @@ class Norm2(Op):
         xp = self.xp
         (x,) = self.inputs
         y = _expand(xp, self.output, self.axes, self.keepdims, x.ndim)
-        zero = np.asarray(_expand(np, self.out, self.axes, self.keepdims, x.ndim)) == 0
+        zero = _array(_expand(np, self.out, self.axes, self.keepdims, x.ndim)) == 0
         safe = xp.where(zero, 1, y) if zero.any() else y
         return _expand(xp, dy, self.axes, self.keepdims, x.ndim) * (x / safe)
 

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..autograd.op import Op
+from ..devices import device_of, move
 from ..tensor import Tensor, as_tensor
 from .conv import apply_in
 
@@ -32,14 +33,19 @@ def _wshape(w: np.ndarray, axis: int, ndim: int) -> np.ndarray:
     return w.reshape(shape)
 
 
+def _on(a: Any, like: Any) -> Any:
+    """The host plan array `a` on `like`'s device (the plans are built once, on the host)."""
+    return a if type(like) is np.ndarray or a is None else move(a, device_of(like))
+
+
 def map_forward(x: np.ndarray, plans: Sequence[AxisPlan]) -> np.ndarray:
     """y = the taps of each plan applied along its axis, in order."""
     for axis, _, taps in plans:
         y = None
         for idx, w in taps:
-            part = np.take(x, idx, axis=axis)
+            part = np.take(x, _on(idx, x), axis=axis)
             if w is not None:
-                part *= _wshape(w.astype(x.dtype, copy=False), axis, x.ndim)
+                part *= _wshape(_on(w.astype(x.dtype, copy=False), x), axis, x.ndim)
             y = part if y is None else np.add(y, part, out=y)
         x = y
     return x
@@ -47,14 +53,14 @@ def map_forward(x: np.ndarray, plans: Sequence[AxisPlan]) -> np.ndarray:
 
 def _scatter_axis(y: np.ndarray, axis: int, n_in: int, idx: np.ndarray, out: np.ndarray) -> None:
     """out[.., idx[i], ..] += y[.., i, ..] along `axis` (repeats add up), by a sort and reduceat."""
-    order = np.argsort(idx, kind="stable")
-    sidx = idx[order]
-    starts = np.flatnonzero(np.r_[True, sidx[1:] != sidx[:-1]]) if sidx.size else np.zeros(0, np.int64)
-    if not sidx.size:
+    if not idx.size:
         return
-    sums = np.add.reduceat(np.take(y, order, axis=axis), starts, axis=axis)
+    order = np.argsort(idx, kind="stable")  # idx is a host plan: the sort is planned there
+    sidx = idx[order]
+    starts = np.flatnonzero(np.r_[True, sidx[1:] != sidx[:-1]])
+    sums = np.add.reduceat(np.take(y, _on(order, y), axis=axis), _on(starts, y), axis=axis)
     where = [slice(None)] * y.ndim
-    where[axis] = sidx[starts]
+    where[axis] = _on(sidx[starts], y)
     out[tuple(where)] += sums
 
 
@@ -63,9 +69,9 @@ def map_transpose(y: np.ndarray, plans: Sequence[AxisPlan]) -> np.ndarray:
     for axis, n_in, taps in reversed(plans):
         shape = list(y.shape)
         shape[axis] = n_in
-        out = np.zeros(shape, dtype=y.dtype)
+        out = np.zeros_like(y, shape=shape)
         for idx, w in taps:
-            part = y if w is None else y * _wshape(w.astype(y.dtype, copy=False), axis, y.ndim)
+            part = y if w is None else y * _wshape(_on(w.astype(y.dtype, copy=False), y), axis, y.ndim)
             _scatter_axis(part, axis, n_in, idx, out)
         y = out
     return y

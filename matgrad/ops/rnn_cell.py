@@ -40,7 +40,7 @@ class LSTMCellUpdate(Op):
         np.reciprocal(act[:, 3 * hs:], out=act[:, 3 * hs:])
         np.tanh(g[:, 2 * hs:3 * hs], out=act[:, 2 * hs:3 * hs])
         i, f, gg, o = act[:, :hs], act[:, hs:2 * hs], act[:, 2 * hs:3 * hs], act[:, 3 * hs:]
-        out = np.empty((c.shape[0], 2 * hs), dtype=np.result_type(g, c))
+        out = np.empty_like(c, shape=(c.shape[0], 2 * hs), dtype=np.result_type(g.dtype, c.dtype))
         c_new = out[:, hs:]
         np.multiply(f, c, out=c_new)
         c_new += i * gg

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
-from .reduction import _float, normalize_axes
+from .reduction import _float, max_or_neg_inf, normalize_axes
 
 
 class Softmax(Op):
@@ -17,7 +17,7 @@ class Softmax(Op):
 
     def forward(self, x, axis):
         self.axis = axis
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
+        e = np.exp(x - max_or_neg_inf(x, axis))
         e /= np.sum(e, axis=axis, keepdims=True)
         return e
 
@@ -33,7 +33,7 @@ class LogSoftmax(Op):
 
     def forward(self, x, axis):
         self.axis = axis
-        shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+        shifted = x - max_or_neg_inf(x, axis)
         with np.errstate(divide="ignore"):  # a dim of size 0: log(0), on no elements at all
             shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
         return shifted

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.op import Op
+from ..devices import backend_of
 from ..tensor import Tensor, as_tensor, get_default_dtype
 
 
@@ -70,7 +71,9 @@ class Sign(Op):
     """y = sign(x).  dy/dx = 0 everywhere it is defined."""
 
     def forward(self, x):
-        out = np.asarray(np.sign(x))
+        out = np.sign(x)
+        if isinstance(out, np.generic):  # NumPy's 0-d result is a scalar: nan_to_num needs an array
+            out = np.asarray(out)
         if out.dtype.kind == "f":
             np.nan_to_num(out, copy=False, nan=0.0)  # sign(nan) is 0, as PyTorch
         return out
@@ -105,7 +108,7 @@ class Erf(Op):
     """y = erf x.  dy/dx = 2/√π · e^(-x²)."""
 
     def forward(self, x):
-        return self.xp.erf(x)
+        return backend_of(x).namespace.erf(x)  # the kernel of x's device
 
     def backward(self, dy):
         (x,) = self.inputs
@@ -209,7 +212,7 @@ def reciprocal(input: Any) -> Tensor:
     from .arithmetic import div
 
     t = _float_input("reciprocal", input)
-    return div(Tensor._make(np.ones((), t.dtype), None, False), t)
+    return div(Tensor._make(np.ones_like(t.array, shape=()), None, False), t)
 
 
 # --- trigonometric, hyperbolic, base-2 and base-10 ---------------------------------------------

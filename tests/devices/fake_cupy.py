@@ -56,6 +56,8 @@ def _wrap(x: Any) -> Any:
         return ndarray(np.asarray(x))
     if t is tuple or t is list:
         return t(_wrap(v) for v in x)
+    if isinstance(x, tuple):  # NumPy's named results (linalg.svd's SVDResult ...): CuPy returns a plain tuple
+        return tuple(_wrap(v) for v in x)
     return x
 
 
