@@ -68,6 +68,7 @@ def test_op_on_the_test_device(fn, shapes, opts, cuda):
     dev = _run(fn, arrays, second, on_device=True)
     for what, a, b in zip(("output", "gradient", "gradient of gradient"), cpu, dev):
         for i, (x, y) in enumerate(zip(a, b)):
-            assert (x is None) == (y is None), f"{what} {i}: {'only the device' if x is None else 'only the CPU'} has one"
+            only = "only the device" if x is None else "only the CPU"
+            assert (x is None) == (y is None), f"{what} {i}: {only} has one"
             if x is not None:
                 np.testing.assert_allclose(y, x, rtol=1e-10, atol=1e-12, err_msg=f"{what} {i} differs on the device")
