@@ -9,7 +9,7 @@ calls `error()` itself.
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 
 class UsageError(Exception):
@@ -32,6 +32,26 @@ def error(command: str, text: str, file: TextIO | None = None) -> None:
 def warning(command: str, text: str, file: TextIO | None = None) -> None:
     """Print `matgrad <command>: warning: <text>` to stderr."""
     print(message(command, "warning", text), file=file or sys.stderr)
+
+
+def add_device_option(parser: Any) -> None:
+    """`--device cpu|cuda|cuda:N|auto`, the same on train, eval and predict."""
+    parser.add_argument("--device", default="auto", metavar="{auto,cpu,cuda,cuda:N}",
+                        help="where to run: cpu, cuda (an NVIDIA GPU, needs matgrad[cuda]), cuda:N, or auto = cuda "
+                             "when matgrad.cuda.is_available(), else cpu (default: auto)")
+
+
+def pick_device(command: str, name: str | None) -> Any:
+    """The device for `--device name`; a note (why auto stayed on the CPU) is printed as a warning.
+
+    A CUDA device that cannot be used raises DeviceUnavailable, which the CLI reports in one line.
+    """
+    from matgrad.training.device import choose
+
+    dev, note = choose(name)
+    if note:
+        warning(command, note)
+    return dev
 
 
 def plural(n: int, noun: str, nouns: str | None = None) -> str:

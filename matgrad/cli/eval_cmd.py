@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UsageError, plural, warning
+from .errors import UsageError, add_device_option, pick_device, plural, warning
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -19,6 +19,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="DIR",
                    help="folder holding the dataset's IDX files (default: the training run's, then the usual "
                         "places)")
+    add_device_option(p)
     return p
 
 
@@ -29,10 +30,15 @@ def run(args: argparse.Namespace) -> int:
     from matgrad.training import plots
     from matgrad.training.build import model_from_checkpoint
     from matgrad.training.checkpoint import load_checkpoint
+    from matgrad.training.device import describe, to_host
     from matgrad.training.metrics import confusion_matrix, format_confusion, per_class_accuracy
 
+    device = pick_device("eval", getattr(args, "device", None))
     ckpt = load_checkpoint(args.checkpoint)
-    model, cfg = model_from_checkpoint(ckpt)
+    model, cfg = model_from_checkpoint(ckpt)  # host arrays, whatever device it was trained on
+    on_gpu = device.type != "cpu"
+    if on_gpu:
+        model.to(device)
     name = args.dataset or cfg.dataset
     data_dir = args.data if args.data is not None else cfg.data_dir
     X, y, info = load_dataset(name, data_dir, train=False, flatten=cfg.flatten_input)
@@ -48,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     preds, bad = [], 0
     with no_grad():
         for s in range(0, len(y.array), 1000):
-            out = model(from_numpy(X.array[s:s + 1000])).array
+            xb = from_numpy(X.array[s:s + 1000])
+            out = to_host(model(xb.to(device) if on_gpu else xb).array)  # the metrics are counted on the host
             bad += int((~np.isfinite(out).all(axis=1)).sum())
             preds.append(out.argmax(axis=1))
     if bad:
@@ -57,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     pred = np.concatenate(preds) if preds else np.zeros(0, np.int64)
     cm = confusion_matrix(pred, y.array, info.num_classes)
     acc = float(np.trace(cm) / max(cm.sum(), 1))
-    print(f"{cfg.model} (epoch {ckpt.get('epoch')}) on {name} test set: {plural(len(pred), 'sample')}")
+    print(f"{cfg.model} (epoch {ckpt.get('epoch')}) on {name} test set: {plural(len(pred), 'sample')}"
+          + (f", run on {describe(device)}" if on_gpu else ""))
     right = int(np.trace(cm))
     print(f"test accuracy: {acc:.2%}  ({right:,} correct, {int(cm.sum()) - right:,} wrong)\n")
     print("per-class accuracy:")

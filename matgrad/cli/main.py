@@ -52,9 +52,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from matgrad.data import DatasetNotFound, IDXError  # a missing or damaged dataset file
     from matgrad.training.checkpoint import CheckpointError
     from matgrad.training.config import ConfigError
+    from matgrad.training.device import DeviceUnavailable
 
-    return (UsageError, CheckpointError, ConfigError, DatasetNotFound, IDXError, FileNotFoundError,
-            PermissionError, NotADirectoryError, IsADirectoryError)
+    return (UsageError, CheckpointError, ConfigError, DatasetNotFound, IDXError, DeviceUnavailable,
+            FileNotFoundError, PermissionError, NotADirectoryError, IsADirectoryError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

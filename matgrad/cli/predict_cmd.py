@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UsageError, error, plural
+from .errors import UsageError, add_device_option, error, pick_device, plural
 
 
 def _positive_int(text: str) -> int:
@@ -31,6 +31,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("checkpoint", metavar="CKPT", help="model.npz written by `matgrad train`")
     p.add_argument("images", metavar="IMAGE", nargs="+", help="PNG or JPEG files")
     p.add_argument("--top", type=_positive_int, default=3, help="how many classes to show (default: 3)")
+    add_device_option(p)
     return p
 
 
@@ -39,12 +40,17 @@ def run(args: argparse.Namespace) -> int:
     from matgrad.creation import from_numpy
     from matgrad.training.build import model_from_checkpoint
     from matgrad.training.checkpoint import load_checkpoint
+    from matgrad.training.device import to_host
 
     from .images import prepare, require_pillow
 
     require_pillow()
+    device = pick_device("predict", getattr(args, "device", None))
     ckpt = load_checkpoint(args.checkpoint)
     model, cfg = model_from_checkpoint(ckpt)
+    on_gpu = device.type != "cpu"
+    if on_gpu:
+        model.to(device)
     paths, inputs, failed = [], [], 0
     for path in args.images:
         try:
@@ -58,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         if cfg.flatten_input:
             batch = batch.reshape(len(batch), -1)
         with no_grad():
-            out = model(from_numpy(batch)).array.astype(np.float64)
+            xb = from_numpy(batch)
+            out = to_host(model(xb.to(device) if on_gpu else xb).array).astype(np.float64)
         probs = _probabilities(out, cfg.output)
         names = list(cfg.class_names) or [str(i) for i in range(out.shape[1])]
         k = min(args.top, out.shape[1])

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UsageError, error, plural, warning
+from .errors import UsageError, add_device_option, error, pick_device, plural, warning
 
 # settings a resumed run takes from its checkpoint; giving a different value is an error
 FIXED_ON_RESUME = ("model", "loss", "optimizer", "lr", "momentum", "weight_decay", "schedule",
@@ -69,6 +69,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                    help="train data-parallel on N processes of this machine: re-runs this command under "
                         "`mpiexec -n N` (needs matgrad[mpi]). Under mpiexec already, leave it out; --batch-size "
                         "stays the global batch, split over the ranks (default: one process)")
+    add_device_option(d)
     d.add_argument("--log-every", type=int, metavar="N",
                    help="log TensorBoard scalars and sample --watch every N steps, and at each epoch's end "
                         "(default: 50)")
@@ -153,6 +154,7 @@ def _run(args: argparse.Namespace) -> int:
     from matgrad.training.checkpoint import load_checkpoint
     from matgrad.training.trainer import Trainer, TrainingDiverged
 
+    device = _device(args)  # before the data: a bad --device fails fast
     ckpt = None
     if args.resume:
         ckpt = load_checkpoint(args.resume)
@@ -165,7 +167,7 @@ def _run(args: argparse.Namespace) -> int:
         cfg, data = _new_config_and_data(args)
         out = _shared_out(lambda: _new_run_dir(args.out))
     logdir = _logdir(args, out)
-    trainer = Trainer(cfg, data, out, progress=not args.no_progress and _interactive(), logdir=logdir)
+    trainer = Trainer(cfg, data, out, progress=not args.no_progress and _interactive(), logdir=logdir, device=device)
     if ckpt is not None:
         trainer.restore(ckpt)
         print(f"resuming {ckpt.path} after epoch {trainer.epoch} of {cfg.epochs}")
@@ -190,6 +192,17 @@ def _run(args: argparse.Namespace) -> int:
               f"Wrote {out / 'model.npz'}, {', '.join(wrote)}")
         print(f"next: matgrad eval {out / 'model.npz'}")
     return 0
+
+
+def _device(args: argparse.Namespace) -> Any:
+    """The run's device from --device; auto stays on the CPU under mpiexec (data-parallel runs on the CPU)."""
+    from matgrad import devices
+    from matgrad import distributed as dist
+
+    name = getattr(args, "device", None)
+    if name in (None, "auto") and dist.is_initialized() and dist.get_world_size() > 1:
+        return devices.CPU
+    return pick_device("train", name)
 
 
 def _logdir(args: argparse.Namespace, out: Path) -> Path | None:
@@ -321,4 +334,4 @@ def _describe(cfg: Any, trainer: Any, out: Path) -> None:
           f"input {cfg.input_shape}, {plural(cfg.num_classes, 'class', 'classes')})\n"
           f"  loss {cfg.loss}, {cfg.optimizer} lr {cfg.lr} momentum {cfg.momentum} "
           f"weight decay {cfg.weight_decay}{extra}, batch {cfg.batch_size}, {plural(cfg.epochs, 'epoch')}, "
-          f"seed {cfg.seed}\n  run folder: {out}")
+          f"seed {cfg.seed}\n  device: {trainer.device_name}\n  run folder: {out}")

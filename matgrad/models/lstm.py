@@ -61,7 +61,12 @@ class RowLSTM(nn.Module):
         rows = self._rows
         if rows is None or rows.grad is None:
             return None
-        g = np.asarray(rows.grad.array if hasattr(rows.grad, "array") else rows.grad, dtype=np.float64)
+        g = rows.grad.array if hasattr(rows.grad, "array") else rows.grad
+        if type(g) is not np.ndarray:  # a GPU's array: the norms are reported on the host
+            from ..devices import backend_of
+
+            g = backend_of(g).to_host(g)
+        g = np.asarray(g, dtype=np.float64)
         self._rows = None
         return [float(v) for v in np.sqrt((g * g).sum(axis=(0, 2)))]
 

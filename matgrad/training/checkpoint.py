@@ -42,11 +42,31 @@ def _json_default(x: Any) -> Any:
     raise TypeError(f"{type(x).__name__} is not JSON serialisable")
 
 
+def _host_array(obj: Any) -> np.ndarray | None:
+    """`obj` as a NumPy array when it is a Tensor or an array on any device (a GPU's is copied), else None."""
+    if isinstance(obj, np.ndarray):
+        return obj
+    arr = getattr(obj, "array", None)  # a Tensor
+    if arr is None:
+        data = getattr(obj, "data", None)
+        arr = data if isinstance(data, np.ndarray) else obj
+    if isinstance(arr, np.ndarray):
+        return arr
+    if isinstance(arr, np.generic) or not (hasattr(arr, "shape") and hasattr(arr, "dtype")):
+        return None
+    from ..devices import backend_of
+
+    try:
+        return backend_of(arr).to_host(arr)  # checkpoints hold host arrays: a GPU's run loads anywhere
+    except TypeError:  # not an array matgrad knows
+        return None
+
+
 def _split(obj: Any, prefix: str, arrays: dict[str, np.ndarray]) -> Any:
     """`obj` with every array replaced by a reference; the arrays are collected into `arrays`."""
-    data = getattr(obj, "data", None)
-    if isinstance(data, np.ndarray) and not isinstance(obj, np.ndarray):  # a Tensor
-        obj = data
+    host = _host_array(obj)
+    if host is not None:
+        obj = host
     if isinstance(obj, np.ndarray):
         key = f"{prefix}"
         arrays[key] = obj
@@ -84,7 +104,8 @@ def save_checkpoint(path: str | os.PathLike, model_state: dict[str, Any], **extr
     """
     arrays: dict[str, np.ndarray] = {}
     for name, value in model_state.items():
-        arrays[f"model/{name}"] = np.asarray(getattr(value, "data", value))
+        host = _host_array(value)
+        arrays[f"model/{name}"] = host if host is not None else np.asarray(value)
     meta = {"format": FORMAT, "model_keys": list(model_state)}
     for name, value in extra.items():
         if isinstance(value, TrainConfig):

@@ -101,5 +101,9 @@ class TensorBoardLog:
 
 def _finite(a: Any) -> np.ndarray:
     """The array as float64 NumPy with non-finite values left out (a histogram cannot bin them)."""
+    if type(a) is not np.ndarray and hasattr(a, "dtype"):  # a GPU's array: binned on the host
+        from .device import to_host
+
+        a = to_host(a)
     a = np.asarray(a, dtype=np.float64).ravel()
     return a if np.isfinite(a).all() else a[np.isfinite(a)]

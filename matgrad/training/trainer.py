@@ -21,11 +21,13 @@ from .. import models
 from .. import random as mg_random
 from ..autograd import no_grad
 from ..creation import from_numpy
+from ..devices import CPU, resolve
 from ..nn.utils.clip_grad import clip_grad_norm_
 from ..serialization import save as save_weights
 from . import build, plots
 from .checkpoint import Checkpoint, CheckpointError, save_checkpoint
 from .config import TrainConfig
+from .device import DeviceUnavailable, describe, to_host
 from .metrics import MetricsLog
 
 EVAL_BATCH = 1000
@@ -42,10 +44,14 @@ class Trainer:
     config has a limit. `log` prints one line; `progress` draws a tqdm bar per epoch (when tqdm is
     installed): the caller decides, as a bar belongs on a terminal only. Plots are written when
     matplotlib can be imported (`self.plots`), and left out otherwise.
+
+    `device` (a matgrad.device; None: the CPU) is where the model, its optimizer state and each
+    batch live. The data stay host arrays; each batch moves over as it is used, as in PyTorch.
     """
 
     def __init__(self, cfg: TrainConfig, data: tuple[np.ndarray, ...], out_dir: Path,
-                 log: Callable[[str], None] = print, progress: bool = True, logdir: Path | str | None = None) -> None:
+                 log: Callable[[str], None] = print, progress: bool = True, logdir: Path | str | None = None,
+                 device: Any = None) -> None:
         self.cfg = cfg
         self.X, self.y, self.X_test, self.y_test = data
         if cfg.limit is not None:
@@ -55,8 +61,12 @@ class Trainer:
         self.progress = progress
         self.plots = plots.available()
         self.ckpt_path = self.out_dir / "model.npz"
+        self.device = CPU if device is None else resolve(device)
         mg_random.manual_seed(cfg.seed)
+        # built on the CPU, then moved: the same seed gives the same initial weights on every device
         self.model = build.make_model(cfg)
+        if self.on_gpu:
+            self.model.to(self.device)
         self.loss_fn = build.make_loss(cfg)
         self.optimizer = build.make_optimizer(cfg, self.model.parameters())
         self.grad_clip = getattr(models.get(cfg.model), "grad_clip", 0.0)
@@ -64,6 +74,8 @@ class Trainer:
         self.scheduler = build.make_scheduler(cfg, self.optimizer, self.steps_per_epoch)
         self.epoch = 0
         self.metrics = MetricsLog(self.out_dir / "metrics.json", cfg)
+        self.device_name = describe(self.device)
+        self.metrics.extra["device"] = self.device_name
         self.watch = None
         self.watch_history: dict[str, Any] | None = None
         self.logdir = None if logdir is None else Path(logdir)  # TensorBoard event files (tensorboard.py)
@@ -85,11 +97,23 @@ class Trainer:
             from ..nn import SyncBatchNorm
             from ..nn.parallel import DistributedDataParallel
 
+            if self.on_gpu:
+                raise DeviceUnavailable("data-parallel training over MPI ranks runs on the CPU only; "
+                                        "pass --device cpu")
             self.rank, self.world = dist.get_rank(), dist.get_world_size()
             if self.rank != 0:
                 self.logdir = None  # TensorBoard files from rank 0 only
             self.model = SyncBatchNorm.convert_sync_batchnorm(self.model)
             self.ddp = DistributedDataParallel(self.model)
+
+    @property
+    def on_gpu(self) -> bool:
+        """Whether the run is on a GPU (the CPU path is left exactly as it was)."""
+        return self.device.type != "cpu"
+
+    def _to_device(self, t: Any) -> Any:
+        """A host tensor on the run's device (itself on the CPU)."""
+        return t.to(self.device) if self.on_gpu else t
 
     def _sum_over_ranks(self, *values: float) -> list[float]:
         if self.world == 1:
@@ -107,24 +131,36 @@ class Trainer:
         With the safetensors package installed, the weights also go to model.safetensors beside it
         (PyTorch's keys and layouts, the config as metadata), for PyTorch and Hugging Face tools.
         """
+        state = self.model.state_dict()
+        if self.on_gpu:  # checkpoints hold host arrays, so a GPU's run loads on a CPU-only machine
+            state = state.__class__((k, v.cpu()) for k, v in state.items())
         path = save_checkpoint(
-            self.ckpt_path, self.model.state_dict(),
+            self.ckpt_path, state,
             optimizer=self.optimizer.state_dict(),
             scheduler=None if self.scheduler is None else self.scheduler.state_dict(),
             config=self.cfg, epoch=self.epoch, rng=mg_random.get_rng_state(),
             history=self.metrics.epochs, watch=self.watch_history,
         )
         if importlib.util.find_spec("safetensors") is not None:
-            save_weights(self.model.state_dict(), self.ckpt_path.with_suffix(".safetensors"),
+            save_weights(state, self.ckpt_path.with_suffix(".safetensors"),
                          metadata={"matgrad_config": json.dumps(self.cfg.to_dict())})
         return path
 
     def restore(self, ckpt: Checkpoint) -> None:
         """Load weights, optimizer, schedule, RNG state, epoch and history from `ckpt`."""
         build.check_state_fits(self.model, ckpt.model_state, self.cfg, ckpt.path)
-        self.model.load_state_dict(_as_tensors(ckpt.model_state))
+        if self.on_gpu:  # the checkpoint's arrays are host arrays: load them on the CPU, then move back
+            self.model.cpu()
+            try:
+                self.model.load_state_dict(_as_tensors(ckpt.model_state))
+            finally:
+                self.model.to(self.device)
+        else:
+            self.model.load_state_dict(_as_tensors(ckpt.model_state))
         try:
             self.optimizer.load_state_dict(ckpt["optimizer"])
+            if self.on_gpu:  # momentum and Adam's moments live with their parameters
+                _move_optimizer_state(self.optimizer, self.device)
             if self.scheduler is not None and ckpt.get("scheduler") is not None:
                 self.scheduler.load_state_dict(ckpt["scheduler"])
             mg_random.set_rng_state(ckpt["rng"])
@@ -213,7 +249,8 @@ class Trainer:
         win_loss, win_n, win_start = 0.0, 0, start  # since the last logged step (TensorBoard)
         model.train()
         for i, (xb, yb) in enumerate(self.batches(self.epoch)):
-            target = from_numpy(build.loss_target(cfg, yb.array, xb.array.dtype))
+            target = self._to_device(from_numpy(build.loss_target(cfg, yb.array, xb.array.dtype)))
+            xb = self._to_device(xb)
             opt.zero_grad()
             step = self.epoch * self.steps_per_epoch + i + 1
             sample = self.logged_step(step)
@@ -248,7 +285,7 @@ class Trainer:
                 self.scheduler.step()
             b = len(yb.array)
             loss_sum += value * b
-            correct += int((out.array.argmax(axis=1) == yb.array).sum())
+            correct += int((to_host(out.array.argmax(axis=1)) == yb.array).sum())
             seen += b
             if bar is not None:
                 bar.update(b * self.world)
@@ -270,7 +307,7 @@ class Trainer:
             "epoch": self.epoch + 1, "train_loss": loss_sum / max(seen, 1),
             "train_accuracy": correct / max(seen, 1), "test_loss": test_loss, "test_accuracy": test_acc,
             "seconds": time.perf_counter() - start, "samples_per_second": seen / max(train_seconds, 1e-9),
-            "lr": lr,
+            "lr": lr, "device": self.device_name,
         }
 
     def logged_step(self, step: int) -> bool:
@@ -289,21 +326,24 @@ class Trainer:
         with no_grad():
             for s in range(0, len(X), EVAL_BATCH):
                 xb, yb = X[s:s + EVAL_BATCH], y[s:s + EVAL_BATCH]
-                out = self.model(from_numpy(xb))
-                target = from_numpy(build.loss_target(self.cfg, yb, xb.dtype))
+                out = self.model(self._to_device(from_numpy(xb)))
+                target = self._to_device(from_numpy(build.loss_target(self.cfg, yb, xb.dtype)))
                 loss_sum += float(self.loss_fn(out, target).item()) * len(yb)
-                correct += int((out.array.argmax(axis=1) == yb).sum())
+                correct += int((to_host(out.array.argmax(axis=1)) == yb).sum())
         self.model.train()
         loss_sum, correct = self._sum_over_ranks(loss_sum, correct)
         return loss_sum / max(total, 1), correct / max(total, 1)
 
     def _check_finite(self, loss: float, batch: int) -> None:
         """Stop at the first step whose loss or gradients are NaN/inf, naming the first bad layer."""
-        bad = None
-        for name, p in self.model.named_parameters():
-            if p.grad is not None and not np.isfinite(np.asarray(p.grad)).all():
-                bad = name
-                break
+        if self.on_gpu:
+            bad = self._first_bad_gradient()
+        else:
+            bad = None
+            for name, p in self.model.named_parameters():
+                if p.grad is not None and not np.isfinite(np.asarray(p.grad)).all():
+                    bad = name
+                    break
         if math.isfinite(loss) and bad is None:
             return
         step = self.epoch * self.steps_per_epoch + batch + 1
@@ -316,6 +356,16 @@ class Trainer:
             f"{batch + 1}/{self.steps_per_epoch}); {where}. Lower the learning rate (--lr is "
             f"{self.cfg.lr}). {kept[0].upper() + kept[1:]}."
         )
+
+    def _first_bad_gradient(self) -> str | None:
+        """The first parameter whose gradient holds NaN/inf, checked on the GPU with one copy to the host."""
+        named = [(name, p.grad.array) for name, p in self.model.named_parameters() if p.grad is not None]
+        if not named:
+            return None
+        # NumPy's functions dispatch to the GPU's on its arrays; the flags come back in one copy
+        flags = to_host(np.stack([np.isfinite(g).all() for _, g in named]))
+        bad = np.flatnonzero(~flags)
+        return named[int(bad[0])][0] if bad.size else None
 
     def _layer_of(self, param_name: str) -> str:
         """' of layer 0 (Linear)' for '0.weight', or '' when the owner cannot be found."""
@@ -334,7 +384,20 @@ class Trainer:
         except ImportError:
             return None
         return tqdm(total=total, unit="samples", unit_scale=True, leave=False,
-                    desc=f"epoch {self.epoch + 1}/{self.cfg.epochs}", dynamic_ncols=True)
+                    desc=f"epoch {self.epoch + 1}/{self.cfg.epochs}" + (f" on {self.device}" if self.on_gpu else ""),
+                    dynamic_ncols=True)
+
+
+def _move_optimizer_state(opt: Any, dev: Any) -> None:
+    """Every array of the optimizer's state onto `dev` (restored from a checkpoint's host arrays)."""
+    from ..devices import move
+
+    for state in opt.state.values():
+        for k, v in list(state.items()):
+            if isinstance(v, np.ndarray) and v.ndim > 0:
+                state[k] = move(v, dev)
+            elif hasattr(v, "array") and hasattr(v, "to"):  # a Tensor held as state
+                state[k] = v.to(dev)
 
 
 def _as_tensors(state: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -348,4 +411,4 @@ def _current_lr(opt: Any) -> float:
 def _epoch_line(r: dict[str, Any], epochs: int) -> str:
     return (f"epoch {r['epoch']:>2}/{epochs}  train loss {r['train_loss']:.4f}  "
             f"test loss {r['test_loss']:.4f}  test accuracy {r['test_accuracy']:.2%}  "
-            f"{r['seconds']:.1f} s  ({r['samples_per_second']:,.0f} samples/s)")
+            f"{r['seconds']:.1f} s  ({r['samples_per_second']:,.0f} samples/s on {r.get('device') or 'cpu'})")

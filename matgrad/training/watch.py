@@ -73,7 +73,7 @@ class Watch:
         """After backward, before optimizer.step(): record gradients, keep the weights."""
         for name, w in self.weights:
             if w.grad is not None:
-                self._grad[name].append(float(np.linalg.norm(np.asarray(w.grad, dtype=np.float64))))
+                self._grad[name].append(float(np.linalg.norm(w.grad.array.astype(np.float64))))
         self._before = [w.array.copy() for _, w in self.weights]
         for name, m in self.sequences:
             norms = m.time_step_grad_norms()
