@@ -376,6 +376,19 @@ def explain(
     A value or gradient that is not finite (inf, nan) is not defined at that point: the
     record's `.notes` say which and why, instead of NumPy's floating-point warnings.
     """
+    if isinstance(output, Tensor) and type(output.array) is not np.ndarray and output.grad_fn is not None:
+        if accumulate:
+            raise NotImplementedError("explain(accumulate=True) on a GPU graph: explain() reads the values on the "
+                                      "host; call backward() for the gradients in .grad")
+        # a GPU graph: rebuilt on the host from host copies of its leaves, where the values are read and shown
+        try:
+            output = replay(output, to_host=True)
+        except RuntimeError as e:
+            raise RuntimeError(str(e).replace("backward() has already freed this graph, and it cannot be rebuilt",
+                                              "a GPU graph is explained on the host, so it must be rebuilt there")
+                               ) from None
+        if isinstance(gradient, Tensor):
+            gradient = gradient.cpu()
     seed = _seed(output, gradient)
     try:
         graph = Graph.of(output)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import grad_mode
+from ..devices import backend_of
 from ..tensor import Tensor
 from .values import Value, shape_str
 
@@ -68,8 +69,22 @@ def _names(nodes: list[Any]) -> dict[int, str]:
     return out
 
 
-def replay(output: Tensor) -> Tensor:
-    """A tensor equal to `output` on a rebuilt copy of the graph backward() freed, or a clear error."""
+def _to_host(x: Any) -> Any:
+    """A value an op was given (an array, or tuples and lists of them), with device arrays copied to the host."""
+    if type(x) in (tuple, list):
+        return type(x)(_to_host(v) for v in x)
+    if type(x) is not np.ndarray and hasattr(x, "__array_function__"):
+        return backend_of(x).to_host(x)
+    return x
+
+
+def replay(output: Tensor, to_host: bool = False) -> Tensor:
+    """A tensor equal to `output` on a rebuilt copy of the graph backward() freed, or a clear error.
+
+    With to_host the copy runs on the CPU from host copies of the leaves (a GPU graph, explained
+    on the host: the explainer reads and prints values there); it may differ from the device's
+    results in the last bits, as the CPU's and the GPU's float arithmetic do.
+    """
     nodes = nodes_of(output)
     for n in nodes:
         if not n.replayable:
@@ -79,11 +94,24 @@ def replay(output: Tensor) -> Tensor:
             )
     names = _names(nodes)
     made: dict[int, Tensor] = {}
+    hosted: dict[int, Tensor] = {}
+
+    def leaf(n: Any, i: int) -> Tensor:
+        t = _leaf(n, i)
+        if not to_host or type(t.array) is np.ndarray:
+            return t
+        if id(t) not in hosted:
+            h = Tensor._make(backend_of(t.array).to_host(t.array), None, t.requires_grad)
+            h.name = t.name
+            hosted[id(t)] = h
+        return hosted[id(t)]
+
     with grad_mode.enable_grad(), np.errstate(all="ignore"):  # as the forward ran: what is not finite is reported
         for n in nodes:
-            inputs = [_leaf(n, i) if fn is None or isinstance(fn, Tensor) else made[id(fn)]
+            inputs = [leaf(n, i) if fn is None or isinstance(fn, Tensor) else made[id(fn)]
                       for i, fn in enumerate(n.parent_fns)]
-            y = type(n).apply(*inputs, **n.params)
+            params = {k: _to_host(v) for k, v in n.params.items()} if to_host else n.params
+            y = type(n).apply(*inputs, **params)
             fn = y.grad_fn
             if fn is None or fn.needs_input_grad != n.needs_input_grad:
                 raise RuntimeError(
@@ -94,8 +122,12 @@ def replay(output: Tensor) -> Tensor:
             y.name = names.get(id(n))
             made[id(n)] = y
     out = made[id(output.grad_fn)]
-    same = out.array.shape == output.array.shape and np.array_equal(
-        out.array, output.array, equal_nan=out.array.dtype.kind in "fc")
+    if to_host:  # the CPU's arithmetic against the GPU's: equal to float rounding
+        was = backend_of(output.array).to_host(output.array)
+        same = out.array.shape == was.shape and np.allclose(out.array, was, rtol=1e-4, atol=1e-6, equal_nan=True)
+    else:
+        same = out.array.shape == output.array.shape and np.array_equal(
+            out.array, output.array, equal_nan=out.array.dtype.kind in "fc")
     if not same:
         raise RuntimeError(
             f"explain: backward() has already freed this graph, and running its forward again gives "
