@@ -460,7 +460,8 @@ class Tensor:
             gradient = grad
         if gradient is None and not create_graph and self.grad_fn is not None and self.array.size == 1:
             # the common case, loss.backward(): seed 1, straight to the reverse pass
-            seed = np.ones_like(self.array)  # on the tensor's device (NumPy dispatches to CuPy)
+            a = self.array  # the seed on the tensor's device (ones_like dispatches to CuPy; ones is faster)
+            seed = np.ones(a.shape, a.dtype) if type(a) is np.ndarray else np.ones_like(a)
             _upward("engine").run_backward((self,), (seed,), bool(retain_graph), False)
             return
         _upward("backward")([self], None if gradient is None else [gradient], retain_graph, create_graph)

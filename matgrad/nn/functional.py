@@ -215,9 +215,7 @@ def _same_shape(name: str, x: Tensor, y: Tensor) -> None:
 
 
 def _outside_unit(a: Any) -> bool:
-    """Whether some element of `a` is below 0 or above 1."""
-    if type(a) is np.ndarray:  # the ufuncs' reduce: cheaper than the methods' wrappers (a GPU has no minimum.reduce)
-        return bool(np.minimum.reduce(a, axis=None) < 0 or np.maximum.reduce(a, axis=None) > 1)
+    """Whether some element of device array `a` is below 0 or above 1 (a GPU has no minimum.reduce)."""
     return bool(a.min() < 0) or bool(a.max() > 1)
 
 
@@ -230,7 +228,11 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
     p, y = _pair(input, target)
     _same_shape("binary_cross_entropy", p, y)
     yd = y.array
-    if yd.size and _outside_unit(yd):
+    if type(yd) is np.ndarray:  # the ufuncs' reduce: cheaper than the methods' wrappers, on every step
+        outside = yd.size and (np.minimum.reduce(yd, axis=None) < 0 or np.maximum.reduce(yd, axis=None) > 1)
+    else:
+        outside = yd.size and _outside_unit(yd)
+    if outside:
         raise ValueError("binary_cross_entropy: all elements of target should be between 0 and 1")
     w = None
     if weight is not None:

@@ -22,9 +22,9 @@ BCE_EPS = 1e-12
 
 def _array(v: Any, dtype: Any) -> Any:
     """A 0-d array of `dtype`: NumPy's reductions give a scalar; a device's give an array already."""
-    if isinstance(v, (np.generic, float)):
-        return np.asarray(v, dtype=dtype)
-    return v if v.dtype == dtype else v.astype(dtype)
+    if type(v) is not np.ndarray and hasattr(v, "__array_function__"):  # a device's 0-d array
+        return v if v.dtype == dtype else v.astype(dtype)
+    return np.asarray(v, dtype=dtype)
 
 
 def _reduce(elem, reduction, denom):
