@@ -1,18 +1,33 @@
-"""Conv2d forward + backward on MNIST-sized layers: matgrad against PyTorch on the CPU.
+"""Conv2d on the `cnn` recipe's layers: matgrad's stride-1 path against its im2col path and PyTorch.
 
-Two layers of a small MNIST conv net, batch 128, 3×3 kernels, padding 1, with bias:
-1→32 channels on 28×28 and 32→64 on 28×28. One call is the forward and the backward
-(gradients of input, weight and bias), timed interleaved with PyTorch's on the same
-float32 data, PyTorch using as many threads as NumPy's BLAS. Goal: matgrad at least
-half PyTorch's throughput (matgrad/torch time <= 2).
+The cnn recipe's three convolutions (batch 128, 3×3, padding 1, no bias): 1→32 on 28×28,
+32→64 on 14×14, 64→128 on 7×7, and 32→64 on 28×28 (issue 19's layer). Each forward alone
+and forward + backward (the input's gradient too, except for the first layer, as in the
+network); then the whole recipe step (3 × conv-BN-ReLU-pool, linear, cross-entropy, AdamW).
 
-    python benchmarks/bench_conv.py [--repeats 7]
+Every library runs in its own process, alternately (A B B A ...), each sample long enough to
+time; PyTorch's OpenMP threads and NumPy's BLAS threads would otherwise fight over the cores.
+Both use the same number of threads. Cases:
+  matgrad  as a user calls it (shifted products at stride 1, matgrad/ops/conv.py)
+  im2col   the same process with the stride-1 path turned off (the general im2col path)
+  torch    torch.nn.functional.conv2d, or the same network in torch.nn
+  old      with --against REV: that revision's matgrad (as benchmarks/ab.py exports it)
+Goal (issue 19): matgrad within 1.0× of PyTorch.
+
+    python benchmarks/bench_conv.py [--repeats 7] [--quick] [--against HEAD] [--json]
 """
 from __future__ import annotations
 
 import argparse
+import gc
+import importlib
+import importlib.util
 import json
+import multiprocessing as mp
+import statistics
 import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -21,64 +36,219 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
-from timing import interleaved, row  # noqa: E402
+from timing import Stats, row  # noqa: E402
 
-import matgrad as mg  # noqa: E402
+LAYERS = [(128, 1, 32, 28), (128, 32, 64, 14), (128, 64, 128, 7), (128, 32, 64, 28)]  # (batch, in, out, size)
+PAUSE_S = 0.15  # between two processes' samples: the last one's idle threads stop spinning first
 
-LAYERS = [(128, 1, 32, 28), (128, 32, 64, 28)]  # (batch, in channels, out channels, size)
 
-
-def _step(lib: Any, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> Callable[[], Any]:
-    """One conv2d forward + backward in `lib` (matgrad or torch: the same code, only the module differs)."""
-    xt, wt, bt = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
+# --- what runs inside a worker process -----------------------------------------------------
+def _layer_step(lib: Any, n: int, cin: int, cout: int, size: int, backward: bool) -> Callable[[], None]:
+    """One conv2d forward (and backward) in `lib`: matgrad, an exported matgrad, or torch."""
+    rng = np.random.default_rng(0)
+    x = lib.tensor(rng.standard_normal((n, cin, size, size), dtype=np.float32), requires_grad=backward and cin > 1)
+    w = lib.tensor(rng.standard_normal((cout, cin, 3, 3), dtype=np.float32) * np.float32(0.1),
+                   requires_grad=backward)
 
     def step() -> None:
-        xt.grad = wt.grad = bt.grad = None
-        y = lib.nn.functional.conv2d(xt, wt, bt, padding=1)
-        y.backward(lib.ones_like(y))
+        x.grad = w.grad = None
+        y = lib.nn.functional.conv2d(x, w, None, padding=1)
+        if backward:
+            y.backward(lib.ones_like(y))
     return step
 
 
-def run(repeats: int = 7, quick: bool = False, threads: int | None = None) -> list[dict[str, Any]]:
-    """One row per layer: ms per forward+backward for matgrad and torch, and their ratio."""
-    threads = threads or mg.get_num_threads()
-    try:
-        import torch
-        torch.set_num_threads(threads)
-    except ImportError:
-        torch = None
+def _torch_cnn(torch: Any) -> Any:
+    """matgrad.models.cnn's network, in torch.nn."""
+    nn, layers, c = torch.nn, [], 1
+    for out in (32, 64, 128):
+        layers += [nn.Conv2d(c, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU(), nn.MaxPool2d(2)]
+        c = out
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(128 * 3 * 3, 10))
+
+
+def _cnn_step(lib: Any, name: str, batch: int = 128) -> Callable[[], None]:
+    """One training step of the cnn recipe's network: AdamW, cross-entropy, a fixed batch."""
+    lib.manual_seed(0)
+    if name == "torch":
+        model = _torch_cnn(lib)
+    else:
+        model = importlib.import_module(f"{lib.__name__}.models.cnn").build_cnn((1, 28, 28), 10)
+    opt = lib.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
     rng = np.random.default_rng(0)
-    rows = []
-    for n, cin, cout, size in LAYERS:
-        x = rng.standard_normal((n, cin, size, size), dtype=np.float32)
-        w = rng.standard_normal((cout, cin, 3, 3), dtype=np.float32) * np.float32(0.1)
-        b = rng.standard_normal(cout, dtype=np.float32)
-        cases = {"matgrad": _step(mg, x, w, b)}
-        if torch is not None:
-            cases["torch"] = _step(torch, x, w, b)
-        stats = interleaved(cases, repeats=3 if quick else repeats, warmup=1 if quick else 2,
-                            min_sample_s=0.05)
-        r = row(f"conv2d {cin}→{cout} 3×3, batch {n}, {size}×{size}, fwd+bwd", "ms", stats,
-                (("matgrad", "torch"),), scale=1e3, goal="matgrad/torch <= 2.0", threads=threads)
-        if "torch" in stats:
-            r["throughput_vs_torch"] = stats["torch"].median / stats["matgrad"].median
-        rows.append(r)
+    x = lib.from_numpy(rng.random((batch, 1, 28, 28), dtype=np.float32))
+    y = lib.from_numpy(rng.integers(0, 10, batch))
+    loss_fn = lib.nn.CrossEntropyLoss()
+
+    def step() -> None:
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+    return step
+
+
+def _general_path(fn: Callable[[], None]) -> Callable[[], None]:
+    """fn with matgrad's stride-1 conv path turned off, so every conv takes im2col."""
+    from matgrad.ops import conv
+
+    def step() -> None:
+        saved, conv._MIN_CHANNELS = conv._MIN_CHANNELS, 1 << 62
+        try:
+            fn()
+        finally:
+            conv._MIN_CHANNELS = saved
+    return step
+
+
+def _make(case: str) -> Callable[[], None]:
+    """The callable for 'LIB:WHAT', WHAT being 'cnn' or 'n,cin,cout,size,fwd|bwd'."""
+    name, what = case.split(":")
+    lib = importlib.import_module("matgrad" if name == "im2col" else name)
+    if what == "cnn":
+        fn = _cnn_step(lib, name)
+    else:
+        n, cin, cout, size, mode = what.split(",")
+        fn = _layer_step(lib, int(n), int(cin), int(cout), int(size), mode == "bwd")
+    return _general_path(fn) if name == "im2col" else fn
+
+
+def _run(fn: Callable[[], None], number: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return time.perf_counter() - t0
+
+
+def _worker(conn: Any, threads: int, path: list[str]) -> None:
+    """Serve ('case', number) requests: number 0 warms up and answers calls per sample, else seconds per call."""
+    sys.path[:0] = path
+    cases: dict[str, Callable[[], None]] = {}
+    pinned = False
+    while (msg := conn.recv()) is not None:
+        case, number, min_sample_s = msg
+        try:
+            if case not in cases:
+                lib = importlib.import_module("matgrad" if case.startswith("im2col") else case.split(":")[0])
+                if not pinned:
+                    lib.set_num_threads(threads)
+                    pinned = True
+                cases[case] = _make(case)
+            fn = cases[case]
+            if number == 0:
+                fn()
+                fn()
+                number, t = 1, _run(fn, 1)
+                while t < min_sample_s:
+                    number = max(number + 1, int(number * min_sample_s / max(t, 1e-9) * 1.1))
+                    t = _run(fn, number)
+                conn.send(number)
+            else:
+                gc.collect()
+                conn.send(_run(fn, number) / number)
+        except Exception as e:  # reported in the parent, which raises it
+            conn.send(RuntimeError(f"{case}: {type(e).__name__}: {e}"))
+
+
+# --- the parent: one worker per library, samples alternating ---------------------------------
+class Workers:
+    """A process per library ('matgrad' also serves 'im2col'), started on first use."""
+
+    def __init__(self, threads: int, path: list[str]) -> None:
+        self.threads, self.path, self.procs = threads, path, {}
+        self.ctx = mp.get_context("spawn")
+
+    def ask(self, case: str, number: int, min_sample_s: float) -> Any:
+        lib = case.split(":")[0]
+        lib = "matgrad" if lib == "im2col" else lib
+        if lib not in self.procs:
+            here, there = self.ctx.Pipe()
+            proc = self.ctx.Process(target=_worker, args=(there, self.threads, self.path), daemon=True)
+            proc.start()
+            self.procs[lib] = (proc, here)
+        here = self.procs[lib][1]
+        here.send((case, number, min_sample_s))
+        answer = here.recv()
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def close(self) -> None:
+        for proc, conn in self.procs.values():
+            conn.send(None)
+            proc.join(timeout=10)
+
+
+def interleaved_procs(workers: Workers, cases: dict[str, str], repeats: int, min_sample_s: float) -> dict[str, Stats]:
+    """Seconds per call of each case ({label: 'lib:what'}), samples alternating between processes."""
+    numbers = {label: workers.ask(case, 0, min_sample_s) for label, case in cases.items()}
+    samples: dict[str, list[float]] = {label: [] for label in cases}
+    labels = list(cases)
+    for r in range(repeats):
+        for label in labels if r % 2 == 0 else reversed(labels):
+            time.sleep(PAUSE_S)
+            samples[label].append(workers.ask(cases[label], numbers[label], min_sample_s))
+    return {k: Stats(statistics.median(s), min(s), max(s), len(s), numbers[k], tuple(s)) for k, s in samples.items()}
+
+
+def run(repeats: int = 7, quick: bool = False, threads: int | None = None, against: str | None = None,
+        layers: list[tuple[int, int, int, int]] | None = None, cnn: bool = True) -> list[dict[str, Any]]:
+    """One row per layer and mode, and one for the cnn step: ms per call of each case and their ratios."""
+    import matgrad as mg
+
+    threads = threads or mg.get_num_threads()
+    libs = ["matgrad", "im2col"] + (["torch"] if importlib.util.find_spec("torch") else [])
+    path = [str(HERE), str(HERE.parent)]
+    with tempfile.TemporaryDirectory() as tmp:
+        if against:
+            import ab
+
+            old = ab.export_old(against, Path(tmp))
+            path.insert(0, tmp)
+            libs.append(old)
+        workers = Workers(threads, path)
+        whats = [(f"{n},{cin},{cout},{size},{mode}", f"conv2d {cin}→{cout} 3×3, batch {n}, {size}×{size}, "
+                  + ("fwd" if mode == "fwd" else "fwd+bwd")) for n, cin, cout, size in (layers or LAYERS)
+                 for mode in ("fwd", "bwd")]
+        if cnn:
+            whats.append(("cnn", "cnn recipe step (3 × conv-BN-ReLU-pool, AdamW), batch 128"))
+        rows = []
+        try:
+            for what, name in whats:
+                cases = {("old" if lib == libs[-1] and against else lib): f"{lib}:{what}" for lib in libs}
+                stats = interleaved_procs(workers, cases, 3 if quick else repeats, 0.1 if quick else 0.25)
+                r = row(name, "ms", stats, (("matgrad", "torch"), ("matgrad", "im2col"), ("matgrad", "old")),
+                        scale=1e3, goal="matgrad/torch <= 1.0", threads=threads)
+                rows.append(r)
+                print("  " + _line(r), flush=True)
+        finally:
+            workers.close()
     return rows
+
+
+def _line(r: dict[str, Any]) -> str:
+    times = ", ".join(f"{k} {v['median']:.1f}" for k, v in r["times"].items())
+    ratios = ", ".join(f"{k} {v:.2f}" for k, v in r["ratios_paired"].items())
+    return f"{r['name']}: {times} ms; paired {ratios}"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--against", metavar="REV", help="also time this git revision's matgrad ('old')")
+    ap.add_argument("--layers", help="which of the layers, by index: e.g. 12")
+    ap.add_argument("--no-cnn", action="store_true", help="skip the whole-network step")
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = ap.parse_args()
-    rows = run(args.repeats)
+    import machine
+    import readme
+
+    print(f"machine: {readme.machine_line(machine.describe())}", flush=True)
+    layers = [LAYERS[int(i)] for i in args.layers] if args.layers is not None else None
+    rows = run(args.repeats, args.quick, args.threads, args.against, layers, not args.no_cnn)
     if args.json:
         print(json.dumps(rows, indent=1))
-        return
-    for r in rows:
-        times = ", ".join(f"{k} {v['median']:.1f} ms" for k, v in r["times"].items())
-        extra = f"  throughput {r['throughput_vs_torch']:.2f}× torch's" if "throughput_vs_torch" in r else ""
-        print(f"{r['name']}: {times}{extra}  (threads {r['threads']})")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""matgrad.blas: one-pass in-place updates through NumPy's OpenBLAS, and their NumPy fallback."""
+"""matgrad.blas: one-pass in-place updates and gemm through NumPy's OpenBLAS, and their NumPy fallback."""
 from __future__ import annotations
 
 import numpy as np
@@ -65,6 +65,52 @@ def test_large_float32_update_takes_the_blas_path(monkeypatch):
     blas.axpy(-2.0, y, y)  # x and y the same array: y = -y
     assert calls == [("axpby", np.dtype(np.float32)), ("axpy", np.dtype(np.float32))]
     np.testing.assert_array_equal(y, np.full(blas.MIN_SIZE, -2.5, np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("beta", [0.0, 1.0, 0.5])
+def test_gemm_on_transposed_and_shifted_views(path, dtype, beta):
+    rng = np.random.default_rng(2)
+    buf = rng.standard_normal((5, 40)).astype(dtype)  # shifted slices of one buffer: row stride 40, not 20
+    a = rng.standard_normal((5, 3)).astype(dtype)
+    c_big = rng.standard_normal((3, 30)).astype(dtype)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-13)
+    for lhs, rhs, out in (
+        (a.T, buf[:, 7:27], c_big[:, 4:24]),  # a transposed, b a row-strided slice, c a slice
+        (buf[:3, 2:7], a, c_big[:, :3]),
+        (buf[:3, 1:21], buf[:, 3:23].T, np.ones((3, 5), dtype)),  # both views of one buffer, b transposed
+        (buf[:3, :1], buf[:1, :20], c_big[:, :20]),  # k = 1: a single outer product
+    ):
+        expected = 0.5 * (lhs.astype(np.float64) @ rhs) + beta * out
+        c0 = c_big.copy()
+        blas.gemm(0.5, lhs, rhs, beta, out)
+        np.testing.assert_allclose(out, expected, **tol)
+        assert out.dtype == dtype
+    np.testing.assert_array_equal(c_big[:, 24:], c0[:, 24:])  # nothing outside c is written
+
+
+def test_gemm_takes_blas_when_it_can(monkeypatch):
+    if blas._kernels() is None:
+        pytest.skip("this NumPy has no OpenBLAS with gemm")
+    calls = []
+    real = blas._kernels()
+    spied = {k: (lambda *a, _f=f, _k=k: calls.append(_k) or _f(*a)) for k, f in real.items()}
+    monkeypatch.setattr(blas, "_kernels", lambda: spied)
+    x = np.ones((4, 6), np.float32)
+    c = np.zeros((4, 4), np.float32)
+    blas.gemm(1.0, x, x.T, 0.0, c)
+    assert calls == [("gemm", np.dtype(np.float32))]
+    blas.gemm(1.0, x, x.T, 1.0, c.T)  # c transposed: NumPy
+    blas.gemm(1.0, x[:, ::2], x[:, ::2].T, 1.0, c)  # no unit stride: NumPy
+    blas.gemm(1.0, x, x.T.astype(np.float64), 1.0, c)  # mixed dtypes: NumPy
+    blas.gemm(1.0, c[:, :4], c, 1.0, c)  # c is also an operand: NumPy
+    assert len(calls) == 1
+    np.testing.assert_array_equal(c, np.full((4, 4), 21 + 21 * 21 * 4, np.float32))  # 6, +6, +3, +6, +c@c
+
+
+def test_gemm_refuses_mismatched_shapes():
+    with pytest.raises(ValueError, match="gemm"):
+        blas.gemm(1.0, np.ones((2, 3)), np.ones((4, 2)), 0.0, np.zeros((2, 2)))
 
 
 def test_overlapping_arrays_take_the_numpy_path(monkeypatch):

@@ -1,14 +1,23 @@
-"""conv2d and conv_transpose2d: finite differences (first and second order) and PyTorch."""
+"""conv2d and conv_transpose2d: finite differences (first and second order) and PyTorch, through both
+the stride-1 shifted-products path and the general im2col path."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 import matgrad as mg
+from matgrad.ops import conv as conv_mod
 from matgrad.ops.conv import _input_grad_flat, conv2d, conv_forward, conv_transpose2d, fold, unfold
 from tests.helpers import check_op, torch
 
 F = None if torch is None else torch.nn.functional
+
+
+@pytest.fixture(params=["shifted", "im2col"])
+def path(request, monkeypatch):
+    """Every stride-1, one-group conv through the shifted products (any channel count), or none of them."""
+    monkeypatch.setattr(conv_mod, "_MIN_CHANNELS", 1 if request.param == "shifted" else 1 << 62)
+    return request.param
 
 # (input shape, weight shape, stride, padding, dilation, groups): odd sizes, every knob
 CONV_CASES = [
@@ -28,7 +37,7 @@ def _t(fn):
 
 
 @pytest.mark.parametrize("xs, ws, s, p, d, g", CONV_CASES)
-def test_conv2d_gradients_and_torch(xs, ws, s, p, d, g):
+def test_conv2d_gradients_and_torch(path, xs, ws, s, p, d, g):
     f = _t("conv2d")
     check_op(lambda x, w, b: conv2d(x, w, b, s, p, d, g), xs, ws, (ws[0],),
              torch_fn=f and (lambda x, w, b: f(x, w, b, s, p, d, g)))
@@ -47,11 +56,12 @@ TRANSPOSE_CASES = [
     ((1, 2, 3, 3), (2, 3, 3, 2), 2, 1, 1, 1, 1),
     ((2, 4, 3, 2), (4, 1, 2, 3), (2, 3), (0, 1), (1, 2), 2, 1),
     ((1, 3, 4, 3), (3, 2, 3, 3), 1, 1, 1, 3, 2),
+    ((2, 3, 4, 3), (3, 2, 3, 2), 1, (1, 0), (1, 0), 1, 2),  # stride 1, one group: cut short by output_padding
 ]
 
 
 @pytest.mark.parametrize("xs, ws, s, p, op, g, d", TRANSPOSE_CASES)
-def test_conv_transpose2d_gradients_and_torch(xs, ws, s, p, op, g, d):
+def test_conv_transpose2d_gradients_and_torch(path, xs, ws, s, p, op, g, d):
     f = _t("conv_transpose2d")
     check_op(lambda x, w, b: conv_transpose2d(x, w, b, s, p, op, g, d), xs, ws, (ws[1] * g,),
              torch_fn=f and (lambda x, w, b: f(x, w, b, s, p, op, g, d)))
@@ -96,6 +106,82 @@ def test_shifted_grid_input_gradient_equals_fold(xs, ws, p, d, g):
     general = fold(dcols.reshape(xs[1], ws[2], ws[3], n, ho, wo), xs, (1, 1), p, d)
     shifted = _input_grad_flat(dy, w2, xs, p, d, ws[2:])
     np.testing.assert_allclose(shifted, general, rtol=1e-12, atol=1e-12)
+
+
+# (input shape, weight shape, padding, dilation): stride 1, one group, the shapes the shifted grid must get right
+SHIFTED_CASES = [
+    ((2, 4, 9, 8), (6, 4, 3, 3), 1, 1),
+    ((1, 5, 10, 7), (3, 5, 5, 5), 2, 1),  # 5×5, batch 1
+    ((3, 4, 11, 9), (2, 4, 3, 2), (0, 2), (2, 1)),  # non-square kernel, dilation 2 in H only
+    ((2, 4, 5, 6), (3, 4, 1, 1), 0, 1),  # 1×1: a plain product
+    ((2, 4, 5, 6), (3, 4, 1, 1), 1, 1),  # 1×1 with padding: outputs that see only zeros
+    ((1, 4, 6, 6), (3, 4, 3, 3), 3, 1),  # padding wider than the kernel's reach
+    ((3, 4, 6, 5), (3, 4, 3, 3), 0, 2),  # dilation 2, no padding
+    ((1, 4, 3, 3), (2, 4, 1, 3), (0, 3), (1, 3)),  # a 1-row kernel dilated past the image
+    ((1, 4, 1, 7), (3, 4, 1, 3), (0, 1), 1),  # a single row (conv1d's shape)
+    ((2, 6, 64, 70), (3, 6, 3, 3), 1, 1),  # more columns than one block of products
+]
+
+
+def _conv_grads(x, w, b, p, d, dy):
+    xt, wt, bt = (mg.tensor(a, requires_grad=True) for a in (x, w, b))
+    y = conv2d(xt, wt, bt, 1, p, d)
+    y.backward(mg.tensor(dy))
+    return [y.numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("xs, ws, p, d", SHIFTED_CASES)
+def test_shifted_products_equal_im2col_and_torch(monkeypatch, xs, ws, p, d, dtype):
+    rng = np.random.default_rng(4)
+    x, w, b = rng.standard_normal(xs).astype(dtype), rng.standard_normal(ws).astype(dtype), \
+        rng.standard_normal(ws[0]).astype(dtype)
+    dy = rng.standard_normal(conv2d(mg.tensor(x), mg.tensor(w), None, 1, p, d).shape).astype(dtype)
+    monkeypatch.setattr(conv_mod, "_BLOCK", 1024)  # several blocks for the largest case
+    monkeypatch.setattr(conv_mod, "_MIN_CHANNELS", 1 << 62)
+    general = _conv_grads(x, w, b, p, d, dy)
+    monkeypatch.setattr(conv_mod, "_MIN_CHANNELS", 1)
+    shifted = _conv_grads(x, w, b, p, d, dy)
+    eps = np.finfo(dtype).eps * 100  # float32: sums of thousands of terms round differently in each order
+
+    def close(a, e, name):
+        np.testing.assert_allclose(a, e, rtol=eps, atol=eps * np.abs(e).max(), err_msg=name)
+
+    for name, a, e in zip(("y", "dx", "dw", "db"), shifted, general):
+        assert a.dtype == dtype and a.shape == e.shape, name
+        close(a, e, name)
+    if F is not None:
+        xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        yt = F.conv2d(xt, wt, bt, 1, p, d)
+        yt.backward(torch.tensor(dy))
+        for name, a, t in zip(("y", "dx", "dw", "db"), shifted, (yt, xt.grad, wt.grad, bt.grad)):
+            close(a, t.detach().numpy(), name)
+
+
+def test_which_path_a_conv_takes(monkeypatch):
+    """Stride 1, one group, NumPy arrays and enough channels: shifted products; anything else: im2col."""
+    calls = []
+    real = conv_mod._shifted_forward
+    monkeypatch.setattr(conv_mod, "_shifted_forward", lambda *a: calls.append(a[0].shape) or real(*a))
+    x, w = mg.randn(2, 16, 6, 6), mg.randn(16, 16, 3, 3)
+    conv2d(x, w, padding=1)
+    assert len(calls) == 1
+    conv2d(x, w, stride=2)
+    conv2d(x, mg.randn(16, 8, 3, 3), groups=2)
+    conv2d(mg.randn(2, 1, 6, 6), mg.randn(16, 1, 3, 3))  # one input channel: im2col's copy is small
+    conv2d(x, mg.randn(2, 16, 3, 3))  # two output channels: thin products
+    assert len(calls) == 1
+    assert not conv_mod._use_shifted(np.ma.zeros((2, 16, 6, 6)), w.numpy(), (1, 1), 1, (16, 16))  # other array types
+
+
+def test_shifted_forward_keeps_the_grid_not_the_columns():
+    # the backward's saved state: X on its grid (about X's size), not the kH·kW-fold im2col matrix
+    x, w = np.random.default_rng(5).standard_normal((2, 16, 10, 10)), np.ones((16, 16, 3, 3))
+    _, saved = conv_forward(x, w, (1, 1), (1, 1), (1, 1), 1)
+    assert isinstance(saved, conv_mod._GridX)
+    assert saved.buf.size < 1.5 * x.size
+    _, cols = conv_forward(x, w, (2, 2), (1, 1), (1, 1), 1)
+    assert cols.size == 16 * 9 * 2 * 5 * 5
 
 
 def test_conv2d_third_order_gradient_is_a_convolution_too():
