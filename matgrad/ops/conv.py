@@ -46,8 +46,12 @@ def unfold(x: np.ndarray, k: Pair, s: Pair, p: Pair, d: Pair, size: Pair | None 
     """
     n, c, h, w = x.shape
     ho, wo = size or (out_size(h, k[0], s[0], p[0], d[0]), out_size(w, k[1], s[1], p[1], d[1]))
-    xp = np.zeros((c, n, h + 2 * p[0], w + 2 * p[1]), dtype=x.dtype)
+    xp = np.zeros_like(x, shape=(c, n, h + 2 * p[0], w + 2 * p[1]))  # on x's device
     xp[:, :, p[0]:p[0] + h, p[1]:p[1] + w] = x.transpose(1, 0, 2, 3)
+    if type(x) is not np.ndarray:  # another device's arrays: one strided slice per kernel offset, stacked
+        taps = [xp[:, :, i * d[0]:i * d[0] + s[0] * (ho - 1) + 1:s[0], j * d[1]:j * d[1] + s[1] * (wo - 1) + 1:s[1]]
+                for i in range(k[0]) for j in range(k[1])]
+        return np.stack(taps, axis=1).reshape(c, k[0], k[1], n, ho, wo)
     sc, sn, sh, sw = xp.strides
     view = as_strided(
         xp, (c, k[0], k[1], n, ho, wo), (sc, sh * d[0], sw * d[1], sn, sh * s[0], sw * s[1]),
@@ -64,7 +68,7 @@ def fold(cols: np.ndarray, x_shape: tuple[int, ...], s: Pair, p: Pair, d: Pair) 
     """
     n, c, h, w = x_shape
     _, kh, kw, _, ho, wo = cols.shape
-    dx = np.zeros((c, n, h + 2 * p[0], w + 2 * p[1]), dtype=cols.dtype)
+    dx = np.zeros_like(cols, shape=(c, n, h + 2 * p[0], w + 2 * p[1]))  # on cols' device
     for i in range(kh):
         r = i * d[0]
         for j in range(kw):
@@ -284,12 +288,12 @@ def _input_grad_flat(dy: np.ndarray, w2: np.ndarray, x_shape: tuple[int, ...], p
     c = x_shape[1]
     hp, wp = x_shape[2] + 2 * p[0], x_shape[3] + 2 * p[1]
     m = n * hp * wp
-    grid = np.zeros((o, n, hp, wp), dtype=dy.dtype)
+    grid = np.zeros_like(dy, shape=(o, n, hp, wp))  # on dy's device
     grid[:, :, :ho, :wo] = dy.transpose(1, 0, 2, 3)
     grid = grid.reshape(g, o // g, m)
     w2t = w2.transpose(0, 2, 1)
     shifts = [i * d[0] * wp + j * d[1] for i in range(k[0]) for j in range(k[1])]
-    dx = np.zeros((c, m + shifts[-1]), dtype=dy.dtype)
+    dx = np.zeros_like(dy, shape=(c, m + shifts[-1]))
     # a block of columns at a time, so each block of dcols is still in cache when folded
     for q in range(0, m, _FOLD_BLOCK):
         e = min(q + _FOLD_BLOCK, m)
@@ -355,7 +359,8 @@ class Conv2d(Op):
                 dw = _shifted_weight_grad(grid, dybuf, self.cols.buf, w.shape)
         elif xp.plain:  # reuse the forward's cols: no second unfold
             n, o, ho, wo = dy.shape
-            dy2 = np.ascontiguousarray(_rows(dy, c["groups"]))  # one transposing copy for all three
+            dy2 = _rows(dy, c["groups"])  # one transposing copy for all three
+            dy2 = np.ascontiguousarray(dy2) if type(dy2) is np.ndarray else dy2.copy()
             dy = _unrows(dy2, n, ho, wo)
             if len(need) == 3 and need[2]:
                 db = dy2.reshape(o, -1).sum(axis=1)

@@ -66,10 +66,6 @@ class _Unpool(nn.Module):
         return self.unpool(*self.pool(x), output_size=x.shape)
 
 
-#: conv and fold/unfold run through ops/conv.py, made device-generic separately (issue 15); until then they
-#: fail with the test device's TypeError, and pass (XPASS) once it is done.
-_CONV = pytest.mark.xfail(raises=TypeError, strict=False, reason="ops/conv.py is not device-generic yet")
-_CONV_CASES = {"Conv1d", "Conv2d", "ConvTranspose2d", "Fold", "Unfold"}
 
 # (id, module factory, inputs, train mode)
 CASES: list[tuple[str, Callable[[], nn.Module], list[Any], bool]] = [
@@ -227,7 +223,7 @@ def _run(make: Callable[[], nn.Module], inputs: list[Any], train: bool, dev: Any
 
 
 @pytest.mark.parametrize("make, inputs, train", [
-    pytest.param(*c[1:], id=c[0], marks=[_CONV] if c[0] in _CONV_CASES else []) for c in CASES])
+    pytest.param(*c[1:], id=c[0]) for c in CASES])
 def test_module_on_the_test_device(make, inputs, train, cuda):
     cpu = _run(make, inputs, train, None)
     dev = _run(make, inputs, train, cuda)
