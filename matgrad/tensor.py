@@ -20,22 +20,38 @@ from . import devices as _device
 from . import dtypes as _dtypes
 from .dtypes import bool_, float16, float32, float64, int16, int32, int64, uint8
 
-#: Whether any tensor has been changed in place in this process: until then every version is 0, so
-#: the ops need not record their inputs' versions (Op.apply).
-VERSIONS_IN_USE = [False]
 #: Creation order of graph nodes and in-place changes alike (Op.seq). LAST_CHANGE holds the newest
 #: change's number: a node newer than it saw every input as it is now, so its backward need not
-#: check their versions (Op._check_versions). Parameter initialisation, done in place before any
-#: graph exists, then costs the training steps nothing.
+#: check their versions (Op._check_versions). A changed tensor keeps the numbers of its latest
+#: changes (`_changes`), from which the version it had when a node was recorded follows
+#: (version_at): so recording a node costs nothing for versions, and parameter initialisation,
+#: done in place before any graph exists, costs the training steps nothing either.
 NEXT_SEQ = itertools.count().__next__
 LAST_CHANGE = [-1]
+_KEEP_CHANGES = 64  # older changes are forgotten: a node older than all kept ones sees "an earlier version"
 
 
 def bump_version(t: Tensor) -> None:
     """Record that `t` was changed in place (PyTorch's version counter)."""
     t._version += 1
-    VERSIONS_IN_USE[0] = True
-    LAST_CHANGE[0] = NEXT_SEQ()
+    seq = LAST_CHANGE[0] = NEXT_SEQ()
+    changes = getattr(t, "_changes", None)
+    if changes is None:
+        t._changes = [seq]
+    else:
+        changes.append(seq)
+        if len(changes) > _KEEP_CHANGES:
+            del changes[0]
+
+
+def version_at(t: Tensor, seq: int) -> int | None:
+    """The version `t` had when the node numbered `seq` was recorded (None: too many changes ago to tell)."""
+    changes = getattr(t, "_changes", None)
+    if not changes or changes[-1] < seq:
+        return t._version
+    if len(changes) == _KEEP_CHANGES and changes[0] > seq:
+        return None
+    return t._version - sum(1 for c in changes if c > seq)
 
 _default_dtype = [np.dtype(np.float32)]  # NumPy's dtype: what the hot paths hand NumPy
 
@@ -90,7 +106,7 @@ class Tensor:
     backward(create_graph=True)); `.grad_fn` is the op that made it (None for a leaf).
     """
 
-    __slots__ = ("array", "_grad", "requires_grad", "grad_fn", "name", "_version", "__weakref__")
+    __slots__ = ("array", "_grad", "requires_grad", "grad_fn", "name", "_version", "_changes", "__weakref__")
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
     __hash__ = object.__hash__
 

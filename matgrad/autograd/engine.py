@@ -119,7 +119,7 @@ def run_backward(
     handed: set[int] = {id(g) for g in grad_roots}
     taken: set[int] = set()
     deliver = _deliver_leaf
-    if hooks.leaf_hooks or hooks.post_accumulate_hooks:  # some leaf has hooks: hold its parts until complete
+    if hooks.leaf_hooks._entries or hooks.post_accumulate_hooks._entries:  # a leaf has hooks: hold its parts
         deliver = _HookedLeaves(roots, want, result, handed, taken, create_graph)
     for t, g in zip(roots, grad_roots):
         fn = t.grad_fn

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend import ArrayNamespace, numpy_ns
-from ..tensor import LAST_CHANGE, NEXT_SEQ, VERSIONS_IN_USE, Tensor
+from ..tensor import LAST_CHANGE, NEXT_SEQ, Tensor, version_at
 from . import grad_mode
 
 _next_seq = NEXT_SEQ  # creation order: a node is always newer than its inputs' nodes (and see LAST_CHANGE)
@@ -45,11 +45,11 @@ class Op:
 
     parents: tuple[Tensor, ...] | None
     #: The node that made each parent when this one was recorded (an in-place op may give the
-    #: parent tensor a new history later; the gradient still goes where it came from), and each
-    #: parent's version then (`Tensor._version`), to catch a saved input changed in place since.
+    #: parent tensor a new history later; the gradient still goes where it came from).
     #: Once released, a leaf parent itself stands in parent_fns where None stood (see release).
     parent_fns: tuple[Any, ...]
-    versions: tuple[int, ...] | None
+    #: Creation order (NEXT_SEQ); with each parent's changes it gives the parent's version then
+    #: (tensor.version_at), to catch a saved input changed in place since.
     seq: int
     needs_input_grad: tuple[bool, ...]
     out: Any
@@ -72,7 +72,6 @@ class Op:
             if True in needs:
                 fn.parents = tensors
                 fn.parent_fns = tuple([t.grad_fn for t in tensors])
-                fn.versions = tuple([t._version for t in tensors]) if VERSIONS_IN_USE[0] else None
                 fn.needs_input_grad = needs
                 fn.seq = _next_seq()
                 fn.params = params  # for replay after release (matgrad/explain/replay.py)
@@ -111,14 +110,15 @@ class Op:
         """PyTorch's error when an input this backward reads was changed in place after it was recorded."""
         if LAST_CHANGE[0] < self.seq:  # nothing has been changed in place since this node was recorded
             return
-        versions = self.versions or (0,) * len(parents)  # None: recorded before any in-place change
-        for p, v in zip(parents, versions):
+        for p in parents:
+            v = version_at(p, self.seq)
             if p._version != v:
                 made_by = f"output 0 of {p.grad_fn.name}Backward" if p.grad_fn is not None else "a leaf"
+                expected = "an earlier one" if v is None else v
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an inplace "
                     f"operation: [{p.array.dtype} {list(p.array.shape)}], which is {made_by}, is at version "
-                    f"{p._version}; expected version {v} instead. {self.name}Backward needs its value from "
+                    f"{p._version}; expected version {expected} instead. {self.name}Backward needs its value from "
                     "before the change: compute on a copy (x = x.clone()) or change it out of place (x = x + 1)."
                 )
 
@@ -152,12 +152,10 @@ class Op:
         self.out = None
         if not self.replayable:
             self.params = None  # may hold anything the forward saw, and nothing will run it again
-        elif parents is not None and None in self.parent_fns:
+        elif parents is not None:
             # each leaf in place of its None: a new attribute instead would cost every node of every backward
             fns = self.parent_fns
-            if fns.count(None) == len(fns):
-                self.parent_fns = parents
-            else:
+            if None in fns:
                 self.parent_fns = tuple([p if f is None else f for p, f in zip(parents, fns)])
 
     @property

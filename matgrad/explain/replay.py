@@ -21,7 +21,7 @@ import numpy as np
 
 from ..autograd import grad_mode
 from ..devices import backend_of
-from ..tensor import Tensor
+from ..tensor import Tensor, version_at
 from .values import Value, shape_str
 
 _FIX = ("Call explain() before backward() (explain() changes no .grad, so backward() still works "
@@ -44,8 +44,7 @@ def nodes_of(output: Tensor) -> list[Any]:
 def _leaf(node: Any, i: int) -> Tensor:
     """The node's input i, a leaf: as recorded, and unchanged since (its version then)."""
     t = node.parents[i] if node.parents is not None else node.parent_fns[i]
-    was = node.versions[i] if node.versions else 0
-    if t._version != was:
+    if t._version != version_at(t, node.seq):
         what = f"the input {t.name}" if t.name else f"an input of shape {shape_str(tuple(t.shape))}"
         raise RuntimeError(
             f"explain: backward() has already freed this graph, and it cannot be rebuilt as it was: {what} of "

@@ -64,6 +64,7 @@ class Module:
         d["_forward_hooks"] = OrderedDict()
         d["_backward_hooks"] = OrderedDict()
         d["_backward_pre_hooks"] = OrderedDict()
+        d["_hooked"] = False  # set once any hook is registered: __call__'s fast path asks this one flag
 
     # --- calling ----------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -72,9 +73,10 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not self.__dict__.get("_hooked", True):  # no hook was ever registered: the common case, kept fast
+            return self.forward(*args, **kwargs)
         d = self.__dict__
-        if not (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"]
-                or d["_backward_pre_hooks"]):  # the common case, kept fast
+        if not (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"] or d["_backward_pre_hooks"]):
             return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks.values()):
             res = hook(self, args)
@@ -93,12 +95,14 @@ class Module:
     def register_forward_pre_hook(self, hook: Callable) -> _HookHandle:
         """hook(module, args) runs before forward; it may return replacement args."""
         _hook_ids[0] += 1
+        self.__dict__["_hooked"] = True
         self._forward_pre_hooks[_hook_ids[0]] = hook
         return _HookHandle(self._forward_pre_hooks, _hook_ids[0])
 
     def register_forward_hook(self, hook: Callable) -> _HookHandle:
         """hook(module, args, output) runs after forward; it may return a replacement output."""
         _hook_ids[0] += 1
+        self.__dict__["_hooked"] = True
         self._forward_hooks[_hook_ids[0]] = hook
         return _HookHandle(self._forward_hooks, _hook_ids[0])
 
@@ -106,6 +110,7 @@ class Module:
         """hook(module, grad_input, grad_output) runs once the gradients w.r.t. this call's tensor inputs
         are known; it may return a replacement grad_input (a tuple)."""
         _hook_ids[0] += 1
+        self.__dict__["_hooked"] = True
         self._backward_hooks[_hook_ids[0]] = hook
         return _HookHandle(self._backward_hooks, _hook_ids[0])
 
@@ -113,6 +118,7 @@ class Module:
         """hook(module, grad_output) runs once the gradients w.r.t. this call's outputs are known; it may
         return a replacement grad_output (a tuple)."""
         _hook_ids[0] += 1
+        self.__dict__["_hooked"] = True
         self._backward_pre_hooks[_hook_ids[0]] = hook
         return _HookHandle(self._backward_pre_hooks, _hook_ids[0])
 

@@ -22,9 +22,9 @@ BCE_EPS = 1e-12
 
 def _array(v: Any, dtype: Any) -> Any:
     """A 0-d array of `dtype`: NumPy's reductions give a scalar; a device's give an array already."""
-    if type(v) is not np.ndarray and hasattr(v, "__array_function__"):  # a device's 0-d array
-        return v if v.dtype == dtype else v.astype(dtype)
-    return np.asarray(v, dtype=dtype)
+    if isinstance(v, (np.generic, np.ndarray, float)):
+        return np.asarray(v, dtype=dtype)
+    return v if v.dtype == dtype else v.astype(dtype)  # a device's 0-d array
 
 
 def _reduce(elem, reduction, denom):
@@ -105,9 +105,11 @@ class BinaryCrossEntropy(Op):
     def forward(self, p, y, weight, reduction, denom):
         self.weight, self.reduction, self.denom = weight, reduction, denom
         # out= keeps 0-d results arrays, so the in-place steps below work for any shape
+        # np.empty is NumPy's C function; empty_like dispatches (to the device's) through a Python wrapper
+        new = (lambda: np.empty(p.shape, p.dtype)) if type(p) is np.ndarray else (lambda: np.empty_like(p))
         with np.errstate(divide="ignore", invalid="ignore"):  # p outside [0, 1] gives nan: the caller checks
-            log_p = np.log(p, out=np.empty_like(p))
-            log_1mp = np.log1p(-p, out=np.empty_like(p))
+            log_p = np.log(p, out=new())
+            log_1mp = np.log1p(-p, out=new())
         np.maximum(log_p, -100, out=log_p)
         np.maximum(log_1mp, -100, out=log_1mp)
         log_1mp *= y - 1

@@ -124,7 +124,7 @@ class Optimizer:
                 loss = closure()
         for group in self.param_groups:
             for p in group["params"]:
-                grad = p.grad
+                grad = p._grad  # the stored Tensor (the property adds a call per parameter per step)
                 if grad is None:
                     continue
                 grad, param = grad.array, p.array
