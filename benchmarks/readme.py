@@ -25,6 +25,8 @@ RECIPES = {
     "mlp": "`mlp`, the seed recipe",
     "mlp-best": "`mlp-best` (784-1024-1024-10, dropout, AdamW + one-cycle)",
     "cnn": "`cnn` (3 × conv-BN-ReLU-pool, AdamW + one-cycle)",
+    "lstm": "`lstm` (row-by-row: 28 steps of 28 pixels, LSTM 128, Adam + one-cycle)",
+    "vit": "`vit` (7×7 patches, 4 pre-norm Transformer layers of width 64, AdamW + one-cycle)",
 }
 DATASETS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "digits": "digits (8×8)"}
 

@@ -25,7 +25,7 @@ BESIDE_REPO = REPO.parent / "shared" / "data"
 
 # (recipe, dataset): the README's rows
 RUNS = (("mlp", "mnist"), ("mlp-best", "mnist"), ("mlp-best", "fashion-mnist"),
-        ("cnn", "mnist"), ("cnn", "fashion-mnist"))
+        ("cnn", "mnist"), ("cnn", "fashion-mnist"), ("lstm", "mnist"), ("vit", "mnist"))
 QUICK_LIMIT = 6_000
 
 
