@@ -5,7 +5,8 @@ install; with CuPy but no driver or no GPU it says what CuPy reported. The ops n
 here (NumPy's functions dispatch to CuPy's on CuPy arrays); this module gives what has no NumPy
 counterpart on the GPU: `erf` (cupyx.scipy.special), the scatter-add behind index_add
 (cupyx.scatter_add for `np.add.at`), moves to and from the host, seeding, and the fused
-optimizer updates (one ElementwiseKernel each, where NumPy needs several passes).
+optimizer updates and bias + activation chains (one ElementwiseKernel each, where NumPy needs several
+passes).
 """
 from __future__ import annotations
 
@@ -95,7 +96,8 @@ def load() -> tuple[ArrayBackend | None, str]:
 
 
 def _fused_kernels(cupy: Any) -> dict[str, Any]:
-    """One kernel per optimizer update (KERNELS), by name: what the optimizers' `_fused_update` calls."""
+    """One kernel per optimizer update and per bias + activation (KERNELS), by name: what the optimizers'
+    `_fused_update` and matgrad.ops.linear.LinearActivation call."""
     # the same operations in the same order as matgrad/optim's NumPy passes, so results agree but for
     # the GPU's fused multiply-adds; scalars NumPy computes in double on the host (1 − dampening,
     # 1 − lr·wd, √(1 − β2ᵗ), lr / (1 − β1ᵗ)) come in precomputed; `sign` is −1 when maximizing;
@@ -136,4 +138,16 @@ KERNELS: dict[str, tuple[str, str, str]] = {
     # amsgrad: vmax = max(vmax, v) with NumPy's NaN propagation
     "adam_amsgrad": (_ADAM_IN, "T p, T m, T v, T vmax", _ADAM_BODY.replace(
         "DENOMINATOR", "vmax = (vmax != vmax || vmax >= v) ? vmax : v;\n    T vv = vmax;")),
+    # LinearActivation (matgrad/ops/linear.py): y = act(y + b) in place on the matmul's output, called
+    # kernel(b, y) with b (out,) broadcast over y's rows; the same operations as its NumPy passes:
+    # relu keeps -0.0 and NaN as np.maximum(0, z) does (z < 0 is false for both)
+    "bias_relu": ("T b", "T y", "T z = y + b;\n    y = z < 0 ? (T)0 : z;"),
+    # 1 / (1 + e⁻ᶻ): e⁻ᶻ = inf for very negative z gives exactly 0
+    "bias_sigmoid": ("T b", "T y", "y = (T)1 / ((T)1 + exp(-(y + b)));"),
+    "bias_tanh": ("T b", "T y", "y = tanh(y + b);"),
+    # dz = dy · act'(y) from the saved output, dz = kernel(dy, y); relu multiplies by 0 or 1 as NumPy's
+    # mask does, so an infinite or NaN dy where y ≤ 0 gives NaN there too
+    "relu_grad": ("T dy, T y", "T dz", "dz = dy * (y > 0 ? (T)1 : (T)0);"),
+    "sigmoid_grad": ("T dy, T y", "T dz", "dz = dy * (y * ((T)1 - y));"),
+    "tanh_grad": ("T dy, T y", "T dz", "dz = dy * ((T)1 - y * y);"),
 }

@@ -76,6 +76,23 @@ row("adaptive_max_pool2d_1", lambda a: F.adaptive_max_pool2d(a, 1), lambda a: TF
     (3, 4, 5))
 
 
+# --- linear_activation: Linear and its activation as one op (fused on a GPU), batched and 1-D inputs --------
+def _linear_activation_rows():
+    from matgrad.ops.linear import linear_activation
+
+    def torch_act(act, z):
+        return getattr(torch, act)(z)
+
+    for act in ("relu", "sigmoid", "tanh"):
+        for i, x_shape in enumerate([(5, 4), (2, 3, 4), (4,)]):
+            row(f"linear_activation_{act}{i}", lambda x, w, b, a=act: linear_activation(x, w, b, a),
+                lambda x, w, b, a=act: torch_act(a, TF("linear")(x, w, b)), x_shape, (3, 4), (3,))
+        row(f"linear_activation_{act}_nobias", lambda x, w, a=act: linear_activation(x, w, None, a),
+            lambda x, w, a=act: torch_act(a, TF("linear")(x, w)), (2, 2, 4), (3, 4))
+
+
+_linear_activation_rows()
+
 def test_max_unpool2d_overlapping_windows_match_torch():
     """Overlapping windows repeat an index: PyTorch keeps one write (equal values) and gathers dy for each."""
     from tests.helpers import compare_torch
