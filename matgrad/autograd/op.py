@@ -15,11 +15,13 @@ accumulates it; ops never do that themselves.
 from __future__ import annotations
 
 from typing import Any
+from weakref import ref as _weakref
 
 from ..backend import ArrayNamespace, numpy_ns
 from ..tensor import LAST_CHANGE, NEXT_SEQ, Tensor, version_at
 from . import grad_mode
 
+_KEEP_CONSTANT = 1024  # constants up to this many elements are kept by release() for replay; larger, weakly
 _next_seq = NEXT_SEQ  # creation order: a node is always newer than its inputs' nodes (and see LAST_CHANGE)
 
 
@@ -143,9 +145,11 @@ class Op:
         """Free what the backward kept, so memory goes back as the reverse pass moves on.
 
         What replay needs stays (matgrad/explain/replay.py): `params`, and `parent_fns` with each
-        leaf parent (a parameter or constant, which PyTorch's graph keeps too) in place of the None
-        that marked it. A parent some node made is dropped, so no intermediate activation outlives
-        the backward: replay computes it again.
+        leaf parent in place of the None that marked it: a parameter (which PyTorch's graph keeps
+        too) or a small constant itself, a larger constant (an input batch) by weak reference, so
+        the step's data is not kept alive one step longer (ab.py: +2-3% on the small MLP steps when
+        it was). A parent some node made is dropped, so no intermediate activation outlives the
+        backward: replay computes it again.
         """
         parents = self.parents
         self.parents = None
@@ -156,7 +160,9 @@ class Op:
             # each leaf in place of its None: a new attribute instead would cost every node of every backward
             fns = self.parent_fns
             if None in fns:
-                self.parent_fns = tuple([p if f is None else f for p, f in zip(parents, fns)])
+                self.parent_fns = tuple([
+                    f if f is not None else p if p.requires_grad or p.array.size <= _KEEP_CONSTANT else _weakref(p)
+                    for p, f in zip(parents, fns)])
 
     @property
     def name(self) -> str:

@@ -15,6 +15,7 @@ changes the parameters' values in place).
 from __future__ import annotations
 
 import gc
+import weakref
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ def nodes_of(output: Tensor) -> list[Any]:
     stack = [output.grad_fn]
     while stack:
         n = stack.pop()
-        if n is None or isinstance(n, Tensor) or id(n) in found:  # (a released node's leaf parents are there)
+        if n is None or isinstance(n, (Tensor, weakref.ref)) or id(n) in found:  # (a released node's leaves)
             continue
         found[id(n)] = n
         stack.extend(n.parent_fns)
@@ -44,6 +45,12 @@ def nodes_of(output: Tensor) -> list[Any]:
 def _leaf(node: Any, i: int) -> Tensor:
     """The node's input i, a leaf: as recorded, and unchanged since (its version then)."""
     t = node.parents[i] if node.parents is not None else node.parent_fns[i]
+    if isinstance(t, weakref.ref):  # a large constant (an input batch): kept only while the user keeps it
+        t = t()
+        if t is None:
+            raise RuntimeError(
+                f"explain: backward() has already freed this graph, and it cannot be rebuilt: a constant input of "
+                f"{node.name} (more than 1024 elements, as a batch of data) no longer exists. {_FIX}")
     if t._version != version_at(t, node.seq):
         what = f"the input {t.name}" if t.name else f"an input of shape {shape_str(tuple(t.shape))}"
         raise RuntimeError(
@@ -107,7 +114,7 @@ def replay(output: Tensor, to_host: bool = False) -> Tensor:
 
     with grad_mode.enable_grad(), np.errstate(all="ignore"):  # as the forward ran: what is not finite is reported
         for n in nodes:
-            inputs = [leaf(n, i) if fn is None or isinstance(fn, Tensor) else made[id(fn)]
+            inputs = [leaf(n, i) if fn is None or isinstance(fn, (Tensor, weakref.ref)) else made[id(fn)]
                       for i, fn in enumerate(n.parent_fns)]
             params = {k: _to_host(v) for k, v in n.params.items()} if to_host else n.params
             y = type(n).apply(*inputs, **params)

@@ -70,10 +70,10 @@ _IN_PLACE = {"relu": _relu_, "sigmoid": _sigmoid_, "tanh": _tanh_}
 
 
 class LinearActivation(Op):
-    """Y = act(X @ Wᵀ + b), act relu, sigmoid or tanh: Linear and its activation as one node.
+    """Y = act(X @ Wᵀ + b).  dZ = dY · act'(Y), dX = dZ·W, dW = dZᵀ·X, db = Σ_rows dZ.
 
-    dZ = dY · act'(Y), from the saved output (relu: [Y > 0], sigmoid: Y(1 − Y), tanh: 1 − Y²);
-    then Linear's dX = dZ·W, dW = dZᵀ·X, db = Σ_rows dZ. On a GPU whose backend has the fused
+    act is relu, sigmoid or tanh: Linear and its activation as one node; act'(Y) comes from the
+    saved output (relu: [Y > 0], sigmoid: Y(1 − Y), tanh: 1 − Y²). On a GPU whose backend has the fused
     kernels ("bias_<act>", "<act>_grad"), the bias-add and activation are one kernel launch on the
     matmul's output and dZ is one more; elsewhere the same passes run in place with NumPy's functions.
     """
