@@ -31,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 
+import bench_conv  # noqa: E402
 import mlp  # noqa: E402
 
 CONFIGS = {
@@ -52,26 +53,6 @@ def export_old(rev: str, into: Path) -> str:
         tar.extractall(into, filter="data")
     shutil.move(str(into / "matgrad"), str(into / name))
     return name
-
-
-def cnn_step(lib_name: str, batch: int = 128):
-    """One training step of the `cnn` recipe's network (AdamW, cross-entropy) on a fixed batch."""
-    lib = importlib.import_module(lib_name)
-    models_cnn = importlib.import_module(f"{lib_name}.models.cnn")
-    lib.manual_seed(0)
-    model = models_cnn.build_cnn((1, 28, 28), 10)
-    opt = lib.optim.AdamW(model.parameters(), lr=1e-3)
-    rng = np.random.default_rng(0)
-    x = lib.from_numpy(rng.random((batch, 1, 28, 28), dtype=np.float32))
-    y = lib.from_numpy(rng.integers(0, 10, batch))
-    loss_fn = lib.nn.CrossEntropyLoss()
-
-    def step() -> None:
-        opt.zero_grad()
-        loss_fn(model(x), y).backward()
-        opt.step()
-
-    return step
 
 
 def main() -> None:
@@ -100,7 +81,7 @@ def main() -> None:
             configs["cnn b128 (AdamW)"] = None
         for label, spec in configs.items():
             if spec is None:
-                steps = {lib: cnn_step(lib) for lib in ("matgrad", old_name)}
+                steps = {lib: bench_conv.cnn_step(importlib.import_module(lib), lib) for lib in ("matgrad", old_name)}
                 reps = 2
             else:
                 p = mlp.make_problem(spec)

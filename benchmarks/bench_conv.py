@@ -67,7 +67,7 @@ def _torch_cnn(torch: Any) -> Any:
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(128 * 3 * 3, 10))
 
 
-def _cnn_step(lib: Any, name: str, batch: int = 128) -> Callable[[], None]:
+def cnn_step(lib: Any, name: str, batch: int = 128) -> Callable[[], None]:
     """One training step of the cnn recipe's network: AdamW, cross-entropy, a fixed batch."""
     lib.manual_seed(0)
     if name == "torch":
@@ -105,7 +105,7 @@ def _make(case: str) -> Callable[[], None]:
     name, what = case.split(":")
     lib = importlib.import_module("matgrad" if name == "im2col" else name)
     if what == "cnn":
-        fn = _cnn_step(lib, name)
+        fn = cnn_step(lib, name)
     else:
         n, cin, cout, size, mode = what.split(",")
         fn = _layer_step(lib, int(n), int(cin), int(cout), int(size), mode == "bwd")
