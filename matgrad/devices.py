@@ -381,6 +381,14 @@ def _is_tensor_like(x: Any) -> bool:
             and hasattr(x, "dtype") and hasattr(x, "shape"))
 
 
+def on_a_device(array: Any) -> bool:
+    """Whether `array` is a device backend's array (CuPy's); False for NumPy's and for anything unknown."""
+    try:
+        return backend_of(array).kind != "cpu"
+    except TypeError:  # another library's array (dask, ...): NumPy converts it, as before
+        return False
+
+
 def device_of(array: Any) -> device:
     """The device an array is on: device('cpu') for NumPy's, device('cuda', i) for the CUDA backend's."""
     b = backend_of(array)

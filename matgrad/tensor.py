@@ -77,7 +77,7 @@ def to_array(data: Any, dtype: Any = None) -> np.ndarray:
         arr = data
     elif isinstance(data, np.generic):
         arr = np.asarray(data)
-    elif hasattr(data, "__array_function__") and _device.backend_of(data).kind != "cpu":
+    elif hasattr(data, "__array_function__") and _device.on_a_device(data):
         arr = data  # a device array (CuPy's) stays on its device
     else:
         try:
