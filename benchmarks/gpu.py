@@ -189,8 +189,8 @@ def _machine(ctx: Ctx) -> dict[str, Any]:
 def _torch_twin(model: Any, torch: Any, device: str) -> Any:
     """The same network in PyTorch, with the same weights (matgrad's state_dict keys are PyTorch's)."""
     from matgrad import nn
+    from matgrad.devices import to_host
     from matgrad.models.cnn import AsImage
-    from matgrad.training.device import to_host
 
     tnn = torch.nn
 
@@ -547,7 +547,7 @@ def _ensure_pytest() -> str:
 
 def _run_row(fn: Any, arrays: list[np.ndarray], second: bool, dev: Any) -> tuple[list, list, list]:
     """(outputs, gradients, gradients of gradients) as float32 host arrays, as test_ops_on_device's _run."""
-    from matgrad.training.device import to_host
+    from matgrad.devices import to_host
 
     def host(t: Any) -> Any:
         return None if t is None else to_host(t.detach().array)

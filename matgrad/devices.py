@@ -389,6 +389,11 @@ def on_a_device(array: Any) -> bool:
         return False
 
 
+def to_host(array: Any) -> np.ndarray:
+    """`array` as a NumPy array: itself on the CPU, a host copy of a device's."""
+    return array if type(array) is np.ndarray else backend_of(array).to_host(array)
+
+
 def device_of(array: Any) -> device:
     """The device an array is on: device('cpu') for NumPy's, device('cuda', i) for the CUDA backend's."""
     b = backend_of(array)
@@ -411,4 +416,4 @@ def move(array: Any, dev: device) -> Any:
 
 __all__ = ["device", "CPU", "TYPES", "cuda_available", "cuda_device_count", "check_available", "resolve", "cuda_device",
            "is_device_like", "parse_to_args", "no_cuda_message", "backend_of", "device_of", "move", "cuda_backend",
-           "set_cuda_backend", "restore_cuda_backend"]
+           "set_cuda_backend", "restore_cuda_backend", "to_host", "on_a_device"]

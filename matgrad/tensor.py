@@ -277,8 +277,7 @@ class Tensor:
 
     def _host(self) -> np.ndarray:
         """The values as a NumPy array, copied from the device if need be (for printing and .tolist())."""
-        a = self.array
-        return a if type(a) is np.ndarray else _device.backend_of(a).to_host(a)
+        return _device.to_host(self.array)
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""

@@ -27,10 +27,11 @@ def run(args: argparse.Namespace) -> int:
     from matgrad.autograd import no_grad
     from matgrad.creation import from_numpy
     from matgrad.data import load_dataset
+    from matgrad.devices import to_host
     from matgrad.training import plots
     from matgrad.training.build import model_from_checkpoint
     from matgrad.training.checkpoint import load_checkpoint
-    from matgrad.training.device import describe, to_host
+    from matgrad.training.device import describe
     from matgrad.training.metrics import confusion_matrix, format_confusion, per_class_accuracy
 
     device = pick_device("eval", getattr(args, "device", None))

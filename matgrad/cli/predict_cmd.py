@@ -38,9 +38,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from matgrad.autograd import no_grad
     from matgrad.creation import from_numpy
+    from matgrad.devices import to_host
     from matgrad.training.build import model_from_checkpoint
     from matgrad.training.checkpoint import load_checkpoint
-    from matgrad.training.device import to_host
 
     from .images import prepare, require_pillow
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import random as _random
 from ..creation import from_numpy
-from ..devices import backend_of, move
+from ..devices import move, to_host
 from ..ops import activation as _act
 from ..ops import loss as _loss
 from ..ops.binary import maximum, minimum, where
@@ -768,7 +768,7 @@ def embedding_bag(input: Any, weight: Any, offsets: Any = None, max_norm: Any = 
     w = as_tensor(weight)
     # the bags are worked out on the host (a loop over bags, searchsorted, bincount); only the index
     # arrays that meet the weights go to their device
-    idx = _host(input.array if isinstance(input, Tensor) else np.asarray(input))
+    idx = to_host(input.array if isinstance(input, Tensor) else np.asarray(input))
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding_bag: expected integer indices, got {idx.dtype}")
     if idx.ndim == 2:
@@ -781,7 +781,7 @@ def embedding_bag(input: Any, weight: Any, offsets: Any = None, max_norm: Any = 
     elif idx.ndim == 1:
         if offsets is None:
             raise ValueError("offsets has to be a 1D Tensor but got None")
-        starts = _host(offsets.array if isinstance(offsets, Tensor) else np.asarray(offsets)).astype(np.int64)
+        starts = to_host(offsets.array if isinstance(offsets, Tensor) else np.asarray(offsets)).astype(np.int64)
         if starts.ndim != 1:
             raise ValueError("offsets has to be a 1D Tensor")
         flat = idx
@@ -820,7 +820,7 @@ def embedding_bag(input: Any, weight: Any, offsets: Any = None, max_norm: Any = 
     from ..ops.indexing import getitem
 
     # max: per bag and column the first maximal row, then a differentiable gather of those entries
-    ra = _host(rows.array)
+    ra = to_host(rows.array)
     pick = np.zeros((nb, d), dtype=np.int64)
     empty = np.ones((nb, 1), dtype=bool)
     for i in range(nb):
@@ -833,11 +833,6 @@ def embedding_bag(input: Any, weight: Any, offsets: Any = None, max_norm: Any = 
     index = (_on_device_of(w, pick), _on_device_of(w, np.broadcast_to(np.arange(d), (nb, d)).copy()))
     got = getitem(rows, index)
     return where(_on_device_of(w, empty), 0.0, got) if empty.any() else got
-
-
-def _host(a: Any) -> np.ndarray:
-    """`a` as a host array (a device's copied over)."""
-    return a if type(a) is np.ndarray else backend_of(a).to_host(a)
 
 
 def _on_device_of(t: Tensor, a: np.ndarray) -> Any:

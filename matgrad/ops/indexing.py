@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.op import Op
-from ..devices import backend_of, device_of, move
+from ..devices import backend_of, device_of, move, on_a_device
 from ..tensor import Tensor, as_tensor
 
 
@@ -23,7 +23,7 @@ def _index_array(index: Any) -> Any:
 
 def is_device_array(p: Any) -> bool:
     """An array that is not NumPy's (CuPy's, or the test device's)."""
-    return type(p) is not np.ndarray and hasattr(p, "__array_function__") and hasattr(p, "shape")
+    return type(p) is not np.ndarray and hasattr(p, "__array_function__") and on_a_device(p)
 
 
 def on_device(arr: Any, like: Any) -> Any:

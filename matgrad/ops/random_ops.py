@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.op import Op
-from ..devices import CPU, device_of, get_default_device, move, resolve
+from ..devices import CPU, device_of, get_default_device, move, resolve, to_host
 from ..random import numpy_generator
 from ..tensor import Tensor, as_tensor, get_default_dtype, to_array
 
@@ -30,11 +30,6 @@ class Sampled(Op):
     def backward(self, dy):
         zero = self.xp.zeros_like(dy)
         return (zero,) * len(self.input_arrays)
-
-
-def _host(a: Any) -> np.ndarray:
-    """A parameter's values on the host, where the draws are made."""
-    return a if type(a) is np.ndarray else move(a, CPU)
 
 
 def _sample(sample: np.ndarray, *params: Tensor, device: Any = None) -> Tensor:
@@ -68,7 +63,7 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *, gene
     if not replacement and k > n:
         raise RuntimeError(f"multinomial(): cannot sample n_sample > prob_dist.size(-1) samples without "
                            f"replacement (n_sample={k}, {n} categories)")
-    rows = _host(w).reshape(-1, n).astype(np.float64)
+    rows = to_host(w).reshape(-1, n).astype(np.float64)
     if not np.isfinite(rows).all() or (rows < 0).any():
         raise RuntimeError("multinomial(): probability tensor contains either `inf`, `nan` or element < 0")
     total = rows.sum(axis=1)
@@ -106,9 +101,9 @@ def bernoulli(input: Any, p: Any = None, *, generator: Any = None) -> Tensor:
     if p is None:
         if t.array.dtype.kind != "f":
             raise RuntimeError(f"bernoulli(): expected a floating point tensor of probabilities, got {t.array.dtype}")
-        prob = _host(t.array)
+        prob = to_host(t.array)
     else:
-        prob = np.asarray(_host(p.array) if isinstance(p, Tensor) else p, dtype=np.float64)
+        prob = np.asarray(to_host(p.array) if isinstance(p, Tensor) else p, dtype=np.float64)
     _probabilities("bernoulli", prob)
     draw = numpy_generator(generator).random(t.shape) < prob
     dtype = t.array.dtype if t.array.dtype.kind in "fiub" else get_default_dtype()
@@ -126,8 +121,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
            requires_grad: bool = False, device: Any = None, out: Any = None) -> Tensor:
     """Normal samples with the given mean and std: tensors (broadcast together) or numbers with a `size`."""
     tensors = [x for x in (mean, std) if isinstance(x, Tensor)]
-    m = _host(mean.array) if isinstance(mean, Tensor) else np.asarray(mean, dtype=np.float64)
-    s = _host(std.array) if isinstance(std, Tensor) else np.asarray(std, dtype=np.float64)
+    m = to_host(mean.array) if isinstance(mean, Tensor) else np.asarray(mean, dtype=np.float64)
+    s = to_host(std.array) if isinstance(std, Tensor) else np.asarray(std, dtype=np.float64)
     if s.size and (s.min() < 0 or np.isnan(s).any()):
         raise RuntimeError(f"normal expects std >= 0.0, but found std {s.min()}")
     if tensors:
@@ -166,7 +161,7 @@ def draw_normal(shape: tuple[int, ...], dtype: np.dtype, mean: float, std: float
 
 def draw_bernoulli(shape: tuple[int, ...], dtype: np.dtype, p: Any, generator: Any) -> np.ndarray:
     """1 with probability p (a number or an array broadcast to shape), else 0."""
-    prob = np.asarray(_host(to_array(p)) if isinstance(p, Tensor) else p, dtype=np.float64)
+    prob = np.asarray(to_host(to_array(p)) if isinstance(p, Tensor) else p, dtype=np.float64)
     _probabilities("bernoulli_", prob)
     return (numpy_generator(generator).random(shape) < prob).astype(dtype)
 

@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import importlib.util
-from typing import Any
-
-import numpy as np
 
 from .. import devices
 
@@ -62,13 +59,6 @@ def describe(dev: devices.device) -> str:
     except Exception:  # noqa: BLE001 - a name is only for display: never fail a run over it
         name = ""
     return f"{dev} ({name})" if name else str(dev)
-
-
-def to_host(array: Any) -> np.ndarray:
-    """`array` as a NumPy array: itself on the CPU, a host copy of a GPU's."""
-    if type(array) is np.ndarray:
-        return array
-    return devices.backend_of(array).to_host(array)
 
 
 def synchronize(dev: devices.device) -> None:

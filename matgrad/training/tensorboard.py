@@ -113,7 +113,7 @@ class TensorBoardLog:
 def _finite(a: Any) -> np.ndarray:
     """The values as a flat float NumPy array (its own float dtype, else float64), non-finite ones left out."""
     if type(a) is not np.ndarray and hasattr(a, "dtype"):  # a GPU's array: binned on the host
-        from .device import to_host
+        from ..devices import to_host
 
         a = to_host(a)
     a = np.asarray(a)

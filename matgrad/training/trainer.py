@@ -21,13 +21,13 @@ from .. import models
 from .. import random as mg_random
 from ..autograd import no_grad
 from ..creation import from_numpy
-from ..devices import CPU, resolve
+from ..devices import CPU, resolve, to_host
 from ..nn.utils.clip_grad import clip_grad_norm_
 from ..serialization import save as save_weights
 from . import build, plots
 from .checkpoint import Checkpoint, CheckpointError, save_checkpoint
 from .config import TrainConfig
-from .device import DeviceUnavailable, describe, to_host
+from .device import DeviceUnavailable, describe
 from .metrics import MetricsLog
 
 EVAL_BATCH = 1000
