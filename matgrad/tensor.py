@@ -118,7 +118,8 @@ class Tensor:
                 "make it a float first, e.g. tensor(data, dtype=matgrad.float32)"
             )
         self.array = arr
-        self._grad: Tensor | None = None
+        #: None, a Tensor, or the bare array backward() left here (see the `grad` property)
+        self._grad: Any = None
         self.requires_grad = bool(requires_grad)
         self.grad_fn = None
         self.name = name
@@ -155,7 +156,13 @@ class Tensor:
     @property
     def grad(self) -> Tensor | None:
         """The gradient backward() accumulated here (a Tensor), or None."""
-        return self._grad
+        g = self._grad
+        if g is None or isinstance(g, Tensor):
+            return g
+        # backward() leaves a leaf's new gradient as its bare array, wrapped here once, when first read:
+        # a training loop's optimizer reads the array and never asks (ab.py, 8-8-4 b2: -1.2 % a step)
+        g = self._grad = Tensor._make(g, None, False)
+        return g
 
     @grad.setter
     def grad(self, value: Any) -> None:

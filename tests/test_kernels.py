@@ -1,5 +1,7 @@
-"""The NumPy kernels behind the backward formulas: the bit-select `where` and `softplus`."""
+"""The NumPy kernels behind the backward formulas: the bit-select `where`, `softplus`, and `ignoring`."""
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pytest
@@ -79,3 +81,45 @@ def test_softplus_at_the_edges(dtype):
     np.testing.assert_array_equal(xp.softplus(z), ref)
     assert np.isnan(xp.softplus(np.array(np.nan, dtype)))
     assert isinstance(xp.softplus(np.array(2.0, dtype)), np.ndarray)  # 0-d in, array out
+
+
+# --- ignoring: np.errstate as a cheap decorator ---------------------------------------------
+
+@xp.ignoring(over="ignore")
+def _exp(x):
+    return np.exp(x)
+
+
+def test_ignoring_silences_only_what_it_names_and_restores_the_state():
+    big = np.float32(100)
+    with np.errstate(over="raise", divide="raise"):
+        assert _exp(big) == np.inf  # overflow ignored inside
+        with pytest.raises(FloatingPointError):
+            np.exp(big)  # and raised again after
+        with pytest.raises(FloatingPointError):
+            xp.ignoring(over="ignore")(lambda: np.float32(1) / np.float32(0))()  # divide: the caller's rule
+    with np.errstate(over="warn"):
+        with pytest.warns(RuntimeWarning, match="overflow"):
+            np.exp(big)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a warning would raise here
+            assert _exp(big) == np.inf
+
+
+def test_ignoring_follows_a_changed_outer_state_and_an_exception():
+    @xp.ignoring(divide="ignore")
+    def fails():
+        raise KeyError("inside")
+
+    before = np.geterr()
+    with pytest.raises(KeyError):
+        fails()
+    assert np.geterr() == before
+    for outer in ("raise", "ignore", "raise"):  # the kept state is rebuilt whenever the caller's differs
+        with np.errstate(invalid=outer):
+            f = xp.ignoring(over="ignore")(lambda: np.sqrt(np.float32(-1)))
+            if outer == "raise":
+                with pytest.raises(FloatingPointError):
+                    f()
+            else:
+                assert np.isnan(f())

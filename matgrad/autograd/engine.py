@@ -203,7 +203,7 @@ def _retain(node: Op, dy: Any, create_graph: bool) -> None:
     t = node.retained()
     if t is None:
         return
-    grad = t._grad
+    grad = t.grad  # (the property: a bare array becomes its Tensor)
     if create_graph or (grad is not None and not _plain_grad(grad)):
         g = _as_grad_tensor(dy)
         t._grad = g if grad is None else grad + g
@@ -267,11 +267,7 @@ def _deliver_leaf(
             result[pos] = g if result[pos] is None else result[pos] + g
         return
     grad = t._grad
-    if create_graph or (grad is not None and not _plain_grad(grad)):
-        # a .grad on a graph (left by backward(create_graph=True)) adds out of place, as PyTorch
-        g = _as_grad_tensor(g)
-        t._grad = g if grad is None else grad + g
-    elif grad is None:
+    if grad is None and not create_graph:
         if type(g) is not np.ndarray:
             if backend_of(g).kind == "cpu":
                 g = np.asarray(g)
@@ -281,7 +277,14 @@ def _deliver_leaf(
             g = g.copy()  # never alias the caller's seed, another .grad, or a view of either
         handed.add(id(g))
         taken.add(id(g))
-        t._grad = Tensor._make(g, None, False)
+        t._grad = g  # the bare array: Tensor.grad wraps it when it is first read
+        return
+    if grad is not None and not isinstance(grad, Tensor):
+        grad = t.grad  # a bare array left by an earlier backward: as the Tensor it stands for
+    if create_graph or (grad is not None and not _plain_grad(grad)):
+        # a .grad on a graph (left by backward(create_graph=True)) adds out of place, as PyTorch
+        g = _as_grad_tensor(g)
+        t._grad = g if grad is None else grad + g
     elif id(grad.array) in taken:  # .grad may also be waiting at another node: add into a fresh array
         out = np.empty_like(grad.array)
         np.add(grad.array, g, out=out, casting="unsafe")

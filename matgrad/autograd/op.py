@@ -160,9 +160,12 @@ class Op:
             # each leaf in place of its None: a new attribute instead would cost every node of every backward
             fns = self.parent_fns
             if None in fns:
-                self.parent_fns = tuple([
-                    f if f is not None else p if p.requires_grad or p.array.size <= _KEEP_CONSTANT else _weakref(p)
-                    for p, f in zip(parents, fns)])
+                kept = list(fns)  # (a loop over the Nones: 0.5 µs where a comprehension over all took 0.7)
+                for i, f in enumerate(fns):
+                    if f is None:
+                        p = parents[i]
+                        kept[i] = p if p.requires_grad or p.array.size <= _KEEP_CONSTANT else _weakref(p)
+                self.parent_fns = tuple(kept)
 
     @property
     def name(self) -> str:

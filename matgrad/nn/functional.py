@@ -53,6 +53,8 @@ def _maybe_inplace(name: str, input: Any, inplace: bool, fn: Any) -> Tensor:
 
 def relu(input: Any, inplace: bool = False) -> Tensor:
     """max(x, 0), elementwise."""
+    if not inplace:  # every step of every ReLU net: one call fewer
+        return _act.relu(input)
     return _maybe_inplace("relu", input, inplace, _act.relu)
 
 

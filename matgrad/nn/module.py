@@ -213,7 +213,10 @@ class Module:
 
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__
-        for key in ("_parameters", "_buffers", "_modules"):
+        params = d.get("_parameters")
+        if params is not None and name in params:  # self.weight in every forward: asked first, directly
+            return params[name]
+        for key in ("_buffers", "_modules"):
             store = d.get(key)
             if store is not None and name in store:
                 return store[name]
@@ -376,7 +379,7 @@ class Module:
                         continue
                     t.array = move(t.array, dev)  # same Parameter object, so optimizers still hold it
                     if t._grad is not None:
-                        t._grad.array = move(t._grad.array, dev)
+                        t.grad.array = move(t.grad.array, dev)
         return self
 
     def float(self) -> Module:

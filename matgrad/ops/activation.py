@@ -8,6 +8,7 @@ import numpy as np
 
 from ..autograd.op import Op
 from ..devices import backend_of
+from ..kernels import ignoring
 from ..tensor import Tensor, as_tensor
 from .unary import _float_input
 
@@ -30,14 +31,13 @@ class Sigmoid(Op):
 
     save_output = True
 
+    @ignoring(over="ignore")  # exp(-x) overflows to inf for very negative x, and 1/(1+inf) is exactly 0: right
     def forward(self, x):
-        # exp(-x) overflows to inf for very negative x, and 1/(1+inf) is exactly 0: right.
-        with np.errstate(over="ignore"):
-            y = np.exp(-x)
-            if isinstance(y, np.generic):  # 0-d input: NumPy returns a scalar, not an array
-                y = np.asarray(y)
-            y += 1
-            return np.reciprocal(y, out=y)
+        y = np.exp(-x)
+        if isinstance(y, np.generic):  # 0-d input: NumPy returns a scalar, not an array
+            y = np.asarray(y)
+        y += 1
+        return np.reciprocal(y, out=y)
 
     def backward(self, dy):
         y = self.output

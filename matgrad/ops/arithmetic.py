@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.op import Op
+from ..kernels import ignoring
 from ..tensor import Tensor, as_tensor
 
 
@@ -244,9 +245,9 @@ def _int_zero_division(op: str, a: Tensor, b: Tensor) -> None:
 class Fmod(Op):
     """y = a − trunc(a/b)·b (C's fmod: the sign of a).  da = dy, db = −dy·trunc(a/b)."""
 
+    @ignoring(divide="ignore", invalid="ignore")
     def forward(self, a, b):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.fmod(a, b)
+        return np.fmod(a, b)
 
     def backward(self, dy):
         a, b = self.input_arrays
@@ -258,9 +259,9 @@ class Fmod(Op):
 class Remainder(Op):
     """y = a − floor(a/b)·b (Python's %: the sign of b).  da = dy, db = −dy·floor(a/b)."""
 
+    @ignoring(divide="ignore", invalid="ignore")
     def forward(self, a, b):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.remainder(a, b)
+        return np.remainder(a, b)
 
     def backward(self, dy):
         a, b = self.input_arrays
@@ -272,9 +273,9 @@ class Remainder(Op):
 class FloorDivide(Op):
     """y = floor(a/b).  No derivative, as in PyTorch (it is 0 almost everywhere)."""
 
+    @ignoring(divide="ignore", invalid="ignore")
     def forward(self, a, b):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.floor_divide(a, b)
+        return np.floor_divide(a, b)
 
     def backward(self, dy):
         raise RuntimeError("derivative for aten::floor_divide is not implemented")

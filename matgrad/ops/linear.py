@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autograd.op import Op
 from ..devices import backend_of
+from ..kernels import ignoring
 from ..tensor import Tensor, as_tensor
 
 
@@ -52,13 +53,13 @@ def _relu_(y):
     return np.maximum(0, y, out=y)  # 0 first: relu(-0.0) = -0.0, as ReLU.forward
 
 
+@ignoring(over="ignore")  # e⁻ʸ = inf for very negative y, and 1/(1+inf) is exactly 0: right
 def _sigmoid_(y):
     """y = 1 / (1 + e⁻ʸ), in place: Sigmoid.forward's passes in its order, so the numbers agree."""
-    with np.errstate(over="ignore"):  # e⁻ʸ = inf for very negative y, and 1/(1+inf) is exactly 0: right
-        np.negative(y, out=y)
-        np.exp(y, out=y)
-        y += 1
-        return np.reciprocal(y, out=y)
+    np.negative(y, out=y)
+    np.exp(y, out=y)
+    y += 1
+    return np.reciprocal(y, out=y)
 
 
 def _tanh_(y):

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd.op import Op
 from ..devices import backend_of
+from ..kernels import ignoring
 
 #: torch's floor for p·(1-p) in BCE's gradient: keeps it finite at p = 0 or 1.
 BCE_EPS = 1e-12
@@ -102,14 +103,14 @@ class BinaryCrossEntropy(Op):
     and a finite gradient. p, y and w share a broadcast shape.
     """
 
-    def forward(self, p, y, weight, reduction, denom):
+    @ignoring(divide="ignore", invalid="ignore")  # ln 0 = -inf is clamped below; p outside [0, 1] gives nan,
+    def forward(self, p, y, weight, reduction, denom):  # which the caller checks
         self.weight, self.reduction, self.denom = weight, reduction, denom
         # out= keeps 0-d results arrays, so the in-place steps below work for any shape
         # np.empty is NumPy's C function; empty_like dispatches (to the device's) through a Python wrapper
         new = (lambda: np.empty(p.shape, p.dtype)) if type(p) is np.ndarray else (lambda: np.empty_like(p))
-        with np.errstate(divide="ignore", invalid="ignore"):  # p outside [0, 1] gives nan: the caller checks
-            log_p = np.log(p, out=new())
-            log_1mp = np.log1p(-p, out=new())
+        log_p = np.log(p, out=new())
+        log_1mp = np.log1p(-p, out=new())
         np.maximum(log_p, -100, out=log_p)
         np.maximum(log_1mp, -100, out=log_1mp)
         log_1mp *= y - 1

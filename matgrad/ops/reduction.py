@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.op import Op
+from ..kernels import ignoring
 from ..tensor import Tensor, as_tensor, get_default_dtype
 
 MaxResult = namedtuple("max", ["values", "indices"])
@@ -222,9 +223,9 @@ class Std(Var):
 
     save_output = True
 
+    @ignoring(invalid="ignore")
     def forward(self, x, axes, keepdims, correction):
-        with np.errstate(invalid="ignore"):
-            return np.sqrt(super().forward(x, axes, keepdims, correction))
+        return np.sqrt(super().forward(x, axes, keepdims, correction))
 
     def backward(self, dy):
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..autograd.op import Op
 from ..devices import backend_of
+from ..kernels import ignoring
 from ..tensor import Tensor, as_tensor, get_default_dtype
 
 
@@ -23,9 +24,9 @@ class Exp(Op):
 
     save_output = True
 
+    @ignoring(over="ignore")
     def forward(self, x):
-        with np.errstate(over="ignore"):
-            return np.exp(x)
+        return np.exp(x)
 
     def backward(self, dy):
         return dy * self.output
@@ -34,9 +35,9 @@ class Exp(Op):
 class Log(Op):
     """y = ln x.  dy/dx = 1/x."""
 
+    @ignoring(divide="ignore", invalid="ignore")
     def forward(self, x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(x)
+        return np.log(x)
 
     def backward(self, dy):
         (x,) = self.inputs
@@ -48,9 +49,9 @@ class Sqrt(Op):
 
     save_output = True
 
+    @ignoring(invalid="ignore")
     def forward(self, x):
-        with np.errstate(invalid="ignore"):
-            return np.sqrt(x)
+        return np.sqrt(x)
 
     def backward(self, dy):
         return dy / (2 * self.output)
@@ -175,9 +176,9 @@ absolute = abs
 class Log1p(Op):
     """y = ln(1 + x), exact for tiny x.  dy/dx = 1/(1 + x)."""
 
+    @ignoring(divide="ignore", invalid="ignore")
     def forward(self, x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log1p(x)
+        return np.log1p(x)
 
     def backward(self, dy):
         (x,) = self.inputs
@@ -189,9 +190,9 @@ class Expm1(Op):
 
     save_output = True
 
+    @ignoring(over="ignore")
     def forward(self, x):
-        with np.errstate(over="ignore"):
-            return np.expm1(x)
+        return np.expm1(x)
 
     def backward(self, dy):
         return dy * (self.output + 1)
@@ -232,9 +233,9 @@ class Tan(Op):
 class Asin(Op):
     """y = asin x.  dx = dy / √(1 − x²)."""
 
+    @ignoring(invalid="ignore")
     def forward(self, x):
-        with np.errstate(invalid="ignore"):
-            return np.arcsin(x)
+        return np.arcsin(x)
 
     def backward(self, dy):
         (x,) = self.inputs
@@ -244,9 +245,9 @@ class Asin(Op):
 class Acos(Op):
     """y = acos x.  dx = −dy / √(1 − x²)."""
 
+    @ignoring(invalid="ignore")
     def forward(self, x):
-        with np.errstate(invalid="ignore"):
-            return np.arccos(x)
+        return np.arccos(x)
 
     def backward(self, dy):
         (x,) = self.inputs
@@ -267,9 +268,9 @@ class Atan(Op):
 class Sinh(Op):
     """y = sinh x.  dx = dy·cosh x = dy·(eˣ + e⁻ˣ)/2."""
 
+    @ignoring(over="ignore")
     def forward(self, x):
-        with np.errstate(over="ignore"):
-            return np.sinh(x)
+        return np.sinh(x)
 
     def backward(self, dy):
         xp = self.xp
@@ -280,9 +281,9 @@ class Sinh(Op):
 class Cosh(Op):
     """y = cosh x.  dx = dy·sinh x = dy·(eˣ − e⁻ˣ)/2."""
 
+    @ignoring(over="ignore")
     def forward(self, x):
-        with np.errstate(over="ignore"):
-            return np.cosh(x)
+        return np.cosh(x)
 
     def backward(self, dy):
         xp = self.xp
@@ -304,9 +305,9 @@ class Asinh(Op):
 class Acosh(Op):
     """y = acosh x.  dx = dy / √(x² − 1)."""
 
+    @ignoring(invalid="ignore")
     def forward(self, x):
-        with np.errstate(invalid="ignore"):
-            return np.arccosh(x)
+        return np.arccosh(x)
 
     def backward(self, dy):
         (x,) = self.inputs
@@ -316,9 +317,9 @@ class Acosh(Op):
 class Atanh(Op):
     """y = atanh x.  dx = dy / (1 − x²)."""
 
+    @ignoring(invalid="ignore", divide="ignore")
     def forward(self, x):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.arctanh(x)
+        return np.arctanh(x)
 
     def backward(self, dy):
         (x,) = self.inputs
@@ -328,9 +329,9 @@ class Atanh(Op):
 class Log2(Op):
     """y = log₂ x.  dx = dy / (x·ln 2)."""
 
+    @ignoring(divide="ignore", invalid="ignore")
     def forward(self, x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log2(x)
+        return np.log2(x)
 
     def backward(self, dy):
         (x,) = self.inputs
@@ -340,9 +341,9 @@ class Log2(Op):
 class Log10(Op):
     """y = log₁₀ x.  dx = dy / (x·ln 10)."""
 
+    @ignoring(divide="ignore", invalid="ignore")
     def forward(self, x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log10(x)
+        return np.log10(x)
 
     def backward(self, dy):
         (x,) = self.inputs
@@ -354,9 +355,9 @@ class Exp2(Op):
 
     save_output = True
 
+    @ignoring(over="ignore")
     def forward(self, x):
-        with np.errstate(over="ignore"):
-            return np.exp2(x)
+        return np.exp2(x)
 
     def backward(self, dy):
         return dy * self.output * math.log(2)

@@ -124,10 +124,12 @@ class Optimizer:
                 loss = closure()
         for group in self.param_groups:
             for p in group["params"]:
-                grad = p._grad  # the stored Tensor (the property adds a call per parameter per step)
+                grad = p._grad  # what is stored: a Tensor or backward's bare array (the property would wrap it)
                 if grad is None:
                     continue
-                grad, param = grad.array, p.array
+                if isinstance(grad, Tensor):
+                    grad = grad.array
+                param = p.array
                 if grad.shape != param.shape:
                     raise ValueError(f"{type(self).__name__}.step: a parameter of shape {param.shape} has "
                                      f"a gradient of shape {grad.shape}; was .grad set by hand?")
