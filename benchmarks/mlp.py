@@ -6,6 +6,8 @@ implementation starts from the same weights and steps through the same batches, 
 they do the same arithmetic; only the machinery around it differs.
 
 - matgrad: written the way a user writes it, with matgrad.nn / optim.
+- captured: the same matgrad step with its forward and backward through matgrad.autograd.capture,
+  which replays the recorded ops (bit for bit the same arithmetic) without the Python around them.
 - torch: the identical PyTorch code (CPU, same thread count as NumPy's BLAS).
 - mygrad: MyGrad (another NumPy autograd library, a peer when installed), written as its
   user would: Tensors, matmul, mygrad.nnet's relu and sigmoid, BCE from mygrad ops, SGD
@@ -113,6 +115,24 @@ def user_step(lib_name: str, spec: Spec, p: Problem, threads: int) -> StepFn:
     def step(x: np.ndarray, y: np.ndarray) -> None:
         opt.zero_grad()
         loss = loss_fn(model(lib.from_numpy(x)), lib.from_numpy(y))
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def captured_step(spec: Spec, p: Problem) -> StepFn:
+    """user_step's matgrad step with the forward and backward captured (matgrad.autograd.capture):
+    calls 1 and 2 run the model and record the graph, later calls replay its ops on the arrays."""
+    import matgrad as mg
+
+    model, loss_fn, opt = seed_model(mg, spec, p)
+    forward = mg.autograd.capture(lambda x, y: loss_fn(model(x), y))
+
+    def step(x: np.ndarray, y: np.ndarray) -> object:
+        opt.zero_grad()
+        loss = forward(mg.from_numpy(x), mg.from_numpy(y))
         loss.backward()
         opt.step()
         return loss
@@ -237,14 +257,15 @@ def floor_step(spec: Spec, p: Problem) -> StepFn:
 
 
 def make_step(lib: str, spec: Spec, p: Problem, threads: int) -> StepFn:
-    """The step(x, y) of one implementation: matgrad, torch, mygrad, numpy, tuned or floor."""
+    """The step(x, y) of one implementation: matgrad, torch, captured, mygrad, numpy, tuned or floor."""
     if lib in ("matgrad", "torch"):
         return user_step(lib, spec, p, threads)
-    return {"mygrad": mygrad_step, "numpy": numpy_step, "tuned": tuned_step, "floor": floor_step}[lib](spec, p)
+    return {"captured": captured_step, "mygrad": mygrad_step, "numpy": numpy_step, "tuned": tuned_step,
+            "floor": floor_step}[lib](spec, p)
 
 
 def first_losses(spec: Spec, threads: int,
-                 libs: tuple[str, ...] = ("matgrad", "torch", "mygrad", "numpy", "tuned"),
+                 libs: tuple[str, ...] = ("matgrad", "captured", "torch", "mygrad", "numpy", "tuned"),
                  steps: int = 2) -> dict[str, list[float]]:
     """The loss of the first `steps` steps of each installed implementation, from the same
     weights on the same batches: equal losses mean they do the same arithmetic (the second
@@ -265,7 +286,7 @@ def implementations(spec: Spec, threads: int) -> dict[str, Callable[[], None]]:
     a library that is not installed is left out (and said so)."""
     p = make_problem(spec)
     steps: dict[str, Callable[[], None]] = {}
-    for lib in ("matgrad", "torch", "mygrad", "numpy", "tuned", "floor"):
+    for lib in ("matgrad", "captured", "torch", "mygrad", "numpy", "tuned", "floor"):
         try:
             steps[lib] = _cycler(make_step(lib, spec, p, threads), p)
         except ImportError:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from . import autograd, dtypes
 from .autograd import (
-    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+    capture, enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
 )
 from .autograd.gradcheck import gradcheck, gradgradcheck
 from .creation import (

@@ -7,11 +7,13 @@ engine      the reverse pass (topological order, sum-to-shape, accumulation)
 api         backward() and grad(), the user's entry points
 grad_mode   no_grad, enable_grad, set_grad_enabled
 gradcheck   finite-difference checks, first and second order
+capture     capture(fn): a training step's forward and backward recorded once, then replayed exactly
 """
 from __future__ import annotations
 
 from . import engine
 from .api import backward, grad
+from .capture import CaptureError, CaptureFallback, capture
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (
     enable_grad,
@@ -26,5 +28,5 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 __all__ = [
     "Function", "FunctionCtx", "once_differentiable", "backward", "grad", "no_grad", "enable_grad",
     "is_grad_enabled", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "gradcheck",
-    "gradgradcheck", "GradcheckError", "engine",
+    "gradgradcheck", "GradcheckError", "engine", "capture", "CaptureError", "CaptureFallback",
 ]

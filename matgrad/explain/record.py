@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.capture import CapturedGraph
 from ..autograd.engine import run_backward, topological_order
 from ..kernels import broadcast_axes, sum_to
 from ..ops.arithmetic import Div, Pow, PowScalar
@@ -376,6 +377,9 @@ def explain(
     A value or gradient that is not finite (inf, nan) is not defined at that point: the
     record's `.notes` say which and why, instead of NumPy's floating-point warnings.
     """
+    if isinstance(output, Tensor) and isinstance(output.grad_fn, CapturedGraph):
+        raise RuntimeError("explain: this loss comes from a captured step's replay (matgrad.autograd.capture), one "
+                           "node for the whole step; call the step's function itself (uncaptured) to explain it")
     if isinstance(output, Tensor) and type(output.array) is not np.ndarray and output.grad_fn is not None:
         if accumulate:
             raise NotImplementedError("explain(accumulate=True) on a GPU graph: explain() reads the values on the "

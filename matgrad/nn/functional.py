@@ -267,31 +267,28 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     return _loss.BCEWithLogits.apply(x, y, weight=w, pos_weight=pw, reduction=reduction, denom=x.array.size)
 
 
-def _class_coef(name: str, x: Tensor, target: Any, weight: Any, ignore_index: int,
-                label_smoothing: float, probs_ok: bool) -> tuple[np.ndarray, float, int]:
-    """The per-class coefficients A (shape of x) and the 'mean' divisor, as PyTorch computes them."""
+def _class_target(name: str, x: Tensor, target: Any, weight: Any, label_smoothing: float,
+                  probs_ok: bool) -> tuple[Tensor, Any, int]:
+    """The target checked (a Tensor on x's device), the weight as an array, and the class axis.
+
+    The loss op makes the per-class coefficients from the target itself (ops/loss.class_coef).
+    """
     if x.ndim == 0:
         raise ValueError(f"{name}: input must have a class dimension, got a 0-d tensor")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{name}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     axis = 0 if x.ndim == 1 else 1
     n_cls = x.shape[axis]
-    wshape = [1] * x.ndim
-    wshape[axis] = n_cls
     w = _const(name, "weight", weight, x)
     if w is not None and w.shape != (n_cls,):
         raise ValueError(f"{name}: weight must have shape ({n_cls},), one per class, got {w.shape}")
-    t = target.array if isinstance(target, Tensor) else np.asarray(target)
-    if type(t) is np.ndarray and type(x.array) is not np.ndarray:  # a host target goes where the logits are
-        t = move(t, x.device)
+    t = target if isinstance(target, Tensor) else Tensor._make(np.asarray(target), None, False)
+    if type(t.array) is np.ndarray and type(x.array) is not np.ndarray:  # a host target goes where the logits are
+        t = Tensor._make(move(t.array, x.device), None, False)
     if t.dtype.kind == "f" and t.shape == x.shape and probs_ok:  # class probabilities
-        if isinstance(target, Tensor) and target.requires_grad:
+        if t.requires_grad:
             raise NotImplementedError(f"{name}: gradients with respect to target are not supported")
-        q = t.astype(x.dtype, copy=False)
-        if label_smoothing > 0:
-            q = q * (1 - label_smoothing) + label_smoothing / n_cls
-        coef = q * w.reshape(wshape) if w is not None else q.astype(x.array.dtype, copy=True)
-        return coef, x.array.size / n_cls, axis
+        return t, w, axis
     expect = x.shape[:axis] + x.shape[axis + 1:]
     if t.dtype.kind not in "iu" or t.shape != expect:
         raise ValueError(
@@ -300,23 +297,7 @@ def _class_coef(name: str, x: Tensor, target: Any, weight: Any, ignore_index: in
             + (" or float class probabilities of the input's shape" if probs_ok else "")
             + f", got {t.dtype} of shape {t.shape}"
         )
-    valid = t != ignore_index
-    tt = np.where(valid, t, 0).astype(np.int64)
-    bad = (tt < 0) | (tt >= n_cls)
-    if bad.any():
-        raise IndexError(
-            f"{name}: target {int(tt[bad].ravel()[0])} is out of bounds for {n_cls} classes "
-            f"(targets must be in 0..{n_cls - 1}, or ignore_index={ignore_index})"
-        )
-    w_t = (w[tt] if w is not None else np.ones_like(tt, dtype=x.array.dtype)) * valid
-    denom = float(np.sum(w_t, dtype=np.float64))
-    coef = np.zeros_like(x.array)
-    np.put_along_axis(coef, np.expand_dims(tt, axis), np.expand_dims(w_t * (1 - label_smoothing), axis), axis)
-    if label_smoothing > 0:
-        per_class = w.reshape(wshape) if w is not None else np.ones_like(x.array, shape=wshape)
-        spread = per_class * (label_smoothing / n_cls)
-        coef += spread * np.expand_dims(valid, axis)
-    return coef, denom, axis
+    return t, w, axis
 
 
 def cross_entropy(input: Any, target: Any, weight: Any = None, size_average: Any = None,
@@ -333,8 +314,9 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, size_average: Any
     x = as_tensor(input)
     if x.dtype.kind != "f":
         x = x.float()
-    coef, denom, axis = _class_coef("cross_entropy", x, target, weight, ignore_index, label_smoothing, True)
-    return _loss.CrossEntropy.apply(x, coef=coef, axis=axis, reduction=reduction, denom=denom)
+    t, w, axis = _class_target("cross_entropy", x, target, weight, label_smoothing, True)
+    return _loss.CrossEntropy.apply(x, t, axis=axis, reduction=reduction, weight=w, ignore_index=ignore_index,
+                                    label_smoothing=label_smoothing)
 
 
 def nll_loss(input: Any, target: Any, weight: Any = None, size_average: Any = None,
@@ -345,8 +327,8 @@ def nll_loss(input: Any, target: Any, weight: Any = None, size_average: Any = No
     x = as_tensor(input)
     if x.dtype.kind != "f":
         x = x.float()
-    coef, denom, axis = _class_coef("nll_loss", x, target, weight, ignore_index, 0.0, False)
-    return _loss.NLL.apply(x, coef=coef, axis=axis, reduction=reduction, denom=denom)
+    t, w, axis = _class_target("nll_loss", x, target, weight, 0.0, False)
+    return _loss.NLL.apply(x, t, axis=axis, reduction=reduction, weight=w, ignore_index=ignore_index)
 
 
 def _check_legacy(name: str, size_average: Any, reduce: Any) -> None:

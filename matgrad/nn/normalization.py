@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from ..ops.normalization import batch_norm, layer_norm
-from ..tensor import Tensor, get_default_dtype
+from ..tensor import Tensor, bump_version, get_default_dtype
 from .module import Module
 from .parameter import Parameter, _place
 
@@ -66,6 +66,7 @@ class _BatchNorm(Module):
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.array += 1
+            bump_version(self.num_batches_tracked)  # changed in place, as PyTorch's add_(1) (autograd.capture sees it)
             if self.momentum is None:  # cumulative moving average, as PyTorch
                 factor = 1.0 / float(self.num_batches_tracked.array)
         use_batch = self.training or self.running_mean is None

@@ -47,14 +47,54 @@ def _upstream(fn, dy):
     return dy
 
 
+def class_coef(x, t, weight, ignore_index, label_smoothing, axis, name):
+    """A (x's shape) and the 'mean' divisor from the targets t, as PyTorch computes them.
+
+    t: class indices (x's shape without `axis`; ignore_index skipped) or class probabilities (x's
+    shape, floats, divisor N); weight: one per class or None. The caller checked the shapes.
+    """
+    n_cls = x.shape[axis]
+    wshape = [1] * x.ndim
+    wshape[axis] = n_cls
+    if t.dtype.kind == "f":  # class probabilities
+        q = t.astype(x.dtype, copy=False)
+        if label_smoothing > 0:
+            q = q * (1 - label_smoothing) + label_smoothing / n_cls
+        coef = q * weight.reshape(wshape) if weight is not None else q.astype(x.dtype, copy=True)
+        return coef, x.size / n_cls
+    valid = t != ignore_index
+    tt = np.where(valid, t, 0).astype(np.int64)
+    bad = (tt < 0) | (tt >= n_cls)
+    if bad.any():
+        raise IndexError(
+            f"{name}: target {int(tt[bad].ravel()[0])} is out of bounds for {n_cls} classes "
+            f"(targets must be in 0..{n_cls - 1}, or ignore_index={ignore_index})"
+        )
+    w_t = (weight[tt] if weight is not None else np.ones_like(tt, dtype=x.dtype)) * valid
+    denom = float(np.sum(w_t, dtype=np.float64))
+    coef = np.zeros_like(x)
+    np.put_along_axis(coef, np.expand_dims(tt, axis), np.expand_dims(w_t * (1 - label_smoothing), axis), axis)
+    if label_smoothing > 0:
+        per_class = weight.reshape(wshape) if weight is not None else np.ones_like(x, shape=wshape)
+        spread = per_class * (label_smoothing / n_cls)
+        coef += spread * np.expand_dims(valid, axis)
+    return coef, denom
+
+
 class CrossEntropy(Op):
     """L = -Σ_c A_c · log_softmax(x)_c per element, reduced.  dx = g · (p·Σ_c A_c - A), p = softmax(x).
 
     Shapes: x and A (N, C, d1..) with classes on `axis` (or (C,) with axis 0); the
     element loss (N, d1..). With A one-hot this is log_softmax + nll_loss in one op.
+    Given the targets as a second input, the op makes A and the divisor from them (class_coef),
+    so running it again on other targets needs nothing else (autograd.capture replays it so).
     """
 
-    def forward(self, x, coef, axis, reduction, denom):
+    def forward(self, x, target=None, coef=None, axis=1, reduction="mean", denom=None, weight=None,
+                ignore_index=-100, label_smoothing=0.0):
+        self.targeted = target is not None
+        if self.targeted:
+            coef, denom = class_coef(x, target, weight, ignore_index, label_smoothing, axis, "cross_entropy")
         self.coef, self.axis, self.reduction, self.denom = coef, axis, reduction, denom
         logp = x - np.max(x, axis=axis, keepdims=True)
         logp -= np.log(np.sum(np.exp(logp), axis=axis, keepdims=True))
@@ -73,7 +113,8 @@ class CrossEntropy(Op):
             from .softmax import softmax
 
             p = softmax(self.inputs[0], dim=self.axis)
-        return (p * self.coef_sum - self.coef) * g
+        dx = (p * self.coef_sum - self.coef) * g
+        return (dx, None) if self.targeted else dx
 
     def release(self) -> None:
         super().release()
@@ -81,9 +122,16 @@ class CrossEntropy(Op):
 
 
 class NLL(Op):
-    """L = -Σ_c A_c · x_c per element (x = log-probabilities), reduced.  dx = -A · g."""
+    """L = -Σ_c A_c · x_c per element (x = log-probabilities), reduced.  dx = -A · g.
 
-    def forward(self, x, coef, axis, reduction, denom):
+    Given the class indices as a second input, the op makes A and the divisor from them (class_coef).
+    """
+
+    def forward(self, x, target=None, coef=None, axis=1, reduction="mean", denom=None, weight=None,
+                ignore_index=-100):
+        self.targeted = target is not None
+        if self.targeted:
+            coef, denom = class_coef(x, target, weight, ignore_index, 0.0, axis, "nll_loss")
         self.coef, self.axis, self.reduction, self.denom = coef, axis, reduction, denom
         return _reduce(-np.sum(coef * x, axis=axis), reduction, denom)
 
@@ -91,7 +139,8 @@ class NLL(Op):
         g = _upstream(self, dy)
         if self.reduction == "none":
             g = self.xp.expand_dims(g, self.axis)
-        return -self.coef * g
+        dx = -self.coef * g
+        return (dx, None) if self.targeted else dx
 
 
 class BinaryCrossEntropy(Op):
