@@ -1,4 +1,5 @@
-"""A full training epoch of the seed recipe, each run in its own process, with peak memory.
+"""A full training epoch of the seed recipe (or the cnn recipe's network), each run in its own process, with
+peak memory.
 
 As a module, `bench()` runs `python benchmarks/epoch.py --lib L ...` for each library in
 turn (alternating, several rounds) and takes medians. As a script it trains one epoch
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -91,14 +93,39 @@ def _reset_peak() -> bool:
         return False
 
 
-def train_one_epoch(lib: str, batch: int, samples: int, threads: int) -> dict[str, object]:
-    """Build the seed model in `lib`, train one shuffled epoch, measure time and memory."""
+def _cnn_step(lib: str, threads: int) -> Any:
+    """The cnn recipe's network (bench_conv's, the same in torch.nn), AdamW and cross-entropy: step(x, onehot)."""
+    import importlib
+
+    import bench_conv
+
+    mod = importlib.import_module(lib)
+    mod.set_num_threads(threads)
+    mod.manual_seed(0)
+    model = (bench_conv._torch_cnn(mod) if lib == "torch"
+             else importlib.import_module(f"{lib}.models.cnn").build_cnn((1, 28, 28), 10))
+    opt = mod.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
+    loss_fn = mod.nn.CrossEntropyLoss()
+
+    def step(x: np.ndarray, y: np.ndarray) -> None:
+        opt.zero_grad()
+        loss = loss_fn(model(mod.from_numpy(x.reshape(-1, 1, 28, 28))), mod.from_numpy(y.argmax(1)))
+        loss.backward()
+        opt.step()
+    return step
+
+
+def train_one_epoch(lib: str, batch: int, samples: int, threads: int, model: str = "mlp") -> dict[str, object]:
+    """Build the seed model (or the cnn) in `lib`, train one shuffled epoch, measure time and memory."""
     sys.path.insert(0, str(HERE))
     import mlp
 
     x, y, source = load_data(samples)
-    spec = mlp.Spec(batch=batch)
-    step = mlp.make_step(lib, spec, mlp.make_problem(spec), threads)
+    if model == "cnn":
+        step = _cnn_step(lib, threads)
+    else:
+        spec = mlp.Spec(batch=batch)
+        step = mlp.make_step(lib, spec, mlp.make_problem(spec), threads)
     order = np.random.default_rng(1).permutation(len(x))
     base = _status_mb("VmRSS")
     setup_peak = _status_mb("VmHWM")  # imports + data + model
@@ -109,7 +136,7 @@ def train_one_epoch(lib: str, batch: int, samples: int, threads: int) -> dict[st
         step(x[idx], y[idx])
     seconds = time.perf_counter() - t0
     return {
-        "lib": lib, "seconds": seconds, "samples": len(x), "data": source,
+        "lib": lib, "model": model, "seconds": seconds, "samples": len(x), "data": source,
         "peak_rss_mb": max(setup_peak, _status_mb("VmHWM")),
         "base_rss_mb": base,
         "train_peak_mb": _status_mb("VmHWM") - base if reset else float("nan"),
@@ -118,23 +145,24 @@ def train_one_epoch(lib: str, batch: int, samples: int, threads: int) -> dict[st
     }
 
 
-def run_subprocess(lib: str, batch: int, samples: int, threads: int) -> dict[str, object]:
+def run_subprocess(lib: str, batch: int, samples: int, threads: int, model: str = "mlp") -> dict[str, object]:
     """One epoch in a fresh interpreter, so each library's memory is its own."""
     cmd = [sys.executable, str(HERE / "epoch.py"), "--lib", lib, "--batch", str(batch),
-           "--samples", str(samples), "--threads", str(threads)]
+           "--samples", str(samples), "--threads", str(threads), "--model", model]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         raise RuntimeError(f"epoch run for {lib} failed:\n{proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def bench(libs: list[str], threads: int, quick: bool = False, batch: int = 256) -> list[dict[str, object]]:
+def bench(libs: list[str], threads: int, quick: bool = False, batch: int = 256, model: str = "mlp",
+          samples: int | None = None) -> list[dict[str, object]]:
     """Rows: epoch seconds, whole-process peak and training peak (MB), medians over rounds."""
-    samples, rounds = (6_000, 1) if quick else (60_000, 3)
+    samples, rounds = (6_000, 1) if quick else (samples or 60_000, 3)
     runs: dict[str, list[dict[str, object]]] = {lib: [] for lib in libs}
     for r in range(rounds):
         for lib in libs if r % 2 == 0 else reversed(libs):
-            runs[lib].append(run_subprocess(lib, batch, samples, threads))
+            runs[lib].append(run_subprocess(lib, batch, samples, threads, model))
             print(f"    epoch {lib} round {r + 1}: {runs[lib][-1]['seconds']:.2f} s", flush=True)
     rows = []
     data = runs[libs[0]][0]["data"]
@@ -147,7 +175,8 @@ def bench(libs: list[str], threads: int, quick: bool = False, batch: int = 256) 
                           "n": len(values), "number": 1}
         ratios = {f"matgrad/{o}": times["matgrad"]["median"] / times[o]["median"]
                   for o in libs if o != "matgrad" and "matgrad" in times and times[o]["median"]}
-        rows.append({"name": f"{label} b{batch}, {samples} {data} samples", "unit": unit,
+        name = f"{label} b{batch}, {samples} {data} samples" + (", cnn" if model == "cnn" else "")
+        rows.append({"name": name, "unit": unit,
                      "times": times, "ratios": ratios})
     return rows
 
@@ -158,8 +187,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--samples", type=int, default=60_000)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--model", choices=["mlp", "cnn"], default="mlp",
+                        help="cnn: the cnn recipe's network with AdamW (matgrad and torch only)")
     args = parser.parse_args()
-    print(json.dumps(train_one_epoch(args.lib, args.batch, args.samples, args.threads)))
+    print(json.dumps(train_one_epoch(args.lib, args.batch, args.samples, args.threads, args.model)))
 
 
 if __name__ == "__main__":

@@ -98,7 +98,10 @@ def run_sections(only: list[str], quick: bool, threads: int, data: str | None = 
         "overhead": lambda: mlp_rows([(mlp.Spec(batch=32), "matgrad/torch <= 0.714"),
                                       (mlp.Spec((784, 128, 10), 64), "matgrad/torch <= 0.5")],
                                      threads, quick),
-        "epoch": lambda: epoch.bench(libs, threads, quick),
+        # the seed MLP's whole epoch; then the cnn's memory (issue 19, goal 4) over 100 steps, where its peak is set
+        "epoch": lambda: (epoch.bench(libs, threads, quick)
+                          + epoch.bench([lib for lib in libs if lib != "numpy"], threads, quick, batch=128,
+                                        model="cnn", samples=12_800)),
         "loader": lambda: user_epoch.bench(threads, quick),
         "ops": lambda: ops.bench("small", threads, quick) + ops.bench("large", threads, quick),
         "conv": lambda: bench_conv.run(quick=quick, threads=threads),
