@@ -1,4 +1,4 @@
-"""The BLAS thread count behind every matrix product: `set_num_threads`, `get_num_threads`."""
+"""The thread count behind every matrix product and large elementwise op (matgrad.parallel): `set_num_threads`."""
 from __future__ import annotations
 
 import ctypes
@@ -6,6 +6,9 @@ import os
 import re
 from functools import lru_cache
 from typing import Any
+
+#: The count set_num_threads was last given ([] until then): matgrad.parallel's threads follow it.
+chosen: list[int] = []
 
 
 @lru_cache(maxsize=1)
@@ -31,7 +34,7 @@ def _openblas() -> tuple[Any, str] | None:
 
 
 def set_num_threads(n: int) -> None:
-    """Use `n` threads for matrix products (as torch.set_num_threads)."""
+    """Use `n` threads for matrix products and large elementwise ops (as torch.set_num_threads)."""
     if int(n) < 1:
         raise ValueError(f"set_num_threads: expected a positive count, got {n}")
     found = _openblas()
@@ -42,6 +45,7 @@ def set_num_threads(n: int) -> None:
         )
     lib, pattern = found
     getattr(lib, pattern.format("set_num_threads"))(ctypes.c_int(int(n)))
+    chosen[:] = [int(n)]
 
 
 def get_num_threads() -> int:

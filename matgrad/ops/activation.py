@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import parallel
 from ..autograd.op import Op
 from ..devices import backend_of
 from ..kernels import ignoring
@@ -19,11 +20,39 @@ class Tanh(Op):
     save_output = True
 
     def forward(self, x):
-        return np.tanh(x)
+        return parallel.elementwise(np.tanh, x, heavy=True)
 
     def backward(self, dy):
-        y = self.output
+        return parallel.elementwise(_tanh_grad, dy, self.output)
+
+
+# The formulas as matgrad.parallel takes them: with out=None the plain expression (for any array or
+# Tensor), with out= a chunk of the result the same steps in place, into it.
+def _tanh_grad(dy, y, out=None):
+    """dy·(1 - y²)."""
+    if out is None:
         return dy * (1 - y * y)
+    np.multiply(y, y, out=out)
+    np.subtract(1, out, out=out)
+    return np.multiply(dy, out, out=out)
+
+
+def _logistic(x, out=None):
+    """1 / (1 + e⁻ˣ)."""
+    y = np.exp(-x) if out is None else np.exp(np.negative(x, out=out), out=out)
+    if isinstance(y, np.generic):  # 0-d input: NumPy returns a scalar, not an array
+        y = np.asarray(y)
+    y += 1
+    return np.reciprocal(y, out=y)
+
+
+def _sigmoid_grad(dy, y, out=None):
+    """dy·(y·(1 - y))."""
+    if out is None:
+        return dy * (y * (1 - y))
+    np.subtract(1, y, out=out)
+    np.multiply(y, out, out=out)
+    return np.multiply(dy, out, out=out)
 
 
 class Sigmoid(Op):
@@ -33,15 +62,20 @@ class Sigmoid(Op):
 
     @ignoring(over="ignore")  # exp(-x) overflows to inf for very negative x, and 1/(1+inf) is exactly 0: right
     def forward(self, x):
-        y = np.exp(-x)
-        if isinstance(y, np.generic):  # 0-d input: NumPy returns a scalar, not an array
-            y = np.asarray(y)
-        y += 1
-        return np.reciprocal(y, out=y)
+        return parallel.elementwise(_logistic, x, heavy=True)
 
     def backward(self, dy):
-        y = self.output
-        return dy * (y * (1 - y))
+        return parallel.elementwise(_sigmoid_grad, dy, self.output)
+
+
+def _clip_below(x, out=None):
+    """max(x, 0), as np.clip does it."""
+    return np.clip(x, 0, np.inf) if out is None else np.clip(x, 0, np.inf, out=out)
+
+
+def _relu_grad(dy, y, out=None):
+    """dy where y > 0, else 0."""
+    return np.multiply(dy, y > 0, dtype=dy.dtype, out=out)
 
 
 class ReLU(Op):
@@ -53,16 +87,15 @@ class ReLU(Op):
         if x.dtype.kind == "f" and x.size >= 4096:
             # clip's loop is branch-free, 3× np.maximum's on random signs; its Python wrapper
             # costs ~1 µs more, so small arrays keep maximum
-            return np.clip(x, 0, np.inf)
+            return parallel.elementwise(_clip_below, x)
         # 0 first: on a tie maximum returns its second argument, so relu(-0.0) = -0.0 as clip
         # and PyTorch give, whatever the size
         return np.maximum(0, x)
 
     def backward(self, dy):
-        mask = self.out > 0
         if self.xp.plain:
-            return np.multiply(dy, mask, dtype=dy.dtype)
-        return dy * mask
+            return parallel.elementwise(_relu_grad, dy, self.out)
+        return dy * (self.out > 0)
 
 
 class LeakyReLU(Op):

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .. import parallel
 from ..autograd.grad_mode import no_grad
 from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
@@ -27,19 +28,37 @@ def group_sum(a: np.ndarray, axes: tuple[int, ...], b: np.ndarray | None = None)
 
     For batch_norm's axes (all but the channel axis 1) np.add.reduce walks the array in
     strides; the same sums as one dot product per (sample, channel) row of contiguous pixels,
-    then a sum over the samples, run 3-6× faster through BLAS, and a·b is never stored.
+    then a sum over the samples, run 3-6× faster through BLAS, and a·b is never stored. The dot
+    products of a·b run one group of samples per thread (matgrad.parallel): one BLAS call each.
     """
     n, c = a.shape[:2] if a.ndim > 1 else (0, 0)
     length = a.size // (n * c) if n * c else 0
-    if (type(a) is not np.ndarray or length < ROW_MIN or axes != (0,) + tuple(range(2, a.ndim))
-            or not a.flags.c_contiguous or (b is not None and not b.flags.c_contiguous)):
+    per_channel = type(a) is np.ndarray and a.ndim > 1 and axes == (0,) + tuple(range(2, a.ndim))
+    if (not per_channel or length < ROW_MIN or not a.flags.c_contiguous
+            or (b is not None and not b.flags.c_contiguous)):
+        if per_channel and a.swapaxes(0, 1).flags.c_contiguous:
+            # a conv's output, laid out as (C, N, H, W): each channel's sum is over one block of memory,
+            # the same cut or not; a group of channels per thread (matgrad.parallel)
+            return parallel.batched(_channel_sums, *((a,) if b is None else (a, b)), axes=(1,),
+                                    shape=(1, c) + (1,) * (a.ndim - 2))
         return np.add.reduce(a if b is None else a * b, axis=axes, keepdims=True)
     rows = a.reshape(n, c, length)
     if b is None:
         per_row = np.matmul(rows, np.ones(length, a.dtype))
     else:
-        per_row = np.matmul(rows[:, :, None, :], b.reshape(n, c, length, 1))[:, :, 0, 0]
+        per_row = parallel.batched(_row_dots, rows, b.reshape(n, c, length), shape=(n, c))
     return np.add.reduce(per_row, axis=0).reshape((1, c) + (1,) * (a.ndim - 2))
+
+
+def _channel_sums(a: np.ndarray, b: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
+    """Σ a (or Σ a·b) over all axes but the channels' (1), kept as size-1 dims, into `out`."""
+    return np.add.reduce(a if b is None else a * b, axis=(0,) + tuple(range(2, a.ndim)), keepdims=True, out=out)
+
+
+def _row_dots(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Σ a·b along the last axis of (N, C, L) arrays, one BLAS dot product per row: (N, C), into `out`."""
+    dots = np.matmul(a[:, :, None, :], b[:, :, :, None], out=None if out is None else out[:, :, None, None])
+    return dots[:, :, 0, 0]
 
 
 class Normalize(Op):
@@ -52,13 +71,13 @@ class Normalize(Op):
         self.axes, self.pview, self.eps = axes, pview, eps
         count = int(np.prod([x.shape[a] for a in axes]))
         mean = group_sum(x, axes) / count
-        xc = x - mean
+        xc = parallel.batched(np.subtract, x, mean, axes=(0, 1))  # x - μ
         var = group_sum(xc, axes, xc) / count
         invstd = 1.0 / np.sqrt(var + eps)
         self.xc, self.invstd, self.batch_stats = xc, invstd, (mean, var)
-        y = xc * (gamma.reshape(pview) * invstd)  # = x̂·γ, one pass: x̂ itself is never stored
-        y += beta.reshape(pview)
-        return y
+        # y = x̂·γ + β, as (x - μ)·(γ·σ⁻¹) + β: x̂ itself is never stored
+        return parallel.batched(_scale_shift, xc, gamma.reshape(pview) * invstd, beta.reshape(pview), axes=(0, 1),
+                                heavy=True)
 
     def backward(self, dy):
         xp, axes = self.xp, self.axes
@@ -102,9 +121,9 @@ class Normalize(Op):
         if need[0]:
             count = xc.size // g.size
             k = g * invstd
-            dx = dy * k
-            dx -= xc * (k * invstd * invstd * sum_dy_xc / count)  # x̂·mean(dx̂·x̂)·σ⁻¹
-            dx -= k * sum_dy / count
+            by_xc = k * invstd * invstd * sum_dy_xc / count  # x̂·mean(dx̂·x̂)·σ⁻¹ = (x - μ)·by_xc
+            shift = k * sum_dy / count  # mean(dx̂)·σ⁻¹
+            dx = parallel.batched(_input_grad, dy, xc, k, by_xc, shift, axes=(0, 1), heavy=True)
         return dx, dgamma, dbeta
 
     def _param_axes(self, dy: Any) -> tuple[int, ...]:
@@ -115,6 +134,22 @@ class Normalize(Op):
     def release(self) -> None:
         super().release()
         self.xc = self.invstd = None
+
+
+def _scale_shift(x: np.ndarray, scale: np.ndarray, shift: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """x·scale + shift, written into `out`."""
+    y = np.multiply(x, scale, out=out)
+    y += shift
+    return y
+
+
+def _input_grad(dy: np.ndarray, xc: np.ndarray, k: np.ndarray, by_xc: np.ndarray, shift: np.ndarray,
+                out: np.ndarray | None = None) -> np.ndarray:
+    """batch_norm's dx = dy·k - (x - μ)·by_xc - shift, written into `out`."""
+    dx = np.multiply(dy, k, out=out)
+    dx -= xc * by_xc
+    dx -= shift
+    return dx
 
 
 def _param(op: str, name: str, p: Any, shape: tuple[int, ...], like: Tensor, fill: float) -> Tensor:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import parallel
 from ..autograd.op import Op
 from ..devices import backend_of, move
 from ..tensor import Tensor, as_tensor
@@ -44,11 +45,59 @@ def _scatter(parts: Any, x_shape: tuple[int, ...], k: Pair, s: Pair, p: Pair, d:
     return dx[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
 
 
+def _window_max(x: Any, k: Pair, s: Pair, p: Pair, d: Pair, out: Any = None) -> Any:
+    """The maximum of each window of x (N, C, H, W): (N, C, Hₒ, Wₒ), written into `out`."""
+    ho, wo = (out_size(x.shape[2 + i], k[i], s[i], p[i], d[i]) for i in range(2))
+    first, *rest = (v for _, v in _offsets(_pad(x, p, -np.inf), k, s, d, ho, wo))
+    y = np.empty_like(first) if out is None else out
+    y[...] = first
+    for v in rest:
+        np.maximum(y, v, out=y)  # nan wins, as PyTorch
+    # (a window whose maximum is nan routes no gradient back; PyTorch routes it to the nan)
+    return y
+
+
+def _routes(x: Any, y: Any, k: Pair, s: Pair, p: Pair, d: Pair):
+    """(index, mask) per kernel offset: where that offset holds its window's first maximum."""
+    ho, wo = y.shape[2:]
+    taken = np.zeros_like(y, dtype=bool)
+    for idx, v in _offsets(_pad(x, p, -np.inf), k, s, d, ho, wo):
+        hit = v == y
+        np.greater(hit, taken, out=hit)  # hit and not taken: ties go to the first offset, as PyTorch
+        taken |= hit
+        yield idx, hit
+
+
+def _route_back(x: np.ndarray, y: np.ndarray, dy: np.ndarray, k: Pair, s: Pair, p: Pair, d: Pair,
+                out: np.ndarray | None = None) -> np.ndarray:
+    """dx: each window's dy at its first maximum in x, 0 elsewhere (the plain arrays' backward), into `out`."""
+    n, c, h, w = x.shape
+    ho, wo = y.shape[2:]
+    if all(s[i] > d[i] * (k[i] - 1) for i in (0, 1)):  # windows apart: each pixel in one at most
+        into_out = out is not None and p == (0, 0)
+        if into_out:
+            out[...] = 0
+        dx = out if into_out else np.zeros_like(dy, shape=(n, c, h + 2 * p[0], w + 2 * p[1]))
+        for (_, view), (_, hit) in zip(_offsets(dx, k, s, d, ho, wo), _routes(x, y, k, s, p, d)):
+            np.multiply(dy, hit, out=view)  # straight into place: no part to add up
+        if into_out:
+            return out
+        dx = dx[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
+    else:
+        parts = (np.multiply(dy, hit, dtype=dy.dtype) for _, hit in _routes(x, y, k, s, p, d))
+        dx = _scatter(parts, x.shape, k, s, p, d, ho, wo, dy)
+    if out is None:
+        return dx
+    out[...] = dx
+    return out
+
+
 class MaxPool2d(Op):
     """y = max over each window.  dx = dy routed to the window's first maximum (others get 0).
 
     Only branch-free whole-array operations (np.maximum, ==, &, *): NumPy's masked copies
-    and np.where are several times slower on the random masks pooling makes.
+    and np.where are several times slower on the random masks pooling makes. Plain arrays
+    are done a group of samples or channels per thread (matgrad.parallel).
     """
 
     save_output = True
@@ -56,40 +105,23 @@ class MaxPool2d(Op):
     def forward(self, x, *, k, s, p, d):
         self.conf = (k, s, p, d)
         ho, wo = (out_size(x.shape[2 + i], k[i], s[i], p[i], d[i]) for i in range(2))
-        y = None
-        for _, v in _offsets(_pad(x, p, -np.inf), k, s, d, ho, wo):
-            y = v.copy() if y is None else np.maximum(y, v, out=y)  # nan wins, as PyTorch
-        # (a window whose maximum is nan routes no gradient back; PyTorch routes it to the nan)
-        return y
-
-    def _routes(self, y):
-        """(index, mask) per kernel offset: where that offset holds its window's first maximum."""
-        k, s, p, d = self.conf
-        ho, wo = y.shape[2:]
-        taken = np.zeros_like(y, dtype=bool)
-        for idx, v in _offsets(_pad(self.input_arrays[0], p, -np.inf), k, s, d, ho, wo):
-            hit = v == y
-            np.greater(hit, taken, out=hit)  # hit and not taken: ties go to the first offset, as PyTorch
-            taken |= hit
-            yield idx, hit
+        return parallel.batched(lambda x, out=None: _window_max(x, k, s, p, d, out), x, axes=(0, 1),
+                                shape=x.shape[:2] + (ho, wo), heavy=True)
 
     def backward(self, dy):
         k, s, p, d = self.conf
-        x_shape = self.input_arrays[0].shape
+        x = self.input_arrays[0]
         y = self.out
         ho, wo = y.shape[2:]
+        if self.xp.plain and p == (0, 0):  # (padded, the plain call returns a view: kept as it is)
+            return parallel.batched(lambda dy, y, x, out=None: _route_back(x, y, dy, k, s, p, d, out), dy, y, x,
+                                    axes=(0, 1), shape=x.shape, heavy=True)
         if self.xp.plain:
-            if all(s[i] > d[i] * (k[i] - 1) for i in (0, 1)):  # windows apart: each pixel in one at most
-                n, c, h, w = x_shape
-                dx = np.zeros_like(dy, shape=(n, c, h + 2 * p[0], w + 2 * p[1]))
-                for (_, view), (_, hit) in zip(_offsets(dx, k, s, d, ho, wo), self._routes(y)):
-                    np.multiply(dy, hit, out=view)  # straight into place: no part to add up
-                return dx[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
-            parts = (np.multiply(dy, hit, dtype=dy.dtype) for _, hit in self._routes(y))
-            return _scatter(parts, x_shape, k, s, p, d, ho, wo, dy)
+            return _route_back(x, y, dy, k, s, p, d)
         # create_graph: the same routing as a differentiable index_add on flat indices
+        x_shape = x.shape
         arg = np.zeros_like(y, dtype=np.int64)
-        for idx, hit in self._routes(y):
+        for idx, hit in _routes(x, y, k, s, p, d):
             arg += hit * idx
         n, c, h, w = x_shape
         hp, wp = h + 2 * p[0], w + 2 * p[1]

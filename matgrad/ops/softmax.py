@@ -5,9 +5,29 @@ from typing import Any
 
 import numpy as np
 
+from .. import parallel
 from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
 from .reduction import _float, max_or_neg_inf, normalize_axes
+
+
+# The formulas as matgrad.parallel takes them: with out=None the plain expression, with out= a chunk
+# of the result the same steps in place, into it.
+def _softmax(x, axis, out=None):
+    """e^(x - max) / Σ e^(x - max) along `axis`."""
+    m = max_or_neg_inf(x, axis)
+    e = np.exp(x - m) if out is None else np.exp(np.subtract(x, m, out=out), out=out)
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
+
+
+def _softmax_grad(dy, y, axis, out=None):
+    """y·(dy - Σ dy·y) along `axis`, for NumPy's arrays."""
+    if out is None:
+        return y * (dy - np.add.reduce(dy * y, axis=axis, keepdims=True))
+    np.multiply(dy, y, out=out)
+    np.subtract(dy, np.add.reduce(out, axis=axis, keepdims=True), out=out)
+    return np.multiply(y, out, out=out)
 
 
 class Softmax(Op):
@@ -17,13 +37,31 @@ class Softmax(Op):
 
     def forward(self, x, axis):
         self.axis = axis
-        e = np.exp(x - max_or_neg_inf(x, axis))
-        e /= np.sum(e, axis=axis, keepdims=True)
-        return e
+        return parallel.along(_softmax, x, axis=axis, heavy=True)
 
     def backward(self, dy):
         y = self.output
+        if type(dy) is np.ndarray:  # NumPy's arrays: in place, on the threads (matgrad.parallel)
+            return parallel.along(_softmax_grad, dy, y, axis=self.axis, heavy=True)
         return y * (dy - self.xp.sum(dy * y, axis=self.axis, keepdims=True))
+
+
+def _log_softmax(x, axis, out=None):
+    """x - max - log Σ e^(x - max) along `axis`."""
+    m = max_or_neg_inf(x, axis)
+    shifted = x - m if out is None else np.subtract(x, m, out=out)
+    with np.errstate(divide="ignore"):  # a dim of size 0: log(0), on no elements at all
+        shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return shifted
+
+
+def _log_softmax_grad(dy, y, axis, out=None):
+    """dy - e^y·Σ dy along `axis`, for NumPy's arrays."""
+    if out is None:
+        return dy - np.exp(y) * np.add.reduce(dy, axis=axis, keepdims=True)
+    np.exp(y, out=out)
+    np.multiply(out, np.add.reduce(dy, axis=axis, keepdims=True), out=out)
+    return np.subtract(dy, out, out=out)
 
 
 class LogSoftmax(Op):
@@ -33,14 +71,13 @@ class LogSoftmax(Op):
 
     def forward(self, x, axis):
         self.axis = axis
-        shifted = x - max_or_neg_inf(x, axis)
-        with np.errstate(divide="ignore"):  # a dim of size 0: log(0), on no elements at all
-            shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-        return shifted
+        return parallel.along(_log_softmax, x, axis=axis, heavy=True)
 
     def backward(self, dy):
-        xp = self.xp
-        return dy - xp.exp(self.output) * xp.sum(dy, axis=self.axis, keepdims=True)
+        xp, y = self.xp, self.output
+        if type(dy) is np.ndarray:  # NumPy's arrays: in place, on the threads (matgrad.parallel)
+            return parallel.along(_log_softmax_grad, dy, y, axis=self.axis, heavy=True)
+        return dy - xp.exp(y) * xp.sum(dy, axis=self.axis, keepdims=True)
 
 
 def _dim(op: str, t: Tensor, dim: Any) -> int:

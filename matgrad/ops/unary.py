@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import parallel
 from ..autograd.op import Op
 from ..devices import backend_of
 from ..kernels import ignoring
@@ -26,10 +27,15 @@ class Exp(Op):
 
     @ignoring(over="ignore")
     def forward(self, x):
-        return np.exp(x)
+        return parallel.elementwise(np.exp, x, heavy=True)
 
     def backward(self, dy):
-        return dy * self.output
+        return parallel.elementwise(_times, dy, self.output)
+
+
+def _times(a, b, out=None):
+    """a·b, as matgrad.parallel takes it (np.multiply for arrays, * for Tensors)."""
+    return a * b if out is None else np.multiply(a, b, out=out)
 
 
 class Log(Op):
