@@ -7,10 +7,10 @@ its speed drifts by tens of percent over seconds. Here the earlier revision's `m
 package is exported (`git archive`) and imported under another name, `matgrad_<rev>`, next to
 this checkout's `matgrad`; both build the same seed-recipe step from the same weights and
 batches (mlp.user_step), and short samples of each alternate, A B B A ..., so both share
-every moment's noise. Prints, per configuration, each side's median µs per step and the
-median of the per-round ratios new/old (< 1: this checkout is faster), with how many
-rounds it won. Two identical checkouts differ here by up to about 2% (where each model's
-arrays land in memory), so only differences beyond that, won in most rounds, are real.
+every moment's noise. Both models are built anew every round, so where their arrays land in
+memory (which moved a whole run's ratio by up to ~2% when each was built once) varies and
+averages out. Prints, per configuration, each side's median µs per step and the median of
+the per-round ratios new/old (< 1: this checkout is faster), with how many rounds it won.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -80,15 +81,25 @@ def main() -> None:
         if args.cnn:
             configs["cnn b128 (AdamW)"] = None
         for label, spec in configs.items():
+            libs = ("matgrad", old_name)
             if spec is None:
-                steps = {lib: bench_conv.cnn_step(importlib.import_module(lib), lib) for lib in ("matgrad", old_name)}
+                def build(lib: str) -> Callable[[], None]:
+                    return bench_conv.cnn_step(importlib.import_module(lib), lib)
                 reps = 2
             else:
                 p = mlp.make_problem(spec)
-                steps = {lib: mlp._cycler(mlp.user_step(lib, spec, p, threads), p) for lib in ("matgrad", old_name)}
+
+                def build(lib: str, spec: mlp.Spec = spec, p: mlp.Problem = p) -> Callable[[], None]:
+                    return mlp._cycler(mlp.user_step(lib, spec, p, threads), p)
                 reps = max(5, int(0.05 / (spec.batch * 2e-6 + 5e-5)))  # samples of about 50 ms
-            times: dict[str, list[float]] = {lib: [] for lib in steps}
+            times: dict[str, list[float]] = {lib: [] for lib in libs}
             for r in range(args.rounds + 2):
+                # Both steps are built anew every round: where a model's arrays land in memory moves
+                # a step's time by up to ~2% for a whole run; new arrays each round average that out.
+                steps = {lib: build(lib) for lib in libs}
+                for step in steps.values():
+                    step()  # the first step allocates what the later ones reuse
+                    step()
                 order = list(steps) if r % 2 else list(steps)[::-1]
                 for lib in order:
                     t0 = time.perf_counter()
@@ -96,6 +107,7 @@ def main() -> None:
                         steps[lib]()
                     if r >= 2:  # two warm-up rounds
                         times[lib].append((time.perf_counter() - t0) / reps * 1e6)
+                del steps
             new, old = np.array(times["matgrad"]), np.array(times[old_name])
             ratio = new / old
             print(f"  {label:26s} new {np.median(new):8.1f}  old {np.median(old):8.1f}  "
