@@ -219,8 +219,15 @@ def elementwise(fn: Callable[..., Any], *arrays: Any, heavy: bool = False) -> An
     put in memory order: a conv's (N, C, H, W) output lies as (C, N, H, W)). `heavy`: fn costs ~2 ns
     an element or more (exp, tanh): cut from MIN_SIZE_HEAVY elements, not MIN_SIZE."""
     first = arrays[0]
-    if (type(first) is not np.ndarray or first.size < (MIN_SIZE_HEAVY if heavy else MIN_SIZE)
-            or not _worth(arrays) or any(a.shape != first.shape for a in arrays)):
+    if type(first) is not np.ndarray or first.size < (MIN_SIZE_HEAVY if heavy else MIN_SIZE) or not _worth(arrays):
+        return fn(*arrays)
+    return _elementwise_split(fn, arrays)
+
+
+def _elementwise_split(fn: Callable[..., Any], arrays: tuple[Any, ...]) -> Any:
+    """elementwise's large case (apart: the closures here would cost every small call a cell)."""
+    first = arrays[0]
+    if any(a.shape != first.shape for a in arrays):
         return fn(*arrays)
     order = sorted(range(first.ndim), key=lambda i: -abs(first.strides[i]))
     if not first.transpose(order).flags.c_contiguous:  # not dense: the plain call

@@ -78,6 +78,10 @@ class Module:
         d = self.__dict__
         if not (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"] or d["_backward_pre_hooks"]):
             return self.forward(*args, **kwargs)
+        return self._call_hooked(args, kwargs)
+
+    def _call_hooked(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """__call__ with hooks: apart, as its closure would cost every plain call two cells."""
         for hook in list(self._forward_pre_hooks.values()):
             res = hook(self, args)
             if res is not None:

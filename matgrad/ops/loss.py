@@ -157,9 +157,9 @@ class BinaryCrossEntropy(Op):
         self.weight, self.reduction, self.denom = weight, reduction, denom
         # out= keeps 0-d results arrays, so the in-place steps below work for any shape
         # np.empty is NumPy's C function; empty_like dispatches (to the device's) through a Python wrapper
-        new = (lambda: np.empty(p.shape, p.dtype)) if type(p) is np.ndarray else (lambda: np.empty_like(p))
-        log_p = np.log(p, out=new())
-        log_1mp = np.log1p(-p, out=new())
+        host = type(p) is np.ndarray
+        log_p = np.log(p, out=np.empty(p.shape, p.dtype) if host else np.empty_like(p))
+        log_1mp = np.log1p(-p, out=np.empty(p.shape, p.dtype) if host else np.empty_like(p))
         np.maximum(log_p, -100, out=log_p)
         np.maximum(log_1mp, -100, out=log_1mp)
         log_1mp *= y - 1
