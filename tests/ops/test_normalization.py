@@ -41,6 +41,59 @@ def test_group_sum_matches_numpys_reduce(dtype):
         assert_close(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12)  # sums that may cancel
 
 
+def _channel_major(x):
+    """x (N, C, ...) laid out as (C, N, ...), as a conv's output is."""
+    return x.transpose(0, 1).contiguous().transpose(0, 1)
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 5), (2, 3, 3, 2), (4, 2, 17, 1)])
+def test_batch_norm_training_laid_out_channels_first(shape, monkeypatch):
+    """x and dy laid out as a conv's (C, N, H, W) output: Σ dy·(x - μ) by row dots taken channel by channel."""
+    from matgrad.ops import normalization
+
+    monkeypatch.setattr(normalization, "CHANNEL_ROW_MIN", 1)  # the test shapes' rows are short
+    c = shape[1]
+
+    def fn(x, w, b):  # returned as (C, N, ...): the gradient reaching batch_norm is laid out channels first too
+        return batch_norm(_channel_major(x), None, None, w, b, True, 0.1, 1e-5).transpose(0, 1)
+    check_op(fn, shape, (c,), (c,),
+             torch_fn=F and (lambda x, w, b: F.batch_norm(x, None, None, w, b, True, 0.1, 1e-5).transpose(0, 1)))
+
+
+def test_batch_norm_float32_channels_first_matches_torch():
+    """At the cnn's first layer's shape per channel (rows of 784), with an offset mean, in float32."""
+    if torch is None:
+        pytest.skip("torch is not installed")
+    rng = np.random.default_rng(1)
+    a = (rng.standard_normal((16, 4, 28, 28)) * 2 + 3).astype(np.float32)
+    g = rng.standard_normal(a.shape).astype(np.float32)
+    w, b = (rng.standard_normal(4).astype(np.float32) for _ in range(2))
+    x = _channel_major(mg.tensor(a)).detach().requires_grad_()
+    ws, bs = mg.tensor(w, requires_grad=True), mg.tensor(b, requires_grad=True)
+    y = batch_norm(x, None, None, ws, bs, True)
+    y.backward(_channel_major(mg.tensor(g)))
+    xt, wt, bt = (torch.tensor(v, requires_grad=True) for v in (a, w, b))
+    yt = F.batch_norm(xt, None, None, wt, bt, True)
+    yt.backward(torch.tensor(g))
+    assert_close(y.numpy(), yt.detach().numpy(), rtol=1e-4, atol=1e-4)
+    for ours, theirs in ((x, xt), (ws, wt), (bs, bt)):
+        assert_close(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_group_sum_channels_first_by_row_dots(dtype, monkeypatch):
+    from matgrad.ops import normalization
+
+    rng = np.random.default_rng(0)
+    a, b = (np.ascontiguousarray(rng.standard_normal((5, 8, 6, 7)).astype(dtype)).swapaxes(0, 1) for _ in range(2))
+    axes = (0, 2, 3)
+    for row_min in (1, normalization.CHANNEL_ROW_MIN):  # row dots, and (rows of 42) the product and reduce
+        monkeypatch.setattr(normalization, "CHANNEL_ROW_MIN", row_min)
+        got, want = normalization.group_sum(a, axes, b), (a * b).sum(axes, keepdims=True)
+        assert got.shape == want.shape and got.dtype == dtype
+        assert_close(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
 def test_batch_norm_training_without_affine():
     check_op(lambda x: batch_norm(x, None, None, training=True), (3, 2, 2, 3),
              torch_fn=F and (lambda x: F.batch_norm(x, None, None, training=True)))

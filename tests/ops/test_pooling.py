@@ -126,3 +126,71 @@ def test_float32_and_unbatched():
 def test_bad_arguments_say_what_is_wrong(call, exc, match):
     with pytest.raises(exc, match=match):
         call(mg.zeros(1, 1, 4, 4))
+
+
+# --- 2×2 windows at stride 2: the winner kept as a code (_max2x2, _route2x2) -------------------------------
+def _channel_major(x):
+    """x (N, C, H, W) laid out as (C, N, H, W), as a conv's output is."""
+    return x.permute(1, 0, 2, 3).contiguous().permute(1, 0, 2, 3)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 6, 6), (1, 2, 7, 5), (2, 2, 5, 9)])
+@pytest.mark.parametrize("layout", ["C", "channels first"])
+def test_max_pool2d_2x2_through_the_kept_codes(shape, layout, monkeypatch):
+    from matgrad.ops import pooling
+
+    monkeypatch.setattr(pooling, "_MIN_WIDTH", 1)  # the test images are narrow
+    prep = (lambda x: x) if layout == "C" else _channel_major
+    check_op(lambda x: max_pool2d(prep(x), 2), shape, torch_fn=_t("max_pool2d", 2))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 4, 8, 8), (2, 3, 7, 9), (2, 2, 28, 28)])
+def test_max_pool2d_2x2_ties_go_to_the_first_maximum_as_in_torch(dtype, shape, monkeypatch):
+    """Few distinct values, so most windows tie (also across the diagonal); the gradient is dy exactly."""
+    from matgrad.ops import pooling
+
+    monkeypatch.setattr(pooling, "_MIN_WIDTH", 1)
+    rng = np.random.default_rng(3)
+    a = rng.integers(-1, 2, shape).astype(dtype)
+    g = rng.standard_normal(shape[:2] + (shape[2] // 2, shape[3] // 2)).astype(dtype)
+    want, want_grad = np.zeros_like(g), np.zeros_like(a)
+    for n, c, i, j in np.ndindex(g.shape):  # PyTorch's scan: the first maximum, row by row
+        window = a[n, c, 2 * i:2 * i + 2, 2 * j:2 * j + 2]
+        r, q = divmod(int(np.argmax(window)), 2)
+        want[n, c, i, j] = window.max()
+        want_grad[n, c, 2 * i + r, 2 * j + q] = g[n, c, i, j]
+    for x in (mg.tensor(a, requires_grad=True), _channel_major(mg.tensor(a)).detach().requires_grad_()):
+        y = max_pool2d(x, 2)
+        y.backward(mg.tensor(g))
+        np.testing.assert_array_equal(y.numpy(), want)
+        np.testing.assert_array_equal(x.grad.numpy(), want_grad)
+        if torch is not None:
+            xt = torch.tensor(a, requires_grad=True)
+            F.max_pool2d(xt, 2).backward(torch.tensor(g))
+            np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+
+
+@pytest.mark.parametrize("shape,k,s", [((2, 3, 16, 16), 2, 2), ((2, 3, 9, 9), 3, 2), ((2, 3, 6, 6), 2, 2)])
+@pytest.mark.parametrize("channels_first", [False, True])
+def test_max_pool_non_finite_values_route_like_torch(shape, k, s, channels_first):
+    """inf or nan in dy moves as it is (never inf·0 = nan beside the maximum); a nan window's dy goes to its
+    last nan, as PyTorch's scan (a nan always takes the window over)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(np.float32)
+    x[0, 0, 0, 0] = x[0, 0, 0, 1] = np.nan  # two nans in one window
+    x[1, 2, 3, 3] = np.inf
+    ho = (shape[2] - k) // s + 1
+    dy = rng.standard_normal((shape[0], shape[1], ho, ho)).astype(np.float32)
+    dy[0, 1, 0, 0], dy[1, 0, 2, 2] = np.inf, np.nan
+    if channels_first:  # laid out as a conv's output
+        x = x.transpose(1, 0, 2, 3).copy().transpose(1, 0, 2, 3)
+    ours = mg.tensor(x, requires_grad=True)
+    y = max_pool2d(ours, k, s)
+    y.backward(mg.tensor(dy))
+    theirs = torch.tensor(x, requires_grad=True)
+    yt = torch.nn.functional.max_pool2d(theirs, k, s)
+    yt.backward(torch.tensor(dy))
+    np.testing.assert_array_equal(y.numpy(), yt.detach().numpy())
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
