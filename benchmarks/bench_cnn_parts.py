@@ -10,6 +10,14 @@ training (batch_norm forward + backward, running stats updated), ReLU and MaxPoo
 revision's matgrad is exported next to this one (as benchmarks/ab.py does) and every case alternates
 new, old, old, new ... in one process, so both share the machine's noise: prints medians in ms and the
 median of the per-round ratios new/old.
+
+    python benchmarks/bench_cnn_parts.py --floor [--rounds 15] [--threads 1]
+
+--floor: per op and shape, the least NumPy work the op needs (the fewest passes over memory that NumPy's
+ufuncs and BLAS can do it in, as bare calls on preallocated arrays: no autograd, no allocation, no checks;
+see FLOORS), against matgrad's op (forward + backward through the module, interleaved with the floor in
+one process) and PyTorch's (BatchNorm2d, ReLU, MaxPool2d on contiguous NCHW tensors, in its own process,
+the same thread count). The floor's ufuncs run on one thread: compare it at --threads 1.
 """
 from __future__ import annotations
 
@@ -71,17 +79,161 @@ def _time(fn: Callable[[], None], reps: int) -> float:
     return (time.perf_counter() - t0) / reps
 
 
+# --- --floor: the least NumPy work, matgrad's and PyTorch's --------------------------------------------------
+#: What each floor row times, as passes over memory (R: a BLAS read-only pass, the per-channel sums; E: an
+#: elementwise ufunc pass; S: a strided one, every other element of every other row).
+FLOORS = {
+    "bn": "fwd: Σx, Σx² (2R), x·scale (E), +shift (E); bwd: Σdy, Σdy·x (2R), dx = (dy - (x·a + b))·c (4E): 4R + 6E",
+    "relu": "fwd: clip(x, 0, inf) (E); bwd: y > 0 (E, bool), dy·mask (E, casting): 3E",
+    "pool": "fwd: y = max of the four pixels (3S; no winner kept); bwd: dx's row pairs = dy·factor (2E, complex "
+            "views, the factors given): 3S + 2E",
+}
+
+
+def _floor_case(what: str, shape: tuple[int, ...]) -> Callable[[], None]:
+    """The bare NumPy calls of FLOORS[what] at `shape` (laid out as the conv gives it), on preallocated arrays."""
+    rng = np.random.default_rng(0)
+    n, c, h, w = shape
+    x = _activation(shape, rng)
+    if what == "bn":
+        x2 = x.transpose(1, 0, 2, 3).reshape(c, -1)  # (C, N·H·W): a view, the conv's layout
+        dy2 = _activation(shape, rng).transpose(1, 0, 2, 3).reshape(c, -1)
+        y2, dx2 = np.empty_like(x2), np.empty_like(x2)
+        ones = np.ones(x2.shape[1], x2.dtype)
+        k = [rng.standard_normal((c, 1), dtype=np.float32) for _ in range(5)]
+
+        def step() -> None:
+            x2 @ ones
+            [row @ row for row in x2]  # BLAS row dots, one pass
+            np.multiply(x2, k[0], out=y2)
+            np.add(y2, k[1], out=y2)
+            dy2 @ ones
+            [a @ b for a, b in zip(dy2, x2)]
+            np.multiply(x2, k[2], out=dx2)
+            np.add(dx2, k[3], out=dx2)
+            np.subtract(dy2, dx2, out=dx2)
+            np.multiply(dx2, k[4], out=dx2)
+        return step
+    if what == "relu":
+        dy = _activation(shape, rng)
+        y, mask, dx = np.empty_like(x), np.empty_like(x, dtype=bool), np.empty_like(x)
+
+        def step() -> None:
+            np.clip(x, 0, np.inf, out=y)
+            np.greater(y, 0, out=mask)
+            np.multiply(dy, mask, dtype=dy.dtype, out=dx)
+        return step
+    if what == "pool":
+        ho, wo = h // 2, w // 2
+        y = np.empty_like(x, shape=(n, c, ho, wo))
+        dy = _activation((n, c, ho, wo), rng)
+        dx = np.empty_like(x)
+        cx = np.complex64
+        factors = [np.array([1, 1j, 0, 0], cx).take(rng.integers(0, 4, y.shape)) for _ in range(2)]
+        a, b = x[:, :, 0:2 * ho:2, 0:2 * wo:2], x[:, :, 0:2 * ho:2, 1:2 * wo:2]
+        cc, d = x[:, :, 1:2 * ho:2, 0:2 * wo:2], x[:, :, 1:2 * ho:2, 1:2 * wo:2]
+        rows = [dx[:, :, r:2 * ho:2, :2 * wo].view(cx) for r in (0, 1)]
+
+        def step() -> None:
+            np.maximum(a, b, out=y)
+            np.maximum(y, cc, out=y)
+            np.maximum(y, d, out=y)
+            np.multiply(dy, factors[0], out=rows[0])
+            np.multiply(dy, factors[1], out=rows[1])
+        return step
+    raise ValueError(what)
+
+
+_TORCH = r"""
+import json, statistics, sys, time
+import torch
+threads, rounds, shapes, whats = json.loads(sys.argv[1])
+torch.set_num_threads(threads)
+out = {}
+for what in whats:
+    for shape in shapes:
+        g = torch.Generator().manual_seed(0)
+        x = torch.randn(*shape, generator=g).requires_grad_()
+        mod = {"bn": lambda: torch.nn.BatchNorm2d(shape[1]), "relu": torch.nn.ReLU,
+               "pool": lambda: torch.nn.MaxPool2d(2)}[what]()
+        dy = torch.randn(*mod(x).shape, generator=g)
+        def step():
+            x.grad = None
+            for p in mod.parameters():
+                p.grad = None
+            mod(x).backward(dy)
+        step(); step()
+        times = []
+        for _ in range(rounds):
+            t0 = time.perf_counter(); step(); times.append((time.perf_counter() - t0) * 1e3)
+        out[f"{what} {tuple(shape)}"] = statistics.median(times)
+print(json.dumps(out))
+"""
+
+
+def _torch_times(threads: int, rounds: int, whats: list[str]) -> dict[str, float]:
+    """PyTorch's medians (ms) for each op and shape, from a process of its own; {} without torch."""
+    import json
+    import subprocess
+
+    try:
+        run = subprocess.run([sys.executable, "-c", _TORCH, json.dumps([threads, rounds, SHAPES, whats])],
+                             capture_output=True, text=True, check=True)
+    except subprocess.CalledProcessError as e:
+        print(f"  (PyTorch: {e.stderr.strip().splitlines()[-1] if e.stderr.strip() else e})")
+        return {}
+    return json.loads(run.stdout)
+
+
+def floor(threads: int, rounds: int, whats: list[str]) -> None:
+    """Print, per op and shape: the floor (FLOORS), matgrad's and PyTorch's fwd+bwd, medians in ms."""
+    import matgrad
+
+    theirs = _torch_times(threads, rounds, whats)
+    print(f"{threads} thread(s), {rounds} rounds; ms per forward + backward, median; matgrad/floor: median of "
+          "per-round ratios (floor and matgrad interleaved in one process; PyTorch in its own)")
+    print(f"  {'':28s} {'floor':>7s} {'matgrad':>8s} {'torch':>7s} {'matgrad/floor':>14s} {'torch/floor':>12s}")
+    sums = {"floor": 0.0, "matgrad": 0.0, "torch": 0.0}
+    for what in whats:
+        for shape in SHAPES:
+            label = f"{what} {shape}"
+            fns = {"floor": _floor_case(what, shape), "matgrad": _case(matgrad, what, shape)}
+            for fn in fns.values():
+                fn()
+                fn()
+            times: dict[str, list[float]] = {k: [] for k in fns}
+            for r in range(rounds):
+                for k in (fns if r % 2 else list(fns)[::-1]):
+                    times[k].append(_time(fns[k], 1) * 1e3)
+            med = {k: statistics.median(v) for k, v in times.items()}
+            ratio = statistics.median([a / b for a, b in zip(times["matgrad"], times["floor"])])
+            t = theirs.get(f"{what} {tuple(shape)}", float("nan"))
+            sums["floor"] += med["floor"]
+            sums["matgrad"] += med["matgrad"]
+            sums["torch"] += t
+            print(f"  {label:28s} {med['floor']:7.2f} {med['matgrad']:8.2f} {t:7.2f} {ratio:14.2f}"
+                  f" {t / med['floor']:12.2f}", flush=True)
+    print(f"  {'sum':28s} {sums['floor']:7.2f} {sums['matgrad']:8.2f} {sums['torch']:7.2f}")
+    print("  passes counted by each floor row:")
+    for what in whats:
+        print(f"    {what}: {FLOORS[what]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", help="an earlier revision to compare with (exported as ab.py does)")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--only", default="bn,relu,pool,step", help="comma-separated: bn, relu, pool, step")
+    parser.add_argument("--floor", action="store_true", help="the least NumPy work per op, matgrad's, PyTorch's")
     args = parser.parse_args()
 
     import matgrad
 
     matgrad.set_num_threads(args.threads)
+    if args.floor:
+        floor(args.threads, args.rounds, [w for w in args.only.split(",") if w in FLOORS])
+        return
     libs = ["matgrad"]
     with tempfile.TemporaryDirectory() as tmp:
         if args.against:

@@ -106,8 +106,14 @@ def _max2x2(x: np.ndarray, y: np.ndarray, up: np.ndarray, down: np.ndarray) -> N
 
     Ties go to the first maximum in PyTorch's scan order (left before right, upper row before lower): a
     later pixel wins only if strictly greater. (A nan window's code is not its nan: MaxPool2d.backward then
-    routes by index, see _finite.)
+    routes by index, see _finite.) Even images whose planes are one block of memory, laid out alike in all
+    four arrays (a conv's output and what MaxPool2d.forward makes for it), go by _max2x2_blocks.
     """
+    h, w = x.shape[2:]
+    perm = (0, 1, 2, 3) if abs(x.strides[0]) >= abs(x.strides[1]) else (1, 0, 2, 3)
+    if h % 2 == 0 and w % 2 == 0 and all(a.transpose(perm).flags.c_contiguous for a in (x, y, up, down)):
+        _max2x2_blocks(*(a.transpose(perm) for a in (x, y, up, down)))
+        return
     ho, wo = y.shape[2:]
     a, b = x[:, :, 0:2 * ho:2, 0:2 * wo:2], x[:, :, 0:2 * ho:2, 1:2 * wo:2]
     c, d = x[:, :, 1:2 * ho:2, 0:2 * wo:2], x[:, :, 1:2 * ho:2, 1:2 * wo:2]
@@ -120,6 +126,51 @@ def _max2x2(x: np.ndarray, y: np.ndarray, up: np.ndarray, down: np.ndarray) -> N
     wins <<= 1
     up |= wins
     down |= wins
+
+
+#: Elements of x per block of _max2x2_blocks: its temporaries (~1.5 bytes per element of x) stay in L2.
+_BLOCK = 1 << 16
+
+
+def _max2x2_blocks(x: np.ndarray, y: np.ndarray, up: np.ndarray, down: np.ndarray) -> None:
+    """_max2x2 for C-contiguous arrays of even height and width, in contiguous passes over blocks of planes.
+
+    NumPy's loops over the windows' pixels (every other element of every other row) run without SIMD or
+    with inner loops Wₒ long: 2-4 ns an element. Here the left and right pixels are copied out of each block
+    (one 1-D strided copy each, ~0.75 ns an element) and every comparison and maximum is then a contiguous
+    pass: a row's pairs side by side, the upper and lower rows' as the same array shifted by a row (half of
+    each such pass is thrown away, but it is still cheaper); the upper rows' results are copied out. The
+    same comparisons in the same order as _max2x2's strided passes: y, up and down are bit for bit theirs.
+    Blocks of planes keep the temporaries in cache (fresh ones as large as x cost page faults: slower than
+    the strided passes). (128, 32, 28, 28) float32 as a conv's output: 0.64× _max2x2's strided passes, 0.74×
+    at (128, 64, 14, 14) (one thread, 11 interleaved rounds).
+    """
+    planes, h, w = x.shape[0] * x.shape[1], x.shape[2], x.shape[3]
+    ho, wo = h // 2, w // 2
+    flat_x, flat_y, flat_up, flat_down = (a.reshape(-1) for a in (x, y, up, down))
+    per = max(1, _BLOCK // (h * w))  # planes per block
+    size = min(per, planes) * h * w // 2
+    left, right = np.empty(size, x.dtype), np.empty(size, x.dtype)
+    right_wins, lower_wins, code = (np.empty(size, np.uint8) for _ in range(3))
+    for p in range(0, planes, per):
+        q = min(p + per, planes)
+        half = (q - p) * h * w // 2  # pixel pairs in the block; rows of Wₒ, upper and lower rows alternating
+        last = half - wo  # pairs with a row below them
+        block = flat_x[p * h * w:q * h * w]
+        a, b = left[:half], right[:half]
+        np.copyto(a, block[0::2])
+        np.copyto(b, block[1::2])
+        np.greater(b, a, out=right_wins[:half].view(bool))
+        np.maximum(a, b, out=a)  # each row's pair maximum
+        wins = lower_wins[:last]
+        np.greater(a[wo:], a[:last], out=wins.view(bool))  # at upper rows: the lower row's maximum is greater
+        np.maximum(a[:last], a[wo:], out=b[:last])  # at upper rows: the window's maximum
+        out = slice(p * ho * wo, q * ho * wo)
+        np.copyto(flat_y[out].reshape(q - p, ho, wo), b.reshape(q - p, ho, 2, wo)[:, :, 0])
+        wins <<= 1
+        for row, dest in ((right_wins[:last], flat_up), (right_wins[wo:half], flat_down)):
+            np.bitwise_or(row, wins, out=code[:last])
+            np.copyto(dest[out].reshape(q - p, ho, wo), code[:half].reshape(q - p, ho, 2, wo)[:, :, 0])
 
 
 def _route2x2(dy: np.ndarray, up: np.ndarray, down: np.ndarray, dx: np.ndarray) -> None:
@@ -178,7 +229,7 @@ class MaxPool2d(Op):
         if (k == s == (2, 2) and p == (0, 0) and d == (1, 1) and wo >= _MIN_WIDTH and type(x) is np.ndarray
                 and x.dtype in _COMPLEX):
             y = np.empty_like(x, shape=x.shape[:2] + (ho, wo))  # laid out as x: a conv's (C, N, H, W) stays so
-            up, down = np.empty(y.shape, np.uint8), np.empty(y.shape, np.uint8)
+            up, down = np.empty_like(y, np.uint8), np.empty_like(y, np.uint8)  # laid out as y (_max2x2_blocks)
             _by_planes(lambda i: _max2x2(x[i], y[i], up[i], down[i]), x)
             self.codes = (up, down)
             return y

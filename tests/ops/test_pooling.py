@@ -194,3 +194,32 @@ def test_max_pool_non_finite_values_route_like_torch(shape, k, s, channels_first
     yt.backward(torch.tensor(dy))
     np.testing.assert_array_equal(y.numpy(), yt.detach().numpy())
     np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 5, 8, 12), (2, 3, 28, 28), (2, 3, 7, 9), (1, 1, 2, 2)])
+@pytest.mark.parametrize("block", [64, 1 << 16])  # several blocks (the last one partial) and one
+def test_max2x2_blocks_are_bit_for_bit_the_strided_passes(dtype, shape, block, monkeypatch):
+    """_max2x2's contiguous passes over blocks of planes against its strided passes (taken when y's codes are
+    laid out unlike x): the same maxima (nan, ±inf, ±0 included) and the same codes, in either layout."""
+    from matgrad.ops import pooling
+
+    monkeypatch.setattr(pooling, "_BLOCK", block)
+    rng = np.random.default_rng(5)
+    a = rng.integers(-2, 3, shape).astype(dtype)
+    flat = a.reshape(-1)
+    for v in (np.nan, np.inf, -np.inf, -0.0):
+        flat[rng.integers(0, flat.size, max(1, flat.size // 20))] = v
+    ho, wo = shape[2] // 2, shape[3] // 2
+    bits = np.uint32 if dtype == np.float32 else np.uint64
+    for x in (a, a.transpose(1, 0, 2, 3).copy().transpose(1, 0, 2, 3)):
+        y = np.empty_like(x, shape=shape[:2] + (ho, wo))
+        codes = np.empty_like(y, np.uint8), np.empty_like(y, np.uint8)
+        pooling._max2x2(x, y, *codes)
+        strided_y = np.empty_like(y)
+        other = np.empty(y.shape[::-1], np.uint8).T  # laid out unlike y: the strided passes
+        strided_codes = other, np.empty_like(other)
+        pooling._max2x2(x, strided_y, *strided_codes)
+        np.testing.assert_array_equal(y.view(bits), strided_y.view(bits))
+        np.testing.assert_array_equal(codes[0], strided_codes[0])
+        np.testing.assert_array_equal(codes[1], strided_codes[1])
