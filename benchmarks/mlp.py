@@ -17,6 +17,10 @@ they do the same arithmetic; only the machinery around it differs.
 - tuned: the same hand-written step with matgrad's own kernels (weights out×in, ReLU by
   clip, one BLAS pass per momentum update): the step's arithmetic with no graph at all, so
   matgrad / tuned is what the autograd machinery costs.
+- same: tuned again, but with PyTorch's (and matgrad's) arithmetic for Sigmoid + BCELoss, pass for pass:
+  the sigmoid's output, BCE with its clamps, BCE's backward dp = (p − y)/max(p(1 − p), 1e-12)/N, then
+  the sigmoid's backward dp·p(1 − p), where the seed's step computes (p − y)/N once. matgrad / same is
+  what the autograd machinery alone costs; same / numpy what PyTorch's BCELoss semantics cost.
 - floor: the five matrix products the step needs (two forward, three backward), alone.
 """
 from __future__ import annotations
@@ -213,6 +217,49 @@ def tuned_step(spec: Spec, p: Problem) -> StepFn:
     return step
 
 
+def same_step(spec: Spec, p: Problem) -> StepFn:
+    """tuned_step with PyTorch's Sigmoid + BCELoss arithmetic, the passes matgrad's ops make (see the module's doc)."""
+    from matgrad import blas
+
+    params = (p.w1.copy(), p.b1.copy(), p.w2.copy(), p.b2.copy())
+    w1, b1, w2, b2 = params
+    velocity = [np.zeros_like(w) for w in params]
+
+    def step(x: np.ndarray, y: np.ndarray) -> np.floating:
+        h = np.matmul(x, w1.T)
+        h += b1
+        h = np.clip(h, 0, np.inf)  # ReLU
+        z = np.matmul(h, w2.T)
+        z += b2
+        prob = np.exp(np.negative(z, out=z), out=z)  # Sigmoid
+        prob += 1
+        np.reciprocal(prob, out=prob)
+        log_p, log_1mp = np.log(prob), np.log1p(-prob)  # BCELoss, with PyTorch's clamps
+        np.maximum(log_p, -100, out=log_p)
+        np.maximum(log_1mp, -100, out=log_1mp)
+        log_1mp *= y - 1
+        log_p *= y
+        loss = np.subtract(log_1mp, log_p, out=log_1mp).mean()
+        var = prob * (1 - prob)  # BCELoss's backward: dp = (p - y) / max(p(1 - p), ε) / N
+        np.maximum(var, np.float32(1e-12), out=var)
+        dp = prob - y
+        dp /= var
+        dp *= np.float32(1 / dp.size)
+        dz = 1 - prob  # Sigmoid's backward: dz = dp · p(1 - p)
+        dz *= prob
+        dz *= dp
+        dw2, db2 = np.matmul(dz.T, h), dz.sum(0)
+        dh = np.matmul(dz, w2)
+        np.multiply(dh, h > 0, out=dh)  # through ReLU
+        dw1, db1 = np.matmul(dh.T, x), dh.sum(0)
+        for w, g, v in zip(params, (dw1, db1, dw2, db2), velocity):
+            blas.axpby(1.0, g, MOMENTUM, v)
+            blas.axpy(-LR, v, w)
+        return loss
+
+    return step
+
+
 def mygrad_step(spec: Spec, p: Problem) -> StepFn:
     """The step in MyGrad, as its user writes it: weights in×out (x @ W), float32 throughout.
 
@@ -257,15 +304,15 @@ def floor_step(spec: Spec, p: Problem) -> StepFn:
 
 
 def make_step(lib: str, spec: Spec, p: Problem, threads: int) -> StepFn:
-    """The step(x, y) of one implementation: matgrad, torch, captured, mygrad, numpy, tuned or floor."""
+    """The step(x, y) of one implementation: matgrad, torch, captured, mygrad, numpy, tuned, same or floor."""
     if lib in ("matgrad", "torch"):
         return user_step(lib, spec, p, threads)
     return {"captured": captured_step, "mygrad": mygrad_step, "numpy": numpy_step, "tuned": tuned_step,
-            "floor": floor_step}[lib](spec, p)
+            "same": same_step, "floor": floor_step}[lib](spec, p)
 
 
 def first_losses(spec: Spec, threads: int,
-                 libs: tuple[str, ...] = ("matgrad", "captured", "torch", "mygrad", "numpy", "tuned"),
+                 libs: tuple[str, ...] = ("matgrad", "captured", "torch", "mygrad", "numpy", "tuned", "same"),
                  steps: int = 2) -> dict[str, list[float]]:
     """The loss of the first `steps` steps of each installed implementation, from the same
     weights on the same batches: equal losses mean they do the same arithmetic (the second
@@ -286,7 +333,7 @@ def implementations(spec: Spec, threads: int) -> dict[str, Callable[[], None]]:
     a library that is not installed is left out (and said so)."""
     p = make_problem(spec)
     steps: dict[str, Callable[[], None]] = {}
-    for lib in ("matgrad", "captured", "torch", "mygrad", "numpy", "tuned", "floor"):
+    for lib in ("matgrad", "captured", "torch", "mygrad", "numpy", "tuned", "same", "floor"):
         try:
             steps[lib] = _cycler(make_step(lib, spec, p, threads), p)
         except ImportError:

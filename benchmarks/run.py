@@ -61,7 +61,7 @@ SECTIONS = ("mlp", "overhead", "epoch", "loader", "ops", "conv", "seq", "recipes
 README_SECTIONS = ("recipes", "loader")  # the README's figures
 FIGURES = HERE / "figures.json"  # what the README's figures block is rendered from (committed)
 README = HERE.parent / "README.md"
-IMPLS = ("matgrad", "captured", "torch", "mygrad", "numpy", "tuned", "floor")
+IMPLS = ("matgrad", "captured", "torch", "mygrad", "numpy", "tuned", "same", "floor")
 ELEMENTWISE = ("add ", "mul ", "exp ", "relu ", "sigmoid ", "tanh ", "where(")
 
 Row = dict[str, Any]
@@ -84,7 +84,8 @@ def mlp_rows(specs: list[tuple[mlp.Spec, str]], threads: int, quick: bool) -> li
         steps = spec.steps_per_epoch()
         r = row(f"MLP {spec.label}", "s/epoch", stats,
                 (("matgrad", "torch"), ("matgrad", "mygrad"), ("matgrad", "numpy"), ("captured", "numpy"),
-                 ("captured", "matgrad"), ("matgrad", "tuned"), ("matgrad", "floor"), ("tuned", "floor")),
+                 ("captured", "matgrad"), ("matgrad", "tuned"), ("matgrad", "same"), ("captured", "same"),
+                 ("same", "numpy"), ("matgrad", "floor"), ("tuned", "floor")),
                 scale=steps, goal=goal, first_losses=losses)
         r["ms_per_step"] = {k: s.median * 1e3 for k, s in stats.items()}
         rows.append(r)
