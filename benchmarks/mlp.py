@@ -192,6 +192,16 @@ def _sigmoid_bce(z: np.ndarray, y: np.ndarray) -> tuple[np.floating, np.ndarray]
 def tuned_step(spec: Spec, p: Problem) -> StepFn:
     """The hand-written step with matgrad's kernels and layout, and no graph: W out×in
     (Y = X·Wᵀ, dW = dYᵀ·X), ReLU by clip, the momentum update as BLAS axpby + axpy."""
+    return _no_graph_step(p, _sigmoid_bce)
+
+
+def same_step(spec: Spec, p: Problem) -> StepFn:
+    """tuned_step with PyTorch's Sigmoid + BCELoss arithmetic, the passes matgrad's ops make (see the module's doc)."""
+    return _no_graph_step(p, _sigmoid_bce_as_pytorch)
+
+
+def _no_graph_step(p: Problem, loss_grad: Callable[[np.ndarray, np.ndarray], tuple[Any, np.ndarray]]) -> StepFn:
+    """tuned_step's layers and update around `loss_grad(z, y) -> (loss, dL/dz)`."""
     from matgrad import blas
 
     params = (p.w1.copy(), p.b1.copy(), p.w2.copy(), p.b2.copy())
@@ -204,7 +214,7 @@ def tuned_step(spec: Spec, p: Problem) -> StepFn:
         h = np.clip(h, 0, np.inf)  # ReLU
         z = np.matmul(h, w2.T)
         z += b2
-        loss, dz = _sigmoid_bce(z, y)
+        loss, dz = loss_grad(z, y)
         dw2, db2 = np.matmul(dz.T, h), dz.sum(0)
         dh = np.matmul(dz, w2)
         np.multiply(dh, h > 0, out=dh)  # through ReLU
@@ -217,47 +227,26 @@ def tuned_step(spec: Spec, p: Problem) -> StepFn:
     return step
 
 
-def same_step(spec: Spec, p: Problem) -> StepFn:
-    """tuned_step with PyTorch's Sigmoid + BCELoss arithmetic, the passes matgrad's ops make (see the module's doc)."""
-    from matgrad import blas
-
-    params = (p.w1.copy(), p.b1.copy(), p.w2.copy(), p.b2.copy())
-    w1, b1, w2, b2 = params
-    velocity = [np.zeros_like(w) for w in params]
-
-    def step(x: np.ndarray, y: np.ndarray) -> np.floating:
-        h = np.matmul(x, w1.T)
-        h += b1
-        h = np.clip(h, 0, np.inf)  # ReLU
-        z = np.matmul(h, w2.T)
-        z += b2
-        prob = np.exp(np.negative(z, out=z), out=z)  # Sigmoid
-        prob += 1
-        np.reciprocal(prob, out=prob)
-        log_p, log_1mp = np.log(prob), np.log1p(-prob)  # BCELoss, with PyTorch's clamps
-        np.maximum(log_p, -100, out=log_p)
-        np.maximum(log_1mp, -100, out=log_1mp)
-        log_1mp *= y - 1
-        log_p *= y
-        loss = np.subtract(log_1mp, log_p, out=log_1mp).mean()
-        var = prob * (1 - prob)  # BCELoss's backward: dp = (p - y) / max(p(1 - p), ε) / N
-        np.maximum(var, np.float32(1e-12), out=var)
-        dp = prob - y
-        dp /= var
-        dp *= np.float32(1 / dp.size)
-        dz = 1 - prob  # Sigmoid's backward: dz = dp · p(1 - p)
-        dz *= prob
-        dz *= dp
-        dw2, db2 = np.matmul(dz.T, h), dz.sum(0)
-        dh = np.matmul(dz, w2)
-        np.multiply(dh, h > 0, out=dh)  # through ReLU
-        dw1, db1 = np.matmul(dh.T, x), dh.sum(0)
-        for w, g, v in zip(params, (dw1, db1, dw2, db2), velocity):
-            blas.axpby(1.0, g, MOMENTUM, v)
-            blas.axpy(-LR, v, w)
-        return loss
-
-    return step
+def _sigmoid_bce_as_pytorch(z: np.ndarray, y: np.ndarray) -> tuple[np.floating, np.ndarray]:
+    """_sigmoid_bce with PyTorch's passes: Sigmoid, BCELoss with its clamps, BCELoss's backward, Sigmoid's."""
+    prob = np.exp(np.negative(z, out=z), out=z)  # Sigmoid, in place
+    prob += 1
+    np.reciprocal(prob, out=prob)
+    log_p, log_1mp = np.log(prob), np.log1p(-prob)  # BCELoss, with PyTorch's clamps
+    np.maximum(log_p, -100, out=log_p)
+    np.maximum(log_1mp, -100, out=log_1mp)
+    log_1mp *= y - 1
+    log_p *= y
+    loss = np.subtract(log_1mp, log_p, out=log_1mp).mean()
+    var = prob * (1 - prob)  # BCELoss's backward: dp = (p - y) / max(p(1 - p), ε) / N
+    np.maximum(var, np.float32(1e-12), out=var)
+    dp = prob - y
+    dp /= var
+    dp *= np.float32(1 / dp.size)
+    dz = 1 - prob  # Sigmoid's backward: dz = dp · p(1 - p)
+    dz *= prob
+    dz *= dp
+    return loss, dz
 
 
 def mygrad_step(spec: Spec, p: Problem) -> StepFn:
