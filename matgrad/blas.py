@@ -63,25 +63,60 @@ def _fast(x: np.ndarray, y: np.ndarray) -> Any:
     return _kernels()
 
 
+_char_at, _address = ctypes.c_char.from_buffer, ctypes.addressof
+
+
+def _vectors(name: str, x: np.ndarray, y: np.ndarray) -> tuple[Any, int, int] | None:
+    """(the BLAS function `name` for y's dtype, x's address, y's address) when BLAS can take x and y as flat
+    vectors (the conditions of `_fast`), else None."""
+    if y.size < MIN_SIZE or x.dtype != y.dtype or x.shape != y.shape:
+        return None
+    kernels = _kernels()
+    fn = kernels and kernels.get((name, y.dtype))
+    if fn is None:
+        return None
+    try:  # both C-contiguous and writeable (so y is): the addresses at C speed, where x.ctypes.data runs Python
+        px, py = _address(_char_at(x)), _address(_char_at(y))
+    except (TypeError, ValueError, BufferError):  # a read-only x, a Fortran-ordered pair ...: the full check
+        if _fast(x, y) is None:
+            return None
+        return fn, x.ctypes.data, y.ctypes.data
+    if x is not y and abs(px - py) < y.nbytes:  # two contiguous blocks of one size: overlapping, as in _fast
+        return None
+    return fn, px, py
+
+
 def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
     """y += alpha·x, in place."""
-    kernels = _fast(x, y)
-    fn = kernels and kernels.get(("axpy", y.dtype))
-    if fn is None:
+    found = _vectors("axpy", x, y)
+    if found is None:
         y += alpha * x if alpha != 1 else x
         return
-    fn(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
+    fn, px, py = found
+    fn(y.size, alpha, px, 1, py, 1)
 
 
 def axpby(alpha: float, x: np.ndarray, beta: float, y: np.ndarray) -> None:
     """y = alpha·x + beta·y, in place."""
-    kernels = _fast(x, y)
-    fn = kernels and kernels.get(("axpby", y.dtype))
-    if fn is None:
+    found = _vectors("axpby", x, y)
+    if found is None:
         y *= beta
         y += alpha * x if alpha != 1 else x
         return
-    fn(y.size, alpha, x.ctypes.data, 1, beta, y.ctypes.data, 1)
+    fn, px, py = found
+    fn(y.size, alpha, px, 1, beta, py, 1)
+
+
+def axpby_axpy(alpha: float, x: np.ndarray, beta: float, y: np.ndarray, gamma: float, z: np.ndarray) -> None:
+    """y = alpha·x + beta·y, then z += gamma·y, in place: axpby then axpy, bit for bit (SGD's momentum step),
+    with one size check where both take NumPy's path."""
+    if y.size < MIN_SIZE and z.size < MIN_SIZE:
+        y *= beta
+        y += alpha * x if alpha != 1 else x
+        z += gamma * y if gamma != 1 else y
+        return
+    axpby(alpha, x, beta, y)
+    axpy(gamma, y, z)
 
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112  # CBLAS enum values

@@ -120,3 +120,47 @@ def test_overlapping_arrays_take_the_numpy_path(monkeypatch):
     expected = y + 2 * x
     blas.axpy(2.0, x, y)
     np.testing.assert_array_equal(base[4:], expected)
+
+
+@pytest.mark.parametrize("size", [8, 1 << 15])
+def test_axpby_axpy_is_axpby_then_axpy_bit_for_bit(size):
+    rng = np.random.default_rng(3)
+    x, y0, z0 = (rng.standard_normal(size).astype(np.float32) for _ in range(3))
+    y, z = y0.copy(), z0.copy()
+    blas.axpby_axpy(0.7, x, 0.9, y, -0.1, z)
+    y1, z1 = y0.copy(), z0.copy()
+    blas.axpby(0.7, x, 0.9, y1)
+    blas.axpy(-0.1, y1, z1)
+    assert y.tobytes() == y1.tobytes() and z.tobytes() == z1.tobytes()
+
+
+def test_which_pairs_take_blas(monkeypatch):
+    """The addresses come from the buffers where both are C-ordered and writeable; a Fortran-ordered pair or a
+    read-only x still takes BLAS (through the full check); overlapping arrays never do."""
+    if blas._kernels() is None:
+        pytest.skip("this NumPy has no OpenBLAS with axpy/axpby")
+    calls = []
+    real = blas._kernels()
+    spied = {k: (lambda *a, _f=f, _k=k: calls.append(_k[0]) or _f(*a)) for k, f in real.items()}
+    monkeypatch.setattr(blas, "_kernels", lambda: spied)
+    monkeypatch.setattr(blas, "MIN_SIZE", 0)
+    rng = np.random.default_rng(4)
+    x0 = rng.standard_normal((6, 8))
+    for x, y, blas_path in (
+        (x0.copy(), x0 * 2, True),
+        (np.asfortranarray(x0), np.asfortranarray(x0 * 2), True),
+        (np.frombuffer(x0.tobytes(), dtype=x0.dtype).reshape(6, 8), x0 * 2, True),  # a read-only x
+        (x0[:, :4], x0[:, 4:].copy(), False),  # a strided x
+    ):
+        calls.clear()
+        expected = y + 0.5 * x
+        blas.axpy(0.5, x, y)
+        np.testing.assert_allclose(y, expected, rtol=1e-14)
+        assert calls == (["axpy"] if blas_path else [])
+    base = np.arange(12.0)
+    for x, y in ((base[:8], base[4:]), (base[4:], base[:8]), (base[:8], base[:8].view())):  # overlapping, or one block
+        calls.clear()
+        expected = y + 2 * x
+        blas.axpby(2.0, x, 1.0, y)
+        np.testing.assert_array_equal(y, expected)
+        assert calls == []

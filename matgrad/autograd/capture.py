@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Callable
 
 import numpy as np
@@ -71,6 +72,11 @@ __all__ = ["capture", "CapturedStep", "CapturedGraph", "CaptureError", "CaptureF
 
 _TRIES = 3  # graphs that differ this many times running (for the same shapes) are not static: refuse
 _SKIP, _NODE, _USE = 0, 1, 2  # where a backward's gradient for one input goes
+# A replay's quick check, all in C: per input (its class, its array's class, shape, dtype, requires_grad), per live
+# leaf the same less the tensor's class. Equal to the capture's, the input signatures are equal (see _Plan.key).
+_INPUT_KEY = attrgetter("__class__", "array.__class__", "array.shape", "array.dtype", "requires_grad")
+_LIVE_KEY = attrgetter("array.__class__", "array.shape", "array.dtype", "requires_grad")
+_GRAD_FN = attrgetter("grad_fn")
 
 
 class CaptureError(RuntimeError):
@@ -126,11 +132,23 @@ class CapturedStep:
         if not grad_mode._state.enabled:
             self.stats.plain += 1
             return self.fn(*inputs)
-        sig = _signature(inputs)
         plan = self._plan
-        if plan is not None and sig == plan.sig and plan.live_ok():
-            return plan.replay(self, inputs)
-        return self._slow(sig, inputs)
+        if plan is not None:
+            key = plan.key
+            if key is not None:  # NumPy arrays, no input repeated: compare the quick keys
+                try:
+                    same = (tuple(map(_INPUT_KEY, inputs)) == key and tuple(map(_LIVE_KEY, plan.live)) == plan.live_key
+                            and (len(inputs) < 2 or len(set(map(id, inputs))) == len(inputs)))
+                except AttributeError:  # not a Tensor: _signature says so
+                    same = False
+                if same:
+                    return plan.replay(self, inputs)
+            else:
+                sig = _signature(inputs)
+                if sig == plan.sig and plan.live_ok():
+                    return plan.replay(self, inputs)
+                return self._slow(sig, inputs)
+        return self._slow(_signature(inputs), inputs)
 
     def _slow(self, sig: tuple, inputs: tuple[Tensor, ...]) -> Tensor:
         """A call the current capture cannot answer: another capture's, or a traced call (with a warning)."""
@@ -437,16 +455,21 @@ class _Plan:
                 fixed.append(Tensor._make(t.array.copy(), None, False))
         self.fixed = fixed
         self.live_sig = tuple(_leaf_sig(t) for t in self.live)
+        # the quick check (CapturedStep.__call__) where it is exact: NumPy arrays only, no input repeated
+        plain = all(type(t.array) is np.ndarray for t in (*trace.inputs, *self.live))
+        self.key = tuple(map(_INPUT_KEY, trace.inputs)) if plain and len(sig) == n_in else None
+        self.live_key = tuple(map(_LIVE_KEY, self.live))
         first_slot = {"in": 0, "leaf": n_in, "node": n_in + len(fixed)}
         self.nodes = []
         for (cls, params, needs), srcs in zip(trace.ops, trace.sources):
             slots = tuple(first_slot[kind] + i for kind, i in srcs)
-            self.nodes.append((cls, slots, params, needs, cls.save_output))
+            # params None when empty: forward(*arrays) costs less than forward(*arrays, **{})
+            self.nodes.append((cls, len(slots), slots, params or None, needs, cls.save_output))
         uses = []
         routes: list[Any] = [None] * len(self.nodes)
         for i in range(len(self.nodes) - 1, -1, -1):  # newest first, as the engine runs them
             route = []
-            _, slots, _, needs, _ = self.nodes[i]
+            _, _, slots, _, needs, _ = self.nodes[i]
             for (kind, k), slot, need in zip(trace.sources[i], slots, needs):
                 if not need:
                     route.append((slot, _SKIP, 0))
@@ -456,7 +479,9 @@ class _Plan:
                     route.append((slot, _USE, len(uses)))
                     uses.append(slot)
             routes[i] = tuple(route)
-        self.routes = routes
+        # the backward's order, and per node the inputs that need a gradient: (which, slot, a use?, use or node)
+        self.back = tuple((i, tuple((pos, slot, kind == _USE, k) for pos, (slot, kind, k) in enumerate(routes[i])
+                                    if kind != _SKIP)) for i in range(len(routes) - 1, -1, -1))
         self.uses = tuple(uses)
         self.needs = (True,) * len(uses)
 
@@ -479,25 +504,40 @@ class _Plan:
         tens = [*inputs, *self.fixed]
         seq = NEXT_SEQ()  # newer than anything the step reads, older than anything made from its loss
         fns = []
-        for cls, slots, params, needs, save in self.nodes:
-            parents = tuple([tens[s] for s in slots])
+        make = Tensor._make
+        for cls, n, slots, params, needs, save in self.nodes:
             fn = cls.__new__(cls)
-            out = fn.forward(*[p.array for p in parents], **params)
+            if n == 1:  # one to three inputs unrolled, as in Op.apply
+                a = tens[slots[0]]
+                parents = (a,)
+                out = fn.forward(a.array) if params is None else fn.forward(a.array, **params)
+            elif n == 2:
+                a, b = tens[slots[0]], tens[slots[1]]
+                parents = (a, b)
+                out = fn.forward(a.array, b.array) if params is None else fn.forward(a.array, b.array, **params)
+            elif n == 3:
+                a, b, c = tens[slots[0]], tens[slots[1]], tens[slots[2]]
+                parents = (a, b, c)
+                out = (fn.forward(a.array, b.array, c.array) if params is None
+                       else fn.forward(a.array, b.array, c.array, **params))
+            else:
+                parents = tuple([tens[s] for s in slots])
+                out = fn.forward(*[p.array for p in parents], **(params or {}))
             fn.parents = parents
             fn.needs_input_grad = needs
             fn.seq = seq
             if save:
                 fn.out = out
             fns.append(fn)
-            tens.append(Tensor._make(out, None, False))
+            tens.append(make(out, None, False))
         node = CapturedGraph.__new__(CapturedGraph)
-        node.parents = uses = tuple([tens[s] for s in self.uses])
-        node.parent_fns = tuple([t.grad_fn for t in uses])
+        node.parents = uses = tuple(map(tens.__getitem__, self.uses))
+        node.parent_fns = tuple(map(_GRAD_FN, uses))
         node.needs_input_grad = self.needs
         node.seq = seq
         node.params = {}
         node.plan, node.nodes, node.tensors = self, fns, tens
-        return Tensor._make(tens[-1].array, node, True)
+        return make(tens[-1].array, node, True)
 
 
 class CapturedGraph(Op):
@@ -520,14 +560,14 @@ class CapturedGraph(Op):
         if not self.xp.plain:
             raise RuntimeError("capture: a replayed loss cannot be differentiated twice (create_graph=True); "
                                "call the step's function uncaptured for that")
-        nodes, tens, routes = self.nodes, self.tensors, self.plan.routes
+        plan, nodes, tens = self.plan, self.nodes, self.tensors
         n = len(nodes)
         pending: list[Any] = [None] * n  # each node's output gradient, summed in arrival order
         owned = [False] * n  # sums allocated here, so they may be added into in place (as engine._send)
         pending[-1] = dy
-        grads_out: list[Any] = [None] * len(self.plan.uses)
+        grads_out: list[Any] = [None] * len(plan.uses)
         device = type(dy) is not np.ndarray
-        for i in range(n - 1, -1, -1):
+        for i, route in plan.back:
             d = pending[i]
             if d is None:  # no gradient reached this node: the engine would not run it either
                 continue
@@ -538,14 +578,14 @@ class CapturedGraph(Op):
             grads = node.backward(d)
             if type(grads) is not tuple:
                 grads = (grads,)
-            for (slot, kind, k), g in zip(routes[i], grads):
-                if g is None or kind == _SKIP:
+            for pos, slot, use, k in route:  # the inputs that need a gradient
+                g = grads[pos]
+                if g is None:
                     continue
-                parent = tens[slot]
-                data = parent.array
+                data = tens[slot].array
                 if g.shape != data.shape or g.dtype != data.dtype:
-                    g = _fit(g, parent, node, numpy_ns)
-                if kind == _USE:
+                    g = _fit(g, tens[slot], node, numpy_ns)
+                if use:
                     grads_out[k] = g
                     continue
                 acc = pending[k]

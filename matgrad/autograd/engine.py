@@ -116,7 +116,7 @@ def run_backward(
     # Arrays a leaf must not take as its own .grad: the caller's seeds, and arrays a leaf
     # already took in this pass (`taken`: those may also be waiting at another node, so a
     # leaf holding one adds into a fresh array rather than in place).
-    handed: set[int] = {id(g) for g in grad_roots}
+    handed: set[int] = set(map(id, grad_roots))
     taken: set[int] = set()
     deliver = _deliver_leaf
     if hooks.leaf_hooks._entries or hooks.post_accumulate_hooks._entries:  # a leaf has hooks: hold its parts

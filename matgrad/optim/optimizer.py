@@ -122,25 +122,34 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        state_of, update = self.state, self._update
         for group in self.param_groups:
             for p in group["params"]:
                 grad = p._grad  # what is stored: a Tensor or backward's bare array (the property would wrap it)
                 if grad is None:
                     continue
+                param = p.array
+                if type(grad) is np.ndarray and type(param) is np.ndarray:  # the common case, first
+                    if grad.shape != param.shape:
+                        self._bad_shape(param, grad)
+                    update(param, grad, state_of[p], group)
+                    continue
                 if isinstance(grad, Tensor):
                     grad = grad.array
-                param = p.array
                 if grad.shape != param.shape:
-                    raise ValueError(f"{type(self).__name__}.step: a parameter of shape {param.shape} has "
-                                     f"a gradient of shape {grad.shape}; was .grad set by hand?")
+                    self._bad_shape(param, grad)
                 if type(param) is np.ndarray and type(grad) is np.ndarray:
-                    self._update(param, grad, self.state[p], group)
+                    update(param, grad, state_of[p], group)
                 else:  # a device parameter: one fused kernel where its backend has one, else NumPy's dispatch
                     self._check_device(p, param, grad)
                     state = self.state[p]
                     if not self._fused_update(backend_of(param), param, grad, state, group):
                         self._update(param, grad, state, group)
         return loss
+
+    def _bad_shape(self, param: Any, grad: Any) -> None:
+        raise ValueError(f"{type(self).__name__}.step: a parameter of shape {param.shape} has "
+                         f"a gradient of shape {grad.shape}; was .grad set by hand?")
 
     def _check_device(self, p: Tensor, param: Any, grad: Any) -> None:
         """PyTorch's error for a gradient on another device than its parameter (state follows the parameter)."""

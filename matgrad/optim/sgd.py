@@ -37,9 +37,9 @@ class SGD(Optimizer):
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
-        lr, momentum = float(group["lr"]), float(group["momentum"])
-        dampening, weight_decay = float(group["dampening"]), float(group["weight_decay"])
-        g = signed_decayed_grad(grad, param, weight_decay, group["maximize"])
+        lr, momentum = float(group["lr"]), float(group["momentum"])  # read each step: a scheduler may change them
+        dampening, weight_decay, maximize = float(group["dampening"]), float(group["weight_decay"]), group["maximize"]
+        g = signed_decayed_grad(grad, param, weight_decay, maximize) if weight_decay != 0 or maximize else grad
         host = type(param) is np.ndarray  # BLAS only for NumPy arrays; a device's arrays take NumPy's dispatch
         if momentum != 0:
             buf = state.get("momentum_buffer")
@@ -47,6 +47,9 @@ class SGD(Optimizer):
                 # a copy, on the parameter's device (np.array: NumPy's 0-d math gives scalars, the buffer an array)
                 buf = state["momentum_buffer"] = np.array(g, dtype=param.dtype) if host else g.astype(param.dtype)
             elif host:
+                if not group["nesterov"]:  # b = momentum·b + (1 − dampening)·g, then p = p − lr·b
+                    blas.axpby_axpy(1 - dampening, g, momentum, buf, -lr, param)
+                    return
                 blas.axpby(1 - dampening, g, momentum, buf)  # b = momentum·b + (1 − dampening)·g
             else:
                 buf *= momentum

@@ -251,6 +251,37 @@ def test_frozen_parameter_falls_back() -> None:
     assert loss.grad_fn is not None and not isinstance(loss.grad_fn, CapturedGraph)
 
 
+def test_the_quick_check_of_a_replay_still_sees_every_change() -> None:
+    """After the capture each call is checked by keys compared in C: a repeated input, a non-Tensor, another
+    dtype, a parameter replaced by another shape all fall back (or raise) as the full signature does."""
+    model = seed_mlp()
+    step = capture(lambda a, b: (model(a) - model(b)).square().mean())
+    a, b = (mg.tensor(np.random.default_rng(k).standard_normal((8, 12))) for k in (1, 2))
+    for _ in range(3):
+        step(a, b)
+    assert isinstance(step(b, a).grad_fn, CapturedGraph)  # other tensors, the same signature: replayed
+    with pytest.warns(CaptureFallback, match=r"input 1 has shape \(8, 12\), float64 on cpu, requires_grad, captured"):
+        assert not isinstance(step(a, mg.tensor(b.array, requires_grad=True)).grad_fn, CapturedGraph)
+    assert isinstance(step(a, b).grad_fn, CapturedGraph)  # the first capture is kept
+    with pytest.warns(CaptureFallback, match=r"now has 3 inputs \(or repeats one\)"):
+        assert not isinstance(step(a, a).grad_fn, CapturedGraph)
+    with pytest.raises(TypeError, match="inputs must be Tensors"):
+        step(a.array, b)
+    step.recapture()
+    for _ in range(3):
+        step(a, b)
+    weight = model[2].weight
+    weight.data = mg.tensor(np.zeros((4, 16)))  # the same shape and dtype: still replayed, reading the new values
+    loss = step(a, b)
+    assert isinstance(loss.grad_fn, CapturedGraph)
+    loss.backward()
+    assert np.array_equal(model[2].weight.grad.array, np.zeros((4, 16)))
+    model[2].weight.data = mg.tensor(np.zeros((4, 17)))  # another shape: the step runs as written (and fails so)
+    with pytest.warns(CaptureFallback, match=r"a parameter the step reads now has shape \(4, 17\)"):
+        with pytest.raises(ValueError, match="does not fit weight"):
+            step(a, b)
+
+
 def test_a_changed_graph_is_captured_again() -> None:
     model = seed_mlp()
     use_tanh = [False]

@@ -102,3 +102,22 @@ def test_blas_update_path_matches_torch(kwargs, monkeypatch):
     monkeypatch.setattr(blas, "MIN_SIZE", 0)
     assert_matches_torch(optim.SGD, kwargs, steps=10)
     assert_matches_torch(optim.SGD, kwargs, steps=10, dtype=np.float32)
+
+
+@pytest.mark.parametrize("size", [8, 20_000])  # NumPy's path and (with OpenBLAS) the one-pass BLAS update
+def test_momentum_reads_the_learning_rate_at_each_step(size):
+    """lr set between steps (as a scheduler does, also as a 0-d Tensor) is the one each step uses."""
+    rng = np.random.default_rng(5)
+    p0 = rng.standard_normal(size)
+    grads = [rng.standard_normal(size) for _ in range(3)]
+    p = mg.tensor(p0.copy(), requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9, dampening=0.25)
+    expected, buf = p0.copy(), None
+    for k, lr in enumerate((0.1, 0.05, mg.tensor(0.02))):
+        opt.param_groups[0]["lr"] = lr
+        p.grad = grads[k].copy()
+        opt.step()
+        buf = grads[k].copy() if buf is None else 0.9 * buf + 0.75 * grads[k]
+        expected -= float(lr) * buf
+        np.testing.assert_allclose(p.array, expected, rtol=1e-12, atol=1e-12)
+        np.testing.assert_array_equal(p.grad.array, grads[k])  # the gradient itself is never changed
