@@ -21,7 +21,8 @@ from ..tensor import Tensor, as_tensor
 
 #: Rows (one per sample and channel) at least this long are summed by BLAS dot products.
 ROW_MIN = 16
-#: The same for an array laid out as (C, N, H, W) (benchmarks/bench_cnn_parts.py, see group_sum).
+#: The same for an array laid out as (C, N, H, W) (benchmarks/bench_cnn_parts.py, see group_sum). A dense conv
+#: output takes Normalize._forward_batch_norm instead; this serves the rest (x - μ of a strided input).
 CHANNEL_ROW_MIN = 128
 #: Channels-first rows are summed in runs of at most this many values (whole samples' rows; a BLAS dot
 #: product each, in float32, combined in float64). The shorter, the more accurate and the more calls: at
