@@ -1,7 +1,7 @@
 """Large elementwise work on all of matgrad's threads, as PyTorch spreads its elementwise kernels.
 
 A NumPy ufunc runs on one core, but it releases the GIL: the chunks of one large array can be
-computed on several threads at once. Three helpers do it; each is the plain call for small arrays,
+computed on several threads at once. Four helpers do it; each is the plain call for small arrays,
 for device (CuPy) arrays and Tensors, for arrays of mixed dtypes or layouts, and when one thread is set:
 
 - `elementwise(fn, *arrays)`: fn applied element by element to arrays of one shape (exp, tanh,
@@ -10,6 +10,7 @@ for device (CuPy) arrays and Tensors, for arrays of mixed dtypes or layouts, and
   batch_norm's passes and per-channel sums); the samples or the channels are cut into groups.
 - `along(fn, *arrays, axis=axis)`: fn reduces along `axis` and treats the slices before it on
   their own (softmax); the dims before `axis` are cut.
+- `copyto(dst, src)`: dst[...] = src, cut along the first axis (conv's grids).
 
 fn is written as a ufunc is: `fn(*arrays, out=None)`, filling `out` (its chunk of the result) when
 given. Every element is computed by the same arithmetic as in the plain call, only on another
@@ -258,6 +259,22 @@ def batched(fn: Callable[..., Any], *arrays: Any, axes: tuple[int, ...] = (0,), 
     out = np.empty_like(first, shape=first.shape if shape is None else shape)  # laid out as the first
     return _fill(fn, out, axis, _spans(length, first.size // length, 1),
                  lambda part: [a if w is None else a[(slice(None),) * w + (part,)] for a, w in zip(arrays, where)])
+
+
+def copyto(dst: Any, src: Any) -> None:
+    """dst[...] = src for arrays of one shape, on all threads when large (as many bytes as MIN_SIZE float32s):
+    cut along the first axis. (A copy is the cheapest pass there is; what it gains is the second core's.)"""
+    if (type(dst) is not np.ndarray or type(src) is not np.ndarray or dst.nbytes < 4 * MIN_SIZE
+            or dst.shape != src.shape or len(dst) < 2 or _threads() < 2):
+        dst[...] = src
+        return
+    spans = _spans(len(dst), dst.nbytes // len(dst) // 4, 1)
+
+    def work(i: int) -> None:
+        part = slice(*spans[i])
+        dst[part] = src[part]
+
+    run(work, len(spans))
 
 
 def along(fn: Callable[..., Any], *arrays: Any, axis: int, heavy: bool = False) -> Any:

@@ -151,6 +151,33 @@ def test_a_conv_block_forward_and_backward(cut, monkeypatch):
     assert cut
 
 
+def test_a_stride_1_conv_copies_its_grids_on_the_threads(cut, monkeypatch):
+    """conv2d on the shifted-products path (16 channels and more), whose grid copies are cut: bit for bit."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((6, 16, 9, 9)).astype(np.float32)
+    w = (rng.standard_normal((16, 16, 3, 3)) * 0.1).astype(np.float32)
+
+    def conv(x, w):
+        return F.conv2d(x, w, padding=1)
+
+    want = _plain(monkeypatch, lambda: _forward_backward(conv, x, w))
+    got = _forward_backward(conv, x, w)
+    for ww, gg in zip(want, got):
+        _same(gg, ww)
+    assert cut and max(cut) > 2, "the grids' copies did not run on the threads"
+
+
+@pytest.mark.parametrize("shape, view", [((7, 5, 33), (slice(None), slice(1, 4))),
+                                         ((9, 40), (slice(None, None, 2),)), ((3, 2, 2), ())])
+def test_copyto_is_the_plain_assignment(cut, shape, view):
+    rng = np.random.default_rng(7)
+    src = rng.standard_normal(shape)[view]
+    dst, want = np.zeros_like(src), np.zeros_like(src)
+    want[...] = src
+    parallel.copyto(dst, src)
+    assert np.array_equal(dst, want)
+
+
 def test_batch_norm_weight_and_bias_gradients(cut, monkeypatch):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((11, 6, 9, 7)).astype(np.float32)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .. import blas
+from .. import blas, parallel
 from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
 
@@ -127,7 +127,7 @@ def _copy_rows(dst: np.ndarray, src: np.ndarray) -> None:
     if dst.dtype == src.dtype and dst.shape == src.shape and dst.ndim > 1 and dst.size \
             and dst.strides[-1] == src.strides[-1] == item and type(src) is np.ndarray:
         row = np.dtype((np.void, dst.shape[-1] * item))
-        dst.view(row)[..., 0] = src.view(row)[..., 0]
+        parallel.copyto(dst.view(row)[..., 0], src.view(row)[..., 0])  # a group of channels per thread
     else:
         dst[...] = src
 
