@@ -11,6 +11,8 @@ Both use the same number of threads. Cases:
   matgrad  as a user calls it (shifted products at stride 1, matgrad/ops/conv.py)
   im2col   the same process with the stride-1 path turned off (the general im2col path)
   torch    torch.nn.functional.conv2d, or the same network in torch.nn
+  command  the cnn step only: matgrad as the `matgrad` command runs it, with freed memory kept for reuse
+           (matgrad.keep_freed_memory(), its own process: the setting is the process's)
   old      with --against REV: that revision's matgrad (as benchmarks/ab.py exports it)
 Goal (issue 19): matgrad within 1.0× of PyTorch.
 
@@ -39,6 +41,8 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 from timing import Stats, row  # noqa: E402
 
 LAYERS = [(128, 1, 32, 28), (128, 32, 64, 14), (128, 64, 128, 7), (128, 32, 64, 28)]  # (batch, in, out, size)
+#: What a case's library name imports as.
+_LIBS = {"im2col": "matgrad", "command": "matgrad"}
 PAUSE_S = 0.15  # between two processes' samples: the last one's idle threads stop spinning first
 
 
@@ -103,9 +107,9 @@ def _general_path(fn: Callable[[], None]) -> Callable[[], None]:
 def _make(case: str) -> Callable[[], None]:
     """The callable for 'LIB:WHAT', WHAT being 'cnn' or 'n,cin,cout,size,fwd|bwd'."""
     name, what = case.split(":")
-    lib = importlib.import_module("matgrad" if name == "im2col" else name)
+    lib = importlib.import_module(_LIBS.get(name, name))
     if what == "cnn":
-        fn = cnn_step(lib, name)
+        fn = cnn_step(lib, lib.__name__)
     else:
         n, cin, cout, size, mode = what.split(",")
         fn = _layer_step(lib, int(n), int(cin), int(cout), int(size), mode == "bwd")
@@ -119,16 +123,21 @@ def _run(fn: Callable[[], None], number: int) -> float:
     return time.perf_counter() - t0
 
 
-def _worker(conn: Any, threads: int, path: list[str]) -> None:
-    """Serve ('case', number) requests: number 0 warms up and answers calls per sample, else seconds per call."""
+def _worker(conn: Any, threads: int, path: list[str], keep: bool = False) -> None:
+    """Serve ('case', number) requests: number 0 warms up and answers calls per sample, else seconds per call.
+    keep: first have the allocator keep freed memory, as the `matgrad` command does."""
     sys.path[:0] = path
+    if keep:
+        from matgrad.memory import keep_freed_memory
+
+        keep_freed_memory()
     cases: dict[str, Callable[[], None]] = {}
     pinned = False
     while (msg := conn.recv()) is not None:
         case, number, min_sample_s = msg
         try:
             if case not in cases:
-                lib = importlib.import_module("matgrad" if case.startswith("im2col") else case.split(":")[0])
+                lib = importlib.import_module(_LIBS.get(case.split(":")[0], case.split(":")[0]))
                 if not pinned:
                     lib.set_num_threads(threads)
                     pinned = True
@@ -151,7 +160,7 @@ def _worker(conn: Any, threads: int, path: list[str]) -> None:
 
 # --- the parent: one worker per library, samples alternating ---------------------------------
 class Workers:
-    """A process per library ('matgrad' also serves 'im2col'), started on first use."""
+    """A process per library ('matgrad' also serves 'im2col'; 'command' has its own), started on first use."""
 
     def __init__(self, threads: int, path: list[str]) -> None:
         self.threads, self.path, self.procs = threads, path, {}
@@ -162,7 +171,8 @@ class Workers:
         lib = "matgrad" if lib == "im2col" else lib
         if lib not in self.procs:
             here, there = self.ctx.Pipe()
-            proc = self.ctx.Process(target=_worker, args=(there, self.threads, self.path), daemon=True)
+            proc = self.ctx.Process(target=_worker, args=(there, self.threads, self.path, lib == "command"),
+                                    daemon=True)
             proc.start()
             self.procs[lib] = (proc, here)
         here = self.procs[lib][1]
@@ -215,8 +225,11 @@ def run(repeats: int = 7, quick: bool = False, threads: int | None = None, again
         try:
             for what, name in whats:
                 cases = {("old" if lib == libs[-1] and against else lib): f"{lib}:{what}" for lib in libs}
+                if what == "cnn":
+                    cases["command"] = f"command:{what}"
                 stats = interleaved_procs(workers, cases, 3 if quick else repeats, 0.1 if quick else 0.25)
-                r = row(name, "ms", stats, (("matgrad", "torch"), ("matgrad", "im2col"), ("matgrad", "old")),
+                r = row(name, "ms", stats, (("matgrad", "torch"), ("command", "torch"), ("matgrad", "im2col"),
+                                            ("matgrad", "old")),
                         scale=1e3, goal="matgrad/torch <= 1.0", threads=threads)
                 rows.append(r)
                 print("  " + _line(r), flush=True)

@@ -61,7 +61,7 @@ SECTIONS = ("mlp", "overhead", "epoch", "loader", "ops", "conv", "seq", "recipes
 README_SECTIONS = ("recipes", "loader")  # the README's figures
 FIGURES = HERE / "figures.json"  # what the README's figures block is rendered from (committed)
 README = HERE.parent / "README.md"
-IMPLS = ("matgrad", "captured", "torch", "mygrad", "numpy", "tuned", "same", "floor")
+IMPLS = ("matgrad", "captured", "command", "torch", "mygrad", "numpy", "tuned", "same", "floor")
 ELEMENTWISE = ("add ", "mul ", "exp ", "relu ", "sigmoid ", "tanh ", "where(")
 
 Row = dict[str, Any]
