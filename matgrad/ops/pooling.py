@@ -130,8 +130,9 @@ def _max2x2(x: np.ndarray, y: np.ndarray, up: np.ndarray, down: np.ndarray) -> N
 
 #: Elements of x per block of _max2x2_blocks: its temporaries (~1.5 bytes per element of x) stay in L2, and a
 #: thread makes ~12 NumPy calls a block, between which two threads pass the GIL (tens of µs each on a VM).
-#: max_pool2d(2) fwd+bwd, 1 << 18 against 1 << 16, 15 interleaved rounds (2-core AMD EPYC, NumPy 2.4.6):
-#: (128, 32, 28, 28) 0.74× on two threads, 0.92× on one; (128, 64, 14, 14) 0.84× and 0.92×; 1 << 20 no better.
+#: max_pool2d(2) fwd+bwd, 1 << 18 against 1 << 16 (benchmarks/bench_cnn_parts.py --against, 15 rounds, 2-core
+#: AMD EPYC, NumPy 2.4.6): (128, 32, 28, 28) 0.82× on two threads, 0.94× on one; (128, 64, 14, 14) 0.85× and
+#: 0.97×. 1 << 20 was no better.
 _BLOCK = 1 << 18
 
 
