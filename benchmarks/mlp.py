@@ -15,7 +15,8 @@ they do the same arithmetic; only the machinery around it differs.
 - numpy: the seed's own approach, matrix derivatives by hand, no autograd:
   dW = Xᵀ·dY, dX = dY·Wᵀ, momentum updated in place.
 - tuned: the same hand-written step with matgrad's own kernels (weights out×in, ReLU by
-  clip, one BLAS pass per momentum update): the step's arithmetic with no graph at all, so
+  clip, one BLAS pass per momentum update) and its placement of weights and momentum (on
+  huge pages from 2 MiB, matgrad.memory): the step's arithmetic with no graph at all, so
   matgrad / tuned is what the autograd machinery costs.
 - same: tuned again, but with PyTorch's (and matgrad's) arithmetic for Sigmoid + BCELoss, pass for pass:
   the sigmoid's output, BCE with its clamps, BCE's backward dp = (p − y)/max(p(1 − p), 1e-12)/N, then
@@ -201,12 +202,14 @@ def same_step(spec: Spec, p: Problem) -> StepFn:
 
 
 def _no_graph_step(p: Problem, loss_grad: Callable[[np.ndarray, np.ndarray], tuple[Any, np.ndarray]]) -> StepFn:
-    """tuned_step's layers and update around `loss_grad(z, y) -> (loss, dL/dz)`."""
-    from matgrad import blas
+    """tuned_step's layers and update around `loss_grad(z, y) -> (loss, dL/dz)`. The weights and the
+    momentum lie where matgrad puts its own (matgrad.memory: on huge pages from 2 MiB), so the two
+    differ only in the machinery."""
+    from matgrad import blas, memory
 
-    params = (p.w1.copy(), p.b1.copy(), p.w2.copy(), p.b2.copy())
+    params = tuple(memory.copy(a) for a in (p.w1, p.b1, p.w2, p.b2))
     w1, b1, w2, b2 = params
-    velocity = [np.zeros_like(w) for w in params]
+    velocity = [memory.zeros_like(w) for w in params]
 
     def step(x: np.ndarray, y: np.ndarray) -> np.floating:
         h = np.matmul(x, w1.T)

@@ -1,13 +1,15 @@
-"""keep_freed_memory: freed arrays are reused instead of being page-faulted in afresh."""
+"""memory: freed arrays reused instead of page-faulted in afresh; long-lived arrays on huge pages."""
 from __future__ import annotations
 
 import ctypes.util
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import matgrad
+from matgrad import memory
 
 CHILD = """
 import resource, sys
@@ -44,3 +46,106 @@ def test_a_freed_64mb_array_is_reused_without_page_faults():
 def test_bad_limit_is_refused_with_the_value():
     with pytest.raises(ValueError, match="positive number of bytes, got 0"):
         matgrad.keep_freed_memory(0)
+
+
+# --- long-lived arrays on huge pages (memory.empty, zeros_like, copy) ------------------------------------------
+
+
+BIG = (1024, 784)  # the seed MLP's first weight: 3.2 MB, one whole 2 MiB page and a tail
+offered = pytest.mark.skipif(not memory._huge_pages_offered() or not memory._numpy_advises(),
+                             reason="no transparent huge pages here (not Linux, or THP set to never)")
+
+
+def _advised(a: np.ndarray) -> bool:
+    """Whether the kernel has the mapping holding a's first byte marked MADV_HUGEPAGE ('hg' in VmFlags)."""
+    address, inside = a.ctypes.data, False
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            head = line.split()[0]
+            if "-" in head and not head.endswith(":"):
+                lo, hi = (int(x, 16) for x in head.split("-"))
+                inside = lo <= address < hi
+            elif inside and head == "VmFlags:":
+                return "hg" in line.split()[1:]
+    raise AssertionError("the array's address is in no mapping")
+
+
+def test_a_small_array_is_numpys_own():
+    a = memory.empty((100, 10), np.float64)
+    assert a.shape == (100, 10) and a.dtype == np.float64 and a.base is None
+
+
+@offered
+def test_a_large_array_starts_a_huge_page_and_lies_on_huge_pages_to_its_end():
+    a = memory.empty(BIG, np.float32)  # 3.06 MiB: the second huge page reaches 0.94 MiB past its end
+    assert a.shape == BIG and a.dtype == np.float32 and a.flags.c_contiguous and a.flags.writeable
+    assert a.ctypes.data % memory.HUGE_PAGE == 0
+    assert _advised(a) and _advised(a.reshape(-1)[-1:])
+    a[...] = 1.5
+    assert float(a.sum()) == 1.5 * a.size
+
+
+@offered
+def test_a_tail_under_two_thirds_of_a_huge_page_stays_on_small_pages():
+    a = memory.empty((576, 1024), np.float32)  # 2.25 MiB: a second huge page would add 1.75 MiB
+    flat = a.reshape(-1)
+    assert _advised(a) and not _advised(flat[memory.HUGE_PAGE // 4:])
+
+
+@offered
+def test_numpys_switch_turns_it_off_too():
+    core = getattr(np, "_core", None) or np.core
+    before = core.multiarray._set_madvise_hugepage(False)
+    try:
+        assert memory.empty(BIG).base is None
+    finally:
+        core.multiarray._set_madvise_hugepage(before)
+
+
+def test_without_huge_pages_or_mmap_it_falls_back_to_numpy(monkeypatch):
+    monkeypatch.setattr(memory, "_huge_pages_offered", lambda: False)
+    assert memory.empty(BIG).base is None
+    monkeypatch.undo()
+
+    def refuse(*args, **kwargs):
+        raise OSError("no mmap in this sandbox")
+
+    monkeypatch.setattr(memory.mmap, "mmap", refuse)
+    a = memory.zeros_like(np.ones(BIG, np.float32))
+    assert a.base is None and a.shape == BIG and not a.any()
+
+
+@pytest.mark.parametrize("shape", [(7,), BIG, (2, 1024, 512)])
+def test_zeros_like_and_copy_give_numpys_values(shape):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape)  # float64
+    z = memory.zeros_like(x)
+    assert z.shape == x.shape and z.dtype == x.dtype and not z.any()
+    c = memory.copy(np.asfortranarray(x), np.float32)  # converted and C-ordered, as np.array(x, np.float32)
+    assert c.dtype == np.float32 and c.flags.c_contiguous
+    np.testing.assert_array_equal(c, np.array(x, np.float32))
+    c[...] = 0
+    assert x.any()  # a copy, not a view
+
+
+@offered
+def test_layers_weights_and_optimizer_state_are_placed():
+    import pickle
+
+    layer = matgrad.nn.Linear(784, 1024)
+    w = layer.weight.array
+    assert w.ctypes.data % memory.HUGE_PAGE == 0 and _advised(w)
+    assert matgrad.nn.Linear(784, 10).weight.array.base is None  # 31 KB: NumPy's own
+    layer.weight.grad = matgrad.ones_like(layer.weight)
+    for opt, key in ((matgrad.optim.SGD([layer.weight], lr=0.1, momentum=0.9), "momentum_buffer"),
+                     (matgrad.optim.Adam([layer.weight]), "exp_avg_sq")):
+        opt.step()
+        buf = opt.state[layer.weight][key]
+        assert buf.ctypes.data % memory.HUGE_PAGE == 0 and _advised(buf)
+        again = type(opt)([layer.weight])
+        again.load_state_dict(opt.state_dict())
+        loaded = again.state[layer.weight][key]
+        assert loaded is not buf and _advised(loaded)
+        np.testing.assert_array_equal(loaded, buf)
+    back = pickle.loads(pickle.dumps(layer))  # a mapping pickles as its values
+    np.testing.assert_array_equal(back.weight.array, w)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import memory
 from ..ops.attention import _dropout, _mask_tensor, scaled_dot_product_attention
 from ..ops.linear import linear
 from ..ops.softmax import softmax
@@ -75,12 +76,12 @@ class MultiheadAttention(Module):
         self.num_heads, self.dropout, self.batch_first = num_heads, dropout, batch_first
         self.head_dim = embed_dim // num_heads
         if not self._qkv_same_embed_dim:
-            self.q_proj_weight = Parameter(np.empty((embed_dim, embed_dim), dtype=dt))
-            self.k_proj_weight = Parameter(np.empty((embed_dim, self.kdim), dtype=dt))
-            self.v_proj_weight = Parameter(np.empty((embed_dim, self.vdim), dtype=dt))
+            self.q_proj_weight = Parameter(memory.empty((embed_dim, embed_dim), dt))
+            self.k_proj_weight = Parameter(memory.empty((embed_dim, self.kdim), dt))
+            self.v_proj_weight = Parameter(memory.empty((embed_dim, self.vdim), dt))
             self.register_parameter("in_proj_weight", None)
         else:
-            self.in_proj_weight = Parameter(np.empty((3 * embed_dim, embed_dim), dtype=dt))
+            self.in_proj_weight = Parameter(memory.empty((3 * embed_dim, embed_dim), dt))
             self.register_parameter("q_proj_weight", None)
             self.register_parameter("k_proj_weight", None)
             self.register_parameter("v_proj_weight", None)

@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import memory
 from ..ops.conv import conv2d, conv_transpose2d, pair
 from ..tensor import Tensor, get_default_dtype
 from . import init
@@ -35,7 +36,7 @@ class _ConvNd(Module):
         dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
         shape = ((in_channels, out_channels // groups) if transposed
                  else (out_channels, in_channels // groups)) + self.kernel_size
-        self.weight = Parameter(np.empty(shape, dtype=dt))
+        self.weight = Parameter(memory.empty(shape, dt))
         if bias:
             self.bias = Parameter(np.empty((out_channels,), dtype=dt))
         else:
@@ -135,7 +136,7 @@ class Conv1d(Module):
         self.output_padding, self.transposed = (0,), False
         self.padding_mode = padding_mode
         dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
-        self.weight = Parameter(np.empty((out_channels, in_channels // groups) + self.kernel_size, dtype=dt))
+        self.weight = Parameter(memory.empty((out_channels, in_channels // groups) + self.kernel_size, dt))
         if bias:
             self.bias = Parameter(np.empty((out_channels,), dtype=dt))
         else:

@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import memory
 from ..ops.embedding import _padding_idx, embedding
 from ..tensor import Tensor, as_tensor, get_default_dtype
 from . import init
@@ -29,7 +30,7 @@ class Embedding(Module):
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
         if _weight is None:
-            table = np.empty((num_embeddings, embedding_dim), dtype=dt)
+            table = memory.empty((num_embeddings, embedding_dim), dt)
             self.weight = Parameter(table, requires_grad=not _freeze)
             self.reset_parameters()
         else:
@@ -80,7 +81,7 @@ class EmbeddingBag(Module):
         self.padding_idx = None if padding_idx is None else _padding_idx(num_embeddings, padding_idx)
         dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
         if _weight is None:
-            self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dt))
+            self.weight = Parameter(memory.empty((num_embeddings, embedding_dim), dt))
             self.reset_parameters()
         else:
             w = as_tensor(_weight)

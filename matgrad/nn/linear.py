@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import memory
 from ..ops.linear import linear
 from ..tensor import Tensor, get_default_dtype
 from . import init
@@ -36,7 +37,7 @@ class Linear(Module):
             raise ValueError(f"Linear: sizes must be non-negative, got ({in_features}, {out_features})")
         dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(np.empty((out_features, in_features), dtype=dt))
+        self.weight = Parameter(memory.empty((out_features, in_features), dt))
         if bias:
             self.bias = Parameter(np.empty((out_features,), dtype=dt))
         else:
@@ -67,7 +68,7 @@ class Bilinear(Module):
         super().__init__()
         dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
         self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
-        self.weight = Parameter(np.empty((out_features, in1_features, in2_features), dtype=dt))
+        self.weight = Parameter(memory.empty((out_features, in1_features, in2_features), dt))
         if bias:
             self.bias = Parameter(np.empty((out_features,), dtype=dt))
         else:

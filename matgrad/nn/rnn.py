@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import memory
 from ..creation import as_tensor, zeros
 from ..ops.activation import relu, sigmoid, tanh
 from ..ops.join import cat, split, stack
@@ -163,7 +164,7 @@ class RNNBase(Module):
                     shapes += [("weight_hr", (proj_size, hidden_size))]
                 names = []
                 for base, shape in shapes:
-                    setattr(self, base + sfx, Parameter(np.empty(shape, dtype=dt)))
+                    setattr(self, base + sfx, Parameter(memory.empty(shape, dt)))
                     names.append(base + sfx)
                 self._flat_weights_names.extend(names)
                 self._all_weights.append(names)
@@ -384,8 +385,8 @@ class RNNCellBase(Module):
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
-        self.weight_ih = Parameter(np.empty((num_chunks * hidden_size, input_size), dtype=dt))
-        self.weight_hh = Parameter(np.empty((num_chunks * hidden_size, hidden_size), dtype=dt))
+        self.weight_ih = Parameter(memory.empty((num_chunks * hidden_size, input_size), dt))
+        self.weight_hh = Parameter(memory.empty((num_chunks * hidden_size, hidden_size), dt))
         if bias:
             self.bias_ih = Parameter(np.empty((num_chunks * hidden_size,), dtype=dt))
             self.bias_hh = Parameter(np.empty((num_chunks * hidden_size,), dtype=dt))

@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import memory
 from .optimizer import Optimizer, ParamsT, signed_decayed_grad
 
 
@@ -44,7 +45,9 @@ class Adagrad(Optimizer):
     def _init_state(self, param: np.ndarray, state: dict[str, Any]) -> None:
         if not state:
             state["step"] = 0
-            state["sum"] = np.full_like(param, float(self.defaults["initial_accumulator_value"]))
+            state["sum"] = total = memory.zeros_like(param)
+            if self.defaults["initial_accumulator_value"]:
+                total.fill(float(self.defaults["initial_accumulator_value"]))
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import memory
 from .optimizer import Optimizer, ParamsT, signed_decayed_grad
 
 
@@ -68,7 +69,7 @@ class Adam(Optimizer):
         step_size = lr / bias_correction1
         if group["amsgrad"]:
             if "max_exp_avg_sq" not in state:  # amsgrad switched on mid-run
-                state["max_exp_avg_sq"] = np.zeros_like(param)
+                state["max_exp_avg_sq"] = memory.zeros_like(param)
             v = state["max_exp_avg_sq"]
             np.maximum(v, state["exp_avg_sq"], out=v)
         denom = np.sqrt(v, out=tmp)
@@ -80,13 +81,13 @@ class Adam(Optimizer):
 
     @staticmethod
     def _init_state(param: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
-        """Zero moments on the parameter's device (np.zeros_like dispatches), on the first step."""
+        """Zero moments on the parameter's device (memory.zeros_like dispatches), on the first step."""
         if not state:
             state["step"] = 0
-            state["exp_avg"] = np.zeros_like(param)
-            state["exp_avg_sq"] = np.zeros_like(param)
+            state["exp_avg"] = memory.zeros_like(param)
+            state["exp_avg_sq"] = memory.zeros_like(param)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(param)
+                state["max_exp_avg_sq"] = memory.zeros_like(param)
 
     def _fused_update(self, backend: Any, param: Any, grad: Any, state: dict[str, Any],
                       group: dict[str, Any]) -> bool:
@@ -95,7 +96,7 @@ class Adam(Optimizer):
             return False
         self._init_state(param, state, group)
         if group["amsgrad"] and "max_exp_avg_sq" not in state:  # amsgrad switched on mid-run
-            state["max_exp_avg_sq"] = np.zeros_like(param)
+            state["max_exp_avg_sq"] = memory.zeros_like(param)
         state["step"] += 1
         step = float(state["step"])
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from .. import memory
 from ..autograd.grad_mode import enable_grad
 from ..devices import backend_of, device_of, move
 from ..tensor import Tensor
@@ -229,7 +230,7 @@ def _cast_like(p: Tensor, value: Any, where: str, name: str) -> Any:
                          f"shape {p.array.shape}; was it saved from another model?")
     dtype = p.array.dtype if value.dtype.kind == "f" else value.dtype
     if type(value) is np.ndarray and type(p.array) is np.ndarray:
-        return np.array(value, dtype=dtype)
+        return memory.copy(value, dtype)
     moved = move(value, device_of(p.array))
     return moved.astype(dtype, copy=moved is value)  # a fresh buffer, never the saved one
 

@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import memory
 from .adam import _lerp_
 from .optimizer import Optimizer, ParamsT, signed_decayed_grad
 
@@ -43,11 +44,11 @@ class RMSprop(Optimizer):
         momentum, weight_decay = float(group["momentum"]), float(group["weight_decay"])
         if not state:
             state["step"] = 0
-            state["square_avg"] = np.zeros_like(param)
+            state["square_avg"] = memory.zeros_like(param)
             if momentum > 0:
-                state["momentum_buffer"] = np.zeros_like(param)
+                state["momentum_buffer"] = memory.zeros_like(param)
             if group["centered"]:
-                state["grad_avg"] = np.zeros_like(param)
+                state["grad_avg"] = memory.zeros_like(param)
         state["step"] += 1
         square_avg = state["square_avg"]
 
@@ -60,7 +61,7 @@ class RMSprop(Optimizer):
         square_avg += avg
         if group["centered"]:
             if "grad_avg" not in state:  # centered switched on mid-run
-                state["grad_avg"] = np.zeros_like(param)
+                state["grad_avg"] = memory.zeros_like(param)
             grad_avg = state["grad_avg"]
             np.subtract(g, grad_avg, out=avg)
             _lerp_(grad_avg, g, avg, 1 - alpha)
@@ -73,7 +74,7 @@ class RMSprop(Optimizer):
 
         if momentum > 0:
             if "momentum_buffer" not in state:  # momentum switched on mid-run
-                state["momentum_buffer"] = np.zeros_like(param)
+                state["momentum_buffer"] = memory.zeros_like(param)
             buf = state["momentum_buffer"]
             buf *= momentum
             np.divide(g, avg, out=avg)

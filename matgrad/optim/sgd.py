@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import blas
+from .. import blas, memory
 from .optimizer import Optimizer, ParamsT, signed_decayed_grad
 
 
@@ -44,8 +44,8 @@ class SGD(Optimizer):
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                # a copy, on the parameter's device (np.array: NumPy's 0-d math gives scalars, the buffer an array)
-                buf = state["momentum_buffer"] = np.array(g, dtype=param.dtype) if host else g.astype(param.dtype)
+                # a copy, on the parameter's device (asarray: NumPy's 0-d math gives scalars, the buffer an array)
+                buf = state["momentum_buffer"] = memory.copy(np.asarray(g) if host else g, param.dtype)
             elif host:
                 if not group["nesterov"]:  # b = momentum·b + (1 − dampening)·g, then p = p − lr·b
                     blas.axpby_axpy(1 - dampening, g, momentum, buf, -lr, param)
