@@ -1,4 +1,5 @@
-"""One training step of an MLP, eight ways: matgrad, captured, PyTorch, MyGrad, hand-written NumPy, tuned, same, floor.
+"""One training step of an MLP, nine ways: matgrad, captured, PyTorch, MyGrad, hand-written NumPy, tuned, same,
+ops, floor.
 
 The recipe is the seed's: Linear -> ReLU -> Linear -> Sigmoid, binary cross-entropy on
 one-hot targets (mean over every element), SGD with momentum 0.9, float32. Every
@@ -22,6 +23,10 @@ they do the same arithmetic; only the machinery around it differs.
   the sigmoid's output, BCE with its clamps, BCE's backward dp = (p − y)/max(p(1 − p), 1e-12)/N, then
   the sigmoid's backward dp·p(1 − p), where the seed's step computes (p − y)/N once. matgrad / same is
   what the autograd machinery alone costs; same / numpy what PyTorch's BCELoss semantics cost.
+- ops: matgrad's own ops for the step (Linear, ReLU, Linear, Sigmoid, BCELoss), each op's forward
+  and backward called in straight-line code on the arrays, and SGD's update by its BLAS calls: what
+  a replay with no machinery around the ops would cost. captured / ops is what capture's replay
+  costs; ops / same what the ops' own Python and fresh outputs cost against the same arithmetic by hand.
 - floor: the five matrix products the step needs (two forward, three backward), alone.
 """
 from __future__ import annotations
@@ -252,6 +257,51 @@ def _sigmoid_bce_as_pytorch(z: np.ndarray, y: np.ndarray) -> tuple[np.floating, 
     return loss, dz
 
 
+def ops_step(spec: Spec, p: Problem) -> StepFn:
+    """The step as matgrad's ops compute it, with nothing around them: each op made and its forward and
+    backward called in turn (as Op.apply and the engine would, without the graph, the Tensors' bookkeeping
+    or the modules), then SGD's update (momentum: the first step copies the gradient, as optim.SGD)."""
+    from matgrad import blas, memory
+    from matgrad.ops.activation import ReLU, Sigmoid
+    from matgrad.ops.linear import Linear
+    from matgrad.ops.loss import BinaryCrossEntropy
+    from matgrad.tensor import Tensor
+
+    params = [memory.copy(a) for a in (p.w1, p.b1, p.w2, p.b2)]
+    w1, b1, w2, b2 = params
+    velocity: list[Any] = [None] * 4
+    make = Tensor._make
+
+    def op(cls: type, *arrays: np.ndarray, needs: tuple[bool, ...]) -> Any:
+        fn = cls.__new__(cls)
+        fn.parents, fn.needs_input_grad, fn.seq = tuple(make(a, None, False) for a in arrays), needs, 1 << 62
+        return fn
+
+    def step(x: np.ndarray, y: np.ndarray) -> Any:
+        layer1 = op(Linear, x, w1, b1, needs=(False, True, True))
+        h = layer1.forward(x, w1, b1)
+        relu = op(ReLU, h, needs=(True,))
+        relu.out = a = relu.forward(h)
+        layer2 = op(Linear, a, w2, b2, needs=(True, True, True))
+        z = layer2.forward(a, w2, b2)
+        sigmoid = op(Sigmoid, z, needs=(True,))
+        sigmoid.out = prob = sigmoid.forward(z)
+        bce = op(BinaryCrossEntropy, prob, y, needs=(True, False))
+        loss = bce.forward(prob, y, weight=None, reduction="mean", denom=prob.size)
+        dprob = bce.backward(np.ones((), loss.dtype))[0]
+        da, dw2, db2 = layer2.backward(sigmoid.backward(dprob))
+        _, dw1, db1 = layer1.backward(relu.backward(da))
+        for i, (w, g) in enumerate(zip(params, (dw1, db1, dw2, db2))):
+            if velocity[i] is None:  # SGD's first step: the buffer is the gradient
+                velocity[i] = memory.copy(g)
+                blas.axpy(-LR, velocity[i], w)
+            else:
+                blas.axpby_axpy(1.0, g, MOMENTUM, velocity[i], -LR, w)
+        return loss
+
+    return step
+
+
 def mygrad_step(spec: Spec, p: Problem) -> StepFn:
     """The step in MyGrad, as its user writes it: weights in×out (x @ W), float32 throughout.
 
@@ -296,15 +346,15 @@ def floor_step(spec: Spec, p: Problem) -> StepFn:
 
 
 def make_step(lib: str, spec: Spec, p: Problem, threads: int) -> StepFn:
-    """The step(x, y) of one implementation: matgrad, torch, captured, mygrad, numpy, tuned, same or floor."""
+    """The step(x, y) of one implementation: matgrad, torch, captured, mygrad, numpy, tuned, same, ops or floor."""
     if lib in ("matgrad", "torch"):
         return user_step(lib, spec, p, threads)
     return {"captured": captured_step, "mygrad": mygrad_step, "numpy": numpy_step, "tuned": tuned_step,
-            "same": same_step, "floor": floor_step}[lib](spec, p)
+            "same": same_step, "ops": ops_step, "floor": floor_step}[lib](spec, p)
 
 
 def first_losses(spec: Spec, threads: int,
-                 libs: tuple[str, ...] = ("matgrad", "captured", "torch", "mygrad", "numpy", "tuned", "same"),
+                 libs: tuple[str, ...] = ("matgrad", "captured", "torch", "mygrad", "numpy", "tuned", "same", "ops"),
                  steps: int = 2) -> dict[str, list[float]]:
     """The loss of the first `steps` steps of each installed implementation, from the same
     weights on the same batches: equal losses mean they do the same arithmetic (the second
@@ -325,7 +375,7 @@ def implementations(spec: Spec, threads: int) -> dict[str, Callable[[], None]]:
     a library that is not installed is left out (and said so)."""
     p = make_problem(spec)
     steps: dict[str, Callable[[], None]] = {}
-    for lib in ("matgrad", "captured", "torch", "mygrad", "numpy", "tuned", "same", "floor"):
+    for lib in ("matgrad", "captured", "torch", "mygrad", "numpy", "tuned", "same", "ops", "floor"):
         try:
             steps[lib] = _cycler(make_step(lib, spec, p, threads), p)
         except ImportError:
