@@ -52,22 +52,49 @@ def test_bad_limit_is_refused_with_the_value():
 
 
 BIG = (1024, 784)  # the seed MLP's first weight: 3.2 MB, one whole 2 MiB page and a tail
-offered = pytest.mark.skipif(not memory._huge_pages_offered() or not memory._numpy_advises(),
-                             reason="no transparent huge pages here (not Linux, or THP set to never)")
+
+
+def _vm_flags(address: int) -> list[str] | None:
+    """The kernel's VmFlags of the mapping holding `address` (/proc/self/smaps); None where it shows none."""
+    inside = False
+    try:
+        with open("/proc/self/smaps") as f:
+            for line in f:
+                head = line.split()[0]
+                if "-" in head and not head.endswith(":"):
+                    lo, hi = (int(x, 16) for x in head.split("-"))
+                    inside = lo <= address < hi
+                elif inside and head == "VmFlags:":
+                    return line.split()[1:]
+    except OSError:
+        return None
+    return None
 
 
 def _advised(a: np.ndarray) -> bool:
-    """Whether the kernel has the mapping holding a's first byte marked MADV_HUGEPAGE ('hg' in VmFlags)."""
-    address, inside = a.ctypes.data, False
-    with open("/proc/self/smaps") as f:
-        for line in f:
-            head = line.split()[0]
-            if "-" in head and not head.endswith(":"):
-                lo, hi = (int(x, 16) for x in head.split("-"))
-                inside = lo <= address < hi
-            elif inside and head == "VmFlags:":
-                return "hg" in line.split()[1:]
-    raise AssertionError("the array's address is in no mapping")
+    """Whether the mapping holding a's first byte is marked MADV_HUGEPAGE ('hg' in its VmFlags)."""
+    flags = _vm_flags(a.ctypes.data)
+    assert flags is not None, "the array's address is in no mapping"
+    return "hg" in flags
+
+
+def _kernel_marks_advice() -> bool:
+    """Whether this kernel takes MADV_HUGEPAGE and shows it in smaps (not so in some sandboxes)."""
+    if not memory._huge_pages_offered() or not memory._numpy_advises():
+        return False
+    import mmap
+
+    block = mmap.mmap(-1, 1 << 22, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    try:
+        block.madvise(mmap.MADV_HUGEPAGE)
+    except OSError:
+        return False
+    flags = _vm_flags(np.frombuffer(block, np.uint8).ctypes.data)
+    return flags is not None and "hg" in flags
+
+
+offered = pytest.mark.skipif(not _kernel_marks_advice(),
+                             reason="no transparent huge pages here (not Linux, THP set to never, or no smaps)")
 
 
 def test_a_small_array_is_numpys_own():
