@@ -12,7 +12,8 @@ Both use the same number of threads. Cases:
   im2col   the same process with the stride-1 path turned off (the general im2col path)
   torch    torch.nn.functional.conv2d, or the same network in torch.nn
   command  the cnn step only: matgrad as the `matgrad` command runs it, with freed memory kept for reuse
-           (matgrad.keep_freed_memory(), its own process: the setting is the process's)
+           (matgrad.keep_freed_memory(), its own process: the setting is the process's) and, on several
+           threads, OpenBLAS's idle threads put to sleep after 2^16 cycles (threads.set_blas_thread_timeout)
   old      with --against REV: that revision's matgrad (as benchmarks/ab.py exports it)
 Goal (issue 19): matgrad within 1.0× of PyTorch.
 
@@ -141,6 +142,8 @@ def _worker(conn: Any, threads: int, path: list[str], keep: bool = False) -> Non
                 if not pinned:
                     lib.set_num_threads(threads)
                     pinned = True
+                    if keep:  # and, as the command does for a conv net, OpenBLAS's threads sleep soon when idle
+                        _as_the_command(threads)
                 cases[case] = _make(case)
             fn = cases[case]
             if number == 0:
@@ -156,6 +159,17 @@ def _worker(conn: Any, threads: int, path: list[str], keep: bool = False) -> Non
                 conn.send(_run(fn, number) / number)
         except Exception as e:  # reported in the parent, which raises it
             conn.send(RuntimeError(f"{case}: {type(e).__name__}: {e}"))
+
+
+def _as_the_command(threads: int) -> None:
+    """What `matgrad train` does for a conv net on several CPU threads (matgrad/cli/train_cmd.py)."""
+    import os
+
+    from matgrad import threads as mg_threads
+    from matgrad.cli.train_cmd import CONV_BLAS_TIMEOUT
+
+    if threads > 1 and "OPENBLAS_THREAD_TIMEOUT" not in os.environ:
+        mg_threads.set_blas_thread_timeout(CONV_BLAS_TIMEOUT)
 
 
 # --- the parent: one worker per library, samples alternating ---------------------------------

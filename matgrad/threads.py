@@ -61,3 +61,50 @@ def get_num_threads() -> int:
         if os.environ.get(var, "").isdigit():
             return int(os.environ[var])
     return os.cpu_count() or 1
+
+
+#: OpenBLAS's own default: its idle threads spin for 2**28 cycles (about 0.1 s) before they sleep.
+BLAS_SPIN_DEFAULT = 28
+
+
+def set_blas_thread_timeout(k: int) -> bool:
+    """Have OpenBLAS's idle threads sleep after spinning 2**k cycles (OPENBLAS_THREAD_TIMEOUT, 4 to 30, at run time).
+
+    After a matrix product OpenBLAS's threads spin for 2**28 cycles by default, holding the cores that
+    matgrad.parallel's threads need for the elementwise work between products (a conv net's BatchNorm,
+    ReLU and pooling). OpenBLAS reads the variable only when its threads start, so this sets it, has
+    OpenBLAS read its environment again and stops its threads; the next product starts them with the
+    new timeout (their count stays). Call it while no product is running (at start-up). Returns False,
+    changing nothing, where NumPy's BLAS is not an OpenBLAS that offers this.
+    Measured by benchmarks/bench_blas_timeout.py on the 2-core AMD EPYC VM (OpenBLAS 0.3.31, 2026-11-30),
+    k=16 against the default, two threads: the cnn recipe's step 0.88-0.96x the time; the seed MLP's
+    1.11x at batch 32 and 1.06x at batch 256 (its products follow each other closely and then wake
+    sleeping threads). Hence `matgrad train` sets it for conv nets only.
+    """
+    if not 4 <= int(k) <= 30:
+        raise ValueError(f"set_blas_thread_timeout: k must be between 4 and 30 (OpenBLAS's range), got {k}")
+    found = _openblas()
+    if found is None:
+        return False
+    lib = found[0]
+    read_env = getattr(lib, "openblas_read_env", None)
+    shutdown = getattr(lib, "blas_thread_shutdown_", None)
+    timeout = getattr(lib, "openblas_thread_timeout", None)
+    if read_env is None or shutdown is None or timeout is None:
+        return False
+    os.environ["OPENBLAS_THREAD_TIMEOUT"] = str(int(k))  # putenv: what OpenBLAS's getenv reads
+    read_env()
+    shutdown()
+    timeout.restype = ctypes.c_int
+    return int(timeout()) == int(k)
+
+
+def get_blas_thread_timeout() -> int | None:
+    """The k of OpenBLAS's 2**k spinning cycles, as its threads use it; None where it cannot be read."""
+    found = _openblas()
+    timeout = getattr(found[0], "openblas_thread_timeout", None) if found is not None else None
+    if timeout is None:
+        return None
+    timeout.restype = ctypes.c_int
+    k = int(timeout())
+    return BLAS_SPIN_DEFAULT if k <= 0 else min(max(k, 4), 30)  # unset: OpenBLAS's default; it clamps to 4..30

@@ -168,10 +168,11 @@ def _run(args: argparse.Namespace) -> int:
         out = _shared_out(lambda: _new_run_dir(args.out))
     logdir = _logdir(args, out)
     trainer = Trainer(cfg, data, out, progress=not args.no_progress and _interactive(), logdir=logdir, device=device)
+    blas_note = _quiet_blas_threads(trainer)
     if ckpt is not None:
         trainer.restore(ckpt)
         print(f"resuming {ckpt.path} after epoch {trainer.epoch} of {cfg.epochs}")
-    _describe(cfg, trainer, out)
+    _describe(cfg, trainer, out, blas_note)
     if logdir is not None:
         print(f"  TensorBoard: tensorboard --logdir {logdir}")
     if not trainer.plots:
@@ -327,11 +328,38 @@ def _new_run_dir(out: str | None) -> Path:
     raise UsageError("could not create a new folder under runs/; pass --out DIR")
 
 
-def _describe(cfg: Any, trainer: Any, out: Path) -> None:
+def _describe(cfg: Any, trainer: Any, out: Path, blas_note: str = "") -> None:
     extra = f", schedule {cfg.schedule}" if cfg.schedule != "none" else ""
     print(f"training {cfg.model} on {cfg.dataset} "
           f"({len(trainer.X):,} train / {plural(len(trainer.X_test), 'test sample')}, "
           f"input {cfg.input_shape}, {plural(cfg.num_classes, 'class', 'classes')})\n"
           f"  loss {cfg.loss}, {cfg.optimizer} lr {cfg.lr} momentum {cfg.momentum} "
           f"weight decay {cfg.weight_decay}{extra}, batch {cfg.batch_size}, {plural(cfg.epochs, 'epoch')}, "
-          f"seed {cfg.seed}\n  device: {trainer.device_name}\n  run folder: {out}")
+          f"seed {cfg.seed}\n  device: {trainer.device_name}{blas_note}\n  run folder: {out}")
+
+
+#: A conv net's OpenBLAS threads sleep after 2**16 idle cycles (threads.set_blas_thread_timeout).
+CONV_BLAS_TIMEOUT = 16
+
+
+def _quiet_blas_threads(trainer: Any) -> str:
+    """On the CPU with several threads, have a conv net's OpenBLAS threads sleep soon after each product;
+    returns what to add to the device line ("" when nothing changed).
+
+    Between a conv net's products, matgrad.parallel's threads run BatchNorm, ReLU and pooling, and OpenBLAS's
+    threads would spin on the cores for ~0.1 s after each product (benchmarks/README.md, goal 1). An MLP's
+    products follow one another closely, so waking sleeping threads costs it more than the spinning: it is
+    left as it is. The user's own OPENBLAS_THREAD_TIMEOUT is kept.
+    """
+    import os
+
+    from matgrad import threads
+    from matgrad.nn.conv import Conv1d, _ConvNd
+
+    if trainer.on_gpu or "OPENBLAS_THREAD_TIMEOUT" in os.environ or threads.get_num_threads() < 2:
+        return ""
+    if not any(isinstance(m, (_ConvNd, Conv1d)) for m in trainer.model.modules()):
+        return ""
+    if not threads.set_blas_thread_timeout(CONV_BLAS_TIMEOUT):
+        return ""
+    return f", {threads.get_num_threads()} threads (OpenBLAS's sleep after 2^{CONV_BLAS_TIMEOUT} idle cycles)"

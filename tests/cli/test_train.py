@@ -240,6 +240,31 @@ def test_cnn_recipe_trains_and_evaluates(tmp_path: Path, capsys) -> None:
     assert "test accuracy" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("model, env, threads, expect", [
+    ("cnn", None, 2, True),  # a conv net on two threads: OpenBLAS's threads sleep soon
+    ("mlp", None, 2, False),  # an MLP's products follow each other closely: left as it is
+    ("cnn", "20", 2, False),  # the user's own OPENBLAS_THREAD_TIMEOUT stands
+    ("cnn", None, 1, False),  # one thread: no pool to share the cores with
+])
+def test_a_conv_net_on_several_threads_has_openblas_threads_sleep_when_idle(
+        tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, model: str, env: str | None, threads: int,
+        expect: bool) -> None:
+    from matgrad import threads as mg_threads
+
+    calls: list[int] = []
+    monkeypatch.setattr(mg_threads, "set_blas_thread_timeout", lambda k: calls.append(k) or True)
+    monkeypatch.setattr(mg_threads, "get_num_threads", lambda: threads)
+    if env is None:
+        monkeypatch.delenv("OPENBLAS_THREAD_TIMEOUT", raising=False)
+    else:
+        monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", env)
+    assert train("--model", model, "--epochs", "1", "--limit", "64", "--out", str(tmp_path / "r"),
+                 "--no-progress") == 0
+    device_line = next(line for line in capsys.readouterr().out.splitlines() if "device:" in line)
+    assert calls == ([train_cmd.CONV_BLAS_TIMEOUT] if expect else [])
+    assert ("idle cycles" in device_line) == expect, device_line
+
+
 def test_resuming_a_checkpoint_with_an_old_plain_dict_config(tmp_path: Path, capsys) -> None:
     """Checkpoints written before TrainConfig hold the config as a plain dict; they still resume."""
     out = tmp_path / "r"
