@@ -1,11 +1,11 @@
-"""OpenBLAS's idle threads: spinning 2^28 cycles after a product (its default) or sleeping after 2^16.
+"""OpenBLAS's idle threads: spinning 2^28 cycles after a product (its default) or sleeping after 2^k.
 
-    python benchmarks/bench_blas_timeout.py [--threads 2] [--rounds 7] [--only cnn,mlp32,mlp256]
+    python benchmarks/bench_blas_timeout.py [--threads 2] [--rounds 7] [--only cnn,mlp32,mlp256] [--k 20]
 
 Each case runs in a fresh process per sample, and the two settings alternate (A B B A ...), so they
 share the machine's noise; a process is set up as the `matgrad` command sets up its own (freed memory
-kept for reuse), and `timeout` then calls matgrad.threads.set_blas_thread_timeout(16), as the command
-does for a conv net. The workloads:
+kept for reuse), and `timeout` then calls matgrad.threads.set_blas_thread_timeout(k), k = 20 as the
+command does for a conv net unless --k says otherwise. The workloads:
   cnn     the cnn recipe's training step (3 × conv-BN-ReLU-pool, AdamW, batch 128: bench_conv.cnn_step)
   mlp32   the seed MLP's step as a user writes it, batch 32 (mlp.py's matgrad step)
   mlp256  the same at batch 256
@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 
 _CHILD = r"""
 import sys, time
-setting, case, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
+setting, case, threads, k = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 sys.path[:0] = [{here!r}, {root!r}]
 import matgrad as mg
 from matgrad import threads as mg_threads
@@ -32,7 +32,7 @@ from matgrad.memory import keep_freed_memory
 
 mg.set_num_threads(threads)
 keep_freed_memory()
-if setting == "timeout" and not mg_threads.set_blas_thread_timeout(16):
+if setting == "timeout" and not mg_threads.set_blas_thread_timeout(k):
     sys.exit("this OpenBLAS does not let its thread timeout be set at run time")
 if case == "cnn":
     import bench_conv
@@ -56,10 +56,11 @@ print(statistics.median(times) * 1e3)
 """
 
 
-def sample(setting: str, case: str, threads: int) -> float:
+def sample(setting: str, case: str, threads: int, k: int) -> float:
     """ms per step of `case` in a fresh process with OpenBLAS's `setting`."""
     code = "import statistics\n" + _CHILD.format(here=str(HERE), root=str(HERE.parent))
-    done = subprocess.run([sys.executable, "-c", code, setting, case, str(threads)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code, setting, case, str(threads), str(k)],
+                          capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"{case} ({setting}) failed:\n{done.stderr}")
     return float(done.stdout.split()[-1])
@@ -70,6 +71,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--only", default="cnn,mlp32,mlp256")
+    parser.add_argument("--k", type=int, default=20, help="the timeout tried: 2^k cycles (4 to 30)")
     args = parser.parse_args()
     sys.path[:0] = [str(HERE), str(HERE.parent)]
     import machine
@@ -82,9 +84,9 @@ def main() -> None:
         times: dict[str, list[float]] = {s: [] for s in settings}
         for r in range(args.rounds):
             for s in settings if r % 2 == 0 else settings[::-1]:
-                times[s].append(sample(s, case, args.threads))
+                times[s].append(sample(s, case, args.threads, args.k))
         paired = statistics.median(t / d for t, d in zip(times["timeout"], times["default"]))
-        print(f"  {case}: default {statistics.median(times['default']):.2f} ms, timeout 2^16 "
+        print(f"  {case}: default {statistics.median(times['default']):.2f} ms, timeout 2^{args.k} "
               f"{statistics.median(times['timeout']):.2f} ms; paired timeout/default {paired:.3f} "
               f"({args.rounds} rounds)")
 

@@ -13,7 +13,7 @@ Both use the same number of threads. Cases:
   torch    torch.nn.functional.conv2d, or the same network in torch.nn
   command  the cnn step only: matgrad as the `matgrad` command runs it, with freed memory kept for reuse
            (matgrad.keep_freed_memory(), its own process: the setting is the process's) and, on several
-           threads, OpenBLAS's idle threads put to sleep after 2^16 cycles (threads.set_blas_thread_timeout)
+           threads, OpenBLAS's idle threads put to sleep after 2^20 cycles (threads.set_blas_thread_timeout)
   old      with --against REV: that revision's matgrad (as benchmarks/ab.py exports it)
 Goal (issue 19): matgrad within 1.0× of PyTorch.
 

@@ -77,9 +77,10 @@ def set_blas_thread_timeout(k: int) -> bool:
     new timeout (their count stays). Call it while no product is running (at start-up). Returns False,
     changing nothing, where NumPy's BLAS is not an OpenBLAS that offers this.
     Measured by benchmarks/bench_blas_timeout.py on the 2-core AMD EPYC VM (OpenBLAS 0.3.31, 2026-11-30),
-    k=16 against the default, two threads: the cnn recipe's step 0.88-0.96x the time; the seed MLP's
-    1.11x at batch 32 and 1.06x at batch 256 (its products follow each other closely and then wake
-    sleeping threads). Hence `matgrad train` sets it for conv nets only.
+    against the default, two threads, paired ratios over runs: the cnn recipe's step 0.81-0.91x the time
+    with k=20 and 0.88-0.96x with k=16; the seed MLP's at batch 32 0.96-1.05x with k=20 but 1.11x with
+    k=16 (its products follow each other closely and then wake sleeping threads). `matgrad train` uses
+    k=20 for conv nets.
     """
     if not 4 <= int(k) <= 30:
         raise ValueError(f"set_blas_thread_timeout: k must be between 4 and 30 (OpenBLAS's range), got {k}")

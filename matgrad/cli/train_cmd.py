@@ -338,8 +338,10 @@ def _describe(cfg: Any, trainer: Any, out: Path, blas_note: str = "") -> None:
           f"seed {cfg.seed}\n  device: {trainer.device_name}{blas_note}\n  run folder: {out}")
 
 
-#: A conv net's OpenBLAS threads sleep after 2**16 idle cycles (threads.set_blas_thread_timeout).
-CONV_BLAS_TIMEOUT = 16
+#: A conv net's OpenBLAS threads sleep after 2**20 idle cycles, ~0.35 ms (threads.set_blas_thread_timeout):
+#: benchmarks/bench_blas_timeout.py found the cnn step 0.81-0.91x the time with 2**20 and 0.88-0.96x with
+#: 2**16, which also cost the seed MLP 1.06-1.11x (2**20: 0.95-1.05x, noise).
+CONV_BLAS_TIMEOUT = 20
 
 
 def _quiet_blas_threads(trainer: Any) -> str:
@@ -347,9 +349,9 @@ def _quiet_blas_threads(trainer: Any) -> str:
     returns what to add to the device line ("" when nothing changed).
 
     Between a conv net's products, matgrad.parallel's threads run BatchNorm, ReLU and pooling, and OpenBLAS's
-    threads would spin on the cores for ~0.1 s after each product (benchmarks/README.md, goal 1). An MLP's
-    products follow one another closely, so waking sleeping threads costs it more than the spinning: it is
-    left as it is. The user's own OPENBLAS_THREAD_TIMEOUT is kept.
+    threads would spin on the cores for ~0.1 s after each product (benchmarks/README.md, goal 1). Other
+    models are left as they are (measured for MLPs only: about even). The user's own OPENBLAS_THREAD_TIMEOUT
+    is kept.
     """
     import os
 
