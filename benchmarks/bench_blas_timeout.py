@@ -9,6 +9,7 @@ command does for a conv net unless --k says otherwise. The workloads:
   cnn     the cnn recipe's training step (3 × conv-BN-ReLU-pool, AdamW, batch 128: bench_conv.cnn_step)
   mlp32   the seed MLP's step as a user writes it, batch 32 (mlp.py's matgrad step)
   mlp256  the same at batch 256
+  lstm, vit  those recipes' training steps (their models, optimizers and batch sizes; random images)
 Prints the medians (ms per step) and the median of the per-round ratios timeout/default: below 1, the
 timeout helps. It is why `matgrad train` sets it for conv nets and not for MLPs.
 """
@@ -37,6 +38,24 @@ if setting == "timeout" and not mg_threads.set_blas_thread_timeout(k):
 if case == "cnn":
     import bench_conv
     step, number, samples = bench_conv.cnn_step(mg, "matgrad"), 1, 12
+elif case in ("lstm", "vit"):
+    import numpy as np
+    from matgrad import models
+    recipe = models.get(case)
+    mg.manual_seed(0)
+    model = recipe.build((1, 28, 28), 10)
+    opt = dict(adam=mg.optim.Adam, adamw=mg.optim.AdamW, sgd=mg.optim.SGD)[recipe.optimizer](
+        model.parameters(), lr=recipe.lr)
+    rng = np.random.default_rng(0)
+    x = mg.from_numpy(rng.random((recipe.batch_size, 1, 28, 28), dtype=np.float32))
+    y = mg.from_numpy(rng.integers(0, 10, recipe.batch_size))
+    loss_fn = mg.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+    number, samples = 1, 12
 else:
     import mlp
     batch = int(case[3:])
