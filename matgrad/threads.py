@@ -96,8 +96,7 @@ def set_blas_thread_timeout(k: int) -> bool:
     os.environ["OPENBLAS_THREAD_TIMEOUT"] = str(int(k))  # putenv: what OpenBLAS's getenv reads
     read_env()
     shutdown()
-    timeout.restype = ctypes.c_int
-    return int(timeout()) == int(k)
+    return get_blas_thread_timeout() == int(k)
 
 
 def get_blas_thread_timeout() -> int | None:
