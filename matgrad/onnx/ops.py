@@ -179,6 +179,17 @@ def _linear(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
         g.node("Identity", [y], [out])
 
 
+@converts(linear.LinearActivation)
+def _linear_activation(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
+    """act(x·Wᵀ + b), the node Sequential fuses on a GPU (ops.linear.linear_activation): Linear's nodes, then act's."""
+    y = g.fresh("Linear")
+    _linear(g, rec, xs, y)
+    g.node(_ACTIVATION_NODES[rec.params["activation"]], [y], [out])
+
+
+_ACTIVATION_NODES = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}
+
+
 @converts(matmul.MatMul)
 def _matmul(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
     g.node("MatMul", xs, [out])

@@ -73,7 +73,24 @@ class Embed(nn.Module):
         return self.n(self.e(i))
 
 
+class FusedLinear(nn.Module):
+    """linear_activation, the node Sequential makes on a GPU, with each activation, 2-D and 3-D inputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = nn.Linear(5, 4), nn.Linear(4, 4, bias=False), nn.Linear(4, 3)
+
+    def forward(self, x):
+        from matgrad.ops.linear import linear_activation as fused
+
+        y = fused(x, self.a.weight, self.a.bias, "relu")
+        y = fused(y, self.b.weight, None, "tanh")
+        y = fused(y, self.c.weight, self.c.bias, "sigmoid")
+        return y + fused(x.reshape(x.shape[0], 1, 5), self.a.weight, self.a.bias, "tanh").sum(2)
+
+
 CASES = {
+    "linear-activation-fused": (FusedLinear, floats(5)),
     "linear-3d": (lambda: nn.Linear(5, 3), floats(4, 5)),
     "conv-stride-pad": (lambda: nn.Conv2d(2, 3, 3, stride=2, padding=1), floats(2, 7, 7)),
     "conv-groups-bn": (lambda: nn.Sequential(nn.Conv2d(4, 4, 3, groups=2), nn.BatchNorm2d(4)), floats(4, 6, 6)),
