@@ -342,13 +342,13 @@ def logsigmoid(input: Any) -> Tensor:
 
 
 def relu6(input: Any, inplace: bool = False) -> Tensor:
-    """min(max(x, 0), 6)."""
-    return _maybe_inplace("relu6", input, inplace, lambda x: _act.clamp(x, 0.0, 6.0))
+    """min(max(x, 0), 6); gradient 0 at 0 and 6, as PyTorch's (hardtanh's)."""
+    return _maybe_inplace("relu6", input, inplace, _act.relu6)
 
 
 def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
-    """x limited to [min_val, max_val]."""
-    return _maybe_inplace("hardtanh", input, inplace, lambda x: _act.clamp(x, min_val, max_val))
+    """x limited to [min_val, max_val]; gradient 0 at the bounds, as PyTorch's (clamp passes it there)."""
+    return _maybe_inplace("hardtanh", input, inplace, lambda x: _act.hardtanh(x, min_val, max_val))
 
 
 def softsign(input: Any) -> Tensor:
@@ -376,20 +376,21 @@ def _const_like(x: Tensor, a: Any) -> Tensor:
 
 
 def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """x where x > threshold, else value."""
-    return _maybe_inplace("threshold", input, inplace,
-                          lambda x: where(as_tensor(x).array > threshold, x, value))
+    """value where x <= threshold, else x (a nan x stays nan and gets the gradient, as PyTorch's)."""
+    def fn(x: Any) -> Tensor:
+        t = as_tensor(x)
+        return where(t.array <= threshold, value, t)
+    return _maybe_inplace("threshold", input, inplace, fn)
 
 
 def hardsigmoid(input: Any, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6."""
-    return _maybe_inplace("hardsigmoid", input, inplace, lambda x: _act.clamp(as_tensor(x) + 3.0, 0.0, 6.0) / 6.0)
+    return _maybe_inplace("hardsigmoid", input, inplace, _act.hardsigmoid)
 
 
 def hardswish(input: Any, inplace: bool = False) -> Tensor:
     """x·relu6(x + 3)/6."""
-    return _maybe_inplace("hardswish", input, inplace,
-                          lambda x: as_tensor(x) * _act.clamp(as_tensor(x) + 3.0, 0.0, 6.0) / 6.0)
+    return _maybe_inplace("hardswish", input, inplace, _act.hardswish)
 
 
 def mish(input: Any, inplace: bool = False) -> Tensor:

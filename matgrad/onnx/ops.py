@@ -331,6 +331,24 @@ def _clamp(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
     g.node("Clip", ins, [out])
 
 
+def _relu6_of_x_plus_3(g: GraphBuilder, x: str, dt: np.dtype) -> str:
+    return g.node("Clip", [g.node("Add", [x, g.const(3.0, dt)]), g.const(0.0, dt), g.const(6.0, dt)])
+
+
+@converts(activation.Hardsigmoid)
+def _hardsigmoid(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
+    """relu6(x + 3) / 6 in matgrad's steps (ONNX's HardSigmoid, x/6 + 1/2, rounds otherwise)."""
+    dt = _dtype(rec)
+    g.node("Div", [_relu6_of_x_plus_3(g, xs[0], dt), g.const(6.0, dt)], [out])
+
+
+@converts(activation.Hardswish)
+def _hardswish(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
+    """x · relu6(x + 3) / 6 in matgrad's steps (HardSwish needs opset 14)."""
+    dt = _dtype(rec)
+    g.node("Div", [g.node("Mul", [xs[0], _relu6_of_x_plus_3(g, xs[0], dt)]), g.const(6.0, dt)], [out])
+
+
 @converts(softmax.Softmax)
 def _softmax(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
     g.node("Softmax", xs, [out], axis=int(rec.params["axis"]))

@@ -1,7 +1,7 @@
 """Elementwise choice between two tensors: maximum, minimum, where.
 
 Max routes: the gradient goes to whichever input was chosen (split evenly on a tie,
-as PyTorch does).
+as PyTorch does), selected: the input not chosen gets 0 whatever the gradient (inf or nan too).
 """
 from __future__ import annotations
 
@@ -16,32 +16,35 @@ from .arithmetic import _binary, promote
 
 
 class Maximum(Op):
-    """y = max(a, b).  dy/da = 1 where a > b, dy/db = 1 where b > a, ½ each on a tie."""
+    """y = max(a, b).  dy/da = 1 where a > b, dy/db = 1 where b > a, ½ each on a tie (1 each where one is nan)."""
 
     def forward(self, a, b):
         return np.maximum(a, b)
 
     def backward(self, dy):
         a, b = self.input_arrays
-        return _route(self.xp, dy, a > b, a == b)
+        return _route(self, dy, a < b, a > b, a == b)
 
 
 class Minimum(Op):
-    """y = min(a, b).  dy/da = 1 where a < b, dy/db = 1 where b < a, ½ each on a tie."""
+    """y = min(a, b).  dy/da = 1 where a < b, dy/db = 1 where b < a, ½ each on a tie (1 each where one is nan)."""
 
     def forward(self, a, b):
         return np.minimum(a, b)
 
     def backward(self, dy):
         a, b = self.input_arrays
-        return _route(self.xp, dy, a < b, a == b)
+        return _route(self, dy, a > b, a < b, a == b)
 
 
-def _route(xp: Any, dy: Any, first: np.ndarray, tie: np.ndarray) -> tuple[Any, Any]:
-    """Send dy to the first input where `first`, to the second elsewhere, half each on ties."""
-    share = np.multiply(tie, 0.5, dtype=dy.dtype)  # first and tie never both hold
-    share += first
-    return dy * share, dy * (1 - share)
+def _route(op: Op, dy: Any, a_lost: Any, b_lost: Any, tie: Any) -> tuple[Any, Any]:
+    """PyTorch's: dy/2 to each on a tie, else dy to each input that did not lose, 0 to the loser, selected
+    (an inf or nan dy gives the loser 0, not inf·0 = nan). Where a or b is nan neither lost: both get dy."""
+    xp = op.xp
+    if type(tie) is not np.ndarray or tie.any():  # ties are rare: skip the pass without one
+        dy = xp.where(tie, dy * 0.5, dy)
+    need = op.needs_input_grad
+    return (xp.where(a_lost, 0, dy) if need[0] else None), (xp.where(b_lost, 0, dy) if need[1] else None)
 
 
 class Where(Op):

@@ -9,6 +9,7 @@ from ..autograd.op import Op
 from ..devices import backend_of
 from ..kernels import ignoring
 from ..tensor import Tensor, as_tensor
+from .activation import _relu_grad
 
 
 class Linear(Op):
@@ -74,9 +75,10 @@ class LinearActivation(Op):
     """Y = act(X @ Wᵀ + b).  dZ = dY · act'(Y), dX = dZ·W, dW = dZᵀ·X, db = Σ_rows dZ.
 
     act is relu, sigmoid or tanh: Linear and its activation as one node; act'(Y) comes from the
-    saved output (relu: [Y > 0], sigmoid: Y(1 − Y), tanh: 1 − Y²). On a GPU whose backend has the fused
-    kernels ("bias_<act>", "<act>_grad"), the bias-add and activation are one kernel launch on the
-    matmul's output and dZ is one more; elsewhere the same passes run in place with NumPy's functions.
+    saved output (relu: dY where Y != 0, else 0, as ReLU's; sigmoid: Y(1 − Y); tanh: 1 − Y²). On a GPU
+    whose backend has the fused kernels ("bias_<act>", "<act>_grad"), the bias-add and activation are one
+    kernel launch on the matmul's output and dZ is one more; elsewhere the same passes run in place with
+    NumPy's functions.
     """
 
     save_output = True
@@ -100,8 +102,8 @@ class LinearActivation(Op):
             kernel = None if type(y) is np.ndarray else backend_of(y).fused.get(act + "_grad")
             if kernel is not None and dy.dtype == y.dtype and y.dtype.char in "fd":
                 dz = kernel(dy, y)
-            elif act == "relu":
-                dz = np.multiply(dy, y > 0, dtype=dy.dtype)
+            elif act == "relu":  # ReLU's own gradient: the same bits (selected: an inf dy where off gives 0)
+                dz = _relu_grad(dy, y)
             elif act == "sigmoid":  # dy · (y(1 − y)), as Sigmoid.backward, with one temporary
                 dz = 1 - y
                 dz *= y
@@ -110,8 +112,8 @@ class LinearActivation(Op):
                 dz = y * y
                 np.subtract(1, dz, out=dz)
                 dz *= dy
-        elif act == "relu":  # the mask is a constant: relu's second derivative is 0
-            dz = dy * (self.out > 0)
+        elif act == "relu":  # as ReLU's: the mask is a constant, relu's second derivative is 0
+            dz = self.xp.where(self.out != 0, dy, 0)
         else:  # y as a Tensor of this node, so the second order differentiates through it
             y = self.output
             dz = dy * (y * (1 - y)) if act == "sigmoid" else dy * (1 - y * y)

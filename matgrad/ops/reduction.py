@@ -102,21 +102,29 @@ class Mean(Op):
 
 
 class AMax(Op):
-    """y = max x over axes.  dy/dx = 1 at the maximum (shared evenly among ties): max routes."""
+    """y = max x over axes.  dy/dx = 1 at the maximum (shared evenly among ties): max routes.
+
+    As PyTorch: amax/amin multiply, (dy / count)·[x == y], so a nan in a slice (count 0) or an inf
+    dy gives its slice nan; the whole tensor's max()/min() (`select`) put dy / count into the maxima
+    (the nans, where the max is nan) and 0 elsewhere, whatever dy is.
+    """
 
     save_output = True
     reduce = staticmethod(np.max)
 
-    def forward(self, x, axes, keepdims):
-        self.axes, self.keepdims = axes, keepdims
+    def forward(self, x, axes, keepdims, select=False):
+        self.axes, self.keepdims, self.select = axes, keepdims, select
         return self.reduce(x, axis=axes, keepdims=keepdims)
 
+    @ignoring(divide="ignore", invalid="ignore")  # a nan slice: dy/0·0 = nan, as PyTorch's (no warning there)
     def backward(self, dy):
         x = self.input_arrays[0]
         y = self.out if self.keepdims else _array(_expand(np, self.out, self.axes, False, x.ndim))
-        hit = x == y
-        share = hit / np.sum(hit, axis=self.axes, keepdims=True)
-        return _expand(self.xp, dy, self.axes, self.keepdims, x.ndim) * share.astype(x.dtype)
+        hit = np.isnan(x) if self.select and np.isnan(y).any() else x == y
+        # dy / count, as PyTorch divides (dy·(1/count) differs in the last bit for 3 ties)
+        count = np.sum(hit, axis=self.axes, keepdims=True).astype(x.dtype)
+        g = _expand(self.xp, dy, self.axes, self.keepdims, x.ndim) / count
+        return self.xp.where(hit, g, 0) if self.select else g * hit.astype(x.dtype)
 
 
 class AMin(AMax):
@@ -140,9 +148,9 @@ class SelectAlong(Op):
             dx = np.zeros_like(x, dtype=dy.dtype)
             np.put_along_axis(dx, self.index, dy, axis=self.axis)
             return dx
-        hit = np.zeros_like(x)
-        np.put_along_axis(hit, self.index, 1, axis=self.axis)
-        return dy * hit
+        hit = np.zeros_like(x, dtype=bool)
+        np.put_along_axis(hit, self.index, True, axis=self.axis)
+        return self.xp.where(hit, dy, 0)  # selected, as the scatter above: an inf dy gives 0 elsewhere
 
 
 class Var(Op):
@@ -273,7 +281,7 @@ def _extreme(op: str, fn: type[AMax], arg: Any, input: Any, dim: Any, keepdim: A
     keep = _keep(keepdim, keepdims)
     if d is None or not isinstance(d, (int, np.integer)):
         # torch.max(x) (no dim) returns one value; a tuple of dims behaves as amax
-        return fn.apply(t, axes=normalize_axes(op, d, None, t.ndim), keepdims=keep)
+        return fn.apply(t, axes=normalize_axes(op, d, None, t.ndim), keepdims=keep, select=d is None)
     (ax,) = normalize_axes(op, d, None, t.ndim) or (0,)
     if t.ndim == 0:
         return result(t, Tensor._make(np.zeros_like(t.array, dtype=np.int64), None, False))

@@ -60,7 +60,7 @@ class Arith(nn.Module):
         y = (x + self.w) * 2.0 - x / 3.0
         y = -y + x ** 2
         z = mg.cat([y, x.permute(0, 2, 1).reshape(x.shape[0], 4, 3)], dim=1)
-        return z.softmax(-1)
+        return z.clone().softmax(-1)
 
 
 class Embed(nn.Module):
@@ -99,6 +99,8 @@ CASES = {
     "layernorm": (lambda: nn.LayerNorm(6), floats(3, 6)),
     "activations": (lambda: nn.Sequential(nn.LeakyReLU(0.2), nn.ELU(), nn.Tanh(), nn.Sigmoid(), nn.GELU(),
                                           nn.Softplus()), floats(7)),
+    "hard-activations": (lambda: nn.Sequential(nn.Hardswish(), nn.Hardsigmoid(), nn.ReLU6(), nn.Hardtanh(0.1, 0.6)),
+                         lambda n: 4 * floats(7)(n)),
     "gelu-tanh-softplus-beta": (lambda: nn.Sequential(nn.GELU(approximate="tanh"), nn.Softplus(beta=2.0)),
                                 floats(7)),
     "logsoftmax-dropout": (lambda: nn.Sequential(nn.Dropout(0.5), nn.Linear(6, 4), nn.LogSoftmax(dim=1)),
