@@ -1,4 +1,5 @@
-"""Factories: tensor, zeros, ones, full, arange, linspace, eye, rand, randn, randint, ..._like."""
+"""Factories: tensor, zeros, ones, full, arange, linspace, eye, rand, randn, randint, ..._like,
+tril_indices, triu_indices."""
 from __future__ import annotations
 
 from typing import Any
@@ -118,6 +119,44 @@ def full_like(input: Tensor, fill_value: Any, dtype: Any = None, requires_grad: 
     """`fill_value` with input's shape and dtype."""
     dev = _on(device, input)
     return _make(np.full(input.shape, fill_value, dtype or input.dtype), requires_grad, dev)
+
+
+def empty_like(input: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None,
+               memory_format: Any = None) -> Tensor:
+    """An uninitialized tensor with input's shape and dtype."""
+    dev = _on(device, input)
+    return _make(np.empty(input.shape, dtype or input.dtype), requires_grad, dev)
+
+
+def randint_like(input: Tensor, low: Any = 0, high: Any = None, *, dtype: Any = None, requires_grad: bool = False,
+                 device: Any = None) -> Tensor:
+    """Random integers in [low, high) with input's shape and dtype; randint_like(input, high) as PyTorch."""
+    if high is None:
+        low, high = 0, low
+    dev = _on(device, input)
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad, device=dev)
+
+
+def _triangle_indices(op: str, row: int, col: int, offset: int, upper: bool, dtype: Any, device: Any) -> Tensor:
+    if row < 0 or col < 0:
+        raise RuntimeError(f"{op}: row and col must be non-negative, got row={row}, col={col}")
+    r, c = np.indices((row, col)).reshape(2, -1)
+    keep = (c - r >= offset) if upper else (c - r <= offset)
+    return _make(np.stack([r[keep], c[keep]]).astype(np.dtype(dtype or np.int64)), False, _on(device))
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None,
+                 layout: Any = None) -> Tensor:
+    """The (2, n) row and column indices of the lower triangle of a row×col matrix (diagonal `offset`
+    and below), in row-major order."""
+    return _triangle_indices("tril_indices", int(row), int(col), int(offset), False, dtype, device)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None,
+                 layout: Any = None) -> Tensor:
+    """The (2, n) row and column indices of the upper triangle of a row×col matrix (diagonal `offset`
+    and above), in row-major order."""
+    return _triangle_indices("triu_indices", int(row), int(col), int(offset), True, dtype, device)
 
 
 def rand_like(input: Tensor, dtype: Any = None, device: Any = None) -> Tensor:

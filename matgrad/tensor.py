@@ -667,6 +667,22 @@ class Tensor:
         """eˣ, in place."""
         return self._modify("exp_", lambda t: self._method("exp")(t))
 
+    def square_(self) -> Tensor:
+        """x², in place."""
+        return self._modify("square_", lambda t: self._method("square")(t))
+
+    def abs_(self) -> Tensor:
+        """|x|, in place."""
+        return self._modify("abs_", lambda t: self._method("abs")(t))
+
+    def log_(self) -> Tensor:
+        """ln x, in place."""
+        return self._modify("log_", lambda t: self._method("log")(t))
+
+    def sqrt_(self) -> Tensor:
+        """√x, in place."""
+        return self._modify("sqrt_", lambda t: self._method("sqrt")(t))
+
     def neg_(self) -> Tensor:
         """-x, in place."""
         return self._modify("neg_", lambda t: self._method("neg")(t))
@@ -704,6 +720,53 @@ class Tensor:
         from .ops.scatter import masked_scatter  # Tensor's methods call up (see the module docstring)
 
         return self._modify("masked_scatter_", lambda t: masked_scatter(t, mask, source), operands=(source,))
+
+    def index_copy_(self, dim: int, index: Any, source: Any) -> Tensor:
+        """Write source's slices at `index` along dim, in place."""
+        from .ops.scatter import index_copy  # Tensor's methods call up (see the module docstring)
+
+        return self._modify("index_copy_", lambda t: index_copy(t, dim, index, source), operands=(source,))
+
+    def scatter_reduce_(self, dim: int, index: Any, src: Any, reduce: str, *, include_self: bool = True) -> Tensor:
+        """Combine src into this tensor at `index` along dim by `reduce` (see matgrad.scatter_reduce), in place."""
+        from .ops.scatter import scatter_reduce  # Tensor's methods call up (see the module docstring)
+
+        return self._modify("scatter_reduce_", lambda t: scatter_reduce(t, dim, index, src, reduce,
+                                                                        include_self=include_self), operands=(src,))
+
+    def index_put(self, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+        """A copy with `values` written (or with accumulate, added; repeats add up) at the tuple of index
+        tensors `indices`: self[indices] = values, out of place."""
+        from .ops.indexing import index_put_tuple  # Tensor's methods call up (see the module docstring)
+
+        return index_put_tuple(self, indices, values, accumulate)
+
+    def index_put_(self, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+        """self[indices] = values (with accumulate, +=, repeats adding up), in place."""
+        from .ops.indexing import index_put_tuple  # Tensor's methods call up (see the module docstring)
+
+        return self._modify("index_put_", lambda t: index_put_tuple(t, indices, values, accumulate),
+                            operands=(values,))
+
+    def put(self, index: Any, source: Any, accumulate: bool = False) -> Tensor:
+        """A copy with source's elements written (or added) at the flat indices `index`."""
+        from .ops.indexing import put  # Tensor's methods call up (see the module docstring)
+
+        return put(self, index, source, accumulate)
+
+    def put_(self, index: Any, source: Any, accumulate: bool = False) -> Tensor:
+        """Write (or with accumulate, add) source's elements at the flat indices `index`, in place."""
+        from .ops.indexing import put  # Tensor's methods call up (see the module docstring)
+
+        return self._modify("put_", lambda t: put(t, index, source, accumulate), operands=(source,))
+
+    def fill_diagonal_(self, fill_value: Any, wrap: bool = False) -> Tensor:
+        """Set the main diagonal (of a 2-D tensor, or of one whose dims are all equal) to fill_value, in place;
+        with wrap, a tall matrix's diagonal starts again every ncols + 1 rows (numpy.fill_diagonal)."""
+        from .ops.indexing import diagonal_mask, index_put  # Tensor's methods call up (see the module docstring)
+
+        mask = diagonal_mask(self.array, wrap)
+        return self._modify("fill_diagonal_", lambda t: index_put(t, mask, fill_value), operands=(fill_value,))
 
     def _draw_(self, name: str, draw: Any) -> Tensor:
         """Fill with a random draw, in place (on a graph: a zero gradient, as PyTorch)."""

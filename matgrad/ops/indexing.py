@@ -1,4 +1,5 @@
-"""Indexing: x[index] with everything NumPy takes (slices, None, ..., int and bool arrays)."""
+"""Indexing: x[index] with everything NumPy takes (slices, None, ..., int and bool arrays); flip, fliplr,
+flipud, rot90 (copies, as PyTorch) and take (by flat index)."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,6 +9,7 @@ import numpy as np
 from ..autograd.op import Op
 from ..devices import backend_of, device_of, move, on_a_device
 from ..tensor import Tensor, as_tensor
+from .shape import Clone, reshape, transpose
 
 
 def _index_array(index: Any) -> Any:
@@ -140,7 +142,62 @@ def flip(input: Any, dims: Any) -> Tensor:
             raise IndexError(f"flip: dim {d} is out of range for a tensor with {t.ndim} dimension(s)")
         if t.ndim:
             index[d % t.ndim] = slice(None, None, -1)
-    return getitem(t, tuple(index))
+    return Clone.apply(getitem(t, tuple(index)))  # a copy, as PyTorch's flip (not a reversed view)
+
+
+def fliplr(input: Any) -> Tensor:
+    """Reverse the columns (dim 1) of a tensor of at least 2 dims (a copy)."""
+    t = as_tensor(input)
+    if t.ndim < 2:
+        raise RuntimeError(f"fliplr: Input must be >= 2-d, got a tensor of shape {tuple(t.shape)}")
+    return flip(t, (1,))
+
+
+def flipud(input: Any) -> Tensor:
+    """Reverse the rows (dim 0) of a tensor of at least 1 dim (a copy)."""
+    t = as_tensor(input)
+    if t.ndim < 1:
+        raise RuntimeError("flipud: Input must be >= 1-d, got a 0-d tensor")
+    return flip(t, (0,))
+
+
+def rot90(input: Any, k: int = 1, dims: Any = (0, 1)) -> Tensor:
+    """Rotate by 90° k times in the plane of `dims`, from the first dim towards the second (a copy)."""
+    t = as_tensor(input)
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90: expected total rotation dims == 2, but got dims = {len(dims)}")
+    if t.ndim < 2:
+        raise RuntimeError(f"rot90: expected total dims >= 2, but got total dims = {t.ndim}")
+    a, b = dims
+    for d in dims:
+        if not -t.ndim <= d < t.ndim:
+            raise IndexError(f"rot90: Dimension out of range (expected to be in range of [{-t.ndim}, "
+                             f"{t.ndim - 1}], but got {d})")
+    if a % t.ndim == b % t.ndim:
+        raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = {a} and dim1 = {b}")
+    k = int(k) % 4
+    if k == 1:
+        return transpose(flip(t, (b,)), a, b)
+    if k == 2:
+        return flip(t, (a, b))
+    if k == 3:
+        return flip(transpose(t, a, b), (b,))
+    return Clone.apply(t)
+
+
+def take(input: Any, index: Any) -> Tensor:
+    """The elements of the flattened input at `index` (int64, any shape; negative counts from the end)."""
+    t = as_tensor(input)
+    idx = index.array if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {idx.dtype}")
+    n = t.array.size
+    if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
+        bad = int(idx.min()) if int(idx.min()) < -n else int(idx.max())
+        raise IndexError(f"take(): index {bad} is out of range for a tensor of {n} elements (shape {tuple(t.shape)})")
+    return GetItem.apply(reshape(t, (-1,)), index=on_device(idx.astype(np.int64, copy=False), t.array),
+                         basic=False)
 
 
 def nonzero(input: Any, *, as_tuple: bool = False) -> Any:
@@ -155,3 +212,62 @@ def nonzero(input: Any, *, as_tuple: bool = False) -> Any:
 def argwhere(input: Any) -> Tensor:
     """The indices of the nonzero elements, as an int64 (n, ndim) tensor (nonzero's default form)."""
     return nonzero(input)
+
+
+def index_put_tuple(input: Any, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+    """A copy of input with values written at the tuple of index tensors `indices` (Tensor.index_put);
+    with accumulate they are added instead, repeated indices adding up."""
+    x = as_tensor(input)
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put(): indices must be a tuple of tensors, got {type(indices).__name__}")
+    if len(indices) > max(x.ndim, 1):
+        raise IndexError(f"index_put(): too many indices for tensor of dimension {x.ndim} (got {len(indices)})")
+    index = tuple(_index_array(i) if isinstance(i, Tensor) else np.asarray(i) for i in indices)
+    for i in index:
+        if getattr(i, "dtype", None) is not None and i.dtype.kind not in "iub":
+            raise IndexError(f"index_put(): tensors used as indices must be long, int, byte or bool tensors, "
+                             f"got {i.dtype}")
+    if not accumulate:
+        return index_put(x, index, values)
+    v = as_tensor(values, x)
+    if v.array.dtype != x.array.dtype:
+        v = v.to(x.array.dtype)
+    try:
+        picked = np.empty(x.shape, dtype=np.bool_)[index].shape
+    except IndexError as e:
+        raise IndexError(f"index_put(): indices {tuple(i.tolist() for i in index)} do not fit a tensor of shape "
+                         f"{tuple(x.shape)}: {e}") from None
+    from .shape import broadcast_to
+
+    return x + index_add_zeros(x.shape, index, broadcast_to(v, picked), False)
+
+
+def put(input: Any, index: Any, source: Any, accumulate: bool = False) -> Tensor:
+    """A copy of input with source's elements written (or with accumulate, added) at the flat indices
+    `index` of the flattened input (Tensor.put); index and source must have as many elements."""
+    t = as_tensor(input)
+    idx = index.array if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"put(): Expected a long tensor for index, but got {idx.dtype}")
+    s = as_tensor(source, t)
+    if idx.size != s.array.size:
+        raise RuntimeError(f"put(): Expected source and index to have the same number of elements, but got "
+                           f"source.numel() = {s.array.size}, index.numel() = {idx.size}")
+    n = t.array.size
+    if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
+        bad = int(idx.min()) if int(idx.min()) < -n else int(idx.max())
+        raise IndexError(f"put(): index {bad} is out of range for a tensor of {n} elements (shape {tuple(t.shape)})")
+    flat = index_put_tuple(reshape(t, (-1,)), (idx.reshape(-1).astype(np.int64),), reshape(s, (-1,)), accumulate)
+    return reshape(flat, t.shape)
+
+
+def diagonal_mask(a: Any, wrap: bool = False) -> np.ndarray:
+    """A bool mask of `a`'s shape, True on the main diagonal (Tensor.fill_diagonal_'s places)."""
+    if a.ndim < 2:
+        raise RuntimeError(f"fill_diagonal_: dimensions must larger than 1, got a tensor of {a.ndim} dimension(s)")
+    if a.ndim > 2 and len(set(a.shape)) != 1:
+        raise RuntimeError(f"fill_diagonal_: all dimensions of input must be of equal length, got shape "
+                           f"{tuple(a.shape)}")
+    mask = np.zeros(a.shape, dtype=np.bool_)
+    np.fill_diagonal(mask, True, wrap=wrap)
+    return on_device(mask, a)

@@ -1,4 +1,5 @@
-"""Joining and splitting: cat, stack, split, chunk, pad."""
+"""Joining and splitting: cat, stack, split, chunk, pad, hstack, vstack, dstack, column_stack,
+tensor_split, hsplit, vsplit, dsplit, block_diag."""
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -137,3 +138,118 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
     if any(s != slice(None) for s in crop) and any(p < 0 for p in pad):
         t = getitem(t, tuple(crop))
     return Pad.apply(t, widths=tuple(widths), value=value)
+
+
+def hstack(tensors: Sequence[Any]) -> Tensor:
+    """Join along dim 1, or dim 0 for 1-D (and 0-d) tensors, as NumPy's hstack."""
+    from .shape import atleast_1d
+
+    ts = atleast_1d(tuple(_tensors("hstack", tensors)))
+    return cat(ts, 0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Any]) -> Tensor:
+    """Join along dim 0, 0-d and 1-D tensors first made rows (atleast_2d); also called row_stack."""
+    from .shape import atleast_2d
+
+    return cat(atleast_2d(tuple(_tensors("vstack", tensors))), 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors: Sequence[Any]) -> Tensor:
+    """Join along dim 2, after atleast_3d."""
+    from .shape import atleast_3d
+
+    return cat(atleast_3d(tuple(_tensors("dstack", tensors))), 2)
+
+
+def column_stack(tensors: Sequence[Any]) -> Tensor:
+    """Join along dim 1, 0-d and 1-D tensors first made columns (shape (n, 1))."""
+    from .shape import reshape
+
+    ts = _tensors("column_stack", tensors)
+    return cat([reshape(t, (t.array.size, 1)) if t.ndim <= 1 else t for t in ts], 1)
+
+
+def tensor_split(input: Any, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Views along dim: `n` sections (the first size % n of them one longer), or cut at the given indices
+    (Python slice rules: negative counts from the end, past the end is empty)."""
+    from .scatter import norm_dim
+
+    t = as_tensor(input)
+    if t.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
+    d = norm_dim("tensor_split", dim, t.ndim)
+    spec = indices_or_sections
+    if isinstance(spec, Tensor):
+        if spec.array.dtype.kind not in "iu":
+            raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to have integer dtype, but got "
+                               f"{spec.dtype}")
+        if spec.ndim > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                               f"one-dimensional tensor, but got a tensor with {spec.ndim} dims")
+        spec = int(spec.item()) if spec.ndim == 0 else [int(i) for i in spec.tolist()]
+    lead = (slice(None),) * d
+    n = t.shape[d]
+    if isinstance(spec, (int, np.integer)):
+        k = int(spec)
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+        size, extra = divmod(n, k)
+        bounds = np.cumsum([0] + [size + (i < extra) for i in range(k)])
+        return tuple(getitem(t, lead + (slice(int(a), int(b)),)) for a, b in zip(bounds[:-1], bounds[1:]))
+    cuts = [None] + [int(i) for i in spec] + [None]
+    return tuple(getitem(t, lead + (slice(a, b),)) for a, b in zip(cuts[:-1], cuts[1:]))
+
+
+def _split_along(op: str, input: Any, sections: Any, dim: int, min_dims: int) -> tuple[Tensor, ...]:
+    t = as_tensor(input)
+    if t.ndim < min_dims:
+        raise RuntimeError(f"torch.{op} requires a tensor with at least {min_dims} dimension, but got a tensor "
+                           f"with {t.ndim} dimensions!")
+    if isinstance(sections, (int, np.integer)):
+        n = t.shape[dim]
+        if sections == 0 or n % sections:
+            raise RuntimeError(f"torch.{op} attempted to split along dimension {dim}, but the size of the dimension "
+                               f"{n} is not divisible by the split_size {sections}!")
+    return tensor_split(t, sections, dim)
+
+
+def hsplit(input: Any, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """tensor_split along dim 1 (dim 0 for a 1-D tensor); a number of sections must divide the size."""
+    t = as_tensor(input)
+    return _split_along("hsplit", t, indices_or_sections, 1 if t.ndim > 1 else 0, 1)
+
+
+def vsplit(input: Any, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """tensor_split along dim 0 of a tensor of at least 2 dims; a number of sections must divide the size."""
+    return _split_along("vsplit", input, indices_or_sections, 0, 2)
+
+
+def dsplit(input: Any, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """tensor_split along dim 2 of a tensor of at least 3 dims; a number of sections must divide the size."""
+    return _split_along("dsplit", input, indices_or_sections, 2, 3)
+
+
+def block_diag(*tensors: Any) -> Tensor:
+    """The tensors (0-d, 1-D as one row, or 2-D) down the diagonal of a zero matrix, in a common dtype."""
+    from .shape import reshape
+
+    if not tensors:
+        from ..tensor import get_default_dtype
+
+        return Tensor._make(np.zeros((1, 0), np.dtype(get_default_dtype())), None, False)
+    ts = []
+    for i, x in enumerate(promote(*(as_tensor(t) for t in tensors))):
+        if x.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
+                               f"{x.ndim} dimensions")
+        ts.append(reshape(x, (1, x.array.size)) if x.ndim < 2 else x)
+    width = sum(x.shape[1] for x in ts)
+    rows, left = [], 0
+    for x in ts:
+        rows.append(Pad.apply(x, widths=((0, 0), (left, width - left - x.shape[1])), value=0))
+        left += x.shape[1]
+    return cat(rows, 0)

@@ -1,4 +1,4 @@
-"""Copies and rotations: roll, Tensor.repeat, repeat_interleave.
+"""Copies and rotations: roll, Tensor.repeat, tile, repeat_interleave.
 
 Each composes slicing, cat, broadcast and reshape, so the gradient is theirs: a rotated
 slice sends its gradient back rotated the other way, and every copy's gradient sums.
@@ -13,7 +13,7 @@ from ..devices import backend_of
 from ..tensor import Tensor, _shape_arg, as_tensor
 from .indexing import getitem, is_device_array, on_device
 from .join import cat
-from .shape import broadcast_to, reshape
+from .shape import Clone, broadcast_to, reshape
 
 
 def _dim(op: str, d: Any, ndim: int) -> int:
@@ -65,6 +65,8 @@ def repeat(input: Any, *sizes: Any) -> Tensor:
     if any(r < 0 for r in reps):
         raise ValueError(f"repeat: repeats must be non-negative, got {reps}")
     shape = (1,) * (len(reps) - t.ndim) + t.shape
+    if all(r == 1 for r in reps):  # nothing to tile: still a copy, as PyTorch's (not a view of the input)
+        return reshape(Clone.apply(t), shape)
     split = tuple(x for s in shape for x in (1, s))
     tiled = tuple(x for r, s in zip(reps, shape) for x in (r, s))
     return reshape(broadcast_to(reshape(t, split), tiled), tuple(r * s for r, s in zip(reps, shape)))
@@ -114,3 +116,13 @@ def _repeat_index(counts: Any) -> Any:
     ends = np.cumsum(counts)
     total = int(ends[-1]) if len(counts) else 0
     return np.searchsorted(ends, xp.arange(total, dtype=np.int64), side="right").astype(np.int64)
+
+
+def tile(input: Any, dims: Any) -> Tensor:
+    """Copies of input laid side by side `dims[i]` times along each dim (numpy.tile); fewer dims than
+    the tensor has are padded with 1s in front."""
+    t = as_tensor(input)
+    reps = tuple(int(r) for r in ((dims,) if isinstance(dims, (int, np.integer)) else dims))
+    if any(r < 0 for r in reps):
+        raise RuntimeError(f"tile: Trying to create tensor with negative dimension, got dims {reps}")
+    return repeat(t, (1,) * (t.ndim - len(reps)) + reps)

@@ -1,5 +1,5 @@
-"""Gather and scatter: gather, scatter, scatter_add, index_select, index_add, index_fill,
-masked_select, masked_scatter, take_along_dim.
+"""Gather and scatter: gather, scatter, scatter_add, scatter_reduce, index_select, index_add, index_fill,
+index_copy, select_scatter, slice_scatter, masked_select, masked_scatter, take_along_dim.
 
 Each picks or writes elements by an index tensor along one dim. The index becomes a NumPy
 fancy index (`index_along`: the index along `dim`, aranges along the others), so a gather
@@ -325,3 +325,178 @@ def masked_scatter(input: Any, mask: Any, source: Any) -> Tensor:
     _same_dtype("masked_scatter", t, s)
     flat = reshape(s, (-1,))
     return Scatter.apply(t, flat[:n] if flat.shape[0] != n else flat, index=m)
+
+
+def index_copy(input: Any, dim: int, index: Any, source: Any) -> Tensor:
+    """A copy of input with source[..., i, ...] written at input[..., index[i], ...] along dim.
+
+    The overwritten places get no gradient; source gets dy at the places it was written to.
+    """
+    t, s = as_tensor(input), as_tensor(source)
+    d = norm_dim("index_copy_", dim, t.ndim)
+    idx = index_array("index_copy_", index, t.array)
+    if idx.ndim > 1:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {idx.ndim})")
+    idx = idx.reshape(-1)
+    n_src = s.shape[d] if s.ndim else 1
+    if idx.size != n_src:
+        raise IndexError(f"index_copy_(): Number of indices ({idx.size}) should be equal to source.size(dim) "
+                         f"({n_src})")
+    _check_range("index_copy_", idx, t.shape[d] if t.ndim else 1, d)
+    _same_dtype("index_copy_", t, s)
+    want = t.shape[:d] + (idx.size,) + t.shape[d + 1:] if t.ndim else s.shape
+    if tuple(s.shape) != tuple(want):
+        raise RuntimeError(f"index_copy_(): source {tuple(s.shape)} must have the shape of self {tuple(t.shape)} "
+                           f"with dim {d} of size {idx.size} (index's length), i.e. {tuple(want)}")
+    if t.ndim == 0:
+        return reshape(s, ()) if idx.size else t * 1
+    return Scatter.apply(t, s, index=(slice(None),) * d + (idx,))
+
+
+def select_scatter(input: Any, src: Any, dim: int, index: int) -> Tensor:
+    """A copy of input with src written into the slice input.select(dim, index)."""
+    t, s = as_tensor(input), as_tensor(src)
+    if t.ndim == 0:
+        raise IndexError("select_scatter(): cannot be applied to a 0-dim tensor.")
+    d = norm_dim("select_scatter", dim, t.ndim)
+    n, i = t.shape[d], int(index)
+    if not -n <= i < n:
+        raise IndexError(f"select_scatter(): index {i} out of range for tensor of size {tuple(t.shape)} at "
+                         f"dimension {d}")
+    return _write_slice("select_scatter", t, s, (slice(None),) * d + (i % n,))
+
+
+def slice_scatter(input: Any, src: Any, dim: int = 0, start: Any = None, end: Any = None, step: int = 1) -> Tensor:
+    """A copy of input with src written into the slice input[..., start:end:step, ...] along dim."""
+    t, s = as_tensor(input), as_tensor(src)
+    d = norm_dim("slice_scatter", dim, t.ndim)
+    if int(step) <= 0:
+        raise RuntimeError(f"slice_scatter(): slice step must be positive, got {step}")
+    return _write_slice("slice_scatter", t, s, (slice(None),) * d + (slice(start, end, int(step)),))
+
+
+def _write_slice(op: str, t: Tensor, s: Tensor, index: tuple[Any, ...]) -> Tensor:
+    want = np.empty(t.shape, dtype=np.bool_)[index].shape
+    if tuple(s.shape) != want:
+        raise RuntimeError(f"{op}(): expected src to have a size equal to the slice of self. src size = "
+                           f"{list(s.shape)}, slice size = {list(want)}")
+    _same_dtype(op, t, s)
+    return Scatter.apply(t, s, index=index)
+
+
+_REDUCES = ("sum", "prod", "mean", "amax", "amin")
+
+
+class ScatterExtreme(Op):
+    """y = x with each place written by index along dim set to the max (or min) of src's values there
+    (and x's own, with include_self).
+
+    dx, dsrc: dy split evenly among the values equal to the result at each place (PyTorch's rule for ties);
+    the others get none.  self.share_x / self.share_src hold each value's share (1/ties or 0): constants, so
+    the backward is linear in dy and its own derivative is zero, as the max's is.
+    """
+
+    def forward(self, x, src, *, index, largest, include_self):
+        self.index = index = index_on(index, x)
+        out = x.copy()
+        hit = np.zeros(x.shape, dtype=np.bool_) if type(x) is np.ndarray else backend_of(x).xp.zeros(x.shape, bool)
+        hit[index] = True
+        if not include_self:  # the places written to start from src's values alone
+            info = np.finfo(x.dtype) if x.dtype.kind == "f" else np.iinfo(x.dtype)
+            out[hit] = (-np.inf if largest else np.inf) if x.dtype.kind == "f" else info.min if largest else info.max
+        (np.maximum if largest else np.minimum).at(out, index, src)
+        from_x = (x == out) & (~hit if not include_self else True)
+        from_src = src == out[index]
+        ties = from_x.astype(x.dtype)
+        np.add.at(ties, index, from_src.astype(x.dtype))
+        ties = np.where(ties == 0, 1, ties)
+        self.share_x = from_x / ties
+        self.share_src = from_src / ties[index]
+        return out
+
+    def backward(self, dy):
+        return dy * self.share_x, dy[self.index] * self.share_src
+
+
+class ScatterProd(Op):
+    """y = x with each place written by index along dim multiplied by src's values there (x's own value
+    left out at those places without include_self).
+
+    dx = dy · (the product of the other factors at its place);  dsrc = the same, gathered at index.
+    "The others" is y / value where value ≠ 0; for a zero value it is the product with that zero made 1
+    (zero again if another factor there is zero), as PyTorch computes it.
+    """
+
+    def forward(self, x, src, *, index, include_self):
+        self.index, self.include_self = index_on(index, x), include_self
+        return _scatter_prod(x, src, self.index, include_self)
+
+    def backward(self, dy):
+        xp, index, inc = self.xp, self.index, self.include_self
+        x, src = self.inputs
+        xa, sa = self.input_arrays
+        hit = np.zeros(xa.shape, dtype=np.bool_)
+        hit[index] = True
+        y = self._prod(x, src)
+        x_zero = xa == 0
+        x1 = xp.where(x_zero, np.ones_like(xa), x)
+        dx = dy * self._prod(x1, src) / x1
+        if not inc:
+            dx = dx * (~hit)
+        src_zero = sa == 0
+        zeros_at = np.zeros(xa.shape, dtype=np.int64)
+        np.add.at(zeros_at, index, src_zero.astype(np.int64))
+        single = src_zero & (zeros_at[index] == 1)
+        ones = np.ones_like(sa)
+        s1 = xp.where(single, ones, src)
+        dsrc = xp.where(single, (dy * self._prod(x, s1))[index], (dy * y)[index] / xp.where(src_zero, ones, src))
+        return dx, dsrc
+
+    def _prod(self, x: Any, src: Any) -> Any:
+        """The forward on arrays, or recorded on Tensors under create_graph (so the backward differentiates)."""
+        if self.xp.plain:
+            return _scatter_prod(x, src, self.index, self.include_self)
+        return ScatterProd.apply(x, src, index=self.index, include_self=self.include_self)
+
+
+def _scatter_prod(x: Any, src: Any, index: Any, include_self: bool) -> Any:
+    out = x.copy()
+    if not include_self:
+        out[index] = 1
+    np.multiply.at(out, index, src)
+    return out
+
+
+def scatter_reduce(input: Any, dim: int, index: Any, src: Any, reduce: str, *, include_self: bool = True) -> Tensor:
+    """A copy of input with src's values combined into it at index along dim by `reduce`: 'sum', 'prod',
+    'mean', 'amax' or 'amin'; include_self=False leaves input's own value out at the places written to."""
+    if reduce not in _REDUCES:
+        raise RuntimeError(f"scatter_reduce(): reduce argument must be either sum, prod, mean, amax or amin, "
+                           f"got {reduce!r}")
+    t, s = as_tensor(input), as_tensor(src)
+    d, idx = _prepare_index("scatter_reduce", t, dim, index)
+    _same_dtype("scatter_reduce", t, s)
+    _check_index_shape("scatter_reduce", t.shape, idx, d, s.shape)
+    if t.ndim == 0:
+        out = scatter_reduce(reshape(t, (1,)), 0, idx.reshape(-1), reshape(s, (-1,)), reduce,
+                             include_self=include_self)
+        return reshape(out, ())
+    full = index_along(idx, d)
+    s = _src_part(s, idx)
+    if reduce in ("amax", "amin"):
+        return ScatterExtreme.apply(t, s, index=full, largest=reduce == "amax", include_self=include_self)
+    if reduce == "prod":
+        return ScatterProd.apply(t, s, index=full, include_self=include_self)
+    hit = np.zeros(t.shape, dtype=np.bool_)
+    hit[full] = True
+    base = t if include_self else Scatter.apply(t, Tensor._make(np.zeros((), t.array.dtype), None, False),
+                                                index=hit)
+    total = ScatterAdd.apply(base, s, index=full)
+    if reduce == "sum":
+        return total
+    count = (np.ones if include_self else np.zeros)(t.shape, dtype=np.int64)
+    count[~hit] = 1
+    np.add.at(count, full, 1)
+    if t.array.dtype.kind == "f":
+        return total / Tensor._make(count.astype(t.array.dtype), None, False)
+    return Tensor._make(np.floor_divide(total.array, count).astype(t.array.dtype), None, False)

@@ -1,4 +1,5 @@
-"""Shape ops: reshape, transpose, permute, squeeze, unsqueeze, expand, flatten, astype.
+"""Shape ops: reshape, transpose, permute, movedim, squeeze, unsqueeze, expand, flatten, ravel, atleast_nd,
+astype.
 
 They move values without changing them, so each backward moves the gradient back the
 same way. expand's backward is the engine's own "a copy sums".
@@ -202,9 +203,87 @@ class Contiguous(Op):
         return dy
 
 
+class Clone(Op):
+    """y = a copy of x, in row-major order.  dx = dy."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, dy):
+        return dy
+
+
+def clone(input: Any, *, memory_format: Any = None) -> Tensor:
+    """A copy that shares no memory with input; the gradient flows through it unchanged."""
+    return Clone.apply(as_tensor(input))
+
+
 def contiguous(input: Any, memory_format: Any = None) -> Tensor:
     """The tensor itself if its elements lie in row-major order, else a row-major copy (as PyTorch)."""
     t = as_tensor(input)
     if t.array.flags.c_contiguous:
         return t
     return Contiguous.apply(t)
+
+
+def movedim(input: Any, source: Any, destination: Any) -> Tensor:
+    """The dims at `source` moved to `destination` (ints or sequences), the others keeping their order:
+    a view (permute)."""
+    t = as_tensor(input)
+    src = [source] if isinstance(source, (int, np.integer)) else list(source)
+    dst = [destination] if isinstance(destination, (int, np.integer)) else list(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
+                           f"same number of dims as destination ({dst} dims)")
+    n = max(t.ndim, 1)
+    src = [_dim("movedim", int(d), n) for d in src]
+    dst = [_dim("movedim", int(d), n) for d in dst]
+    for name, dims in (("source", src), ("destination", dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({dims})")
+    if t.ndim == 0:
+        return t
+    rest = iter(d for d in range(t.ndim) if d not in src)
+    placed = dict(zip(dst, src))
+    order = tuple(placed[i] if i in placed else next(rest) for i in range(t.ndim))
+    return t if order == tuple(range(t.ndim)) else Permute.apply(t, axes=order)
+
+
+moveaxis = movedim
+
+
+def ravel(input: Any) -> Tensor:
+    """The elements as a 1-D tensor: a view when they lie in row-major order, else a copy (as PyTorch)."""
+    return reshape(input, (-1,))
+
+
+def _atleast(op: str, nd: int, tensors: tuple[Any, ...]) -> Any:
+    single = len(tensors) == 1 and not isinstance(tensors[0], (list, tuple))
+    items = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
+    out = []
+    for x in items:
+        t = as_tensor(x)
+        if t.ndim >= nd:
+            out.append(t)
+        elif nd == 3 and t.ndim == 2:
+            out.append(reshape(t, t.shape + (1,)))
+        elif nd == 3 and t.ndim == 1:
+            out.append(reshape(t, (1,) + t.shape + (1,)))
+        else:
+            out.append(reshape(t, (1,) * (nd - t.ndim) + t.shape))
+    return out[0] if single else tuple(out)
+
+
+def atleast_1d(*tensors: Any) -> Any:
+    """Each tensor with at least one dim (a 0-d one becomes shape (1,)); several give a tuple."""
+    return _atleast("atleast_1d", 1, tensors)
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    """Each tensor with at least two dims (shape (n,) becomes (1, n)); several give a tuple."""
+    return _atleast("atleast_2d", 2, tensors)
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    """Each tensor with at least three dims ((n,) becomes (1, n, 1), (m, n) becomes (m, n, 1)), as NumPy."""
+    return _atleast("atleast_3d", 3, tensors)

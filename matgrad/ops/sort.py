@@ -1,5 +1,5 @@
 """Sorting and order statistics: sort, argsort, topk, median, mode, quantile, unique,
-bincount, histc, count_nonzero.
+bincount, histc, count_nonzero, searchsorted, bucketize, isin, unravel_index.
 
 The sorts are stable (ties keep their order, as torch.sort(stable=True)); the values a sort
 or a selection returns are a gather of the input (`scatter.Gather`), so the gradient goes
@@ -131,8 +131,9 @@ def _select_sorted(op: str, t: Tensor, d: int, keepdim: bool, position: Any, res
         raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size (input shape {tuple(t.shape)})")
     order = stable_argsort(t.array, d)
     idx = np.take(order, _arange(1, order) + position(n), axis=d)
-    # NaN: PyTorch returns NaN and the index of the first NaN in the slice
-    nans = np.isnan(t.array) if t.array.dtype.kind == "f" else None
+    # median of a slice with a NaN: PyTorch returns NaN and the index of the first NaN in the slice; kthvalue
+    # takes NaN as the largest value, as sort does (so only k = n reaches it)
+    nans = np.isnan(t.array) if op == "median" and t.array.dtype.kind == "f" else None
     if nans is not None and nans.any():
         has = nans.any(axis=d, keepdims=True)
         idx = np.where(has, np.argmax(nans, axis=d, keepdims=True), idx)
@@ -358,3 +359,92 @@ def count_nonzero(input: Any, dim: Any = None) -> Tensor:
     axes = normalize_axes("count_nonzero", dim, None, t.ndim)
     count = np.count_nonzero(t.array, axis=axes)
     return _const(count.astype(np.int64) if is_device_array(count) else np.asarray(count, dtype=np.int64))
+
+
+def _host_values(op: str, x: Any) -> np.ndarray:
+    """A tensor's, array's or number's values as a host NumPy array (for the index-valued ops below)."""
+    a = x.array if isinstance(x, Tensor) else x
+    return move(a, CPU) if is_device_array(a) else np.asarray(a)
+
+
+def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False, right: bool = False,
+                 side: str | None = None, sorter: Any = None) -> Tensor:
+    """For each value, the index where it would go in sorted_sequence's last dim to keep it sorted: the
+    first such place, or with right=True (side='right') the last. An N-d sorted_sequence searches each of
+    its rows for the values in the matching row of input; `sorter` sorts an unsorted sequence's rows."""
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+        if right and side == "left":
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left "
+                               "while right was True")
+        right = side == "right"
+    seq = _host_values("searchsorted", sorted_sequence)
+    vals = _host_values("searchsorted", input)
+    if seq.ndim == 0:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should have at least 1 dimension, but got 0")
+    if seq.ndim > 1 and (vals.ndim != seq.ndim or vals.shape[:-1] != seq.shape[:-1]):
+        if vals.ndim == 0:
+            raise RuntimeError("torch.searchsorted(): input value can be a scalar only when boundaries tensor "
+                               f"dimension is 1, but we got boundaries tensor dim({seq.ndim}) and input value's "
+                               f"dim(0) numel(1)")
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+                           "dimensions of boundaries tensor and input value tensor must match, but we got "
+                           f"boundaries tensor {list(seq.shape)} and input value tensor {list(vals.shape)}")
+    if sorter is not None:
+        order = _host_values("searchsorted", sorter)
+        if order.shape != seq.shape or order.dtype.kind not in "iu":
+            raise RuntimeError(f"torch.searchsorted(): sorter must be an int64 tensor of the boundaries' shape "
+                               f"{list(seq.shape)}, got {order.dtype} {list(order.shape)}")
+        if order.size and (order.min() < 0 or order.max() >= seq.shape[-1]):
+            raise RuntimeError("torch.searchsorted(): sorter index out of range")
+        seq = np.take_along_axis(seq, order.astype(np.int64), -1)
+    how = "right" if right else "left"
+    if seq.ndim == 1:
+        out = np.searchsorted(seq, vals, side=how)
+    else:
+        rows_s, rows_v = seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1])
+        out = np.stack([np.searchsorted(s, v, side=how) for s, v in zip(rows_s, rows_v)]).reshape(vals.shape)
+    out = np.asarray(out, dtype=np.int32 if out_int32 else np.int64)
+    like = input if isinstance(input, Tensor) else sorted_sequence
+    return _const(move(out, like.device) if isinstance(like, Tensor) and like.device != CPU else out)
+
+
+def bucketize(input: Any, boundaries: Any, *, out_int32: bool = False, right: bool = False) -> Tensor:
+    """For each value, the index of its bucket among the 1-D sorted boundaries: searchsorted(boundaries,
+    input) (right=True: the values equal to a boundary go to the bucket after it)."""
+    b = _host_values("bucketize", boundaries)
+    if b.ndim != 1:
+        raise RuntimeError(f"bucketize(): boundaries tensor must be 1 dimension, but got dim({b.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
+    """A bool tensor of elements' shape: whether each element is among test_elements (either may be a number)."""
+    e, t = _host_values("isin", elements), _host_values("isin", test_elements)
+    if e.dtype.kind not in "biuf" or t.dtype.kind not in "biuf":
+        raise TypeError(f"isin(): expected numbers, got {e.dtype} elements and {t.dtype} test_elements")
+    out = np.isin(e, t, assume_unique=assume_unique, invert=invert)
+    like = elements if isinstance(elements, Tensor) else test_elements
+    return _const(move(out, like.device) if isinstance(like, Tensor) and like.device != CPU else out)
+
+
+def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
+    """The coordinates in a tensor of `shape` of each flat (row-major) index, one int64 tensor per dim.
+    As PyTorch, an index is taken modulo the number of elements (-1 is the last element)."""
+    idx = _host_values("unravel_index", indices)
+    if idx.dtype.kind not in "iu" or idx.dtype == np.bool_:
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {idx.dtype}")
+    dims = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    if any(s < 0 for s in dims):
+        raise ValueError(f"'shape' cannot have negative values, but got {dims}")
+    rest, coords = idx.astype(np.int64), []
+    for n in reversed(dims):
+        if n == 0:
+            if idx.size:
+                raise IndexError(f"unravel_index: cannot index into a shape {dims} with no elements")
+            coords.append(np.zeros_like(rest))
+            continue
+        coords.append(rest % n)
+        rest = rest // n
+    return tuple(_const(c) for c in reversed(coords))

@@ -1,5 +1,6 @@
 """Views by position and shape helpers: narrow, select, unflatten, unfold (sliding windows),
-split_with_sizes, meshgrid, broadcast_tensors.
+split_with_sizes, meshgrid, broadcast_tensors; and built from them, diag_embed, diagflat,
+cartesian_prod, combinations, vander.
 
 All compose from indexing, reshape and expand, so their gradients are those ops': a slice
 puts dy back where it was cut, a window adds dy back to every element it covered.
@@ -156,3 +157,85 @@ def broadcast_shapes(*shapes: Any) -> tuple[int, ...]:
         return tuple(np.broadcast_shapes(*((s,) if isinstance(s, int) else tuple(s) for s in shapes)))
     except ValueError:
         raise RuntimeError(f"broadcast_shapes: shapes {list(shapes)} do not broadcast together") from None
+
+
+def diag_embed(input: Any, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """A tensor with input's last dim on the diagonal (`offset` above the main one) of the planes of dims
+    dim1 and dim2 of the output, which has one dim more; zeros elsewhere."""
+    from .indexing import IndexPut
+    from .shape import movedim
+
+    t = as_tensor(input)
+    nd = t.ndim + 1
+    d1, d2 = norm_dim("diag_embed", dim1, nd), norm_dim("diag_embed", dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diag_embed: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    if t.ndim == 0:
+        t = reshape(t, (1,))
+    n, k = t.shape[-1], int(offset)
+    m = n + abs(k)
+    rows = np.arange(n) + max(-k, 0)
+    zeros = Tensor._make(np.zeros(t.shape[:-1] + (m, m), t.array.dtype), None, False)
+    out = IndexPut.apply(zeros, t, index=(Ellipsis, rows, rows + k))
+    return movedim(out, (nd - 2, nd - 1), (d1, d2))
+
+
+def diagflat(input: Any, offset: int = 0) -> Tensor:
+    """A square matrix with the flattened input on its diagonal (`offset` above the main one)."""
+    return diag_embed(reshape(as_tensor(input), (-1,)), offset)
+
+
+def _vectors(op: str, tensors: tuple[Any, ...]) -> list[Tensor]:
+    ts = _tensor_args(op, tensors)
+    for x in ts:
+        if x.ndim != 1:
+            raise RuntimeError(f"{op}: Expect a 1D vector, but got shape {list(x.shape)}")
+    return ts
+
+
+def cartesian_prod(*tensors: Any) -> Tensor:
+    """Every combination of one element from each 1-D tensor, as rows (itertools.product's order)."""
+    from .join import stack
+
+    ts = _vectors("cartesian_prod", tensors)
+    if len(ts) == 1:
+        return ts[0]
+    return stack([reshape(g, (-1,)) for g in meshgrid(*ts, indexing="ij")], 1)
+
+
+def combinations(input: Any, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """The length-r combinations of a 1-D tensor's elements, as rows (itertools.combinations' order;
+    with_replacement: combinations_with_replacement)."""
+    import itertools
+
+    (t,) = _vectors("combinations", (input,))
+    if r < 0:
+        raise RuntimeError(f"combinations: Expect a non-negative number, but got {r}")
+    if r == 0:
+        return getitem(t, slice(0, 0))
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    idx = np.array(list(pick(range(t.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    return getitem(t, idx)
+
+
+def vander(x: Any, N: int | None = None, increasing: bool = False) -> Tensor:  # noqa: N803 - PyTorch's name
+    """The Vandermonde matrix of a 1-D x: column j is x ** (N - 1 - j) (x ** j with increasing), made as
+    PyTorch makes it, a running product, so the gradient at x = 0 is finite."""
+    from .cumulative import cumprod
+    from .indexing import flip
+    from .join import cat
+
+    t = as_tensor(x)
+    if t.ndim != 1:
+        raise RuntimeError("vander: x must be a one-dimensional tensor.")
+    n = t.shape[0] if N is None else int(N)
+    if n < 0:
+        raise RuntimeError("vander: N must be non-negative.")
+    if t.array.dtype.kind in "biu":
+        t = t.to(np.int64)
+    ones = Tensor._make(np.ones((t.shape[0], min(n, 1)), t.array.dtype), None, False)
+    if n <= 1:
+        return ones
+    powers = cumprod(broadcast_to(reshape(t, (-1, 1)), (t.shape[0], n - 1)), 1)
+    out = cat([ones, powers], 1)
+    return out if increasing else flip(out, (1,))

@@ -103,6 +103,63 @@ brow("meshgrid_ij", lambda L, a, b: L.meshgrid(a, b, indexing="ij"), (3,), (4,))
 brow("meshgrid_xy", lambda L, a, b, c: L.meshgrid([a, b, c], indexing="xy"), (3,), (4,), (2,))
 brow("broadcast_tensors", lambda L, a, b, c: L.broadcast_tensors(a, b, c), (3, 1), (4,), ())
 
+# --- shape, joining, indexing (movedim ... scatter_reduce) ---------------------------------
+SR_IDX = [[0, 1, 0, 1], [2, 2, 2, 0]]  # scatter_reduce along dim 1 of a (2, 3): repeats, and a place left alone
+brow("movedim", lambda L, a: L.movedim(a, (0, 1), (2, 0)), (2, 3, 4))
+brow("moveaxis_method", lambda L, a: a.moveaxis(-1, 0), (2, 3, 4))
+brow("ravel_T", lambda L, a: L.ravel(a.T), (3, 4))
+brow("tile", lambda L, a: L.tile(a, (2, 1, 3)), (2, 3))
+brow("tile_short", lambda L, a: a.tile((2,)), (2, 3))
+brow("atleast_3d", lambda L, a, b: L.atleast_3d(a, b), (3,), (2, 3))
+brow("hstack", lambda L, a, b: L.hstack([a, b]), (2, 3), (2, 1))
+brow("hstack_1d", lambda L, a, b: L.hstack((a, b)), (3,), ())
+brow("vstack", lambda L, a, b: L.vstack([a, b]), (3,), (2, 3))
+brow("dstack", lambda L, a, b: L.dstack([a, b]), (2, 3), (2, 3, 2))
+brow("column_stack", lambda L, a, b: L.column_stack([a, b]), (3,), (3, 2))
+brow("tensor_split_n", lambda L, a: L.tensor_split(a, 3, dim=1), (2, 7))
+brow("tensor_split_idx", lambda L, a: a.tensor_split([1, -2, 9], 1), (2, 7))
+brow("hsplit", lambda L, a: L.hsplit(a, [2]), (3, 4))
+brow("vsplit", lambda L, a: a.vsplit(3), (3, 4))
+brow("dsplit", lambda L, a: L.dsplit(a, 2), (2, 1, 4))
+brow("fliplr", lambda L, a: L.fliplr(a), (3, 4))
+brow("flipud", lambda L, a: a.flipud(), (3, 4))
+brow("rot90", lambda L, a: L.rot90(a), (3, 4))
+brow("rot90_k3_dims", lambda L, a: a.rot90(3, (2, 0)), (2, 3, 4))
+brow("rot90_k2_neg", lambda L, a: L.rot90(a, -2, [1, 0]), (3, 4))
+brow("take", lambda L, a: L.take(a, L.tensor([[0, -1], [5, 5]])), (3, 4))
+brow("clone", lambda L, a: L.clone(a) * a, (3,))
+brow("diag_embed", lambda L, a: L.diag_embed(a), (2, 3))
+brow("diag_embed_dims", lambda L, a: L.diag_embed(a, offset=-1, dim1=0, dim2=2), (2, 3))
+brow("diagflat", lambda L, a: L.diagflat(a, 1), (2, 2))
+brow("block_diag", lambda L, a, b, c: L.block_diag(a, b, c), (2, 2), (3,), ())
+brow("cartesian_prod", lambda L, a, b: L.cartesian_prod(a, b), (2,), (3,))
+brow("combinations", lambda L, a: L.combinations(a, 2), (4,))
+brow("combinations_repl", lambda L, a: L.combinations(a, r=3, with_replacement=True), (3,))
+# torch 2.13's own vander fails in backward (an in-place change inside it): compare with its powers stacked
+row("vander", lambda a: mg.vander(a), (4,), torch_fn=lambda a: torch.stack([a ** (3 - j) for j in range(4)], 1))
+row("vander_zero", lambda a: mg.vander(a, N=4, increasing=True), np.array([0.0, 1.5, -2.0]),
+    torch_fn=lambda a: torch.stack([a ** j for j in range(4)], 1))
+brow("index_copy", lambda L, a, s: a.index_copy(1, L.tensor([3, 0]), s), (3, 4), (3, 2))
+brow("index_copy_", lambda L, a, s: a.clone().index_copy_(0, L.tensor([2]), s), (3, 4), (1, 4))
+brow("select_scatter", lambda L, a, s: L.select_scatter(a, s, 1, -1), (3, 4), (3,))
+brow("slice_scatter", lambda L, a, s: L.slice_scatter(a, s, 1, 1, None, 2), (3, 4), (3, 2))
+brow("put_accumulate", lambda L, a, s: a.clone().put_(L.tensor([0, 5, 5]), s, accumulate=True), (2, 3), (3,))
+brow("put", lambda L, a, s: a.put(L.tensor([-1, 2]), s), (2, 3), (2,))
+brow("index_put_", lambda L, a, s: a.clone().index_put_((L.tensor([0, 2]), L.tensor([1, 1])), s), (3, 3), (2,))
+brow("index_put_acc", lambda L, a, s: a.index_put((L.tensor([0, 0]),), s, accumulate=True), (3, 3), (3,))
+brow("fill_diagonal_", lambda L, a: (a * 1).fill_diagonal_(2.0, wrap=True), (7, 3))
+for _r in ("sum", "prod", "mean", "amax", "amin"):
+    for _inc in (True, False):
+        brow(f"scatter_reduce_{_r}_{_inc}", lambda L, a, s, r=_r, inc=_inc: a.scatter_reduce(
+            1, L.tensor(SR_IDX), s, r, include_self=inc), (2, 3), (2, 4))
+brow("scatter_reduce_prod_zeros", lambda L, a, s: L.scatter_reduce(a, 0, L.tensor([0, 0, 1, 1]), s, "prod"),
+     np.array([0.0, 2.0, 7.0]), np.array([0.0, 3.0, 0.5, 2.0]), second=False)
+brow("scatter_reduce_", lambda L, a, s: a.clone().scatter_reduce_(1, L.tensor(SR_IDX), s, "amax"), (2, 3), (2, 4))
+brow("square_", lambda L, a: (a * 1).square_(), (3, 4))
+brow("abs_", lambda L, a: (a * 1).abs_(), (3, 4))
+brow("log_", lambda L, a: (a * 1).log_(), (3, 4), positive=True)
+brow("sqrt_", lambda L, a: (a * 1).sqrt_(), (3, 4), positive=True)
+
 
 @pytest.mark.parametrize("fn, shapes, opts", ROWS)
 def test_op(fn, shapes, opts):
@@ -160,6 +217,8 @@ COMPARE = [
     ("mode_indices", lambda L, x: L.mode(x, 1), INTS),
     ("mode_dim0", lambda L, x: x.mode(0, keepdim=True), INTS),
     ("kthvalue_indices", lambda L, x: x.kthvalue(4, 1), INTS),
+    ("kthvalue_nan", lambda L, x: x[:1].kthvalue(4, 1), FLOATS),  # NaN counts as the largest, as in sort
+    ("kthvalue_nan_last", lambda L, x: x[:1].kthvalue(6, 1), FLOATS),  # (row 0: its other values have no ties)
     ("quantile_nan", lambda L, x: L.quantile(x, 0.5, dim=1), FLOATS),
     ("unique", lambda L, x: L.unique(x), INTS),
     ("unique_all", lambda L, x: L.unique(x, return_inverse=True, return_counts=True), INTS),
