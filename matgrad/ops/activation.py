@@ -130,12 +130,19 @@ class ReLU(Op):
 class LeakyReLU(Op):
     """y = x if x > 0 else s·x.  dy/dx = 1 or s."""
 
+    @ignoring(invalid="ignore")  # ±inf·0 is nan (s = 0), as in PyTorch's s·x, without NumPy's warning
     def forward(self, x, slope):
         self.slope = slope
         # = where(x > 0, x, s·x), without np.where's slow branchy loop: for s ≤ 1 the larger
         # of x and s·x is x exactly when x > 0; for s > 1 the smaller.
-        return np.maximum(x, x * slope) if slope <= 1 else np.minimum(x, x * slope)
+        if slope > 1:
+            return np.minimum(x, x * slope)
+        y = np.maximum(x, x * slope)
+        if slope == 0 and x.dtype.kind == "f":  # +inf·0 is nan, where PyTorch's where(x > 0, x, 0·x) gives +inf
+            np.copyto(y, x, where=np.isposinf(x))
+        return y
 
+    @ignoring(invalid="ignore")  # an inf dy times s = 0 is nan, as PyTorch's dy·s
     def backward(self, dy):
         x = self.input_arrays[0]
         if self.xp.plain and 0 <= self.slope <= 1:

@@ -206,8 +206,16 @@ def mul(input: Any, other: Any) -> Tensor:
     return _binary(Mul, "mul", input, other)
 
 
-def div(input: Any, other: Any) -> Tensor:
-    """Elementwise true division."""
+def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """Elementwise division: true division, or rounded to an integer by rounding_mode 'trunc'
+    (toward zero, as C) or 'floor' (down, as Python's //); integers stay integers then."""
+    if rounding_mode is None:
+        return _binary(Div, "div", input, other)
+    return _rounded_div(input, other, rounding_mode)
+
+
+def true_divide(input: Any, other: Any) -> Tensor:
+    """Elementwise true division (div without rounding_mode)."""
     return _binary(Div, "div", input, other)
 
 
@@ -233,7 +241,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     return _binary(Pow, "pow", input, exponent)
 
 
-subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg
+subtract, multiply, divide, negative = sub, mul, div, neg
 
 
 # --- division's relatives: fmod, remainder, floor_divide, atan2; lerp ----------------------------
@@ -331,3 +339,260 @@ def lerp(input: Any, end: Any, weight: Any) -> Tensor:
     """input + weight · (end − input): linear interpolation (weight a number or a tensor)."""
     start = as_tensor(input)
     return add(start, mul(weight, sub(end, start)))
+
+
+# --- div's rounding modes; addcmul, addcdiv; float_power, copysign, xlogy, ldexp; gcd, lcm -------
+class RoundedDiv(Op):
+    """y = floor(a/b) or trunc(a/b) on floats (div's rounding_mode).  da = db = 0: piecewise
+    constant, and PyTorch gives zeros (where floor_divide has no derivative at all)."""
+
+    @ignoring(divide="ignore", invalid="ignore", over="ignore")
+    def forward(self, a, b, mode):
+        return np.floor_divide(a, b) if mode == "floor" else np.trunc(a / b)
+
+    def backward(self, dy):
+        zero = self.xp.zeros_like(dy)
+        return zero, zero
+
+
+def _rounded_div(input: Any, other: Any, mode: Any) -> Tensor:
+    if mode not in ("trunc", "floor"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {mode!r}")
+    ta = as_tensor(input, other if isinstance(other, Tensor) else None)
+    tb = as_tensor(other, ta)
+    if ta.array.dtype != tb.array.dtype:
+        ta, tb = promote(ta, tb)
+    kind = ta.array.dtype.kind
+    if kind == "b":
+        raise TypeError(f"div: rounding_mode={mode!r} is not supported for bool tensors, as in PyTorch "
+                        "(convert them with .long() first)")
+    if kind in "iu":
+        _int_zero_division("div", ta, tb)
+        try:
+            a, b = np.broadcast_arrays(ta.array, tb.array)
+        except ValueError:
+            raise _shapes_error("div", ta.array, tb.array) from None
+        q = np.floor_divide(a, b)
+        if mode == "trunc":  # floor rounded down where the exact quotient was negative and not whole
+            q += (np.remainder(a, b) != 0) & ((a < 0) != (b < 0))
+        return Tensor._make(q, None, False)
+    try:
+        return RoundedDiv.apply(ta, tb, mode=mode)
+    except ValueError as e:
+        if "broadcast" in str(e):
+            raise _shapes_error("div", ta.array, tb.array) from None
+        raise
+
+
+def _check_broadcast(op: str, *tensors: Tensor) -> None:
+    try:
+        np.broadcast_shapes(*(t.shape for t in tensors))
+    except ValueError:
+        shapes = " and ".join(str(tuple(t.shape)) for t in tensors)
+        raise ValueError(f"{op}: shapes {shapes} cannot be broadcast together "
+                         "(compare them from the right: each pair of sizes must be equal or one of them 1)") from None
+
+
+def _value_for(value: Any, tensors: tuple[Tensor, ...]) -> Any:
+    """`value` as PyTorch casts it to the result dtype: a float value with integer tensors truncates."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.generic):
+        value = value.item()
+    if result_dtype(*tensors).kind in "iub" and isinstance(value, float):
+        return int(value)
+    return value
+
+
+def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+    """input + value · tensor1 · tensor2, elementwise with broadcasting."""
+    t = as_tensor(input)
+    t1, t2 = as_tensor(tensor1, t), as_tensor(tensor2, t)
+    _check_broadcast("addcmul", t, t1, t2)
+    value = _value_for(value, (t, t1, t2))
+    prod = mul(t1, t2)
+    return add(t, prod if (isinstance(value, (int, float)) and value == 1) else mul(prod, value))
+
+
+def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+    """input + value · tensor1 / tensor2, elementwise with broadcasting (true division)."""
+    t = as_tensor(input)
+    t1, t2 = as_tensor(tensor1, t), as_tensor(tensor2, t)
+    if t1.array.dtype.kind in "biu" and t2.array.dtype.kind in "biu":
+        raise TypeError("addcdiv: integer division of tensor1 by tensor2 is not supported, as in PyTorch; for "
+                        "the old behaviour use input + value * torch.div(tensor1, tensor2, rounding_mode='trunc')")
+    _check_broadcast("addcdiv", t, t1, t2)
+    quot = div(t1, t2)
+    if isinstance(value, np.generic):
+        value = value.item()
+    return add(t, quot if (isinstance(value, (int, float)) and value == 1) else mul(quot, value))
+
+
+def float_power(input: Any, exponent: Any) -> Tensor:
+    """input ** exponent computed in double precision: the result is always float64."""
+    t = as_tensor(input).to(np.float64)
+    if isinstance(exponent, (Tensor, np.ndarray, list, tuple)):
+        exponent = as_tensor(exponent).to(np.float64)
+    elif isinstance(exponent, (int, float, np.number)) and not isinstance(exponent, bool):
+        exponent = float(exponent)
+    return pow(t, exponent)
+
+
+class Copysign(Op):
+    """y = |a| with the sign of b (−0.0 counts as negative).  da = dy·y/a (±1; 0 at a = 0), db = 0."""
+
+    def forward(self, a, b):
+        return np.copysign(a, b)
+
+    def backward(self, dy):
+        a, b = self.input_arrays
+        with np.errstate(invalid="ignore"):
+            flip = np.where(a == 0, 0, np.sign(a) * np.copysign(1, b)).astype(a.dtype, copy=False)
+        return dy * flip, (self.xp.zeros_like(dy) if self.needs_input_grad[1] else None)
+
+
+def _float_pair(op: str, input: Any, other: Any) -> tuple[Tensor, Tensor]:
+    """Both operands in their common dtype, integers and bools made the default float."""
+    ta = as_tensor(input, other if isinstance(other, Tensor) else None)
+    tb = as_tensor(other, ta)
+    if ta.array.dtype != tb.array.dtype:
+        ta, tb = promote(ta, tb)
+    _check_broadcast(op, ta, tb)
+    return _to_float(ta), _to_float(tb)
+
+
+def copysign(input: Any, other: Any) -> Tensor:
+    """|input| with the sign of other, elementwise (integers become floats)."""
+    return Copysign.apply(*_float_pair("copysign", input, other))
+
+
+class Xlogy(Op):
+    """y = x · ln(z), 0 where x = 0 (unless z is nan).  dx = dy·ln z (0 where x = 0), dz = dy·x/z."""
+
+    @ignoring(divide="ignore", invalid="ignore")
+    def forward(self, x, z):
+        return np.where((x == 0) & ~np.isnan(z), x.dtype.type(0), x * np.log(z))
+
+    def backward(self, dy):
+        xp = self.xp
+        x, z = self.inputs
+        x_arr, z_arr = self.input_arrays
+        dx = dz = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_input_grad[0]:
+                used = x_arr != 0
+                dx = dy * xp.where(used, xp.log(xp.where(used, z, 1)), 0)
+            if self.needs_input_grad[1]:
+                dz = dy * x / z
+        return dx, dz
+
+
+def xlogy(input: Any, other: Any) -> Tensor:
+    """input · ln(other), elementwise, with 0 wherever input is 0 (so 0·ln 0 = 0); nan in other stays nan."""
+    return Xlogy.apply(*_float_pair("xlogy", input, other))
+
+
+def ldexp(input: Any, other: Any) -> Tensor:
+    """input · 2^other, elementwise (a float result)."""
+    x = _to_float(as_tensor(input, other if isinstance(other, Tensor) else None))
+    return mul(x, pow(2.0, as_tensor(other, x)))  # 2^e is exact for whole e
+
+
+def _integer_pair(op: str, input: Any, other: Any) -> tuple[np.ndarray, np.ndarray]:
+    ta = as_tensor(input, other if isinstance(other, Tensor) else None)
+    tb = as_tensor(other, ta)
+    if ta.array.dtype != tb.array.dtype:
+        ta, tb = promote(ta, tb)
+    if ta.array.dtype.kind not in "iu":
+        raise TypeError(f"{op}: expected integer tensors, got {ta.array.dtype} (as PyTorch, {op} is not "
+                        "defined for floating point or bool)")
+    _check_broadcast(op, ta, tb)
+    return ta.array, tb.array
+
+
+def gcd(input: Any, other: Any) -> Tensor:
+    """The greatest common divisor of integers, elementwise (non-negative; gcd(0, 0) = 0)."""
+    return Tensor._make(np.gcd(*_integer_pair("gcd", input, other)), None, False)
+
+
+def lcm(input: Any, other: Any) -> Tensor:
+    """The least common multiple of integers, elementwise (non-negative; 0 if either is 0)."""
+    return Tensor._make(np.lcm(*_integer_pair("lcm", input, other)), None, False)
+
+
+# --- logaddexp, logaddexp2, hypot: floats only, as PyTorch ---------------------------------------
+def _floats_only(op: str, input: Any, other: Any) -> tuple[Tensor, Tensor]:
+    ta = as_tensor(input, other if isinstance(other, Tensor) else None)
+    tb = as_tensor(other, ta)
+    if ta.array.dtype != tb.array.dtype:
+        ta, tb = promote(ta, tb)
+    if ta.array.dtype.kind not in "fc":
+        raise TypeError(f"{op}: expected floating point tensors, got {ta.array.dtype} (PyTorch does not "
+                        f"implement {op} for integers or bools either; convert with .float() first)")
+    _check_broadcast(op, ta, tb)
+    return ta, tb
+
+
+class LogAddExp(Op):
+    """y = ln(eᵃ + eᵇ), without overflow.  da = dy·e^(a−y), db = dy·e^(b−y) (nan where a = b = ±inf, as PyTorch)."""
+
+    save_output = True
+
+    @ignoring(invalid="ignore", over="ignore")
+    def forward(self, a, b):
+        return np.logaddexp(a, b)
+
+    def backward(self, dy):
+        xp = self.xp
+        a, b = self.inputs
+        y = self.output
+        with np.errstate(invalid="ignore", over="ignore"):
+            return dy * xp.exp(a - y), dy * xp.exp(b - y)
+
+
+class LogAddExp2(Op):
+    """y = log₂(2ᵃ + 2ᵇ).  da = dy·2^(a−y), db = dy·2^(b−y)."""
+
+    save_output = True
+
+    @ignoring(invalid="ignore", over="ignore")
+    def forward(self, a, b):
+        return np.logaddexp2(a, b)
+
+    def backward(self, dy):
+        xp = self.xp
+        a, b = self.inputs
+        y = self.output
+        ln2 = float(np.log(2))
+        with np.errstate(invalid="ignore", over="ignore"):
+            return dy * xp.exp((a - y) * ln2), dy * xp.exp((b - y) * ln2)
+
+
+class Hypot(Op):
+    """y = √(a² + b²), without overflow.  da = dy·a/y, db = dy·b/y (nan at a = b = 0, as PyTorch)."""
+
+    save_output = True
+
+    def forward(self, a, b):
+        return np.hypot(a, b)
+
+    def backward(self, dy):
+        a, b = self.inputs
+        y = self.output
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return dy * a / y, dy * b / y
+
+
+def logaddexp(input: Any, other: Any) -> Tensor:
+    """ln(e^input + e^other), elementwise, stable for large inputs."""
+    return LogAddExp.apply(*_floats_only("logaddexp", input, other))
+
+
+def logaddexp2(input: Any, other: Any) -> Tensor:
+    """log₂(2^input + 2^other), elementwise, stable for large inputs."""
+    return LogAddExp2.apply(*_floats_only("logaddexp2", input, other))
+
+
+def hypot(input: Any, other: Any) -> Tensor:
+    """√(input² + other²), elementwise, without overflow."""
+    return Hypot.apply(*_floats_only("hypot", input, other))

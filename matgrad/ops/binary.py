@@ -144,3 +144,63 @@ def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
     if shape != t.shape:
         raise ValueError(f"masked_fill: mask of shape {m.shape} does not broadcast to the input's {t.shape}")
     return Where.apply(v, t, cond=m)
+
+
+# --- fmax, fmin (nan-ignoring), heaviside ---------------------------------------------------------
+class Fmax(Op):
+    """y = max(a, b), ignoring a nan.  dy/da = 1 where a >= b or b is nan, else dy/db = 1 (ties go to a,
+    as PyTorch's fmax)."""
+
+    def forward(self, a, b):
+        return np.fmax(a, b)
+
+    def backward(self, dy):
+        a, b = self.input_arrays
+        first = (a >= b) | np.isnan(b)
+        return _to_first(self.xp, dy, first)
+
+
+class Fmin(Op):
+    """y = min(a, b), ignoring a nan.  dy/da = 1 where a <= b or b is nan, else dy/db = 1."""
+
+    def forward(self, a, b):
+        return np.fmin(a, b)
+
+    def backward(self, dy):
+        a, b = self.input_arrays
+        first = (a <= b) | np.isnan(b)
+        return _to_first(self.xp, dy, first)
+
+
+def _to_first(xp: Any, dy: Any, first: Any) -> tuple[Any, Any]:
+    return xp.where(first, dy, 0), xp.where(first, 0, dy)
+
+
+def fmax(input: Any, other: Any) -> Tensor:
+    """Elementwise larger of two tensors; where one is nan, the other (nan only if both are)."""
+    return _binary(Fmax, "fmax", input, other)
+
+
+def fmin(input: Any, other: Any) -> Tensor:
+    """Elementwise smaller of two tensors; where one is nan, the other (nan only if both are)."""
+    return _binary(Fmin, "fmin", input, other)
+
+
+class Heaviside(Op):
+    """y = 0 for x < 0, values for x == 0, 1 for x > 0.  No derivative, as in PyTorch."""
+
+    def forward(self, x, values):
+        return np.where(x == 0, values, (x > 0).astype(x.dtype))
+
+    def backward(self, dy):
+        raise RuntimeError("derivative for aten::heaviside is not implemented")
+
+
+def heaviside(input: Any, values: Any) -> Tensor:
+    """The Heaviside step: 0 where input < 0, values where input == 0, 1 where input > 0 (nan gives 0)."""
+    t = as_tensor(input)
+    v = as_tensor(values, t)
+    if t.array.dtype != v.array.dtype:
+        raise TypeError(f"heaviside: input and values must have the same dtype, got {t.array.dtype} and "
+                        f"{v.array.dtype}, as PyTorch (convert one with .to(...))")
+    return _binary(Heaviside, "heaviside", t, v)

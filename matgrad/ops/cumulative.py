@@ -217,3 +217,97 @@ def logcumsumexp(input: Any, dim: Any = None) -> Tensor:
         t = Tensor._make(t.array.astype(get_default_dtype()), None, False)
     t, ax, zd = _prepare("logcumsumexp", t, dim, None)
     return _finish(LogCumSumExp.apply(t, axis=ax), zd)
+
+
+# --- diff and the trapezoid rule: differences and sums of neighbours, composed ----------------------
+def _along(t: Tensor, axis: int, start: Any, stop: Any) -> Tensor:
+    from .indexing import getitem
+
+    return getitem(t, (slice(None),) * axis + (slice(start, stop),))
+
+
+def diff(input: Any, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
+    """The n-th forward difference along `dim`: out[i] = x[i+1] − x[i], n times (xor for bools);
+    prepend/append are joined on first (same shape but along dim)."""
+    from .arithmetic import sub
+    from .join import cat
+
+    t = as_tensor(input)
+    if t.ndim == 0:
+        raise ValueError("diff expects input to be at least one-dimensional")
+    if not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"diff: order must be a non-negative integer, got {n!r}")
+    ax = _axis("diff", dim, t.ndim)
+    parts = []
+    for name, extra in (("prepend", prepend), (None, t), ("append", append)):
+        if extra is None:
+            continue
+        e = as_tensor(extra, t)
+        if name is not None:
+            if e.ndim != t.ndim:
+                raise ValueError(f"diff expects {name} to have the same number of dimensions as input "
+                                 f"({t.ndim}), got shape {e.shape}")
+            if any(e.shape[i] != t.shape[i] for i in range(t.ndim) if i != ax):
+                raise ValueError(f"diff expects the shape of {name} {e.shape} to match the input's {t.shape} "
+                                 f"except along the differencing dimension {ax}")
+        parts.append(e)
+    if len(parts) > 1:
+        t = cat(parts, dim=ax)
+    for _ in range(n):
+        size = t.shape[ax]
+        if size == 0:
+            break
+        hi, lo = _along(t, ax, 1, None), _along(t, ax, 0, size - 1)
+        if t.array.dtype == np.bool_:
+            t = Tensor._make(np.logical_xor(hi.array, lo.array), None, False)
+        else:
+            t = sub(hi, lo)
+    return t
+
+
+def _trapezoid_parts(op: str, y: Any, x: Any, dx: Any, dim: int) -> tuple[Tensor, int]:
+    """The areas of the trapezoids along `dim`: (y[i+1] + y[i]) / 2 · Δx[i]."""
+    from .arithmetic import _to_float, add, mul
+    from .shape import reshape
+
+    if x is not None and dx is not None:
+        raise TypeError(f"{op}: give x or dx, not both")
+    t = _to_float(as_tensor(y))
+    if t.ndim == 0:
+        raise IndexError(f"{op}: Dimension specified as {dim} but tensor has no dimensions")
+    ax = _axis(op, dim, t.ndim)
+    size = t.shape[ax]
+    mid = add(_along(t, ax, 1, None), _along(t, ax, 0, max(size - 1, 0)))
+    if x is None:
+        step = 1 if dx is None else dx
+        return mul(mid, step / 2 if isinstance(step, (int, float)) else mul(step, 0.5)), ax
+    xs = _to_float(as_tensor(x))
+    if xs.ndim == 1:
+        if xs.shape[0] != size:
+            raise ValueError(f"{op}: x has {xs.shape[0]} points but y has {size} along dim {dim}")
+        steps = reshape(diff(xs), (-1,) + (1,) * (t.ndim - 1 - ax))
+    else:
+        steps = diff(xs, dim=dim)
+    try:
+        return mul(mul(mid, steps), 0.5), ax
+    except ValueError:
+        raise ValueError(f"{op}: x of shape {xs.shape} does not match y of shape {t.shape} along dim {dim}") from None
+
+
+def trapezoid(y: Any, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """∫ y along `dim` by the trapezoid rule, at points x (1-D, or y's shape) or spaced dx (default 1)."""
+    from .reduction import sum as _sum
+
+    areas, ax = _trapezoid_parts("trapezoid", y, x, dx, dim)
+    return _sum(areas, ax)
+
+
+def trapz(y: Any, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """trapezoid under its older name."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y: Any, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """The running trapezoid-rule integral along `dim` (one element shorter than y there)."""
+    areas, ax = _trapezoid_parts("cumulative_trapezoid", y, x, dx, dim)
+    return cumsum(areas, ax)

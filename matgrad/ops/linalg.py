@@ -467,3 +467,184 @@ def dist(input: Any, other: Any, p: float = 2) -> Tensor:
     """The p-norm of input − other (broadcast), a 0-d tensor."""
     d = sub(_float(as_tensor(input)), _float(as_tensor(other)))
     return _p_norm(d, p, None)
+
+
+# --- cross, kron, tensordot, inner, vdot: products composed of indexing, reshape and matmul ------------
+def cross(input: Any, other: Any, dim: int | None = None) -> Tensor:
+    """The cross product of 3-vectors along `dim` (default: the first dim of size 3, as PyTorch, with
+    its deprecation warning); the other dims broadcast."""
+    from .indexing import getitem
+
+    a, b = as_tensor(input), as_tensor(other, as_tensor(input))
+    if a.ndim != b.ndim:
+        raise ValueError(f"cross: inputs must have the same number of dimensions, got shapes {a.shape} and {b.shape}")
+    if dim is None:
+        import warnings
+
+        d = next((i for i, n in enumerate(a.shape) if n == 3), None)
+        if d is None:
+            raise ValueError(f"cross: no dimension of size 3 in input of shape {a.shape}")
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated. Please either pass the "
+                      "dim explicitly or simply use torch.linalg.cross.", UserWarning, stacklevel=2)
+        ax = d
+    else:
+        ax = _dim("cross", dim, max(a.ndim, 1))
+    if a.shape[ax] != 3 or b.shape[ax] != 3:
+        raise ValueError(f"cross: inputs dimension {ax} must have length 3, got {a.shape[ax]} and {b.shape[ax]}")
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"cross: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+
+    def turn(t: Tensor, order: list[int]) -> Tensor:
+        return getitem(t, (slice(None),) * ax + (np.array(order),))
+
+    return sub(mul(turn(a, [1, 2, 0]), turn(b, [2, 0, 1])), mul(turn(a, [2, 0, 1]), turn(b, [1, 2, 0])))
+
+
+def kron(input: Any, other: Any) -> Tensor:
+    """The Kronecker product: every element of input times the whole of other, laid out in blocks."""
+    a, b = as_tensor(input), as_tensor(other, as_tensor(input))
+    nd = max(a.ndim, b.ndim)
+    sa, sb = (1,) * (nd - a.ndim) + a.shape, (1,) * (nd - b.ndim) + b.shape
+    wide_a = reshape(a, tuple(v for n in sa for v in (n, 1)))
+    wide_b = reshape(b, tuple(v for n in sb for v in (1, n)))
+    return reshape(mul(wide_a, wide_b), tuple(m * n for m, n in zip(sa, sb)))
+
+
+def _dims_pair(dims: Any, a: Tensor, b: Tensor) -> tuple[list[int], list[int]]:
+    if isinstance(dims, Tensor):
+        dims = dims.array.tolist()
+    if isinstance(dims, (int, np.integer)):
+        if dims < 0:
+            raise ValueError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > min(a.ndim, b.ndim):
+            raise ValueError(f"tensordot: dims={dims} is more than the dimensions of the shapes {a.shape} and "
+                             f"{b.shape}")
+        return list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    try:
+        da, db = dims
+        da = [da] if isinstance(da, (int, np.integer)) else list(da)
+        db = [db] if isinstance(db, (int, np.integer)) else list(db)
+    except (TypeError, ValueError):
+        raise TypeError(f"tensordot: dims must be an int or a pair of lists of dims, got {dims!r}") from None
+    if len(da) != len(db):
+        raise ValueError(f"tensordot: both dimension lists should have same length, got {da} and {db}")
+    return [_dim("tensordot", d, a.ndim) for d in da], [_dim("tensordot", d, b.ndim) for d in db]
+
+
+def tensordot(a: Any, b: Any, dims: Any = 2) -> Tensor:
+    """Sum of products over dims of a paired with dims of b (an int n: a's last n with b's first n);
+    the result has a's free dims, then b's."""
+    from .shape import permute
+
+    ta, tb = as_tensor(a), as_tensor(b)
+    if ta.array.dtype != tb.array.dtype:
+        ta, tb = promote(ta, tb)
+    da, db = _dims_pair(dims, ta, tb)
+    for i, j in zip(da, db):
+        if ta.shape[i] != tb.shape[j]:
+            raise ValueError(f"tensordot: contracted dimensions need to match, but first has size {ta.shape[i]} "
+                             f"in dim {i} and second has size {tb.shape[j]} in dim {j}")
+    free_a = [i for i in range(ta.ndim) if i not in da]
+    free_b = [j for j in range(tb.ndim) if j not in db]
+    k = int(np.prod([ta.shape[i] for i in da], dtype=np.int64))
+    left = reshape(permute(ta, tuple(free_a + da)), (int(np.prod([ta.shape[i] for i in free_a], dtype=np.int64)), k))
+    right = reshape(permute(tb, tuple(db + free_b)), (k, int(np.prod([tb.shape[j] for j in free_b], dtype=np.int64))))
+    return reshape(matmul(left, right), tuple(ta.shape[i] for i in free_a) + tuple(tb.shape[j] for j in free_b))
+
+
+def inner(input: Any, other: Any) -> Tensor:
+    """The inner product over the last dims (a product with a 0-d operand is elementwise)."""
+    a, b = as_tensor(input), as_tensor(other, as_tensor(input))
+    if a.ndim == 0 or b.ndim == 0:
+        return mul(a, b)
+    if a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"inner: the last dimensions must match, got shapes {a.shape} and {b.shape}")
+    return tensordot(a, b, ([a.ndim - 1], [b.ndim - 1]))
+
+
+def vdot(input: Any, other: Any) -> Tensor:
+    """The dot product of two 1-D tensors (the first conjugated, which changes nothing for real ones)."""
+    from .matmul import dot
+
+    a, b = as_tensor(input), as_tensor(other, as_tensor(input))
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"vdot: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.shape != b.shape:
+        raise ValueError(f"vdot: inconsistent tensor size, expected tensors of the same length, got {a.shape[0]} "
+                         f"and {b.shape[0]}")
+    return dot(*promote(a, b))
+
+
+# --- cov, corrcoef ---------------------------------------------------------------------------------
+def cov(input: Any, *, correction: int = 1, fweights: Any = None, aweights: Any = None) -> Tensor:
+    """The covariance matrix of the variables in the rows of input (observations in its columns);
+    fweights (integer repeat counts) and aweights (importance) weigh the observations."""
+    import warnings
+
+    from .arithmetic import div
+    from .reduction import mean
+
+    x = _float(as_tensor(input))
+    if x.ndim > 2:
+        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an input with {x.ndim} "
+                         "dimensions")
+    if x.ndim < 2:
+        x = reshape(x, (1, -1))
+    n = x.shape[1]
+    w = None
+    for name, weights in (("fweights", fweights), ("aweights", aweights)):
+        if weights is None:
+            continue
+        wt = as_tensor(weights)
+        if wt.ndim > 1:
+            raise ValueError(f"cov(): expected {name} to have one or fewer dimensions but got {name} with "
+                             f"{wt.ndim} dimensions")
+        if wt.array.size != n:
+            raise ValueError(f"cov(): expected {name} to have the same numel as there are observations in the "
+                             f"input but got {wt.array.size} != {n}")
+        if name == "fweights" and wt.array.dtype.kind not in "iu":
+            raise TypeError(f"cov(): expected fweights to have integral dtype but got fweights with "
+                            f"{wt.array.dtype} dtype")
+        if name == "aweights" and wt.array.dtype.kind != "f":
+            raise TypeError(f"cov(): expected aweights to have floating point dtype but got aweights with "
+                            f"{wt.array.dtype} dtype")
+        if np.any(wt.array < 0):
+            raise ValueError(f"cov(): {name} cannot be negative")
+        w = wt if w is None else mul(w, wt)
+    if w is None:
+        avg = mean(x, 1)
+        norm = n - correction
+    else:
+        w_sum = _sum(w)
+        avg = div(_sum(mul(x, w), 1), w_sum)
+        if aweights is None:
+            norm = sub(w_sum, correction)
+        else:
+            norm = sub(w_sum, div(mul(_sum(mul(w, as_tensor(aweights))), correction), w_sum))
+    norm_value = norm.array if isinstance(norm, Tensor) else norm
+    if np.all(np.asarray(norm_value) <= 0):
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+                      "observations.", UserWarning, stacklevel=2)
+        norm = mul(norm, 0) if isinstance(norm, Tensor) else 0
+    centred = sub(x, reshape(avg, (-1, 1)))
+    weighted = centred if w is None else mul(centred, w)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = div(matmul(centred, weighted.mT), norm if isinstance(norm, Tensor) else float(norm))
+    return reshape(c, ()) if c.shape == (1, 1) else c
+
+
+def corrcoef(input: Any) -> Tensor:
+    """The Pearson correlation matrix of the variables in the rows of input, clipped to [−1, 1]."""
+    from .activation import clamp
+    from .arithmetic import div
+    from .unary import sqrt
+
+    c = cov(input)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if c.ndim == 0:
+            return div(c, c)
+        std = sqrt(diagonal(c))
+        c = div(div(c, reshape(std, (-1, 1))), reshape(std, (1, -1)))
+    return clamp(c, -1, 1)

@@ -476,3 +476,45 @@ def std_mean(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool | 
         dim, unbiased = unbiased, None
     s = std(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
     return s, mean(_float(as_tensor(input)), dim, keepdim, axis=axis, keepdims=keepdims)
+
+
+
+class NanSum(Op):
+    """y = Σ x over axes, nan counted as 0.  dy/dx = 1 where x is not nan, 0 at the nans."""
+
+    def forward(self, x, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+        self.real = ~np.isnan(x)
+        return np.nansum(x, axis=axes, keepdims=keepdims)
+
+    def backward(self, dy):
+        x = self.input_arrays[0]
+        with np.errstate(invalid="ignore"):  # an inf gradient (nanmean of all nan) times 0 is nan, as PyTorch
+            return _expand(self.xp, dy, self.axes, self.keepdims, x.ndim) * self.real.astype(x.dtype)
+
+
+def nansum(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
+           keepdims: bool | None = None, dtype: Any = None) -> Tensor:
+    """Sum over `dim` treating nan as 0 (its gradient is 0 at the nans); integers sum as int64."""
+    t = as_tensor(input)
+    if dtype is not None:
+        t = t.to(dtype)
+    if t.array.dtype.kind not in "fc":
+        return sum(t, dim, keepdim, axis=axis, keepdims=keepdims)
+    return NanSum.apply(t, axes=normalize_axes("nansum", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
+
+
+def nanmean(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
+            keepdims: bool | None = None, dtype: Any = None) -> Tensor:
+    """Mean over `dim` of the elements that are not nan (nan where all are)."""
+    t = as_tensor(input)
+    if dtype is not None:
+        t = t.to(dtype)
+    if t.array.dtype.kind not in "fc":
+        raise TypeError(f"nanmean: expected input to have floating point dtype, got {t.array.dtype}, as PyTorch")
+    axes, keep = normalize_axes("nanmean", dim, axis, t.ndim), _keep(keepdim, keepdims)
+    count = np.sum(~np.isnan(t.array), axis=axes, keepdims=keep)
+    with np.errstate(divide="ignore"):
+        inv = np.asarray(np.divide(1, count, dtype=t.array.dtype))  # inf where all are nan: 0 · inf = nan
+    with np.errstate(invalid="ignore"):
+        return NanSum.apply(t, axes=axes, keepdims=keep) * Tensor._make(inv, None, False)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from typing import Any
 
 import numpy as np
@@ -69,9 +70,15 @@ class Abs(Op):
     def forward(self, x):
         return np.abs(x)
 
+    @ignoring(invalid="ignore")  # inf·0 at x = 0 is nan, as in PyTorch, without NumPy's warning
     def backward(self, dy):
         (x,) = self.inputs
-        return dy * self.xp.sign(x)
+        if not self.xp.plain:
+            return dy * self.xp.sign(x)
+        sign = np.sign(x)
+        if sign.dtype.kind in "fc":  # sign(nan) is nan; PyTorch's gradient at a nan input is 0
+            np.nan_to_num(sign, copy=False)
+        return dy * sign
 
 
 class Sign(Op):
@@ -505,3 +512,136 @@ def nan_to_num(input: Any, nan: float = 0.0, posinf: float | None = None, neginf
     if finite.all():
         return t * 1 if t.requires_grad else Tensor._make(x.copy(), None, False)
     return where(finite, t, Tensor._make(fill, None, False))
+
+
+# --- logit, erfc, sinc, frexp; signbit, sgn, positive, deg2rad, rad2deg ---------------------------
+class Logit(Op):
+    """y = ln(z / (1 − z)), z = x clamped to [eps, 1 − eps].  dx = dy / (x(1 − x)) inside, 0 outside
+    the clamp; without eps, nan outside [0, 1] (as PyTorch)."""
+
+    @ignoring(divide="ignore", invalid="ignore")
+    def forward(self, x, eps):
+        self.eps = eps
+        z = x if eps is None else np.clip(x, eps, 1 - eps)
+        return np.log(z / (1 - z))
+
+    def backward(self, dy):
+        xp = self.xp
+        (x,) = self.inputs
+        x_arr = self.input_arrays[0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = dy / (x * (1 - x))
+        if self.eps is None:
+            outside = (x_arr < 0) | (x_arr > 1)
+            return xp.where(outside, np.nan, g) if outside.any() else g
+        outside = (x_arr < self.eps) | (x_arr > 1 - self.eps)
+        return xp.where(outside, 0, g) if outside.any() else g
+
+
+def logit(input: Any, eps: float | None = None) -> Tensor:
+    """ln(x / (1 − x)), the inverse of sigmoid; with eps, x is first clamped to [eps, 1 − eps]."""
+    return Logit.apply(_float_input("logit", input), eps=None if eps is None else float(eps))
+
+
+_erfc_scalar = np.vectorize(math.erfc, otypes=[np.float64])
+
+
+class Erfc(Op):
+    """y = erfc x = 1 − erf x, accurate where it is tiny (x up to ~27).  dy/dx = −2/√π · e^(−x²)."""
+
+    def forward(self, x):
+        if x.dtype == np.float64:
+            return _erfc_scalar(x)
+        return _erfc_scalar(x.astype(np.float64)).astype(x.dtype)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy * (-2 / math.sqrt(math.pi)) * self.xp.exp(-(x * x))
+
+
+def erfc(input: Any) -> Tensor:
+    """The complementary error function 1 − erf(x), elementwise."""
+    return Erfc.apply(_float_input("erfc", input))
+
+
+class Sinc(Op):
+    """y = sin(πx)/(πx), 1 at x = 0.  dx = dy·(cos(πx) − sinc x)/x, 0 at x = 0 (curvature −π²/3)."""
+
+    @ignoring(invalid="ignore")
+    def forward(self, x):
+        px = x * x.dtype.type(math.pi)
+        return np.where(x == 0, x.dtype.type(1), np.sin(px) / np.where(x == 0, x.dtype.type(1), px))
+
+    def backward(self, dy):
+        xp = self.xp
+        (x,) = self.inputs
+        zero = self.input_arrays[0] == 0
+        safe = xp.where(zero, 1, x) if zero.any() else x
+        px = safe * math.pi
+        with np.errstate(invalid="ignore"):
+            g = (xp.cos(px) * px - xp.sin(px)) / (px * safe)
+        # at 0 the slope is 0 and the curvature −π²/3: x·(−π²/3) has both, so second order holds there too
+        return dy * (xp.where(zero, x * (-math.pi ** 2 / 3), g) if zero.any() else g)
+
+
+def sinc(input: Any) -> Tensor:
+    """The normalized sinc function sin(πx)/(πx), elementwise (1 at 0)."""
+    return Sinc.apply(_float_input("sinc", input))
+
+
+class Frexp(Op):
+    """mantissa = x / 2^e, the exponent e a constant here.  dx = dy / 2^e."""
+
+    def forward(self, x, mantissa, scale):
+        self.scale = scale
+        return mantissa
+
+    def backward(self, dy):
+        return dy * self.scale
+
+
+FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])
+
+
+def frexp(input: Any) -> Any:
+    """(mantissa, exponent) with input = mantissa · 2^exponent, |mantissa| in [0.5, 1); exponent is int32."""
+    t = as_tensor(input)
+    if t.array.dtype.kind != "f":
+        raise TypeError(f"frexp: only supports floating-point dtypes, got {t.array.dtype}")
+    mantissa, exponent = np.frexp(t.array)
+    with np.errstate(over="ignore"):  # 1/2^e overflows for subnormals: inf, as PyTorch's grad / 2^e
+        scale = np.ldexp(np.ones_like(t.array), -exponent)
+    return FrexpResult(Frexp.apply(t, mantissa=np.asarray(mantissa), scale=scale),
+                       Tensor._make(np.asarray(exponent).astype(np.int32), None, False))
+
+
+def signbit(input: Any) -> Tensor:
+    """True where the sign bit is set (negative numbers and −0.0), elementwise; no gradient."""
+    return Tensor._make(np.signbit(as_tensor(input).array), None, False)
+
+
+def sgn(input: Any) -> Tensor:
+    """The sign of each element (sign for real tensors: −1, 0 or 1)."""
+    return sign(input)
+
+
+def positive(input: Any) -> Tensor:
+    """The input itself (unary +); bool tensors are refused, as PyTorch."""
+    t = as_tensor(input)
+    if t.array.dtype.kind == "b":
+        raise TypeError("positive: the + operator on a bool tensor is not supported, as in PyTorch")
+    return t
+
+
+def deg2rad(input: Any) -> Tensor:
+    """Degrees to radians (x · π/180), elementwise; integers become floats."""
+    from .arithmetic import mul
+
+    return mul(_float_input("deg2rad", input), math.pi / 180)
+
+
+def rad2deg(input: Any) -> Tensor:
+    """Radians to degrees (x · 180/π), elementwise; integers become floats."""
+    from .arithmetic import mul
+
+    return mul(_float_input("rad2deg", input), 180 / math.pi)

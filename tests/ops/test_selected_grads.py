@@ -249,3 +249,26 @@ def test_gradients_equal_pytorchs_under_inf_and_nan(name, dtype):
     got, want = grad(mg, F, fn, x, dy, dtype), grad(torch, TF, fn, x, dy, dtype)
     bad = ~((got == want) | (np.isnan(got) & np.isnan(want)))
     assert not bad.any(), [(x[i], dy.ravel()[i % dy.size], got[i], want[i]) for i in np.flatnonzero(bad)[:8]]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_abs_at_a_nan_input_gets_0_and_inf_times_0_stays_quiet(dtype):
+    """|x|'s gradient is dy·sign(x); PyTorch takes sign(nan) as 0 there, and inf·sign(0) = nan without a warning."""
+    x, dy = [nan, 0.0, -1.0, inf, -inf], [1.0, inf, 2.0, 1.0, 1.0]
+    assert_same(grad(mg, F, lambda t, M, F: t.abs(), x, dy, dtype), [0.0, nan, -2.0, 1.0, -1.0])
+    if torch is not None:
+        assert_same(grad(mg, F, lambda t, M, F: t.abs(), x, dy, dtype),
+                    grad(torch, torch.nn.functional, lambda t, M, F: t.abs(), x, dy, dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_leaky_relu_with_slope_0_keeps_plus_inf(dtype):
+    """where(x > 0, x, 0·x): +inf stays +inf (max(x, 0·x) would give nan), -inf and nan give nan, as PyTorch."""
+    x = mg.tensor(np.array([inf, -inf, nan, -1.0, 0.0, 2.0], dtype))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        y = F.leaky_relu(x, 0.0).array
+    assert_same(y, [inf, nan, nan, -0.0, 0.0, 2.0])
+    assert np.signbit(y[3]), "0·(-1) is -0.0, as in PyTorch"
+    fn = lambda t, M, F: F.leaky_relu(t, 0.0)  # noqa: E731
+    assert_same(grad(mg, F, fn, [inf, -1.0, 2.0], [1.0, inf, inf], dtype), [1.0, nan, inf])
