@@ -54,6 +54,16 @@ from .ops.unary import (
     acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh, ceil, cosh,
     exp2, fix, floor, frac, log10, log2, nan_to_num, round, sinh, tan, trunc,
 )
+# more of torch's math: addcmul/addcdiv, nan-aware reductions, products, differences, special functions
+from .ops.arithmetic import (
+    addcdiv, addcmul, copysign, float_power, gcd, hypot, lcm, ldexp, logaddexp, logaddexp2, xlogy,
+)
+from .ops.activation import clamp_max, clamp_min
+from .ops.binary import fmax, fmin, heaviside
+from .ops.cumulative import cumulative_trapezoid, diff, trapezoid, trapz
+from .ops.linalg import corrcoef, cov, cross, inner, kron, tensordot, vdot
+from .ops.reduction import nanmean, nansum
+from .ops.unary import deg2rad, erfc, frexp, logit, positive, rad2deg, sgn, signbit, sinc
 # indexing, sorting, sampling, tensor info (issue 14)
 from .creation import (
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor,
@@ -70,6 +80,17 @@ from .ops.sort import (
 from .ops.views import (
     broadcast_shapes, broadcast_tensors, meshgrid, narrow, narrow_copy, select, split_with_sizes, unflatten,
 )
+# shape, joining, indexing and creation functions (issue 14)
+from .creation import empty_like, randint_like, tril_indices, triu_indices
+from .ops.indexing import fliplr, flipud, rot90, take
+from .ops.join import (
+    block_diag, column_stack, dsplit, dstack, hsplit, hstack, row_stack, tensor_split, vsplit, vstack,
+)
+from .ops.repeat import tile
+from .ops.scatter import index_copy, scatter_reduce, select_scatter, slice_scatter
+from .ops.shape import atleast_1d, atleast_2d, atleast_3d, clone, moveaxis, movedim, ravel
+from .ops.sort import bucketize, isin, searchsorted, unravel_index
+from .ops.views import cartesian_prod, combinations, diag_embed, diagflat, vander
 from .tensor import Size
 from .tensor import Tensor, get_default_dtype, install_methods, set_default_dtype
 from .memory import keep_freed_memory

@@ -128,6 +128,27 @@ METHODS.update({
     "frac": unary.frac, "nan_to_num": unary.nan_to_num,
 })
 
+# more of torch's math: addcmul/addcdiv, nan-aware reductions, products, differences, special functions
+from .ops import cumulative as _cu  # noqa: E402
+from .ops import linalg as _li  # noqa: E402
+
+METHODS.update({
+    "divide": arithmetic.div, "true_divide": arithmetic.true_divide,
+    "addcmul": arithmetic.addcmul, "addcdiv": arithmetic.addcdiv, "copysign": arithmetic.copysign,
+    "float_power": arithmetic.float_power, "gcd": arithmetic.gcd, "lcm": arithmetic.lcm,
+    "hypot": arithmetic.hypot, "ldexp": arithmetic.ldexp, "logaddexp": arithmetic.logaddexp,
+    "logaddexp2": arithmetic.logaddexp2, "xlogy": arithmetic.xlogy,
+    "clamp_min": activation.clamp_min, "clamp_max": activation.clamp_max, "fmax": binary.fmax, "fmin": binary.fmin,
+    "heaviside": binary.heaviside,
+    "diff": _cu.diff,
+    "cross": _li.cross, "inner": _li.inner, "kron": _li.kron, "vdot": _li.vdot, "cov": _li.cov,
+    "corrcoef": _li.corrcoef,
+    "nansum": reduction.nansum, "nanmean": reduction.nanmean,
+    "deg2rad": unary.deg2rad, "erfc": unary.erfc, "frexp": unary.frexp, "logit": unary.logit,
+    "positive": unary.positive, "rad2deg": unary.rad2deg, "sgn": unary.sgn, "signbit": unary.signbit,
+    "sinc": unary.sinc,
+})
+
 # indexing, sorting, sampling (issue 14)
 from .ops import random_ops as _rnd  # noqa: E402
 from .ops import scatter as _sc  # noqa: E402
@@ -145,4 +166,16 @@ METHODS.update({
     "multinomial": _rnd.multinomial, "bernoulli": _rnd.bernoulli,
     "narrow": _vw.narrow, "narrow_copy": _vw.narrow_copy, "select": _vw.select, "unflatten": _vw.unflatten,
     "unfold": _vw.unfold, "split_with_sizes": _vw.split_with_sizes,
+})
+
+# shape, joining, indexing (issue 14)
+from .ops import repeat as _rp  # noqa: E402
+
+METHODS.update({
+    "movedim": shape.movedim, "moveaxis": shape.movedim, "ravel": shape.ravel, "clone": shape.clone,
+    "tile": _rp.tile, "fliplr": indexing.fliplr, "flipud": indexing.flipud, "rot90": indexing.rot90,
+    "take": indexing.take, "tensor_split": join.tensor_split, "hsplit": join.hsplit, "vsplit": join.vsplit,
+    "dsplit": join.dsplit, "index_copy": _sc.index_copy, "scatter_reduce": _sc.scatter_reduce,
+    "select_scatter": _sc.select_scatter, "slice_scatter": _sc.slice_scatter,
+    "diag_embed": _vw.diag_embed, "diagflat": _vw.diagflat,
 })

@@ -57,3 +57,14 @@ from .pooling import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d
 from .transformer import (
     Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
 )
+
+# --- breadth 2: RMSNorm, shrinks, RReLU, margin losses, channel dropout, LP pooling, 1-d transposed conv ---
+from .activation import Hardshrink, RReLU, Softmax2d, Softshrink, Tanhshrink
+from .conv import ConvTranspose1d
+from .dropout import Dropout1d, Dropout3d
+from .loss import (
+    HingeEmbeddingLoss, MultiLabelMarginLoss, MultiMarginLoss, SoftMarginLoss, TripletMarginWithDistanceLoss,
+)
+from .normalization import LocalResponseNorm, RMSNorm
+from .pooling import LPPool1d, LPPool2d, MaxUnpool1d
+from .upsampling import ChannelShuffle

@@ -176,3 +176,68 @@ class Conv1d(Module):
         if self.padding_mode != "zeros":
             s += f", padding_mode={self.padding_mode}"
         return s
+
+
+class ConvTranspose1d(Module):
+    """conv1d's input gradient as a layer over (N, C_in, L) → (N, C_out, Lₒ); weight (C_in, C_out/groups, k).
+
+    Runs as conv_transpose2d on an (N, C, 1, L) view; padding_mode 'zeros' only, as PyTorch.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        from ..ops.conv import single
+
+        super().__init__()
+        name = "ConvTranspose1d"
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
+                f"divisible by groups ({groups})"
+            )
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {name}, got {padding_mode!r}')
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = (single(name, "kernel_size", kernel_size),)
+        self.stride, self.padding = (single(name, "stride", stride),), (single(name, "padding", padding),)
+        self.dilation = (single(name, "dilation", dilation),)
+        self.output_padding = (single(name, "output_padding", output_padding),)
+        self.transposed, self.padding_mode = True, padding_mode
+        dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
+        self.weight = Parameter(memory.empty((in_channels, out_channels // groups) + self.kernel_size, dt))
+        if bias:
+            self.bias = Parameter(np.empty((out_channels,), dtype=dt))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+        _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: kaiming_uniform_(a=√5) = U(±1/√fan_in), bias U(±1/√fan_in)."""
+        init.default_reset_(self.weight, self.bias)
+
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
+        from ..ops.conv import conv_transpose1d
+
+        op = self.output_padding[0]
+        if output_size is not None:  # pick the output_padding that gives this length, as PyTorch
+            size = int(tuple(output_size)[-1])
+            op = size - ((input.shape[-1] - 1) * self.stride[0] - 2 * self.padding[0]
+                         + self.dilation[0] * (self.kernel_size[0] - 1) + 1)
+        return conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
+                                self.dilation)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,):
+            s += f", padding={self.padding}"
+        if self.dilation != (1,):
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0,):
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s

@@ -867,3 +867,402 @@ __all__ += [
     "conv1d", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d",
     "scaled_dot_product_attention",
 ]
+
+
+# --- breadth 2: RMSNorm, shrinks, RReLU, in-place variants, margin losses, channel ops, LP pooling -----------
+from ..ops.conv import conv_transpose1d  # noqa: E402
+from ..ops.pooling import max_pool1d_with_indices, max_pool2d_with_indices, max_unpool1d  # noqa: E402
+
+
+def rms_norm(input: Any, normalized_shape: Any, weight: Any = None, eps: float | None = None) -> Tensor:
+    """x / √(mean(x²) + eps) · weight, the mean over the trailing normalized_shape dims (torch's RMSNorm).
+
+    eps=None is the machine epsilon of the computation: float32's for float16/32 inputs, float64's for
+    float64, as PyTorch. Composed of differentiable ops, so gradients of every order are exact.
+    """
+    x = as_tensor(input)
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    if x.dtype.kind != "f":
+        raise TypeError(f"rms_norm: expected a floating input, got {x.dtype}")
+    k = len(shape)
+    if k == 0 or k > x.ndim or tuple(x.shape[x.ndim - k:]) != shape:
+        raise RuntimeError(f"rms_norm: Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size {list(x.shape)}")
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(f"rms_norm: Expected weight to be of same shape as normalized_shape, but got weight "
+                           f"of shape {list(weight.shape)} and normalized_shape = {list(shape)}")
+    if eps is None:
+        eps = float(np.finfo(np.float64 if x.array.dtype == np.float64 else np.float32).eps)
+    dims = tuple(range(x.ndim - k, x.ndim))
+    y = x * (_mean(x * x, dims, keepdim=True) + eps) ** -0.5
+    return y if weight is None else y * as_tensor(weight, x)
+
+
+def _host(x: Tensor) -> np.ndarray:
+    return to_host(x.array)
+
+
+def hardshrink(input: Any, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, else 0; dx = dy where kept."""
+    x = as_tensor(input)
+    a = x.array
+    return where(~((a >= -lambd) & (a <= lambd)), x, 0.0)
+
+
+def softshrink(input: Any, lambd: float = 0.5) -> Tensor:
+    """x - lambd above lambd, x + lambd below -lambd, 0 between (lambd ≥ 0)."""
+    if lambd < 0:
+        raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}.")
+    x = as_tensor(input)
+    a = x.array
+    return where(a > lambd, x - lambd, where(a < -lambd, x + lambd, 0.0))
+
+
+def tanhshrink(input: Any) -> Tensor:
+    """x - tanh x."""
+    x = as_tensor(input)
+    return x - _act.tanh(x)
+
+
+def _rrelu(x: Any, lower: float, upper: float, training: bool) -> Tensor:
+    x = as_tensor(x)
+    if not training:
+        return _act.leaky_relu(x, (lower + upper) / 2)
+    u = _random.default_generator().random(x.shape)  # one slope per element from matgrad's generator
+    slope = np.where(_host(x) <= 0, lower + (upper - lower) * u, 1.0)
+    return x * _const_like(x, slope)
+
+
+def rrelu(input: Any, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Randomized leaky ReLU: in training x·a for x ≤ 0 with a ~ U(lower, upper) drawn per element
+    (matgrad's generator), else x; in eval leaky_relu with the mean slope (lower + upper)/2."""
+    if lower > upper:
+        raise RuntimeError(f"rrelu: Lower bound should be less than or equal to the upper bound, got lower={lower} "
+                           f"and upper={upper}")
+    return _maybe_inplace("rrelu", input, inplace, lambda x: _rrelu(x, lower, upper, training))
+
+
+def _inplace(name: str, input: Any, fn: Any) -> Tensor:
+    """torch's F.<name>: `input` itself changed and returned (version bumped), a Tensor only."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    return input._modify(name, fn)
+
+
+def relu_(input: Tensor) -> Tensor:
+    """relu, in place."""
+    return _inplace("relu_", input, relu)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """elu, in place."""
+    return _inplace("elu_", input, lambda x: elu(x, alpha))
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """leaky_relu, in place."""
+    return _inplace("leaky_relu_", input, lambda x: leaky_relu(x, negative_slope))
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """hardtanh, in place."""
+    return _inplace("hardtanh_", input, lambda x: hardtanh(x, min_val, max_val))
+
+
+def selu_(input: Tensor) -> Tensor:
+    """selu, in place."""
+    return _inplace("selu_", input, selu)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """celu, in place."""
+    if alpha == 0:
+        raise ValueError("ZeroDivisionError in celu: alpha cannot be 0")
+    return _inplace("celu_", input, lambda x: celu(x, alpha))
+
+
+_threshold = threshold  # threshold_'s argument of the same name hides the function
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """threshold, in place."""
+    return _inplace("threshold_", input, lambda x: _threshold(x, threshold, value))
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    """rrelu, in place."""
+    if lower > upper:
+        raise RuntimeError(f"rrelu_: Lower bound should be less than or equal to the upper bound, got "
+                           f"lower={lower} and upper={upper}")
+    return _inplace("rrelu_", input, lambda x: _rrelu(x, lower, upper, training))
+
+
+# --- margin losses ---
+def soft_margin_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None,
+                     reduction: str = "mean") -> Tensor:
+    """ln(1 + e^(-y·x)) (two-class logistic loss, y = ±1), reduced over all elements."""
+    _check_legacy("soft_margin_loss", size_average, reduce)
+    _check_reduction("soft_margin_loss", reduction)
+    x, y = _pair(input, target)
+    return _reduce("soft_margin_loss", _act.softplus(-(y * x)), reduction)
+
+
+def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, size_average: Any = None,
+                         reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """x where y = 1, max(0, margin - x) where y = -1 (both terms where y is neither, as PyTorch)."""
+    _check_legacy("hinge_embedding_loss", size_average, reduce)
+    _check_reduction("hinge_embedding_loss", reduction)
+    x, y = _pair(input, target)
+    ya = y.array
+    loss = where(ya != 1, _act.clamp(margin - x, 0.0), 0.0) + where(ya != -1, x, 0.0)
+    return _reduce("hinge_embedding_loss", loss, reduction)
+
+
+def _class_rows(name: str, input: Any) -> tuple[Tensor, Tensor, bool]:
+    """The input as a floating Tensor, as (N, C) rows, and whether it came without a batch dim."""
+    x = as_tensor(input)
+    if x.dtype.kind != "f":
+        x = x.float()
+    if x.ndim > 2:
+        raise RuntimeError(f"{name}: Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(x.shape)}")
+    single = x.ndim < 2
+    return x, (x.reshape(1, -1) if single else x), single
+
+
+def _int_target(name: str, target: Any) -> np.ndarray:
+    t = _host(target) if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}: expected target of integer class indices (int64), got {t.dtype}")
+    return t.astype(np.int64)
+
+
+def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0, weight: Any = None,
+                      size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """Σ_{i ≠ y} max(0, margin - x[y] + x[i])^p · w[y] / C per sample (p = 1 or 2); input (N, C) or (C,)."""
+    name = "multi_margin_loss"
+    _check_legacy(name, size_average, reduce)
+    _check_reduction(name, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x, x2, single = _class_rows(name, input)
+    n, c = x2.shape
+    t = _int_target(name, target)
+    if t.size != n or (t.ndim > 1) or (not single and t.ndim != 1):
+        raise RuntimeError(f"{name}: target tensor should be 1-D with size equal to the number of input samples "
+                           f"(batch size). Expected target size [{n}], but got {list(t.shape)}. Input has shape "
+                           f"{list(x.shape)}.")
+    t = t.reshape(-1)
+    if t.size and (t.min() < 0 or t.max() >= c):
+        raise RuntimeError(f"{name}: target out of range: class indices must be in [0, {c}), got "
+                           f"{int(t.min() if t.min() < 0 else t.max())}")
+    rows = np.arange(n)
+    from ..ops.indexing import getitem
+
+    xy = getitem(x2, (_on_device_of(x2, rows), _on_device_of(x2, t)))  # (N,): each sample's target score
+    h = _act.clamp(margin - xy.unsqueeze(1) + x2, 0.0)
+    if p == 2:
+        h = h * h
+    others = np.ones((n, c))
+    others[rows, t] = 0.0
+    coef = others
+    if weight is not None:
+        w = to_host(_const(name, "weight", weight, x2))
+        if w.shape != (c,):
+            raise RuntimeError(f"{name}: inconsistent weight size, expected {c} but got {list(w.shape)}")
+        coef = others * w[t][:, None]
+    loss = _sum(h * _const_like(x2, coef), 1) / c
+    if single:
+        loss = loss.reshape(())
+    return _reduce(name, loss, reduction)
+
+
+def multilabel_margin_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None,
+                           reduction: str = "mean") -> Tensor:
+    """Σ_j Σ_{i ∉ targets} max(0, 1 - (x[y_j] - x[i])) / C per sample, y_j the target classes before the
+    first -1; input and target (N, C) or (C,)."""
+    name = "multilabel_margin_loss"
+    _check_legacy(name, size_average, reduce)
+    _check_reduction(name, reduction)
+    x, x2, single = _class_rows(name, input)
+    n, c = x2.shape
+    t = _int_target(name, target)
+    if tuple(t.shape) != tuple(x.shape):
+        raise RuntimeError(f"{name}: inconsistent target size: {list(t.shape)} for input of size: "
+                           f"{list(x.shape)}")
+    t = t.reshape(n, c)
+    count = np.zeros((n, c, c))  # [n, j, i]: how often the pair (target j, non-target i) enters the sum
+    for s in range(n):
+        row = t[s]
+        stop = np.flatnonzero(row == -1)
+        ys = row[: stop[0] if stop.size else c]
+        if ys.size and (ys.min() < 0 or ys.max() >= c):
+            raise RuntimeError(f"{name}: argument #2 'target' is out of range: class indices must be in [0, {c}) "
+                               f"or -1 to end the list, got {int(ys.min() if ys.min() < 0 else ys.max())}")
+        is_target = np.zeros(c, dtype=bool)
+        is_target[ys] = True
+        np.add.at(count[s], ys, (~is_target).astype(np.float64))
+    z = _act.clamp(1.0 - x2.unsqueeze(2) + x2.unsqueeze(1), 0.0)
+    loss = _sum(z * _const_like(x2, count), (1, 2)) / c
+    if single:
+        loss = loss.reshape(())
+    return _reduce(name, loss, reduction)
+
+
+def triplet_margin_with_distance_loss(anchor: Any, positive: Any, negative: Any, *, distance_function: Any = None,
+                                      margin: float = 1.0, swap: bool = False, reduction: str = "mean") -> Tensor:
+    """max(d(a, p) - d(a, n) + margin, 0) for any distance function d (pairwise_distance by default)."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a, pos, neg = as_tensor(anchor), as_tensor(positive), as_tensor(negative)
+    if not (a.ndim == pos.ndim == neg.ndim):
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same number of dimensions, "
+            f"but got: anchor {a.ndim}D, positive {pos.ndim}D, and negative {neg.ndim}D inputs"
+        )
+    d = distance_function if distance_function is not None else pairwise_distance
+    d_ap, d_an = d(a, pos), d(a, neg)
+    if swap:
+        d_an = minimum(d_an, d(pos, neg))
+    return _reduce("triplet_margin_with_distance_loss", _act.clamp(margin + d_ap - d_an, 0.0), reduction)
+
+
+# --- channel dropout, shuffles, distances, local response norm ---
+def _feature_dropout(name: str, input: Any, p: float, training: bool, inplace: bool, batched: bool) -> Tensor:
+    """Zero whole channels (dim 1, dim 0 unbatched) with probability p, scale the rest by 1/(1-p)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return as_tensor(input)
+
+    def drop(x: Any) -> Tensor:
+        x = as_tensor(x)
+        lead = 2 if batched else 1
+        mask_shape = x.shape[:lead] + (1,) * (x.ndim - lead)
+        if p == 1.0:
+            mask = np.zeros(mask_shape)
+        else:
+            mask = (_random.default_generator().random(mask_shape) >= p) / (1.0 - p)
+        return x * _const_like(x, mask)
+
+    return _maybe_inplace(name, input, inplace, drop)
+
+
+def dropout1d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each channel of (N, C, L) (or (C, L)) with probability p, scale the rest by 1/(1-p)."""
+    nd = as_tensor(input).ndim
+    if nd not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {nd}D input. Note that dropout1d exists to provide "
+            "channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an optional batch "
+            "dimension (i.e. 2D or 3D inputs)."
+        )
+    return _feature_dropout("dropout1d", input, p, training, inplace, nd == 3)
+
+
+def dropout3d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each channel of (N, C, D, H, W) (or (C, D, H, W)) with probability p, scale the rest by 1/(1-p)."""
+    nd = as_tensor(input).ndim
+    if nd not in (4, 5):
+        import warnings
+
+        warnings.warn(
+            f"dropout3d: Received a {nd}-D input to dropout3d, which is deprecated and will result in an error in "
+            "a future release. To retain the behavior and silence this warning, please use dropout instead. Note "
+            "that dropout3d exists to provide channel-wise dropout on inputs with 3 spatial dimensions, a channel "
+            "dimension, and an optional batch dimension (i.e. 4D or 5D inputs).", stacklevel=2)
+    return _feature_dropout("dropout3d", input, p, training, inplace, nd == 5)
+
+
+def channel_shuffle(input: Any, groups: int) -> Tensor:
+    """(N, C, *) → the channels regrouped: (N, g, C/g, *) transposed to (N, C/g, g, *), as ShuffleNet."""
+    x = as_tensor(input)
+    if x.ndim < 3:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(x.shape)}")
+    c = x.shape[1]
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
+    n, rest = x.shape[0], x.shape[2:]
+    return x.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(*x.shape)
+
+
+def pdist(input: Any, p: float = 2) -> Tensor:
+    """The p-norm distances between the rows of an (N, M) input, i < j in row-major order: N(N-1)/2 of them."""
+    x = as_tensor(input)
+    if x.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    i, j = np.triu_indices(x.shape[0], 1)
+    d = x[_on_device_of(x, i)] - x[_on_device_of(x, j)]
+    same = ~d.array.any(axis=1)  # equal rows: distance 0 with gradient 0, as PyTorch (not the norm's 0/0)
+    if not same.any():
+        return norm(d, p, 1)
+    return where(same, 0.0, norm(where(same[:, None], 1.0, d), p, 1))
+
+
+def local_response_norm(input: Any, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """x / (k + alpha·mean of x² over `size` neighbouring channels)^beta (zero-padded, as PyTorch)."""
+    x = as_tensor(input)
+    if x.ndim < 3:
+        raise ValueError(f"local_response_norm: Expected 3D or higher dimensionality input (got {x.ndim} dimensions)")
+    if x.numel() == 0:
+        return x
+    c = x.shape[1]
+    sq = _pad(x * x, (0, 0) * (x.ndim - 2) + (size // 2, (size - 1) // 2), "constant", 0.0)
+    total = sq[:, 0:c]
+    for s in range(1, size):
+        total = total + sq[:, s:s + c]
+    return x / (total * (alpha / size) + k) ** beta
+
+
+def _lp_finish(out: Tensor, scale: int, norm_type: float) -> Tensor:
+    """(scale·out)^(1/p); a window whose sum is 0 gives 0 and gradient 0 (not 0·inf = nan), as PyTorch."""
+    nz = out.array != 0
+    if nz.all():
+        return (out * scale) ** (1.0 / norm_type)
+    return where(nz, where(nz, out * scale, 1.0) ** (1.0 / norm_type), 0.0)
+
+
+def lp_pool1d(input: Any, norm_type: float, kernel_size: int, stride: Any = None, ceil_mode: bool = False) -> Tensor:
+    """(Σ over each window of x^p)^(1/p) on (N, C, L) or (C, L); p = inf is max_pool1d of |x|."""
+    if ceil_mode:
+        raise NotImplementedError("lp_pool1d: ceil_mode=True is not supported (as avg_pool2d); pad the input instead")
+    x = as_tensor(input)
+    if norm_type == float("inf"):
+        return max_pool1d(x.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -max_pool1d(-x.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    out = avg_pool1d(x ** norm_type, kernel_size, stride, 0, ceil_mode)
+    k = kernel_size[0] if isinstance(kernel_size, (tuple, list)) else kernel_size
+    return _lp_finish(out, k, norm_type)
+
+
+def lp_pool2d(input: Any, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> Tensor:
+    """(Σ over each window of x^p)^(1/p) on (N, C, H, W) or (C, H, W); p = inf is max_pool2d of |x|."""
+    if ceil_mode:
+        raise NotImplementedError("lp_pool2d: ceil_mode=True is not supported (as avg_pool2d); pad the input instead")
+    from ..ops.conv import pair
+
+    x = as_tensor(input)
+    kh, kw = pair("lp_pool2d", "kernel_size", kernel_size)
+    if norm_type == float("inf"):
+        return max_pool2d(x.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -max_pool2d(-x.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    out = avg_pool2d(x ** norm_type, kernel_size, stride, 0, ceil_mode)
+    return _lp_finish(out, kh * kw, norm_type)
+
+
+__all__ += [
+    "rms_norm", "hardshrink", "softshrink", "tanhshrink", "rrelu", "relu_", "elu_", "leaky_relu_", "hardtanh_",
+    "selu_", "celu_", "threshold_", "rrelu_", "soft_margin_loss", "hinge_embedding_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "triplet_margin_with_distance_loss", "dropout1d", "dropout3d", "channel_shuffle",
+    "pdist", "local_response_norm", "lp_pool1d", "lp_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+    "max_unpool1d", "conv_transpose1d",
+]

@@ -199,3 +199,77 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
+
+
+# --- breadth 2: margin losses -------------------------------------------------------------------
+class SoftMarginLoss(_Loss):
+    """ln(1 + e^(-y·x)), the two-class logistic loss with y = ±1."""
+
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
+        F._check_legacy("SoftMarginLoss", size_average, reduce)
+        super().__init__(reduction)
+
+    def forward(self, input: Any, target: Any) -> Tensor:
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """x where y = 1, max(0, margin - x) where y = -1."""
+
+    def __init__(self, margin: float = 1.0, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean") -> None:
+        F._check_legacy("HingeEmbeddingLoss", size_average, reduce)
+        super().__init__(reduction)
+        self.margin = margin
+
+    def forward(self, input: Any, target: Any) -> Tensor:
+        return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """Multi-class hinge loss: Σ_{i ≠ y} max(0, margin - x[y] + x[i])^p · w[y] / C per sample."""
+
+    def __init__(self, p: int = 1, margin: float = 1.0, weight: Any = None, size_average: Any = None,
+                 reduce: Any = None, reduction: str = "mean") -> None:
+        F._check_legacy("MultiMarginLoss", size_average, reduce)
+        super().__init__(weight, reduction)
+        if p not in (1, 2):
+            raise ValueError("only p == 1 and p == 2 supported")
+        if weight is not None and as_tensor(weight).ndim != 1:
+            raise ValueError(f"MultiMarginLoss: expected weight to be a 1D tensor, got {as_tensor(weight).ndim}D")
+        self.p, self.margin = p, margin
+
+    def forward(self, input: Any, target: Any) -> Tensor:
+        return F.multi_margin_loss(input, target, p=self.p, margin=self.margin, weight=self.weight,
+                                   reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Multi-label hinge loss: every target class against every non-target class, margin 1."""
+
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
+        F._check_legacy("MultiLabelMarginLoss", size_average, reduce)
+        super().__init__(reduction)
+
+    def forward(self, input: Any, target: Any) -> Tensor:
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """max(d(a, p) - d(a, n) + margin, 0) for a distance function d (PairwiseDistance() by default)."""
+
+    def __init__(self, *, distance_function: Any = None, margin: float = 1.0, swap: bool = False,
+                 reduction: str = "mean") -> None:
+        from .distance import PairwiseDistance
+
+        super().__init__(reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} "
+                             "instead")
+        self.distance_function = distance_function if distance_function is not None else PairwiseDistance()
+        self.margin, self.swap = margin, swap
+
+    def forward(self, anchor: Any, positive: Any, negative: Any) -> Tensor:
+        return F.triplet_margin_with_distance_loss(anchor, positive, negative,
+                                                   distance_function=self.distance_function, margin=self.margin,
+                                                   swap=self.swap, reduction=self.reduction)

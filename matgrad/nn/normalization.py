@@ -119,6 +119,52 @@ class LayerNorm(Module):
                 f"bias={self.bias is not None}")  # as PyTorch 2.13's repr
 
 
+class RMSNorm(Module):
+    """y = x / √(mean(x²) + eps) · γ over each sample's trailing normalized_shape dims (γ = 1 initially);
+    eps=None is the machine epsilon of the input's computation type, as PyTorch."""
+
+    def __init__(self, normalized_shape: Any, eps: float | None = None, elementwise_affine: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+        self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
+        dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(shape, dtype=dt))
+        else:
+            self.register_parameter("weight", None)
+        _place(self, device)  # PyTorch's device=: made on the host, then moved
+
+    def reset_parameters(self) -> None:
+        """γ = 1."""
+        if self.elementwise_affine:
+            self.weight.array[...] = 1
+
+    def forward(self, input: Tensor) -> Tensor:
+        from .functional import rms_norm
+
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class LocalResponseNorm(Module):
+    """x / (k + alpha·mean of x² over `size` neighbouring channels)^beta."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input: Tensor) -> Tensor:
+        from .functional import local_response_norm
+
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
 # --- breadth (issue 14) -------------------------------------------------------------------------
 class GroupNorm(Module):
     """y = γ·(x - μ)/√(σ² + ε) + β, statistics per sample over each of num_groups channel groups."""

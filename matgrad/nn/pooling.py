@@ -171,3 +171,49 @@ class AdaptiveMaxPool1d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+# --- breadth 2 --------------------------------------------------------------------------------
+class MaxUnpool1d(Module):
+    """max_pool1d's partial inverse: values back at their indices along L, zeros elsewhere."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        from ..ops.conv import single
+
+        super().__init__()
+        self.kernel_size = (single("MaxUnpool1d", "kernel_size", kernel_size),)
+        self.stride = (single("MaxUnpool1d", "stride", stride if stride is not None else kernel_size),)
+        self.padding = (single("MaxUnpool1d", "padding", padding),)
+
+    def forward(self, input: Tensor, indices: Any, output_size: Any = None) -> Tensor:
+        from ..ops.pooling import max_unpool1d
+
+        return max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class LPPool1d(Module):
+    """Power-average pooling: (Σ over each window of x^p)^(1/p) on (N, C, L) or (C, L)."""
+
+    _fn = "lp_pool1d"
+
+    def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:
+        from . import functional as F
+
+        return getattr(F, self._fn)(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")
+
+
+class LPPool2d(LPPool1d):
+    """Power-average pooling: (Σ over each window of x^p)^(1/p) on (N, C, H, W) or (C, H, W)."""
+
+    _fn = "lp_pool2d"

@@ -269,7 +269,8 @@ _UNARY = {activation.Tanh: "Tanh", activation.Sigmoid: "Sigmoid", activation.ReL
           unary.Log: "Log", unary.Sqrt: "Sqrt", unary.Abs: "Abs", unary.Sign: "Sign", unary.Sin: "Sin",
           unary.Cos: "Cos", unary.Erf: "Erf", unary.Tan: "Tan", unary.Asin: "Asin", unary.Acos: "Acos",
           unary.Atan: "Atan", unary.Sinh: "Sinh", unary.Cosh: "Cosh", unary.Asinh: "Asinh", unary.Acosh: "Acosh",
-          unary.Atanh: "Atanh", arithmetic.Neg: "Neg", shape.Contiguous: "Identity"}
+          unary.Atanh: "Atanh", arithmetic.Neg: "Neg", shape.Contiguous: "Identity",
+          shape.Clone: "Identity"}
 for _cls, _name in _UNARY.items():
     TABLE[_cls] = (lambda name: lambda g, rec, xs, out: g.node(name, xs[:1], [out]))(_name)
 

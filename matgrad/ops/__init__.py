@@ -1,23 +1,28 @@
 """The op library: each op a small Op with its forward and backward side by side.
 
-arithmetic  + - * / ** neg
-unary       exp log sqrt abs sign sin cos erf
-activation  tanh sigmoid relu leaky_relu elu gelu softplus clamp
-binary      maximum minimum where
+arithmetic  + - * / ** neg, div's rounding modes, addcmul addcdiv float_power copysign xlogy ldexp
+            gcd lcm logaddexp logaddexp2 hypot
+unary       exp log sqrt abs sign sin cos erf erfc logit sinc frexp signbit sgn positive deg2rad rad2deg
+activation  tanh sigmoid relu leaky_relu elu gelu softplus clamp clamp_min clamp_max
+binary      maximum minimum where fmax fmin heaviside
 matmul      @
-reduction   sum mean max min amax amin argmax argmin var std logsumexp
+reduction   sum mean max min amax amin argmax argmin var std logsumexp nansum nanmean
 softmax     softmax log_softmax
-shape       reshape transpose permute squeeze unsqueeze expand flatten astype
-indexing    [] (basic and advanced indexing)
-join        cat stack split pad
+shape       reshape transpose permute movedim squeeze unsqueeze expand flatten ravel atleast_nd astype clone
+indexing    [] (basic and advanced indexing) flip fliplr flipud rot90 take put index_put
+join        cat stack split pad hstack vstack dstack column_stack tensor_split h/v/dsplit block_diag
 compare     < <= > >= == != (no gradient)
 scatter     gather scatter scatter_add index_select index_add index_fill masked_select masked_scatter
+            scatter_reduce index_copy select_scatter slice_scatter
 sort        sort argsort topk kthvalue median mode quantile unique bincount histc count_nonzero
+            searchsorted bucketize isin unravel_index
 views       narrow select unflatten unfold split_with_sizes meshgrid broadcast_tensors
+            diag_embed diagflat cartesian_prod combinations vander
 random_ops  multinomial bernoulli normal, and the draws of uniform_ normal_ bernoulli_ random_
-cumulative  cumsum cumprod cummax cummin logcumsumexp
+cumulative  cumsum cumprod cummax cummin logcumsumexp diff trapezoid trapz cumulative_trapezoid
 linalg      einsum outer mv addmm baddbmm trace diag diagonal tril triu det inverse cdist dist
-repeat      roll repeat repeat_interleave
+            cross kron tensordot inner vdot cov corrcoef
+repeat      roll repeat tile repeat_interleave
 
 graph_namespace  the ops above under NumPy's names: what a backward runs on under create_graph
 """

@@ -578,3 +578,22 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     x4 = x.unsqueeze(-2)
     y = conv2d(x4, w.unsqueeze(2), bias, (1, s), p, (1, d), groups)
     return y.squeeze(-2)
+
+
+def conv_transpose1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
+                     output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """1-D transposed convolution, as torch.nn.functional.conv_transpose1d: input (N, C_in, L) or (C_in, L),
+    weight (C_in, C_out/groups, k); output length (L-1)·s - 2p + d·(k-1) + output_padding + 1.
+
+    Runs as conv_transpose2d on an (N, C, 1, L) view, so gradients of every order come from ConvTranspose2d.
+    """
+    op = "conv_transpose1d"
+    x, w = as_tensor(input), as_tensor(weight)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{op}: expected input of shape (N, C_in, L) or (C_in, L), got {x.shape}")
+    if w.ndim != 3:
+        raise ValueError(f"{op}: expected a 3-D weight (C_in, C_out/groups, k), got shape {w.shape}")
+    s, p = single(op, "stride", stride), single(op, "padding", padding)
+    d, o = single(op, "dilation", dilation), single(op, "output_padding", output_padding)
+    y = conv_transpose2d(x.unsqueeze(-2), w.unsqueeze(2), bias, (1, s), (0, p), (0, o), groups, (1, d))
+    return y.squeeze(-2)

@@ -604,3 +604,27 @@ def adaptive_max_pool1d(input: Any, output_size: Any, return_indices: bool = Fal
     if return_indices:
         return out[0].squeeze(-2), out[1].squeeze(-2)
     return out.squeeze(-2)
+
+
+def max_pool1d_with_indices(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """max_pool1d and the int64 index (along L) of each maximum; always both, as PyTorch's function."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_unpool1d(input: Any, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:
+    """max_pool1d's partial inverse on (N, C, L) or (C, L): max_unpool2d on an (N, C, 1, L) view."""
+    op = "max_unpool1d"
+    x = _as3d(op, input)
+    ind = indices if isinstance(indices, Tensor) else Tensor._make(np.asarray(indices), None, False)
+    if tuple(ind.shape) != tuple(x.shape):
+        raise ValueError(f"{op}: Expected shape of indices to be same as that of the input tensor "
+                         f"({tuple(x.shape)}) but got indices tensor with shape: {tuple(ind.shape)}")
+    k = _one(op, "kernel_size", kernel_size)
+    s = k if stride is None or stride == () or stride == [] else _one(op, "stride", stride)
+    p = _one(op, "padding", padding)
+    size = None
+    if output_size is not None:
+        size = (1, int(tuple(output_size)[-1]))
+    return max_unpool2d(x.unsqueeze(-2), ind.unsqueeze(-2), (1, k), (1, s), (0, p), size).squeeze(-2)

@@ -93,6 +93,95 @@ def _linear_activation_rows():
 
 _linear_activation_rows()
 
+# --- breadth 2: RMSNorm, shrinks, margin losses, channel ops, LP pooling, 1-d unpool / transposed conv ----------
+def _breadth2_rows():
+    import matgrad as mg
+
+    def both(a):  # a constant for both libraries: (matgrad's, torch's)
+        return mg.tensor(a), (torch.tensor(a) if torch is not None else None)
+
+    row("rms_norm", lambda x, w: F.rms_norm(x, (4,), w), lambda x, w: TF("rms_norm")(x, (4,), w), (2, 3, 4), (4,))
+    row("rms_norm_2d_eps", lambda x: F.rms_norm(x, (3, 4), eps=1e-3), lambda x: TF("rms_norm")(x, (3, 4), eps=1e-3),
+        (2, 3, 4))
+    row("rms_norm_1d", lambda x: F.rms_norm(x, 5), lambda x: TF("rms_norm")(x, [5]), (5,))
+    row("hardshrink", lambda x: F.hardshrink(x), TF("hardshrink"), (3, 4))
+    row("hardshrink_l", lambda x: F.hardshrink(x, 1.0), lambda x: TF("hardshrink")(x, 1.0), (3, 4))
+    row("softshrink", lambda x: F.softshrink(x), TF("softshrink"), (3, 4))
+    row("softshrink_l", lambda x: F.softshrink(x, 0.2), lambda x: TF("softshrink")(x, 0.2), (3, 4))
+    row("tanhshrink", F.tanhshrink, TF("tanhshrink"), (3, 4))
+    row("rrelu_eval", lambda x: F.rrelu(x, 0.1, 0.3), lambda x: TF("rrelu")(x, 0.1, 0.3), (3, 4))
+    rng = np.random.default_rng(5)
+    ypm, ytpm = both(np.where(rng.random((3, 4)) < 0.5, -1.0, 1.0))
+    row("soft_margin_loss", lambda x: F.soft_margin_loss(x, ypm), lambda x: TF("soft_margin_loss")(x, ytpm), (3, 4))
+    row("soft_margin_loss_none", lambda x: F.soft_margin_loss(x, ypm, reduction="none"),
+        lambda x: TF("soft_margin_loss")(x, ytpm, reduction="none"), (3, 4))
+    yh, yth = both(np.array([[1.0, -1.0, 1.0, -1.0], [-1.0, -1.0, 1.0, 1.0], [1.0, 1.0, -1.0, -1.0]]))
+    row("hinge_embedding_loss", lambda x: F.hinge_embedding_loss(x, yh, 0.5),
+        lambda x: TF("hinge_embedding_loss")(x, yth, 0.5), (3, 4))
+    row("hinge_embedding_loss_sum", lambda x: F.hinge_embedding_loss(x, yh, reduction="sum"),
+        lambda x: TF("hinge_embedding_loss")(x, yth, reduction="sum"), (3, 4))
+    cls, tcls = both(np.array([0, 3, 1, 3, 2]))
+    wt, twt = both(np.array([0.5, 1.0, 2.0, 0.25]))
+    for p in (1, 2):
+        row(f"multi_margin_loss_p{p}", lambda x, p=p: F.multi_margin_loss(x, cls, p, 0.7),
+            lambda x, p=p: TF("multi_margin_loss")(x, tcls, p, 0.7), (5, 4))
+        row(f"multi_margin_loss_w{p}", lambda x, p=p: F.multi_margin_loss(x, cls, p, weight=wt, reduction="none"),
+            lambda x, p=p: TF("multi_margin_loss")(x, tcls, p, weight=twt, reduction="none"), (5, 4))
+    c1, tc1 = both(np.array(2))
+    row("multi_margin_loss_1d", lambda x: F.multi_margin_loss(x, c1), lambda x: TF("multi_margin_loss")(x, tc1), (4,))
+    ml, tml = both(np.array([[3, 0, -1, 1], [1, 2, 3, 0], [2, -1, 0, 0]]))
+    row("multilabel_margin_loss", lambda x: F.multilabel_margin_loss(x, ml),
+        lambda x: TF("multilabel_margin_loss")(x, tml), (3, 4))
+    row("multilabel_margin_loss_none", lambda x: F.multilabel_margin_loss(x, ml, reduction="none"),
+        lambda x: TF("multilabel_margin_loss")(x, tml, reduction="none"), (3, 4))
+    ml1, tml1 = both(np.array([1, 1, -1, 2]))
+    row("multilabel_margin_loss_1d", lambda x: F.multilabel_margin_loss(x, ml1, reduction="sum"),
+        lambda x: TF("multilabel_margin_loss")(x, tml1, reduction="sum"), (4,))
+    row("triplet_margin_with_distance_loss", lambda a, p, n: F.triplet_margin_with_distance_loss(a, p, n),
+        lambda a, p, n: TF("triplet_margin_with_distance_loss")(a, p, n), (5, 3), (5, 3), (5, 3))
+    row("triplet_margin_with_distance_loss_fn",
+        lambda a, p, n: F.triplet_margin_with_distance_loss(
+            a, p, n, distance_function=lambda u, v: 1 - F.cosine_similarity(u, v), margin=0.5, swap=True,
+            reduction="none"),
+        lambda a, p, n: TF("triplet_margin_with_distance_loss")(
+            a, p, n, distance_function=lambda u, v: 1 - TF("cosine_similarity")(u, v), margin=0.5, swap=True,
+            reduction="none"), (5, 3), (5, 3), (5, 3))
+    row("channel_shuffle", lambda x: F.channel_shuffle(x, 3), lambda x: TF("channel_shuffle")(x, 3), (2, 6, 2, 2))
+    for p in (2, 1, 3.5):
+        row(f"pdist_p{p}", lambda x, p=p: F.pdist(x, p), lambda x, p=p: TF("pdist")(x, p), (5, 3))
+    dup = np.random.default_rng(6).standard_normal((4, 3))
+    dup[2] = dup[0]  # a zero distance: gradient 0 there, as PyTorch
+    row("pdist_equal_rows", lambda x: F.pdist(x, 3), lambda x: TF("pdist")(x, 3), dup,
+        second=False)  # not twice differentiable at 0: finite differences of the gradient blow up there
+    row("local_response_norm", lambda x: F.local_response_norm(x, 3, 0.1, 0.6, 2.0),
+        lambda x: TF("local_response_norm")(x, 3, 0.1, 0.6, 2.0), (2, 5, 4))
+    row("local_response_norm_4d", lambda x: F.local_response_norm(x, 2, 0.5),
+        lambda x: TF("local_response_norm")(x, 2, 0.5), (2, 4, 3, 2))
+    row("lp_pool1d", lambda x: F.lp_pool1d(x, 2, 3), lambda x: TF("lp_pool1d")(x, 2, 3), (2, 3, 7))
+    row("lp_pool1d_stride", lambda x: F.lp_pool1d(x, 3.0, 2, 1), lambda x: TF("lp_pool1d")(x, 3.0, 2, 1), (3, 7),
+        positive=True)
+    row("lp_pool2d", lambda x: F.lp_pool2d(x, 2, (2, 3)), lambda x: TF("lp_pool2d")(x, 2, (2, 3)), (2, 3, 4, 6))
+    row("lp_pool2d_stride", lambda x: F.lp_pool2d(x, 1.5, 2, 1), lambda x: TF("lp_pool2d")(x, 1.5, 2, 1),
+        (1, 2, 4, 5), positive=True)
+    row("max_pool1d_with_indices", lambda x: F.max_pool1d_with_indices(x, 3, 2, 1)[0],
+        lambda x: TF("max_pool1d_with_indices")(x, 3, 2, 1)[0], (2, 3, 8))
+    row("max_unpool1d", lambda x: F.max_unpool1d(*F.max_pool1d(x, 2, return_indices=True), 2),
+        lambda x: TF("max_unpool1d")(*TF("max_pool1d")(x, 2, return_indices=True), 2), (2, 3, 8))
+    row("max_unpool1d_size", lambda x: F.max_unpool1d(*F.max_pool1d(x, 2, 2, 1, return_indices=True), 2, 2, 1,
+                                                      output_size=(9,)),
+        lambda x: TF("max_unpool1d")(*TF("max_pool1d")(x, 2, 2, 1, return_indices=True), 2, 2, 1, output_size=(9,)),
+        (3, 9))
+    row("conv_transpose1d", lambda x, w, b: F.conv_transpose1d(x, w, b),
+        lambda x, w, b: TF("conv_transpose1d")(x, w, b), (2, 3, 5), (3, 2, 3), (2,))
+    row("conv_transpose1d_all", lambda x, w: F.conv_transpose1d(x, w, None, 2, 1, 1, 2, 2),
+        lambda x, w: TF("conv_transpose1d")(x, w, None, 2, 1, 1, 2, 2), (2, 4, 5), (4, 3, 3))
+    row("conv_transpose1d_unbatched", lambda x, w: F.conv_transpose1d(x, w, stride=3),
+        lambda x, w: TF("conv_transpose1d")(x, w, stride=3), (3, 4), (3, 2, 2))
+
+
+_breadth2_rows()
+
+
 def test_max_unpool2d_overlapping_windows_match_torch():
     """Overlapping windows repeat an index: PyTorch keeps one write (equal values) and gathers dy for each."""
     from tests.helpers import compare_torch
@@ -114,4 +203,5 @@ def test_op(fn, tfn, shapes, opts):
 def test_op_table_nn_covers_issue_14_ops():
     ids = {r.id.split("_")[0] for r in ROWS}
     assert {"pad", "interpolate", "unfold", "fold", "max", "adaptive"} <= ids
+    assert {"rms", "hardshrink", "softshrink", "tanhshrink", "multi", "multilabel", "pdist", "lp", "conv"} <= ids
     assert len(ROWS) > 40 and np.all([len(r.values[2]) for r in ROWS])
