@@ -145,9 +145,9 @@ KERNELS: dict[str, tuple[str, str, str]] = {
     # 1 / (1 + e⁻ᶻ): e⁻ᶻ = inf for very negative z gives exactly 0
     "bias_sigmoid": ("T b", "T y", "y = (T)1 / ((T)1 + exp(-(y + b)));"),
     "bias_tanh": ("T b", "T y", "y = tanh(y + b);"),
-    # dz = dy · act'(y) from the saved output, dz = kernel(dy, y); relu multiplies by 0 or 1 as NumPy's
-    # mask does, so an infinite or NaN dy where y ≤ 0 gives NaN there too
-    "relu_grad": ("T dy, T y", "T dz", "dz = dy * (y > 0 ? (T)1 : (T)0);"),
+    # dz = dy · act'(y) from the saved output, dz = kernel(dy, y); relu selects as ops/activation.py's
+    # _relu_grad (PyTorch's `y <= 0 ? 0 : dy` on relu's output): +0.0 where y is ±0, an inf or NaN dy included
+    "relu_grad": ("T dy, T y", "T dz", "dz = y != (T)0 ? dy : (T)0;"),
     "sigmoid_grad": ("T dy, T y", "T dz", "dz = dy * (y * ((T)1 - y));"),
     "tanh_grad": ("T dy, T y", "T dz", "dz = dy * ((T)1 - y * y);"),
 }

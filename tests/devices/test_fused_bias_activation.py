@@ -18,6 +18,7 @@ import matgrad as mg
 import matgrad.nn.functional as F
 from matgrad import devices, nn
 from matgrad.cupy_backend import KERNELS
+from matgrad.ops.activation import _relu_grad
 from matgrad.ops.linear import _IN_PLACE, ACTIVATIONS, LinearActivation, linear_activation
 from tests.devices.fake_cupy import ndarray
 from tests.devices.test_optim_on_device import _CompiledKernel
@@ -35,8 +36,8 @@ def _np_act(act: str, z: np.ndarray) -> np.ndarray:
 
 
 def _np_grad(act: str, dy: np.ndarray, y: np.ndarray) -> np.ndarray:
-    if act == "relu":
-        return np.multiply(dy, y > 0, dtype=dy.dtype)
+    if act == "relu":  # the op's own select (ops/activation.py): dy where y != 0, +0.0 elsewhere
+        return _relu_grad(dy, y)
     if act == "sigmoid":
         return dy * (y * (1 - y))
     return dy * (1 - y * y)
@@ -268,4 +269,6 @@ def test_compiled_kernels_on_edge_values(act, compiled_fused, cuda):
     dy = np.array([[1.0, -2.0, 0.5, np.inf, -np.inf, np.nan, 3.0, -0.0, 2.0, 1.5]])
     got = fused[f"{act}_grad"](ndarray(dy), ndarray(ref))._a
     with np.errstate(invalid="ignore"):  # inf · 0 is NaN on both sides
-        np.testing.assert_array_equal(got, _np_grad(act, dy, ref))
+        want = _np_grad(act, dy, ref)
+        np.testing.assert_array_equal(got, want)
+    assert np.array_equal(np.signbit(got), np.signbit(want))
