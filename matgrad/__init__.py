@@ -102,7 +102,10 @@ install_methods()
 
 # Subpackages, reachable as attributes like torch.nn and torch.optim.
 from . import data, nn, onnx, optim, utils  # noqa: E402
+from . import linalg  # noqa: E402  (torch.linalg's counterpart)
+from . import distributions  # noqa: E402  (torch.distributions' counterpart)
 from . import explain, viz  # noqa: E402  (explain is callable: matgrad.explain(output))
+from .ops.special import digamma, erfinv, lgamma, polygamma  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
 

@@ -149,6 +149,11 @@ METHODS.update({
     "sinc": unary.sinc,
 })
 
+from .ops import special as _sp  # noqa: E402
+
+METHODS.update({"lgamma": _sp.lgamma, "digamma": _sp.digamma, "erfinv": _sp.erfinv,
+                "polygamma": lambda self, n: _sp.polygamma(n, self)})
+
 # indexing, sorting, sampling (issue 14)
 from .ops import random_ops as _rnd  # noqa: E402
 from .ops import scatter as _sc  # noqa: E402

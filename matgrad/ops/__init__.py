@@ -23,6 +23,8 @@ cumulative  cumsum cumprod cummax cummin logcumsumexp diff trapezoid trapz cumul
 linalg      einsum outer mv addmm baddbmm trace diag diagonal tril triu det inverse cdist dist
             cross kron tensordot inner vdot cov corrcoef
 repeat      roll repeat tile repeat_interleave
+decomp      solve cholesky slogdet eigh svd qr pinv matrix_exp, vector p-norms (behind matgrad.linalg)
+special     lgamma digamma polygamma(0 and 1) erfinv
 
 graph_namespace  the ops above under NumPy's names: what a backward runs on under create_graph
 """

@@ -373,6 +373,38 @@ class Det(Op):
         return g * _cofactor(self.input_arrays[0])
 
 
+class LinAlgError(RuntimeError):
+    """A matrix a linear-algebra op cannot factor: singular (inv, solve), not positive-definite (cholesky).
+    A RuntimeError, as torch.linalg.LinAlgError."""
+
+
+def zero_pivot(a: np.ndarray) -> int:
+    """The 1-based index of the first zero pivot of one square matrix's LU with partial pivoting (LAPACK's
+    getrf info), 0 when there is none."""
+    u = np.array(a, dtype=np.float64)
+    n = u.shape[-1]
+    for k in range(n):
+        p = k + int(np.argmax(np.abs(u[k:, k])))
+        if u[p, k] == 0:
+            return k + 1
+        u[[k, p]] = u[[p, k]]
+        u[k + 1:, k:] -= np.outer(u[k + 1:, k] / u[k, k], u[k, k:])
+    return 0
+
+
+def singular_error(op: str, a: np.ndarray) -> LinAlgError:
+    """torch's error for a singular input, naming the first batch element and zero pivot."""
+    flat = a.reshape((-1,) + a.shape[-2:])
+    for i, m in enumerate(flat):
+        k = zero_pivot(m)
+        if k:
+            where = f" (batch element {i})" if a.ndim > 2 else ""
+            return LinAlgError(f"{op}: The diagonal element {k} is zero, the inversion could not be completed "
+                               f"because the input matrix is singular{where}.")
+    return LinAlgError(f"{op}: the input matrix of shape {a.shape} is singular to working precision, so the "
+                       "inversion could not be completed")
+
+
 class Inverse(Op):
     """Y = A⁻¹.  dA = -Yᵀ · dY · Yᵀ."""
 
@@ -382,10 +414,7 @@ class Inverse(Op):
         try:
             return np.linalg.inv(a)
         except np.linalg.LinAlgError:
-            raise RuntimeError(
-                f"linalg.inv: the input matrix of shape {a.shape} is singular, so the inversion could not "
-                "be completed"
-            ) from None
+            raise singular_error("linalg.inv", a) from None
 
     def backward(self, dy):
         xp = self.xp

@@ -1,0 +1,235 @@
+"""Normal, Uniform, Exponential, Laplace: one-dimensional continuous distributions with scalar events."""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+from ..ops.special import erfinv
+from ..ops.unary import erf, exp, expm1, log, log1p
+from ..tensor import Tensor
+from . import constraints
+from .distribution import Distribution
+from .utils import broadcast_all, draw, finfo
+
+__all__ = ["Exponential", "Laplace", "Normal", "Uniform"]
+
+
+def _scalar_batch(*args: Any) -> bool:
+    return all(isinstance(a, numbers.Number) for a in args)
+
+
+class Normal(Distribution):
+    """The normal distribution N(loc, scale²)."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+    _batch_params = {"loc": 0, "scale": 0}
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        batch_shape = () if _scalar_batch(loc, scale) else self.loc.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.scale
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale ** 2
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """loc + scale·ε, ε ~ N(0, 1) from matgrad's generator."""
+        eps = draw("normal", tuple(self._extended_shape(sample_shape)), self.loc)
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return -((value - self.loc) ** 2) / (2 * self.scale ** 2) - log(self.scale) - math.log(math.sqrt(2 * math.pi))
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return 0.5 * (1 + erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
+
+    def entropy(self) -> Tensor:
+        return 0.5 + 0.5 * math.log(2 * math.pi) + log(self.scale)
+
+
+class Uniform(Distribution):
+    """The continuous uniform distribution on [low, high)."""
+
+    arg_constraints = {"low": constraints.dependent(is_discrete=False, event_dim=0),
+                       "high": constraints.dependent(is_discrete=False, event_dim=0)}
+    has_rsample = True
+    _batch_params = {"low": 0, "high": 0}
+
+    def __init__(self, low: Any, high: Any, validate_args: bool | None = None) -> None:
+        self.low, self.high = broadcast_all(low, high)
+        batch_shape = () if _scalar_batch(low, high) else self.low.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+        if self._validate_args and not bool((self.low < self.high).all()):
+            raise ValueError("Uniform is not defined when low>= high")
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self) -> constraints.Constraint:
+        return constraints.interval(self.low, self.high)
+
+    @property
+    def mean(self) -> Tensor:
+        return (self.high + self.low) / 2
+
+    @property
+    def mode(self) -> Tensor:
+        return self.high * math.nan
+
+    @property
+    def stddev(self) -> Tensor:
+        return (self.high - self.low) / 12 ** 0.5
+
+    @property
+    def variance(self) -> Tensor:
+        return (self.high - self.low) ** 2 / 12
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """low + u·(high − low), u ~ U[0, 1)."""
+        u = draw("uniform", tuple(self._extended_shape(sample_shape)), self.low)
+        return self.low + u * (self.high - self.low)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        lb = (self.low <= value).to(self.low.dtype)
+        ub = (self.high > value).to(self.low.dtype)
+        return log(lb * ub) - log(self.high - self.low)
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return ((value - self.low) / (self.high - self.low)).clamp(min=0, max=1)
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return value * (self.high - self.low) + self.low
+
+    def entropy(self) -> Tensor:
+        return log(self.high - self.low)
+
+
+class Exponential(Distribution):
+    """The exponential distribution with density rate·e^(−rate·x) on x ≥ 0."""
+
+    arg_constraints = {"rate": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+    _batch_params = {"rate": 0}
+
+    def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
+        (self.rate,) = broadcast_all(rate)
+        batch_shape = () if _scalar_batch(rate) else self.rate.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.rate.reciprocal()
+
+    @property
+    def mode(self) -> Tensor:
+        return self.rate * 0
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.rate.reciprocal()
+
+    @property
+    def variance(self) -> Tensor:
+        return self.rate ** -2
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """e / rate, e ~ Exp(1)."""
+        e = draw("exponential", tuple(self._extended_shape(sample_shape)), self.rate)
+        return e / self.rate
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return log(self.rate) - self.rate * value
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return 1 - exp(-self.rate * value)
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return -log1p(-value) / self.rate
+
+    def entropy(self) -> Tensor:
+        return 1.0 - log(self.rate)
+
+
+class Laplace(Distribution):
+    """The Laplace distribution with density e^(−|x − loc|/scale) / (2·scale)."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+    _batch_params = {"loc": 0, "scale": 0}
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        batch_shape = () if _scalar_batch(loc, scale) else self.loc.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        return 2 * self.scale ** 2
+
+    @property
+    def stddev(self) -> Tensor:
+        return (2 ** 0.5) * self.scale
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """loc − scale·sign(u)·ln(1 − |u|), u ~ U(eps − 1, 1)."""
+        eps = float(finfo(self.loc.dtype).eps)
+        u = draw("uniform", tuple(self._extended_shape(sample_shape)), self.loc, low=eps - 1, high=1.0)
+        return self.loc - self.scale * u.sign() * log1p(-u.abs())
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return -log(2 * self.scale) - (value - self.loc).abs() / self.scale
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        d = value - self.loc
+        return 0.5 - 0.5 * d.sign() * expm1(-d.abs() / self.scale)
+
+    def icdf(self, value: Tensor) -> Tensor:
+        term = value - 0.5
+        return self.loc - self.scale * term.sign() * log1p(-2 * term.abs())
+
+    def entropy(self) -> Tensor:
+        return 1 + log(2 * self.scale)
+

@@ -1,0 +1,484 @@
+"""matgrad.linalg: torch.linalg's functions, with its names, signatures, defaults and batching.
+
+Every function takes matrices in the last two dims and any leading batch dims. The ops behind them
+live in matgrad/ops/linalg.py (det, inverse, diagonal, cross) and matgrad/ops/decomp.py (solve,
+cholesky, eigh, svd, qr, pinv, matrix_exp); the rest are composed of those and of matmul, so their
+gradients follow. A singular or not positive-definite matrix raises `LinAlgError` (a RuntimeError,
+as torch.linalg.LinAlgError); a shape that does not fit raises ValueError, as matgrad's other ops.
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+
+from .autograd import grad_mode
+from .ops import decomp
+from .ops.arithmetic import mul, sub
+from .ops.linalg import LinAlgError, _square, inverse, zero_pivot
+from .ops.linalg import cross as _cross
+from .ops.linalg import det as _det
+from .ops.linalg import diagonal as _diagonal
+from .ops.matmul import matmul
+from .ops.reduction import Norm2, amax, amin, normalize_axes
+from .ops.reduction import sum as _sum
+from .ops.shape import movedim, squeeze, transpose, unsqueeze
+from .ops.unary import abs as _abs
+from .tensor import Tensor, as_tensor
+
+__all__ = [
+    "LinAlgError", "vector_norm", "matrix_norm", "norm", "inv", "inv_ex", "solve", "det", "slogdet", "cholesky",
+    "cholesky_ex", "multi_dot", "matrix_power", "cross", "vecdot", "diagonal", "matmul", "eigh", "eigvalsh",
+    "svd", "svdvals", "qr", "pinv", "lstsq", "matrix_rank", "solve_triangular", "matrix_exp",
+]
+
+SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
+EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+SvdResult = namedtuple("SvdResult", ["U", "S", "Vh"])
+QrResult = namedtuple("QrResult", ["Q", "R"])
+InvExResult = namedtuple("InvExResult", ["inverse", "info"])
+CholeskyExResult = namedtuple("CholeskyExResult", ["L", "info"])
+LstsqResult = namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
+
+_DTYPE_NAMES = {"i": "Long", "u": "Byte", "b": "Bool"}
+
+
+def _floating(op: str, input: Any) -> Tensor:
+    """The input as a tensor, which must hold floats (torch's error otherwise)."""
+    t = as_tensor(input)
+    kind = t.array.dtype.kind
+    if kind not in "fc":
+        name = _DTYPE_NAMES.get(kind, str(t.array.dtype))
+        if kind == "i" and t.array.dtype != np.int64:
+            name = str(t.array.dtype).capitalize()
+        raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got {name}")
+    return t
+
+
+def _matrices(op: str, input: Any) -> Tensor:
+    t = _floating(op, input)
+    if t.ndim < 2:
+        raise ValueError(f"{op}: The input tensor A must have at least 2 dimensions, got shape {t.shape}")
+    return t
+
+
+def _const(array: Any) -> Tensor:
+    return Tensor._make(np.asarray(array), None, False)
+
+
+def _tracks(*ts: Tensor) -> bool:
+    return grad_mode._state.enabled and any(t.requires_grad for t in ts)
+
+
+def _mT(t: Tensor) -> Tensor:
+    return transpose(t, -1, -2)
+
+
+# --- norms -----------------------------------------------------------------------------------------------
+def vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The ord-norm of x over `dim` (all elements when None), as one long vector: ord = 2 (default), any
+    real p, inf (max |x|), -inf (min |x|) or 0 (the count of non-zeros)."""
+    t = _floating("linalg.vector_norm", x)
+    if dtype is not None:
+        t = t.to(dtype)
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+    axes = normalize_axes("linalg.vector_norm", dim, None, t.ndim)
+    p = float(ord)
+    if p == 2:
+        return Norm2.apply(t, axes=axes, keepdims=keepdim)
+    if p == np.inf:
+        return amax(_abs(t), dim=axes, keepdim=keepdim)
+    if p == -np.inf:
+        return amin(_abs(t), dim=axes, keepdim=keepdim)
+    if p == 1:
+        return _sum(_abs(t), dim=axes, keepdim=keepdim)
+    if p == 0:
+        count = np.sum(t.array != 0, axis=axes, keepdims=keepdim).astype(t.array.dtype)
+        return _const(count)
+    return decomp.VectorPNorm.apply(t, p=p, axes=axes, keepdims=keepdim)
+
+
+def _two_dims(op: str, dim: Any, ndim: int) -> tuple[int, int]:
+    try:
+        d0, d1 = dim
+    except (TypeError, ValueError):
+        raise ValueError(f"{op}: dim must be a 2-tuple of ints, got {dim!r}") from None
+    axes = [int(d) for d in (d0, d1)]
+    for d in axes:
+        if not -ndim <= d < ndim:
+            raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], "
+                             f"but got {d})")
+    a0, a1 = axes[0] % ndim, axes[1] % ndim
+    if a0 == a1:
+        raise ValueError(f"{op}: dims must be different. Got ({d0}, {d1})")
+    return a0, a1
+
+
+def matrix_norm(A: Any, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The ord-norm of the matrices in the two dims `dim`: 'fro', 'nuc', inf / -inf (max / min row sum of
+    |A|), 1 / -1 (max / min column sum), 2 / -2 (largest / smallest singular value)."""
+    op = "linalg.matrix_norm"
+    t = _floating(op, A)
+    if dtype is not None:
+        t = t.to(dtype)
+    if t.ndim < 2:
+        raise ValueError(f"{op}: The input tensor A must have at least 2 dimensions, got shape {t.shape}")
+    a0, a1 = _two_dims(op, dim, t.ndim)
+    if ord == "fro":
+        return Norm2.apply(t, axes=tuple(sorted((a0, a1))), keepdims=keepdim)
+    if isinstance(ord, str) and ord != "nuc":
+        raise RuntimeError(f"{op}: Order {ord} not supported.")
+    if not isinstance(ord, str) and float(ord) not in (1.0, -1.0, 2.0, -2.0, np.inf, -np.inf):
+        raise RuntimeError(f"{op}: Order {ord} not supported.")
+    m = movedim(t, (a0, a1), (-2, -1))
+    p = ord if isinstance(ord, str) else float(ord)
+    if p in ("nuc", 2.0, -2.0):
+        s = svdvals(m)
+        out = _sum(s, dim=-1) if p == "nuc" else (amax(s, dim=-1) if p == 2.0 else amin(s, dim=-1))
+    else:
+        sums = _sum(_abs(m), dim=-1 if abs(p) == np.inf else -2)
+        out = amax(sums, dim=-1) if p > 0 else amin(sums, dim=-1)
+    if keepdim:
+        for a in sorted((a0, a1)):
+            out = unsqueeze(out, a)
+    return out
+
+
+def norm(A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """torch.linalg.norm: a vector norm when dim is an int (or ord is None and dim is None), a matrix norm
+    when dim is a pair (or the input is 2-D and ord is given)."""
+    t = _floating("linalg.norm", A)
+    if dim is not None:
+        dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+        if len(dims) == 1:
+            if isinstance(ord, str):
+                raise RuntimeError(f"linalg.norm: ord {ord!r} needs a 2-tuple dim, got dim={dim!r}")
+            return vector_norm(t, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+        if len(dims) == 2:
+            return matrix_norm(t, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
+        raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dims)}")
+    if ord is None:
+        return vector_norm(t, 2, None, keepdim, dtype=dtype)
+    if t.ndim == 1:
+        return vector_norm(t, ord, None, keepdim, dtype=dtype)
+    if t.ndim == 2:
+        return matrix_norm(t, ord, (-2, -1), keepdim, dtype=dtype)
+    raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {t.ndim}D.")
+
+
+# --- inverses, solvers, determinants --------------------------------------------------------------------
+def det(A: Any) -> Tensor:
+    """The determinant of each square matrix (matgrad.det)."""
+    return _det(_matrices("linalg.det", A))
+
+
+def inv(A: Any) -> Tensor:
+    """A⁻¹ for each square matrix; LinAlgError where one is singular."""
+    return inverse(_matrices("linalg.inv", A))
+
+
+def inv_ex(A: Any, *, check_errors: bool = False) -> InvExResult:
+    """(inverse, info): info (int32, one per matrix) is 0, or the index of the first zero pivot where the
+    matrix is singular; that matrix's inverse is then nan (torch's holds what LAPACK left)."""
+    t = _square("linalg.inv_ex", _matrices("linalg.inv_ex", A))
+    a = t.array
+    try:
+        np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        info = np.array([zero_pivot(m) for m in a.reshape((-1,) + a.shape[-2:])], np.int32).reshape(a.shape[:-2])
+        if check_errors:
+            inv(t)  # raises the error naming the pivot
+        good = info == 0
+        out = np.full_like(a, np.nan)
+        if good.any():
+            out[good] = np.linalg.inv(a[good])
+        return InvExResult(_const(out), _const(info))
+    return InvExResult(inverse(t), _const(np.zeros(a.shape[:-2], np.int32)))
+
+
+def _promote_pair(op: str, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    if a.array.dtype != b.array.dtype:
+        raise RuntimeError(f"{op}: Expected A and B to have the same dtype, but found A of type "
+                           f"{a.array.dtype} and B of type {b.array.dtype} instead")
+    return a, b
+
+
+def _is_vector_rhs(a: Tensor, b: Tensor) -> bool:
+    """torch's rule: B is a (batch of) vector(s) when 1-D, or one dim short of A with A's batch shape."""
+    return b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+
+
+def solve(A: Any, B: Any, *, left: bool = True) -> Tensor:
+    """X with A X = B (left) or X A = B (left=False); B may be a vector (or a batch of them)."""
+    op = "linalg.solve"
+    a = _square(op, _matrices(op, A))
+    b = _floating(op, B)
+    a, b = _promote_pair(op, a, b)
+    vector = _is_vector_rhs(a, b)
+    if vector:
+        b = unsqueeze(b, -1)
+    if not left:
+        if vector:
+            raise ValueError(f"{op}: Vector broadcasting of the left hand side is not supported for left=False. "
+                             "In this case linalg.solve is equivalent to B / A.squeeze(-1)")
+        return _mT(solve(_mT(a), _mT(b)))
+    if b.shape[-2] != a.shape[-1]:
+        raise ValueError(f"{op}: Incompatible shapes of A and B for the equation AX = B ({a.shape[-2]}x"
+                         f"{a.shape[-1]} and {b.shape[-2]}x{b.shape[-1]})")
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(f"{op}: the batch dims of A {a.shape} and B {b.shape} cannot be broadcast") from None
+    x = decomp.Solve.apply(a, b)
+    return squeeze(x, -1) if vector else x
+
+
+def slogdet(A: Any) -> SlogdetResult:
+    """(sign, log|det A|) for each square matrix: sign is -1, 0 or 1 (no gradient), log|det| -inf where
+    singular."""
+    a = _square("linalg.slogdet", _matrices("linalg.slogdet", A))
+    sign = np.sign(np.linalg.det(a.array)).astype(a.array.dtype)
+    return SlogdetResult(_const(sign), decomp.LogAbsDet.apply(a))
+
+
+def cholesky(A: Any, *, upper: bool = False) -> Tensor:
+    """L with A = L Lᵀ (lower, read from A's lower triangle), or U = Lᵀ with upper=True;
+    LinAlgError where A is not positive-definite."""
+    a = _square("linalg.cholesky", _matrices("linalg.cholesky", A))
+    low = decomp.Cholesky.apply(a)
+    return _mT(low) if upper else low
+
+
+def cholesky_ex(A: Any, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:
+    """(L, info): info (int32, one per matrix) is 0, or the order of the first leading minor that is not
+    positive-definite; that matrix's L is then nan."""
+    a = _square("linalg.cholesky_ex", _matrices("linalg.cholesky_ex", A))
+    try:
+        np.linalg.cholesky(a.array)
+    except np.linalg.LinAlgError:
+        if check_errors:
+            cholesky(a)
+        info = decomp.cholesky_info(a.array)
+        good = info == 0
+        out = np.full_like(a.array, np.nan)
+        if good.any():
+            out[good] = np.linalg.cholesky(a.array[good])
+        low = _const(out)
+        return CholeskyExResult(_mT(low) if upper else low, _const(info))
+    return CholeskyExResult(cholesky(a, upper=upper), _const(np.zeros(a.shape[:-2], np.int32)))
+
+
+def multi_dot(tensors: Any) -> Tensor:
+    """The product of a list of matrices; the first may be a row vector (1-D) and the last a column."""
+    ts = [as_tensor(t) for t in tensors]
+    if len(ts) < 2:
+        raise ValueError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
+    for i, t in enumerate(ts):
+        ends = i in (0, len(ts) - 1)
+        if not (t.ndim == 2 or (ends and t.ndim == 1)):
+            which = "the first and last tensors" if ends else f"tensor {i}"
+            raise ValueError(f"multi_dot(): {which} must be {'1D or 2D' if ends else '2D'} but got {t.ndim}D")
+    out = ts[0]
+    for t in ts[1:]:
+        out = matmul(out, t)
+    return out
+
+
+def matrix_power(A: Any, n: int) -> Tensor:
+    """A multiplied by itself n times (by repeated squaring); n = 0 gives the identity, n < 0 powers of A⁻¹."""
+    a = _square("linalg.matrix_power", as_tensor(A))
+    if int(n) != n:
+        raise TypeError(f"linalg.matrix_power: n must be an integer, got {n!r}")
+    n = int(n)
+    if n == 0:
+        return _const(np.broadcast_to(np.eye(a.shape[-1], dtype=a.array.dtype), a.shape).copy())
+    if n < 0:
+        a, n = inv(a), -n
+    out = None
+    while n:
+        if n & 1:
+            out = a if out is None else matmul(out, a)
+        n >>= 1
+        if n:
+            a = matmul(a, a)
+    return out
+
+
+def cross(input: Any, other: Any, *, dim: int = -1) -> Tensor:
+    """The cross product of 3-vectors along `dim` (default the last); the other dims broadcast."""
+    a, b = as_tensor(input), as_tensor(other)
+    if a.ndim != b.ndim:
+        raise ValueError(f"linalg.cross: inputs must have the same number of dimensions, got shapes {a.shape} "
+                         f"and {b.shape}")
+    return _cross(a, b, dim=dim)
+
+
+def vecdot(x: Any, y: Any, *, dim: int = -1) -> Tensor:
+    """Σ x·y along `dim`, the other dims broadcast."""
+    a, b = as_tensor(x), as_tensor(y)
+    return _sum(mul(a, b), dim=dim)
+
+
+def diagonal(A: Any, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """The diagonal of the matrices in dims (dim1, dim2), as torch.diagonal with other defaults."""
+    return _diagonal(A, offset, dim1, dim2)
+
+
+# --- decompositions ------------------------------------------------------------------------------------------
+def eigh(A: Any, UPLO: str = "L") -> EighResult:
+    """(eigenvalues ascending, eigenvectors in columns) of each symmetric matrix, read from its lower
+    (UPLO='L') or upper triangle. The eigenvectors' signs are LAPACK's."""
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    a = _square("linalg.eigh", _matrices("linalg.eigh", A))
+    w, v = decomp.Eigh.run(a, uplo=UPLO)
+    return EighResult(w, v)
+
+
+def eigvalsh(A: Any, UPLO: str = "L") -> Tensor:
+    """The eigenvalues (ascending) of each symmetric matrix."""
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"linalg.eigvalsh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    a = _square("linalg.eigvalsh", _matrices("linalg.eigvalsh", A))
+    if not _tracks(a):
+        return _const(np.linalg.eigvalsh(a.array, UPLO=UPLO))
+    return eigh(a, UPLO).eigenvalues
+
+
+def svd(A: Any, full_matrices: bool = True, *, driver: Any = None) -> SvdResult:
+    """(U, S, Vh) with A = U diag(S) Vh, S descending. Singular vectors are unique only up to sign: only
+    losses that do not depend on the signs have a meaningful gradient."""
+    a = _matrices("linalg.svd", A)
+    u, s, vh = decomp.Svd.run(a, full_matrices=bool(full_matrices))
+    return SvdResult(u, s, vh)
+
+
+def svdvals(A: Any, *, driver: Any = None) -> Tensor:
+    """The singular values of each matrix, descending."""
+    a = _matrices("linalg.svdvals", A)
+    if not _tracks(a):
+        return _const(np.linalg.svd(a.array, compute_uv=False))
+    return svd(a, full_matrices=False).S
+
+
+def qr(A: Any, mode: str = "reduced") -> QrResult:
+    """(Q, R) with A = Q R: mode 'reduced' (Q m×k), 'complete' (Q m×m) or 'r' (Q empty, R only, no gradient)."""
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
+                         "or 'complete'")
+    a = _matrices("linalg.qr", A)
+    if mode == "r":
+        r = np.linalg.qr(a.array, mode="r")
+        return QrResult(_const(np.zeros((0,), a.array.dtype)), _const(r))
+    q, r = decomp.Qr.run(a, mode=mode)
+    return QrResult(q, r)
+
+
+def _tolerances(op: str, a: Tensor, atol: Any, rtol: Any, rcond: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """torch's (atol, rtol): rtol defaults to eps·max(m, n) when atol is not given, else to 0."""
+    def value(x: Any) -> np.ndarray:
+        return np.asarray(x.array if isinstance(x, Tensor) else x, dtype=np.float64)
+
+    if rcond is not None:
+        rtol = rcond
+    eps = np.finfo(a.array.dtype).eps
+    if rtol is None:
+        rtol = 0.0 if (atol is not None and np.any(value(atol) > 0)) else eps * max(a.shape[-2:])
+    return value(0.0 if atol is None else atol), value(rtol)
+
+
+def pinv(A: Any, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
+    """The Moore–Penrose pseudoinverse, dropping singular values at or below max(atol, rtol·σ_max)."""
+    a = _matrices("linalg.pinv", A)
+    if hermitian:
+        a = _square("linalg.pinv", a)
+    at, rt = _tolerances("linalg.pinv", a, atol, rtol)
+    return decomp.Pinv.apply(a, atol=at, rtol=rt, hermitian=bool(hermitian))
+
+
+def matrix_rank(A: Any, *, atol: Any = None, rtol: Any = None, hermitian: bool = False, tol: Any = None) -> Tensor:
+    """The number of singular values above max(atol, rtol·σ_max) of each matrix (int64, no gradient)."""
+    a = _matrices("linalg.matrix_rank", A)
+    if tol is not None:
+        atol, rtol = tol, 0.0
+    at, rt = _tolerances("linalg.matrix_rank", a, atol, rtol)
+    s = np.abs(np.linalg.eigvalsh(a.array)) if hermitian else np.linalg.svd(a.array, compute_uv=False)
+    smax = s.max(axis=-1, initial=0.0)
+    return _const(np.sum(s > np.maximum(at, rt * smax)[..., None], axis=-1).astype(np.int64))
+
+
+def lstsq(A: Any, B: Any, rcond: Any = None, *, driver: str | None = None) -> LstsqResult:
+    """The least-squares solution X of A X ≈ B (the minimum-norm one where A is rank deficient), as
+    torch's CPU drivers: 'gelsy' (default) returns the rank, empty residuals and singular values;
+    'gelsd' and 'gelss' also the singular values, and they and 'gels' (no rank) the squared residuals
+    of a tall full-rank A. The gradient is torch's: through pinv(A) B."""
+    op = "linalg.lstsq"
+    drivers = ("gels", "gelsy", "gelsd", "gelss")
+    if driver is None:
+        driver = "gelsy"
+    if driver not in drivers:
+        raise ValueError(f"{op}: parameter `driver` should be one of {drivers}, got {driver!r}")
+    a = _matrices(op, A)
+    b = _floating(op, B)
+    a, b = _promote_pair(op, a, b)
+    vector = b.ndim == a.ndim - 1
+    if vector:
+        b = unsqueeze(b, -1)
+    if b.ndim != a.ndim:
+        raise ValueError(f"{op}: input.dim() must be greater or equal to other.dim() and (input.dim() - "
+                         f"other.dim()) <= 1, got shapes {a.shape} and {b.shape}")
+    if a.shape[-2] != b.shape[-2]:
+        raise ValueError(f"{op}: input.size(-2) should match other.size(-2), got {a.shape} and {b.shape}")
+    at, rt = _tolerances(op, a, None, None, rcond)
+    x = matmul(decomp.Pinv.apply(a, atol=at, rtol=rt, hermitian=False), b)
+    dtype = a.array.dtype
+    empty = np.zeros((0,), dtype)
+    s = np.linalg.svd(a.array, compute_uv=False)
+    rank_arr = np.sum(s > (rt * s.max(axis=-1, initial=0.0))[..., None], axis=-1).astype(np.int64)
+    rank = _const(np.zeros((0,), np.int64) if driver == "gels" else rank_arr)
+    residuals = _const(empty)
+    values = _const(s if driver in ("gelsd", "gelss") else empty)
+    m, n = a.shape[-2:]
+    if driver != "gelsy" and m > n and np.all(rank_arr == n):
+        r = sub(matmul(a, x), b)
+        residuals = _sum(mul(r, r), dim=-2)  # (…, k), also for a vector B (k = 1), as torch
+    if vector:
+        x = squeeze(x, -1)
+    return LstsqResult(x, residuals, rank, values)
+
+
+def solve_triangular(A: Any, B: Any, *, upper: bool, left: bool = True, unitriangular: bool = False) -> Tensor:
+    """X with A X = B (or X A = B with left=False) for triangular A: only its upper or lower triangle is read,
+    and with unitriangular its diagonal is taken as ones. The gradient to A stays in that triangle."""
+    from .ops.linalg import tril, triu
+
+    op = "linalg.solve_triangular"
+    a = _square(op, _matrices(op, A))
+    b = _floating(op, B)
+    a, b = _promote_pair(op, a, b)
+    if b.ndim < 2:
+        raise ValueError(f"{op}: The input tensor B must have at least 2 dimensions, got shape {b.shape}")
+    k = 1 if unitriangular else 0
+    tri = triu(a, k) if upper else tril(a, -k)
+    if unitriangular:
+        from .ops.arithmetic import add
+
+        tri = add(tri, np.eye(a.shape[-1], dtype=a.array.dtype))
+    if not left:
+        return _mT(solve(_mT(tri), _mT(b)))
+    if b.shape[-2] != a.shape[-1]:
+        raise ValueError(f"{op}: Incompatible shapes of A and B for the equation AX = B ({a.shape[-2]}x"
+                         f"{a.shape[-1]} and {b.shape[-2]}x{b.shape[-1]})")
+    try:
+        return decomp.Solve.apply(tri, b)
+    except LinAlgError:
+        raise LinAlgError(f"{op}: the triangular matrix has a zero on its diagonal (it is singular)") from None
+
+
+def matrix_exp(A: Any) -> Tensor:
+    """e^A of each square matrix (Padé [13/13] with scaling and squaring)."""
+    a = _square("linalg.matrix_exp", _matrices("linalg.matrix_exp", A))
+    return decomp.MatrixExp.apply(a)
+

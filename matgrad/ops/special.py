@@ -1,0 +1,284 @@
+"""Special functions NumPy lacks: lgamma, digamma, polygamma(1, ·) (trigamma), erfinv.
+
+Each forward is vectorised NumPy in float64 (an input of another float dtype is computed in
+float64 and rounded back), on the host: a device array goes there and back.
+
+lgamma   x ≥ 10: Stirling's series to x⁻¹³; 0 < x < 10: the recurrence Γ(x+1) = x·Γ(x) up to
+         x + n ≥ 10; |x − 1| or |x − 2| < 0.25: the Taylor series of lgamma(1 + z) (ζ values
+         computed once), so the zeros at 1 and 2 keep their relative accuracy; x < 0: the reflection
+         Γ(x)Γ(1−x) = π/sin(πx); poles (0, −1, −2 ...) give +inf, as torch.lgamma.
+digamma  ψ(x + 1) = ψ(x) + 1/x up to x ≥ 10, then the asymptotic series; x < 0: ψ(1−x) − π/tan(πx);
+         torch's values at the poles: −inf at +0, +inf at −0, nan at negative integers.
+trigamma ψ'(x) the same way (reflection ψ'(1−x) + ψ'(x) = π²/sin²(πx)).
+erfinv   a rational first guess refined by Newton steps on erf (erfc in the tails).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..autograd.op import Op
+from ..devices import device_of, move, to_host
+from ..kernels import ignoring
+from ..tensor import Tensor, as_tensor, get_default_dtype
+
+__all__ = ["digamma", "erfinv", "lgamma", "polygamma"]
+
+_EULER = 0.57721566490153286061
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _zeta_values(kmax: int) -> np.ndarray:
+    """ζ(k) for k = 0..kmax (entries below 2 unused): a partial sum plus its Euler–Maclaurin tail."""
+    n = 40
+    out = np.zeros(kmax + 1)
+    terms = np.arange(1, n, dtype=np.float64)
+    for k in range(2, kmax + 1):
+        s = math.fsum(terms ** -k)
+        tail = n ** (1 - k) / (k - 1) + 0.5 * n ** -k + k * n ** (-k - 1) / 12
+        tail -= k * (k + 1) * (k + 2) * n ** (-k - 3) / 720
+        tail += k * (k + 1) * (k + 2) * (k + 3) * (k + 4) * n ** (-k - 5) / 30240
+        out[k] = s + tail
+    return out
+
+
+_TAYLOR_K = 30
+#: lgamma(1 + z) = −γz + Σ_{k≥2} (−1)^k ζ(k) z^k / k, the coefficients from k = 2 up
+_LGAMMA1 = np.array([(-1) ** k * z / k for k, z in enumerate(_zeta_values(_TAYLOR_K)) if k >= 2])
+#: Stirling: lgamma(x) ≈ (x − ½)ln x − x + ½ln 2π + Σ B₂ₖ / (2k(2k−1) x^(2k−1))
+_STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156)
+#: ψ(x) ≈ ln x − 1/(2x) − Σ B₂ₖ / (2k x^(2k))
+_DIGAMMA = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760, 1 / 12)
+#: ψ'(x) ≈ 1/x + 1/(2x²) + Σ B₂ₖ / x^(2k+1)
+_TRIGAMMA = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)
+_BIG = 10.0
+
+
+def _series(coefs: tuple[float, ...], inv2: np.ndarray) -> np.ndarray:
+    """Σ coefs[k] · inv2^k for k = 0.. (Horner)."""
+    acc = np.full_like(inv2, coefs[-1])
+    for c in coefs[-2::-1]:
+        acc = acc * inv2 + c
+    return acc
+
+
+def _sinpi(x: np.ndarray) -> np.ndarray:
+    """sin(πx), exact at the integers and accurate for large |x| (x reduced mod 2 first)."""
+    r = x - 2 * np.round(x / 2)  # in [-1, 1]
+    return np.sin(np.pi * r)
+
+
+def _lgamma_positive(x: np.ndarray) -> np.ndarray:
+    """lgamma for x > 0 (finite)."""
+    out = np.empty_like(x)
+    shift = np.zeros_like(x)  # Σ ln of the factors the recurrence takes off
+    y = x.copy()
+    small = y < _BIG
+    prod = np.ones_like(x)
+    while small.any():  # at most 10 rounds; the product is logged every 8 to stay in range
+        for _ in range(8):
+            prod = np.where(small, prod * y, prod)
+            y = np.where(small, y + 1, y)
+            small = y < _BIG
+        shift += np.log(prod)
+        prod[:] = 1
+    inv = 1 / y
+    out = (y - 0.5) * np.log(y) - y + _HALF_LOG_2PI + inv * _series(_STIRLING, inv * inv) - shift
+    near1 = np.abs(x - 1) < 0.25
+    near2 = np.abs(x - 2) < 0.25
+    if near1.any() or near2.any():
+        z = np.where(near1, x - 1, x - 2)
+        taylor = z * (-_EULER + z * np.polynomial.polynomial.polyval(z, _LGAMMA1))
+        taylor = np.where(near2, taylor + np.log1p(z), taylor)
+        out = np.where(near1 | near2, taylor, out)
+    return out
+
+
+@ignoring(divide="ignore", invalid="ignore", over="ignore")
+def lgamma_array(x: np.ndarray) -> np.ndarray:
+    """ln|Γ(x)| elementwise, float64."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.full_like(x, np.inf)
+    finite = np.isfinite(x)
+    out[np.isnan(x)] = np.nan
+    pos = finite & (x > 0)
+    out[pos] = _lgamma_positive(x[pos])
+    neg = finite & (x <= 0) & (x != np.floor(x))
+    if neg.any():
+        xn = x[neg]
+        out[neg] = math.log(math.pi) - np.log(np.abs(_sinpi(xn))) - _lgamma_positive(1 - xn)
+    return out
+
+
+def _digamma_positive(x: np.ndarray) -> np.ndarray:
+    acc = np.zeros_like(x)
+    y = x.copy()
+    small = y < _BIG
+    while small.any():
+        acc = np.where(small, acc - 1 / y, acc)
+        y = np.where(small, y + 1, y)
+        small = y < _BIG
+    inv2 = 1 / (y * y)
+    return acc + np.log(y) - 0.5 / y - inv2 * _series(_DIGAMMA, inv2)
+
+
+@ignoring(divide="ignore", invalid="ignore", over="ignore")
+def digamma_array(x: np.ndarray) -> np.ndarray:
+    """ψ(x) = d/dx ln Γ(x) elementwise, float64."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.full_like(x, np.nan)
+    out[x == np.inf] = np.inf
+    pos = np.isfinite(x) & (x > 0)
+    out[pos] = _digamma_positive(x[pos])
+    zero = x == 0
+    out[zero] = np.copysign(np.inf, -x[zero])
+    neg = np.isfinite(x) & (x < 0) & (x != np.floor(x))
+    if neg.any():
+        xn = x[neg]
+        r = xn - np.floor(xn)  # tan has period π: the fraction keeps the argument small
+        out[neg] = _digamma_positive(1 - xn) - np.pi / np.tan(np.pi * r)
+    return out
+
+
+def _trigamma_positive(x: np.ndarray) -> np.ndarray:
+    acc = np.zeros_like(x)
+    y = x.copy()
+    small = y < _BIG
+    while small.any():
+        acc = np.where(small, acc + 1 / (y * y), acc)
+        y = np.where(small, y + 1, y)
+        small = y < _BIG
+    inv = 1 / y
+    inv2 = inv * inv
+    return acc + inv + 0.5 * inv2 + inv * inv2 * _series(_TRIGAMMA, inv2)
+
+
+@ignoring(divide="ignore", invalid="ignore", over="ignore")
+def trigamma_array(x: np.ndarray) -> np.ndarray:
+    """ψ'(x) elementwise, float64; +inf at the poles (0, −1, −2 ...)."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.full_like(x, np.nan)
+    out[x == np.inf] = 0.0
+    pos = np.isfinite(x) & (x > 0)
+    out[pos] = _trigamma_positive(x[pos])
+    pole = np.isfinite(x) & (x <= 0) & (x == np.floor(x))
+    out[pole] = np.inf
+    neg = np.isfinite(x) & (x < 0) & (x != np.floor(x))
+    if neg.any():
+        xn = x[neg]
+        out[neg] = (np.pi / _sinpi(xn)) ** 2 - _trigamma_positive(1 - xn)
+    return out
+
+
+# erfinv: Giles' single-precision approximation as the first guess
+_GILES_CENTRAL = (1.50140941, 0.246640727, -0.00417768164, -0.00125372503, 0.00021858087, -4.39150654e-06,
+                  -3.5233877e-06, 3.43273939e-07, 2.81022636e-08)
+_GILES_TAIL = (2.83297682, 1.00167406, 0.00943887047, -0.0076224613, 0.00573950773, -0.00367342844,
+               0.00134934322, 0.000100950558, -0.000200214257)
+_erf_scalar = np.vectorize(math.erf, otypes=[np.float64])
+_erfc_scalar = np.vectorize(math.erfc, otypes=[np.float64])
+
+
+@ignoring(divide="ignore", invalid="ignore", over="ignore")
+def erfinv_array(y: np.ndarray) -> np.ndarray:
+    """erf⁻¹(y) for y in [−1, 1] (±inf at ±1, nan outside), float64."""
+    y = np.asarray(y, dtype=np.float64)
+    a = np.abs(y)
+    w = -np.log((1 - a) * (1 + a))
+    central = w < 5
+    wc = np.where(central, w - 2.5, np.sqrt(w) - 3)
+    p = np.where(central, _series(_GILES_CENTRAL, wc), _series(_GILES_TAIL, wc))
+    x = p * a
+    tail = a > 0.5
+    comp = 1 - a  # exact for a ≥ 0.5
+    for _ in range(3):  # Newton on erf(x) = a, or on erfc(x) = 1 − a in the tail, where erf saturates
+        slope = (2 / math.sqrt(math.pi)) * np.exp(-x * x)
+        f = np.where(tail, comp - _erfc_scalar(x), _erf_scalar(x) - a)
+        ok = np.isfinite(x) & (slope > 0)
+        x = np.where(ok, x - f / np.where(ok, slope, 1), x)
+    x = np.where(a == 1, np.inf, x)
+    x = np.where(a > 1, np.nan, x)
+    return np.copysign(x, y)
+
+
+def _host_float64(fn: Any, x: Any) -> Any:
+    """fn on x's values in float64 on the host, returned in x's dtype on x's device."""
+    host = to_host(x)
+    out = fn(host).astype(host.dtype, copy=False)
+    return out if type(x) is np.ndarray else move(out, device_of(x))
+
+
+class Lgamma(Op):
+    """y = ln|Γ(x)|.  dy/dx = ψ(x)."""
+
+    def forward(self, x):
+        return _host_float64(lgamma_array, x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy * (_host_float64(digamma_array, x) if self.xp.plain else Digamma.apply(x))
+
+
+class Digamma(Op):
+    """y = ψ(x).  dy/dx = ψ'(x)."""
+
+    def forward(self, x):
+        return _host_float64(digamma_array, x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy * (_host_float64(trigamma_array, x) if self.xp.plain else Trigamma.apply(x))
+
+
+class Trigamma(Op):
+    """y = ψ'(x).  No gradient of its own here (polygamma(2) is not written)."""
+
+    differentiable = False
+
+    def forward(self, x):
+        return _host_float64(trigamma_array, x)
+
+
+class Erfinv(Op):
+    """y = erf⁻¹(x).  dy/dx = √π/2 · e^(y²)."""
+
+    save_output = True
+
+    def forward(self, x):
+        return _host_float64(erfinv_array, x)
+
+    def backward(self, dy):
+        return dy * (math.sqrt(math.pi) / 2) * self.xp.exp(self.output * self.output)
+
+
+def _float(x: Any) -> Tensor:
+    t = as_tensor(x)
+    if t.array.dtype.kind != "f":
+        return Tensor._make(t.array.astype(get_default_dtype()), None, False)
+    return t
+
+
+def lgamma(input: Any) -> Tensor:
+    """ln|Γ(x)|, elementwise (+inf at 0 and the negative integers)."""
+    return Lgamma.apply(_float(input))
+
+
+def digamma(input: Any) -> Tensor:
+    """ψ(x) = d/dx ln Γ(x), elementwise."""
+    return Digamma.apply(_float(input))
+
+
+def polygamma(n: int, input: Any) -> Tensor:
+    """The n-th derivative of ψ; n = 0 (digamma) and 1 (trigamma) only."""
+    if n == 0:
+        return digamma(input)
+    if n == 1:
+        return Trigamma.apply(_float(input))
+    raise NotImplementedError(f"polygamma: only n = 0 and 1 are written, got n = {n}")
+
+
+def erfinv(input: Any) -> Tensor:
+    """The inverse error function, elementwise (±inf at ±1, nan outside [−1, 1])."""
+    return Erfinv.apply(_float(input))
