@@ -12,7 +12,7 @@ written once against it, with NumPy's names and signatures (`xp.exp`, `xp.sum(x,
   its result can be differentiated again. `xp.plain` is False there.
 
 Device-specific tricks never appear in an op: they sit behind a namespace's functions
-(`where`, `erf`, `softplus`, `index_add`, `sum_to` come from `matgrad.kernels` here). A
+(`where`, `erf`, `erfc`, `softplus`, `index_add`, `sum_to` come from `matgrad.kernels` here). A
 second device is a second plain namespace with its own array module and kernels.
 """
 from __future__ import annotations
@@ -107,11 +107,14 @@ NAMES = (
     "squeeze", "matmul", "zeros_like", "index_add", "astype", "softplus",
     "cumsum", "cumprod", "einsum", "inv",
 )
+#: What NumPy lacks, so every plain namespace brings its own (cupyx.scipy.special's on a GPU): forward
+#: kernels that ops call as `backend_of(x).namespace.erfc(x)` (erf is in NAMES too: backwards use it).
+DEVICE_KERNELS = ("erf", "erfc")
 
 numpy_ns = ArrayNamespace(
     "numpy", plain=True, device="cpu",
     exp=np.exp, log=np.log, sqrt=np.sqrt, sign=np.sign, tanh=np.tanh, abs=np.abs,
-    sin=np.sin, cos=np.cos, erf=kernels.erf, where=kernels.where, maximum=np.maximum,
+    sin=np.sin, cos=np.cos, erf=kernels.erf, erfc=kernels.erfc, where=kernels.where, maximum=np.maximum,
     minimum=np.minimum, sum=_sum, mean=_mean, sum_to=kernels.sum_to,
     broadcast_to=np.broadcast_to, reshape=np.reshape, swapaxes=np.swapaxes,
     transpose=np.transpose, expand_dims=np.expand_dims, squeeze=np.squeeze,
@@ -183,9 +186,9 @@ def plain_namespace(name: str, xp: Any, device: str, **overrides: Any) -> ArrayN
     functions.update(sum=_sum_any, mean=_mean_any, sum_to=_sum_to_any, index_add=_index_add_any, astype=_astype,
                      softplus=_softplus_any, inv=xp.linalg.inv)
     functions.update(overrides)
-    missing = set(NAMES) - set(functions) - {"erf"}
-    if missing or "erf" not in functions:
-        raise TypeError(f"plain_namespace({name!r}): no function for {sorted(missing | {'erf'} - set(functions))}")
+    missing = (set(NAMES) | set(DEVICE_KERNELS)) - set(functions)
+    if missing:  # erf and erfc come as overrides: NumPy's module has none to look up
+        raise TypeError(f"plain_namespace({name!r}): no function for {sorted(missing)}")
     return ArrayNamespace(name, plain=True, device=device, **functions)
 
 

@@ -3,7 +3,7 @@
 `load()` answers (backend, "") or (None, why not) and never raises: without CuPy it says what to
 install; with CuPy but no driver or no GPU it says what CuPy reported. The ops need nothing from
 here (NumPy's functions dispatch to CuPy's on CuPy arrays); this module gives what has no NumPy
-counterpart on the GPU: `erf` (cupyx.scipy.special), the scatter-add behind index_add
+counterpart on the GPU: `erf` and `erfc` (cupyx.scipy.special), the scatter-add behind index_add
 (cupyx.scatter_add for `np.add.at`), moves to and from the host, seeding, and the fused
 optimizer updates and bias + activation chains (one ElementwiseKernel each, where NumPy needs several
 passes).
@@ -82,7 +82,8 @@ def load() -> tuple[ArrayBackend | None, str]:
             with cupy.cuda.Device(i):
                 cupy.get_default_memory_pool().free_all_blocks()
 
-    ns = plain_namespace("cupy", cupy, "cuda", erf=cupyx.scipy.special.erf, index_add=index_add)
+    ns = plain_namespace("cupy", cupy, "cuda", erf=cupyx.scipy.special.erf, erfc=cupyx.scipy.special.erfc,
+                         index_add=index_add)
     backend = ArrayBackend("cuda", cupy, cupy.ndarray, ns, to_host=cupy.asnumpy, from_host=from_host,
                            index_of=lambda a: a.device.id, device_count=count, seed=seed,
                            synchronize=synchronize, name=name, fused=_fused_kernels(cupy))

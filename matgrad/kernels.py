@@ -3,7 +3,7 @@
 Each says what it replaces and what it measured. The array namespaces (`matgrad.backend`)
 hand these to the ops, so an op's formula never names a kernel or a device. The NumPy tricks
 are for NumPy arrays only: a device array (CuPy's) takes a generic form that NumPy dispatches
-to its own module, except erf, which NumPy lacks (a device's namespace brings its own).
+to its own module, except erf and erfc, which NumPy lacks (a device's namespace brings its own).
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ except ImportError:  # pragma: no cover - another NumPy: np.errstate itself
 F = TypeVar("F", bound=Callable[..., Any])
 
 _erf_scalar = np.vectorize(math.erf, otypes=[np.float64])
+_erfc_scalar = np.vectorize(math.erfc, otypes=[np.float64])
 
 
 # Chebyshev fit of erfc (Numerical Recipes' erfcc): relative error < 1.2e-7, float32's own.
@@ -49,6 +50,17 @@ def erf(x: np.ndarray) -> np.ndarray:
         poly += c
     erfc = t * np.exp(poly - z * z)
     return where(x >= 0, 1 - erfc, erfc - 1).astype(x.dtype, copy=False)
+
+
+def erfc(x: np.ndarray) -> np.ndarray:
+    """The complementary error function 1 − erf x (NumPy has none): math.erfc in float64, accurate where
+    it is tiny (x up to ~27)."""
+    if _on_device(x):  # NumPy has no erfc to dispatch to: each device's namespace brings its own
+        raise TypeError(f"kernels.erfc computes on the host and got a {type(x).__module__}.{type(x).__name__}; "
+                        "use the erfc of the array's backend: matgrad.devices.backend_of(x).namespace.erfc(x)")
+    if x.dtype == np.float64:
+        return _erfc_scalar(x)
+    return _erfc_scalar(x.astype(np.float64)).astype(x.dtype)
 
 
 def ignoring(**kinds: str) -> Callable[[F], F]:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import grad_mode
+from .devices import on_a_device
 from .ops import decomp
 from .ops.arithmetic import mul, sub
 from .ops.linalg import LinAlgError, _square, inverse, zero_pivot
@@ -64,7 +65,8 @@ def _matrices(op: str, input: Any) -> Tensor:
 
 
 def _const(array: Any) -> Tensor:
-    return Tensor._make(np.asarray(array), None, False)
+    """A constant of `array`'s values, on its device (NumPy's scalars and lists become host arrays)."""
+    return Tensor._make(array if on_a_device(array) else np.asarray(array), None, False)
 
 
 def _tracks(*ts: Tensor) -> bool:

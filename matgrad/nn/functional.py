@@ -1005,6 +1005,8 @@ def soft_margin_loss(input: Any, target: Any, size_average: Any = None, reduce: 
     _check_legacy("soft_margin_loss", size_average, reduce)
     _check_reduction("soft_margin_loss", reduction)
     x, y = _pair(input, target)
+    if type(x.array) is not np.ndarray and type(y.array) is np.ndarray:  # a host target for a device input
+        y = y.to(x.device)
     return _reduce("soft_margin_loss", _act.softplus(-(y * x)), reduction)
 
 

@@ -25,6 +25,11 @@ def _t(xp: Any, x: Any) -> Any:
     return xp.swapaxes(x, -1, -2)
 
 
+def _array(a: Any) -> Any:
+    """`a` as an array: NumPy's scalars (a 0-d result) become 0-d arrays, a device's arrays stay as they are."""
+    return np.asarray(a) if isinstance(a, np.generic) else a
+
+
 def _eye(n: int, dtype: Any) -> np.ndarray:
     return np.eye(n, dtype=dtype)
 
@@ -43,7 +48,10 @@ def _unpack(xp: Any, flat: Any, shapes: tuple[tuple[int, ...], ...]) -> list[Any
 
 
 class Packed(Op):
-    """An op with several outputs, handed out as one flat array (see the module's docstring)."""
+    """Several outputs as one flat array.  dA = the subclass's backward of dY cut into the outputs' parts.
+
+    (See the module's docstring.)
+    """
 
     save_output = True
     shapes: tuple[tuple[int, ...], ...] = ()
@@ -145,7 +153,7 @@ class LogAbsDet(Op):
     def forward(self, a):
         _, logabs = np.linalg.slogdet(a)
         self.singular = bool(np.any(np.isneginf(logabs)))
-        return np.asarray(logabs)
+        return _array(logabs)
 
     def backward(self, dy):
         if self.singular:
@@ -163,8 +171,10 @@ def _off_diagonal_ratio(xp: Any, x: Any, e: Any, n: int) -> Any:
 
 
 class Eigh(Packed):
-    """A = V diag(L) Vᵀ (A symmetric, from one triangle).
-    dA = V (diag(dL) + ½(VᵀdV − dVᵀV) / E) Vᵀ,  E_ij = L_j − L_i."""
+    """A = V diag(L) Vᵀ.  dA = V (diag(dL) + ½(VᵀdV − dVᵀV) / E) Vᵀ,  E_ij = L_j − L_i.
+
+    A is symmetric, read from one triangle.
+    """
 
     @staticmethod
     def out_shapes(shape, uplo):
@@ -187,8 +197,10 @@ class Eigh(Packed):
 
 
 class Svd(Packed):
-    """A = U diag(S) Vh (the reduced factors; with full_matrices the extra columns of U and rows of Vh
-    carry no gradient, as torch).  The backward is torch's svd_backward."""
+    """A = U diag(S) Vh.  dA = torch's svd_backward of (dU, dS, dVh): U diag(dS) Vh plus U's and V's rotations.
+
+    The reduced factors; with full_matrices the extra columns of U and rows of Vh carry no gradient, as torch.
+    """
 
     @staticmethod
     def out_shapes(shape, full_matrices):
@@ -231,8 +243,10 @@ class Svd(Packed):
 
 
 class Qr(Packed):
-    """A = Q R (reduced, or complete when m ≤ n).  The backward is torch's linalg_qr_backward:
-    m ≥ n: dA = (dQ + Q sym(M)) R⁻ᵀ with M = dR Rᵀ − Qᵀ dQ and sym(M) = triu M + (triu(M, 1))ᵀ."""
+    """A = Q R.  dA = (dQ + Q sym(M)) R⁻ᵀ, M = dR Rᵀ − Qᵀ dQ, sym(M) = triu M + (triu(M, 1))ᵀ (m ≥ n).
+
+    Reduced, or complete when m ≤ n; the backward is torch's linalg_qr_backward.
+    """
 
     @staticmethod
     def out_shapes(shape, mode):
@@ -285,7 +299,10 @@ def pinv_array(a: np.ndarray, atol: Any, rtol: Any, hermitian: bool) -> np.ndarr
 
 
 class Pinv(Op):
-    """Y = A⁺.  dA is torch's pinv_backward (exact where the rank does not change)."""
+    """Y = A⁺.  dA = −Yᵀ dY Yᵀ + (I − AY) dYᵀ Y Yᵀ + Yᵀ Y dYᵀ (I − YA), torch's pinv_backward.
+
+    Exact where the rank does not change.
+    """
 
     save_output = True
 
@@ -361,15 +378,17 @@ class MatrixExp(Op):
 
 # --- vector p-norms ------------------------------------------------------------------------------------
 class VectorPNorm(Op):
-    """y = (Σ|x|^p)^(1/p) over axes, for p other than 0, 1, 2 and ±inf.
-    dx = sign(x)|x|^(p−1) · dy / y^(p−1) (0 where y = 0, and where x = 0 for p < 1, as torch)."""
+    """y = (Σ|x|^p)^(1/p) over axes.  dx = sign(x)|x|^(p−1) · dy / y^(p−1).
+
+    For p other than 0, 1, 2 and ±inf; dx is 0 where y = 0, and where x = 0 for p < 1, as torch.
+    """
 
     save_output = True
 
     def forward(self, x, p, axes, keepdims):
         self.p, self.axes, self.keepdims = p, axes, keepdims
         with np.errstate(divide="ignore", over="ignore"):
-            return np.asarray(np.sum(np.abs(x) ** p, axis=axes, keepdims=keepdims) ** (1.0 / p))
+            return _array(np.sum(np.abs(x) ** p, axis=axes, keepdims=keepdims) ** (1.0 / p))
 
     def backward(self, dy):
         xp = self.xp

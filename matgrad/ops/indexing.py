@@ -222,7 +222,8 @@ def index_put_tuple(input: Any, indices: Any, values: Any, accumulate: bool = Fa
         raise TypeError(f"index_put(): indices must be a tuple of tensors, got {type(indices).__name__}")
     if len(indices) > max(x.ndim, 1):
         raise IndexError(f"index_put(): too many indices for tensor of dimension {x.ndim} (got {len(indices)})")
-    index = tuple(_index_array(i) if isinstance(i, Tensor) else np.asarray(i) for i in indices)
+    index = tuple(_index_array(i) if isinstance(i, Tensor) else i if is_device_array(i) else np.asarray(i)
+                  for i in indices)
     for i in index:
         if getattr(i, "dtype", None) is not None and i.dtype.kind not in "iub":
             raise IndexError(f"index_put(): tensors used as indices must be long, int, byte or bool tensors, "
@@ -232,8 +233,9 @@ def index_put_tuple(input: Any, indices: Any, values: Any, accumulate: bool = Fa
     v = as_tensor(values, x)
     if v.array.dtype != x.array.dtype:
         v = v.to(x.array.dtype)
+    xp = np if type(x.array) is np.ndarray else backend_of(x.array).xp  # the shape picked, on x's device
     try:
-        picked = np.empty(x.shape, dtype=np.bool_)[index].shape
+        picked = xp.empty(x.shape, dtype=np.bool_)[index_on(index, x.array)].shape
     except IndexError as e:
         raise IndexError(f"index_put(): indices {tuple(i.tolist() for i in index)} do not fit a tensor of shape "
                          f"{tuple(x.shape)}: {e}") from None
@@ -246,7 +248,7 @@ def put(input: Any, index: Any, source: Any, accumulate: bool = False) -> Tensor
     """A copy of input with source's elements written (or with accumulate, added) at the flat indices
     `index` of the flattened input (Tensor.put); index and source must have as many elements."""
     t = as_tensor(input)
-    idx = index.array if isinstance(index, Tensor) else np.asarray(index)
+    idx = index.array if isinstance(index, Tensor) else index if is_device_array(index) else np.asarray(index)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"put(): Expected a long tensor for index, but got {idx.dtype}")
     s = as_tensor(source, t)

@@ -653,7 +653,7 @@ def cov(input: Any, *, correction: int = 1, fweights: Any = None, aweights: Any 
         else:
             norm = sub(w_sum, div(mul(_sum(mul(w, as_tensor(aweights))), correction), w_sum))
     norm_value = norm.array if isinstance(norm, Tensor) else norm
-    if np.all(np.asarray(norm_value) <= 0):
+    if np.all(norm_value <= 0):  # a number, or a 0-d array on the data's device
         warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
                       "observations.", UserWarning, stacklevel=2)
         norm = mul(norm, 0) if isinstance(norm, Tensor) else 0

@@ -515,6 +515,6 @@ def nanmean(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: A
     axes, keep = normalize_axes("nanmean", dim, axis, t.ndim), _keep(keepdim, keepdims)
     count = np.sum(~np.isnan(t.array), axis=axes, keepdims=keep)
     with np.errstate(divide="ignore"):
-        inv = np.asarray(np.divide(1, count, dtype=t.array.dtype))  # inf where all are nan: 0 · inf = nan
+        inv = _array(np.divide(1, count, dtype=t.array.dtype))  # inf where all are nan: 0 · inf = nan
     with np.errstate(invalid="ignore"):
         return NanSum.apply(t, axes=axes, keepdims=keep) * Tensor._make(inv, None, False)

@@ -388,8 +388,10 @@ _REDUCES = ("sum", "prod", "mean", "amax", "amin")
 
 
 class ScatterExtreme(Op):
-    """y = x with each place written by index along dim set to the max (or min) of src's values there
-    (and x's own, with include_self).
+    """y = x, set at index to the max (or min) of src's values.  dx, dsrc = dy split among the values equal to y.
+
+    Each place written by index along dim takes the max (or min) of src's values there (and x's own, with
+    include_self).
 
     dx, dsrc: dy split evenly among the values equal to the result at each place (PyTorch's rule for ties);
     the others get none.  self.share_x / self.share_src hold each value's share (1/ties or 0): constants, so
@@ -419,8 +421,10 @@ class ScatterExtreme(Op):
 
 
 class ScatterProd(Op):
-    """y = x with each place written by index along dim multiplied by src's values there (x's own value
-    left out at those places without include_self).
+    """y = x times src's values at index.  dx = dy · (the product of the other factors there), dsrc gathered.
+
+    Each place written by index along dim is multiplied by src's values there (x's own value left out at
+    those places without include_self).
 
     dx = dy · (the product of the other factors at its place);  dsrc = the same, gathered at index.
     "The others" is y / value where value ≠ 0; for a zero value it is the product with that zero made 1
@@ -435,7 +439,8 @@ class ScatterProd(Op):
         xp, index, inc = self.xp, self.index, self.include_self
         x, src = self.inputs
         xa, sa = self.input_arrays
-        hit = np.zeros(xa.shape, dtype=np.bool_)
+        module = backend_of(xa).xp  # the masks and counts made on the data's device
+        hit = module.zeros(xa.shape, dtype=np.bool_)
         hit[index] = True
         y = self._prod(x, src)
         x_zero = xa == 0
@@ -444,7 +449,7 @@ class ScatterProd(Op):
         if not inc:
             dx = dx * (~hit)
         src_zero = sa == 0
-        zeros_at = np.zeros(xa.shape, dtype=np.int64)
+        zeros_at = module.zeros(xa.shape, dtype=np.int64)
         np.add.at(zeros_at, index, src_zero.astype(np.int64))
         single = src_zero & (zeros_at[index] == 1)
         ones = np.ones_like(sa)
@@ -487,14 +492,15 @@ def scatter_reduce(input: Any, dim: int, index: Any, src: Any, reduce: str, *, i
         return ScatterExtreme.apply(t, s, index=full, largest=reduce == "amax", include_self=include_self)
     if reduce == "prod":
         return ScatterProd.apply(t, s, index=full, include_self=include_self)
-    hit = np.zeros(t.shape, dtype=np.bool_)
+    xp = backend_of(t.array).xp  # the mask and counts made on t's device (full is there already)
+    hit = xp.zeros(t.shape, dtype=np.bool_)
     hit[full] = True
-    base = t if include_self else Scatter.apply(t, Tensor._make(np.zeros((), t.array.dtype), None, False),
+    base = t if include_self else Scatter.apply(t, Tensor._make(xp.zeros((), t.array.dtype), None, False),
                                                 index=hit)
     total = ScatterAdd.apply(base, s, index=full)
     if reduce == "sum":
         return total
-    count = (np.ones if include_self else np.zeros)(t.shape, dtype=np.int64)
+    count = (xp.ones if include_self else xp.zeros)(t.shape, dtype=np.int64)
     count[~hit] = 1
     np.add.at(count, full, 1)
     if t.array.dtype.kind == "f":

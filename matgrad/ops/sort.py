@@ -432,7 +432,8 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, inve
 def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
     """The coordinates in a tensor of `shape` of each flat (row-major) index, one int64 tensor per dim.
     As PyTorch, an index is taken modulo the number of elements (-1 is the last element)."""
-    idx = _host_values("unravel_index", indices)
+    a = indices.array if isinstance(indices, Tensor) else indices
+    idx = a if is_device_array(a) else _host_values("unravel_index", a)  # the coordinates made on its device
     if idx.dtype.kind not in "iu" or idx.dtype == np.bool_:
         raise TypeError(f"expected 'indices' to be integer dtype, but got {idx.dtype}")
     dims = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)

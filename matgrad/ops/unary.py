@@ -73,12 +73,8 @@ class Abs(Op):
     @ignoring(invalid="ignore")  # inf·0 at x = 0 is nan, as in PyTorch, without NumPy's warning
     def backward(self, dy):
         (x,) = self.inputs
-        if not self.xp.plain:
-            return dy * self.xp.sign(x)
-        sign = np.sign(x)
-        if sign.dtype.kind in "fc":  # sign(nan) is nan; PyTorch's gradient at a nan input is 0
-            np.nan_to_num(sign, copy=False)
-        return dy * sign
+        # sign(nan) is nan; PyTorch's gradient at a nan input is 0
+        return self.xp.where(x == x, dy * self.xp.sign(x), 0)
 
 
 class Sign(Op):
@@ -543,16 +539,11 @@ def logit(input: Any, eps: float | None = None) -> Tensor:
     return Logit.apply(_float_input("logit", input), eps=None if eps is None else float(eps))
 
 
-_erfc_scalar = np.vectorize(math.erfc, otypes=[np.float64])
-
-
 class Erfc(Op):
     """y = erfc x = 1 − erf x, accurate where it is tiny (x up to ~27).  dy/dx = −2/√π · e^(−x²)."""
 
     def forward(self, x):
-        if x.dtype == np.float64:
-            return _erfc_scalar(x)
-        return _erfc_scalar(x.astype(np.float64)).astype(x.dtype)
+        return backend_of(x).namespace.erfc(x)  # the kernel of x's device (math.erfc on the CPU)
 
     def backward(self, dy):
         (x,) = self.inputs
@@ -608,11 +599,16 @@ def frexp(input: Any) -> Any:
     t = as_tensor(input)
     if t.array.dtype.kind != "f":
         raise TypeError(f"frexp: only supports floating-point dtypes, got {t.array.dtype}")
-    mantissa, exponent = np.frexp(t.array)
+    mantissa, exponent = np.frexp(t.array)  # on t's device; NumPy gives scalars for a 0-d input
     with np.errstate(over="ignore"):  # 1/2^e overflows for subnormals: inf, as PyTorch's grad / 2^e
         scale = np.ldexp(np.ones_like(t.array), -exponent)
-    return FrexpResult(Frexp.apply(t, mantissa=np.asarray(mantissa), scale=scale),
-                       Tensor._make(np.asarray(exponent).astype(np.int32), None, False))
+    return FrexpResult(Frexp.apply(t, mantissa=_array(mantissa), scale=scale),
+                       Tensor._make(_array(exponent).astype(np.int32), None, False))
+
+
+def _array(a: Any) -> Any:
+    """`a` as an array: NumPy's scalars become 0-d arrays, a device's arrays stay as they are."""
+    return np.asarray(a) if isinstance(a, np.generic) else a
 
 
 def signbit(input: Any) -> Tensor:

@@ -174,8 +174,9 @@ def diag_embed(input: Any, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
         t = reshape(t, (1,))
     n, k = t.shape[-1], int(offset)
     m = n + abs(k)
-    rows = np.arange(n) + max(-k, 0)
-    zeros = Tensor._make(np.zeros(t.shape[:-1] + (m, m), t.array.dtype), None, False)
+    rows = np.arange(n) + max(-k, 0)  # a host index: IndexPut moves it to t's device
+    xp = np if type(t.array) is np.ndarray else backend_of(t.array).xp  # the zeros made on t's device
+    zeros = Tensor._make(xp.zeros(t.shape[:-1] + (m, m), t.array.dtype), None, False)
     out = IndexPut.apply(zeros, t, index=(Ellipsis, rows, rows + k))
     return movedim(out, (nd - 2, nd - 1), (d1, d2))
 
@@ -233,7 +234,8 @@ def vander(x: Any, N: int | None = None, increasing: bool = False) -> Tensor:  #
         raise RuntimeError("vander: N must be non-negative.")
     if t.array.dtype.kind in "biu":
         t = t.to(np.int64)
-    ones = Tensor._make(np.ones((t.shape[0], min(n, 1)), t.array.dtype), None, False)
+    xp = np if type(t.array) is np.ndarray else backend_of(t.array).xp  # the ones made on t's device
+    ones = Tensor._make(xp.ones((t.shape[0], min(n, 1)), t.array.dtype), None, False)
     if n <= 1:
         return ones
     powers = cumprod(broadcast_to(reshape(t, (-1, 1)), (t.shape[0], n - 1)), 1)

@@ -15,7 +15,10 @@ def fake_backend() -> backend.ArrayBackend:
     def erf(x):  # what cupyx.scipy.special.erf is on a GPU: here NumPy's kernel on the wrapped array
         return ndarray(kernels.erf(x._a))
 
-    ns = backend.plain_namespace("fake_cupy", fake_cupy, "cuda", erf=erf)
+    def erfc(x):  # cupyx.scipy.special.erfc's stand-in, the same way
+        return ndarray(kernels.erfc(x._a))
+
+    ns = backend.plain_namespace("fake_cupy", fake_cupy, "cuda", erf=erf, erfc=erfc)
     return backend.ArrayBackend("cuda", fake_cupy, ndarray, ns, to_host=lambda a: a.get(),
                                 from_host=lambda a, index=None: ndarray(np.array(a)),
                                 index_of=lambda a: 0, device_count=1, name=lambda index=None: "fake_cupy")
