@@ -5,6 +5,8 @@ live in matgrad/ops/linalg.py (det, inverse, diagonal, cross) and matgrad/ops/de
 cholesky, eigh, svd, qr, pinv, matrix_exp); the rest are composed of those and of matmul, so their
 gradients follow. A singular or not positive-definite matrix raises `LinAlgError` (a RuntimeError,
 as torch.linalg.LinAlgError); a shape that does not fit raises ValueError, as matgrad's other ops.
+What is computed outside an op (values without a gradient: ranks, infos, signs) uses the input's own array
+module (`_xp`: NumPy, or CuPy on a GPU), so it stays on the input's device.
 """
 from __future__ import annotations
 
@@ -14,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from .autograd import grad_mode
-from .devices import on_a_device
+from .devices import backend_of, move, on_a_device, to_host
 from .ops import decomp
 from .ops.arithmetic import mul, sub
-from .ops.linalg import LinAlgError, _square, inverse, zero_pivot
+from .ops.linalg import LinAlgError, _square, inverse, singular_error, zero_pivot
 from .ops.linalg import cross as _cross
 from .ops.linalg import det as _det
 from .ops.linalg import diagonal as _diagonal
@@ -69,6 +71,11 @@ def _const(array: Any) -> Tensor:
     return Tensor._make(array if on_a_device(array) else np.asarray(array), None, False)
 
 
+def _xp(t: Tensor) -> Any:
+    """The array module of t's array: NumPy, or its device's (CuPy)."""
+    return backend_of(t.array).xp
+
+
 def _tracks(*ts: Tensor) -> bool:
     return grad_mode._state.enabled and any(t.requires_grad for t in ts)
 
@@ -97,7 +104,7 @@ def vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
     if p == 1:
         return _sum(_abs(t), dim=axes, keepdim=keepdim)
     if p == 0:
-        count = np.sum(t.array != 0, axis=axes, keepdims=keepdim).astype(t.array.dtype)
+        count = _xp(t).sum(t.array != 0, axis=axes, keepdims=keepdim).astype(t.array.dtype)
         return _const(count)
     return decomp.VectorPNorm.apply(t, p=p, axes=axes, keepdims=keepdim)
 
@@ -185,19 +192,21 @@ def inv_ex(A: Any, *, check_errors: bool = False) -> InvExResult:
     """(inverse, info): info (int32, one per matrix) is 0, or the index of the first zero pivot where the
     matrix is singular; that matrix's inverse is then nan (torch's holds what LAPACK left)."""
     t = _square("linalg.inv_ex", _matrices("linalg.inv_ex", A))
-    a = t.array
+    a, xp = t.array, _xp(t)
     try:
-        np.linalg.inv(a)
+        xp.linalg.inv(a)
     except np.linalg.LinAlgError:
-        info = np.array([zero_pivot(m) for m in a.reshape((-1,) + a.shape[-2:])], np.int32).reshape(a.shape[:-2])
+        host = to_host(a)  # the pivots of a failed inversion, one matrix at a time, on the host
+        info = np.array([zero_pivot(m) for m in host.reshape((-1,) + a.shape[-2:])], np.int32).reshape(a.shape[:-2])
         if check_errors:
-            inv(t)  # raises the error naming the pivot
+            raise singular_error("linalg.inv", host) from None  # the error naming the pivot
+        info = move(info, t.device)
         good = info == 0
-        out = np.full_like(a, np.nan)
+        out = xp.full_like(a, np.nan)
         if good.any():
-            out[good] = np.linalg.inv(a[good])
+            out[good] = xp.linalg.inv(a[good])
         return InvExResult(_const(out), _const(info))
-    return InvExResult(inverse(t), _const(np.zeros(a.shape[:-2], np.int32)))
+    return InvExResult(inverse(t), _const(xp.zeros(a.shape[:-2], np.int32)))
 
 
 def _promote_pair(op: str, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
@@ -241,7 +250,8 @@ def slogdet(A: Any) -> SlogdetResult:
     """(sign, log|det A|) for each square matrix: sign is -1, 0 or 1 (no gradient), log|det| -inf where
     singular."""
     a = _square("linalg.slogdet", _matrices("linalg.slogdet", A))
-    sign = np.sign(np.linalg.det(a.array)).astype(a.array.dtype)
+    xp = _xp(a)
+    sign = xp.sign(xp.linalg.det(a.array)).astype(a.array.dtype)
     return SlogdetResult(_const(sign), decomp.LogAbsDet.apply(a))
 
 
@@ -257,19 +267,20 @@ def cholesky_ex(A: Any, *, upper: bool = False, check_errors: bool = False) -> C
     """(L, info): info (int32, one per matrix) is 0, or the order of the first leading minor that is not
     positive-definite; that matrix's L is then nan."""
     a = _square("linalg.cholesky_ex", _matrices("linalg.cholesky_ex", A))
+    xp = _xp(a)
     try:
-        np.linalg.cholesky(a.array)
+        xp.linalg.cholesky(a.array)
     except np.linalg.LinAlgError:
         if check_errors:
             cholesky(a)
-        info = decomp.cholesky_info(a.array)
+        info = move(decomp.cholesky_info(a.array), a.device)
         good = info == 0
-        out = np.full_like(a.array, np.nan)
+        out = xp.full_like(a.array, np.nan)
         if good.any():
-            out[good] = np.linalg.cholesky(a.array[good])
+            out[good] = xp.linalg.cholesky(a.array[good])
         low = _const(out)
         return CholeskyExResult(_mT(low) if upper else low, _const(info))
-    return CholeskyExResult(cholesky(a, upper=upper), _const(np.zeros(a.shape[:-2], np.int32)))
+    return CholeskyExResult(cholesky(a, upper=upper), _const(xp.zeros(a.shape[:-2], np.int32)))
 
 
 def multi_dot(tensors: Any) -> Tensor:
@@ -295,7 +306,8 @@ def matrix_power(A: Any, n: int) -> Tensor:
         raise TypeError(f"linalg.matrix_power: n must be an integer, got {n!r}")
     n = int(n)
     if n == 0:
-        return _const(np.broadcast_to(np.eye(a.shape[-1], dtype=a.array.dtype), a.shape).copy())
+        xp = _xp(a)
+        return _const(xp.broadcast_to(xp.eye(a.shape[-1], dtype=a.array.dtype), a.shape).copy())
     if n < 0:
         a, n = inv(a), -n
     out = None
@@ -345,7 +357,7 @@ def eigvalsh(A: Any, UPLO: str = "L") -> Tensor:
         raise ValueError(f"linalg.eigvalsh: UPLO must be 'L' or 'U', got {UPLO!r}")
     a = _square("linalg.eigvalsh", _matrices("linalg.eigvalsh", A))
     if not _tracks(a):
-        return _const(np.linalg.eigvalsh(a.array, UPLO=UPLO))
+        return _const(_xp(a).linalg.eigvalsh(a.array, UPLO=UPLO))
     return eigh(a, UPLO).eigenvalues
 
 
@@ -361,7 +373,7 @@ def svdvals(A: Any, *, driver: Any = None) -> Tensor:
     """The singular values of each matrix, descending."""
     a = _matrices("linalg.svdvals", A)
     if not _tracks(a):
-        return _const(np.linalg.svd(a.array, compute_uv=False))
+        return _const(_xp(a).linalg.svd(a.array, compute_uv=False))
     return svd(a, full_matrices=False).S
 
 
@@ -372,22 +384,25 @@ def qr(A: Any, mode: str = "reduced") -> QrResult:
                          "or 'complete'")
     a = _matrices("linalg.qr", A)
     if mode == "r":
-        r = np.linalg.qr(a.array, mode="r")
-        return QrResult(_const(np.zeros((0,), a.array.dtype)), _const(r))
+        xp = _xp(a)
+        r = xp.linalg.qr(a.array, mode="r")
+        return QrResult(_const(xp.zeros((0,), a.array.dtype)), _const(r))
     q, r = decomp.Qr.run(a, mode=mode)
     return QrResult(q, r)
 
 
-def _tolerances(op: str, a: Tensor, atol: Any, rtol: Any, rcond: Any = None) -> tuple[np.ndarray, np.ndarray]:
-    """torch's (atol, rtol): rtol defaults to eps·max(m, n) when atol is not given, else to 0."""
-    def value(x: Any) -> np.ndarray:
-        return np.asarray(x.array if isinstance(x, Tensor) else x, dtype=np.float64)
+def _tolerances(op: str, a: Tensor, atol: Any, rtol: Any, rcond: Any = None) -> tuple[Any, Any]:
+    """torch's (atol, rtol), float64 arrays on a's device: rtol defaults to eps·max(m, n) when atol is not
+    given, else to 0."""
+    def value(x: Any) -> Any:
+        v = x.array if isinstance(x, Tensor) else x
+        return move(v.astype(np.float64) if on_a_device(v) else np.asarray(v, dtype=np.float64), a.device)
 
     if rcond is not None:
         rtol = rcond
     eps = np.finfo(a.array.dtype).eps
     if rtol is None:
-        rtol = 0.0 if (atol is not None and np.any(value(atol) > 0)) else eps * max(a.shape[-2:])
+        rtol = 0.0 if (atol is not None and bool((value(atol) > 0).any())) else eps * max(a.shape[-2:])
     return value(0.0 if atol is None else atol), value(rtol)
 
 
@@ -406,9 +421,10 @@ def matrix_rank(A: Any, *, atol: Any = None, rtol: Any = None, hermitian: bool =
     if tol is not None:
         atol, rtol = tol, 0.0
     at, rt = _tolerances("linalg.matrix_rank", a, atol, rtol)
-    s = np.abs(np.linalg.eigvalsh(a.array)) if hermitian else np.linalg.svd(a.array, compute_uv=False)
-    smax = s.max(axis=-1, initial=0.0)
-    return _const(np.sum(s > np.maximum(at, rt * smax)[..., None], axis=-1).astype(np.int64))
+    xp = _xp(a)
+    s = xp.abs(xp.linalg.eigvalsh(a.array)) if hermitian else xp.linalg.svd(a.array, compute_uv=False)
+    smax = decomp._largest(s)
+    return _const(xp.sum(s > xp.maximum(at, rt * smax)[..., None], axis=-1).astype(np.int64))
 
 
 def lstsq(A: Any, B: Any, rcond: Any = None, *, driver: str | None = None) -> LstsqResult:
@@ -435,15 +451,15 @@ def lstsq(A: Any, B: Any, rcond: Any = None, *, driver: str | None = None) -> Ls
         raise ValueError(f"{op}: input.size(-2) should match other.size(-2), got {a.shape} and {b.shape}")
     at, rt = _tolerances(op, a, None, None, rcond)
     x = matmul(decomp.Pinv.apply(a, atol=at, rtol=rt, hermitian=False), b)
-    dtype = a.array.dtype
-    empty = np.zeros((0,), dtype)
-    s = np.linalg.svd(a.array, compute_uv=False)
-    rank_arr = np.sum(s > (rt * s.max(axis=-1, initial=0.0))[..., None], axis=-1).astype(np.int64)
-    rank = _const(np.zeros((0,), np.int64) if driver == "gels" else rank_arr)
+    dtype, xp = a.array.dtype, _xp(a)
+    empty = xp.zeros((0,), dtype)
+    s = xp.linalg.svd(a.array, compute_uv=False)
+    rank_arr = xp.sum(s > (rt * decomp._largest(s))[..., None], axis=-1).astype(np.int64)
+    rank = _const(xp.zeros((0,), np.int64) if driver == "gels" else rank_arr)
     residuals = _const(empty)
     values = _const(s if driver in ("gelsd", "gelss") else empty)
     m, n = a.shape[-2:]
-    if driver != "gelsy" and m > n and np.all(rank_arr == n):
+    if driver != "gelsy" and m > n and bool((rank_arr == n).all()):
         r = sub(matmul(a, x), b)
         residuals = _sum(mul(r, r), dim=-2)  # (…, k), also for a vector B (k = 1), as torch
     if vector:
@@ -467,7 +483,7 @@ def solve_triangular(A: Any, B: Any, *, upper: bool, left: bool = True, unitrian
     if unitriangular:
         from .ops.arithmetic import add
 
-        tri = add(tri, np.eye(a.shape[-1], dtype=a.array.dtype))
+        tri = add(tri, _const(_xp(a).eye(a.shape[-1], dtype=a.array.dtype)))
     if not left:
         return _mT(solve(_mT(tri), _mT(b)))
     if b.shape[-2] != a.shape[-1]:

@@ -1,9 +1,11 @@
 """Matrix factorizations and solvers behind matgrad.linalg: solve, cholesky, slogdet, eigh, svd, qr,
 pinv, matrix_exp and the general p-norm of vectors.
 
-NumPy's linalg computes each forward. Every backward is written once against `self.xp` from the
-inputs and the op's own outputs (the matrix-calculus results of torch's FunctionsManual.cpp), so
-under create_graph it is recorded too and the gradient can be differentiated again.
+The input's own array module computes each forward (NumPy's linalg, or CuPy's on a GPU: `backend_of`),
+and the constants and masks a backward needs are made with it, beside the arrays they meet. Every
+backward is written once against `self.xp` from the inputs and the op's own outputs (the
+matrix-calculus results of torch's FunctionsManual.cpp), so under create_graph it is recorded too
+and the gradient can be differentiated again.
 
 An op with several outputs (eigh, svd, qr) hands them out as one flat array, cut into pieces by
 `Packed.run` (getitem and reshape): the pieces' gradients meet in that array's gradient, zeros
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.op import Op
+from ..devices import backend_of, to_host
 from ..tensor import Tensor
 from .linalg import LinAlgError
 from .shape import reshape
@@ -30,12 +33,36 @@ def _array(a: Any) -> Any:
     return np.asarray(a) if isinstance(a, np.generic) else a
 
 
-def _eye(n: int, dtype: Any) -> np.ndarray:
-    return np.eye(n, dtype=dtype)
+def _module(array: Any) -> Any:
+    """The array module `array` lives in (NumPy, or the device's: CuPy), to make constants beside it."""
+    return backend_of(array).xp
 
 
-def _pack(*arrays: np.ndarray) -> np.ndarray:
-    return np.concatenate([a.reshape(-1) for a in arrays])
+def _eye(like: Any, n: int, dtype: Any) -> Any:
+    """The n×n identity on the device of the array `like`."""
+    return _module(like).eye(n, dtype=dtype)
+
+
+def _largest(x: Any, keepdims: bool = False) -> Any:
+    """The largest element along the last axis of x ≥ 0, 0 where that axis is empty (max's `initial=0`,
+    which CuPy's max lacks)."""
+    if x.shape[-1] == 0:
+        return _module(x).zeros(x.shape[:-1] + ((1,) if keepdims else ()), x.dtype)
+    return x.max(axis=-1, keepdims=keepdims)
+
+
+def _solve(a: Any, b: Any) -> Any:
+    """A⁻¹B (B: (…, n, k)) by the arrays' module; on a device the batch dims are broadcast first (CuPy's
+    solve does not broadcast them)."""
+    xp = _module(a)
+    if xp is not np:
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        a, b = xp.broadcast_to(a, batch + a.shape[-2:]), xp.broadcast_to(b, batch + b.shape[-2:])
+    return xp.linalg.solve(a, b)
+
+
+def _pack(*arrays: Any) -> Any:
+    return _module(arrays[0]).concatenate([a.reshape(-1) for a in arrays])
 
 
 def _unpack(xp: Any, flat: Any, shapes: tuple[tuple[int, ...], ...]) -> list[Any]:
@@ -85,7 +112,7 @@ class Solve(Op):
 
     def forward(self, a, b):
         try:
-            return np.linalg.solve(a, b)
+            return _solve(a, b)
         except np.linalg.LinAlgError:
             raise LinAlgError("linalg.solve: The solver failed because the input matrix is singular.") from None
 
@@ -93,7 +120,7 @@ class Solve(Op):
         xp = self.xp
         a, _ = self.inputs
         if xp.plain:
-            db = np.linalg.solve(_t(np, a), dy)
+            db = _solve(_t(xp, a), dy)
         else:
             db = xp.matmul(_t(xp, xp.inv(a)), dy)
         return -xp.matmul(db, _t(xp, self.output)), db
@@ -112,8 +139,9 @@ def _cholesky_failure(a: np.ndarray) -> int:
     return 0
 
 
-def cholesky_info(a: np.ndarray) -> np.ndarray:
-    """LAPACK's potrf info for each matrix of the batch (int32, the batch's shape)."""
+def cholesky_info(a: Any) -> np.ndarray:
+    """LAPACK's potrf info for each matrix of the batch (a host array, int32, the batch's shape)."""
+    a = to_host(a)  # a failed factorization only: one matrix at a time, on the host
     flat = a.reshape((-1,) + a.shape[-2:]).astype(np.float64)
     return np.array([_cholesky_failure(m) for m in flat], dtype=np.int32).reshape(a.shape[:-2])
 
@@ -126,7 +154,7 @@ class Cholesky(Op):
 
     def forward(self, a):
         try:
-            return np.linalg.cholesky(a)
+            return _module(a).linalg.cholesky(a)
         except np.linalg.LinAlgError:
             info = cholesky_info(a)
             k = int(info.reshape(-1)[np.argmax(info.reshape(-1) > 0)]) if info.size else 0
@@ -139,8 +167,9 @@ class Cholesky(Op):
         xp = self.xp
         low = self.output
         n = self.out.shape[-1]
-        lower = np.tri(n, dtype=bool)
-        strict = np.tri(n, k=-1, dtype=bool)
+        am = _module(self.out)
+        lower = am.tri(n, dtype=bool)
+        strict = am.tri(n, k=-1, dtype=bool)
         p = xp.where(lower, xp.matmul(_t(xp, low), dy), 0)
         phi = (p + _t(xp, xp.where(strict, p, 0))) * 0.5
         linv = xp.inv(low)
@@ -151,8 +180,8 @@ class LogAbsDet(Op):
     """y = log|det A|.  dA = dy · A⁻ᵀ."""
 
     def forward(self, a):
-        _, logabs = np.linalg.slogdet(a)
-        self.singular = bool(np.any(np.isneginf(logabs)))
+        _, logabs = _module(a).linalg.slogdet(a)
+        self.singular = bool((logabs == -np.inf).any())
         return _array(logabs)
 
     def backward(self, dy):
@@ -164,9 +193,9 @@ class LogAbsDet(Op):
 
 
 # --- eigh, svd, qr -------------------------------------------------------------------------------
-def _off_diagonal_ratio(xp: Any, x: Any, e: Any, n: int) -> Any:
-    """x / e off the diagonal, 0 on it (e's diagonal is 0)."""
-    eye = _eye(n, bool)
+def _off_diagonal_ratio(xp: Any, x: Any, e: Any, n: int, like: Any) -> Any:
+    """x / e off the diagonal, 0 on it (e's diagonal is 0); the mask made on the device of the array `like`."""
+    eye = _eye(like, n, bool)
     return xp.where(eye, 0, x / xp.where(eye, 1, e))
 
 
@@ -181,7 +210,7 @@ class Eigh(Packed):
         return shape[:-1], shape
 
     def forward(self, a, uplo):
-        w, v = np.linalg.eigh(a, UPLO=uplo)
+        w, v = _module(a).linalg.eigh(a, UPLO=uplo)
         self.shapes = (w.shape, v.shape)
         return _pack(w, v)
 
@@ -191,8 +220,8 @@ class Eigh(Packed):
         n = self.shapes[1][-1]
         vtgv = xp.matmul(_t(xp, v), gv)
         e = xp.expand_dims(w, -2) - xp.expand_dims(w, -1)
-        g = _off_diagonal_ratio(xp, (vtgv - _t(xp, vtgv)) * 0.5, e, n)
-        g = g + xp.expand_dims(gw, -2) * _eye(n, self.out.dtype)
+        g = _off_diagonal_ratio(xp, (vtgv - _t(xp, vtgv)) * 0.5, e, n, self.out)
+        g = g + xp.expand_dims(gw, -2) * _eye(self.out, n, self.out.dtype)
         return xp.matmul(xp.matmul(v, g), _t(xp, v))
 
 
@@ -210,7 +239,7 @@ class Svd(Packed):
         return (b + (m, m if full_matrices else k), b + (k,), b + (n if full_matrices else k, n))
 
     def forward(self, a, full_matrices):
-        u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+        u, s, vh = _module(a).linalg.svd(a, full_matrices=full_matrices)
         self.full = full_matrices
         self.shapes = (u.shape, s.shape, vh.shape)
         return _pack(u, s, vh)
@@ -229,8 +258,8 @@ class Svd(Packed):
         vhgv = vhgv - _t(xp, vhgv)
         s2 = s * s
         e = xp.expand_dims(s2, -2) - xp.expand_dims(s2, -1)
-        g = _off_diagonal_ratio(xp, uhgu * xp.expand_dims(s, -2) + xp.expand_dims(s, -1) * vhgv, e, k)
-        g = g + xp.expand_dims(gs, -2) * _eye(k, self.out.dtype)
+        g = _off_diagonal_ratio(xp, uhgu * xp.expand_dims(s, -2) + xp.expand_dims(s, -1) * vhgv, e, k, self.out)
+        g = g + xp.expand_dims(gs, -2) * _eye(self.out, k, self.out.dtype)
         if m > n:
             gus = gu / xp.expand_dims(s, -2)
             g = xp.matmul(u, g) + gus - xp.matmul(u, xp.matmul(_t(xp, u), gus))
@@ -255,7 +284,7 @@ class Qr(Packed):
         return tuple(batch) + (m, k), tuple(batch) + (k, n)
 
     def forward(self, a, mode):
-        q, r = np.linalg.qr(a, mode=mode)
+        q, r = _module(a).linalg.qr(a, mode=mode)
         self.mode = mode
         self.shapes = (q.shape, r.shape)
         return _pack(q, r)
@@ -267,35 +296,40 @@ class Qr(Packed):
         if self.mode == "complete" and m > n:
             raise RuntimeError("linalg.qr: The QR decomposition is not differentiable when mode='complete' and "
                                "nrows > ncols; use mode='reduced'.")
+        am = _module(self.out)
         x = xp.matmul(gr, _t(xp, r)) - xp.matmul(_t(xp, q), gq)
         if m >= n:
-            upper = np.triu(np.ones((n, n), dtype=bool))
-            strict = np.triu(np.ones((n, n), dtype=bool), 1)
+            upper = ~am.tri(n, k=-1, dtype=bool)
+            strict = ~am.tri(n, dtype=bool)
             sym = xp.where(upper, x, 0) + _t(xp, xp.where(strict, x, 0))
             g = xp.matmul(q, sym) + gq
             return xp.matmul(g, _t(xp, xp.inv(r)))
         # m < n: Q is m×m and R = [R1 | R2] with R1 m×m upper triangular
-        lower = np.tri(m, dtype=bool)
+        lower = am.tri(m, dtype=bool)
         skew = xp.where(lower, _t(xp, x) - x, 0)
         g = xp.matmul(xp.matmul(q, skew), _t(xp, xp.inv(r[..., :, :m])))
-        pad = np.concatenate([_eye(m, self.out.dtype), np.zeros((m, n - m), self.out.dtype)], axis=1)
+        pad = am.eye(m, n, dtype=self.out.dtype)  # [I | 0]
         return xp.matmul(g, pad) + xp.matmul(q, gr)
 
 
 # --- pinv, matrix_exp --------------------------------------------------------------------------------
-def pinv_array(a: np.ndarray, atol: Any, rtol: Any, hermitian: bool) -> np.ndarray:
-    """The pseudoinverse, keeping the singular values (|eigenvalues| when hermitian) above max(atol, rtol·σ_max)."""
+def pinv_array(a: Any, atol: Any, rtol: Any, hermitian: bool) -> Any:
+    """The pseudoinverse, keeping the singular values (|eigenvalues| when hermitian) above max(atol, rtol·σ_max).
+
+    atol and rtol are arrays on a's device (linalg._tolerances makes them), broadcasting against its batch dims.
+    """
+    xp = _module(a)
     if hermitian:
-        w, v = np.linalg.eigh(a)
-        s, left, right = np.abs(w), v, _t(np, v) * np.sign(w)[..., :, None]
+        w, v = xp.linalg.eigh(a)
+        s, left, right = xp.abs(w), v, _t(xp, v) * xp.sign(w)[..., :, None]
     else:
-        left, s, right = np.linalg.svd(a, full_matrices=False)
-    smax = s.max(axis=-1, keepdims=True, initial=0.0)
-    cut = np.maximum(np.asarray(atol)[..., None], np.asarray(rtol)[..., None] * smax)
+        left, s, right = xp.linalg.svd(a, full_matrices=False)
+    smax = _largest(s, keepdims=True)
+    cut = xp.maximum(atol[..., None], rtol[..., None] * smax)
     keep = s > cut
     with np.errstate(divide="ignore"):
-        inv_s = np.where(keep, 1.0 / np.where(keep, s, 1), 0).astype(a.dtype)
-    return np.matmul(_t(np, right) * inv_s[..., None, :], _t(np, left))
+        inv_s = xp.where(keep, 1.0 / xp.where(keep, s, 1), 0).astype(a.dtype)
+    return xp.matmul(_t(xp, right) * inv_s[..., None, :], _t(xp, left))
 
 
 class Pinv(Op):
@@ -331,24 +365,26 @@ _PADE13 = (64764752532480000., 32382376266240000., 7771770303897600., 1187353796
 _THETA13 = 5.371920351148152
 
 
-def expm_array(a: np.ndarray) -> np.ndarray:
-    """e^A by the [13/13] Padé approximant with scaling and squaring (Higham 2005), in float64, per matrix."""
+def expm_array(a: Any) -> Any:
+    """e^A by the [13/13] Padé approximant with scaling and squaring (Higham 2005), in float64, per matrix,
+    on a's device."""
+    xp = _module(a)
     x = a.astype(np.float64)
     n = x.shape[-1]
-    norm1 = np.abs(x).sum(axis=-2).max(axis=-1, initial=0.0)
+    norm1 = _largest(xp.abs(x).sum(axis=-2))
     with np.errstate(divide="ignore"):
-        s = np.maximum(0, np.ceil(np.log2(np.maximum(norm1, 1e-300) / _THETA13))).astype(np.int64)
+        s = xp.maximum(0, xp.ceil(xp.log2(xp.maximum(norm1, 1e-300) / _THETA13))).astype(np.int64)
     x = x / (2.0 ** s)[..., None, None]
     b = _PADE13
-    eye = np.eye(n)
+    eye = xp.eye(n)
     x2 = x @ x
     x4 = x2 @ x2
     x6 = x4 @ x2
     u = x @ (x6 @ (b[13] * x6 + b[11] * x4 + b[9] * x2) + b[7] * x6 + b[5] * x4 + b[3] * x2 + b[1] * eye)
     v = x6 @ (b[12] * x6 + b[10] * x4 + b[8] * x2) + b[6] * x6 + b[4] * x4 + b[2] * x2 + b[0] * eye
-    r = np.linalg.solve(v - u, v + u)
-    for k in range(int(s.max(initial=0))):
-        r = np.where((k < s)[..., None, None], r @ r, r)
+    r = xp.linalg.solve(v - u, v + u)
+    for k in range(int(s.max()) if s.size else 0):
+        r = xp.where((k < s)[..., None, None], r @ r, r)
     return r.astype(a.dtype)
 
 
@@ -364,13 +400,14 @@ class MatrixExp(Op):
         n = self.input_arrays[0].shape[-1]
         dtype = self.input_arrays[0].dtype
         at = _t(xp, a)
+        am = _module(self.input_arrays[0])
         if xp.plain:
-            big = np.zeros(np.broadcast_shapes(at.shape, dy.shape)[:-2] + (2 * n, 2 * n), dtype)
+            big = am.zeros(np.broadcast_shapes(at.shape, dy.shape)[:-2] + (2 * n, 2 * n), dtype)
             big[..., :n, :n] = at
             big[..., n:, n:] = at
             big[..., :n, n:] = dy
             return expm_array(big)[..., :n, n:]
-        top, bottom = np.eye(2 * n, n, dtype=dtype), np.eye(2 * n, n, -n, dtype=dtype)  # [I; 0] and [0; I]
+        top, bottom = am.eye(2 * n, n, dtype=dtype), am.eye(2 * n, n, -n, dtype=dtype)  # [I; 0] and [0; I]
         big = (xp.matmul(xp.matmul(top, at), top.T) + xp.matmul(xp.matmul(bottom, at), bottom.T)
                + xp.matmul(xp.matmul(top, dy), bottom.T))
         return xp.matmul(xp.matmul(top.T, MatrixExp.apply(big)), bottom)

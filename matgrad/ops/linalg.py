@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd.op import Op
 from ..backend import numpy_ns
-from ..devices import backend_of, move
+from ..devices import backend_of, move, to_host
 from ..tensor import Tensor, as_tensor, get_default_dtype
 from .arithmetic import add, mul, promote, sub
 from .indexing import GetItem, IndexAdd
@@ -394,6 +394,7 @@ def zero_pivot(a: np.ndarray) -> int:
 
 def singular_error(op: str, a: np.ndarray) -> LinAlgError:
     """torch's error for a singular input, naming the first batch element and zero pivot."""
+    a = to_host(a)  # the pivots are found one matrix at a time, on the host (a device array too)
     flat = a.reshape((-1,) + a.shape[-2:])
     for i, m in enumerate(flat):
         k = zero_pivot(m)
