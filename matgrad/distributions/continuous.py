@@ -19,8 +19,8 @@ def _scalar_batch(*args: Any) -> bool:
     return all(isinstance(a, numbers.Number) for a in args)
 
 
-class Normal(Distribution):
-    """The normal distribution N(loc, scale²)."""
+class _LocScale(Distribution):
+    """A distribution of loc + scale·ε, symmetric about loc: its parameters, shapes, mean and mode."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -39,6 +39,10 @@ class Normal(Distribution):
     @property
     def mode(self) -> Tensor:
         return self.loc
+
+
+class Normal(_LocScale):
+    """The normal distribution N(loc, scale²)."""
 
     @property
     def stddev(self) -> Tensor:
@@ -180,26 +184,8 @@ class Exponential(Distribution):
         return 1.0 - log(self.rate)
 
 
-class Laplace(Distribution):
+class Laplace(_LocScale):
     """The Laplace distribution with density e^(−|x − loc|/scale) / (2·scale)."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-    _batch_params = {"loc": 0, "scale": 0}
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = () if _scalar_batch(loc, scale) else self.loc.shape
-        super().__init__(batch_shape, validate_args=validate_args)
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def variance(self) -> Tensor:
