@@ -183,6 +183,27 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
     return _make(arr.astype(dtype), requires_grad, dev)
 
 
+def range_(start: Any = 0, end: Any = None, step: Any = 1, dtype: Any = None,
+           requires_grad: bool = False, device: Any = None) -> Tensor:
+    """torch.range (matgrad.range), deprecated as in PyTorch: values from start to end *inclusive* by step,
+    in the default float dtype unless dtype is given. Use arange (end exclusive)."""
+    import warnings
+
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
+                  "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
+                  "[start, end).", UserWarning, stacklevel=2)
+    if end is None:
+        raise TypeError('range() missing 1 required positional arguments: "end"')
+    if step == 0:
+        raise RuntimeError("range: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"range: upper bound and lower bound inconsistent with step sign (start={start}, "
+                           f"end={end}, step={step})")
+    n = int(np.floor((end - start) / step)) + 1
+    values = start + np.arange(n, dtype=np.float64) * step
+    return _make(values.astype(_float_dtype(dtype)), requires_grad, _on(device))
+
+
 def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False,
         device: Any = None) -> Tensor:
     """`steps` evenly spaced values from start to end, both included."""

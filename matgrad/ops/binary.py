@@ -204,3 +204,22 @@ def heaviside(input: Any, values: Any) -> Tensor:
         raise TypeError(f"heaviside: input and values must have the same dtype, got {t.array.dtype} and "
                         f"{v.array.dtype}, as PyTorch (convert one with .to(...))")
     return _binary(Heaviside, "heaviside", t, v)
+
+
+class Nextafter(Op):
+    """y = the next float after a towards b.  dy/da = 1, dy/db = 0, as PyTorch's gradient."""
+
+    def forward(self, a, b):
+        return np.nextafter(a, b)
+
+    def backward(self, dy):
+        return dy, self.xp.zeros_like(dy)
+
+
+def nextafter(input: Any, other: Any) -> Tensor:
+    """The next floating-point value after input in the direction of other, elementwise."""
+    t = as_tensor(input, other if isinstance(other, Tensor) else None)
+    o = as_tensor(other, t)
+    if t.array.dtype.kind != "f" or o.array.dtype.kind != "f":
+        raise TypeError(f"nextafter: expects floating-point tensors, got {t.array.dtype} and {o.array.dtype}")
+    return _binary(Nextafter, "nextafter", t, o)

@@ -127,3 +127,43 @@ def isinf(input: Any) -> Tensor:
 def isfinite(input: Any) -> Tensor:
     """True where the element is neither nan nor ±inf."""
     return Tensor._make(np.isfinite(as_tensor(input).array), None, False)
+
+
+def logical_xor(input: Any, other: Any) -> Tensor:
+    """True where exactly one of the two is non-zero."""
+    return _compare("logical_xor", np.logical_xor, input, other)
+
+
+def _real_only(op: str, input: Any) -> Tensor:
+    """The input as a tensor; matgrad has no complex dtype, so a complex array is refused."""
+    t = as_tensor(input)
+    if t.array.dtype.kind == "c":
+        raise TypeError(f"{op}: matgrad has no complex dtype, got a tensor of {t.array.dtype}")
+    return t
+
+
+def isposinf(input: Any) -> Tensor:
+    """True where the element is +inf (never for integers and bools)."""
+    a = _real_only("isposinf", input).array
+    return Tensor._make(np.isposinf(a) if a.dtype.kind == "f" else np.zeros_like(a, dtype=bool), None, False)
+
+
+def isneginf(input: Any) -> Tensor:
+    """True where the element is -inf (never for integers and bools)."""
+    a = _real_only("isneginf", input).array
+    return Tensor._make(np.isneginf(a) if a.dtype.kind == "f" else np.zeros_like(a, dtype=bool), None, False)
+
+
+def isreal(input: Any) -> Tensor:
+    """True where the imaginary part is zero: everywhere, for matgrad's real dtypes."""
+    return Tensor._make(np.ones_like(_real_only("isreal", input).array, dtype=bool), None, False)
+
+
+def is_nonzero(input: Any) -> bool:
+    """bool() of a one-element tensor (nan is non-zero, -0.0 is zero); an error for any other size."""
+    t = as_tensor(input)
+    n = t.array.size
+    if n != 1:
+        what = "with no values" if n == 0 else "with more than one value"
+        raise RuntimeError(f"is_nonzero: Boolean value of Tensor {what} is ambiguous (shape {tuple(t.shape)})")
+    return bool(t.array.reshape(()) != 0)

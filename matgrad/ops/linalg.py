@@ -185,6 +185,50 @@ def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any =
     return _scaled_sum(i, matmul(a, b), beta, alpha)
 
 
+def addmv(input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta · input + alpha · (mat @ vec)."""
+    i, a, v = as_tensor(input), as_tensor(mat), as_tensor(vec)
+    if a.ndim != 2 or v.ndim != 1:
+        raise ValueError(f"addmv: expects a matrix and a vector, got shapes {a.shape} and {v.shape}")
+    if a.shape[1] != v.shape[0]:
+        raise ValueError(f"addmv: size mismatch, mat of shape {a.shape} and vec of shape {v.shape}")
+    _check_addable("addmv", i, (a.shape[0],))
+    return _scaled_sum(i, matmul(a, v), beta, alpha)
+
+
+def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta · input + alpha · Σ_b batch1[b] @ batch2[b]: the batch products summed into one matrix."""
+    i, a, b = as_tensor(input), as_tensor(batch1), as_tensor(batch2)
+    if a.ndim != 3 or b.ndim != 3:
+        raise ValueError(f"addbmm: batch1 and batch2 must be 3-D tensors, got shapes {a.shape} and {b.shape}")
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise ValueError(
+            f"addbmm: batch1 of shape {a.shape} and batch2 of shape {b.shape} cannot be multiplied "
+            "(expected (b, n, m) and (b, m, p))"
+        )
+    _check_addable("addbmm", i, (a.shape[1], b.shape[2]))
+    return _scaled_sum(i, _sum(matmul(a, b), dim=0), beta, alpha)
+
+
+def renorm(input: Any, p: Any, dim: int, maxnorm: Any) -> Tensor:
+    """Each slice along `dim` (input.select(dim, i)) whose p-norm exceeds maxnorm, scaled down to maxnorm
+    (times maxnorm / (norm + 1e-7), as PyTorch); the others unchanged."""
+    from .binary import where
+
+    t = as_tensor(input)
+    if t.array.dtype.kind != "f":
+        raise RuntimeError(f"renorm: expects a floating-point tensor, got {t.array.dtype}")
+    if t.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {t.ndim} dimensions")
+    if p <= 0:
+        raise RuntimeError(f"renorm: non-positive-norm not supported (p = {p})")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    d = _dim("renorm", dim, t.ndim)
+    n = norm(t, p, tuple(k for k in range(t.ndim) if k != d), keepdim=True)
+    return mul(t, where(n > maxnorm, maxnorm / (n + 1e-7), 1.0))
+
+
 # --- einsum ---------------------------------------------------------------------------------------
 class Einsum(Op):
     """y = einsum(spec, x₁, …, xₙ), each subscript once per operand.  dxₖ = einsum(dy and the others → xₖ)."""

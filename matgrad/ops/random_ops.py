@@ -1,4 +1,4 @@
-"""Sampling: multinomial, bernoulli, normal, and the draws behind the in-place fillers
+"""Sampling: multinomial, bernoulli, normal, poisson, and the draws behind the in-place fillers
 (uniform_, normal_, bernoulli_, random_, exponential_).
 
 Each takes PyTorch's `generator=` (a matgrad.Generator; None draws from the global stream
@@ -108,6 +108,18 @@ def bernoulli(input: Any, p: Any = None, *, generator: Any = None) -> Tensor:
     draw = numpy_generator(generator).random(t.shape) < prob
     dtype = t.array.dtype if t.array.dtype.kind in "fiub" else get_default_dtype()
     return _sample(draw.astype(dtype), t)
+
+
+def poisson(input: Any, generator: Any = None) -> Tensor:
+    """A Poisson draw with each element of input as its rate (≥ 0); input's dtype and shape, no gradient."""
+    t = as_tensor(input)
+    if t.array.dtype.kind != "f":
+        raise TypeError(f"poisson(): expects a floating-point tensor of rates, got {t.array.dtype}")
+    rate = to_host(t.array).astype(np.float64)
+    if rate.size and not (rate >= 0).all():
+        raise RuntimeError("poisson(): invalid Poisson rate, expected rate to be non-negative (and not nan)")
+    draw = numpy_generator(generator).poisson(rate, t.shape)
+    return _sample(draw.astype(t.array.dtype), t)
 
 
 def _float_dtype(*arrays: np.ndarray, dtype: Any = None) -> np.dtype:

@@ -518,3 +518,19 @@ def nanmean(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: A
         inv = _array(np.divide(1, count, dtype=t.array.dtype))  # inf where all are nan: 0 · inf = nan
     with np.errstate(invalid="ignore"):
         return NanSum.apply(t, axes=axes, keepdims=keep) * Tensor._make(inv, None, False)
+
+
+AminmaxResult = namedtuple("aminmax", ["min", "max"])
+
+
+def aminmax(input: Any, *, dim: int | None = None, keepdim: bool = False) -> AminmaxResult:
+    """(min, max) over one dim (of all elements if None), each with amin's and amax's gradient."""
+    t = as_tensor(input)
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"aminmax: dim must be an int or None, got {dim!r}")
+    axes = normalize_axes("aminmax", dim, None, t.ndim)
+    if t.array.size == 0 and (axes is None or _py.any(t.shape[a] == 0 for a in axes)):
+        raise RuntimeError(f"aminmax(): cannot compute aminmax over an empty dimension (input shape {t.shape}) "
+                           "as the operation has no identity")
+    keep = bool(keepdim)
+    return AminmaxResult(AMin.apply(t, axes=axes, keepdims=keep), AMax.apply(t, axes=axes, keepdims=keep))

@@ -23,6 +23,7 @@ SortResult = namedtuple("sort", ["values", "indices"])
 TopkResult = namedtuple("topk", ["values", "indices"])
 MedianResult = namedtuple("median", ["values", "indices"])
 ModeResult = namedtuple("mode", ["values", "indices"])
+NanMedianResult = namedtuple("nanmedian", ["values", "indices"])
 
 
 def _const(arr: Any) -> Tensor:
@@ -154,6 +155,40 @@ def median(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
     return _select_sorted("median", t, d, keepdim, lambda n: (n - 1) // 2, MedianResult)
 
 
+class NanMedian(AMax):
+    """y = the lower median of x's values that are not NaN.  dy/dx = 1 at the median (shared among ties)."""
+
+    @staticmethod
+    def reduce(x, axis=None, keepdims=False):
+        flat = np.sort(x, axis=None)  # NaNs last
+        count = int((flat == flat).sum())
+        if type(x) is not np.ndarray:  # on a device: a 0-d array there
+            return flat[(count - 1) // 2] if count else np.full_like(x, np.nan, shape=())
+        return np.asarray(flat[(count - 1) // 2] if count else np.nan, dtype=x.dtype)
+
+
+def nanmedian(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """median() of the values that are not NaN: of all elements (one value), or along dim as (values, indices);
+    NaN only where a slice is all NaN (its index is then 0)."""
+    t = as_tensor(input)
+    if dim is None:
+        if t.array.size == 0:
+            return _const(np.full_like(t.array, np.nan, shape=()))
+        return NanMedian.apply(t, axes=None, keepdims=False)
+    d = norm_dim("nanmedian", dim, t.ndim)
+    if t.ndim == 0:
+        return NanMedianResult(t * 1 if t.requires_grad else t, _zero_index(t))
+    if t.shape[d] == 0:
+        raise IndexError(f"nanmedian(): Expected reduction dim {d} to have non-zero size (input shape "
+                         f"{tuple(t.shape)})")
+    a = t.array
+    order = stable_argsort(a, d)  # NaNs last
+    count = (a == a).sum(axis=d, keepdims=True)
+    idx = np.take_along_axis(order, np.maximum(count - 1, 0) // 2, axis=d)
+    values = SelectAlong.apply(t, index=idx, axis=d, keepdims=keepdim)
+    return NanMedianResult(values, _const(idx if keepdim else np.squeeze(idx, d)))
+
+
 def mode(input: Any, dim: int = -1, keepdim: bool = False) -> Any:
     """The most frequent value along dim (the smallest among equally frequent ones) and its last index."""
     t = as_tensor(input)
@@ -194,25 +229,36 @@ def quantile(input: Any, q: Any, dim: Any = None, keepdim: bool = False, *, inte
 
     q a number or a 0-d/1-d tensor in [0, 1]; a 1-d q puts its dimension first, as PyTorch.
     Differentiable: the gradient goes to the two neighbours, weighted by the interpolation.
+    A NaN in a slice makes its quantiles NaN (nanquantile ignores them instead).
     """
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, ignore_nan=False)
+
+
+def nanquantile(input: Any, q: Any, dim: Any = None, keepdim: bool = False, *,
+                interpolation: str = "linear") -> Tensor:
+    """quantile() of the values that are not NaN (NaN only for a slice that is all NaN)."""
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, ignore_nan=True)
+
+
+def _quantile(op: str, input: Any, q: Any, dim: Any, keepdim: bool, interpolation: str, ignore_nan: bool) -> Tensor:
     t = as_tensor(input)
     if t.array.dtype.kind != "f":
-        raise RuntimeError(f"quantile() input tensor must be either float or double dtype, got {t.array.dtype}")
+        raise RuntimeError(f"{op}() input tensor must be either float or double dtype, got {t.array.dtype}")
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"quantile() interpolation must be one of {', '.join(_INTERPOLATIONS)}. "
+        raise ValueError(f"{op}() interpolation must be one of {', '.join(_INTERPOLATIONS)}. "
                          f"Got {interpolation!r}")
     qa = np.asarray(move(q.array, CPU) if isinstance(q, Tensor) else q, dtype=np.float64)
     if qa.ndim > 1:
-        raise RuntimeError(f"quantile() q must be a scalar or 1D tensor, got shape {tuple(qa.shape)}")
+        raise RuntimeError(f"{op}() q must be a scalar or 1D tensor, got shape {tuple(qa.shape)}")
     if qa.size and (qa.min() < 0 or qa.max() > 1):
-        raise RuntimeError("quantile() q values must be in the range [0, 1]")
+        raise RuntimeError(f"{op}() q values must be in the range [0, 1]")
     if t.array.size == 0:
-        raise RuntimeError("quantile() input tensor must be non-empty")
+        raise RuntimeError(f"{op}() input tensor must be non-empty")
     orig_shape = t.shape
     if dim is None:
         x, d = reshape(t, (-1,)), 0
     else:
-        d = norm_dim("quantile", dim, t.ndim)
+        d = norm_dim(op, dim, t.ndim)
         x = reshape(t, (1,)) if t.ndim == 0 else t
     # move dim last: sorted values s of shape batch + (n,)
     order = stable_argsort(x.array, d)
@@ -227,8 +273,14 @@ def quantile(input: Any, q: Any, dim: Any = None, keepdim: bool = False, *, inte
     nan_rows = np.isnan(s.array).any(axis=-1)  # a NaN anywhere: the quantile is NaN (it sorts last)
     if type(nan_rows) is not np.ndarray:  # the ranks are worked out on the host (GetItem moves the indices)
         nan_rows = move(nan_rows, CPU)
-    rank = qv.reshape((-1,) + (1,) * len(batch)) * (n - 1)  # (Q, *batch) after broadcasting
-    rank = np.where(nan_rows, n - 1, rank) * np.ones((1,) + batch)
+    if ignore_nan:  # the NaNs sort last: rank among the first `count`; an all-NaN slice reads its last (NaN)
+        nans = np.isnan(s.array).sum(axis=-1)
+        nans = nans if type(nans) is np.ndarray else move(nans, CPU)
+        rank = qv.reshape((-1,) + (1,) * len(batch)) * (n - nans - 1)
+        rank = np.where(nans == n, n - 1, rank) * np.ones((1,) + batch)
+    else:
+        rank = qv.reshape((-1,) + (1,) * len(batch)) * (n - 1)  # (Q, *batch) after broadcasting
+        rank = np.where(nan_rows, n - 1, rank) * np.ones((1,) + batch)
     lo = np.floor(rank).astype(np.int64)
     hi = np.ceil(rank).astype(np.int64)
     if interpolation == "lower":

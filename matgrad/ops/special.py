@@ -11,6 +11,10 @@ digamma  ψ(x + 1) = ψ(x) + 1/x up to x ≥ 10, then the asymptotic series; x <
          torch's values at the poles: −inf at +0, +inf at −0, nan at negative integers.
 trigamma ψ'(x) the same way (reflection ψ'(1−x) + ψ'(x) = π²/sin²(πx)).
 erfinv   a rational first guess refined by Newton steps on erf (erfc in the tails).
+i0       NumPy's np.i0 (Cephes' Chebyshev expansions).
+i1       (i0's derivative) |x| ≤ 30: the power series Σ (x/2)^(2k+1) / (k!(k+1)!), all terms of one sign;
+         beyond: the asymptotic series eˣ/√(2πx) · Σ (−1)^k Π(4 − (2j−1)²) / (k! (8x)^k); odd in x;
+         ±inf gives nan, as torch.special.i1.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from ..devices import device_of, move, to_host
 from ..kernels import ignoring
 from ..tensor import Tensor, as_tensor, get_default_dtype
 
-__all__ = ["digamma", "erfinv", "lgamma", "polygamma"]
+__all__ = ["digamma", "erfinv", "i0", "lgamma", "mvlgamma", "polygamma"]
 
 _EULER = 0.57721566490153286061
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -203,10 +207,46 @@ def erfinv_array(y: np.ndarray) -> np.ndarray:
     return np.copysign(x, y)
 
 
+_I1_SERIES_MAX = 30.0
+
+
+@ignoring(over="ignore", invalid="ignore")
+def i0_array(x: np.ndarray) -> np.ndarray:
+    """I₀(x), the modified Bessel function of the first kind of order 0, elementwise, float64."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(np.isnan(x), np.nan, np.i0(np.where(np.isnan(x), 0.0, x)))
+
+
+@ignoring(over="ignore", invalid="ignore", divide="ignore")
+def i1_array(x: np.ndarray) -> np.ndarray:
+    """I₁(x), the modified Bessel function of the first kind of order 1, elementwise, float64."""
+    x = np.asarray(x, dtype=np.float64)
+    a = np.abs(x)
+    small = np.where(a <= _I1_SERIES_MAX, a, 0.0)
+    term = small / 2
+    q = term * term
+    series = term.copy()
+    for k in range(1, 90):  # (15^2)^k / (k!(k+1)!) falls below 1e-17 of the sum well before k = 90
+        term = term * q / (k * (k + 1))
+        series = series + term
+    big = np.where(a > _I1_SERIES_MAX, a, _I1_SERIES_MAX + 1)
+    inv8 = 1 / (8 * big)
+    coef = np.ones_like(big)
+    asym = np.ones_like(big)
+    for k in range(1, 30):  # the k-th term: the last one · (−1)(4 − (2k−1)²) / (8kx)
+        coef = coef * ((2 * k - 1) ** 2 - 4) * inv8 / k
+        asym = asym + coef
+    asym = asym * np.exp(big) / np.sqrt(2 * np.pi * big)  # inf once eˣ overflows, as torch's
+    out = np.where(a <= _I1_SERIES_MAX, series, asym)
+    out = np.where(np.isfinite(x), out, np.nan)
+    return np.where(x < 0, -out, out)
+
+
 def _host_float64(fn: Any, x: Any) -> Any:
     """fn on x's values in float64 on the host, returned in x's dtype on x's device."""
     host = to_host(x)
-    out = fn(host).astype(host.dtype, copy=False)
+    with np.errstate(over="ignore"):  # a float64 value beyond float32's range rounds to inf, silently as torch
+        out = fn(host).astype(host.dtype, copy=False)
     return out if type(x) is np.ndarray else move(out, device_of(x))
 
 
@@ -253,6 +293,35 @@ class Erfinv(Op):
         return dy * (math.sqrt(math.pi) / 2) * self.xp.exp(self.output * self.output)
 
 
+class I0(Op):
+    """y = I₀(x).  dy/dx = I₁(x)."""
+
+    def forward(self, x):
+        return _host_float64(i0_array, x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy * (_host_float64(i1_array, x) if self.xp.plain else I1.apply(x))
+
+
+class I1(Op):
+    """y = I₁(x).  dy/dx = I₀(x) − I₁(x)/x (½ at x = 0)."""
+
+    def forward(self, x):
+        return _host_float64(i1_array, x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        xp = self.xp
+        zero = x == 0
+        safe = xp.where(zero, 1.0, x)
+        if xp.plain:
+            d = _host_float64(i0_array, x) - _host_float64(i1_array, x) / safe
+        else:
+            d = I0.apply(x) - I1.apply(x) / safe
+        return dy * xp.where(zero, 0.5, d)
+
+
 def _float(x: Any) -> Tensor:
     t = as_tensor(x)
     if t.array.dtype.kind != "f":
@@ -282,3 +351,19 @@ def polygamma(n: int, input: Any) -> Tensor:
 def erfinv(input: Any) -> Tensor:
     """The inverse error function, elementwise (±inf at ±1, nan outside [−1, 1])."""
     return Erfinv.apply(_float(input))
+
+
+def i0(input: Any) -> Tensor:
+    """The modified Bessel function of the first kind of order 0, elementwise (gradient I₁)."""
+    return I0.apply(_float(input))
+
+
+def mvlgamma(input: Any, p: int) -> Tensor:
+    """The multivariate log-gamma of dimension p: Σ_{i<p} lgamma(x − i/2) + p(p−1)/4 · ln π."""
+    if int(p) != p or p < 1:
+        raise RuntimeError(f"mvlgamma: p has to be an integer greater than or equal to 1, got {p!r}")
+    t = _float(input)
+    out = lgamma(t)
+    for i in range(1, int(p)):
+        out = out + lgamma(t - i / 2)
+    return out + p * (p - 1) / 4 * math.log(math.pi)

@@ -641,3 +641,31 @@ def rad2deg(input: Any) -> Tensor:
     from .arithmetic import mul
 
     return mul(_float_input("rad2deg", input), 180 / math.pi)
+
+
+# --- complex parts: matgrad has only real dtypes, where these are the tensor itself, as in PyTorch ---------
+def _real_tensor(op: str, input: Any) -> Tensor:
+    t = as_tensor(input)
+    if t.array.dtype.kind == "c":
+        raise TypeError(f"{op}: matgrad has no complex dtype, got a tensor of {t.array.dtype}")
+    return t
+
+
+def real(input: Any) -> Tensor:
+    """The real part: the tensor itself (matgrad's tensors are real)."""
+    return _real_tensor("real", input)
+
+
+def conj(input: Any) -> Tensor:
+    """The complex conjugate: the tensor itself (matgrad's tensors are real)."""
+    return _real_tensor("conj", input)
+
+
+def resolve_conj(input: Any) -> Tensor:
+    """The tensor with a pending conjugation applied: itself (matgrad never defers one)."""
+    return _real_tensor("resolve_conj", input)
+
+
+def resolve_neg(input: Any) -> Tensor:
+    """The tensor with a pending negation applied: itself (matgrad never defers one)."""
+    return _real_tensor("resolve_neg", input)

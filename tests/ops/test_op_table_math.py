@@ -5,6 +5,8 @@ of what has no gradient (indices, integer results, ties, nan), and the errors.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -330,6 +332,59 @@ row("cov_fweights", lambda a: mg.cov(a, fweights=mg.tensor([1, 2, 0, 3, 1]), awe
                                  aweights=torch.tensor([0.5, 1.0, 2.0, 0.3, 1.5], dtype=torch.float64)))
 trow("corrcoef", "corrcoef", (), [(3, 6)])
 row("corrcoef_method", lambda a: a.corrcoef(), (2, 5))
+
+
+# --- the torch functions that were still missing: old linear algebra, nan-aware order statistics, i0 ... ----
+def _spd(a):
+    """a @ aᵀ + 3I: symmetric positive-definite, in either library."""
+    eye = mg.eye(a.shape[-1], dtype=mg.float64) if isinstance(a, mg.Tensor) else torch.eye(a.shape[-1],
+                                                                                           dtype=torch.float64)
+    return a @ a.mT + 3 * eye
+
+
+def _quiet(fn):
+    """fn with its deprecation warning (chain_matmul, cholesky: checked in test_more_functions) silenced."""
+    def run(*ts):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return fn(*ts)
+    return run
+
+
+NANS = np.array([[2.0, np.nan, 1.0, 3.0, 0.5], [np.nan, 0.3, np.nan, -1.0, 4.0], [1.5, -2.0, 0.7, 2.5, -0.4]])
+row("bmm_method", lambda a, b: a.bmm(b), (2, 3, 4), (2, 4, 2))
+trow("addmv", "addmv", (), [(3,), (3, 4), (4,)])
+trow("addmv_scaled", "addmv", (), [(), (3, 4), (4,)], kwargs={"beta": 0.5, "alpha": -2.0})
+trow("addbmm", "addbmm", (), [(3, 2), (4, 3, 5), (4, 5, 2)])
+trow("addbmm_scaled", "addbmm", (), [(2,), (2, 3, 4), (2, 4, 2)], kwargs={"beta": 2.0, "alpha": 0.5})
+row("aminmax_dim", lambda a: a.aminmax(dim=1, keepdim=True), (3, 4))
+row("aminmax_all", lambda a: a.aminmax(), (2, 3, 4))
+row("logdet", lambda a: _spd(a).logdet(), (2, 3, 3))
+row("matrix_power3", lambda a: a.matrix_power(3), (2, 3, 3))
+row("matrix_power_neg", lambda a: _spd(a).matrix_power(-2), (3, 3))
+trow("matrix_exp_top", "matrix_exp", (), [(2, 3, 3)])
+trow("pinverse", "pinverse", (), [(4, 3)])
+trow("pinverse_rcond", "pinverse", (), [(2, 3, 5)], kwargs={"rcond": 1e-3})
+row("svd_legacy", lambda a: (lambda u, s, v: (u * u, s, v * v))(*a.svd()), (2, 4, 3))  # V (not Vh): torch's
+row("svd_legacy_full", lambda a: (lambda u, s, v: (u[..., :3] ** 2, s, v ** 2))(*a.svd(some=False)), (4, 3))
+row("cholesky_legacy", _quiet(lambda a: _spd(a).cholesky()), (2, 3, 3))
+row("cholesky_legacy_upper", _quiet(lambda a: _spd(a).cholesky(upper=True)), (3, 3))
+row("chain_matmul", _quiet(lambda a, b, c: mg.chain_matmul(a, b, c)), (2, 3), (3, 4), (4, 2),
+    torch_fn=_quiet(lambda a, b, c: torch.chain_matmul(a, b, c)))
+row("nanmedian_dim", lambda a: a.nanmedian(1), NANS)
+row("nanmedian_dim0_keepdim", lambda a: a.nanmedian(0, keepdim=True).values, NANS)
+row("nanmedian_all", lambda a: a.nanmedian(), NANS)
+row("nanquantile_dim", lambda a: a.nanquantile(0.3, dim=1), NANS)
+row("nanquantile_all", lambda a: a.nanquantile(0.65), NANS)
+trow("renorm", "renorm", (2, 0, 2.0), [(3, 4)])
+trow("renorm_p3_dim1", "renorm", (3, 1, 1.5), [(2, 4, 3)])
+trow("renorm_inf", "renorm", (float("inf"), -1, 1.0), [(3, 4)])
+trow("i0", "i0", (), [(2, 3, 4)])
+# |x| > 30: i1's asymptotic series in the gradient (scaled by e^-|x|, as i0e, so no value swamps the others)
+row("i0_large", lambda a: (a * 25).i0() * (-(a * 25).abs()).exp(), (3, 4))
+row("mvlgamma", lambda a: (a + 1).mvlgamma(3), (2, 3), positive=True)
+row("mvlgamma_p1", lambda a: a.mvlgamma(1), (4,), positive=True)
+row("nextafter", lambda a, b: a.nextafter(b), (3, 4), (4,))
 
 
 @pytest.mark.parametrize("fn, shapes, opts", ROWS)
