@@ -1,4 +1,4 @@
-"""Normalization layers: BatchNorm1d, BatchNorm2d (running statistics as buffers) and LayerNorm."""
+"""Normalization layers: BatchNorm1d, BatchNorm2d, BatchNorm3d (running statistics as buffers) and LayerNorm."""
 from __future__ import annotations
 
 from typing import Any
@@ -19,14 +19,17 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
-                 dtype: Any = None) -> None:
+                 dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
         dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype=dt))
-            self.bias = Parameter(np.zeros(num_features, dtype=dt))
+            if bias:  # PyTorch 2.13's keyword: affine without the shift
+                self.bias = Parameter(np.zeros(num_features, dtype=dt))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -52,7 +55,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             self.weight.array[...] = 1
-            self.bias.array[...] = 0
+            if self.bias is not None:
+                self.bias.array[...] = 0
 
     def forward(self, input: Tensor) -> Tensor:
         name = type(self).__name__
@@ -76,7 +80,7 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -89,6 +93,12 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalization of (N, C, H, W) input, per channel C."""
 
     _dims, _shape_text = (4,), "(N, C, H, W)"
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization of (N, C, D, H, W) input, per channel C (statistics over N, D, H, W)."""
+
+    _dims, _shape_text = (5,), "(N, C, D, H, W)"
 
 
 class LayerNorm(Module):
