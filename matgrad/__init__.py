@@ -111,6 +111,19 @@ from .serialization import load, save  # noqa: E402
 
 from .ops.indexing import argwhere, nonzero  # noqa: E402
 from .ops.out import accepts_out  # noqa: E402
+# the torch functions that were still missing: complex-part identities, old linear algebra, nan-aware order
+# statistics, Bessel i0, mvlgamma, poisson (range is set below, with the builtins' names)
+from .ops.binary import nextafter  # noqa: E402
+from .ops.compare import is_nonzero, isneginf, isposinf, isreal, logical_xor  # noqa: E402
+from .ops.linalg import addbmm, addmv, renorm  # noqa: E402
+from .ops.random_ops import poisson  # noqa: E402
+from .ops.reduction import aminmax  # noqa: E402
+from .ops.sort import nanmedian, nanquantile  # noqa: E402
+from .ops.special import i0, mvlgamma  # noqa: E402
+from .ops.unary import conj, real, resolve_conj, resolve_neg  # noqa: E402
+from .legacy_linalg import (  # noqa: E402
+    chain_matmul, cholesky, logdet, matrix_exp, matrix_power, pinverse, svd,
+)
 
 # PyTorch's out= on the top-level functions that take it most (Tensor's operators stay unwrapped)
 add, sub, mul, div, matmul, mm, bmm, cat, stack = (  # noqa: A001
@@ -125,3 +138,5 @@ __all__ = [name for name in dir() if not name.startswith("_")]
 float = dtypes.TORCH_NAMES["float"]  # noqa: A001
 int = dtypes.TORCH_NAMES["int"]  # noqa: A001
 bool = dtypes.TORCH_NAMES["bool"]  # noqa: A001
+# torch.range (deprecated there; end inclusive), kept out of __all__ for the same reason
+from .creation import range_ as range  # noqa: E402, A001

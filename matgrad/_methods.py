@@ -184,3 +184,21 @@ METHODS.update({
     "select_scatter": _sc.select_scatter, "slice_scatter": _sc.slice_scatter,
     "diag_embed": _vw.diag_embed, "diagflat": _vw.diagflat,
 })
+
+# the torch functions that were still missing (complex-part identities, old linear algebra, nan-aware order
+# statistics, Bessel i0, mvlgamma)
+from . import legacy_linalg as _old  # noqa: E402
+from .ops import special as _spc  # noqa: E402
+
+METHODS.update({
+    "bmm": matmul.bmm, "logical_xor": compare.logical_xor, "isneginf": compare.isneginf,
+    "isposinf": compare.isposinf, "isreal": compare.isreal, "is_nonzero": compare.is_nonzero,
+    "real": property(unary.real, doc="The real part: the tensor itself (matgrad's tensors are real)."),
+    "conj": unary.conj, "resolve_conj": unary.resolve_conj, "resolve_neg": unary.resolve_neg,
+    "is_conj": lambda self: False, "is_neg": lambda self: False,
+    "addmv": _la.addmv, "addbmm": _la.addbmm, "renorm": _la.renorm, "aminmax": reduction.aminmax,
+    "nanmedian": _so.nanmedian, "nanquantile": _so.nanquantile, "nextafter": binary.nextafter,
+    "i0": _spc.i0, "mvlgamma": _spc.mvlgamma,
+    "logdet": _old.logdet, "matrix_exp": _old.matrix_exp, "matrix_power": _old.matrix_power,
+    "pinverse": _old.pinverse, "svd": _old.svd, "cholesky": _old.cholesky,
+})

@@ -68,3 +68,12 @@ from .loss import (
 from .normalization import LocalResponseNorm, RMSNorm
 from .pooling import LPPool1d, LPPool2d, MaxUnpool1d
 from .upsampling import ChannelShuffle
+
+# --- spatial transformers' channel dropout and lazy modules ---
+from .dropout import FeatureAlphaDropout
+from .lazy import LazyConv1d, LazyConv2d, LazyConvTranspose1d, LazyConvTranspose2d, LazyLinear, UninitializedParameter
+
+# --- 3-d convolution, pooling and batch norm ---
+from .conv3d import Conv3d, ConvTranspose3d
+from .normalization import BatchNorm3d
+from .pooling3d import AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, LPPool3d, MaxPool3d, MaxUnpool3d

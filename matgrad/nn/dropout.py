@@ -39,6 +39,22 @@ class AlphaDropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
+class FeatureAlphaDropout(Module):
+    """AlphaDropout of whole channels of (N, C, *) (F.feature_alpha_dropout); eval: identity."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input: Any) -> Any:
+        return F.feature_alpha_dropout(input, self.p, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
 class Dropout1d(Module):
     """Zero whole channels of (N, C, L) or (C, L) with probability p in training (scale the rest by 1/(1-p))."""
 

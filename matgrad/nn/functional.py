@@ -1261,6 +1261,44 @@ def lp_pool2d(input: Any, norm_type: float, kernel_size: Any, stride: Any = None
     return _lp_finish(out, kh * kw, norm_type)
 
 
+# --- 3-d convolution and pooling (ops/conv3d.py, ops/pooling3d.py) ------------------------------------------
+from ..ops.conv3d import conv3d, conv_transpose3d  # noqa: E402
+from ..ops.pooling3d import (  # noqa: E402
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
+    avg_pool3d,
+    max_pool3d,
+    max_pool3d_with_indices,
+    max_unpool3d,
+)
+
+
+def lp_pool3d(input: Any, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> Tensor:
+    """(Σ over each window of x^p)^(1/p) on (N, C, D, H, W) or (C, D, H, W); p = inf is max_pool3d of |x|."""
+    if ceil_mode:
+        raise NotImplementedError("lp_pool3d: ceil_mode=True is not supported (as avg_pool3d); pad the input instead")
+    from ..ops.conv3d import triple
+
+    x = as_tensor(input)
+    kd, kh, kw = triple("lp_pool3d", "kernel_size", kernel_size)
+    if norm_type == float("inf"):
+        return max_pool3d(x.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -max_pool3d(-x.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    out = avg_pool3d(x ** norm_type, kernel_size, stride, 0, ceil_mode)
+    return _lp_finish(out, kd * kh * kw, norm_type)
+
+
+__all__ += [
+    "conv3d", "conv_transpose3d", "max_pool3d", "max_pool3d_with_indices", "max_unpool3d", "avg_pool3d",
+    "adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices",
+    "adaptive_max_pool2d_with_indices", "adaptive_max_pool1d_with_indices", "lp_pool3d",
+]
+
+
 __all__ += [
     "rms_norm", "hardshrink", "softshrink", "tanhshrink", "rrelu", "relu_", "elu_", "leaky_relu_", "hardtanh_",
     "selu_", "celu_", "threshold_", "rrelu_", "soft_margin_loss", "hinge_embedding_loss", "multi_margin_loss",
@@ -1268,3 +1306,30 @@ __all__ += [
     "pdist", "local_response_norm", "lp_pool1d", "lp_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices",
     "max_unpool1d", "conv_transpose1d",
 ]
+
+
+# --- spatial transformers and channel-wise alpha dropout ---------------------------------------------------
+from ..ops.grid_sample import affine_grid, grid_sample  # noqa: E402
+
+
+def feature_alpha_dropout(input: Any, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """alpha_dropout with one draw per channel (N, C, 1, ...): a dropped channel goes wholly to SELU's
+    saturation value, then a·x + b restores zero mean and unit variance (PyTorch's formula)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    x = as_tensor(input)
+    if not training or p == 0.0:
+        return x
+    if x.ndim < 2:
+        raise RuntimeError(f"Feature dropout requires at least 2 dimensions in the input, got shape {tuple(x.shape)}")
+    if p == 1.0:
+        return _maybe_inplace("feature_alpha_dropout", x, inplace, lambda t: t * _const_like(t, 0))
+    alpha = 1.7580993408473766
+    keep = _random.default_generator().random(tuple(x.shape[:2]) + (1,) * (x.ndim - 2)) >= p
+    a = ((1 - p) * (1 + p * alpha * alpha)) ** -0.5
+    b = (keep - 1.0) * (alpha * a) + alpha * a * p
+    return _maybe_inplace("feature_alpha_dropout", x, inplace,
+                          lambda t: t * _const_like(t, keep * a) + _const_like(t, b))
+
+
+__all__ += ["affine_grid", "grid_sample", "feature_alpha_dropout"]

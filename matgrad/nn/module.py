@@ -431,6 +431,9 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
+        for name, m in self.named_modules():  # lazy modules take their shapes from the checkpoint (nn/lazy.py)
+            if hasattr(m, "_lazy_load_hook") and "_initialize_hook" in m.__dict__:
+                m._lazy_load_hook(state_dict, name + "." if name else "")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

@@ -3,28 +3,31 @@
 arithmetic  + - * / ** neg, div's rounding modes, addcmul addcdiv float_power copysign xlogy ldexp
             gcd lcm logaddexp logaddexp2 hypot
 unary       exp log sqrt abs sign sin cos erf erfc logit sinc frexp signbit sgn positive deg2rad rad2deg
+            real conj resolve_conj resolve_neg (identities: matgrad has no complex dtype)
 activation  tanh sigmoid relu leaky_relu elu gelu softplus clamp clamp_min clamp_max
-binary      maximum minimum where fmax fmin heaviside
+binary      maximum minimum where fmax fmin heaviside nextafter
 matmul      @
-reduction   sum mean max min amax amin argmax argmin var std logsumexp nansum nanmean
+reduction   sum mean max min amax amin aminmax argmax argmin var std logsumexp nansum nanmean
 softmax     softmax log_softmax
 shape       reshape transpose permute movedim squeeze unsqueeze expand flatten ravel atleast_nd astype clone
 indexing    [] (basic and advanced indexing) flip fliplr flipud rot90 take put index_put
 join        cat stack split pad hstack vstack dstack column_stack tensor_split h/v/dsplit block_diag
-compare     < <= > >= == != (no gradient)
+compare     < <= > >= == != logical_xor isposinf isneginf isreal is_nonzero (no gradient)
 scatter     gather scatter scatter_add index_select index_add index_fill masked_select masked_scatter
             scatter_reduce index_copy select_scatter slice_scatter
-sort        sort argsort topk kthvalue median mode quantile unique bincount histc count_nonzero
+sort        sort argsort topk kthvalue median nanmedian mode quantile nanquantile unique bincount histc count_nonzero
             searchsorted bucketize isin unravel_index
 views       narrow select unflatten unfold split_with_sizes meshgrid broadcast_tensors
             diag_embed diagflat cartesian_prod combinations vander
-random_ops  multinomial bernoulli normal, and the draws of uniform_ normal_ bernoulli_ random_
+random_ops  multinomial bernoulli normal poisson, and the draws of uniform_ normal_ bernoulli_ random_
 cumulative  cumsum cumprod cummax cummin logcumsumexp diff trapezoid trapz cumulative_trapezoid
-linalg      einsum outer mv addmm baddbmm trace diag diagonal tril triu det inverse cdist dist
+linalg      einsum outer mv addmv addmm addbmm baddbmm renorm trace diag diagonal tril triu det inverse cdist dist
             cross kron tensordot inner vdot cov corrcoef
 repeat      roll repeat tile repeat_interleave
 decomp      solve cholesky slogdet eigh svd qr pinv matrix_exp, vector p-norms (behind matgrad.linalg)
-special     lgamma digamma polygamma(0 and 1) erfinv
+special     lgamma digamma polygamma(0 and 1) erfinv i0 mvlgamma
+
+(matgrad/legacy_linalg.py: torch's old top-level chain_matmul logdet pinverse svd cholesky ..., on matgrad.linalg)
 
 graph_namespace  the ops above under NumPy's names: what a backward runs on under create_graph
 """

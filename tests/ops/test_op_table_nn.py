@@ -182,6 +182,74 @@ def _breadth2_rows():
 _breadth2_rows()
 
 
+# --- 3-d convolution and pooling: the 2-d ops over the depth taps (ops/conv3d.py, ops/pooling3d.py) -------------
+def _rows_3d():
+    row("conv3d", lambda x, w, b: F.conv3d(x, w, b), lambda x, w, b: TF("conv3d")(x, w, b),
+        (1, 2, 3, 4, 4), (2, 2, 2, 2, 2), (2,))
+    row("conv3d_all", lambda x, w: F.conv3d(x, w, None, (2, 1, 1), (1, 0, 1), (1, 2, 1), 2),
+        lambda x, w: TF("conv3d")(x, w, None, (2, 1, 1), (1, 0, 1), (1, 2, 1), 2), (1, 2, 4, 4, 3), (2, 1, 2, 2, 2))
+    row("conv3d_same_unbatched", lambda x, w: F.conv3d(x, w, padding="same"),
+        lambda x, w: TF("conv3d")(x, w, padding="same"), (2, 3, 3, 3), (2, 2, 2, 1, 2))
+    row("conv_transpose3d", lambda x, w, b: F.conv_transpose3d(x, w, b, 2, 1, 1),
+        lambda x, w, b: TF("conv_transpose3d")(x, w, b, 2, 1, 1), (1, 2, 2, 3, 2), (2, 2, 2, 2, 2), (2,))
+    row("conv_transpose3d_groups", lambda x, w: F.conv_transpose3d(x, w, None, (1, 2, 1), 0, (0, 1, 0), 2, (2, 1, 1)),
+        lambda x, w: TF("conv_transpose3d")(x, w, None, (1, 2, 1), 0, (0, 1, 0), 2, (2, 1, 1)),
+        (1, 2, 2, 2, 2), (2, 1, 2, 2, 1))
+    row("max_pool3d", lambda x: F.max_pool3d(x, 2), lambda x: TF("max_pool3d")(x, 2), (1, 2, 3, 4, 4))
+    row("max_pool3d_all", lambda x: F.max_pool3d(x, (3, 2, 2), (1, 2, 1), (1, 1, 0), (1, 1, 2)),
+        lambda x: TF("max_pool3d")(x, (3, 2, 2), (1, 2, 1), (1, 1, 0), (1, 1, 2)), (1, 2, 3, 4, 4))
+    row("max_pool3d_with_indices", lambda x: F.max_pool3d_with_indices(x, 2, 1)[0],
+        lambda x: TF("max_pool3d_with_indices")(x, 2, 1)[0], (2, 3, 3, 3))
+    row("max_unpool3d", lambda x: F.max_unpool3d(*F.max_pool3d(x, 2, return_indices=True), 2),
+        lambda x: TF("max_unpool3d")(*TF("max_pool3d")(x, 2, return_indices=True), 2), (1, 2, 2, 4, 4))
+    row("avg_pool3d", lambda x: F.avg_pool3d(x, 2), lambda x: TF("avg_pool3d")(x, 2), (1, 2, 3, 4, 4))
+    row("avg_pool3d_no_pad_count", lambda x: F.avg_pool3d(x, (3, 2, 2), (2, 1, 2), (1, 1, 0), count_include_pad=False),
+        lambda x: TF("avg_pool3d")(x, (3, 2, 2), (2, 1, 2), (1, 1, 0), count_include_pad=False), (1, 2, 3, 4, 4))
+    row("avg_pool3d_divisor", lambda x: F.avg_pool3d(x, 2, 1, 1, divisor_override=3),
+        lambda x: TF("avg_pool3d")(x, 2, 1, 1, divisor_override=3), (2, 2, 3, 3))
+    row("adaptive_avg_pool3d", lambda x: F.adaptive_avg_pool3d(x, (2, 3, None)),
+        lambda x: TF("adaptive_avg_pool3d")(x, (2, 3, None)), (1, 2, 3, 4, 5))
+    row("adaptive_max_pool3d", lambda x: F.adaptive_max_pool3d(x, (2, 2, 3)),
+        lambda x: TF("adaptive_max_pool3d")(x, (2, 2, 3)), (1, 2, 3, 4, 5))
+    row("adaptive_max_pool3d_with_indices", lambda x: F.adaptive_max_pool3d_with_indices(x, 1)[0],
+        lambda x: TF("adaptive_max_pool3d_with_indices")(x, 1)[0], (2, 3, 3, 4))
+    row("adaptive_max_pool2d_with_indices", lambda x: F.adaptive_max_pool2d_with_indices(x, (2, 3))[0],
+        lambda x: TF("adaptive_max_pool2d_with_indices")(x, (2, 3))[0], (1, 2, 4, 5))
+    row("adaptive_max_pool1d_with_indices", lambda x: F.adaptive_max_pool1d_with_indices(x, 3)[0],
+        lambda x: TF("adaptive_max_pool1d_with_indices")(x, 3)[0], (2, 2, 7))
+    row("lp_pool3d", lambda x: F.lp_pool3d(x, 2, 2), lambda x: TF("lp_pool3d")(x, 2, 2), (1, 2, 2, 4, 4))
+    row("lp_pool3d_stride", lambda x: F.lp_pool3d(x, 1.5, (2, 2, 1), 1),
+        lambda x: TF("lp_pool3d")(x, 1.5, (2, 2, 1), 1), (1, 2, 3, 3, 2), positive=True)
+
+
+_rows_3d()
+
+
+# --- grid_sample / affine_grid: every mode and padding mode, 4-D and 5-D, and the two composed (an STN) ---
+def _grid_rows():
+    for mode, pad, ac in [("bilinear", "zeros", False), ("bilinear", "border", True),
+                          ("bilinear", "reflection", False), ("bilinear", "reflection", True),
+                          ("nearest", "zeros", False), ("nearest", "reflection", True), ("bicubic", "zeros", False),
+                          ("bicubic", "border", True), ("bicubic", "reflection", False)]:
+        row(f"grid_sample_{mode}_{pad}_{int(ac)}", lambda x, g, m=mode, p=pad, a=ac: F.grid_sample(x, g, m, p, a),
+            lambda x, g, m=mode, p=pad, a=ac: TF("grid_sample")(x, g, m, p, a),
+            (1, 2, 3, 4), (1, 2, 3, 2))
+    row("grid_sample_3d", lambda x, g: F.grid_sample(x, g, align_corners=False),
+        lambda x, g: TF("grid_sample")(x, g, align_corners=False), (1, 2, 2, 3, 2), (1, 1, 2, 2, 3))
+    row("grid_sample_3d_nearest_border", lambda x, g: F.grid_sample(x, g, "nearest", "border", True),
+        lambda x, g: TF("grid_sample")(x, g, "nearest", "border", True), (1, 2, 2, 3, 2), (1, 2, 1, 2, 3))
+    row("affine_grid", lambda t: F.affine_grid(t, (2, 1, 3, 4), False),
+        lambda t: TF("affine_grid")(t, (2, 1, 3, 4), False), (2, 2, 3))
+    row("affine_grid_3d_ac", lambda t: F.affine_grid(t, (1, 1, 2, 3, 2), True),
+        lambda t: TF("affine_grid")(t, (1, 1, 2, 3, 2), True), (1, 3, 4))
+    row("affine_grid_sample",
+        lambda x, t: F.grid_sample(x, F.affine_grid(t * 0.7, (2, 2, 3, 3), False), align_corners=False),
+        lambda x, t: TF("grid_sample")(x, TF("affine_grid")(t * 0.7, (2, 2, 3, 3), False), align_corners=False),
+        (2, 2, 4, 5), (2, 2, 3))
+
+
+_grid_rows()
+
 def test_max_unpool2d_overlapping_windows_match_torch():
     """Overlapping windows repeat an index: PyTorch keeps one write (equal values) and gathers dy for each."""
     from tests.helpers import compare_torch
