@@ -7,7 +7,7 @@
 the placeholders `materialize` in place (same Parameter objects, so an optimizer made before
 the first forward holds the real ones), the regular class's `reset_parameters` draws them, and
 the module turns into `cls_to_become`. A state_dict loaded before the first forward gives the
-placeholders their shapes from the checkpoint (`Module.load_state_dict` asks `_lazy_load_hook`).
+placeholders their shapes from the checkpoint (`_lazy_load_hook`, a load_state_dict pre-hook).
 """
 from __future__ import annotations
 
@@ -93,6 +93,7 @@ class LazyModuleMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)
+        self._register_load_state_dict_pre_hook(self._lazy_load_hook)
 
     def has_uninitialized_params(self) -> bool:
         """Whether any of this module's own parameters still waits for its shape."""

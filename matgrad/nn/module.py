@@ -64,6 +64,7 @@ class Module:
         d["_forward_hooks"] = OrderedDict()
         d["_backward_hooks"] = OrderedDict()
         d["_backward_pre_hooks"] = OrderedDict()
+        d["_load_state_dict_pre_hooks"] = OrderedDict()
         d["_hooked"] = False  # set once any hook is registered: __call__'s fast path asks this one flag
 
     # --- calling ----------------------------------------------------------------------------
@@ -125,6 +126,13 @@ class Module:
         self.__dict__["_hooked"] = True
         self._backward_pre_hooks[_hook_ids[0]] = hook
         return _HookHandle(self._backward_pre_hooks, _hook_ids[0])
+
+    def _register_load_state_dict_pre_hook(self, hook: Callable) -> _HookHandle:
+        """hook(state_dict, prefix) runs before load_state_dict reads this module's entries (prefix: its
+        keys' start); lazy modules take their shapes from the checkpoint there (nn/lazy.py)."""
+        _hook_ids[0] += 1
+        self._load_state_dict_pre_hooks[_hook_ids[0]] = hook
+        return _HookHandle(self._load_state_dict_pre_hooks, _hook_ids[0])
 
     # --- registration -----------------------------------------------------------------------
     def _check_name(self, kind: str, name: Any) -> None:
@@ -431,9 +439,9 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
-        for name, m in self.named_modules():  # lazy modules take their shapes from the checkpoint (nn/lazy.py)
-            if hasattr(m, "_lazy_load_hook") and "_initialize_hook" in m.__dict__:
-                m._lazy_load_hook(state_dict, name + "." if name else "")
+        for name, m in self.named_modules():
+            for hook in list(m._load_state_dict_pre_hooks.values()):
+                hook(state_dict, name + "." if name else "")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
