@@ -6,8 +6,11 @@
     d.log_prob(x).mean().backward()
 
 distribution          Distribution (the base: shapes, sample/rsample, validation, expand)
-continuous            Normal Uniform Exponential Laplace
+continuous            Normal Uniform Exponential Laplace LogNormal HalfNormal
 discrete              Bernoulli Categorical OneHotCategorical (probs or logits)
+gamma                 Gamma Chi2 StudentT, and the reparameterised standard gamma draw (implicit gradient)
+dirichlet             Dirichlet Beta
+counts                Poisson Binomial Geometric
 independent           Independent
 multivariate_normal   MultivariateNormal (covariance_matrix, precision_matrix or scale_tril)
 kl                    kl_divergence, register_kl
@@ -19,14 +22,18 @@ from PyTorch's, the distributions and every density, moment and KL value are the
 from __future__ import annotations
 
 from . import constraints
-from .continuous import Exponential, Laplace, Normal, Uniform
+from .continuous import Exponential, HalfNormal, Laplace, LogNormal, Normal, Uniform
+from .counts import Binomial, Geometric, Poisson
+from .dirichlet import Beta, Dirichlet
 from .discrete import Bernoulli, Categorical, OneHotCategorical
 from .distribution import Distribution
+from .gamma import Chi2, Gamma, StudentT
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .multivariate_normal import MultivariateNormal
 
 __all__ = [
-    "Bernoulli", "Categorical", "Distribution", "Exponential", "Independent", "Laplace", "MultivariateNormal",
-    "Normal", "OneHotCategorical", "Uniform", "constraints", "kl_divergence", "register_kl",
+    "Bernoulli", "Beta", "Binomial", "Categorical", "Chi2", "Dirichlet", "Distribution", "Exponential", "Gamma",
+    "Geometric", "HalfNormal", "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal",
+    "OneHotCategorical", "Poisson", "StudentT", "Uniform", "constraints", "kl_divergence", "register_kl",
 ]

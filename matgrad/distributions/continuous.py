@@ -1,4 +1,4 @@
-"""Normal, Uniform, Exponential, Laplace: one-dimensional continuous distributions with scalar events."""
+"""Normal, Uniform, Exponential, Laplace, LogNormal, HalfNormal: one-dimensional continuous distributions."""
 from __future__ import annotations
 
 import math
@@ -10,9 +10,9 @@ from ..ops.unary import erf, exp, expm1, log, log1p
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all, draw, finfo
+from .utils import broadcast_all, draw, finfo, where
 
-__all__ = ["Exponential", "Laplace", "Normal", "Uniform"]
+__all__ = ["Exponential", "HalfNormal", "Laplace", "LogNormal", "Normal", "Uniform"]
 
 
 def _scalar_batch(*args: Any) -> bool:
@@ -219,3 +219,105 @@ class Laplace(_LocScale):
     def entropy(self) -> Tensor:
         return 1 + log(2 * self.scale)
 
+
+class LogNormal(Distribution):
+    """exp(X), X ~ N(loc, scale²) (torch's TransformedDistribution of Normal by ExpTransform, written out)."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+    _batch_params = {"loc": 0, "scale": 0}
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        self.base_dist = Normal(loc, scale, validate_args=validate_args)
+        self.loc, self.scale = self.base_dist.loc, self.base_dist.scale
+        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> LogNormal:
+        new = super().expand(batch_shape, _instance)
+        new.base_dist = self.base_dist.expand(batch_shape)
+        return new
+
+    @property
+    def mean(self) -> Tensor:
+        return exp(self.loc + self.scale ** 2 / 2)
+
+    @property
+    def mode(self) -> Tensor:
+        return exp(self.loc - self.scale ** 2)
+
+    @property
+    def variance(self) -> Tensor:
+        s2 = self.scale ** 2
+        return expm1(s2) * exp(2 * self.loc + s2)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        return exp(self.base_dist.rsample(sample_shape))
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        x = log(value)
+        return self.base_dist.log_prob(x) - x
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return self.base_dist.cdf(log(value))
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return exp(self.base_dist.icdf(value))
+
+    def entropy(self) -> Tensor:
+        return self.base_dist.entropy() + self.loc
+
+
+class HalfNormal(Distribution):
+    """|X|, X ~ N(0, scale²) (torch's TransformedDistribution of Normal by AbsTransform, written out)."""
+
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+    _batch_params = {"scale": 0}
+
+    def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
+        self.base_dist = Normal(0, scale, validate_args=False)
+        self.scale = self.base_dist.scale
+        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> HalfNormal:
+        new = super().expand(batch_shape, _instance)
+        new.base_dist = self.base_dist.expand(batch_shape)
+        return new
+
+    @property
+    def mean(self) -> Tensor:
+        return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def mode(self) -> Tensor:
+        return self.scale * 0
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale ** 2 * (1 - 2 / math.pi)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        return self.base_dist.rsample(sample_shape).abs()
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        lp = self.base_dist.log_prob(value) + math.log(2)
+        return where(value >= 0, lp, -math.inf)
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return 2 * self.base_dist.cdf(value) - 1
+
+    def icdf(self, prob: Tensor) -> Tensor:
+        return self.base_dist.icdf((prob + 1) / 2)
+
+    def entropy(self) -> Tensor:
+        return self.base_dist.entropy() - math.log(2)

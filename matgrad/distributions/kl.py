@@ -6,10 +6,14 @@ import warnings
 from typing import Any, Callable
 
 from ..ops.activation import softplus
-from ..ops.unary import exp, log
+from ..ops.special import digamma, lgamma
+from ..ops.unary import exp, log, log1p
 from . import continuous as _c
+from . import counts as _n
 from . import discrete as _d
+from .dirichlet import Beta, Dirichlet
 from .distribution import Distribution
+from .gamma import Gamma
 from .independent import Independent
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis, _solve_tril
 from .utils import sum_rightmost, where
@@ -127,3 +131,79 @@ def _kl_independent_independent(p: Any, q: Any) -> Any:
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError
     return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+_EULER_GAMMA = 0.57721566490153286060
+
+
+@register_kl(_c.LogNormal, _c.LogNormal)
+@register_kl(_c.HalfNormal, _c.HalfNormal)
+def _kl_transformed_normal(p: Any, q: Any) -> Any:
+    return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p: Any, q: Any) -> Any:
+    t1 = q.concentration * log(p.rate / q.rate)
+    t2 = lgamma(q.concentration) - lgamma(p.concentration)
+    t3 = (p.concentration - q.concentration) * digamma(p.concentration)
+    t4 = (q.rate - p.rate) * (p.concentration / p.rate)
+    return t1 + t2 + t3 + t4
+
+
+@register_kl(_c.Exponential, Gamma)
+def _kl_exponential_gamma(p: Any, q: Any) -> Any:
+    ratio = q.rate / p.rate
+    t1 = -q.concentration * log(ratio)
+    return t1 + ratio + lgamma(q.concentration) + q.concentration * _EULER_GAMMA - (1 + _EULER_GAMMA)
+
+
+@register_kl(Gamma, _c.Exponential)
+def _kl_gamma_exponential(p: Any, q: Any) -> Any:
+    return -p.entropy() - log(q.rate) + q.rate * p.concentration / p.rate
+
+
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p: Any, q: Any) -> Any:
+    sum_p = p.concentration1 + p.concentration0
+    sum_q = q.concentration1 + q.concentration0
+    t1 = lgamma(q.concentration1) + lgamma(q.concentration0) + lgamma(sum_p)
+    t2 = lgamma(p.concentration1) + lgamma(p.concentration0) + lgamma(sum_q)
+    t3 = (p.concentration1 - q.concentration1) * digamma(p.concentration1)
+    t4 = (p.concentration0 - q.concentration0) * digamma(p.concentration0)
+    t5 = (sum_q - sum_p) * digamma(sum_p)
+    return t1 - t2 + t3 + t4 + t5
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p: Any, q: Any) -> Any:
+    sum_p = p.concentration.sum(-1)
+    sum_q = q.concentration.sum(-1)
+    t1 = lgamma(sum_p) - lgamma(sum_q)
+    t2 = (lgamma(p.concentration) - lgamma(q.concentration)).sum(-1)
+    t3 = p.concentration - q.concentration
+    t4 = digamma(p.concentration) - digamma(sum_p).unsqueeze(-1)
+    return t1 - t2 + (t3 * t4).sum(-1)
+
+
+@register_kl(_n.Poisson, _n.Poisson)
+def _kl_poisson_poisson(p: Any, q: Any) -> Any:
+    return p.rate * (log(p.rate) - log(q.rate)) - (p.rate - q.rate)
+
+
+@register_kl(_d.Bernoulli, _n.Poisson)
+def _kl_bernoulli_poisson(p: Any, q: Any) -> Any:
+    return -p.entropy() - (p.probs * log(q.rate) - q.rate)
+
+
+@register_kl(_n.Binomial, _n.Binomial)
+def _kl_binomial_binomial(p: Any, q: Any) -> Any:
+    if bool((p.total_count < q.total_count).any()):
+        raise NotImplementedError("KL between Binomials where q.total_count > p.total_count is not implemented")
+    kl = p.total_count * (p.probs * (p.logits - q.logits) + log1p(-p.probs) - log1p(-q.probs))
+    return where(p.total_count > q.total_count, math.inf, kl)
+
+
+@register_kl(_n.Geometric, _n.Geometric)
+def _kl_geometric_geometric(p: Any, q: Any) -> Any:
+    return -p.entropy() - log1p(-q.probs) / p.probs - q.logits

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..creation import tensor as _tensor
-from ..devices import move
+from ..devices import move, to_host
 from ..ops import activation as _act
 from ..ops import binary as _binary
 from ..ops import softmax as _softmax
@@ -100,7 +100,10 @@ def size(shape: Any) -> Size:
 
 
 def draw(kind: str, shape: tuple[int, ...], like: Tensor, **kw: Any) -> Tensor:
-    """A draw from matgrad's generator (manual_seed reproduces it), of like's dtype and device, no gradient."""
+    """A draw from matgrad's generator (manual_seed reproduces it), of like's dtype and device, no gradient.
+
+    kind: normal, uniform (low=, high=), exponential, gamma (concentration=), poisson (lam=), binomial (n=, p=);
+    the parameters are arrays broadcastable to `shape`."""
     rng = numpy_generator()
     if kind == "normal":
         arr = rng.standard_normal(shape)
@@ -108,6 +111,12 @@ def draw(kind: str, shape: tuple[int, ...], like: Tensor, **kw: Any) -> Tensor:
         arr = rng.uniform(kw.get("low", 0.0), kw.get("high", 1.0), shape)
     elif kind == "exponential":
         arr = rng.standard_exponential(shape)
+    elif kind == "gamma":
+        arr = rng.standard_gamma(to_host(kw["concentration"]), shape)
+    elif kind == "poisson":
+        arr = rng.poisson(to_host(kw["lam"]), shape)
+    elif kind == "binomial":
+        arr = rng.binomial(to_host(kw["n"]).astype(np.int64), to_host(kw["p"]), shape)
     else:  # pragma: no cover - internal
         raise ValueError(kind)
     arr = np.asarray(arr, dtype=like.array.dtype)
