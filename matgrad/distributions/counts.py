@@ -9,12 +9,12 @@ from ..creation import arange
 from ..ops.arithmetic import xlogy
 from ..ops.special import lgamma
 from ..ops.unary import exp, log, log1p
-from ..tensor import Size, Tensor
+from ..tensor import Tensor
 from . import constraints
 from .continuous import _scalar_batch
-from .discrete import _one_of
+from .discrete import _clamp_by_zero, _one_of, _ProbsOrLogits
 from .distribution import Distribution
-from .utils import broadcast_all, draw, finfo, lazy_property, logits_to_probs, probs_to_logits, softplus_exact, where
+from .utils import broadcast_all, draw, finfo, softplus_exact, where
 
 __all__ = ["Binomial", "Geometric", "Poisson"]
 
@@ -53,40 +53,6 @@ class Poisson(Distribution):
             self._validate_sample(value)
         rate, value = broadcast_all(self.rate, value)
         return xlogy(value, rate) - rate - lgamma(value + 1)
-
-
-class _ProbsOrLogits(Distribution):
-    """A distribution of one success probability, given as probs or as logits (exactly one)."""
-
-    def _set_param(self, probs: Any, logits: Any) -> None:
-        _one_of(probs, logits)
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-        else:
-            (self.logits,) = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
-
-    def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
-        new = super().expand(batch_shape, _instance)
-        new._param = new.__dict__["probs"] if "probs" in self.__dict__ else new.__dict__["logits"]
-        return new
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self) -> Size:
-        return self._param.shape
-
-
-def _clamp_by_zero(x: Tensor) -> Tensor:
-    """max(x, 0) with gradient ½ at 0 (torch's _clamp_by_zero)."""
-    return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
 class Binomial(_ProbsOrLogits):

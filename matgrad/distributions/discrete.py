@@ -24,26 +24,18 @@ def _one_of(probs: Any, logits: Any) -> None:
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
 
 
-class Bernoulli(Distribution):
-    """1 with probability probs (or sigmoid(logits)), else 0."""
+class _ProbsOrLogits(Distribution):
+    """A distribution of one success probability, given as probs or as logits (exactly one)."""
 
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.boolean
-    has_enumerate_support = True
-    _batch_params = {"probs": 0, "logits": 0}
-
-    def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
+    def _set_param(self, probs: Any, logits: Any) -> None:
         _one_of(probs, logits)
         if probs is not None:
-            is_scalar = isinstance(probs, numbers.Number)
             (self.probs,) = broadcast_all(probs)
         else:
-            is_scalar = isinstance(logits, numbers.Number)
             (self.logits,) = broadcast_all(logits)
         self._param = self.probs if probs is not None else self.logits
-        super().__init__(() if is_scalar else self._param.shape, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> Bernoulli:
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
         new = super().expand(batch_shape, _instance)
         new._param = new.__dict__["probs"] if "probs" in self.__dict__ else new.__dict__["logits"]
         return new
@@ -59,6 +51,25 @@ class Bernoulli(Distribution):
     @property
     def param_shape(self) -> Size:
         return self._param.shape
+
+
+def _clamp_by_zero(x: Tensor) -> Tensor:
+    """max(x, 0) with gradient ½ at 0 (torch's _clamp_by_zero)."""
+    return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
+
+
+class Bernoulli(_ProbsOrLogits):
+    """1 with probability probs (or sigmoid(logits)), else 0."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+    has_enumerate_support = True
+    _batch_params = {"probs": 0, "logits": 0}
+
+    def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
+        self._set_param(probs, logits)
+        is_scalar = isinstance(probs if probs is not None else logits, numbers.Number)
+        super().__init__(() if is_scalar else self._param.shape, validate_args=validate_args)
 
     @property
     def mean(self) -> Tensor:
