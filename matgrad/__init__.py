@@ -107,6 +107,10 @@ from . import distributions  # noqa: E402  (torch.distributions' counterpart)
 from . import explain, viz  # noqa: E402  (explain is callable: matgrad.explain(output))
 from .ops.special import digamma, erfinv, lgamma, polygamma  # noqa: E402
 from .serialization import load, save  # noqa: E402
+# mixed precision (torch.amp): autocast regions, GradScaler; also registers matgrad.cuda.amp
+from . import amp  # noqa: E402
+from .amp import autocast, get_autocast_dtype, is_autocast_cache_enabled, is_autocast_enabled  # noqa: E402
+from .amp import set_autocast_dtype, set_autocast_enabled  # noqa: E402
 
 
 from .ops.indexing import argwhere, nonzero  # noqa: E402
@@ -124,6 +128,47 @@ from .ops.unary import conj, real, resolve_conj, resolve_neg  # noqa: E402
 from .legacy_linalg import (  # noqa: E402
     chain_matmul, cholesky, logdet, matrix_exp, matrix_power, pinverse, svd,
 )
+from .legacy_linalg import lu, lu_solve, lu_unpack, orgqr, qr, triangular_solve  # noqa: E402
+# bit shifts, igamma, addr, cholesky_solve/inverse, and torch's functions that are Tensor methods (torch.sin_(x)
+# is x.sin_(), torch.is_signed(x) is x.is_signed() ...)
+from ._methods import addr, adjoint, cholesky_inverse, cholesky_solve  # noqa: E402
+from .linalg import slogdet  # noqa: E402
+from .ops.join import chunk as unsafe_chunk, split as unsafe_split  # noqa: E402
+from .nn.functional import hardshrink, prelu  # noqa: E402
+from .ops.bitwise import bitwise_left_shift, bitwise_right_shift  # noqa: E402
+from .ops.special import igamma, igammac  # noqa: E402
+# torch.testing, torch.backends (flags accepted, no effect on NumPy), torch.compiler (no compiler: compile returns
+# the model itself; `compile` is set at the end, out of __all__, as it is also a builtin)
+from . import backends, compiler, testing  # noqa: E402
+from .backends import (  # noqa: E402
+    are_deterministic_algorithms_enabled, get_deterministic_debug_mode, get_float32_matmul_precision,
+    is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode, set_float32_matmul_precision,
+    use_deterministic_algorithms,
+)
+
+
+def _method_as_function(name: str) -> object:
+    """torch.<name>(input, ...): input.<name>(...)."""
+    def function(input, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+        return getattr(input, name)(*args, **kwargs)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"input.{name}(...): see Tensor.{name}."
+    return function
+
+
+for _name in (
+    "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_", "asin_",
+    "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_",
+    "detach", "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_", "floor_", "frac_", "gcd_",
+    "get_device", "i0_", "index_put", "index_put_", "is_conj", "is_inference", "is_neg", "is_same_size", "is_signed",
+    "lcm_", "ldexp_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "put",
+    "rad2deg_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_",
+    "square_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_",
+):
+    globals()[_name] = _method_as_function(_name)
+del _name
 
 # PyTorch's out= on the top-level functions that take it most (Tensor's operators stay unwrapped)
 add, sub, mul, div, matmul, mm, bmm, cat, stack = (  # noqa: A001
@@ -140,3 +185,5 @@ int = dtypes.TORCH_NAMES["int"]  # noqa: A001
 bool = dtypes.TORCH_NAMES["bool"]  # noqa: A001
 # torch.range (deprecated there; end inclusive), kept out of __all__ for the same reason
 from .creation import range_ as range  # noqa: E402, A001
+# torch.compile: returns the model as it is (matgrad has no compiler; see matgrad/compiler.py)
+from .compiler import compile  # noqa: E402, A001

@@ -201,4 +201,177 @@ METHODS.update({
     "i0": _spc.i0, "mvlgamma": _spc.mvlgamma,
     "logdet": _old.logdet, "matrix_exp": _old.matrix_exp, "matrix_power": _old.matrix_power,
     "pinverse": _old.pinverse, "svd": _old.svd, "cholesky": _old.cholesky,
+    "lu": _old.lu, "lu_solve": _old.lu_solve, "qr": _old.qr, "triangular_solve": _old.triangular_solve,
+    "orgqr": _old.orgqr,
+})
+
+# In-place twins (x.sin_() is x.sin() written back into x, through Tensor._modify: the version goes up, a leaf
+# that requires grad refuses, and on a graph the op is recorded as the tensor's new history)
+from .ops.random_ops import Sampled as _Sampled  # noqa: E402
+
+
+class Compared(_Sampled):
+    """y = a comparison's 0/1 result, written in place into x.  dy/dx = 0."""
+
+
+def _operands(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    return args + tuple(kwargs.values())
+
+
+def _inplace(name: str, op: str) -> Any:
+    """Tensor.<name>(...): METHODS[op](self, ...) written into self, in place."""
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        fn = METHODS[op]
+        return self._modify(name, lambda t: fn(t, *args, **kwargs), operands=_operands(args, kwargs))
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"{op}(), in place: the result is written into this tensor (its shape, a dtype it can take)."
+    return method
+
+
+def _zero_grad_inplace(name: str, op: str) -> Any:
+    """Tensor.<name>(...) for a comparison or logical op: its 0/1 result written into self, in place.
+
+    On a graph the tensor keeps requiring grad with a zero gradient (torch's EqBackward). torch's logical_*_
+    instead keep the old history, as if the values had not changed; matgrad gives those a zero gradient too."""
+    def method(self: Tensor, *args: Any) -> Tensor:
+        fn = METHODS[op]
+
+        def recorded(t: Tensor) -> Tensor:
+            result = fn(t, *args)
+            tracked = [x for x in (t, *args) if isinstance(x, Tensor) and x.requires_grad]
+            if not tracked:
+                return result
+            return Compared.apply(*tracked, sample=result.array.astype(t.array.dtype))
+        return self._modify(name, recorded, operands=args)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"{op}(), in place: 1 where true, 0 where false, in this tensor's dtype (no gradient)."
+    return method
+
+
+def _float_power_(self: Tensor, exponent: Any) -> Tensor:
+    """float_power(), in place: only a float64 tensor can hold its float64 result, as in PyTorch."""
+    if self.array.dtype != np.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype} but the operation's result "
+                           "requires dtype float64; convert first (x = x.double()) or use float_power()")
+    return self._modify("float_power_", lambda t: arithmetic.float_power(t, exponent), operands=(exponent,))
+
+
+_INPLACE = {  # in-place name: the method it writes back
+    **{f"{op}_": op for op in (
+        "sin", "cos", "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh", "cosh", "asinh", "acosh",
+        "atanh", "arcsinh", "arccosh", "arctanh", "exp2", "expm1", "log10", "log1p", "log2", "rsqrt", "reciprocal",
+        "sign", "sgn", "floor", "ceil", "round", "trunc", "fix", "frac", "erf", "erfc", "erfinv", "digamma", "lgamma",
+        "i0", "logit", "sinc", "deg2rad", "rad2deg", "nan_to_num", "cumsum", "cumprod", "atan2", "arctan2", "hypot",
+        "copysign", "fmod", "remainder", "floor_divide", "lerp", "xlogy", "heaviside", "ldexp", "nextafter", "gcd",
+        "lcm", "addcdiv", "addcmul", "addmm", "addmv", "addbmm", "baddbmm", "clamp_min", "clamp_max", "tril", "triu",
+        "divide", "true_divide", "polygamma", "mvlgamma", "renorm")},
+    "multiply_": "mul", "subtract_": "sub", "negative_": "neg", "absolute_": "abs",
+}
+_ZERO_GRAD_INPLACE = {
+    **{f"{op}_": op for op in ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
+                               "logical_not")},
+    "greater_": "gt", "greater_equal_": "ge", "less_": "lt", "less_equal_": "le", "not_equal_": "ne",
+}
+METHODS.update({name: _inplace(name, op) for name, op in _INPLACE.items()})
+METHODS.update({name: _zero_grad_inplace(name, op) for name, op in _ZERO_GRAD_INPLACE.items()})
+METHODS["float_power_"] = _float_power_
+
+# torch's remaining small methods: comparison and arithmetic aliases, bit shifts, igamma, addr, sum_to_size,
+# cholesky_solve / cholesky_inverse
+from . import linalg as _linalg  # noqa: E402
+from .ops import bitwise as _bw  # noqa: E402
+
+
+def addr(input: Any, vec1: Any, vec2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta · input + alpha · outer(vec1, vec2) (with beta = 0, input's nan and inf do not propagate)."""
+    i, a, b = as_tensor(input), as_tensor(vec1), as_tensor(vec2)
+    for name, v in (("vec1", a), ("vec2", b)):
+        if v.ndim != 1:
+            raise ValueError(f"addr: expected a 1-D argument {name}, got shape {v.shape}")
+    _la._check_addable("addr", i, (a.shape[0], b.shape[0]))
+    return _la._scaled_sum(i, _la.outer(a, b), beta, alpha)
+
+
+def sum_to_size(self: Tensor, *size: Any) -> Tensor:
+    """This tensor summed down to `size`, which must broadcast to its shape (the reverse of expand)."""
+    target = _shape_arg(size)
+    shape = tuple(self.shape)
+    lead = len(shape) - len(target)
+    if lead < 0 or any(t not in (1, s) for t, s in zip(target, shape[lead:])):
+        raise RuntimeError(f"sum_to_size: size {list(target)} is not expandable to size {list(shape)} (each entry "
+                           "must equal this tensor's trailing dims or be 1)")
+    dims = tuple(range(lead)) + tuple(lead + d for d, t in enumerate(target) if t == 1 and shape[lead + d] != 1)
+    if not dims:
+        return self
+    out = reduction.sum(self, dims, keepdim=True)
+    return shape_mod.reshape(out, target) if lead else out
+
+
+def _cholesky_factor(op: str, L: Any, upper: bool) -> Tensor:
+    """L with the unread triangle's values dropped but its gradient kept: PyTorch's gradient is that of
+    (L Lᴴ)⁻¹ for the whole matrix, which agrees with the triangle's wherever L is triangular."""
+    t = as_tensor(L)
+    if t.ndim < 2 or t.shape[-1] != t.shape[-2]:
+        raise RuntimeError(f"{op}: A must be batches of square matrices, got shape {tuple(t.shape)}")
+    other = _la.tril(t, -1) if upper else _la.triu(t, 1)
+    return arithmetic.sub(t, other.detach())
+
+
+def cholesky_solve(input: Any, input2: Any, upper: bool = False) -> Tensor:
+    """X with (L Lᵀ) X = input, L = input2 the lower Cholesky factor (with upper, Uᵀ U X = input); batched."""
+    b = as_tensor(input)
+    if b.ndim < 2:
+        raise RuntimeError(f"cholesky_solve: b should have at least 2 dimensions, got shape {tuple(b.shape)}")
+    factor = _cholesky_factor("cholesky_solve", input2, upper)
+    if factor.array.dtype != b.array.dtype:
+        raise RuntimeError(f"cholesky_solve: expected b and A to have the same dtype, got b of type {b.dtype} and "
+                           f"A of type {factor.dtype}; convert one (x.to(...))")
+    low = shape_mod.transpose(factor, -2, -1) if upper else factor
+    return _linalg.solve(shape_mod.transpose(low, -2, -1), _linalg.solve(low, b))
+
+
+def cholesky_inverse(input: Any, upper: bool = False) -> Tensor:
+    """(L Lᵀ)⁻¹ from the lower Cholesky factor L = input (with upper, (Uᵀ U)⁻¹); batched."""
+    t = as_tensor(input)
+    if t.ndim < 2:
+        raise RuntimeError(f"cholesky_inverse: the input tensor A must have at least 2 dimensions, got shape "
+                           f"{tuple(t.shape)}")
+    if t.array.dtype.kind != "f":
+        raise NotImplementedError(f"cholesky_inverse: not implemented for dtype {t.dtype}; convert to a float")
+    eye = Tensor._make(_linalg._xp(t).eye(t.shape[-1], dtype=t.array.dtype), None, False)  # on t's device
+    return cholesky_solve(eye, t, upper)
+
+
+METHODS.update({
+    "greater": compare.gt, "greater_equal": compare.ge, "less": compare.lt, "less_equal": compare.le,
+    "not_equal": compare.ne, "multiply": arithmetic.mul, "subtract": arithmetic.sub, "negative": arithmetic.neg,
+    "absolute": unary.abs, "swapdims": shape.transpose,
+    "bitwise_and": compare.bitwise_and, "bitwise_or": compare.bitwise_or, "bitwise_xor": compare.bitwise_xor,
+    "bitwise_not": compare.bitwise_not, "bitwise_left_shift": _bw.bitwise_left_shift,
+    "bitwise_right_shift": _bw.bitwise_right_shift,
+    "__lshift__": _bw.bitwise_left_shift, "__rlshift__": _r(_bw.bitwise_left_shift),
+    "__rshift__": _bw.bitwise_right_shift, "__rrshift__": _r(_bw.bitwise_right_shift),
+    "igamma": _spc.igamma, "igammac": _spc.igammac, "addr": addr, "sum_to_size": sum_to_size,
+    "cholesky_solve": cholesky_solve, "cholesky_inverse": cholesky_inverse,
+})
+_MORE_INPLACE = {
+    **{f"{op}_": op for op in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+                               "bitwise_right_shift", "igamma", "igammac", "addr")},
+    "__ilshift__": "__lshift__", "__irshift__": "__rshift__", "__iand__": "bitwise_and", "__ior__": "bitwise_or",
+    "__ixor__": "bitwise_xor",
+}
+METHODS.update({name: _inplace(name, op) for name, op in _MORE_INPLACE.items()})
+
+
+def adjoint(input: Any) -> Tensor:
+    """The conjugate transpose of the last two dims: the transpose (matgrad's tensors are real)."""
+    t = as_tensor(input)
+    if t.ndim < 2:
+        raise RuntimeError(f"adjoint() is only supported on matrices or batches of matrices, got a {t.ndim}-D tensor")
+    return shape.transpose(t, -2, -1)
+
+
+METHODS.update({
+    "adjoint": adjoint, "slogdet": _linalg.slogdet, "char": lambda self: self.to(np.int8),
+    "unsafe_chunk": join.chunk, "unsafe_split": join.split, "unsafe_split_with_sizes": _vw.split_with_sizes,
 })

@@ -208,6 +208,15 @@ def reset_peak_memory_stats(device: Any = None) -> None:
         _note_memory(b, index)
 
 
+def __getattr__(name: str) -> Any:
+    """`matgrad.cuda.amp`: torch.cuda.amp's deprecated GradScaler and autocast, from matgrad.amp on first use."""
+    if name == "amp":
+        from .amp import cuda_amp  # matgrad.amp sits above this module, so it is reached only when asked for
+
+        return cuda_amp
+    raise AttributeError(f"module 'matgrad.cuda' has no attribute {name!r}")
+
+
 __all__ = ["is_available", "device_count", "is_initialized", "init", "current_device", "set_device",
            "synchronize", "get_device_name", "get_device_capability", "get_device_properties", "manual_seed",
            "manual_seed_all", "seed", "seed_all", "empty_cache", "memory_allocated", "max_memory_allocated",

@@ -1,12 +1,13 @@
 """matgrad.linalg: torch.linalg's functions, with its names, signatures, defaults and batching.
 
 Every function takes matrices in the last two dims and any leading batch dims. The ops behind them
-live in matgrad/ops/linalg.py (det, inverse, diagonal, cross) and matgrad/ops/decomp.py (solve,
-cholesky, eigh, svd, qr, pinv, matrix_exp); the rest are composed of those and of matmul, so their
-gradients follow. A singular or not positive-definite matrix raises `LinAlgError` (a RuntimeError,
-as torch.linalg.LinAlgError); a shape that does not fit raises ValueError, as matgrad's other ops.
-What is computed outside an op (values without a gradient: ranks, infos, signs) uses the input's own array
-module (`_xp`: NumPy, or CuPy on a GPU), so it stays on the input's device.
+live in matgrad/ops/linalg.py (det, inverse, diagonal, cross), matgrad/ops/decomp.py (solve,
+cholesky, eigh, svd, qr, pinv, matrix_exp) and matgrad/ops/lu.py (lu_factor, lu_solve); the rest are
+composed of those and of matmul, so their gradients follow. A singular or not positive-definite
+matrix raises `LinAlgError` (a RuntimeError, as torch.linalg.LinAlgError); a shape that does not fit
+raises ValueError, as matgrad's other ops. What is computed outside an op (values without a gradient:
+ranks, infos, signs) uses the input's own array module (`_xp`: NumPy, or CuPy on a GPU), so it stays
+on the input's device.
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ import numpy as np
 from .autograd import grad_mode
 from .devices import backend_of, move, on_a_device, to_host
 from .ops import decomp
-from .ops.arithmetic import mul, sub
+from .ops import lu as lu_ops
+from .ops.arithmetic import div, mul, sub
 from .ops.linalg import LinAlgError, _square, inverse, singular_error, zero_pivot
 from .ops.linalg import cross as _cross
 from .ops.linalg import det as _det
@@ -34,6 +36,8 @@ __all__ = [
     "LinAlgError", "vector_norm", "matrix_norm", "norm", "inv", "inv_ex", "solve", "det", "slogdet", "cholesky",
     "cholesky_ex", "multi_dot", "matrix_power", "cross", "vecdot", "diagonal", "matmul", "eigh", "eigvalsh",
     "svd", "svdvals", "qr", "pinv", "lstsq", "matrix_rank", "solve_triangular", "matrix_exp",
+    "lu_factor", "lu_factor_ex", "lu", "lu_solve", "householder_product", "cond", "solve_ex", "tensorinv",
+    "tensorsolve", "vander",
 ]
 
 SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
@@ -42,6 +46,10 @@ SvdResult = namedtuple("SvdResult", ["U", "S", "Vh"])
 QrResult = namedtuple("QrResult", ["Q", "R"])
 InvExResult = namedtuple("InvExResult", ["inverse", "info"])
 CholeskyExResult = namedtuple("CholeskyExResult", ["L", "info"])
+LuFactorResult = namedtuple("LuFactorResult", ["LU", "pivots"])
+LuFactorExResult = namedtuple("LuFactorExResult", ["LU", "pivots", "info"])
+LuResult = namedtuple("LuResult", ["P", "L", "U"])
+SolveExResult = namedtuple("SolveExResult", ["result", "info"])
 LstsqResult = namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
 
 _DTYPE_NAMES = {"i": "Long", "u": "Byte", "b": "Bool"}
@@ -500,3 +508,238 @@ def matrix_exp(A: Any) -> Tensor:
     a = _square("linalg.matrix_exp", _matrices("linalg.matrix_exp", A))
     return decomp.MatrixExp.apply(a)
 
+
+
+# --- LU ------------------------------------------------------------------------------------------------------
+def _lu_packed(op: str, A: Any, pivot: bool) -> tuple[Tensor, Any, Any, Any]:
+    """(LU, pivots, info, P) of A: LU differentiable, the others arrays on A's device."""
+    a = _matrices(op, A)
+    if not pivot:
+        raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
+    lu_arr, piv, info = lu_ops.lu_factor_array(a.array)
+    pmat = lu_ops.permutation_matrix(piv, a.shape[-2], a.array.dtype)
+    return lu_ops.LuFactor.apply(a, factored=(lu_arr, pmat)), piv, info, pmat
+
+
+def lu_factor_ex(A: Any, *, pivot: bool = True, check_errors: bool = False) -> LuFactorExResult:
+    """(LU, pivots, info) of each m×n matrix, as LAPACK's getrf: LU packs L (unit diagonal, not stored) below
+    the diagonal and U on and above it; pivots (…, min(m, n)) int32, 1-based; info int32, 0 or the 1-based
+    index of U's first zero on the diagonal (the factorization still completes). Only pivot=True, as torch's CPU."""
+    lu_t, piv, info, _ = _lu_packed("linalg.lu_factor_ex", A, pivot)
+    if check_errors:
+        _lu_singular_error("linalg.lu_factor_ex", info)
+    return LuFactorExResult(lu_t, _const(piv), _const(info))
+
+
+def _lu_singular_error(op: str, info: Any) -> None:
+    """torch's error for the first matrix of the batch whose U has a zero on its diagonal."""
+    flat = to_host(info).reshape(-1)
+    bad = np.flatnonzero(flat > 0)
+    if bad.size:
+        i = int(bad[0])
+        where = f"(Batch element {i}): " if info.ndim else ""
+        raise LinAlgError(f"torch.{op}: {where}U[{flat[i]},{flat[i]}] is zero and using it on lu_solve would result "
+                          "in a division by zero. If you still want to perform the factorization, consider calling "
+                          "linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
+
+
+def lu_factor(A: Any, *, pivot: bool = True) -> LuFactorResult:
+    """(LU, pivots) of each matrix (lu_factor_ex), LinAlgError where U has a zero on its diagonal."""
+    lu_t, piv, info, _ = _lu_packed("linalg.lu_factor", A, pivot)
+    _lu_singular_error("linalg.lu_factor", info)
+    return LuFactorResult(lu_t, _const(piv))
+
+
+def _unpack(lu_t: Tensor) -> tuple[Tensor, Tensor]:
+    """(L (…, m, k) with ones on its diagonal, U (…, k, n)) out of the packed LU, differentiably."""
+    from .ops.arithmetic import add
+    from .ops.linalg import tril, triu
+
+    m, n = lu_t.shape[-2:]
+    k = min(m, n)
+    eye = _const(_xp(lu_t).eye(m, k, dtype=lu_t.array.dtype))
+    return add(tril(lu_t, -1)[..., :, :k], eye), triu(lu_t)[..., :k, :]
+
+
+def lu(A: Any, *, pivot: bool = True) -> LuResult:
+    """(P, L, U) with A = P L U: P m×m a permutation (no gradient), L m×k unit lower triangular, U k×n upper,
+    k = min(m, n). Never raises for a singular A. The gradient is torch's linalg_lu_backward, all shapes."""
+    lu_t, _, _, pmat = _lu_packed("linalg.lu", A, pivot)
+    low, up = _unpack(lu_t)
+    return LuResult(_const(pmat), low, up)
+
+
+def _pivots_matrix(op: str, pivots: Any, m: int, dtype: Any) -> Any:
+    piv = as_tensor(pivots)
+    if piv.array.dtype != np.int32:
+        raise RuntimeError(f"{op}: pivots should be a Tensor of scalar type torch.int32, got {piv.array.dtype}")
+    lu_ops.check_pivots(op, piv.array, m)
+    return lu_ops.permutation_matrix(piv.array, m, dtype)
+
+
+def lu_solve(LU: Any, pivots: Any, B: Any, *, left: bool = True, adjoint: bool = False) -> Tensor:
+    """X with A X = B (left) or X A = B (left=False), Aᴴ in A's place with adjoint, A = P L U given by
+    lu_factor's (LU, pivots). Batch dims broadcast. Gradients to LU and B: torch's."""
+    op = "linalg.lu_solve"
+    a = _matrices(op, LU)
+    b = _floating(op, B)
+    a, b = _promote_pair(op, a, b)
+    if a.shape[-1] != a.shape[-2]:
+        raise ValueError(f"torch.{op}: A must be batches of square matrices, but they are {a.shape[-2]} by "
+                         f"{a.shape[-1]} matrices")
+    if b.ndim < 2:
+        raise ValueError(f"{op}: The input tensor B must have at least 2 dimensions, got shape {b.shape}")
+    n = a.shape[-1]
+    if (b.shape[-2] if left else b.shape[-1]) != n:
+        eq, dims = ("AX = B", f"{n}x{n} and {b.shape[-2]}x{b.shape[-1]}") if left else \
+            ("XA = B", f"{b.shape[-2]}x{b.shape[-1]} and {n}x{n}")
+        raise ValueError(f"{op}: Incompatible shapes of A and B for the equation {eq} ({dims})")
+    pmat = _pivots_matrix(op, pivots, n, a.array.dtype)
+    try:
+        np.broadcast_shapes(a.shape[:-2], pmat.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(f"{op}: the batch dims of LU {a.shape}, pivots and B {b.shape} cannot be broadcast") from None
+    try:
+        return lu_ops.LuSolve.apply(a, b, pmat=pmat, left=bool(left), adjoint=bool(adjoint))
+    except np.linalg.LinAlgError:
+        raise LinAlgError(f"{op}: U has a zero on its diagonal: the matrix A is singular") from None
+
+
+# --- Householder products, condition numbers, _ex solves, tensor inverses, Vandermonde ----------------------
+def householder_product(A: Any, tau: Any) -> Tensor:
+    """The first n columns of H₁…H_k, Hᵢ = I − τᵢ vᵢ vᵢᵀ with vᵢ = (0, …, 0, 1, A[i+1:, i]) (LAPACK's orgqr).
+
+    Composed of products with the reflectors, right to left, so the gradient (to A's strict lower part and to
+    τ) and its own gradient follow: the same as torch's householder_product_backward.
+    """
+    from .ops.arithmetic import add
+    from .ops.linalg import tril
+
+    op = "torch.linalg.householder_product"
+    a, t = _floating(op, A), _floating(op, tau)
+    if a.ndim < 2:
+        raise ValueError(f"{op}: input must have at least 2 dimensions.")
+    if t.ndim < 1:
+        raise ValueError(f"{op}: tau must have at least 1 dimension.")
+    m, n = a.shape[-2:]
+    k = t.shape[-1]
+    if m < n:
+        raise ValueError(f"{op}: input.shape[-2] must be greater than or equal to input.shape[-1]")
+    if n < k:
+        raise ValueError(f"{op}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    if t.shape[:-1] != a.shape[:-2]:
+        raise ValueError(f"{op}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got "
+                         f"{list(t.shape[:-1])}")
+    a, t = _promote_pair(op, a, t)
+    xp = _xp(a)
+    v = add(tril(a, -1), _const(xp.eye(m, n, dtype=a.array.dtype)))  # the reflectors' vectors in columns
+    q = _const(xp.broadcast_to(xp.eye(m, n, dtype=a.array.dtype), a.shape).copy())
+    for i in reversed(range(k)):
+        vi = v[..., :, i:i + 1]  # (…, m, 1)
+        q = sub(q, mul(unsqueeze(t[..., i:i + 1], -1), matmul(vi, matmul(_mT(vi), q))))
+    return q
+
+
+def cond(A: Any, p: Any = None) -> Tensor:
+    """The condition number ‖A‖_p ‖A⁻¹‖_p: p None or 2 (σ_max/σ_min, any m×n), -2 (σ_min/σ_max), or 'fro',
+    'nuc', inf, -inf, 1, -1 (square A; inf where A is singular, as torch)."""
+    op = "linalg.cond"
+    a = _matrices(op, A)
+    if p is None or (not isinstance(p, str) and float(p) in (2.0, -2.0)):
+        s = svdvals(a)
+        big, small = s[..., 0], s[..., -1]
+        with np.errstate(divide="ignore"):  # σ_min = 0: inf, as torch, without NumPy's warning
+            return div(big, small) if p is None or float(p) == 2.0 else div(small, big)
+    if p not in ("fro", "nuc") and (isinstance(p, str) or float(p) not in (1.0, -1.0, np.inf, -np.inf)):
+        raise RuntimeError(f"{op} got an invalid norm type: {p}")
+    a = _square(op, a)
+    inverse_, info = inv_ex(a)
+    if not bool((info.array == 0).all()):
+        # torch's value where A is singular: inf (the norm of a nan inverse is nan; its product is replaced)
+        good = info.array == 0
+        out = _xp(a).full(a.shape[:-2], np.inf, dtype=a.array.dtype)
+        if bool(good.any()):
+            sub_a = a.array[good]
+            out[good] = (matrix_norm(_const(sub_a), p) * matrix_norm(_const(_xp(a).linalg.inv(sub_a)), p)).array
+        return _const(out)
+    return mul(matrix_norm(a, p), matrix_norm(inverse_, p))
+
+
+def solve_ex(A: Any, B: Any, *, left: bool = True, check_errors: bool = False) -> SolveExResult:
+    """(result, info): linalg.solve's X and LAPACK's getrf info per matrix (int32, 0 or the 1-based index of
+    U's first zero diagonal element). Where A is singular, X is nan (torch's holds what LAPACK left: ±inf
+    or nan)."""
+    op = "linalg.solve_ex"
+    a = _square(op, _matrices(op, A))
+    _, _, info_arr = lu_ops.lu_factor_array(a.array)
+    info = _const(info_arr)
+    if not bool((info_arr == 0).all()):
+        if check_errors:
+            solve(a, B, left=left)  # torch's error for the singular matrix
+        b = _floating(op, B)
+        vector = _is_vector_rhs(a, b)
+        with grad_mode.no_grad():
+            ok = solve(_const(_xp(a).where((info_arr == 0)[..., None, None], a.array, _xp(a).eye(a.shape[-1],
+                                                                                               dtype=a.array.dtype))),
+                       b, left=left)
+        mask = (info_arr != 0)[..., None] if vector else (info_arr != 0)[..., None, None]
+        return SolveExResult(_const(_xp(a).where(mask, np.nan, ok.array)), info)
+    return SolveExResult(solve(a, B, left=left), info)
+
+
+def _numel(shape: Any) -> int:
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def tensorinv(A: Any, ind: int = 2) -> Tensor:
+    """The inverse of A read as the matrix (prod(shape[:ind]), prod(shape[ind:])), shaped shape[ind:] + shape[:ind]:
+    tensordot(tensorinv(A, ind), A, ind) is the identity."""
+    from .ops.shape import reshape
+
+    op = "linalg.tensorinv"
+    a = _floating(op, A)
+    if int(ind) <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    ind = int(ind)
+    rows, cols = a.shape[:ind], a.shape[ind:]
+    if _numel(rows) != _numel(cols):
+        raise ValueError(f"{op}: Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                         f"prod(self.shape[:ind]), but got {_numel(cols)} != {_numel(rows)}")
+    return reshape(inv(reshape(a, (_numel(rows), _numel(cols)))), tuple(cols) + tuple(rows))
+
+
+def tensorsolve(A: Any, B: Any, dims: Any = None) -> Tensor:
+    """X with tensordot(A, X, X.ndim) = B, X of shape A.shape[B.ndim:]; `dims` (A's dims) are moved to the end
+    first."""
+    from .ops.shape import reshape
+
+    op = "linalg.tensorsolve"
+    a, b = _floating(op, A), _floating(op, B)
+    a, b = _promote_pair(op, a, b)
+    if dims is not None:
+        ds = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+        a = movedim(a, ds, tuple(range(a.ndim - len(ds), a.ndim)))
+    rest = a.shape[b.ndim:]
+    if a.shape[:b.ndim] != b.shape or _numel(rest) != _numel(b.shape):
+        raise ValueError(f"{op}: Expected self to satisfy the requirement prod(result_shape) == prod(other.shape) "
+                         f"with self.shape[:other.ndim] == other.shape, got shapes {a.shape} and {b.shape}")
+    x = solve(reshape(a, (_numel(b.shape), _numel(rest))), reshape(b, (_numel(b.shape),)))
+    return reshape(x, tuple(rest))
+
+
+def vander(x: Any, *, N: int | None = None) -> Tensor:
+    """The Vandermonde matrix (…, n, N) of x (…, n): columns x⁰, x¹, …, x^(N−1) (N = n by default), as running
+    products, so the gradient is exact at x = 0."""
+    from .ops.cumulative import cumprod
+    from .ops.join import cat
+    from .ops.shape import expand
+
+    t = as_tensor(x)
+    if t.ndim < 1:
+        raise RuntimeError("linalg.vander: x must have at least one dimension.")
+    n = t.shape[-1] if N is None else int(N)
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    ones = _const(_xp(t).ones(t.shape + (1,), dtype=t.array.dtype))
+    powers = cumprod(expand(unsqueeze(t, -1), *t.shape, n - 1), dim=-1)
+    return cat([ones, powers], dim=-1)

@@ -236,6 +236,38 @@ class Tensor:
         """The address of the first element."""
         return int(self.array.__array_interface__["data"][0])
 
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return self.array.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the elements take: numel · itemsize."""
+        return self.array.size * self.array.itemsize
+
+    def storage_offset(self) -> int:
+        """Elements between the start of the memory this tensor views and its first element (0 unless a view)."""
+        root = self.array
+        while isinstance(getattr(root, "base", None), type(self.array)):
+            root = root.base
+        if type(root) is not np.ndarray:  # a device array: its data pointer, as CuPy has it
+            return (self.array.data.ptr - root.data.ptr) // self.array.itemsize
+        start = root.__array_interface__["data"][0]
+        return (self.array.__array_interface__["data"][0] - start) // self.array.itemsize
+
+    def is_same_size(self, other: Tensor) -> bool:
+        """Whether other has this tensor's shape."""
+        return self.array.shape == other.array.shape
+
+    def is_signed(self) -> bool:
+        """Whether the dtype holds negative numbers (false for uint8 and bool)."""
+        return self.array.dtype.kind in "fic"
+
+    def is_inference(self) -> bool:
+        """False: matgrad's inference_mode makes ordinary tensors (PyTorch's are inference tensors there)."""
+        return False
+
     def is_complex(self) -> bool:
         """Whether the dtype is complex (never, in matgrad)."""
         return self.array.dtype.kind == "c"
@@ -343,6 +375,30 @@ class Tensor:
     def is_cuda(self) -> bool:
         """Whether the data lives on an NVIDIA GPU."""
         return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        """Whether the data lives in host memory."""
+        return type(self.array) is np.ndarray
+
+    def get_device(self) -> int:
+        """The GPU's index, or -1 for a tensor on the CPU."""
+        if type(self.array) is np.ndarray:
+            return -1
+        index = self.device.index
+        return 0 if index is None else index
+
+    def hardshrink(self, lambd: float = 0.5) -> Tensor:
+        """x where |x| > lambd, else 0 (nn.functional.hardshrink)."""
+        from .nn.functional import hardshrink  # Tensor's methods call up (see the module docstring)
+
+        return hardshrink(self, lambd)
+
+    def prelu(self, weight: Any) -> Tensor:
+        """x for x > 0, weight·x otherwise (nn.functional.prelu)."""
+        from .nn.functional import prelu  # Tensor's methods call up (see the module docstring)
+
+        return prelu(self, weight)
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """This tensor on another device and/or dtype, as PyTorch's forms.
@@ -690,6 +746,49 @@ class Tensor:
     def pow_(self, exponent: Any) -> Tensor:
         """x ** exponent, in place."""
         return self._modify("pow_", lambda t: self._method("pow")(t, exponent), operands=(exponent,))
+
+    def _reshape_(self, name: str, op: str, *args: Any) -> Tensor:
+        """Give this tensor the shape of the view `op(self, *args)` in place (t_, squeeze_ ...): its array
+        becomes a view of the same memory, so aliases keep sharing the values (not the new shape), as in PyTorch.
+
+        On a graph the view op becomes the tensor's new history, from a copy of the old array (as in _modify,
+        so a node that kept this tensor as its output keeps its values); the version goes up, so a backward
+        that reads the old tensor says so."""
+        from .autograd import grad_mode  # Tensor's methods call up (see the module docstring)
+
+        fn = self._method(op)
+        view = fn(Tensor._make(self.array, None, False), *args).array
+        if grad_mode._state.enabled and self.requires_grad:
+            if self.grad_fn is None:
+                raise RuntimeError(
+                    f"{name}: a leaf tensor that requires grad is being used in an in-place operation; change "
+                    "it inside `with matgrad.no_grad():`, or change a copy (x.clone())")
+            node = self.grad_fn
+            old = Tensor._make(self.array.copy(), node, True)
+            if getattr(node, "out", None) is self.array:
+                node.out = old.array
+            self.grad_fn = fn(old, *args).grad_fn
+        self.array = view
+        bump_version(self)
+        return self
+
+    def t_(self) -> Tensor:
+        """t(), in place: this tensor's own shape changes (a matrix is transposed; 0-d and 1-d stay)."""
+        return self._reshape_("t_", "t")
+
+    def transpose_(self, dim0: int, dim1: int) -> Tensor:
+        """transpose(dim0, dim1), in place: this tensor's own shape changes."""
+        return self._reshape_("transpose_", "transpose", dim0, dim1)
+
+    swapaxes_ = swapdims_ = transpose_
+
+    def squeeze_(self, dim: Any = None) -> Tensor:
+        """squeeze(dim), in place: this tensor's own shape changes."""
+        return self._reshape_("squeeze_", "squeeze", dim)
+
+    def unsqueeze_(self, dim: int) -> Tensor:
+        """unsqueeze(dim), in place: this tensor's own shape changes."""
+        return self._reshape_("unsqueeze_", "unsqueeze", dim)
 
     def index_add_(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
         """Add alpha·source's slices at `index` along dim, in place (repeated indices add up)."""

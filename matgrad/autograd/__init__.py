@@ -8,10 +8,11 @@ api         backward() and grad(), the user's entry points
 grad_mode   no_grad, enable_grad, set_grad_enabled
 gradcheck   finite-difference checks, first and second order
 capture     capture(fn): a training step's forward and backward recorded once, then replayed exactly
+functional  torch.autograd.functional: vjp, jvp, jacobian, hessian, vhp, hvp
 """
 from __future__ import annotations
 
-from . import engine
+from . import engine, functional
 from .api import backward, grad
 from .capture import CaptureError, CaptureFallback, capture
 from .function import Function, FunctionCtx, once_differentiable
@@ -28,5 +29,5 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 __all__ = [
     "Function", "FunctionCtx", "once_differentiable", "backward", "grad", "no_grad", "enable_grad",
     "is_grad_enabled", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "gradcheck",
-    "gradgradcheck", "GradcheckError", "engine", "capture", "CaptureError", "CaptureFallback",
+    "gradgradcheck", "GradcheckError", "engine", "capture", "CaptureError", "CaptureFallback", "functional",
 ]

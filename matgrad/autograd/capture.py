@@ -65,7 +65,7 @@ from ..backend import numpy_ns
 from ..devices import backend_of
 from ..tensor import LAST_CHANGE, NEXT_SEQ, Tensor
 from . import grad_mode
-from .engine import _fit  # the engine's own fitting of a gradient to its input: the same sums
+from .engine import _add_into, _fit, _sum  # the engine's own fitting and sums (quiet at inf + -inf): the same bits
 from .op import Op
 
 __all__ = ["capture", "CapturedStep", "CapturedGraph", "CaptureError", "CaptureFallback", "CaptureStats"]
@@ -592,9 +592,9 @@ class CapturedGraph(Op):
                 if acc is None:
                     pending[k] = g
                 elif owned[k] and type(acc) is np.ndarray:
-                    acc += g
+                    _add_into(acc, g, acc)
                 else:
-                    pending[k] = acc + g
+                    pending[k] = _sum(acc, g)
                     owned[k] = True
         return tuple(grads_out)
 

@@ -77,3 +77,16 @@ from .lazy import LazyConv1d, LazyConv2d, LazyConvTranspose1d, LazyConvTranspose
 from .conv3d import Conv3d, ConvTranspose3d
 from .normalization import BatchNorm3d
 from .pooling3d import AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, LPPool3d, MaxPool3d, MaxUnpool3d
+
+# --- lazy 3-d convolutions and norms, buffers (PyTorch 2.13's nn.Buffer) ---
+from .lazy import (
+    LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv3d, LazyConvTranspose3d, LazyInstanceNorm1d,
+    LazyInstanceNorm2d, LazyInstanceNorm3d, UninitializedBuffer,
+)
+from .parameter import Buffer
+
+# --- CTC loss, fractional max pooling, adaptive log-softmax ---
+from .loss import CTCLoss, NLLLoss2d
+from .pooling import FractionalMaxPool2d
+from .pooling3d import FractionalMaxPool3d
+from .adaptive import AdaptiveLogSoftmaxWithLoss

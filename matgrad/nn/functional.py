@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .. import _autocast
 from .. import random as _random
 from ..creation import from_numpy
 from ..devices import move, to_host
@@ -162,6 +163,8 @@ def _const(name: str, what: str, value: Any, like: Tensor) -> Any:
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """(input - target)², reduced."""
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, target = _autocast.cast(_autocast.FP32, input, target)
     x, y = _pair(input, target)
     d = x - y
     return _reduce("mse_loss", d * d, reduction)
@@ -169,12 +172,16 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """|input - target|, reduced."""
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, target = _autocast.cast(_autocast.FP32, input, target)
     x, y = _pair(input, target)
     return _reduce("l1_loss", abs(x - y), reduction)
 
 
 def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5·d²/beta where |d| < beta, else |d| - 0.5·beta (d = input - target); beta=0 is L1."""
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, target = _autocast.cast(_autocast.FP32, input, target)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     x, y = _pair(input, target)
@@ -188,6 +195,8 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
 
 def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """0.5·d² where |d| < delta, else delta·(|d| - 0.5·delta)."""
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, target = _autocast.cast(_autocast.FP32, input, target)
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     x, y = _pair(input, target)
@@ -226,6 +235,8 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
 
     A saturated sigmoid (p exactly 0 or 1) gives a finite loss and finite gradients.
     """
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, target, weight = _autocast.cast(_autocast.BCE, input, target, weight)
     _check_reduction("binary_cross_entropy", reduction)
     p, y = _pair(input, target)
     _same_shape("binary_cross_entropy", p, y)
@@ -257,6 +268,8 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
 
     pos_weight (broadcast along the last, class dimension) weights the positive term.
     """
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, target, weight, pos_weight = _autocast.cast(_autocast.FP32, input, target, weight, pos_weight)
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     x, y = _pair(input, target)
     _same_shape("binary_cross_entropy_with_logits", x, y)
@@ -309,6 +322,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, size_average: Any
     input's shape. 'mean' divides by the summed weights of the non-ignored targets
     (their count without weights) or, for probabilities, by the number of samples.
     """
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, target, weight = _autocast.cast(_autocast.FP32, input, target, weight)
     _check_legacy("cross_entropy", size_average, reduce)
     _check_reduction("cross_entropy", reduction)
     x = as_tensor(input)
@@ -322,6 +337,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, size_average: Any
 def nll_loss(input: Any, target: Any, weight: Any = None, size_average: Any = None,
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """-input[n, target[n]] · weight[target[n]] on log-probabilities, reduced as cross_entropy."""
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, weight = _autocast.cast(_autocast.FP32, input, weight)
     _check_legacy("nll_loss", size_average, reduce)
     _check_reduction("nll_loss", reduction)
     x = as_tensor(input)
@@ -511,6 +528,8 @@ def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepd
 def kl_div(input: Any, target: Any, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
            log_target: bool = False) -> Tensor:
     """target·(ln target - input) pointwise (input holds log-probabilities); 'batchmean' divides the sum by N."""
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, target = _autocast.cast(_autocast.FP32, input, target)
     _check_legacy("kl_div", size_average, reduce)
     if reduction not in ("mean", "sum", "none", "batchmean"):
         raise ValueError(f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}")
@@ -636,6 +655,8 @@ def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None, siz
 def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> Tensor:
     """Normalize each sample over each of num_groups channel groups (with all spatial dims); then γ·y + β
     per channel."""
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, weight, bias = _autocast.cast(_autocast.FP32_CUDA, input, weight, bias)
     x = as_tensor(input)
     if x.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {x.ndim}")
@@ -1333,3 +1354,15 @@ def feature_alpha_dropout(input: Any, p: float = 0.5, training: bool = False, in
 
 
 __all__ += ["affine_grid", "grid_sample", "feature_alpha_dropout"]
+
+
+# --- CTC loss and fractional max pooling (ops/ctc.py, ops/fractional_pool.py) -------------------------------
+from ..ops import fractional_pool as _frac  # noqa: E402
+from ..ops.ctc import ctc_loss  # noqa: E402
+
+fractional_max_pool2d, fractional_max_pool3d = _frac.fractional_max_pool2d, _frac.fractional_max_pool3d
+fractional_max_pool2d_with_indices = _frac.fractional_max_pool2d_with_indices
+fractional_max_pool3d_with_indices = _frac.fractional_max_pool3d_with_indices
+
+__all__ += ["ctc_loss", "fractional_max_pool2d", "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
+            "fractional_max_pool3d_with_indices"]

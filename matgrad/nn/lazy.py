@@ -8,6 +8,7 @@ the placeholders `materialize` in place (same Parameter objects, so an optimizer
 the first forward holds the real ones), the regular class's `reset_parameters` draws them, and
 the module turns into `cls_to_become`. A state_dict loaded before the first forward gives the
 placeholders their shapes from the checkpoint (`_lazy_load_hook`, a load_state_dict pre-hook).
+Lazy norms keep running_mean/running_var as `UninitializedBuffer`s until then, as PyTorch's.
 """
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from ..devices import device_of, move
+from ..devices import device_of, move, resolve
 from ..tensor import Tensor, get_default_dtype
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .conv3d import Conv3d, ConvTranspose3d
 from .linear import Linear
-from .parameter import Parameter
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .parameter import Buffer, Parameter
 
 
 class UninitializedParameter(Parameter):
@@ -69,9 +72,47 @@ class UninitializedParameter(Parameter):
         return (UninitializedParameter, (self.requires_grad, None, self.array.dtype))
 
 
+class UninitializedBuffer(Buffer):
+    """A buffer with no shape yet; `materialize(shape)` turns it into a Buffer of that shape, in place.
+
+    PyTorch's becomes a plain Tensor still tagged as a buffer; this one becomes an `nn.Buffer`.
+    """
+
+    __slots__ = ()
+    cls_to_become = Buffer
+
+    def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None,
+                 persistent: bool = True) -> None:
+        arr = np.empty((0,), dtype=np.dtype(dtype) if dtype is not None else get_default_dtype())
+        super().__init__(Tensor(arr, requires_grad=requires_grad), persistent=persistent)
+        if device is not None:
+            from ..devices import resolve
+
+            self.array = move(self.array, resolve(device))
+
+    materialize = UninitializedParameter.materialize
+    shape = UninitializedParameter.shape
+
+    def numel(self) -> int:
+        raise ValueError(
+            "Attempted to use an uninitialized buffer in numel. This error happens when you are using a "
+            "`LazyModule` or explicitly manipulating `UninitializedBuffer` objects. When using LazyModules "
+            "call `forward` with a dummy batch to initialize the parameters before calling matgrad functions")
+
+    def detach(self) -> UninitializedBuffer:
+        """Another placeholder (what state_dict holds for one, as PyTorch's)."""
+        return UninitializedBuffer(False, None, self.array.dtype, self.persistent)
+
+    def __repr__(self) -> str:
+        return "<UninitializedBuffer>"
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (UninitializedBuffer, (self.requires_grad, None, self.array.dtype, self.persistent))
+
+
 def is_lazy(param: Any) -> bool:
-    """Whether `param` is a placeholder still waiting for its shape."""
-    return isinstance(param, UninitializedParameter)
+    """Whether `param` is a placeholder (parameter or buffer) still waiting for its shape."""
+    return isinstance(param, (UninitializedParameter, UninitializedBuffer))
 
 
 def _infer_parameters(module: Any, args: tuple[Any, ...]) -> None:
@@ -80,7 +121,8 @@ def _infer_parameters(module: Any, args: tuple[Any, ...]) -> None:
     if module.has_uninitialized_params():
         raise RuntimeError(f"module {module._get_name()} has not been fully initialized")
     module._initialize_hook.remove()
-    del module._initialize_hook
+    module._load_hook.remove()
+    del module._initialize_hook, module._load_hook
     if module.cls_to_become is not None:
         module.__class__ = module.cls_to_become
 
@@ -93,11 +135,11 @@ class LazyModuleMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)
-        self._register_load_state_dict_pre_hook(self._lazy_load_hook)
+        self._load_hook = self._register_load_state_dict_pre_hook(self._lazy_load_hook)
 
     def has_uninitialized_params(self) -> bool:
-        """Whether any of this module's own parameters still waits for its shape."""
-        return any(is_lazy(p) for p in self._parameters.values())
+        """Whether any of this module's own parameters or buffers still waits for its shape."""
+        return any(is_lazy(p) for p in (*self._parameters.values(), *self._buffers.values()))
 
     def initialize_parameters(self, *args: Any) -> None:
         """Materialize the placeholders from the first forward's input (each lazy class says how)."""
@@ -105,7 +147,7 @@ class LazyModuleMixin:
 
     def _lazy_load_hook(self, state_dict: Any, prefix: str) -> None:
         """Before load_state_dict copies: give each placeholder the checkpoint's shape (if it has one)."""
-        for name, p in self._parameters.items():
+        for name, p in (*self._parameters.items(), *self._buffers.items()):
             key = prefix + name
             if is_lazy(p) and key in state_dict and not is_lazy(state_dict[key]):
                 value = state_dict[key]
@@ -189,7 +231,7 @@ class _LazyConvMixin(LazyModuleMixin):
             raise ValueError(f"in_channels must be divisible by groups (in_channels={c}, groups={self.groups})")
         self.in_channels = c
         g = self.groups
-        transposed = issubclass(self.cls_to_become, (ConvTranspose1d, ConvTranspose2d))
+        transposed = issubclass(self.cls_to_become, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d))
         self.weight.materialize(((c, self.out_channels // g) if transposed
                                  else (self.out_channels, c // g)) + tuple(self.kernel_size))
         if self.bias is not None:
@@ -256,3 +298,124 @@ class LazyConvTranspose2d(_LazyConvMixin, ConvTranspose2d):
         super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode,
                          device=device, dtype=dtype)
         self._init_lazy(out_channels, bias, device, dtype)
+
+
+class LazyConv3d(_LazyConvMixin, Conv3d):
+    """nn.Conv3d whose in_channels is inferred from the first input."""
+
+    cls_to_become = Conv3d
+
+    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device: Any = None,
+                 dtype: Any = None) -> None:
+        _check_groups("LazyConv3d", out_channels, groups)
+        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode,
+                         device=device, dtype=dtype)
+        self._init_lazy(out_channels, bias, device, dtype)
+
+
+class LazyConvTranspose3d(_LazyConvMixin, ConvTranspose3d):
+    """nn.ConvTranspose3d whose in_channels is inferred from the first input."""
+
+    cls_to_become = ConvTranspose3d
+
+    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        _check_groups("LazyConvTranspose3d", out_channels, groups)
+        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode,
+                         device=device, dtype=dtype)
+        self._init_lazy(out_channels, bias, device, dtype)
+
+
+# --- normalization ----------------------------------------------------------------------------
+class _LazyNormBase(LazyModuleMixin):
+    """num_features from the first input's dim 1; weight, bias, running_mean and running_var wait till then.
+
+    Where nothing is lazy (affine=False, track_running_stats=False) or a state_dict gave the shapes,
+    PyTorch leaves num_features at 0; here it is set from the first input, as the channel check needs it.
+    """
+
+    def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device: Any = None, dtype: Any = None) -> None:
+        # affine and track_running_stats False here, so no tensors are made only to be replaced
+        super().__init__(0, eps, momentum, False, False, device, dtype)
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = UninitializedParameter(device=device, dtype=dtype)
+            if self._lazy_bias:
+                self.bias = UninitializedParameter(device=device, dtype=dtype)
+        if track_running_stats:
+            self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
+            self.running_var = UninitializedBuffer(device=device, dtype=dtype)
+            count = np.array(0, dtype=np.int64)
+            self.num_batches_tracked = Tensor(count if device is None else move(count, resolve(device)))
+
+    _lazy_bias = True
+
+    def _lazy_size(self) -> int:
+        return self.num_features
+
+    def reset_parameters(self) -> None:
+        _reset_if_ready(self, self.cls_to_become.reset_parameters)
+
+    def initialize_parameters(self, input: Any, *args: Any) -> None:
+        if not isinstance(input, Tensor) or input.ndim < 2:
+            raise ValueError(f"{type(self).__name__}: expected an input with at least 2 dimensions (channels at "
+                             f"dim 1), got {list(getattr(input, 'shape', ()))}")
+        c = int(input.shape[1])
+        if not self.has_uninitialized_params():
+            self.num_features = self.num_features or c  # nothing lazy, or shapes from a loaded state_dict
+            return
+        self.num_features = c
+        for p in (self.weight, self.bias, self.running_mean, self.running_var):
+            if p is not None:
+                p.materialize((c,))
+        self.reset_parameters()
+
+
+class _LazyBatchNorm(_LazyNormBase):
+    def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
+        self.__dict__["_lazy_bias"] = bias  # PyTorch 2.13's keyword: affine without the shift
+        super().__init__(eps, momentum, affine, track_running_stats, device, dtype)
+
+
+class LazyBatchNorm1d(_LazyBatchNorm, BatchNorm1d):
+    """nn.BatchNorm1d whose num_features is inferred from the first input's dim 1."""
+
+    cls_to_become = BatchNorm1d
+
+
+class LazyBatchNorm2d(_LazyBatchNorm, BatchNorm2d):
+    """nn.BatchNorm2d whose num_features is inferred from the first input's dim 1."""
+
+    cls_to_become = BatchNorm2d
+
+
+class LazyBatchNorm3d(_LazyBatchNorm, BatchNorm3d):
+    """nn.BatchNorm3d whose num_features is inferred from the first input's dim 1."""
+
+    cls_to_become = BatchNorm3d
+
+
+class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d):
+    """nn.InstanceNorm1d whose num_features is inferred from the first input's dim 1 (affine and
+    track_running_stats default to True here, as PyTorch's lazy class)."""
+
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyNormBase, InstanceNorm2d):
+    """nn.InstanceNorm2d whose num_features is inferred from the first input's dim 1 (affine and
+    track_running_stats default to True here, as PyTorch's lazy class)."""
+
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyNormBase, InstanceNorm3d):
+    """nn.InstanceNorm3d whose num_features is inferred from the first input's dim 1 (affine and
+    track_running_stats default to True here, as PyTorch's lazy class)."""
+
+    cls_to_become = InstanceNorm3d

@@ -15,7 +15,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..devices import CPU, cuda_device, device_of, move, parse_to_args
 from ..tensor import Tensor
 from .backward_hooks import wrap_call
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
 
 class _IncompatibleKeys(NamedTuple):
@@ -207,6 +207,10 @@ class Module:
                     f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None wanted)"
                 )
             d["_modules"][name] = None
+        elif isinstance(value, Buffer):  # PyTorch 2.13's nn.Buffer: assigning one registers it
+            if params is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self.register_buffer(name, value, value.persistent)
         elif d.get("_buffers") is not None and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
@@ -439,6 +443,7 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
+        state_dict = OrderedDict(state_dict)  # a copy, as PyTorch's: pre-hooks may rename keys in it
         for name, m in self.named_modules():
             for hook in list(m._load_state_dict_pre_hooks.values()):
                 hook(state_dict, name + "." if name else "")

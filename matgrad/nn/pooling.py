@@ -217,3 +217,40 @@ class LPPool2d(LPPool1d):
     """Power-average pooling: (Σ over each window of x^p)^(1/p) on (N, C, H, W) or (C, H, W)."""
 
     _fn = "lp_pool2d"
+
+
+class _FractionalMaxPoolNd(Module):
+    """Fractional max pooling's settings and checks, as PyTorch's modules; `_nd` and `_fn` say which."""
+
+    _nd = 2
+    _fn = "fractional_max_pool2d"
+
+    def __init__(self, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
+                 return_indices: bool = False, _random_samples: Any = None) -> None:
+        super().__init__()
+        nd, name = self._nd, type(self).__name__
+
+        def tup(v: Any) -> Any:
+            return tuple(v) if isinstance(v, (tuple, list)) else (v,) * nd
+
+        self.kernel_size = tup(kernel_size)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = tup(output_size) if output_size is not None else None
+        self.output_ratio = tup(output_ratio) if output_ratio is not None else None
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{name} requires specifying either an output size, or a pooling ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input: Tensor) -> Any:
+        from ..ops import fractional_pool
+
+        return getattr(fractional_pool, self._fn)(input, self.kernel_size, self.output_size, self.output_ratio,
+                                                  self.return_indices, _random_samples=self._random_samples)
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """Max over pseudo-random (kH, kW) windows giving output_size (or input size · output_ratio)."""

@@ -8,7 +8,7 @@ from ..ops import pooling3d as P
 from ..ops.conv3d import triple
 from ..tensor import Tensor
 from .module import Module
-from .pooling import LPPool1d
+from .pooling import LPPool1d, _FractionalMaxPoolNd
 
 
 class MaxPool3d(Module):
@@ -96,3 +96,10 @@ class LPPool3d(LPPool1d):
     """Power-average pooling: (Σ over each window of x^p)^(1/p) on (N, C, D, H, W) or (C, D, H, W)."""
 
     _fn = "lp_pool3d"
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """Max over pseudo-random (kT, kH, kW) windows giving output_size (or input size · output_ratio)."""
+
+    _nd = 3
+    _fn = "fractional_max_pool3d"

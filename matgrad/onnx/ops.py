@@ -332,6 +332,16 @@ def _clamp(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
     g.node("Clip", ins, [out])
 
 
+@converts(activation.ClampTensor)
+def _clamp_tensor(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
+    # ONNX's Clip takes only scalar bounds: Max then Min, as clamp.Tensor computes it
+    x, bounds = xs[0], list(xs[1:])
+    if rec.params["has_min"]:
+        x = g.node("Max", [x, bounds.pop(0)], None if bounds else [out])
+    if rec.params["has_max"]:
+        g.node("Min", [x, bounds.pop(0)], [out])
+
+
 def _relu6_of_x_plus_3(g: GraphBuilder, x: str, dt: np.dtype) -> str:
     return g.node("Clip", [g.node("Add", [x, g.const(3.0, dt)]), g.const(0.0, dt), g.const(6.0, dt)])
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _autocast
 from .. import random as _random
 from ..devices import backend_of, move
 from ..tensor import Tensor, as_tensor
@@ -72,6 +73,8 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
     (nn.MultiheadAttention with need_weights=True computes the weights itself and, like PyTorch's,
     returns NaN there; it warns when that happens.)
     """
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        query, key, value, attn_mask = _autocast.cast(_autocast.LOWER, query, key, value, attn_mask)
     op = "scaled_dot_product_attention"
     q, k, v = as_tensor(query), as_tensor(key), as_tensor(value)
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .. import blas, parallel
+from .. import _autocast, blas, parallel
 from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
 
@@ -470,6 +470,8 @@ def _same_padding(x: Tensor, k: Pair, d: Pair) -> tuple[Tensor, Pair]:
 def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation, as torch.nn.functional.conv2d (padding may be 'valid' or 'same')."""
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, weight, bias = _autocast.cast(_autocast.LOWER, input, weight, bias)
     op = "conv2d"
     x, unbatched = _batched(op, input)
     w = as_tensor(weight)
@@ -520,6 +522,8 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
 
     weight (C_in, C_out/groups, kH, kW); output size (H-1)·s - 2p + d·(k-1) + output_padding + 1.
     """
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, weight, bias = _autocast.cast(_autocast.LOWER, input, weight, bias)
     op = "conv_transpose2d"
     y, unbatched = _batched(op, input)
     w = as_tensor(weight)
@@ -567,6 +571,8 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
 
     Runs as conv2d on an (N, C, 1, L) view, so gradients of every order come from Conv2d.
     """
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, weight, bias = _autocast.cast(_autocast.LOWER, input, weight, bias)
     op = "conv1d"
     x, w = as_tensor(input), as_tensor(weight)
     if x.ndim not in (2, 3):
@@ -587,6 +593,8 @@ def conv_transpose1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
 
     Runs as conv_transpose2d on an (N, C, 1, L) view, so gradients of every order come from ConvTranspose2d.
     """
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, weight, bias = _autocast.cast(_autocast.LOWER, input, weight, bias)
     op = "conv_transpose1d"
     x, w = as_tensor(input), as_tensor(weight)
     if x.ndim not in (2, 3):

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _autocast
 from ..tensor import Tensor, as_tensor
 from .conv import conv2d, conv_transpose2d, out_size
 
@@ -80,6 +81,8 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
            dilation: Any = 1, groups: int = 1) -> Tensor:
     """3-D cross-correlation, as torch.nn.functional.conv3d: input (N, C_in, D, H, W) or (C_in, D, H, W),
     weight (C_out, C_in/groups, kD, kH, kW); padding an int, three ints, 'valid' or 'same'."""
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, weight, bias = _autocast.cast(_autocast.LOWER, input, weight, bias)
     from .join import pad
 
     op = "conv3d"
@@ -125,6 +128,8 @@ def conv_transpose3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
     """Transposed 3-D convolution (conv3d's input gradient), as torch.nn.functional.conv_transpose3d:
     input (N, C_in, D, H, W) or (C_in, D, H, W), weight (C_in, C_out/groups, kD, kH, kW); output size
     (D-1)·s - 2p + d·(k-1) + output_padding + 1 per dim."""
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, weight, bias = _autocast.cast(_autocast.LOWER, input, weight, bias)
     from .join import pad
 
     op = "conv_transpose3d"

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _autocast
 from ..autograd.op import Op
 from ..backend import numpy_ns
 from ..devices import backend_of, move, to_host
@@ -159,6 +160,8 @@ def _check_addable(op: str, input: Tensor, shape: tuple[int, ...]) -> None:
 
 def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta · input + alpha · (mat1 @ mat2)."""
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, mat1, mat2 = _autocast.cast(_autocast.LOWER, input, mat1, mat2)
     i, a, b = as_tensor(input), as_tensor(mat1), as_tensor(mat2)
     if a.ndim != 2 or b.ndim != 2:
         raise ValueError(f"addmm: mat1 and mat2 must be matrices, got shapes {a.shape} and {b.shape}")
@@ -173,6 +176,8 @@ def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) ->
 
 def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta · input + alpha · (batch1 @ batch2), batch by batch."""
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, batch1, batch2 = _autocast.cast(_autocast.LOWER, input, batch1, batch2)
     i, a, b = as_tensor(input), as_tensor(batch1), as_tensor(batch2)
     if a.ndim != 3 or b.ndim != 3:
         raise ValueError(f"baddbmm: batch1 and batch2 must be 3-D tensors, got shapes {a.shape} and {b.shape}")
@@ -198,6 +203,8 @@ def addmv(input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> T
 
 def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta · input + alpha · Σ_b batch1[b] @ batch2[b]: the batch products summed into one matrix."""
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, batch1, batch2 = _autocast.cast(_autocast.LOWER, input, batch1, batch2)
     i, a, b = as_tensor(input), as_tensor(batch1), as_tensor(batch2)
     if a.ndim != 3 or b.ndim != 3:
         raise ValueError(f"addbmm: batch1 and batch2 must be 3-D tensors, got shapes {a.shape} and {b.shape}")
@@ -456,8 +463,8 @@ class Inverse(Op):
     save_output = True
 
     def forward(self, a):
-        try:
-            return np.linalg.inv(a)
+        try:  # the array's own namespace: on CuPy, the backend's inv raises on a singular matrix as NumPy's does
+            return backend_of(a).xp.linalg.inv(a)
         except np.linalg.LinAlgError:
             raise singular_error("linalg.inv", a) from None
 

@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _autocast
 from ..autograd.op import Op
 from ..devices import backend_of
 from ..kernels import ignoring
@@ -125,6 +126,8 @@ def linear_activation(input: Any, weight: Any, bias: Any = None, activation: str
 
     The same values and gradients as the activation applied to `linear(input, weight, bias)`.
     """
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, weight, bias = _autocast.cast(_autocast.LOWER, input, weight, bias)
     if activation not in ACTIVATIONS:
         raise ValueError(f"linear_activation: activation must be one of {ACTIVATIONS}, got {activation!r}")
     x = input if type(input) is Tensor else as_tensor(input)
@@ -149,6 +152,8 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
 
     input (*, in_features), weight (out_features, in_features), bias (out_features,) or None.
     """
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, weight, bias = _autocast.cast(_autocast.LOWER, input, weight, bias)
     x = input if type(input) is Tensor else as_tensor(input)
     w = as_tensor(weight, x)
     xd, wd = x.array, w.array

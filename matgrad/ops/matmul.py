@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _autocast
 from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
 
@@ -68,6 +69,8 @@ def _check(a: np.ndarray, b: np.ndarray) -> None:
 
 def matmul(input: Any, other: Any) -> Tensor:
     """Matrix product with numpy.matmul's rules for 1-D, 2-D and batched operands."""
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, other = _autocast.cast(_autocast.LOWER, input, other)
     a = as_tensor(input)
     b = as_tensor(other, a)
     _check(a.array, b.array)

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import parallel
+from .. import _autocast, parallel
 from ..autograd.grad_mode import no_grad
 from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
@@ -354,6 +354,8 @@ def _ema(r: Any, stat: np.ndarray, momentum: float) -> None:
 def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,
                eps: float = 1e-5) -> Tensor:
     """Normalize each sample over its trailing `normalized_shape` dims, as torch.nn.functional.layer_norm."""
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        input, weight, bias = _autocast.cast(_autocast.FP32_CUDA, input, weight, bias)
     op = "layer_norm"
     x = as_tensor(input)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd import grad_mode
 from ..autograd.op import Op
+from ..cupy_backend import ufunc_at as cupy_ufunc_at
 from ..devices import backend_of
 from ..tensor import Tensor, as_tensor
 from .indexing import GetItem, IndexPut, getitem, index_on, is_device_array, on_device
@@ -205,7 +206,7 @@ def scatter(input: Any, dim: int, index: Any, src: Any = None, value: Any = None
     if reduce == "multiply":
         _no_grad_reduce("scatter", reduce, t, s)
         out = t.array.copy()
-        np.multiply.at(out, index_on(full, out), s.array[tuple(slice(0, n) for n in idx.shape)])
+        multiply_at(out, index_on(full, out), s.array[tuple(slice(0, n) for n in idx.shape)])
         return Tensor._make(out, None, False)
     raise RuntimeError(f"scatter(): reduce argument must be either add or multiply, got {reduce!r}")
 
@@ -222,7 +223,7 @@ def _scatter_value(t: Tensor, dim: Any, index: Any, value: Any, reduce: str | No
         raise RuntimeError(f"scatter(): reduce argument must be either add or multiply, got {reduce!r}")
     _no_grad_reduce("scatter", reduce, t)
     out = t.array.copy()
-    (np.add if reduce == "add" else np.multiply).at(out, index_on(full, out), np.full_like(out, value, shape=()))
+    ufunc_at(np.add if reduce == "add" else np.multiply, out, index_on(full, out), np.full_like(out, value, shape=()))
     return Tensor._make(out, None, False)
 
 
@@ -406,11 +407,11 @@ class ScatterExtreme(Op):
         if not include_self:  # the places written to start from src's values alone
             info = np.finfo(x.dtype) if x.dtype.kind == "f" else np.iinfo(x.dtype)
             out[hit] = (-np.inf if largest else np.inf) if x.dtype.kind == "f" else info.min if largest else info.max
-        (np.maximum if largest else np.minimum).at(out, index, src)
+        ufunc_at(np.maximum if largest else np.minimum, out, index, src)
         from_x = (x == out) & (~hit if not include_self else True)
         from_src = src == out[index]
         ties = from_x.astype(x.dtype)
-        np.add.at(ties, index, from_src.astype(x.dtype))
+        ufunc_at(np.add, ties, index, from_src.astype(x.dtype))
         ties = np.where(ties == 0, 1, ties)
         self.share_x = from_x / ties
         self.share_src = from_src / ties[index]
@@ -450,7 +451,7 @@ class ScatterProd(Op):
             dx = dx * (~hit)
         src_zero = sa == 0
         zeros_at = module.zeros(xa.shape, dtype=np.int64)
-        np.add.at(zeros_at, index, src_zero.astype(np.int64))
+        ufunc_at(np.add, zeros_at, index, src_zero.astype(np.int64))
         single = src_zero & (zeros_at[index] == 1)
         ones = np.ones_like(sa)
         s1 = xp.where(single, ones, src)
@@ -468,8 +469,27 @@ def _scatter_prod(x: Any, src: Any, index: Any, include_self: bool) -> Any:
     out = x.copy()
     if not include_self:
         out[index] = 1
-    np.multiply.at(out, index, src)
+    multiply_at(out, index, src)
     return out
+
+
+def multiply_at(out: Any, index: Any, values: Any) -> None:
+    """`np.multiply.at(out, index, values)` on any device: out[index] *= values in place, repeats multiplying."""
+    ufunc_at(np.multiply, out, index, values)
+
+
+def ufunc_at(ufunc: Any, out: Any, index: Any, values: Any) -> None:
+    """`ufunc.at(out, index, values)` for add, multiply, maximum, minimum, on any device.
+
+    NumPy's on the CPU. CuPy has no `multiply.at`, and its add/maximum/minimum.at refuse int64 and bool
+    targets (float16 too for maximum/minimum): cupy_backend.ufunc_at uses CuPy's where it can and a sort
+    and segmented scan elsewhere (no logarithms: zeros, signs, integers and infinities come out as NumPy's;
+    a float product rounds in another order).
+    """
+    if type(out) is np.ndarray:
+        ufunc.at(out, index, values)
+    else:
+        cupy_ufunc_at(backend_of(out).xp, ufunc, out, index, values)
 
 
 def scatter_reduce(input: Any, dim: int, index: Any, src: Any, reduce: str, *, include_self: bool = True) -> Tensor:
@@ -502,7 +522,7 @@ def scatter_reduce(input: Any, dim: int, index: Any, src: Any, reduce: str, *, i
         return total
     count = (xp.ones if include_self else xp.zeros)(t.shape, dtype=np.int64)
     count[~hit] = 1
-    np.add.at(count, full, 1)
+    ufunc_at(np.add, count, full, 1)
     if t.array.dtype.kind == "f":
         return total / Tensor._make(count.astype(t.array.dtype), None, False)
     return Tensor._make(np.floor_divide(total.array, count).astype(t.array.dtype), None, False)

@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import parallel
+from .. import _autocast, parallel
 from ..autograd.op import Op
 from ..tensor import Tensor, as_tensor
 from .reduction import _float, max_or_neg_inf, normalize_axes
@@ -90,11 +90,15 @@ def _dim(op: str, t: Tensor, dim: Any) -> int:
 
 def softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Tensor:
     """e^x / Σ e^x along `dim`: probabilities that sum to 1."""
+    if _autocast.on and dtype is None:  # mixed precision (matgrad/_autocast.py); an explicit dtype wins
+        (input,) = _autocast.cast(_autocast.FP32_CUDA, input)
     t = _float(as_tensor(input) if dtype is None else as_tensor(input).to(dtype))
     return Softmax.apply(t, axis=_dim("softmax", t, dim))
 
 
 def log_softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along `dim`: log-probabilities, exact even for huge logits."""
+    if _autocast.on and dtype is None:  # mixed precision (matgrad/_autocast.py); an explicit dtype wins
+        (input,) = _autocast.cast(_autocast.FP32_CUDA, input)
     t = _float(as_tensor(input) if dtype is None else as_tensor(input).to(dtype))
     return LogSoftmax.apply(t, axis=_dim("log_softmax", t, dim))

@@ -167,9 +167,33 @@ class NanMedian(AMax):
         return np.asarray(flat[(count - 1) // 2] if count else np.nan, dtype=x.dtype)
 
 
+def _all_nan_index(n: int) -> int:
+    """The index PyTorch's CPU nanmedian gives a slice of n NaNs: where libstdc++'s std::nth_element leaves it.
+
+    PyTorch partitions the indices 0..n-1 with nth_element(first, first + (n - 0 - 1) / 2 = first, last)
+    under a comparison that is false for any two NaNs. Each of introselect's rounds on such a range
+    [0, last) swaps 0 with last/2 (median of three) and reverses [1, last) (the unguarded partition),
+    then keeps [0, 1 + (last - 1)/2); at 3 or fewer its insertion sort moves nothing. Followed back from
+    position 0: n = 5 gives 2, 9 gives 7, 40 gives 28.
+    """
+    lasts = []
+    while n > 3:
+        lasts.append(n)
+        n = 1 + (n - 1) // 2
+    p = 0
+    for last in reversed(lasts):
+        mid = last // 2
+        if p == 0:
+            p = mid  # the swap brought the middle one to the front
+        else:
+            p = last - p  # reversed in [1, last) ...
+            p = 0 if p == mid else p  # ... after the swap put the front one in the middle
+    return p
+
+
 def nanmedian(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
     """median() of the values that are not NaN: of all elements (one value), or along dim as (values, indices);
-    NaN only where a slice is all NaN (its index is then 0)."""
+    NaN only where a slice is all NaN (its index is then PyTorch's, see _all_nan_index)."""
     t = as_tensor(input)
     if dim is None:
         if t.array.size == 0:
@@ -185,6 +209,8 @@ def nanmedian(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
     order = stable_argsort(a, d)  # NaNs last
     count = (a == a).sum(axis=d, keepdims=True)
     idx = np.take_along_axis(order, np.maximum(count - 1, 0) // 2, axis=d)
+    if t.shape[d] > 3 and not count.all():  # an all-NaN slice: PyTorch's index (up to 3 long, it is 0 as here)
+        idx = np.where(count == 0, _all_nan_index(t.shape[d]), idx)
     values = SelectAlong.apply(t, index=idx, axis=d, keepdims=keepdim)
     return NanMedianResult(values, _const(idx if keepdim else np.squeeze(idx, d)))
 
@@ -419,6 +445,41 @@ def _host_values(op: str, x: Any) -> np.ndarray:
     return move(a, CPU) if is_device_array(a) else np.asarray(a)
 
 
+def _operands(*xs: Any) -> tuple[Any, ...]:
+    """The arrays of tensors, arrays or numbers for the index-valued ops below, on one device: a device's when
+    either is there (the other, a number or a host array, is moved over), else the host's."""
+    arrays = [x.array if isinstance(x, Tensor) else x for x in xs]
+    dev = next((a for a in arrays if is_device_array(a)), None)
+    if dev is None:
+        return tuple(_host_values("", a) for a in arrays)
+    where = backend_of(dev)
+    return tuple(a if is_device_array(a) else where.from_host(np.asarray(a), where.index_of(dev)) for a in arrays)
+
+
+def _nan_less(xp: Any, a: Any, b: Any) -> Any:
+    """a < b with NaN after every number (NumPy's sort order, which np.searchsorted follows)."""
+    return (a < b) | (xp.isnan(b) & ~xp.isnan(a)) if a.dtype.kind == "f" or b.dtype.kind == "f" else a < b
+
+
+def _search_rows(seq: Any, vals: Any, right: bool) -> Any:
+    """np.searchsorted along the last dim, row by row, on the arrays' device: a binary search of ⌈log₂(n+1)⌉
+    elementwise passes for all the values at once (CuPy's searchsorted takes one 1-D sequence)."""
+    xp = backend_of(seq).xp
+    n = seq.shape[-1]
+    count = int(np.prod(seq.shape[:-1], dtype=np.int64))
+    rows = seq.reshape(count, n)  # one row, or one per row of vals (their leading dims match)
+    v = vals.reshape(1, vals.size) if seq.ndim == 1 else vals.reshape(count, vals.shape[-1])
+    lo = xp.zeros(v.shape, dtype=np.int64)
+    hi = xp.full(v.shape, n, dtype=np.int64)
+    for _ in range(int(n).bit_length()):
+        mid = (lo + hi) // 2
+        at = xp.take_along_axis(rows, xp.minimum(mid, n - 1), -1)
+        go = ~_nan_less(xp, v, at) if right else _nan_less(xp, at, v)  # the place is after mid
+        go = go & (lo < hi)
+        lo, hi = xp.where(go, mid + 1, lo), xp.where(go | (lo >= hi), hi, mid)
+    return lo.reshape(vals.shape)
+
+
 def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False, right: bool = False,
                  side: str | None = None, sorter: Any = None) -> Tensor:
     """For each value, the index where it would go in sorted_sequence's last dim to keep it sorted: the
@@ -431,8 +492,7 @@ def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False, r
             raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left "
                                "while right was True")
         right = side == "right"
-    seq = _host_values("searchsorted", sorted_sequence)
-    vals = _host_values("searchsorted", input)
+    seq, vals = _operands(sorted_sequence, input)
     if seq.ndim == 0:
         raise RuntimeError("torch.searchsorted(): boundaries tensor should have at least 1 dimension, but got 0")
     if seq.ndim > 1 and (vals.ndim != seq.ndim or vals.shape[:-1] != seq.shape[:-1]):
@@ -444,18 +504,21 @@ def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False, r
                            "dimensions of boundaries tensor and input value tensor must match, but we got "
                            f"boundaries tensor {list(seq.shape)} and input value tensor {list(vals.shape)}")
     if sorter is not None:
-        order = _host_values("searchsorted", sorter)
+        order = _operands(sorter, seq)[0] if is_device_array(seq) else _host_values("searchsorted", sorter)
         if order.shape != seq.shape or order.dtype.kind not in "iu":
             raise RuntimeError(f"torch.searchsorted(): sorter must be an int64 tensor of the boundaries' shape "
                                f"{list(seq.shape)}, got {order.dtype} {list(order.shape)}")
         if order.size and (order.min() < 0 or order.max() >= seq.shape[-1]):
             raise RuntimeError("torch.searchsorted(): sorter index out of range")
         seq = np.take_along_axis(seq, order.astype(np.int64), -1)
+    if is_device_array(seq):  # on the device, no trip to the host
+        return _const(_search_rows(seq, vals, right).astype(np.int32 if out_int32 else np.int64))
     how = "right" if right else "left"
     if seq.ndim == 1:
         out = np.searchsorted(seq, vals, side=how)
     else:
-        rows_s, rows_v = seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1])
+        count = int(np.prod(seq.shape[:-1], dtype=np.int64))  # not -1: a row may be empty
+        rows_s, rows_v = seq.reshape(count, seq.shape[-1]), vals.reshape(count, vals.shape[-1])
         out = np.stack([np.searchsorted(s, v, side=how) for s, v in zip(rows_s, rows_v)]).reshape(vals.shape)
     out = np.asarray(out, dtype=np.int32 if out_int32 else np.int64)
     like = input if isinstance(input, Tensor) else sorted_sequence
@@ -465,7 +528,8 @@ def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False, r
 def bucketize(input: Any, boundaries: Any, *, out_int32: bool = False, right: bool = False) -> Tensor:
     """For each value, the index of its bucket among the 1-D sorted boundaries: searchsorted(boundaries,
     input) (right=True: the values equal to a boundary go to the bucket after it)."""
-    b = _host_values("bucketize", boundaries)
+    b = boundaries.array if isinstance(boundaries, Tensor) else boundaries
+    b = b if is_device_array(b) else np.asarray(b)
     if b.ndim != 1:
         raise RuntimeError(f"bucketize(): boundaries tensor must be 1 dimension, but got dim({b.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
@@ -473,9 +537,11 @@ def bucketize(input: Any, boundaries: Any, *, out_int32: bool = False, right: bo
 
 def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
     """A bool tensor of elements' shape: whether each element is among test_elements (either may be a number)."""
-    e, t = _host_values("isin", elements), _host_values("isin", test_elements)
+    e, t = _operands(elements, test_elements)
     if e.dtype.kind not in "biuf" or t.dtype.kind not in "biuf":
         raise TypeError(f"isin(): expected numbers, got {e.dtype} elements and {t.dtype} test_elements")
+    if is_device_array(e):  # cupy.isin on a GPU
+        return _const(backend_of(e).xp.isin(e, t, assume_unique=assume_unique, invert=invert))
     out = np.isin(e, t, assume_unique=assume_unique, invert=invert)
     like = elements if isinstance(elements, Tensor) else test_elements
     return _const(move(out, like.device) if isinstance(like, Tensor) and like.device != CPU else out)

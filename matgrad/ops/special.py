@@ -1,7 +1,10 @@
 """Special functions NumPy lacks: lgamma, digamma, polygamma(1, ·) (trigamma), erfinv.
 
 Each forward is vectorised NumPy in float64 (an input of another float dtype is computed in
-float64 and rounded back), on the host: a device array goes there and back.
+float64 and rounded back). On a device, the forward runs there with the device's own kernel where it
+has one (cupyx.scipy.special's gammaln, digamma, polygamma, erfinv, i0, i1, gammainc, gammaincc on a
+GPU: `_on_device`), in the input's dtype, with torch's values at the edges put back by `where`s;
+only where it has none does a device array go to the host and back.
 
 lgamma   x ≥ 10: Stirling's series to x⁻¹³; 0 < x < 10: the recurrence Γ(x+1) = x·Γ(x) up to
          x + n ≥ 10; |x − 1| or |x − 2| < 0.25: the Taylor series of lgamma(1 + z) (ζ values
@@ -15,6 +18,7 @@ i0       NumPy's np.i0 (Cephes' Chebyshev expansions).
 i1       (i0's derivative) |x| ≤ 30: the power series Σ (x/2)^(2k+1) / (k!(k+1)!), all terms of one sign;
          beyond: the asymptotic series eˣ/√(2πx) · Σ (−1)^k Π(4 − (2j−1)²) / (k! (8x)^k); odd in x;
          ±inf gives nan, as torch.special.i1.
+igamma   P(a, x) from its series below x = a + 1, Q = 1 − P (igammac) from Legendre's continued fraction above.
 """
 from __future__ import annotations
 
@@ -24,11 +28,11 @@ from typing import Any
 import numpy as np
 
 from ..autograd.op import Op
-from ..devices import device_of, move, to_host
+from ..devices import backend_of, device_of, move, to_host
 from ..kernels import ignoring
 from ..tensor import Tensor, as_tensor, get_default_dtype
 
-__all__ = ["digamma", "erfinv", "i0", "lgamma", "mvlgamma", "polygamma"]
+__all__ = ["digamma", "erfinv", "i0", "igamma", "igammac", "lgamma", "mvlgamma", "polygamma"]
 
 _EULER = 0.57721566490153286061
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -242,6 +246,95 @@ def i1_array(x: np.ndarray) -> np.ndarray:
     return np.where(x < 0, -out, out)
 
 
+_EPS = 2e-16
+_MAX_TERMS = 100_000  # the series and the fraction need about 10·√α terms near s = α; far fewer elsewhere
+
+
+def _lower_series(a: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(S, S') for P(a, x) = xᵃe⁻ˣ/Γ(a+1) · S, S = Σₙ xⁿ/((a+1)…(a+n)), S' = ∂S/∂a (all terms ≤ 0)."""
+    s, sp = np.ones_like(x), np.zeros_like(x)
+    idx = np.arange(x.size)  # the elements still summing
+    t, h, ss, ssp, aa, xx = np.ones_like(x), np.zeros_like(x), s.copy(), sp.copy(), a, x
+    for n in range(1, _MAX_TERMS):
+        t = t * xx / (aa + n)
+        h = h + 1 / (aa + n)
+        ss = ss + t
+        ssp = ssp - t * h
+        going = t * (1 + h) > _EPS * (ss + np.abs(ssp))
+        if not going.all():
+            s[idx[~going]], sp[idx[~going]] = ss[~going], ssp[~going]
+            idx, t, h, ss, ssp, aa, xx = (v[going] for v in (idx, t, h, ss, ssp, aa, xx))
+            if idx.size == 0:
+                break
+    s[idx], sp[idx] = ss, ssp  # any left at _MAX_TERMS
+    return s, sp
+
+
+def _upper_fraction(a: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(F, F') for Q(a, x) = xᵃe⁻ˣ/Γ(a) · F, F Legendre's continued fraction (modified Lentz), F' = ∂F/∂a."""
+    tiny = 1e-300
+    b = x + 1 - a
+    c, dc = np.full_like(x, 1 / tiny), np.zeros_like(x)
+    d = 1 / b
+    dd = d * d  # ∂(1/b)/∂a, b' = −1
+    f, df = d.copy(), dd.copy()
+    out_f, out_df = f.copy(), df.copy()
+    idx = np.arange(x.size)  # the elements still converging
+    for i in range(1, _MAX_TERMS):
+        an, dan = -i * (i - a), float(i)
+        b = b + 2
+        den = an * d + b
+        dden = dan * d + an * dd - 1
+        den = np.where(np.abs(den) < tiny, tiny, den)
+        d, dd = 1 / den, -dden / (den * den)
+        cn = b + an / c
+        dc = -1 + dan / c - an * dc / (c * c)
+        c = np.where(np.abs(cn) < tiny, tiny, cn)
+        delta, ddelta = d * c, dd * c + d * dc
+        f, df = f * delta, df * delta + f * ddelta
+        going = (np.abs(delta - 1) > _EPS) | (np.abs(f * ddelta) > _EPS * (np.abs(df) + np.abs(f)))
+        if not going.all():
+            out_f[idx[~going]], out_df[idx[~going]] = f[~going], df[~going]
+            idx, a, b, c, dc, d, dd, f, df = (v[going] for v in (idx, a, b, c, dc, d, dd, f, df))
+            if idx.size == 0:
+                break
+    out_f[idx], out_df[idx] = f, df  # any left at _MAX_TERMS
+    return out_f, out_df
+
+
+def regularized_gamma_array(alpha: Any, x: Any, upper: bool = False) -> np.ndarray:
+    """P(α, x) = γ(α, x)/Γ(α), the regularised lower incomplete gamma (torch.special.gammainc), float64;
+    with upper, Q(α, x) = 1 − P (gammaincc), each taken directly from the side where it is small.
+    x ≤ 0 gives P = 0 (igamma's own edge values are igamma_array's)."""
+    a, x = np.broadcast_arrays(np.asarray(alpha, dtype=np.float64), np.asarray(x, dtype=np.float64))
+    p, q = np.where(x > 0, np.nan, 0.0), np.where(x > 0, np.nan, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        low = (x > 0) & (x < a + 1)
+        if low.any():
+            al, xl = a[low], x[low]
+            s, _ = _lower_series(al, xl)
+            p[low] = np.exp(al * np.log(xl) - xl - lgamma_array(al + 1)) * s
+            q[low] = 1 - p[low]
+        high = x >= a + 1
+        if high.any():
+            ah, xh = a[high], x[high]
+            f, _ = _upper_fraction(ah, xh)
+            q[high] = np.exp(ah * np.log(xh) - xh - lgamma_array(ah)) * f
+            p[high] = 1 - q[high]
+    return np.where(x == np.inf, 0.0, q) if upper else np.where(x == np.inf, 1.0, p)
+
+
+def igamma_array(a: Any, x: Any, upper: bool = False) -> np.ndarray:
+    """P(a, x) (or with upper, Q) with torch.igamma's values at the edges: nan for a < 0, x < 0, a = x = 0
+    and a = x = inf; P = 1 at a = 0; P = 0 at a = inf."""
+    a, x = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(x, dtype=np.float64))
+    out = regularized_gamma_array(a, x, upper)
+    out = np.where(a == 0, 0.0 if upper else 1.0, out)
+    out = np.where(a == np.inf, 1.0 if upper else 0.0, out)
+    bad = (a < 0) | (x < 0) | np.isnan(a) | np.isnan(x) | ((a == 0) & (x == 0)) | ((a == np.inf) & (x == np.inf))
+    return np.where(bad, np.nan, out)
+
+
 def _host_float64(fn: Any, x: Any) -> Any:
     """fn on x's values in float64 on the host, returned in x's dtype on x's device."""
     host = to_host(x)
@@ -250,26 +343,99 @@ def _host_float64(fn: Any, x: Any) -> Any:
     return out if type(x) is np.ndarray else move(out, device_of(x))
 
 
+def _kernel(name: str, x: Any) -> Any:
+    """The device's own kernel `name` (cupyx.scipy.special's) for a device array x, or None (NumPy's arrays,
+    or a device without it)."""
+    return None if type(x) is np.ndarray else getattr(backend_of(x).namespace, name, None)
+
+
+def _on_device(name: str, host_fn: Any, x: Any, edges: Any) -> Any:
+    """host_fn(x) in x's dtype: on x's device with its kernel `name` and `edges(xp, x, out)` (the host
+    function's values where the kernel's may differ), else through `_host_float64`."""
+    kernel = _kernel(name, x)
+    if kernel is None:
+        return _host_float64(host_fn, x)
+    xp = backend_of(x).xp
+    return edges(xp, x, kernel(x).astype(x.dtype, copy=False))
+
+
+def _lgamma_edges(xp: Any, x: Any, out: Any) -> Any:
+    return xp.where(xp.isinf(x) | ((x <= 0) & (x == xp.floor(x))), xp.inf, out)  # the poles and ±inf: +inf
+
+
+def _digamma_edges(xp: Any, x: Any, out: Any) -> Any:
+    out = xp.where(x == 0, xp.copysign(xp.inf, -x), out)  # −inf at +0, +inf at −0
+    return xp.where(((x < 0) & (x == xp.floor(x))) | (x == -xp.inf), xp.nan, out)
+
+
+def _trigamma_device(x: Any) -> Any:
+    """ψ'(x) = polygamma(1, x) on x's device for x > 0; the reflection ψ'(x) = π²/sin²(πx) − ψ'(1 − x)
+    below, as trigamma_array (the kernel's zeta is not trusted at negative arguments)."""
+    kernel, xp = _kernel("polygamma", x), backend_of(x).xp
+    pos = x > 0
+    y = xp.where(pos, x, 1 - xp.where(xp.isfinite(x), x, 0))
+    p = kernel(xp.ones_like(y), y).astype(x.dtype, copy=False)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = xp.sin(math.pi * (x - xp.rint(x)))  # sin(πx) up to its sign, exact near the integers
+        out = xp.where(pos, p, (math.pi / s) ** 2 - p)
+    out = xp.where((x <= 0) & (x == xp.floor(x)), xp.inf, out)  # the poles
+    out = xp.where(x == xp.inf, 0.0, out)
+    return xp.where(xp.isnan(x) | (x == -xp.inf), xp.nan, out).astype(x.dtype, copy=False)
+
+
+def _erfinv_edges(xp: Any, x: Any, out: Any) -> Any:
+    out = xp.where(xp.abs(x) == 1, xp.copysign(xp.inf, x), out)
+    return xp.where(xp.abs(x) > 1, xp.nan, out)
+
+
+def _i0_edges(xp: Any, x: Any, out: Any) -> Any:
+    return xp.where(xp.isnan(x), xp.nan, out)
+
+
+def _i1_edges(xp: Any, x: Any, out: Any) -> Any:
+    return xp.where(xp.isfinite(x), out, xp.nan)  # ±inf gives nan, as i1_array
+
+
+def _lgamma(x: Any) -> Any:
+    return _on_device("gammaln", lgamma_array, x, _lgamma_edges)
+
+
+def _digamma(x: Any) -> Any:
+    return _on_device("digamma", digamma_array, x, _digamma_edges)
+
+
+def _trigamma(x: Any) -> Any:
+    return _host_float64(trigamma_array, x) if _kernel("polygamma", x) is None else _trigamma_device(x)
+
+
+def _i0(x: Any) -> Any:
+    return _on_device("i0", i0_array, x, _i0_edges)
+
+
+def _i1(x: Any) -> Any:
+    return _on_device("i1", i1_array, x, _i1_edges)
+
+
 class Lgamma(Op):
     """y = ln|Γ(x)|.  dy/dx = ψ(x)."""
 
     def forward(self, x):
-        return _host_float64(lgamma_array, x)
+        return _lgamma(x)
 
     def backward(self, dy):
         (x,) = self.inputs
-        return dy * (_host_float64(digamma_array, x) if self.xp.plain else Digamma.apply(x))
+        return dy * (_digamma(x) if self.xp.plain else Digamma.apply(x))
 
 
 class Digamma(Op):
     """y = ψ(x).  dy/dx = ψ'(x)."""
 
     def forward(self, x):
-        return _host_float64(digamma_array, x)
+        return _digamma(x)
 
     def backward(self, dy):
         (x,) = self.inputs
-        return dy * (_host_float64(trigamma_array, x) if self.xp.plain else Trigamma.apply(x))
+        return dy * (_trigamma(x) if self.xp.plain else Trigamma.apply(x))
 
 
 class Trigamma(Op):
@@ -278,7 +444,7 @@ class Trigamma(Op):
     differentiable = False
 
     def forward(self, x):
-        return _host_float64(trigamma_array, x)
+        return _trigamma(x)
 
 
 class Erfinv(Op):
@@ -287,7 +453,7 @@ class Erfinv(Op):
     save_output = True
 
     def forward(self, x):
-        return _host_float64(erfinv_array, x)
+        return _on_device("erfinv", erfinv_array, x, _erfinv_edges)
 
     def backward(self, dy):
         return dy * (math.sqrt(math.pi) / 2) * self.xp.exp(self.output * self.output)
@@ -297,18 +463,18 @@ class I0(Op):
     """y = I₀(x).  dy/dx = I₁(x)."""
 
     def forward(self, x):
-        return _host_float64(i0_array, x)
+        return _i0(x)
 
     def backward(self, dy):
         (x,) = self.inputs
-        return dy * (_host_float64(i1_array, x) if self.xp.plain else I1.apply(x))
+        return dy * (_i1(x) if self.xp.plain else I1.apply(x))
 
 
 class I1(Op):
     """y = I₁(x).  dy/dx = I₀(x) − I₁(x)/x (½ at x = 0)."""
 
     def forward(self, x):
-        return _host_float64(i1_array, x)
+        return _i1(x)
 
     def backward(self, dy):
         (x,) = self.inputs
@@ -316,7 +482,7 @@ class I1(Op):
         zero = x == 0
         safe = xp.where(zero, 1.0, x)
         if xp.plain:
-            d = _host_float64(i0_array, x) - _host_float64(i1_array, x) / safe
+            d = _i0(x) - _i1(x) / safe
         else:
             d = I0.apply(x) - I1.apply(x) / safe
         return dy * xp.where(zero, 0.5, d)
@@ -367,3 +533,59 @@ def mvlgamma(input: Any, p: int) -> Tensor:
     for i in range(1, int(p)):
         out = out + lgamma(t - i / 2)
     return out + p * (p - 1) / 4 * math.log(math.pi)
+
+
+class Igamma(Op):
+    """y = P(a, x) (upper: Q(a, x) = 1 − P).  dy/dx = ±xᵃ⁻¹e⁻ˣ/Γ(a) (− for Q); dy/da is not written, as in
+    PyTorch."""
+
+    def forward(self, a, x, *, upper):
+        kernel = _kernel("gammaincc" if upper else "gammainc", x)
+        if kernel is not None:  # on x's device, with igamma_array's values at the edges
+            xp = backend_of(x).xp
+            a, x = xp.broadcast_arrays(a, x)
+            out = kernel(a, x).astype(x.dtype, copy=False)
+            out = xp.where(a == 0, 0.0 if upper else 1.0, out)
+            out = xp.where(a == xp.inf, 1.0 if upper else 0.0, out)
+            bad = (a < 0) | (x < 0) | xp.isnan(a + x) | ((a == 0) & (x == 0)) | ((a == xp.inf) & (x == xp.inf))
+            return xp.where(bad, xp.nan, out).astype(x.dtype, copy=False)
+        host_a, host_x = to_host(a), to_host(x)
+        out = igamma_array(host_a, host_x, upper).astype(host_x.dtype, copy=False)
+        return out if type(x) is np.ndarray else move(out, device_of(x))
+
+    def backward(self, dy):
+        op = "igammac" if self.params["upper"] else "igamma"
+        if self.needs_input_grad[0]:
+            raise NotImplementedError(f"the derivative for '{op}: input' is not implemented (nor in PyTorch); "
+                                      f"only x, the second argument, gets a gradient: detach the first")
+        a, x = self.inputs
+        xp = self.xp
+        positive = x > 0
+        log_x = xp.log(xp.where(positive, x, 1.0))
+        lg = _lgamma(a) if xp.plain else Lgamma.apply(a)
+        pdf = xp.where(positive, xp.exp((a - 1) * log_x - x - lg), 0.0)
+        return None, (-dy if self.params["upper"] else dy) * pdf
+
+
+def _igamma(op: str, input: Any, other: Any, upper: bool) -> Tensor:
+    from .arithmetic import promote
+
+    a = as_tensor(input, other if isinstance(other, Tensor) else None)
+    a, x = promote(a, as_tensor(other, a))
+    if a.array.dtype.kind != "f":
+        raise NotImplementedError(f"{op}: not implemented for dtype {a.dtype}; it takes floating-point tensors "
+                                  "(convert with .double() or .float())")
+    try:
+        return Igamma.apply(a, x, upper=upper)
+    except ValueError:
+        raise ValueError(f"{op}: shapes {a.shape} and {x.shape} cannot be broadcast together") from None
+
+
+def igamma(input: Any, other: Any) -> Tensor:
+    """P(input, other) = γ(a, x)/Γ(a), the regularized lower incomplete gamma function (special.gammainc)."""
+    return _igamma("igamma", input, other, upper=False)
+
+
+def igammac(input: Any, other: Any) -> Tensor:
+    """Q(input, other) = 1 − P(a, x), the regularized upper incomplete gamma function (special.gammaincc)."""
+    return _igamma("igammac", input, other, upper=True)

@@ -7,6 +7,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
+from ..devices import backend_of, to_host
 from ..tensor import Tensor
 from .optimizer import Optimizer, ParamsT
 
@@ -21,6 +22,10 @@ class LBFGS(Optimizer):
 
     One parameter group only. State (under the first parameter, as torch): 'func_evals', 'n_iter',
     'd', 't', 'old_dirs', 'old_stps', 'ro', 'H_diag', 'prev_flat_grad', 'prev_loss', 'al'.
+
+    The flat vectors live on the parameters' device (the array's own module concatenates them); the
+    scalars (dot products, maxima, the step t) come to the host as NumPy scalars of the parameters'
+    dtype, so the step's decisions and arithmetic are the CPU's on any device.
     """
 
     def __init__(self, params: ParamsT, lr: float = 1, max_iter: int = 20, max_eval: int | None = None,
@@ -45,14 +50,15 @@ class LBFGS(Optimizer):
 
     # --- the parameters as one flat vector ----------------------------------------------
     def _gather_flat_grad(self) -> np.ndarray:
+        xp = backend_of(self._params[0].array).xp  # the parameters' device (CuPy's concatenate on a GPU)
         views = []
         for p in self._params:
             g = p._grad
             if g is None:
-                views.append(np.zeros(p.array.size, dtype=p.array.dtype))
+                views.append(xp.zeros(p.array.size, dtype=p.array.dtype))
             else:
                 views.append((g.array if isinstance(g, Tensor) else g).reshape(-1))
-        return np.concatenate(views)
+        return xp.concatenate(views)
 
     def _add_grad(self, step_size: Any, update: np.ndarray) -> None:
         offset = 0
@@ -68,7 +74,7 @@ class LBFGS(Optimizer):
         loss = float(_evaluate(closure))
         flat_grad = self._gather_flat_grad()
         for p, saved in zip(self._params, x):
-            np.copyto(p.array, saved)
+            p.array[...] = saved
         return loss, flat_grad
 
     def step(self, closure: Callable[[], Any]) -> Any:  # type: ignore[override]
@@ -88,7 +94,7 @@ class LBFGS(Optimizer):
         current_evals = 1
         state["func_evals"] += 1
         flat_grad = self._gather_flat_grad()
-        if np.abs(flat_grad).max() <= tolerance_grad:  # already optimal
+        if _max_abs(flat_grad) <= tolerance_grad:  # already optimal
             return orig_loss
 
         d, t = state.get("d"), state.get("t")
@@ -106,7 +112,7 @@ class LBFGS(Optimizer):
             else:
                 y = flat_grad - prev_flat_grad
                 s = d * d.dtype.type(t)
-                ys = np.dot(y, s)
+                ys = _dot(y, s)
                 if ys > 1e-10:  # update the memory
                     if len(old_dirs) == history_size:
                         old_dirs.pop(0)
@@ -115,30 +121,30 @@ class LBFGS(Optimizer):
                     old_dirs.append(y)
                     old_stps.append(s)
                     ro.append(1.0 / ys)
-                    H_diag = ys / np.dot(y, y)  # noqa: N806
+                    H_diag = ys / _dot(y, y)  # noqa: N806
                 num_old = len(old_dirs)
                 if "al" not in state:
                     state["al"] = [None] * history_size
                 al = state["al"]
                 q = np.negative(flat_grad)
                 for i in range(num_old - 1, -1, -1):
-                    al[i] = np.dot(old_stps[i], q) * ro[i]
+                    al[i] = _dot(old_stps[i], q) * ro[i]
                     q += q.dtype.type(-al[i]) * old_dirs[i]
                 d = r = q * q.dtype.type(H_diag)
                 for i in range(num_old):
-                    be_i = np.dot(old_dirs[i], r) * ro[i]
+                    be_i = _dot(old_dirs[i], r) * ro[i]
                     r += r.dtype.type(al[i] - be_i) * old_stps[i]
             if prev_flat_grad is None:
                 prev_flat_grad = flat_grad.copy()
             else:
-                np.copyto(prev_flat_grad, flat_grad)
+                prev_flat_grad[...] = flat_grad
             prev_loss = loss
 
             if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / np.abs(flat_grad).sum()) * lr
+                t = min(1.0, 1.0 / _scalar(np.abs(flat_grad).sum())) * lr
             else:
                 t = lr
-            gtd = np.dot(flat_grad, d)
+            gtd = _dot(flat_grad, d)
             if gtd > -tolerance_change:  # not a descent direction
                 break
 
@@ -152,21 +158,21 @@ class LBFGS(Optimizer):
                 loss, flat_grad, t, ls_func_evals = _strong_wolfe(obj_func, x_init, t, d, loss, flat_grad, gtd,
                                                                   max_ls=max_eval - current_evals)
                 self._add_grad(t, d)
-                opt_cond = np.abs(flat_grad).max() <= tolerance_grad
+                opt_cond = _max_abs(flat_grad) <= tolerance_grad
             else:
                 self._add_grad(t, d)
                 opt_cond = False
                 if n_iter != max_iter:  # re-evaluate (not in the last iteration: step's caller will)
                     loss = float(_evaluate(closure))
                     flat_grad = self._gather_flat_grad()
-                    opt_cond = np.abs(flat_grad).max() <= tolerance_grad
+                    opt_cond = _max_abs(flat_grad) <= tolerance_grad
                     ls_func_evals = 1
             current_evals += ls_func_evals
             state["func_evals"] += ls_func_evals
 
             if n_iter == max_iter or current_evals >= max_eval or opt_cond:
                 break
-            if np.abs(d * d.dtype.type(t)).max() <= tolerance_change:  # lack of progress
+            if _max_abs(d * d.dtype.type(t)) <= tolerance_change:  # lack of progress
                 break
             if abs(loss - prev_loss) < tolerance_change:
                 break
@@ -184,6 +190,20 @@ class LBFGS(Optimizer):
         dtype = self._params[0].array.dtype
         for value in list(history.values())[:1]:  # the state lives under the first parameter
             self.state[self._params[0]] = {k: _as_host(v, dtype) for k, v in value.items()}
+
+
+def _scalar(v: Any) -> Any:
+    """A 0-d result (a dot product, a maximum) as a NumPy scalar of its dtype on the host: one transfer, then
+    the scalar arithmetic and the tests run as on the CPU."""
+    return v if isinstance(v, np.generic) else to_host(v)[()]
+
+
+def _dot(a: Any, b: Any) -> Any:
+    return _scalar(np.dot(a, b))  # np.dot dispatches to the arrays' module (cupy.dot on a GPU)
+
+
+def _max_abs(v: Any) -> Any:
+    return _scalar(np.abs(v).max())
 
 
 def _evaluate(closure: Callable[[], Any]) -> Any:
@@ -225,11 +245,11 @@ def _strong_wolfe(obj_func: Callable[..., tuple[float, np.ndarray]], x: list[np.
                   d: np.ndarray, f: float, g: np.ndarray, gtd: Any, c1: float = 1e-4, c2: float = 0.9,
                   tolerance_change: float = 1e-9, max_ls: int = 25) -> tuple[float, np.ndarray, Any, int]:
     """A step t along d meeting the strong Wolfe conditions (bracketing, then zoom), as torch's."""
-    d_norm = np.abs(d).max()
+    d_norm = _max_abs(d)
     g = g.copy()
     f_new, g_new = obj_func(x, t, d)
     ls_func_evals = 1
-    gtd_new = np.dot(g_new, d)
+    gtd_new = _dot(g_new, d)
 
     t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
     done = False
@@ -254,7 +274,7 @@ def _strong_wolfe(obj_func: Callable[..., tuple[float, np.ndarray]], x: list[np.
         t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new.copy(), gtd_new
         f_new, g_new = obj_func(x, t, d)
         ls_func_evals += 1
-        gtd_new = np.dot(g_new, d)
+        gtd_new = _dot(g_new, d)
         ls_iter += 1
     if ls_iter == max_ls:  # reached the maximum number of iterations
         bracket, bracket_f, bracket_g = [0, t], [f, f_new], [g, g_new]
@@ -276,7 +296,7 @@ def _strong_wolfe(obj_func: Callable[..., tuple[float, np.ndarray]], x: list[np.
             insuf_progress = False
         f_new, g_new = obj_func(x, t, d)
         ls_func_evals += 1
-        gtd_new = np.dot(g_new, d)
+        gtd_new = _dot(g_new, d)
         ls_iter += 1
         if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:
             bracket[high_pos], bracket_f[high_pos] = t, f_new

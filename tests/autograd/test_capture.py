@@ -437,3 +437,22 @@ def test_replayed_loss_refuses_create_graph_and_explain() -> None:
         mg.autograd.grad(loss, list(model.parameters()), create_graph=True)
     with pytest.raises(RuntimeError, match="captured step's replay"):
         step(x, y).explain(print_table=False)
+
+
+def test_inf_and_minus_inf_parts_sum_to_nan_without_a_warning() -> None:
+    """An inner node reached by +inf along one path and -inf along the other: nan, silently, as uncaptured."""
+    w = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)
+
+    def fn(x: mg.Tensor) -> mg.Tensor:
+        y = w * x  # its output gradient has two parts, one per path below
+        return y.sum() - (y * 2).sum()
+
+    step = capture(fn)
+    for k in range(3):  # two traced calls, then a replay
+        w.grad = None
+        loss = step(mg.tensor([1.0, 1.0 + k], dtype=mg.float64))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            loss.backward(mg.tensor(np.inf, dtype=mg.float64))  # parts inf and -2·inf
+        assert np.isnan(w.grad.numpy()).all()
+    assert step.stats.replays == 1

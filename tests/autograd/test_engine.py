@@ -312,3 +312,45 @@ def test_retained_grad_is_a_copy_and_autograd_grad_leaves_it_alone():
     np.testing.assert_allclose(y.grad, 2 * np.exp([1.0, -2.0]), rtol=1e-12)
     y.grad[:] = 0  # changing it changes nothing else
     np.testing.assert_allclose(x.grad, gx.array, rtol=1e-12)
+
+
+def _inf_and_minus_inf(make):
+    """A seed that sends +inf and -inf to one tensor along two paths: PyTorch sums them to nan, silently."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        return make(mg.tensor([[np.inf, np.inf], [-np.inf, -np.inf]], dtype=mg.float64))
+
+
+def test_summing_inf_and_minus_inf_gradients_is_nan_without_a_warning():
+    x = f64([1.0, 2.0])
+    y = x * 1.0  # an inner node: its two parts are summed in the reverse pass
+    _inf_and_minus_inf(lambda seed: mg.stack([y * 1.0, y * 2.0]).backward(seed))
+    assert np.isnan(x.grad.numpy()).all()
+    x = f64([1.0, 2.0])  # a leaf's two parts
+    _inf_and_minus_inf(lambda seed: mg.stack([x * 1.0, x * 2.0]).backward(seed))
+    assert np.isnan(x.grad.numpy()).all()
+    x = f64([1.0, 2.0])  # autograd.grad's result
+    (g,) = _inf_and_minus_inf(lambda seed: mg.autograd.grad(mg.stack([x * 1.0, x * 2.0]), [x], seed))
+    assert np.isnan(g.numpy()).all()
+    x = f64([1.0, 2.0])
+    y = x * 1.0
+    y.retain_grad()  # a retained .grad
+    _inf_and_minus_inf(lambda seed: mg.stack([y * 1.0, y * 2.0]).backward(seed))
+    assert np.isnan(y.grad.numpy()).all()
+    x = f64([1.0, 2.0])  # .grad accumulating over two backward calls
+    (x * 1.0).backward(mg.tensor([np.inf, np.inf], dtype=mg.float64))
+    _inf_and_minus_inf(lambda seed: (x * 1.0).backward(seed[1]))
+    assert np.isnan(x.grad.numpy()).all()
+    x = f64([1.0, 2.0])  # under create_graph: the sums are ops on the graph
+    (g,) = _inf_and_minus_inf(lambda seed: mg.autograd.grad(mg.stack([x * 1.0, x * 2.0]), [x], seed,
+                                                             create_graph=True))
+    assert np.isnan(g.detach().numpy()).all()
+
+
+def test_the_quiet_sum_leaves_numpys_error_state_and_finite_sums_alone():
+    before = np.geterr()
+    x = f64([1.0, 2.0])
+    mg.stack([x * 1.0, x * 2.0]).backward(mg.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=mg.float64))
+    assert x.grad.tolist() == [7.0, 10.0] and np.geterr() == before

@@ -4,22 +4,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matgrad import backend, devices
-from tests.devices.fake_cupy import fake_cupy, ndarray
+from matgrad import backend, cupy_backend, devices
+from tests.devices.fake_cupy import fake_cupy, fake_cupyx, ndarray
 
 
 def fake_backend() -> backend.ArrayBackend:
-    """The test device as matgrad sees a GPU: fake_cupy's arrays, moved through .get() and asarray."""
-    from matgrad import kernels
-
-    def erf(x):  # what cupyx.scipy.special.erf is on a GPU: here NumPy's kernel on the wrapped array
-        return ndarray(kernels.erf(x._a))
-
-    def erfc(x):  # cupyx.scipy.special.erfc's stand-in, the same way
-        return ndarray(kernels.erfc(x._a))
-
-    ns = backend.plain_namespace("fake_cupy", fake_cupy, "cuda", erf=erf, erfc=erfc)
-    return backend.ArrayBackend("cuda", fake_cupy, ndarray, ns, to_host=lambda a: a.get(),
+    """The test device as matgrad sees a GPU: fake_cupy's arrays, moved through .get() and asarray, seen
+    through the same `device_module` and `device_namespace` as CuPy (matgrad/cupy_backend.py)."""
+    xp = cupy_backend.device_module(fake_cupy, fake_cupyx)
+    ns = cupy_backend.device_namespace("fake_cupy", xp, fake_cupyx)
+    return backend.ArrayBackend("cuda", xp, ndarray, ns, to_host=lambda a: a.get(),
                                 from_host=lambda a, index=None: ndarray(np.array(a)),
                                 index_of=lambda a: 0, device_count=1, name=lambda index=None: "fake_cupy")
 

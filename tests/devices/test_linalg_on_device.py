@@ -50,6 +50,17 @@ EXTRA = [  # (id, fn, shapes)
     ("lstsq_gels_vector", lambda a, b: tuple(LA.lstsq(a, b, driver="gels")), [(5, 3), (5,)]),
     ("diagonal", lambda a: LA.diagonal(a, offset=1), [(2, 3, 4)]),
     ("matmul", LA.matmul, [(2, 3, 4), (4, 2)]),
+    ("lu_factor_ex", lambda a: tuple(LA.lu_factor_ex(a)), [(2, 3, 3)]),
+    ("lu_wide", lambda a: tuple(LA.lu(a)), [(3, 5)]),
+    ("lu_tall", lambda a: tuple(LA.lu(a)), [(2, 5, 3)]),
+    ("lu_solve_adjoint", lambda a, b: LA.lu_solve(*LA.lu_factor(a), b, adjoint=True), [(2, 3, 3), (3, 2)]),
+    ("lu_solve_right", lambda a, b: LA.lu_solve(*LA.lu_factor(a), b, left=False), [(2, 3, 3), (2, 2, 3)]),
+    ("lu_unpack", lambda a: tuple(mg.lu_unpack(*LA.lu_factor(a))), [(2, 3, 3)]),
+    ("householder_product", LA.householder_product, [(2, 4, 3), (2, 2)]),
+    ("vander", lambda x: LA.vander(x, N=3), [(2, 3)]),
+    ("solve_ex", lambda a, b: tuple(LA.solve_ex(a, b)), [(2, 3, 3), (3, 2)]),
+    ("cond_fro", lambda a: LA.cond(a, "fro"), [(2, 3, 3)]),
+    ("tensorinv", lambda a: LA.tensorinv(a, 1), [(6, 2, 3)]),
 ]
 
 

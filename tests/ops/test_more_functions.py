@@ -203,3 +203,45 @@ def test_deprecation_warnings_match_torch():
         assert texts[1] is not None, f"{name}: matgrad does not warn"
         if texts[0] is not None:  # torch warns once per process from C++ (an earlier test may have used it up)
             assert texts[1] == texts[0], name
+
+
+def test_nanmedian_all_nan_slice_index_is_torchs():
+    # PyTorch's CPU nanmedian: wherever std::nth_element leaves index 0 among equals (values are NaN either way)
+    want = {1: 0, 2: 0, 3: 0, 4: 2, 5: 2, 7: 5, 9: 7, 40: 28}  # PyTorch 2.13's
+    for n, index in want.items():
+        values, indices = mg.full((2, n), NAN).nanmedian(1)
+        assert indices.tolist() == [index, index], n
+        assert np.isnan(values.numpy()).all()
+    x = mg.tensor([[NAN] * 9, [NAN, 1.0, NAN, 2.0, 3.0, NAN, NAN, NAN, NAN]], requires_grad=True)
+    values, indices = x.nanmedian(1, keepdim=True)
+    assert indices.tolist() == [[7], [3]]
+    values.sum().backward()  # the gradient goes to that index, as torch's
+    assert x.grad.tolist() == [[0.0] * 7 + [1.0, 0.0], [0.0, 0.0, 0.0, 1.0] + [0.0] * 5]
+
+
+@needs_torch
+def test_nanmedian_all_nan_slices_match_torch_for_every_length():
+    for n in list(range(1, 70)) + [128, 1000, 4097]:
+        a = np.full((3, n), np.nan)
+        a[1, : n // 2] = np.arange(n // 2)
+        for dim, arr in ((1, a), (0, a.T.copy())):
+            got, want = mg.tensor(arr).nanmedian(dim), torch.tensor(arr).nanmedian(dim)
+            np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy(), err_msg=str(n))
+            np.testing.assert_array_equal(got.values.numpy(), want.values.numpy(), err_msg=str(n))
+
+
+def test_nanmedian_all_nan_slice_on_the_test_device():
+    from matgrad import devices
+    from tests.devices.conftest import fake_backend
+
+    a = np.full((2, 9), NAN)
+    a[1, :3] = [3.0, 1.0, 2.0]
+    before = devices.set_cuda_backend(fake_backend())
+    try:
+        t = mg.tensor(a).to("cuda").requires_grad_()
+        values, indices = t.nanmedian(1)
+        assert indices.device.type == "cuda" and indices.cpu().tolist() == [7, 2]
+        values.sum().backward()
+        assert t.grad.cpu().numpy()[:, [7, 2]].tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    finally:
+        devices.restore_cuda_backend(before)

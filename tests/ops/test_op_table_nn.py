@@ -250,6 +250,31 @@ def _grid_rows():
 
 _grid_rows()
 
+
+# --- ctc_loss (through log_softmax: PyTorch's gradient is the true one there) and fractional max pooling ---------
+def _ctc_fractional_rows():
+    tg, il, tl = np.array([[1, 1, 2], [2, 0, 0], [3, 1, 2]]), np.array([6, 4, 5]), np.array([3, 1, 0])
+    for red in ("mean", "none"):  # not twice differentiable, as PyTorch's
+        row(f"ctc_loss_{red}", lambda x, r=red: F.ctc_loss(F.log_softmax(x, 2), tg, il, tl, reduction=r),
+            lambda x, r=red: TF("ctc_loss")(x.log_softmax(2), torch.tensor(tg), torch.tensor(il), torch.tensor(tl),
+                                            reduction=r), (6, 3, 4), second=False)
+    row("ctc_loss_concatenated_zero_infinity",
+        lambda x: F.ctc_loss(F.log_softmax(x, 1), np.array([1, 1]), 2, 2, reduction="sum", zero_infinity=True),
+        lambda x: TF("ctc_loss")(x.log_softmax(1), torch.tensor([1, 1]), torch.tensor(2), torch.tensor(2),
+                                 reduction="sum", zero_infinity=True), (4, 3), second=False)
+    import matgrad as mg
+
+    u2 = np.random.default_rng(7).random((2, 3, 2))
+    u3 = np.random.default_rng(8).random((1, 2, 3))
+    row("fractional_max_pool2d", lambda x: F.fractional_max_pool2d(x, 2, (3, 4), _random_samples=mg.tensor(u2)),
+        lambda x: TF("fractional_max_pool2d")(x, 2, (3, 4), _random_samples=torch.tensor(u2)), (2, 3, 7, 6))
+    row("fractional_max_pool3d", lambda x: F.fractional_max_pool3d(x, (2, 1, 2), 2, _random_samples=mg.tensor(u3)),
+        lambda x: TF("fractional_max_pool3d")(x, (2, 1, 2), 2, _random_samples=torch.tensor(u3)), (2, 4, 3, 5))
+
+
+_ctc_fractional_rows()
+
+
 def test_max_unpool2d_overlapping_windows_match_torch():
     """Overlapping windows repeat an index: PyTorch keeps one write (equal values) and gathers dy for each."""
     from tests.helpers import compare_torch
