@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ops import join as _join
 from ..tensor import Tensor, as_tensor
 
 __all__ = [
@@ -18,6 +19,9 @@ __all__ = [
     "independent", "integer_interval", "interval", "is_dependent", "lower_cholesky", "nonnegative",
     "nonnegative_integer", "one_hot", "positive", "positive_definite", "real", "real_vector", "simplex",
     "unit_interval",
+    "MixtureSameFamilyConstraint", "cat", "corr_cholesky", "half_open_interval", "less_than", "lower_triangular",
+    "multinomial",
+    "positive_integer", "positive_semidefinite", "square", "stack", "symmetric",
 ]
 
 
@@ -220,6 +224,169 @@ class _PositiveDefinite(Constraint):
         return as_tensor(sym & ok)
 
 
+class _LessThan(Constraint):
+    def __init__(self, upper_bound: Any) -> None:
+        self.upper_bound = upper_bound
+
+    def check(self, value: Any) -> Tensor:
+        return as_tensor(value) < self.upper_bound
+
+    def __repr__(self) -> str:
+        return f"LessThan(upper_bound={self.upper_bound})"
+
+
+class _Multinomial(Constraint):
+    """Non-negative counts in the last dim summing to at most upper_bound."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound: Any) -> None:
+        self.upper_bound = upper_bound
+
+    def check(self, value: Any) -> Tensor:
+        v = as_tensor(value)
+        return (v >= 0).all(-1) & (v.sum(-1) <= self.upper_bound)
+
+
+class _LowerTriangular(Constraint):
+    """Lower-triangular square matrices."""
+
+    event_dim = 2
+
+    def check(self, value: Any) -> Tensor:
+        v = as_tensor(value)
+        return (v.tril() == v).all(-1).all(-1)
+
+
+class _CorrCholesky(Constraint):
+    """Lower Cholesky factors of correlation matrices: positive diagonal, rows of unit norm."""
+
+    event_dim = 2
+
+    def check(self, value: Any) -> Tensor:
+        v = as_tensor(value)
+        tol = float(np.finfo(v.array.dtype).eps) * v.shape[-1] * 10  # torch's fudge factor
+        row_norm = (v.detach() ** 2).sum(-1).sqrt()
+        return _LowerCholesky().check(v) & ((row_norm - 1.0).abs() <= tol).all(-1)
+
+
+class _Square(Constraint):
+    """Square matrices (a shape property: one bool per batch element)."""
+
+    event_dim = 2
+
+    def check(self, value: Any) -> Tensor:
+        v = as_tensor(value)
+        return as_tensor(np.full(tuple(v.shape[:-2]), v.shape[-2] == v.shape[-1], dtype=bool))
+
+
+class _Symmetric(_Square):
+    """Square matrices equal to their transpose within 1e-6."""
+
+    def check(self, value: Any) -> Tensor:
+        square = super().check(value)
+        if not bool(square.all()):
+            return square
+        a = np.asarray(as_tensor(value).detach().cpu().array)
+        return as_tensor(np.isclose(a, np.swapaxes(a, -1, -2), atol=1e-6).all((-2, -1)))
+
+
+class _PositiveSemidefinite(_Symmetric):
+    """Symmetric matrices with no negative eigenvalue."""
+
+    def check(self, value: Any) -> Tensor:
+        sym = super().check(value)
+        if not bool(sym.all()):
+            return sym
+        a = np.asarray(as_tensor(value).detach().cpu().array)
+        return as_tensor((np.linalg.eigvalsh(a) >= 0).all(-1))
+
+
+class _Cat(Constraint):
+    """Constraints cseq applied to consecutive slices (of sizes lengths) along dim."""
+
+    def __init__(self, cseq: Any, dim: int = 0, lengths: Any = None) -> None:
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq = list(cseq)
+        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)})")
+        self.dim = dim
+
+    @property
+    def is_discrete(self) -> bool:  # type: ignore[override]
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        return max(c.event_dim for c in self.cseq)
+
+    def check(self, value: Any) -> Tensor:
+        v = as_tensor(value)
+        if not -v.dim() <= self.dim < v.dim():
+            raise AssertionError(f"dim {self.dim} out of range for value with {v.dim()} dimensions")
+        checks, start = [], 0
+        for c, n in zip(self.cseq, self.lengths):
+            checks.append(c.check(v.narrow(self.dim, start, n)))
+            start += n
+        return _join.cat(checks, self.dim)
+
+
+class _Stack(Constraint):
+    """Constraints cseq applied to the slices of value along dim, one each."""
+
+    def __init__(self, cseq: Any, dim: int = 0) -> None:
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq = list(cseq)
+        self.dim = dim
+
+    @property
+    def is_discrete(self) -> bool:  # type: ignore[override]
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        dim = max(c.event_dim for c in self.cseq)
+        return dim + 1 if self.dim + dim < 0 else dim
+
+    def check(self, value: Any) -> Tensor:
+        v = as_tensor(value)
+        if not -v.dim() <= self.dim < v.dim():
+            raise AssertionError(f"dim {self.dim} out of range for value with {v.dim()} dimensions")
+        return _join.stack([c.check(v.select(self.dim, i)) for i, c in enumerate(self.cseq)], self.dim)
+
+
+class MixtureSameFamilyConstraint(Constraint):
+    """A component's constraint, checked for a value against every component (a MixtureSameFamily's support)."""
+
+    def __init__(self, base_constraint: Constraint) -> None:
+        if not isinstance(base_constraint, Constraint):
+            raise AssertionError(f"base_constraint must be a Constraint, got {type(base_constraint).__name__}")
+        self.base_constraint = base_constraint
+
+    @property
+    def is_discrete(self) -> bool:  # type: ignore[override]
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        return self.base_constraint.event_dim
+
+    def check(self, value: Any) -> Tensor:
+        v = as_tensor(value)
+        result = self.base_constraint.check(v.unsqueeze(-1 - self.event_dim))
+        if v.dim() < self.event_dim:
+            raise ValueError(f"Expected value.dim() >= {self.event_dim} but got {v.dim()}")
+        keep = v.dim() - self.event_dim
+        return result.reshape(tuple(result.shape[:keep]) + (-1,)).all(-1)
+
+    def __repr__(self) -> str:
+        return f"MixtureSameFamilyConstraint({self.base_constraint!r})"
+
+
 dependent = _Dependent()
 boolean = _Boolean()
 one_hot = _OneHot()
@@ -238,3 +405,13 @@ simplex = _Simplex()
 lower_cholesky = _LowerCholesky()
 positive_definite = _PositiveDefinite()
 independent = _IndependentConstraint
+positive_integer = _IntegerGreaterThan(1)
+less_than = _LessThan
+multinomial = _Multinomial
+lower_triangular = _LowerTriangular()
+corr_cholesky = _CorrCholesky()
+square = _Square()
+symmetric = _Symmetric()
+positive_semidefinite = _PositiveSemidefinite()
+cat = _Cat
+stack = _Stack

@@ -10,6 +10,8 @@ from ..ops.unary import erf, exp, expm1, log, log1p
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
+from .transformed_distribution import TransformedDistribution
+from .transforms import ExpTransform
 from .utils import broadcast_all, draw, finfo, where
 
 __all__ = ["Exponential", "HalfNormal", "Laplace", "LogNormal", "Normal", "Uniform"]
@@ -220,23 +222,24 @@ class Laplace(_LocScale):
         return 1 + log(2 * self.scale)
 
 
-class LogNormal(Distribution):
-    """exp(X), X ~ N(loc, scale²) (torch's TransformedDistribution of Normal by ExpTransform, written out)."""
+class LogNormal(TransformedDistribution):
+    """exp(X), X ~ N(loc, scale²): torch's TransformedDistribution of Normal by ExpTransform."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
     has_rsample = True
-    _batch_params = {"loc": 0, "scale": 0}
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        self.base_dist = Normal(loc, scale, validate_args=validate_args)
-        self.loc, self.scale = self.base_dist.loc, self.base_dist.scale
-        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
+        base_dist = Normal(loc, scale, validate_args=validate_args)
+        super().__init__(base_dist, ExpTransform(), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> LogNormal:
-        new = super().expand(batch_shape, _instance)
-        new.base_dist = self.base_dist.expand(batch_shape)
-        return new
+    @property
+    def loc(self) -> Tensor:
+        return self.base_dist.loc
+
+    @property
+    def scale(self) -> Tensor:
+        return self.base_dist.scale
 
     @property
     def mean(self) -> Tensor:
@@ -250,23 +253,6 @@ class LogNormal(Distribution):
     def variance(self) -> Tensor:
         s2 = self.scale ** 2
         return expm1(s2) * exp(2 * self.loc + s2)
-
-    def rsample(self, sample_shape: Any = ()) -> Tensor:
-        return exp(self.base_dist.rsample(sample_shape))
-
-    def log_prob(self, value: Tensor) -> Tensor:
-        if self._validate_args:
-            self._validate_sample(value)
-        x = log(value)
-        return self.base_dist.log_prob(x) - x
-
-    def cdf(self, value: Tensor) -> Tensor:
-        if self._validate_args:
-            self._validate_sample(value)
-        return self.base_dist.cdf(log(value))
-
-    def icdf(self, value: Tensor) -> Tensor:
-        return exp(self.base_dist.icdf(value))
 
     def entropy(self) -> Tensor:
         return self.base_dist.entropy() + self.loc

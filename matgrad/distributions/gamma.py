@@ -18,7 +18,15 @@ import numpy as np
 from ..autograd.op import Op
 from ..devices import device_of, move, to_host
 from ..ops.arithmetic import xlogy
-from ..ops.special import digamma, digamma_array, lgamma, lgamma_array
+from ..ops.special import (
+    _lower_series,
+    _upper_fraction,
+    digamma,
+    digamma_array,
+    lgamma,
+    lgamma_array,
+    regularized_gamma_array,
+)
 from ..ops.unary import log, log1p, rsqrt
 from ..tensor import Tensor
 from . import constraints
@@ -27,61 +35,6 @@ from .distribution import Distribution
 from .utils import broadcast_all, draw, finfo, where
 
 __all__ = ["Chi2", "Gamma", "StudentT"]
-
-_EPS = 2e-16
-_MAX_TERMS = 100_000  # the series and the fraction need about 10·√α terms near s = α; far fewer elsewhere
-
-
-def _lower_series(a: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(S, S') for P(a, x) = xᵃe⁻ˣ/Γ(a+1) · S, S = Σₙ xⁿ/((a+1)…(a+n)), S' = ∂S/∂a (all terms ≤ 0)."""
-    s, sp = np.ones_like(x), np.zeros_like(x)
-    idx = np.arange(x.size)  # the elements still summing
-    t, h, ss, ssp, aa, xx = np.ones_like(x), np.zeros_like(x), s.copy(), sp.copy(), a, x
-    for n in range(1, _MAX_TERMS):
-        t = t * xx / (aa + n)
-        h = h + 1 / (aa + n)
-        ss = ss + t
-        ssp = ssp - t * h
-        going = t * (1 + h) > _EPS * (ss + np.abs(ssp))
-        if not going.all():
-            s[idx[~going]], sp[idx[~going]] = ss[~going], ssp[~going]
-            idx, t, h, ss, ssp, aa, xx = (v[going] for v in (idx, t, h, ss, ssp, aa, xx))
-            if idx.size == 0:
-                break
-    s[idx], sp[idx] = ss, ssp  # any left at _MAX_TERMS
-    return s, sp
-
-
-def _upper_fraction(a: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(F, F') for Q(a, x) = xᵃe⁻ˣ/Γ(a) · F, F Legendre's continued fraction (modified Lentz), F' = ∂F/∂a."""
-    tiny = 1e-300
-    b = x + 1 - a
-    c, dc = np.full_like(x, 1 / tiny), np.zeros_like(x)
-    d = 1 / b
-    dd = d * d  # ∂(1/b)/∂a, b' = −1
-    f, df = d.copy(), dd.copy()
-    out_f, out_df = f.copy(), df.copy()
-    idx = np.arange(x.size)  # the elements still converging
-    for i in range(1, _MAX_TERMS):
-        an, dan = -i * (i - a), float(i)
-        b = b + 2
-        den = an * d + b
-        dden = dan * d + an * dd - 1
-        den = np.where(np.abs(den) < tiny, tiny, den)
-        d, dd = 1 / den, -dden / (den * den)
-        cn = b + an / c
-        dc = -1 + dan / c - an * dc / (c * c)
-        c = np.where(np.abs(cn) < tiny, tiny, cn)
-        delta, ddelta = d * c, dd * c + d * dc
-        f, df = f * delta, df * delta + f * ddelta
-        going = (np.abs(delta - 1) > _EPS) | (np.abs(f * ddelta) > _EPS * (np.abs(df) + np.abs(f)))
-        if not going.all():
-            out_f[idx[~going]], out_df[idx[~going]] = f[~going], df[~going]
-            idx, a, b, c, dc, d, dd, f, df = (v[going] for v in (idx, a, b, c, dc, d, dd, f, df))
-            if idx.size == 0:
-                break
-    out_f[idx], out_df[idx] = f, df  # any left at _MAX_TERMS
-    return out_f, out_df
 
 
 def standard_gamma_grad_array(alpha: Any, x: Any) -> np.ndarray:
@@ -100,24 +53,6 @@ def standard_gamma_grad_array(alpha: Any, x: Any) -> np.ndarray:
             f, df = _upper_fraction(ah, xh)
             out[high] = xh * ((np.log(xh) - digamma_array(ah)) * f + df)
     return np.where(np.isfinite(out), out, 0.0)
-
-
-def regularized_gamma_array(alpha: Any, x: Any) -> np.ndarray:
-    """P(α, x) = γ(α, x)/Γ(α), the regularised lower incomplete gamma (torch.special.gammainc), float64."""
-    a, x = np.broadcast_arrays(np.asarray(alpha, dtype=np.float64), np.asarray(x, dtype=np.float64))
-    out = np.where(x > 0, np.nan, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        low = (x > 0) & (x < a + 1)
-        if low.any():
-            al, xl = a[low], x[low]
-            s, _ = _lower_series(al, xl)
-            out[low] = np.exp(al * np.log(xl) - xl - lgamma_array(al + 1)) * s
-        high = x >= a + 1
-        if high.any():
-            ah, xh = a[high], x[high]
-            f, _ = _upper_fraction(ah, xh)
-            out[high] = 1 - np.exp(ah * np.log(xh) - xh - lgamma_array(ah)) * f
-    return np.where(x == np.inf, 1.0, out)
 
 
 def _on_host(fn: Any, like: Any, *arrays: Any) -> Any:

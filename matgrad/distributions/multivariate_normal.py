@@ -1,16 +1,11 @@
-"""MultivariateNormal, with the two small linear-algebra ops it needs (Cholesky factor, lower-triangular solve).
-
-Both ops run NumPy's LAPACK in the forward; their backwards are matmuls with L⁻¹ (`xp.inv`), so they
-also work under create_graph.
-"""
+"""MultivariateNormal, with the two linear-algebra steps it shares with its relatives (Cholesky factor,
+lower-triangular solve), both matgrad.linalg's."""
 from __future__ import annotations
 
 import math
 from typing import Any
 
-import numpy as np
-
-from ..autograd.op import Op
+from .. import linalg
 from ..ops.linalg import inverse
 from ..ops.unary import log
 from ..ops.views import broadcast_shapes
@@ -22,53 +17,15 @@ from .utils import draw, lazy_property
 __all__ = ["MultivariateNormal"]
 
 
-def _mT(x: Any, xp: Any) -> Any:
-    return xp.swapaxes(x, -1, -2)
-
-
-class _Cholesky(Op):
-    """L = cholesky(A), A = L·Lᵀ.  dA = L⁻ᵀ · sym(tril(Lᵀ·dL)) · L⁻¹ (torch's cholesky_backward: Murray 2016)."""
-
-    save_output = True
-
-    def forward(self, a):
-        return np.linalg.cholesky(a)
-
-    def backward(self, dy):
-        xp = self.xp
-        L = self.output
-        a = self.input_arrays[0]
-        ones = np.ones(a.shape[-2:], dtype=a.dtype)
-        t = xp.matmul(_mT(L, xp), dy) * np.tril(ones)
-        s = 0.5 * (t + _mT(t * np.tril(ones, -1), xp))
-        li = xp.inv(L)
-        return xp.matmul(xp.matmul(_mT(li, xp), s), li)
-
-
-class _SolveTril(Op):
-    """X = L⁻¹·B for lower-triangular L (..., n, n), B (..., n, k).  dB = L⁻ᵀ·dX, dL = −tril(dB·Xᵀ)."""
-
-    save_output = True
-
-    def forward(self, lower, b):
-        return np.linalg.solve(np.tril(lower), b)  # only the lower triangle is read, as torch
-
-    def backward(self, dy):
-        xp = self.xp
-        a = self.input_arrays[0]
-        tril = np.tril(np.ones(a.shape[-2:], dtype=a.dtype))
-        lower = self.inputs[0] * tril  # what the forward read: the upper triangle has no gradient
-        db = xp.matmul(_mT(xp.inv(lower), xp), dy)
-        dl = -(xp.matmul(db, _mT(self.output, xp)) * tril)
-        return dl, db
-
-
 def _cholesky(a: Tensor) -> Tensor:
-    return _Cholesky.apply(a)
+    """L = cholesky(A), lower (matgrad.linalg's op: torch's backward, on every device)."""
+    return linalg.cholesky(a)
 
 
 def _solve_tril(lower: Tensor, b: Tensor) -> Tensor:
-    return _SolveTril.apply(lower, b)
+    """X = L⁻¹·B for lower-triangular L (..., n, n), B (..., n, k), batch shapes broadcast; only L's lower
+    triangle is read, as torch's."""
+    return linalg.solve_triangular(lower, b, upper=False)
 
 
 def _batch_mahalanobis(bL: Tensor, bx: Tensor) -> Tensor:

@@ -13,7 +13,7 @@ import pytest
 import matgrad as mg
 import matgrad.distributions as D
 from matgrad.ops.special import digamma, erfinv, lgamma
-from tests.distributions._compare import assert_matches_torch
+from tests.distributions._compare import assert_matches_torch, evaluate
 from tests.helpers import assert_close
 
 try:
@@ -70,22 +70,7 @@ def _evaluate(lib, case, method, dtype):
     """(output, [param gradients]) of one method in matgrad (lib=mg) or torch, float of `dtype`."""
     build, params, value, q, _ = CASES[case]
     M = D if lib is mg else TD
-    ps = [lib.tensor(p, dtype=dtype, requires_grad=True) for p in params]
-    d = build(M, *ps)
-    if method in ("log_prob", "cdf"):
-        out = getattr(d, method)(lib.tensor(value, dtype=dtype))
-    elif method == "icdf":
-        out = d.icdf(lib.tensor(q, dtype=dtype))
-    elif method == "entropy":
-        out = d.entropy()
-    else:
-        out = getattr(d, method)
-    seed = np.random.default_rng(1).standard_normal(tuple(out.shape))
-    (out * lib.tensor(seed, dtype=dtype)).sum().backward()
-    grads = [None if p.grad is None else np.asarray(p.grad.detach().numpy() if lib is torch else p.grad.array)
-             for p in ps]
-    values = out.detach().numpy() if lib is torch else out.array
-    return values, grads
+    return evaluate(lib, lambda *ps: build(M, *ps), params, method, dtype, value, q)
 
 
 ROWS = [(c, m) for c, spec in CASES.items() for m in spec[4]]

@@ -14,7 +14,7 @@ import pytest
 import matgrad as mg
 import matgrad.distributions as D
 from matgrad.distributions.gamma import regularized_gamma_array, standard_gamma_grad_array
-from tests.distributions._compare import assert_matches_torch
+from tests.distributions._compare import assert_matches_torch, evaluate
 from tests.helpers import assert_close
 
 try:
@@ -65,23 +65,8 @@ def _evaluate(lib, case, method, dtype):
     """(output, [param gradients]) of one method in matgrad (lib=mg) or torch, float of `dtype`."""
     build, params, value, q, _ = CASES[case]
     M = D if lib is mg else TD
-    ps = [lib.tensor(p, dtype=dtype, requires_grad=True) for p in params]
-    d = build(M, lambda a: lib.tensor(a, dtype=dtype), *ps)
-    if method in ("log_prob", "cdf"):
-        out = getattr(d, method)(lib.tensor(value, dtype=dtype))
-    elif method == "icdf":
-        out = d.icdf(lib.tensor(q, dtype=dtype))
-    elif method == "entropy":
-        out = d.entropy()
-    else:
-        out = getattr(d, method)
-    seed = np.random.default_rng(1).standard_normal(tuple(out.shape))
-    finite = lib.tensor(np.isfinite(out.detach().numpy() if lib is torch else out.array))
-    if out.requires_grad:  # torch's Geometric.mode is zeros_like(probs): no graph
-        (lib.where(finite, out, 0.0) * lib.tensor(seed, dtype=dtype)).sum().backward()
-    grads = [None if p.grad is None else np.asarray(p.grad.detach().numpy() if lib is torch else p.grad.array)
-             for p in ps]
-    return (out.detach().numpy() if lib is torch else out.array), grads
+    return evaluate(lib, lambda *ps: build(M, lambda a: lib.tensor(a, dtype=dtype), *ps), params, method, dtype,
+                    value, q)
 
 
 ROWS = [(c, m) for c, spec in CASES.items() for m in spec[4]]

@@ -1,0 +1,4 @@
+"""torch.distributions.normal's counterpart: Normal, defined in continuous.py."""
+from .continuous import Normal
+
+__all__ = ["Normal"]
