@@ -75,6 +75,14 @@ def _step_functions(base: Path, total: Path, steps: int) -> dict[str, float]:
     return {name: (after[name] - before[name]) / steps for name in after.keys() | before.keys()}
 
 
+def _sources_stamp() -> tuple[int, float]:
+    """(how many, the newest change) of matgrad's and benchmarks' .py files: each count's two processes
+    import them anew (parsing them, as bytecode is not always cached), so an edit between the two runs
+    is counted as step work (a parser's worth of instructions per step)."""
+    files = [*HERE.parent.joinpath("matgrad").rglob("*.py"), *HERE.glob("*.py")]
+    return len(files), max(f.stat().st_mtime for f in files)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--impls", default="numpy,same,ops,captured,matgrad",
@@ -99,6 +107,7 @@ def main() -> None:
     print(f"MLP {args.sizes.replace(',', '-')}, batch {args.batch}: instructions per step, "
           f"over {args.steps} steps after {WARMUP} (callgrind, one BLAS thread)")
     per_step: dict[str, float] = {}
+    stamp = _sources_stamp()
     with tempfile.TemporaryDirectory() as tmp:
         files = {}
         for impl in impls:
@@ -107,6 +116,9 @@ def main() -> None:
             total = count(impl, args.sizes, args.batch, args.steps, files[impl][1])
             per_step[impl] = (total - base) / args.steps
             print(f"  {impl:9s} {per_step[impl] / 1e6:8.3f} M", flush=True)
+        if _sources_stamp() != stamp:
+            print("  WARNING: matgrad's or the benchmarks' sources changed during the run: the counts include "
+                  "parsing them anew; count again on a tree nobody edits (a git worktree)")
         first = impls[0]
         print("  ratios to " + first + ": " + ", ".join(
             f"{k} {v / per_step[first]:.3f}" for k, v in per_step.items() if k != first))

@@ -71,7 +71,7 @@ METHODS = {
     # methods with PyTorch's names
     "add": arithmetic.add, "sub": arithmetic.sub, "mul": arithmetic.mul, "div": arithmetic.div,
     "pow": arithmetic.pow, "neg": arithmetic.neg, "matmul": matmul.matmul, "mm": matmul.mm,
-    "dot": matmul.dot,
+    "dot": matmul.dot, "hardshrink": activation.hardshrink, "prelu": activation.prelu,
     "exp": unary.exp, "log": unary.log, "sqrt": unary.sqrt, "abs": unary.abs, "sign": unary.sign,
     "sin": unary.sin, "cos": unary.cos, "erf": unary.erf, "square": unary.square, "rsqrt": unary.rsqrt,
     "log1p": unary.log1p, "expm1": unary.expm1, "reciprocal": unary.reciprocal,

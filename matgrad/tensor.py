@@ -388,18 +388,6 @@ class Tensor:
         index = self.device.index
         return 0 if index is None else index
 
-    def hardshrink(self, lambd: float = 0.5) -> Tensor:
-        """x where |x| > lambd, else 0 (nn.functional.hardshrink)."""
-        from .nn.functional import hardshrink  # Tensor's methods call up (see the module docstring)
-
-        return hardshrink(self, lambd)
-
-    def prelu(self, weight: Any) -> Tensor:
-        """x for x > 0, weight·x otherwise (nn.functional.prelu)."""
-        from .nn.functional import prelu  # Tensor's methods call up (see the module docstring)
-
-        return prelu(self, weight)
-
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """This tensor on another device and/or dtype, as PyTorch's forms.
 

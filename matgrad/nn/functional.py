@@ -16,6 +16,7 @@ from ..creation import from_numpy
 from ..devices import move, to_host
 from ..ops import activation as _act
 from ..ops import loss as _loss
+from ..ops.activation import hardshrink, prelu  # noqa: F401  (F.hardshrink, F.prelu: ops, as Tensor's methods)
 from ..ops.binary import maximum, minimum, where
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.embedding import embedding
@@ -450,21 +451,6 @@ def softmin(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any
     if dtype is not None:
         x = x.to(dtype)
     return softmax(-x, dim)
-
-
-def prelu(input: Any, weight: Any) -> Tensor:
-    """x for x > 0, weight·x otherwise; weight has 1 or C (= input.shape[1]) entries."""
-    x, w = as_tensor(input), as_tensor(weight)
-    if w.ndim > 1 or (w.numel() != 1 and (x.ndim < 2 or w.numel() != x.shape[1])):
-        raise RuntimeError(
-            f"Mismatch of parameter numbers and input channel size. Found parameter numbers = {w.numel()} "
-            f"and channel size = {x.shape[1] if x.ndim >= 2 else 1}."
-        )
-    if w.numel() != 1:
-        w = w.reshape(-1, *([1] * (x.ndim - 2)))
-    elif w.ndim:
-        w = w.reshape(())
-    return where(x.array > 0, x, w * x)
 
 
 def alpha_dropout(input: Any, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
@@ -921,13 +907,6 @@ def rms_norm(input: Any, normalized_shape: Any, weight: Any = None, eps: float |
 
 def _host(x: Tensor) -> np.ndarray:
     return to_host(x.array)
-
-
-def hardshrink(input: Any, lambd: float = 0.5) -> Tensor:
-    """x where |x| > lambd, else 0; dx = dy where kept."""
-    x = as_tensor(input)
-    a = x.array
-    return where(~((a >= -lambd) & (a <= lambd)), x, 0.0)
 
 
 def softshrink(input: Any, lambd: float = 0.5) -> Tensor:

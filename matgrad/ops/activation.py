@@ -11,6 +11,7 @@ from ..autograd.op import Op
 from ..devices import backend_of
 from ..kernels import ignoring
 from ..tensor import Tensor, as_tensor
+from .binary import where
 from .unary import _float_input
 
 
@@ -433,3 +434,25 @@ def clamp_min(input: Any, min: Any) -> Tensor:  # noqa: A002 - PyTorch's name
 def clamp_max(input: Any, max: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """Every element lowered to at most `max` (a number or a tensor): clamp(input, max=max)."""
     return clamp(input, max=max)
+
+
+def prelu(input: Any, weight: Any) -> Tensor:
+    """x for x > 0, weight·x otherwise; weight has 1 or C (= input.shape[1]) entries."""
+    x, w = as_tensor(input), as_tensor(weight)
+    if w.ndim > 1 or (w.numel() != 1 and (x.ndim < 2 or w.numel() != x.shape[1])):
+        raise RuntimeError(
+            f"Mismatch of parameter numbers and input channel size. Found parameter numbers = {w.numel()} "
+            f"and channel size = {x.shape[1] if x.ndim >= 2 else 1}."
+        )
+    if w.numel() != 1:
+        w = w.reshape(-1, *([1] * (x.ndim - 2)))
+    elif w.ndim:
+        w = w.reshape(())
+    return where(x.array > 0, x, w * x)
+
+
+def hardshrink(input: Any, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, else 0; dx = dy where kept."""
+    x = as_tensor(input)
+    a = x.array
+    return where(~((a >= -lambd) & (a <= lambd)), x, 0.0)
