@@ -29,6 +29,15 @@ def _seeds(
                     f"out.backward(matgrad.ones_like(out)), or reduce it first (out.sum())"
                 )
             g = np.ones_like(out.array)  # on the output's device (NumPy dispatches to CuPy)
+        elif create_graph and isinstance(g, Tensor) and g.requires_grad:
+            # a seed on a graph stays on it, as PyTorch's: the result is differentiable in the seed too
+            # (a Jacobian-vector product as the vjp of a vjp, the double-backward tricks)
+            if g.shape != out.shape:
+                raise RuntimeError(f"{op}: gradient of shape {g.shape} given for an output of shape {out.shape}")
+            if g.device != out.device or g.dtype != out.dtype:
+                g = g.to(out.device).to(out.dtype)
+            seeds.append(g)
+            continue
         else:
             g = g.array if isinstance(g, Tensor) else np.asarray(g, dtype=out.dtype)
             if type(g) is not type(out.array):

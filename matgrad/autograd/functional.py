@@ -125,14 +125,6 @@ def _autograd_grad(outputs: tuple[Any, ...], inputs: tuple[Tensor, ...], grad_ou
     if not kept:
         return (None,) * len(inputs)
     outs, seeds = [o for o, _ in kept], [g for _, g in kept]
-    if create_graph and any(isinstance(g, Tensor) and g.requires_grad for g in seeds):
-        # autograd.grad takes its grad_outputs as constants; a seed that is itself to be differentiated
-        # (the double-backward trick) enters the graph as Σ out·seed, whose gradient is the same vᵀJ
-        total = None
-        for out, g in zip(outs, seeds):
-            term = (out * g).sum() if g is not None else out.sum()
-            total = term if total is None else total + term
-        outs, seeds = [total], [None]
     return tuple(_grad(outs, list(inputs), seeds, retain_graph=retain_graph, create_graph=create_graph,
                        allow_unused=True))
 

@@ -142,3 +142,22 @@ def test_plain_backward_after_create_graph_accumulates_into_the_tensor_grad():
     (x**2).sum().backward()
     assert isinstance(x.grad, mg.Tensor)
     np.testing.assert_allclose(x.grad.array, [3.0 + 2.0, 12.0 + 4.0])
+
+
+def test_a_seed_that_requires_grad_stays_on_the_graph_under_create_graph():
+    """grad(y, x, v, create_graph=True) = Jᵀv is differentiable in v too, as PyTorch's: d(Σ Jᵀv)/dv = J·1."""
+    x = mg.tensor([1.0, 2.0, 3.0], dtype=mg.float64, requires_grad=True)
+    v = mg.tensor([0.5, -1.0, 2.0], dtype=mg.float64, requires_grad=True)
+    (g,) = mg.autograd.grad(x ** 3, x, grad_outputs=v, create_graph=True)  # 3x²·v
+    gv, gx = mg.autograd.grad(g.sum(), (v, x))
+    np.testing.assert_allclose(g.detach().numpy(), [1.5, -12.0, 54.0], rtol=1e-15)
+    np.testing.assert_allclose(gv.numpy(), [3.0, 12.0, 27.0], rtol=1e-15)  # 3x²
+    np.testing.assert_allclose(gx.numpy(), [3.0, -12.0, 36.0], rtol=1e-15)  # 6x·v
+    w = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)  # backward(create_graph) alike, into .grad
+    s = mg.tensor([2.0, 3.0], dtype=mg.float64, requires_grad=True)
+    (w * w).backward(s, create_graph=True)
+    (ds,) = mg.autograd.grad(w.grad.sum(), s)
+    np.testing.assert_allclose(ds.numpy(), [2.0, 4.0], rtol=1e-15)  # d(2w·s)/ds
+    u = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)  # a constant seed stays a constant
+    (gu,) = mg.autograd.grad(u * u, u, grad_outputs=mg.tensor([1.0, 1.0], dtype=mg.float64), create_graph=True)
+    assert gu.requires_grad
