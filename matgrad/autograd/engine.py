@@ -78,6 +78,17 @@ _end_callbacks: list[Callable[[], Any]] = []
 _depth = [0]
 
 
+#: Per reverse pass now running, innermost last: whether it returns its gradients (autograd.grad,
+#: backward(inputs=...)) rather than accumulating them into .grad. A node whose backward runs a
+#: backward of its own (utils.checkpoint's recomputation) asks, so that it touches no .grad then.
+_returning: list[bool] = []
+
+
+def returning_gradients() -> bool:
+    """Whether the innermost reverse pass now running returns its gradients instead of filling `.grad`."""
+    return bool(_returning) and _returning[-1]
+
+
 def queue_callback(fn: Callable[[], Any]) -> None:
     """Call `fn()` once when the backward pass now running ends (its outermost pass, if nested)."""
     if _depth[0] == 0:
@@ -132,6 +143,7 @@ def run_backward(
     prev_mode = grad_mode._state.enabled
     grad_mode._state.enabled = create_graph
     _depth[0] += 1
+    _returning.append(inputs is not None)
     ok = False
     try:
         while ready:
@@ -190,6 +202,7 @@ def run_backward(
     finally:
         grad_mode._state.enabled = prev_mode
         _depth[0] -= 1
+        _returning.pop()
         if _depth[0] == 0 and _end_callbacks:
             calls = _end_callbacks[:]
             _end_callbacks.clear()

@@ -1,4 +1,4 @@
 """PyTorch's `torch.utils` layout, so `from matgrad.utils.data import DataLoader` ports as is."""
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
