@@ -25,7 +25,8 @@ linalg      einsum outer mv addmv addmm addbmm baddbmm renorm trace diag diagona
             cross kron tensordot inner vdot cov corrcoef
 repeat      roll repeat tile repeat_interleave
 decomp      solve cholesky slogdet eigh svd qr pinv matrix_exp, vector p-norms (behind matgrad.linalg)
-special     lgamma digamma polygamma(0 and 1) erfinv i0 mvlgamma igamma igammac
+special     lgamma digamma polygamma(0 and 1) erfinv i0 mvlgamma igamma igammac, and torch.special's
+            erfcx ndtr ndtri log_ndtr i0e i1e i1 entr xlog1py zeta bessel_j0/j1 (behind matgrad.special)
 bitwise     bitwise_left_shift bitwise_right_shift (<< >>; and/or/xor/not are in compare)
 ctc         ctc_loss (one op: the α/β recursions vectorised over the batch and the extended labels)
 fractional_pool  fractional_max_pool2d/3d (PyTorch's windows from _random_samples; a gather of the argmax)

@@ -1,4 +1,4 @@
-"""Special functions NumPy lacks: lgamma, digamma, polygamma(1, ·) (trigamma), erfinv.
+"""Special functions NumPy lacks: lgamma, digamma, polygamma(1, ·) (trigamma), erfinv, and torch.special's own.
 
 Each forward is vectorised NumPy in float64 (an input of another float dtype is computed in
 float64 and rounded back). On a device, the forward runs there with the device's own kernel where it
@@ -19,6 +19,12 @@ i1       (i0's derivative) |x| ≤ 30: the power series Σ (x/2)^(2k+1) / (k!(k+
          beyond: the asymptotic series eˣ/√(2πx) · Σ (−1)^k Π(4 − (2j−1)²) / (k! (8x)^k); odd in x;
          ±inf gives nan, as torch.special.i1.
 igamma   P(a, x) from its series below x = a + 1, Q = 1 − P (igammac) from Legendre's continued fraction above.
+erfcx    Laplace's continued fraction for |x| ≥ 6, exp(x²)·erfc(x) below (x² split so exp(x²) keeps its accuracy).
+ndtr     ½erfc(−x/√2); log_ndtr: ln(erfcx(−x/√2)/2) − x²/2 below −1, log1p(−erfc(x/√2)/2) above.
+ndtri    √2·erfinv(2p − 1) on [¼, ¾]; Newton on ln erfc in the tails (accurate down to the subnormals).
+i0e i1e  e^(−|x|)·I_ν(x): the power series below 30, Hankel's asymptotic series above.
+zeta     Hurwitz ζ(x, q): Cephes' Euler–Maclaurin sum, with its edge values (as torch).
+j0 j1    the power series to 4, Miller's backward recurrence to 25, Hankel's asymptotic series beyond.
 """
 from __future__ import annotations
 
@@ -32,7 +38,9 @@ from ..devices import backend_of, device_of, move, to_host
 from ..kernels import ignoring
 from ..tensor import Tensor, as_tensor, get_default_dtype
 
-__all__ = ["digamma", "erfinv", "i0", "igamma", "igammac", "lgamma", "mvlgamma", "polygamma"]
+__all__ = ["bessel_j0", "bessel_j1",
+           "digamma", "entr", "erfcx", "erfinv", "i0", "i0e", "i1", "i1e", "igamma", "igammac", "lgamma", "log_ndtr",
+           "mvlgamma", "ndtr", "ndtri", "polygamma", "xlog1py", "zeta"]
 
 _EULER = 0.57721566490153286061
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -145,7 +153,7 @@ def digamma_array(x: np.ndarray) -> np.ndarray:
     neg = np.isfinite(x) & (x < 0) & (x != np.floor(x))
     if neg.any():
         xn = x[neg]
-        r = xn - np.floor(xn)  # tan has period π: the fraction keeps the argument small
+        r = xn - np.rint(xn)  # tan has period π: x less the nearest integer keeps the argument small (and exact)
         out[neg] = _digamma_positive(1 - xn) - np.pi / np.tan(np.pi * r)
     return out
 
@@ -589,3 +597,472 @@ def igamma(input: Any, other: Any) -> Tensor:
 def igammac(input: Any, other: Any) -> Tensor:
     """Q(input, other) = 1 − P(a, x), the regularized upper incomplete gamma function (special.gammaincc)."""
     return _igamma("igammac", input, other, upper=True)
+
+
+# --- torch.special's remaining functions: erfcx ndtr ndtri log_ndtr i0e i1e i1 entr xlog1py zeta --------------
+# Forwards are float64 on the host (rounded to the input's dtype) unless x's device has the kernel
+# (cupyx.scipy.special's erfcx, ndtr, ndtri, log_ndtr, i0e, i1e, entr, zeta), as the functions above.
+_SQRT1_2 = math.sqrt(0.5)
+_TWO_SQRT_PI = 2 / math.sqrt(math.pi)
+_ERFCX_CF = 6.0  # erfcx's continued fraction from here up; exp(x²)·erfc(x) below
+_CF_TERMS = 60  # the fraction's error at x = 6 is far below 1e-16 after ~40 terms
+
+
+def _exp_square(x: np.ndarray) -> np.ndarray:
+    """exp(x²) without the rounding of x² (x split in halves of 26 bits, so hi² is exact)."""
+    hi = np.ldexp(np.round(np.ldexp(x, -6) * 2.0 ** 26), -20)  # x to 26 significant bits (|x| < 64)
+    hi = np.where(np.abs(x) < 64, hi, x)
+    return np.exp(hi * hi) * np.exp((x - hi) * (x + hi))
+
+
+@ignoring(over="ignore", invalid="ignore", under="ignore")
+def erfcx_array(x: np.ndarray) -> np.ndarray:
+    """erfcx(x) = exp(x²)·erfc(x) elementwise, float64: Laplace's continued fraction
+    1/√π · 1/(x + ½/(x + 1/(x + 3/2/(x + …)))) for |x| ≥ 6, exp(x²)·erfc(|x|) below; x < 0 through
+    erfcx(x) = 2exp(x²) − erfcx(−x) (+inf once exp(x²) overflows)."""
+    x = np.asarray(x, dtype=np.float64)
+    a = np.abs(x)
+    big = np.where(a >= _ERFCX_CF, a, _ERFCX_CF)
+    frac = big.copy()
+    for k in range(_CF_TERMS, 0, -1):  # bottom up: x + (k/2)/(…)
+        frac = big + (k / 2) / frac
+    cf = np.where(big > 1e8, 1 / big, 1 / frac) / math.sqrt(math.pi)  # 1/x + … : the fraction's limit
+    small = np.where(a < _ERFCX_CF, a, 0.0)
+    direct = _exp_square(small) * _erfc_scalar(small)
+    pos = np.where(a >= _ERFCX_CF, cf, direct)
+    out = np.where(x < 0, 2 * _exp_square(np.where(x < 0, x, 0.0)) - pos, pos)
+    out = np.where(x == -np.inf, np.inf, out)
+    return np.where(x == np.inf, 0.0, np.where(np.isnan(x), np.nan, out))
+
+
+@ignoring(divide="ignore", invalid="ignore", under="ignore")
+def ndtr_array(x: np.ndarray) -> np.ndarray:
+    """Φ(x), the standard normal CDF, float64: ½erfc(−x/√2) (tiny values keep their relative accuracy)."""
+    x = np.asarray(x, dtype=np.float64)
+    return 0.5 * _erfc_scalar(-x * _SQRT1_2)
+
+
+@ignoring(divide="ignore", invalid="ignore", under="ignore", over="ignore")
+def log_ndtr_array(x: np.ndarray) -> np.ndarray:
+    """ln Φ(x), float64: ln(erfcx(−t)/2) − t² (t = x/√2) below x = −1, so it stays finite far out; log1p(−erfc(t)/2)
+    above."""
+    x = np.asarray(x, dtype=np.float64)
+    t = x * _SQRT1_2
+    low = np.where(x < -1, t, -1.0)
+    out = np.where(x < -1, np.log(erfcx_array(-low) / 2) - low * low, np.log1p(-_erfc_scalar(t) / 2))
+    return np.where(np.isnan(x), np.nan, out)
+
+
+@ignoring(divide="ignore", invalid="ignore", under="ignore", over="ignore")
+def ndtri_array(p: np.ndarray) -> np.ndarray:
+    """Φ⁻¹(p), float64: √2·erfinv(2p − 1) for p in [¼, ¾] (2p − 1 is exact there); in the tails Newton's method on
+    ln erfc(z) = ln(2q), q = min(p, 1 − p) (1 − p exact for p ≥ ½), from Abramowitz–Stegun 26.2.23's guess, so q
+    down to the subnormals keeps its relative accuracy."""
+    p = np.asarray(p, dtype=np.float64)
+    central = np.abs(p - 0.5) <= 0.25
+    out = math.sqrt(2) * erfinv_array(np.where(central, 2 * p - 1, 0.0))
+    q = np.where(central | ~(p > 0) | ~(p < 1), 0.25, np.minimum(p, 1 - p))
+    t = np.sqrt(-2 * np.log(q))
+    z = (t - (2.515517 + t * (0.802853 + t * 0.010328)) / (1 + t * (1.432788 + t * (0.189269 + t * 0.001308))))
+    z = z * _SQRT1_2  # erfc(z) ≈ 2q
+    log2q = np.log(2 * q)
+    for _ in range(6):  # quadratic convergence from the guess's 4.5e-4
+        e = erfcx_array(z)
+        z = z + (np.log(e) - z * z - log2q) * (math.sqrt(math.pi) / 2) * e
+    tail = -math.sqrt(2) * z
+    out = np.where(central, out, np.where(p < 0.5, tail, -tail))
+    out = np.where(p == 0, -np.inf, np.where(p == 1, np.inf, out))
+    return np.where((p < 0) | (p > 1) | np.isnan(p), np.nan, out)
+
+
+@ignoring(over="ignore", invalid="ignore", under="ignore")
+def _bessel_scaled(x: np.ndarray, nu: int) -> np.ndarray:
+    """e^(−|x|)·I_ν(|x|) for ν = 0, 1: the power series times e^(−|x|) up to 30, Hankel's asymptotic series
+    e^(−x)I_ν(x) ≈ 1/√(2πx) · Σ (−1)^k Π_{j≤k}(4ν² − (2j−1)²) / (k!(8x)^k) beyond (as i1_array)."""
+    a = np.abs(x)
+    small = np.where(a <= _I1_SERIES_MAX, a, 0.0)
+    half = small / 2
+    q = half * half
+    term = half if nu == 1 else np.ones_like(half)
+    series = term.copy()
+    for k in range(1, 90):
+        term = term * q / (k * (k + nu))
+        series = series + term
+    series = series * np.exp(-small)
+    big = np.where(a > _I1_SERIES_MAX, a, _I1_SERIES_MAX + 1)
+    inv8 = 1 / (8 * big)
+    coef = np.ones_like(big)
+    asym = np.ones_like(big)
+    for k in range(1, 30):
+        coef = coef * ((2 * k - 1) ** 2 - 4 * nu * nu) * inv8 / k
+        asym = asym + coef
+    asym = asym / np.sqrt(2 * np.pi * big)
+    out = np.where(a <= _I1_SERIES_MAX, series, asym)
+    return np.where(a == np.inf, 0.0, out)
+
+
+def i0e_array(x: np.ndarray) -> np.ndarray:
+    """e^(−|x|)·I₀(x) elementwise, float64 (finite for every x: 0 at ±inf)."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(np.isnan(x), np.nan, _bessel_scaled(np.where(np.isnan(x), 0.0, x), 0))
+
+
+def i1e_array(x: np.ndarray) -> np.ndarray:
+    """e^(−|x|)·I₁(x) elementwise, float64 (odd; 0 at ±inf)."""
+    x = np.asarray(x, dtype=np.float64)
+    out = _bessel_scaled(np.where(np.isnan(x), 0.0, x), 1)
+    return np.where(np.isnan(x), np.nan, np.where(x < 0, -out, out))
+
+
+#: the Euler–Maclaurin tail's denominators (2k)!/B₂ₖ (Cephes' zeta)
+_ZETA_A = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9, 7.47242496e10,
+           -2.950130727918164224e12, 1.1646782814350067249e14, -4.5979787224074726105e15,
+           1.8152105401943546773e17, -7.1661652561756670113e18)
+_ZETA_MAX_SHIFT = 10_000  # q below −10⁴ (with integer x) is summed only this far: torch's values there are rough too
+
+
+@ignoring(over="ignore", invalid="ignore", under="ignore", divide="ignore")
+def zeta_array(x: Any, q: Any) -> np.ndarray:
+    """ζ(x, q) = Σₙ (n + q)^(−x), the Hurwitz zeta function, float64, with torch's (Cephes') edges: +inf at x = 1
+    and at q a non-positive integer, nan for x < 1 and for q < 0 with x not an integer. Σ of the first terms until
+    n + q > 9, then the Euler–Maclaurin tail with 12 Bernoulli terms; (1/(x−1) + 1/(2q))·q^(1−x) for q > 10⁸."""
+    x, q = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(q, dtype=np.float64))
+    x, q = x.copy(), q.copy()
+    s = q ** -x
+    a = q.copy()
+    b = np.zeros_like(s)
+    i = 0
+    while i < 9 or ((a <= 9) & (i < _ZETA_MAX_SHIFT)).any():
+        more = (a <= 9) | (i < 9)
+        a = np.where(more, a + 1, a)
+        b = np.where(more, a ** -x, b)
+        s = np.where(more, s + b, s)
+        i += 1
+    w = a
+    s = s + b * w / (x - 1) - 0.5 * b
+    fac = np.ones_like(s)
+    k = 0.0
+    for coef in _ZETA_A:
+        fac = fac * (x + k)
+        b = b / w
+        s = s + fac * b / coef
+        k += 1
+        fac = fac * (x + k)
+        b = b / w
+        k += 1
+    s = np.where(q > 1e8, (1 / (x - 1) + 1 / (2 * q)) * q ** (1 - x), s)
+    bad = (x < 1) | ((q <= 0) & (q != np.floor(q)) & (x != np.floor(x)))
+    inf = (x == 1) | ((q <= 0) & (q == np.floor(q)))
+    out = np.where(inf, np.inf, np.where(bad, np.nan, s))
+    return np.where(np.isnan(x) | np.isnan(q), np.nan, np.where((x == 1) & ~np.isnan(q), np.inf, out))
+
+
+_J_SERIES_MAX = 4.0  # the power series' terms stay below ~4 up to here: no cancellation worth the name
+_J_HANKEL_MIN = 25.0  # Hankel's series' smallest term, ~e^(−2x), is below 1e-21 from here
+_J_MILLER_START = 80  # the backward recurrence's first order, well above x ≤ 25
+
+
+@ignoring(over="ignore", invalid="ignore", under="ignore", divide="ignore")
+def bessel_j_array(x: Any, nu: int) -> np.ndarray:
+    """J_ν(x) for ν = 0, 1 elementwise, float64: the power series for |x| ≤ 4; Miller's backward recurrence
+    J_{n−1} = (2n/x)J_n − J_{n+1}, normalised by J₀ + 2ΣJ₂ₖ = 1, up to 25; Hankel's asymptotic series
+    √(2/(πx))·(P cos ω − Q sin ω), ω = x − (2ν + 1)π/4, beyond. Absolute error ~1e-16 (so relative error grows at the
+    zeros, as with any such method); ±inf gives nan, as torch.special.bessel_j0/j1."""
+    x = np.asarray(x, dtype=np.float64)
+    a = np.abs(x)
+    # power series Σ (−1)^k (x/2)^(2k+ν) / (k!(k+ν)!)
+    s = np.where(a <= _J_SERIES_MAX, a, 0.0) / 2
+    q = -s * s
+    term = s if nu == 1 else np.ones_like(s)
+    series = term.copy()
+    for k in range(1, 30):
+        term = term * q / (k * (k + nu))
+        series = series + term
+    # Miller's backward recurrence from a tiny start; every order's value is defined up to one common factor
+    m = np.where((a > _J_SERIES_MAX) & (a <= _J_HANKEL_MIN), a, 10.0)
+    j_next, j = np.zeros_like(m), np.full_like(m, 1e-30)
+    norm = np.zeros_like(m)
+    j0 = j1 = j
+    for n in range(_J_MILLER_START, 0, -1):
+        j_prev = (2 * n / m) * j - j_next
+        j_next, j = j, j_prev  # j is now J_{n−1}
+        if (n - 1) % 2 == 0 and n - 1 > 0:
+            norm = norm + 2 * j
+        if n == 2:
+            j1 = j
+    j0 = j
+    miller = (j0 if nu == 0 else j1) / (norm + j0)
+    # Hankel: t_k = Π_{i≤k} (4ν² − (2i−1)²) / (k! (8x)^k); P = t₀ − t₂ + t₄ …, Q = t₁ − t₃ + …
+    h = np.where(a > _J_HANKEL_MIN, a, _J_HANKEL_MIN + 1)
+    t = np.ones_like(h)
+    p_sum, q_sum = np.ones_like(h), np.zeros_like(h)
+    for k in range(1, 40):
+        t = t * (4 * nu * nu - (2 * k - 1) ** 2) / (k * 8 * h)
+        sign = 1 if (k // 2) % 2 == 0 else -1
+        if k % 2 == 0:
+            p_sum = p_sum + sign * t
+        else:
+            q_sum = q_sum + sign * t
+    c, sn = np.cos(h), np.sin(h)
+    if nu == 0:  # cos and sin of x − π/4 from those of x (exact reduction for large x is NumPy's)
+        cw, sw = (c + sn) * _SQRT1_2, (sn - c) * _SQRT1_2
+    else:  # of x − 3π/4
+        cw, sw = (sn - c) * _SQRT1_2, -(sn + c) * _SQRT1_2
+    hankel = np.sqrt(2 / (np.pi * h)) * (p_sum * cw - q_sum * sw)
+    out = np.where(a <= _J_SERIES_MAX, series, np.where(a <= _J_HANKEL_MIN, miller, hankel))
+    if nu == 1:
+        out = np.where(x < 0, -out, out)
+    return np.where(np.isfinite(x), out, np.nan)
+
+
+class BesselJ(Op):
+    """y = J_ν(x), ν = 0 or 1.  No gradient, as torch.special.bessel_j0/j1 (their outputs do not require grad)."""
+
+    differentiable = False
+
+    def forward(self, x, *, nu):
+        return _host_float64(lambda h: bessel_j_array(h, nu), x)
+
+
+def _ndtr_device(xp: Any, x: Any, out: Any) -> Any:
+    return out
+
+
+def _erfcx_edges(xp: Any, x: Any, out: Any) -> Any:
+    return xp.where(x == xp.inf, 0.0, xp.where(x == -xp.inf, xp.inf, out))
+
+
+def _scaled_bessel_edges(xp: Any, x: Any, out: Any) -> Any:
+    return xp.where(xp.isnan(x), xp.nan, xp.where(xp.isinf(x), 0.0, out))
+
+
+def _erfcx(x: Any) -> Any:
+    return _on_device("erfcx", erfcx_array, x, _erfcx_edges)
+
+
+def _i0e(x: Any) -> Any:
+    return _on_device("i0e", i0e_array, x, _scaled_bessel_edges)
+
+
+def _i1e(x: Any) -> Any:
+    return _on_device("i1e", i1e_array, x, _scaled_bessel_edges)
+
+
+class Erfcx(Op):
+    """y = erfcx x = e^(x²)·erfc x.  dy/dx = 2x·y − 2/√π."""
+
+    save_output = True
+
+    def forward(self, x):
+        return _erfcx(x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy * (2 * x * self.output - _TWO_SQRT_PI)
+
+
+class Ndtr(Op):
+    """y = Φ(x) = ½erfc(−x/√2).  dy/dx = e^(−x²/2)/√(2π)."""
+
+    def forward(self, x):
+        return _on_device("ndtr", ndtr_array, x, _ndtr_device)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy * self.xp.exp(-(x * x) / 2) / math.sqrt(2 * math.pi)
+
+
+class LogNdtr(Op):
+    """y = ln Φ(x).  dy/dx = e^(−x²/2 − y)/√(2π) (torch's formula)."""
+
+    save_output = True
+
+    def forward(self, x):
+        return _on_device("log_ndtr", log_ndtr_array, x, _ndtr_device)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        return dy * self.xp.exp(-(x * x) / 2 - self.output) / math.sqrt(2 * math.pi)
+
+
+class Ndtri(Op):
+    """y = Φ⁻¹(x).  dy/dx = √(2π)·e^(y²/2)."""
+
+    save_output = True
+
+    def forward(self, x):
+        return _on_device("ndtri", ndtri_array, x, _ndtr_device)
+
+    def backward(self, dy):
+        y = self.output
+        return dy * math.sqrt(2 * math.pi) * self.xp.exp(y * y / 2)
+
+
+class I0e(Op):
+    """y = e^(−|x|)I₀(x).  dy/dx = i1e(x) − sgn(x)·y."""
+
+    save_output = True
+
+    def forward(self, x):
+        return _i0e(x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        i1e_x = _i1e(x) if self.xp.plain else I1e.apply(x)
+        return dy * (i1e_x - self.xp.sign(x) * self.output)
+
+
+class I1e(Op):
+    """y = e^(−|x|)I₁(x).  dy/dx = i0e(x) − y·(sgn x + 1/x) (½ where |x| ≤ eps, as torch)."""
+
+    save_output = True
+
+    def forward(self, x):
+        return _i1e(x)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        xp = self.xp
+        x_arr = self.input_arrays[0]
+        eps = float(np.finfo(x_arr.dtype).eps)
+        tiny = backend_of(x_arr).xp.abs(x_arr) <= eps  # a mask: plain arrays even under create_graph
+        safe = xp.where(tiny, eps, x)
+        i0e_x = _i0e(safe) if xp.plain else I0e.apply(safe)
+        return dy * xp.where(tiny, 0.5, i0e_x - self.output * (xp.sign(safe) + 1 / safe))
+
+
+class Entr(Op):
+    """y = −x·ln x (0 at x = 0, −inf for x < 0).  dy/dx = −(1 + ln x) (torch's: inf at 0, nan below)."""
+
+    def forward(self, x):
+        xp = backend_of(x).xp
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = -x * xp.log(xp.where(x > 0, x, 1))
+        out = xp.where(x == 0, 0, xp.where(x < 0, -xp.inf, out))
+        return xp.where(xp.isnan(x), xp.nan, out).astype(x.dtype, copy=False)
+
+    def backward(self, dy):
+        (x,) = self.inputs
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return dy * -(1 + self.xp.log(x))
+
+
+class Xlog1py(Op):
+    """y = x·ln(1 + z), 0 where x = 0 (unless z is nan).  dx = dy·ln(1 + z) (0 where x = 0 and z ≤ −1, as torch),
+    dz = dy·x/(1 + z)."""
+
+    def forward(self, x, z):
+        xp = backend_of(x).xp
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = x * xp.log1p(z)
+        return xp.where((x == 0) & ~xp.isnan(z), 0, out).astype(out.dtype, copy=False)
+
+    def backward(self, dy):
+        xp = self.xp
+        x, z = self.inputs
+        x_arr, z_arr = self.input_arrays
+        dx = dz = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_input_grad[0]:
+                masked = (x_arr == 0) & (z_arr <= -1)
+                dx = dy * xp.where(masked, 0, _log1p(xp, xp.where(masked, 0, z)))
+            if self.needs_input_grad[1]:
+                dz = dy * x / (z + 1)
+        return dx, dz
+
+
+def _log1p(xp: Any, z: Any) -> Any:
+    """ln(1 + z) in the backward's namespace (the array's own log1p, or the differentiable op under create_graph)."""
+    if xp.plain:
+        return backend_of(z).xp.log1p(z)
+    from .unary import log1p as log1p_op
+
+    return log1p_op(z)
+
+
+class Zeta(Op):
+    """y = ζ(x, q), the Hurwitz zeta function.  dy/dq = −x·ζ(x + 1, q); dy/dx is not implemented, as in PyTorch."""
+
+    def forward(self, x, q):
+        kernel = _kernel("zeta", q)
+        if kernel is not None:
+            xp = backend_of(q).xp
+            x, q = xp.broadcast_arrays(x, q)
+            return kernel(x, q).astype(q.dtype, copy=False)
+        out = zeta_array(to_host(x), to_host(q)).astype(np.result_type(x.dtype, q.dtype), copy=False)
+        return out if type(q) is np.ndarray else move(out, device_of(q))
+
+    def backward(self, dy):
+        if self.needs_input_grad[0]:
+            raise NotImplementedError("the derivative for 'zeta' is not implemented (nor in PyTorch): only other, "
+                                      "the second argument, gets a gradient; detach the first")
+        x, q = self.inputs
+        if self.xp.plain:
+            return None, dy * -x * Zeta.forward(self, x + 1, q)
+        return None, dy * -x * Zeta.apply(x + 1, q)
+
+
+def _float_pair(op: str, input: Any, other: Any) -> tuple[Tensor, Tensor]:
+    from .arithmetic import _float_pair as pair
+
+    return pair(op, input, other)
+
+
+def erfcx(input: Any) -> Tensor:
+    """The scaled complementary error function e^(x²)·erfc(x), elementwise."""
+    return Erfcx.apply(_float(input))
+
+
+def ndtr(input: Any) -> Tensor:
+    """The standard normal CDF Φ(x), elementwise."""
+    return Ndtr.apply(_float(input))
+
+
+def ndtri(input: Any) -> Tensor:
+    """Φ⁻¹(p), the standard normal quantile, elementwise (±inf at 1 and 0, nan outside [0, 1])."""
+    return Ndtri.apply(_float(input))
+
+
+def log_ndtr(input: Any) -> Tensor:
+    """ln Φ(x), elementwise, finite far into the left tail."""
+    return LogNdtr.apply(_float(input))
+
+
+def i0e(input: Any) -> Tensor:
+    """The exponentially scaled modified Bessel function e^(−|x|)·I₀(x), elementwise."""
+    return I0e.apply(_float(input))
+
+
+def i1(input: Any) -> Tensor:
+    """The modified Bessel function of the first kind of order 1, elementwise."""
+    return I1.apply(_float(input))
+
+
+def i1e(input: Any) -> Tensor:
+    """The exponentially scaled modified Bessel function e^(−|x|)·I₁(x), elementwise."""
+    return I1e.apply(_float(input))
+
+
+def bessel_j0(input: Any) -> Tensor:
+    """The Bessel function of the first kind of order 0, elementwise (no gradient, as torch)."""
+    return BesselJ.apply(_float(input), nu=0)
+
+
+def bessel_j1(input: Any) -> Tensor:
+    """The Bessel function of the first kind of order 1, elementwise (no gradient, as torch)."""
+    return BesselJ.apply(_float(input), nu=1)
+
+
+def entr(input: Any) -> Tensor:
+    """The entropy term −x·ln x, elementwise (0 at 0, −inf for x < 0)."""
+    return Entr.apply(_float(input))
+
+
+def xlog1py(input: Any, other: Any) -> Tensor:
+    """input · ln(1 + other), elementwise, with 0 wherever input is 0 (nan in other stays nan)."""
+    return Xlog1py.apply(*_float_pair("xlog1py", input, other))
+
+
+def zeta(input: Any, other: Any) -> Tensor:
+    """The Hurwitz zeta function ζ(input, other) = Σₙ (n + other)^(−input), elementwise."""
+    return Zeta.apply(*_float_pair("zeta", input, other))
