@@ -10,6 +10,7 @@ from .autograd import (
     capture, enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
 )
 from .autograd.gradcheck import gradcheck, gradgradcheck
+from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .creation import (
     arange, as_tensor, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
     rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like, numel, is_tensor,
@@ -102,7 +103,9 @@ install_methods()
 
 # Subpackages, reachable as attributes like torch.nn and torch.optim.
 from . import data, nn, onnx, optim, utils  # noqa: E402
+from . import func  # noqa: E402  (torch.func's counterpart)
 from . import linalg  # noqa: E402  (torch.linalg's counterpart)
+from . import special  # noqa: E402  (torch.special's counterpart)
 from . import distributions  # noqa: E402  (torch.distributions' counterpart)
 from . import explain, viz  # noqa: E402  (explain is callable: matgrad.explain(output))
 from .ops.special import digamma, erfinv, lgamma, polygamma  # noqa: E402

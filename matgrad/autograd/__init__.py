@@ -9,10 +9,13 @@ grad_mode   no_grad, enable_grad, set_grad_enabled
 gradcheck   finite-difference checks, first and second order
 capture     capture(fn): a training step's forward and backward recorded once, then replayed exactly
 functional  torch.autograd.functional: vjp, jvp, jacobian, hessian, vhp, hvp
+anomaly_mode  detect_anomaly / set_detect_anomaly: forward traces and the backward's nan check
+variable    Variable, PyTorch's deprecated alias of Tensor
 """
 from __future__ import annotations
 
-from . import engine, functional
+from . import anomaly_mode, engine, functional
+from .anomaly_mode import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
 from .api import backward, grad
 from .capture import CaptureError, CaptureFallback, capture
 from .function import Function, FunctionCtx, once_differentiable
@@ -25,9 +28,12 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .variable import Variable
 
 __all__ = [
     "Function", "FunctionCtx", "once_differentiable", "backward", "grad", "no_grad", "enable_grad",
     "is_grad_enabled", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "gradcheck",
     "gradgradcheck", "GradcheckError", "engine", "capture", "CaptureError", "CaptureFallback", "functional",
+    "anomaly_mode", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
+    "Variable",
 ]

@@ -17,7 +17,7 @@ from ..backend import ArrayNamespace, numpy_ns
 from ..devices import backend_of
 from ..kernels import ignoring
 from ..tensor import Tensor
-from . import grad_mode, hooks
+from . import anomaly_mode, grad_mode, hooks
 
 if TYPE_CHECKING:
     from .op import Op
@@ -145,6 +145,10 @@ def run_backward(
     _depth[0] += 1
     _returning.append(inputs is not None)
     ok = False
+    node = None
+    anomaly = anomaly_mode._state[0]  # the one check anomaly detection costs when off
+    if anomaly:
+        hook = anomaly_mode.checking_hook(hook)
     try:
         while ready:
             node = heappop(ready)[1]
@@ -199,6 +203,10 @@ def run_backward(
         if deliver is not _deliver_leaf:
             deliver.flush()
         ok = True
+    except Exception:
+        if anomaly:
+            anomaly_mode.report(node)  # where the failing node's forward ran, as PyTorch's warning
+        raise
     finally:
         grad_mode._state.enabled = prev_mode
         _depth[0] -= 1

@@ -34,6 +34,28 @@ class _HookHandle:
 
 
 _hook_ids = [0]
+_EXTRA_STATE = "_extra_state"  # the key suffix of get_extra_state's entry, PyTorch's
+
+
+def _key_errors(missing: list[str], unexpected: list[str]) -> list[str]:
+    """load_state_dict's strict messages, PyTorch's wording and order."""
+    errors = []
+    if unexpected:
+        errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+    if missing:
+        errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+    return errors
+
+
+class _ModuleLoadPreHook:
+    """A public load_state_dict pre-hook: called with its module and PyTorch's full argument list."""
+
+    def __init__(self, module: Module, hook: Callable) -> None:
+        self.module, self.hook = module, hook
+
+    def __call__(self, state_dict: Any, prefix: str, strict: bool, missing: list[str], unexpected: list[str],
+                 error_msgs: list[str]) -> None:
+        self.hook(self.module, state_dict, prefix, {"version": 1}, strict, missing, unexpected, error_msgs)
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -65,6 +87,9 @@ class Module:
         d["_backward_hooks"] = OrderedDict()
         d["_backward_pre_hooks"] = OrderedDict()
         d["_load_state_dict_pre_hooks"] = OrderedDict()
+        d["_load_state_dict_post_hooks"] = OrderedDict()
+        d["_state_dict_pre_hooks"] = OrderedDict()
+        d["_state_dict_hooks"] = OrderedDict()
         d["_hooked"] = False  # set once any hook is registered: __call__'s fast path asks this one flag
 
     # --- calling ----------------------------------------------------------------------------
@@ -133,6 +158,35 @@ class Module:
         _hook_ids[0] += 1
         self._load_state_dict_pre_hooks[_hook_ids[0]] = hook
         return _HookHandle(self._load_state_dict_pre_hooks, _hook_ids[0])
+
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> _HookHandle:
+        """hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        runs before load_state_dict reads this module's entries; it may edit state_dict and append to the
+        lists (an error message fails the load, as in PyTorch)."""
+        return self._register_load_state_dict_pre_hook(_ModuleLoadPreHook(self, hook))
+
+    def register_load_state_dict_post_hook(self, hook: Callable) -> _HookHandle:
+        """hook(module, incompatible_keys) runs after load_state_dict; it may add to or clear
+        incompatible_keys.missing_keys / .unexpected_keys in place, which strict=True then checks."""
+        _hook_ids[0] += 1
+        hooks = self.__dict__.setdefault("_load_state_dict_post_hooks", OrderedDict())
+        hooks[_hook_ids[0]] = hook
+        return _HookHandle(hooks, _hook_ids[0])
+
+    def register_state_dict_pre_hook(self, hook: Callable) -> _HookHandle:
+        """hook(module, prefix, keep_vars) runs before state_dict collects this module's entries."""
+        _hook_ids[0] += 1
+        hooks = self.__dict__.setdefault("_state_dict_pre_hooks", OrderedDict())
+        hooks[_hook_ids[0]] = hook
+        return _HookHandle(hooks, _hook_ids[0])
+
+    def register_state_dict_post_hook(self, hook: Callable) -> _HookHandle:
+        """hook(module, state_dict, prefix, local_metadata) runs once this module's entries (and its
+        children's) are in state_dict; it may change state_dict in place and must return None."""
+        _hook_ids[0] += 1
+        hooks = self.__dict__.setdefault("_state_dict_hooks", OrderedDict())
+        hooks[_hook_ids[0]] = hook
+        return _HookHandle(hooks, _hook_ids[0])
 
     # --- registration -----------------------------------------------------------------------
     def _check_name(self, kind: str, name: Any) -> None:
@@ -317,16 +371,64 @@ class Module:
             yield b
 
     def get_submodule(self, target: str) -> Module:
-        """The descendant at dotted path `target` ('' is this module)."""
+        """The descendant at dotted path `target` ('' is this module); PyTorch's AttributeErrors."""
         mod: Module = self
         for part in target.split(".") if target else []:
-            child = mod._modules.get(part)
-            if child is None:
-                raise AttributeError(
-                    f"{type(mod).__name__} has no submodule '{part}' (looking up '{target}')"
-                )
-            mod = child
+            if not hasattr(mod, part):
+                raise AttributeError(mod._get_name() + " has no attribute `" + part + "`")
+            mod = getattr(mod, part)
+            if not isinstance(mod, Module):
+                raise AttributeError("`" + part + "` is not an nn.Module")
         return mod
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put `module` at dotted path `target`, whose parent must exist (strict: the name too)."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(parent._get_name() + " has no attribute `" + name + "`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError("`" + name + "` is not an nn.Module")
+        setattr(parent, name, module)
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path `target` (e.g. 'fc1.weight'); PyTorch's AttributeErrors."""
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        param = getattr(mod, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError("`" + name + "` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target: str) -> Tensor | None:
+        """The buffer at dotted path `target` (e.g. 'bn.running_mean'); PyTorch's AttributeErrors."""
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        if name not in mod._buffers:
+            raise AttributeError("`" + name + "` is not a buffer")
+        return getattr(mod, name)
+
+    def get_extra_state(self) -> Any:
+        """What state_dict saves under '<prefix>_extra_state': override it (and set_extra_state) to use it."""
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called. Please file an issue "
+            "at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report this bug."
+        )
+
+    def set_extra_state(self, state: Any) -> None:
+        """Restore what get_extra_state returned (load_state_dict calls it): override both to use them."""
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called. Please file an issue "
+            "at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report this bug."
+        )
 
     # --- modes and bulk changes ---------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
@@ -418,20 +520,73 @@ class Module:
         """This module on an NVIDIA GPU; without a GPU backend, PyTorch's RuntimeError saying what to install."""
         return self.to(cuda_device(device))
 
+    def to_empty(self, *, device: Any, recurse: bool = True) -> Module:
+        """Give every parameter and buffer a fresh, uninitialized array of its shape and dtype on `device`
+        (None: where it is), in place; for modules built before their values are known. Returns self."""
+        dev = parse_to_args((), {"device": device}, "Module.to_empty")[0] if device is not None else None
+        for m in self.modules() if recurse else (self,):
+            for store in (m._parameters, m._buffers):
+                for t in store.values():
+                    if t is None:
+                        continue
+                    empty = np.empty_like(t.array)  # (dispatches: a device array gets one on its device)
+                    t.array = empty if dev is None else move(empty, dev)
+                    if t._grad is not None:  # PyTorch's _apply empties .grad the same way
+                        g = np.empty_like(t.grad.array)
+                        t.grad = g if dev is None else move(g, dev)
+        return self
+
+    def type(self, dst_type: Any) -> Module:
+        """Cast every parameter and buffer (integer ones too, as PyTorch) to dtype `dst_type`, in place."""
+        dt = np.dtype(dst_type)
+        for m in self.modules():
+            for store in (m._parameters, m._buffers):
+                for t in store.values():
+                    if t is None or t.array.dtype == dt:
+                        continue
+                    t.array = t.array.astype(dt)
+                    if t.grad is not None:
+                        t.grad = t.grad.array.astype(dt)
+        return self
+
+    def share_memory(self) -> Module:
+        """Return self: PyTorch moves tensors to shared memory for torch.multiprocessing; matgrad's NumPy
+        arrays need no sharing step within matgrad's processes."""
+        return self
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Compile this module's calls in place, as PyTorch: matgrad.compile's checks, then nothing changes
+        (matgrad has no compiler; see matgrad.compile)."""
+        from ..compiler import compile as compile_fn  # the top-level shim (it imports nothing of matgrad)
+
+        compile_fn(self, *args, **kwargs)
+
     # --- state_dict -----------------------------------------------------------------------------
     def state_dict(self, destination: Any = None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
-        """name → tensor (sharing memory) for every parameter, then every persistent buffer, per module."""
+        """name → tensor (sharing memory) for every parameter, then every persistent buffer, then
+        '_extra_state' (where get_extra_state is overridden), per module; state_dict hooks run around each."""
         if destination is None:
             destination = OrderedDict()
+        d = self.__dict__
+        pre_hooks, post_hooks = d.get("_state_dict_pre_hooks"), d.get("_state_dict_hooks")
+        if pre_hooks:
+            for hook in list(pre_hooks.values()):
+                hook(self, prefix, keep_vars)
         for name, p in self._parameters.items():
             if p is not None:
                 destination[prefix + name] = p if keep_vars else p.detach()
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if keep_vars else b.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE] = self.get_extra_state()
         for name, m in self._modules.items():
             if m is not None:
                 m.state_dict(destination, prefix + name + ".", keep_vars)
+        if post_hooks:
+            for hook in list(post_hooks.values()):
+                if hook(self, destination, prefix, {"version": 1}) is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
         return destination
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
@@ -440,19 +595,29 @@ class Module:
 
         Every missing, unexpected and mis-shaped key is named in one error; nothing is
         copied when there is one. strict=False tolerates missing and unexpected keys.
+        '_extra_state' entries go to set_extra_state. Load post-hooks run after the copy and may
+        change the incompatible keys, which strict=True then checks (the copy stays, as in PyTorch).
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
         state_dict = OrderedDict(state_dict)  # a copy, as PyTorch's: pre-hooks may rename keys in it
+        missing: list[str] = []
+        unexpected: list[str] = []
+        hook_errors: list[str] = []
         for name, m in self.named_modules():
             for hook in list(m._load_state_dict_pre_hooks.values()):
-                hook(state_dict, name + "." if name else "")
-        own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
+                if isinstance(hook, _ModuleLoadPreHook):
+                    # strict: True, whatever load_state_dict got, as PyTorch's hooks see it
+                    hook(state_dict, name + "." if name else "", True, missing, unexpected, hook_errors)
+                else:
+                    hook(state_dict, name + "." if name else "")
+        pre_missing, pre_unexpected = list(missing), list(unexpected)  # what the pre-hooks added
+        own: OrderedDict[str, Any] = OrderedDict()  # key -> tensor, or the module taking '_extra_state'
+        self._load_keys(state_dict, "", own, missing, unexpected, False)
+        extra = {k: m for k, m in own.items() if isinstance(m, Module)}
         mismatched, values = [], {}
         for k, t in own.items():
-            if k not in state_dict:
+            if k not in state_dict or k in extra:
                 continue
             v = state_dict[k]
             arr = v.array if isinstance(v, Tensor) else v if hasattr(v, "__array_function__") else np.asarray(v)
@@ -463,20 +628,12 @@ class Module:
                 )
             else:
                 values[k] = arr
-        errors = list(mismatched)
-        if strict:
-            if unexpected:
-                keys = ", ".join(f'"{k}"' for k in unexpected)
-                errors.insert(0, f"Unexpected key(s) in state_dict: {keys}.")
-            if missing:
-                keys = ", ".join(f'"{k}"' for k in missing)
-                errors.insert(0, f"Missing key(s) in state_dict: {keys}.")
+        has_post = any(m.__dict__.get("_load_state_dict_post_hooks") for m in self.modules())
+        errors = hook_errors + mismatched
+        if strict and not has_post:  # (post-hooks may still change the keys: checked after them)
+            errors = _key_errors(missing, unexpected) + errors
         if errors:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
-                + "\n(Is this state_dict from a different model? Compare model.state_dict().keys() and "
-                "shapes; pass strict=False to load only the keys that match.)"
-            )
+            self._raise_load_errors(errors)
         for k, arr in values.items():
             t = own[k]
             if assign:
@@ -484,7 +641,58 @@ class Module:
                 t.array = np.array(arr, dtype=dt) if isinstance(arr, np.ndarray) else arr.astype(dt)
             else:  # into the parameter's device, from either (PyTorch's copy_)
                 np.copyto(t.array, move(arr, device_of(t.array)), casting="unsafe")
+        for k, m in extra.items():
+            if k in state_dict:
+                m.set_extra_state(state_dict[k])
+        if not has_post:
+            return _IncompatibleKeys(missing, unexpected)
+        missing, unexpected = pre_missing, pre_unexpected  # the walk again, now with its post-hooks
+        self._load_keys(state_dict, "", OrderedDict(), missing, unexpected, True)
+        if strict and (missing or unexpected):
+            self._raise_load_errors(_key_errors(missing, unexpected))
         return _IncompatibleKeys(missing, unexpected)
+
+    def _load_keys(self, state_dict: Mapping[str, Any], prefix: str, own: OrderedDict[str, Any],
+                   missing: list[str], unexpected: list[str], post_hooks: bool) -> None:
+        """PyTorch's walk over the modules: this one's missing and unexpected keys, its children's, then
+        (post_hooks) its load post-hooks, which see the lists as they stand then."""
+        local = {k: t for k, t in self._parameters.items() if t is not None}
+        local.update((k, t) for k, t in self._buffers.items()
+                     if t is not None and k not in self._non_persistent_buffers_set)
+        for k, t in local.items():
+            own[prefix + k] = t
+            if prefix + k not in state_dict:
+                missing.append(prefix + k)
+        extra_key = prefix + _EXTRA_STATE
+        if type(self).set_extra_state is not Module.set_extra_state:
+            own[extra_key] = self
+            if extra_key not in state_dict:
+                missing.append(extra_key)
+        elif extra_key in state_dict:
+            unexpected.append(extra_key)
+        for key in state_dict:
+            if key.startswith(prefix) and key != extra_key:
+                head = key[len(prefix):].split(".", 1)
+                if (head[0] not in self._modules) if len(head) > 1 else (head[0] not in local):
+                    unexpected.append(key)
+        for name, m in self._modules.items():
+            if m is not None:
+                m._load_keys(state_dict, prefix + name + ".", own, missing, unexpected, post_hooks)
+        if post_hooks:
+            incompatible = _IncompatibleKeys(missing, unexpected)
+            for hook in list(self.__dict__.get("_load_state_dict_post_hooks", {}).values()):
+                if hook(self, incompatible) is not None:
+                    raise AssertionError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not expected to return "
+                        "new values, if incompatible_keys need to be modified, it should be done inplace."
+                    )
+
+    def _raise_load_errors(self, errors: list[str]) -> None:
+        raise RuntimeError(
+            f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
+            + "\n(Is this state_dict from a different model? Compare model.state_dict().keys() and "
+            "shapes; pass strict=False to load only the keys that match.)"
+        )
 
     # --- display --------------------------------------------------------------------------------
     def extra_repr(self) -> str:

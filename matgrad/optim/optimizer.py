@@ -7,7 +7,8 @@ Everything here works on the NumPy arrays under the tensors, so no graph is ever
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
+import functools
+from collections import OrderedDict, defaultdict
 from itertools import chain
 from typing import Any, Callable, Iterable
 
@@ -15,10 +16,38 @@ import numpy as np
 
 from .. import memory
 from ..autograd.grad_mode import enable_grad
+from ..autograd.hooks import RemovableHandle
 from ..devices import backend_of, device_of, move
 from ..tensor import Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+#: Step hooks of every optimizer (register_optimizer_step_pre_hook / _post_hook): {handle id: hook}.
+_global_optimizer_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_optimizer_post_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_hook_ids = [0]
+
+
+def _add_hook(hooks: OrderedDict[int, Callable[..., Any]], hook: Callable[..., Any],
+              prepend: bool = False) -> RemovableHandle:
+    if not callable(hook):
+        raise TypeError(f"expected a callable hook, got {type(hook).__name__}")
+    _hook_ids[0] += 1
+    hooks[_hook_ids[0]] = hook
+    if prepend:
+        hooks.move_to_end(_hook_ids[0], last=False)
+    return RemovableHandle(hooks, _hook_ids[0])
+
+
+def register_optimizer_step_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """hook(optimizer, args, kwargs) runs before every optimizer's step (before its own pre-hooks); it may
+    return new (args, kwargs). args starts with the optimizer, as PyTorch's."""
+    return _add_hook(_global_optimizer_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """hook(optimizer, args, kwargs) runs after every optimizer's step (after its own post-hooks)."""
+    return _add_hook(_global_optimizer_post_hooks, hook)
 
 
 class Optimizer:
@@ -28,8 +57,19 @@ class Optimizer:
     each with its own options; options left out take `defaults`).
     """
 
+    #: The step hooks' types, as PyTorch names them: hook(optimizer, args, kwargs) -> None or (args, kwargs).
+    OptimizerPreHook = Callable[..., "tuple[tuple[Any, ...], dict[str, Any]] | None"]
+    OptimizerPostHook = Callable[..., None]
+
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
+        self._optimizer_step_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+        self._optimizer_state_dict_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+        self._optimizer_state_dict_post_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+        self._patch_step_function()
         self.state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         if isinstance(params, Tensor):
@@ -52,6 +92,66 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+    # --- hooks -----------------------------------------------------------------------------
+    @staticmethod
+    def profile_hook_step(func: Callable[..., Any]) -> Callable[..., Any]:
+        """`func` (a step method) wrapped to run the global and this optimizer's step hooks around it."""
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            self = args[0]
+            own_pre = self.__dict__.get("_optimizer_step_pre_hooks")
+            own_post = self.__dict__.get("_optimizer_step_post_hooks")
+            if not (own_pre or own_post or _global_optimizer_pre_hooks or _global_optimizer_post_hooks):
+                return func(*args, **kwargs)  # no hook anywhere: the step as written
+            for pre_hook in chain(list(_global_optimizer_pre_hooks.values()), list((own_pre or {}).values())):
+                result = pre_hook(self, args, kwargs)
+                if result is not None:
+                    if isinstance(result, tuple) and len(result) == 2:
+                        args, kwargs = result
+                    else:
+                        raise RuntimeError(
+                            f"{func} must return None or a tuple of (new_args, new_kwargs), but got {result}."
+                        )
+            out = func(*args, **kwargs)
+            for post_hook in chain(list((own_post or {}).values()), list(_global_optimizer_post_hooks.values())):
+                post_hook(self, args, kwargs)
+            return out
+
+        return wrapper
+
+    def _patch_step_function(self) -> None:
+        """Wrap this class's step once (as PyTorch does) so the step hooks run around every call."""
+        cls = type(self)
+        if not getattr(cls.step, "hooked", False):
+            cls.step = self.profile_hook_step(cls.step)  # type: ignore[method-assign]
+            cls.step.hooked = True  # type: ignore[attr-defined]
+
+    def register_step_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """hook(optimizer, args, kwargs) runs before step (args starts with the optimizer); it may return
+        new (args, kwargs) for the step."""
+        return _add_hook(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """hook(optimizer, args, kwargs) runs after step."""
+        return _add_hook(self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """hook(optimizer) runs before state_dict builds its dict."""
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """hook(optimizer, state_dict) runs on state_dict's result; a returned dict replaces it."""
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """hook(optimizer, state_dict) runs before load_state_dict reads (a shallow copy of) state_dict; a
+        returned dict is loaded instead."""
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """hook(optimizer) runs once load_state_dict has loaded."""
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     # --- parameter groups ----------------------------------------------------------------
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -174,6 +274,8 @@ class Optimizer:
         As in PyTorch the state arrays are the live buffers, not copies: save or deepcopy the
         dict before stepping again if you want to keep this moment.
         """
+        for pre_hook in list(self.__dict__.get("_optimizer_state_dict_pre_hooks", {}).values()):
+            pre_hook(self)
         index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
@@ -181,11 +283,22 @@ class Optimizer:
             packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
             groups.append(packed)
         state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index and s}
-        return {"state": state, "param_groups": groups}
+        result = {"state": state, "param_groups": groups}
+        for post_hook in list(self.__dict__.get("_optimizer_state_dict_post_hooks", {}).values()):
+            out = post_hook(self, result)
+            if out is not None:
+                result = out
+        return result
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore options and state saved by `state_dict()` (copies the arrays in)."""
         name = type(self).__name__
+        if isinstance(state_dict, dict):
+            state_dict = state_dict.copy()  # shallow, as PyTorch's: pre-hooks may change its entries
+        for pre_hook in list(self.__dict__.get("_optimizer_load_state_dict_pre_hooks", {}).values()):
+            out = pre_hook(self, state_dict)
+            if out is not None:
+                state_dict = out
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
             raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and 'param_groups' "
                              "(from optimizer.state_dict()), got "
@@ -216,6 +329,8 @@ class Optimizer:
         self.state = state
         self.param_groups = [{**saved, "params": group["params"]}
                              for saved, group in zip(saved_groups, self.param_groups)]
+        for post_hook in list(self.__dict__.get("_optimizer_load_state_dict_post_hooks", {}).values()):
+            post_hook(self)
 
 
 def _cast_like(p: Tensor, value: Any, where: str, name: str) -> Any:
