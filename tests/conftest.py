@@ -1,4 +1,4 @@
-"""Shared fixtures: a fixed seed for every test, and the real datasets where present."""
+"""Shared fixtures: a fixed seed for every test, the real datasets where present, and `cuda`, the test device."""
 from __future__ import annotations
 
 import os
@@ -75,3 +75,17 @@ def mnist_dir() -> Path:
 def fashion_dir() -> Path:
     """The folder holding real Fashion-MNIST (both splits); skips where absent."""
     return _real("fashion-mnist")
+
+
+@pytest.fixture
+def cuda():
+    """matgrad's "cuda" is the CuPy-like test device (tests/devices/fake_cupy.py) for this test; a real GPU
+    backend, if any, is put back after."""
+    from matgrad import devices
+    from tests.devices.conftest import fake_backend
+
+    before = devices.set_cuda_backend(fake_backend())
+    try:
+        yield devices.device("cuda", 0)
+    finally:
+        devices.restore_cuda_backend(before)

@@ -223,18 +223,6 @@ def test_integer_inputs_become_float():
                                rtol=1e-6)
 
 
-@pytest.fixture
-def cuda():
-    """The CuPy-like test device as matgrad's "cuda" (as tests/devices/conftest.py)."""
-    from matgrad import devices
-    from tests.devices.conftest import fake_backend
-
-    before = devices.set_cuda_backend(fake_backend())
-    try:
-        yield devices.device("cuda", 0)
-    finally:
-        devices.restore_cuda_backend(before)
-
 
 @pytest.mark.parametrize("name,lo,hi", [("erfcx", -3, 8), ("ndtr", -4, 4), ("log_ndtr", -12, 4), ("i0e", -40, 40),
                                         ("i1e", -40, 40), ("entr", 0.05, 4), ("ndtri", 0.01, 0.99)])

@@ -12,21 +12,11 @@ import numpy as np
 import pytest
 
 import matgrad as mg
-from matgrad import _autocast, devices, nn
+from matgrad import _autocast, nn
 from matgrad.nn import functional as F
-from tests.devices.conftest import fake_backend
 
 F16 = dict(dtype=mg.float16)
 
-
-@pytest.fixture
-def cuda():
-    """matgrad's "cuda" is the CuPy-like test device for this test."""
-    before = devices.set_cuda_backend(fake_backend())
-    try:
-        yield devices.device("cuda", 0)
-    finally:
-        devices.restore_cuda_backend(before)
 
 
 @pytest.fixture(autouse=True)

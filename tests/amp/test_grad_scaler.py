@@ -12,19 +12,8 @@ import numpy as np
 import pytest
 
 import matgrad as mg
-from matgrad import devices, nn, optim
+from matgrad import nn, optim
 from matgrad.amp import GradScaler
-from tests.devices.conftest import fake_backend
-
-
-@pytest.fixture
-def cuda():
-    """matgrad's "cuda" is the CuPy-like test device for this test."""
-    before = devices.set_cuda_backend(fake_backend())
-    try:
-        yield devices.device("cuda", 0)
-    finally:
-        devices.restore_cuda_backend(before)
 
 
 def _params(rng: np.random.Generator) -> list[np.ndarray]:

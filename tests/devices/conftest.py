@@ -1,10 +1,10 @@
-"""The `cuda` fixture: the CuPy-like test device installed as matgrad's "cuda" for one test."""
+"""The CuPy-like test device as a backend (`fake_backend`); tests/conftest.py's `cuda` fixture installs it as
+matgrad's "cuda" for one test."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from matgrad import backend, cupy_backend, devices
+from matgrad import backend, cupy_backend
 from tests.devices.fake_cupy import fake_cupy, fake_cupyx, ndarray
 
 
@@ -16,13 +16,3 @@ def fake_backend() -> backend.ArrayBackend:
     return backend.ArrayBackend("cuda", xp, ndarray, ns, to_host=lambda a: a.get(),
                                 from_host=lambda a, index=None: ndarray(np.array(a)),
                                 index_of=lambda a: 0, device_count=1, name=lambda index=None: "fake_cupy")
-
-
-@pytest.fixture
-def cuda():
-    """matgrad's "cuda" is the test device for this test (a real GPU backend, if any, is put back after)."""
-    before = devices.set_cuda_backend(fake_backend())
-    try:
-        yield devices.device("cuda", 0)
-    finally:
-        devices.restore_cuda_backend(before)
