@@ -202,8 +202,8 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes `amount` (an int count, or a float fraction) of the entries, chosen at random."""
+class _Unstructured(BasePruningMethod):
+    """Prunes `amount` (an int count, or a float fraction) of the entries, those `_pick` chooses."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -211,39 +211,35 @@ class RandomUnstructured(BasePruningMethod):
         _validate_pruning_amount_init(amount)
         self.amount = amount
 
+    def _pick(self, t: Tensor, k: int) -> Tensor:
+        raise NotImplementedError
+
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         tensor_size = t.numel()
         nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
         _validate_pruning_amount(nparams_toprune, tensor_size)
         mask = default_mask.clone()
         if nparams_toprune != 0:
-            chosen = topk(rand_like(t).reshape(-1), k=nparams_toprune).indices
-            mask.view(-1)[chosen] = 0
+            mask.view(-1)[self._pick(t, nparams_toprune)] = 0
         return mask
+
+
+class RandomUnstructured(_Unstructured):
+    """Prunes `amount` (an int count, or a float fraction) of the entries, chosen at random."""
+
+    def _pick(self, t: Tensor, k: int) -> Tensor:
+        return topk(rand_like(t).reshape(-1), k=k).indices
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: int | float) -> BasePruningMethod:  # type: ignore[override]
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Prunes `amount` (an int count, or a float fraction) of the entries with the smallest |value|."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount: int | float) -> None:
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        tensor_size = t.numel()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        mask = default_mask.clone()
-        if nparams_toprune != 0:
-            smallest = topk(t.abs().reshape(-1), k=nparams_toprune, largest=False).indices
-            mask.view(-1)[smallest] = 0
-        return mask
+    def _pick(self, t: Tensor, k: int) -> Tensor:
+        return topk(t.abs().reshape(-1), k=k, largest=False).indices
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: int | float,  # type: ignore[override]
