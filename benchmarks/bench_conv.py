@@ -15,6 +15,10 @@ Both use the same number of threads. Cases:
            (matgrad.keep_freed_memory(), its own process: the setting is the process's) and, on several
            threads, OpenBLAS's idle threads put to sleep after 2^20 cycles (threads.set_blas_thread_timeout)
   old      with --against REV: that revision's matgrad (as benchmarks/ab.py exports it)
+  gemm     a bound, not a conv: the layer's products alone, each as ONE NumPy matmul on operands already laid
+           out (im2col's shapes: Y₂ = W₂·cols, dcols = W₂ᵀ·dY₂, dW₂ = dY₂·colsᵀ; for the cnn step, its three
+           layers' products). No conv written with NumPy does fewer or larger products, so where gemm/torch > 1
+           PyTorch's conv is faster than NumPy's BLAS can multiply, and no NumPy code can reach it.
 Goal (issue 19): matgrad within 1.0× of PyTorch.
 
     python benchmarks/bench_conv.py [--repeats 7] [--quick] [--against HEAD] [--json]
@@ -43,7 +47,7 @@ from timing import Stats, row  # noqa: E402
 
 LAYERS = [(128, 1, 32, 28), (128, 32, 64, 14), (128, 64, 128, 7), (128, 32, 64, 28)]  # (batch, in, out, size)
 #: What a case's library name imports as.
-_LIBS = {"im2col": "matgrad", "command": "matgrad"}
+_LIBS = {"im2col": "matgrad", "command": "matgrad", "gemm": "matgrad"}
 PAUSE_S = 0.15  # between two processes' samples: the last one's idle threads stop spinning first
 
 
@@ -92,6 +96,29 @@ def cnn_step(lib: Any, name: str, batch: int = 128) -> Callable[[], None]:
     return step
 
 
+def _products(layers: list[tuple[int, int, int, int, str]]) -> Callable[[], None]:
+    """The layers' matrix products alone, as single NumPy matmuls on preallocated operands (the `gemm` bound).
+
+    Each layer is (batch, in, out, size, products), products naming which of Y₂ = W₂·cols ("y"),
+    dW₂ = dY₂·colsᵀ ("w") and dcols = W₂ᵀ·dY₂ ("x") to run, in float32 with im2col's shapes (3×3,
+    padding 1: as many output pixels as input pixels).
+    """
+    rng = np.random.default_rng(0)
+    calls = []
+    for n, cin, cout, size, products in layers:
+        m, k = n * size * size, cin * 9
+        w2, cols = rng.standard_normal((cout, k), dtype=np.float32), rng.standard_normal((k, m), dtype=np.float32)
+        dy2 = rng.standard_normal((cout, m), dtype=np.float32)
+        made = {"y": (w2, cols, np.empty((cout, m), np.float32)), "w": (dy2, cols.T, np.empty((cout, k), np.float32)),
+                "x": (w2.T, dy2, np.empty((k, m), np.float32))}
+        calls += [made[p] for p in products]
+
+    def step() -> None:
+        for a, b, out in calls:
+            np.matmul(a, b, out=out)
+    return step
+
+
 def _general_path(fn: Callable[[], None]) -> Callable[[], None]:
     """fn with matgrad's stride-1 conv path turned off, so every conv takes im2col."""
     from matgrad.ops import conv
@@ -108,6 +135,12 @@ def _general_path(fn: Callable[[], None]) -> Callable[[], None]:
 def _make(case: str) -> Callable[[], None]:
     """The callable for 'LIB:WHAT', WHAT being 'cnn' or 'n,cin,cout,size,fwd|bwd'."""
     name, what = case.split(":")
+    if name == "gemm":  # the cnn's three convolutions (the first gets no input gradient, as in the network)
+        if what == "cnn":
+            return _products([(128, c, o, size, "ywx" if c > 1 else "yw") for _, c, o, size in LAYERS[:3]])
+        n, cin, cout, size, mode = what.split(",")
+        return _products([(int(n), int(cin), int(cout), int(size),
+                           "y" if mode == "fwd" else "ywx" if int(cin) > 1 else "yw")])
     lib = importlib.import_module(_LIBS.get(name, name))
     if what == "cnn":
         fn = cnn_step(lib, lib.__name__)
@@ -182,7 +215,7 @@ class Workers:
 
     def ask(self, case: str, number: int, min_sample_s: float) -> Any:
         lib = case.split(":")[0]
-        lib = "matgrad" if lib == "im2col" else lib
+        lib = "matgrad" if lib in ("im2col", "gemm") else lib
         if lib not in self.procs:
             here, there = self.ctx.Pipe()
             proc = self.ctx.Process(target=_worker, args=(there, self.threads, self.path, lib == "command"),
@@ -220,7 +253,7 @@ def run(repeats: int = 7, quick: bool = False, threads: int | None = None, again
     import matgrad as mg
 
     threads = threads or mg.get_num_threads()
-    libs = ["matgrad", "im2col"] + (["torch"] if importlib.util.find_spec("torch") else [])
+    libs = ["matgrad", "im2col", "gemm"] + (["torch"] if importlib.util.find_spec("torch") else [])
     path = [str(HERE), str(HERE.parent)]
     with tempfile.TemporaryDirectory() as tmp:
         if against:
@@ -243,7 +276,7 @@ def run(repeats: int = 7, quick: bool = False, threads: int | None = None, again
                     cases["command"] = f"command:{what}"
                 stats = interleaved_procs(workers, cases, 3 if quick else repeats, 0.1 if quick else 0.25)
                 r = row(name, "ms", stats, (("matgrad", "torch"), ("command", "torch"), ("matgrad", "im2col"),
-                                            ("matgrad", "old")),
+                                            ("matgrad", "old"), ("gemm", "torch"), ("matgrad", "gemm")),
                         scale=1e3, goal="matgrad/torch <= 1.0", threads=threads)
                 rows.append(r)
                 print("  " + _line(r), flush=True)

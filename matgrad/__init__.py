@@ -104,6 +104,7 @@ install_methods()
 # Subpackages, reachable as attributes like torch.nn and torch.optim.
 from . import data, nn, onnx, optim, utils  # noqa: E402
 from . import func  # noqa: E402  (torch.func's counterpart)
+from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)
 from . import linalg  # noqa: E402  (torch.linalg's counterpart)
 from . import special  # noqa: E402  (torch.special's counterpart)
 from . import distributions  # noqa: E402  (torch.distributions' counterpart)
@@ -136,10 +137,44 @@ from .legacy_linalg import lu, lu_solve, lu_unpack, orgqr, qr, triangular_solve 
 # is x.sin_(), torch.is_signed(x) is x.is_signed() ...)
 from ._methods import addr, adjoint, cholesky_inverse, cholesky_solve  # noqa: E402
 from .linalg import slogdet  # noqa: E402
+# as_strided, index_reduce, diagonal_scatter, histogram, the *_copy functions, angle, nonzero_static, layouts
+from .ops.copies import (  # noqa: E402
+    alias_copy, as_strided_copy, detach_copy, diagonal_copy, expand_copy, permute_copy, select_copy, slice_copy,
+    split_copy, split_with_sizes_copy, squeeze_copy, t_copy, transpose_copy, unbind_copy, unfold_copy,
+    unsqueeze_copy, view_copy,
+)
+from .ops.scatter import diagonal_scatter, index_reduce  # noqa: E402
+from .ops.sort import histogram, histogramdd  # noqa: E402
+from .ops.strided import as_strided, as_strided_scatter  # noqa: E402
+from ._methods import angle, conj_physical, conj_physical_, nonzero_static  # noqa: E402
+from .tensor import layout, strided  # noqa: E402
 from .ops.join import chunk as unsafe_chunk, split as unsafe_split  # noqa: E402
 from .nn.functional import hardshrink, prelu  # noqa: E402
+# torch's top-level nn functions with torch's signatures (torch.conv2d, torch.dropout(input, p, train), ...)
+from .nn.functional_aliases import (  # noqa: E402
+    adaptive_avg_pool1d, adaptive_max_pool1d, affine_grid_generator, alpha_dropout, alpha_dropout_, avg_pool1d,
+    batch_norm, bilinear, binary_cross_entropy_with_logits, celu, celu_, channel_shuffle, constant_pad_nd, conv1d,
+    conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, convolution, cosine_embedding_loss,
+    cosine_similarity, ctc_loss, dropout, dropout_, embedding, embedding_bag, feature_alpha_dropout,
+    feature_alpha_dropout_, feature_dropout, feature_dropout_, grid_sampler, group_norm, hinge_embedding_loss,
+    instance_norm, kl_div, layer_norm, margin_ranking_loss, max_pool1d, max_pool1d_with_indices, max_pool2d,
+    max_pool3d, native_batch_norm, native_channel_shuffle, native_layer_norm, pairwise_distance, pdist, pixel_shuffle,
+    pixel_unshuffle, poisson_nll_loss, rms_norm, rrelu, rrelu_, rsub, selu, selu_, threshold, threshold_,
+    triplet_margin_loss,
+)
 from .ops.bitwise import bitwise_left_shift, bitwise_right_shift  # noqa: E402
+from .nn.conv_tbc import conv_tbc  # noqa: E402
 from .ops.special import igamma, igammac  # noqa: E402
+# window functions (and torch.signal), dtype promotion, small creation functions and process settings
+from . import signal  # noqa: E402  (torch.signal's counterpart)
+from .signal.windows import (  # noqa: E402
+    bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window,
+)
+from .promotion import can_cast, promote_types, result_type  # noqa: E402
+from .creation_more import (  # noqa: E402
+    asarray, empty_strided, fill, frombuffer, get_num_interop_threads, gradient, is_storage, is_warn_always_enabled,
+    scalar_tensor, set_flush_denormal, set_num_interop_threads, set_warn_always, typename,
+)
 # torch.testing, torch.backends (flags accepted, no effect on NumPy), torch.compiler (no compiler: compile returns
 # the model itself; `compile` is set at the end, out of __all__, as it is also a builtin)
 from . import backends, compiler, testing  # noqa: E402

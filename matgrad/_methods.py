@@ -375,3 +375,265 @@ METHODS.update({
     "adjoint": adjoint, "slogdet": _linalg.slogdet, "char": lambda self: self.to(np.int8),
     "unsafe_chunk": join.chunk, "unsafe_split": join.split, "unsafe_split_with_sizes": _vw.split_with_sizes,
 })
+
+# as_strided, index_reduce, diagonal_scatter, histogram, angle, nonzero_static, dim_order; elementwise Python
+# callables (apply_, map_, map2_); the deprecated Tensor.new and resize_; clear errors for what a NumPy-backed
+# tensor cannot be (complex, bfloat16, sparse, MKL-DNN, a separate storage)
+from . import devices as _devices  # noqa: E402
+from .ops import strided as _st  # noqa: E402
+from .tensor import Size as _Size  # noqa: E402
+from .tensor import bump_version as _bump_version  # noqa: E402
+from .tensor import get_default_dtype as _default_dtype  # noqa: E402
+
+
+class Angle(_Sampled):
+    """y = angle(x) for real x: 0 where x ≥ 0, π where x < 0, nan where x is nan.  dy/dx = 0."""
+
+
+def angle(input: Any) -> Tensor:
+    """The angle of each element as a complex number: 0 for x ≥ 0, π for x < 0, nan for nan; an integer or
+    bool input gives the default float dtype. Its gradient is 0, as PyTorch's for real tensors."""
+    t = as_tensor(input)
+    a = t.array
+    dt = a.dtype if a.dtype.kind == "f" else np.dtype(_default_dtype())
+    out = np.where(a < 0, np.pi, 0.0)
+    if a.dtype.kind == "f":
+        out = np.where(np.isnan(a), np.nan, out)
+    out = out.astype(dt)
+    if t.requires_grad:
+        return Angle.apply(t, sample=out)
+    return Tensor._make(out, None, False)
+
+
+def conj_physical(input: Any) -> Tensor:
+    """The complex conjugate, computed: for matgrad's real tensors the input itself (as PyTorch returns a real
+    tensor)."""
+    return unary._real_tensor("conj_physical", input)
+
+
+def conj_physical_(input: Any) -> Tensor:
+    """conj_physical in place: nothing changes for a real tensor, which is returned."""
+    return unary._real_tensor("conj_physical_", input)
+
+
+def nonzero_static(input: Any, *, size: int, fill_value: int = -1) -> Tensor:
+    """The first `size` rows of nonzero(input) (an int64 (size, ndim) tensor), padded with fill_value."""
+    t = as_tensor(input)
+    for name, v in (("size", size), ("fill_value", fill_value)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"nonzero_static(): argument '{name}' must be int, not {type(v).__name__}")
+    if size < 0:
+        raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer, got {size}")
+    found = np.argwhere(t._host())
+    out = np.full((int(size), t.ndim), fill_value, dtype=np.int64)
+    k = min(len(found), int(size))
+    out[:k] = found[:k]
+    return Tensor._make(_devices.move(out, t.device) if not t.is_cpu else out, None, False)
+
+
+def dim_order(self: Tensor, *, ambiguity_check: Any = False) -> tuple[int, ...]:
+    """The dims from outermost to innermost in memory, computed from the strides as PyTorch does
+    (`torch._prims_common.compute_elementwise_output_logical_to_physical_perm`): (0, 1, ..., n-1) for a contiguous
+    tensor. ambiguity_check=True raises when a size-1 dim or two equal strides leave the order open.
+    (PyTorch also takes a list of memory formats there; matgrad has none.)"""
+    if not isinstance(ambiguity_check, bool):
+        raise TypeError("The ambiguity_check argument must be a bool (matgrad has no memory formats, such as "
+                        f"torch.channels_last, to list), got {type(ambiguity_check).__name__}")
+    shape, strides = tuple(self.shape), self.stride()
+    if ambiguity_check and (any(a == b for a, b in zip(strides, strides[1:])) or 1 in shape):
+        raise RuntimeError("The tensor does not have unique dim order, or cannot map to exact one of the given "
+                           "memory formats.")
+    n = len(shape)
+    if n < 2:
+        return tuple(range(n))
+    contiguous = self.array.flags.c_contiguous
+    if n == 4:  # channels last (N, H, W, C in memory): PyTorch's other fast path
+        expected, channels_last = 1, True
+        for d in (1, 3, 2, 0):
+            if shape[d] != 1:
+                channels_last = channels_last and strides[d] == expected
+                expected *= shape[d]
+    else:
+        channels_last = False
+    if contiguous and not channels_last:
+        return tuple(range(n))
+    if channels_last and not contiguous:
+        return (0, *range(2, n), 1)
+
+    def ge(a: int, b: int) -> bool:
+        return b == 0 or (a != 0 and (a >= b or a % b == 0))
+
+    def should_swap(a: int, b: int) -> int:
+        sa, sb = strides[a], strides[b]
+        if sa == 0 or sb == 0:
+            return 0
+        if sa == sb:
+            return 0 if ge(shape[b], shape[a]) else 1
+        return -1 if ge(sb, sa) else 1 if ge(sa, sb) else 0
+
+    perm = list(reversed(range(n)))  # PyTorch's insertion sort, back to front, ties left in place
+    for i in range(1, n):
+        d1 = i
+        for d0 in reversed(range(i)):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    if ambiguity_check and any(should_swap(perm[i], perm[i + 1]) != -1 for i in range(n - 1)):
+        raise RuntimeError("The tensor does not have unique dim order.")
+    return tuple(reversed(perm))
+
+
+def _python_callable_(name: str, self: Tensor, others: dict[str, Tensor], fn: Any) -> Tensor:
+    """self[i] = fn(self[i], other[i], ...) for every element, each a Python number of its tensor's kind (others
+    broadcast to self's shape), in place; PyTorch's checks (CPU only, no grad, others of self's dtype)."""
+    for arg, other in others.items():
+        if not isinstance(other, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(other).__name__}")
+    if any(x.requires_grad for x in (self, *others.values())):
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use var.detach().{name}() instead.")
+    if not self.is_cpu:
+        raise RuntimeError(f"{name} is only implemented on CPU tensors: copy to the CPU first (t.cpu())")
+    if not callable(fn):
+        raise TypeError(f"'{type(fn).__name__}' object is not callable")
+    columns = [self.array.reshape(-1).tolist()]
+    for arg, other in others.items():
+        if other.array.dtype != self.array.dtype:
+            raise TypeError(f"{name}: expected {self.type()} for argument '{arg}' (got {other.type()})")
+        try:
+            b = np.broadcast_to(other._host(), self.array.shape)
+        except ValueError:
+            raise RuntimeError(f"{name}: the tensor {arg} of shape {tuple(other.shape)} cannot be broadcast to this "
+                               f"tensor's shape {tuple(self.shape)}") from None
+        columns.append(b.reshape(-1).tolist())
+    values = [fn(*args) for args in zip(*columns)]
+    for v in values:
+        if not isinstance(v, (numbers.Real, np.generic)) or isinstance(v, (str, bytes)):
+            raise TypeError(f"must be real number, not {type(v).__name__}")
+    np.copyto(self.array, np.array(values).reshape(self.array.shape), casting="unsafe")  # ints truncate, as torch
+    _bump_version(self)
+    return self
+
+
+def apply_(self: Tensor, callable: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """Replace each element x with callable(x) (a Python number), in place; CPU only, slow (a Python call each)."""
+    return _python_callable_("apply_", self, {}, callable)
+
+
+def map_(self: Tensor, tensor: Any, callable: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """Replace each element a with callable(a, b), b the element of `tensor` (broadcast to this shape), in place."""
+    return _python_callable_("map_", self, {"other": tensor}, callable)
+
+
+def map2_(self: Tensor, x: Any, y: Any, callable: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """Replace each element a with callable(a, b, c), b and c the elements of x and y (broadcast), in place."""
+    return _python_callable_("map2_", self, {"x": x, "y": y}, callable)
+
+
+def new(self: Tensor, *args: Any, device: Any = None, size: Any = None, data: Any = None) -> Tensor:
+    """PyTorch's deprecated constructor, in this tensor's dtype and device: new() is empty, new(2, 3) or
+    new(torch.Size) a tensor of that shape (uninitialized in PyTorch, zeros here), new(list) a tensor of those
+    values, new(tensor) an alias of tensor, which must have this dtype (prefer new_zeros / new_tensor)."""
+    dt = self.array.dtype
+    if size is not None or data is not None:
+        if args or (size is not None and data is not None):
+            raise TypeError("new(): pass the size or the data once, positionally or as size= / data=")
+        args = (_Size(size),) if size is not None else (data,)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        other = args[0]
+        if other.array.dtype != dt:
+            raise TypeError(f"new(tensor): expected a tensor of dtype {self.dtype}, got {other.dtype} (it returns an "
+                            "alias of that tensor; for a converted copy use new_tensor(data))")
+        return indexing.getitem(other, Ellipsis)  # a view of its memory, on its graph (PyTorch's AliasBackward)
+    if len(args) == 1 and isinstance(args[0], _Size):
+        args = tuple(args[0])
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+        shape = tuple(int(a) for a in args) if args else (0,)
+        if any(n < 0 for n in shape):
+            raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
+        array = np.zeros(shape, dt)
+    elif len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
+        array = np.array(args[0], dtype=dt)
+    elif len(args) == 1 and isinstance(args[0], numbers.Number):
+        raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+    else:
+        raise TypeError(f"new() received an invalid combination of arguments - got "
+                        f"({', '.join(type(a).__name__ for a in args)}): expected nothing, sizes, a sequence of "
+                        "data or a tensor")
+    return self._like(array, None, device, False)
+
+
+def resize_(self: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
+    """Give this tensor the shape `sizes`, in place, its elements read in row-major order: the first ones kept
+    (in the same memory when there are fewer), any new ones zeros (uninitialized in PyTorch). Only for a
+    contiguous tensor: PyTorch reads a non-contiguous one's underlying storage, which matgrad need not share."""
+    if self.requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    shape = tuple(int(s) for s in _shape_arg(sizes))
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"resize_: sizes must be non-negative, got {list(shape)}")
+    a = self.array
+    if shape == a.shape:
+        return self
+    if not a.flags.c_contiguous:
+        raise RuntimeError(f"resize_: this tensor (shape {tuple(a.shape)}, stride {self.stride()}) is not "
+                           "contiguous, and PyTorch would resize its underlying storage read in memory order, which "
+                           "a matgrad tensor need not share; resize a contiguous copy (t = t.contiguous())")
+    n, flat = int(np.prod(shape, dtype=np.int64)), a.reshape(-1)
+    if n <= flat.size:
+        self.array = flat[:n].reshape(shape)  # the same memory: views of the tensor keep seeing it
+    else:
+        grown = np.zeros_like(flat, shape=(n,))
+        grown[:flat.size] = flat
+        self.array = grown.reshape(shape)
+    _bump_version(self)
+    return self
+
+
+def resize_as_(self: Tensor, the_template: Any, memory_format: Any = None) -> Tensor:
+    """resize_(the_template.shape)."""
+    if not isinstance(the_template, Tensor):
+        raise TypeError(f"resize_as_(): argument 'the_template' (position 1) must be Tensor, not "
+                        f"{type(the_template).__name__}")
+    return resize_(self, the_template.shape)
+
+
+def _unsupported(name: str, error: type, why: str) -> Any:
+    """Tensor.<name>() for what matgrad's tensors cannot be: a clear error saying what to do instead."""
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        raise error(f"{name}(): {why}")
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"Not supported: {why}"
+    return method
+
+
+def _imag(self: Tensor) -> Tensor:
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+_NO_COMPLEX = "matgrad has no complex dtypes (NumPy-backed tensors are real); keep the real and imaginary parts " \
+              "as two real tensors"
+_NO_SPARSE = "matgrad has no sparse tensors; keep the dense tensor (its nonzero entries are t.nonzero() and " \
+             "t[t != 0])"
+_NO_STORAGE = "matgrad tensors are NumPy arrays, with no storage object of their own: use .numpy() (the array, " \
+              "shared) or .data_ptr() and .storage_offset()"
+
+METHODS.update({
+    "as_strided": _st.as_strided, "as_strided_scatter": _st.as_strided_scatter, "index_reduce": _sc.index_reduce,
+    "diagonal_scatter": _sc.diagonal_scatter, "histogram": _so.histogram, "angle": angle,
+    "conj_physical": conj_physical, "conj_physical_": conj_physical_, "nonzero_static": nonzero_static,
+    "dim_order": dim_order, "apply_": apply_, "map_": map_, "map2_": map2_, "new": new, "resize_": resize_,
+    "resize_as_": resize_as_,
+    "imag": property(_imag, doc="The imaginary part: not implemented for real tensors (all of matgrad's)."),
+    "bfloat16": _unsupported("bfloat16", TypeError, "matgrad has no bfloat16 dtype (NumPy has none); use .half() "
+                             "(float16) or .float()"),
+    **{name: _unsupported(name, TypeError, _NO_COMPLEX) for name in ("cfloat", "cdouble", "chalf")},
+    **{name: _unsupported(name, RuntimeError, _NO_SPARSE) for name in (
+        "to_sparse", "to_sparse_coo", "to_sparse_csr", "to_sparse_csc", "to_sparse_bsr", "to_sparse_bsc")},
+    "to_mkldnn": _unsupported("to_mkldnn", RuntimeError, "matgrad has no MKL-DNN layout (its tensors are NumPy "
+                              "arrays): keep the tensor as it is"),
+    **{name: _unsupported(name, RuntimeError, _NO_STORAGE) for name in ("storage", "untyped_storage")},
+})
+METHODS["index_reduce_"] = _inplace("index_reduce_", "index_reduce")

@@ -272,6 +272,31 @@ class Tensor:
         """Whether the dtype is complex (never, in matgrad)."""
         return self.array.dtype.kind == "c"
 
+    # PyTorch's facts about the kind of tensor: matgrad's are dense, strided, real NumPy (or CuPy) arrays, never
+    # sparse, quantized, nested, meta, MKL-DNN, or on another backend
+    is_sparse = is_sparse_csr = is_quantized = is_meta = is_nested = is_mkldnn = False
+    is_mps = is_xpu = is_vulkan = is_ipu = is_xla = is_maia = is_mtia = False
+
+    @property
+    def layout(self) -> layout:
+        """The memory layout: always `matgrad.strided` (torch.strided)."""
+        return strided
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of the op that made it this tensor is: 0 (each of matgrad's op results is a node's only
+        output; PyTorch's split, for one, numbers its pieces)."""
+        return 0
+
+    def is_shared(self) -> bool:
+        """False: matgrad does not put tensors in shared memory (see share_memory_)."""
+        return False
+
+    def share_memory_(self) -> Tensor:
+        """Returns this tensor unchanged: a NumPy array cannot be moved into shared memory in place, so matgrad
+        keeps tensors where they are (worker processes get copies)."""
+        return self
+
     @property
     def H(self) -> Tensor:  # noqa: N802 - PyTorch's name
         """The conjugate transpose of a matrix (its transpose: matgrad's numbers are real)."""
@@ -895,6 +920,40 @@ class Tensor:
 
         return self._draw_("exponential_", lambda s, d: random_ops.draw_exponential(s, d, float(lambd), generator))
 
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with Cauchy numbers of the given median and scale sigma, in place."""
+        from .random import numpy_generator  # drawn on the host with matgrad's generator, as _draw_'s others
+
+        if self.array.dtype.kind != "f":
+            raise RuntimeError("Cauchy distribution is a continuous probability distribution. dtype must be a "
+                               f"floating point but you specified {self.dtype}")
+        if not float(sigma) > 0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+        return self._draw_("cauchy_", lambda s, d: (float(median) + float(sigma) * numpy_generator(generator)
+                                                    .standard_cauchy(s)).astype(d))
+
+    def geometric_(self, p: float, *, generator: Any = None) -> Tensor:
+        """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...), in place."""
+        from .random import numpy_generator  # drawn on the host with matgrad's generator, as _draw_'s others
+
+        if self.array.dtype == np.bool_:
+            raise NotImplementedError(f"geometric_ is not implemented for {self.dtype} tensors: use an integer or "
+                                      "float dtype")
+        if not 0 < float(p) < 1:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+        return self._draw_("geometric_", lambda s, d: numpy_generator(generator).geometric(float(p), s).astype(d))
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator: Any = None) -> Tensor:
+        """Fill with exp(N(mean, std²)) numbers (mean and std are the underlying normal's), in place."""
+        from .random import numpy_generator  # drawn on the host with matgrad's generator, as _draw_'s others
+
+        if self.array.dtype.kind != "f":
+            raise NotImplementedError(f"log_normal_ is not implemented for {self.dtype} tensors: use a float dtype")
+        if not float(std) > 0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+        return self._draw_("log_normal_", lambda s, d: numpy_generator(generator).lognormal(float(mean), float(std), s)
+                           .astype(d))
+
     def random_(self, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
         """Fill with integers, in place: random_() from 0 to the largest integer the dtype holds exactly,
         random_(to) in [0, to), random_(from, to) in [from, to) (`from=`/`to=` as keywords too)."""
@@ -1021,6 +1080,24 @@ class Size(tuple):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Size, (tuple(self),))
+
+
+class layout:  # noqa: N801 - PyTorch's name
+    """A tensor's memory layout (torch.layout). matgrad has one, `strided`: dense arrays with strides."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"matgrad.{self.name}"  # as dtypes print (matgrad.float32); torch's is torch.strided
+
+    def __reduce__(self) -> str:
+        return self.name  # the module's own object: unpickles as the same one
+
+
+strided = layout("strided")
 
 
 def _values_for(a: Any, value: Any) -> Any:

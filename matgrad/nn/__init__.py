@@ -90,3 +90,5 @@ from .loss import CTCLoss, NLLLoss2d
 from .pooling import FractionalMaxPool2d
 from .pooling3d import FractionalMaxPool3d
 from .adaptive import AdaptiveLogSoftmaxWithLoss
+from .linear_cross_entropy import LinearCrossEntropyLoss, LinearCrossEntropyOptions
+from .parallel import DataParallel

@@ -29,7 +29,9 @@ from ..ops.reduction import norm
 from ..ops.reduction import sum as _sum
 from ..ops.softmax import log_softmax, softmax
 from ..tensor import Tensor, as_tensor
+from .conv_tbc import conv_tbc
 from .dropout2d import dropout2d
+from .grouped_mm import grouped_mm
 
 __all__ = [
     "logsigmoid", "relu6", "hardtanh", "softsign", "normalize",
@@ -65,8 +67,17 @@ def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) 
     return _maybe_inplace("leaky_relu", input, inplace, lambda x: _act.leaky_relu(x, negative_slope))
 
 
+def _floating_only(name: str, input: Any) -> None:
+    """PyTorch's elu kernel (elu, selu, celu) takes floating tensors only: an integer or bool tensor is an error
+    there, not promoted to float."""
+    if isinstance(input, Tensor) and input.array.dtype.kind in "biu":
+        raise NotImplementedError(f"{name}: not implemented for {input.array.dtype} tensors (PyTorch's \"elu_cpu\" "
+                                  "takes floating point only); convert first, e.g. x.float()")
+
+
 def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha·(eˣ - 1) otherwise."""
+    _floating_only("elu", input)
     return _maybe_inplace("elu", input, inplace, lambda x: _act.elu(x, alpha))
 
 
@@ -354,6 +365,51 @@ def _check_legacy(name: str, size_average: Any, reduce: Any) -> None:
         raise TypeError(f"{name}: size_average and reduce are deprecated; use reduction='mean'|'sum'|'none'")
 
 
+def linear_cross_entropy(input: Any, linear_weight: Any, target: Any, *, linear_bias: Any = None, weight: Any = None,
+                         reduction: str = "mean", ignore_index: int | None = None, label_smoothing: float = 0.0,
+                         options: Any = None) -> Tensor:
+    """cross_entropy(linear(input, linear_weight, linear_bias), target, ...), composed, so gradients are theirs.
+
+    input (in_features,) or (N, in_features); linear_weight (C, in_features) or, for a K-dimensional loss,
+    (C, d_1, ..., d_K, in_features) with batched input: the logits are then (N, C, d_1, ..., d_K); linear_bias
+    (C, d_1, ..., d_K). target: class indices, or float class probabilities of the logits' shape (ignore_index
+    must then stay None; None means -100). options: a nn.LinearCrossEntropyOptions for torch's chunked kernel;
+    matgrad always computes the full logits, so it is accepted and has no effect.
+    """
+    name = "linear_cross_entropy"
+    # the options class lives in nn/linear_cross_entropy.py, which imports this file: checked by name
+    if options is not None and type(options).__name__ != "LinearCrossEntropyOptions":
+        raise TypeError(f"{name}: options must be None or a nn.LinearCrossEntropyOptions, got {type(options).__name__}")
+    x, w = as_tensor(input), as_tensor(linear_weight)
+    if not 1 <= x.ndim <= 2:
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {x.ndim}")
+    if w.ndim < 2:
+        raise RuntimeError(f"expected linear_weight with dimensionality at least 2, got {w.ndim}")
+    batch, in_features = tuple(x.shape[:-1]), x.shape[-1]
+    if in_features != w.shape[-1]:
+        raise RuntimeError("expected equal input and linear_weight last dimensions (in_features), "
+                           f"got {in_features} and {w.shape[-1]}, respectively")
+    classes, out_features = w.shape[0], tuple(w.shape[1:-1])
+    b = None if linear_bias is None else as_tensor(linear_bias)
+    if b is not None and tuple(b.shape) != (classes, *out_features):
+        raise RuntimeError(f"expected linear_bias shape {(classes, *out_features)}, got {tuple(b.shape)}")
+    if out_features and not batch:
+        raise RuntimeError(f"K-dimensional loss defined by linear_weight shape {tuple(w.shape)} requires batched "
+                           f"input, (N, {in_features}), got unbatched input with shape {tuple(x.shape)}")
+    logits_shape = (*batch, classes, *out_features)
+    target_shape = tuple(np.shape(target.array if isinstance(target, Tensor) else target))
+    if target_shape == logits_shape and ignore_index is not None:  # as torch: then it holds probabilities
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    if out_features:  # the K-dim weight as one (C·d_1·…·d_K, in) matrix: its rows come out in C-major order
+        rows = classes * int(np.prod(out_features))
+        w, b = w.reshape(rows, in_features), None if b is None else b.reshape(rows)
+    return cross_entropy(linear(x, w, b).reshape(logits_shape), target, weight=weight, reduction=reduction,
+                         ignore_index=-100 if ignore_index is None else ignore_index, label_smoothing=label_smoothing)
+
+
+__all__ += ["linear_cross_entropy", "grouped_mm", "conv_tbc"]
+
+
 def logsigmoid(input: Any) -> Tensor:
     """ln σ(x) = -softplus(-x), stable for any x."""
     return -_act.softplus(-as_tensor(input))
@@ -421,13 +477,15 @@ _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804
 
 def selu(input: Any, inplace: bool = False) -> Tensor:
     """scale·elu(x, alpha) with SELU's fixed alpha and scale."""
+    _floating_only("selu", input)
     return _maybe_inplace("selu", input, inplace, lambda x: _act.elu(x, _SELU_ALPHA) * _SELU_SCALE)
 
 
 def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """max(0, x) + min(0, alpha·(e^(x/alpha) - 1)) = alpha·elu(x/alpha)."""
     if alpha == 0:
-        raise ValueError("ZeroDivisionError in celu: alpha cannot be 0")
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    _floating_only("celu", input)
     return _maybe_inplace("celu", input, inplace, lambda x: _act.elu(as_tensor(x) / alpha, 1.0) * alpha)
 
 
@@ -752,17 +810,36 @@ def embedding_bag(input: Any, weight: Any, offsets: Any = None, max_norm: Any = 
                   per_sample_weights: Any = None, include_last_offset: bool = False,
                   padding_idx: int | None = None) -> Tensor:
     """Sums, means or maxima of bags of embeddings: a 2-D input is one bag per row; a 1-D input is cut into
-    bags at `offsets`. Entries equal to padding_idx are left out; an empty bag gives zeros."""
+    bags at `offsets`. Entries equal to padding_idx are left out; an empty bag gives zeros, no offsets no bags.
+
+    include_last_offset: offsets has one more entry, the end of the last bag; as PyTorch's CPU kernel, the last
+    bag runs to the end of input whatever that entry says (it may not exceed the input's length).
+    scale_grad_by_freq: each weight row's gradient divided by how often its index occurs in input, as
+    PyTorch documents it and F.embedding does. (PyTorch 2.13's CPU embedding_bag divides by the count of
+    another index when the input is not sorted: EmbeddingBag.cpp uses counts[indices[i]], i the i-th distinct
+    index, not counts[index]; matgrad follows the documented definition.)
+    """
     from ..ops.indexing import index_add_zeros
 
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
+    if sparse:
+        raise NotImplementedError("embedding_bag: sparse=True asks for a sparse gradient of weight, and matgrad "
+                                  "has no sparse tensors; use sparse=False (the same gradient, dense)")
     w = as_tensor(weight)
     # the bags are worked out on the host (a loop over bags, searchsorted, bincount); only the index
     # arrays that meet the weights go to their device
     idx = to_host(input.array if isinstance(input, Tensor) else np.asarray(input))
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding_bag: expected integer indices, got {idx.dtype}")
+    psw = None if per_sample_weights is None else as_tensor(per_sample_weights)
+    if psw is not None and tuple(psw.shape) != idx.shape:
+        raise ValueError(f"embedding_bag: If per_sample_weights ({tuple(psw.shape)}) is not None, then it must "
+                         f"have the same shape as the input ({idx.shape})")
     if idx.ndim == 2:
         if offsets is not None:
             raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
@@ -777,33 +854,40 @@ def embedding_bag(input: Any, weight: Any, offsets: Any = None, max_norm: Any = 
         if starts.ndim != 1:
             raise ValueError("offsets has to be a 1D Tensor")
         flat = idx
-        if include_last_offset:  # the last offset ends the last bag: entries after it are left out
-            if starts.shape[0] == 0:
-                raise ValueError("embedding_bag: include_last_offset=True needs at least one offset")
-            flat = flat[:max(int(starts[-1]), 0)]
+        if include_last_offset and starts.shape[0] == 0:
+            raise RuntimeError("embedding_bag: include_last_offset=True needs at least one offset (the end of the "
+                               "last bag)")
+        if starts.shape[0] and starts[0] != 0:
+            raise RuntimeError(f"embedding_bag: offsets[0] has to be 0 (the first bag starts the input), got "
+                               f"{starts[0]}")
+        if starts.shape[0] and starts[-1] > flat.shape[0]:
+            raise RuntimeError(f"embedding_bag: offsets[-1] can not be greater than input's length "
+                               f"{flat.shape[0]}, got {starts[-1]}")
+        if include_last_offset:  # the last bag ends with the input (see the docstring)
             starts = starts[:-1]
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
     nb = starts.shape[0]
-    if nb and (starts[0] != 0 or (np.diff(starts) < 0).any() or starts[-1] > flat.shape[0]):
-        raise ValueError("embedding_bag: offsets must start at 0, not decrease, and stay within the input")
-    psw = None
-    if per_sample_weights is not None:
+    if nb and ((np.diff(starts) < 0).any() or starts[-1] > flat.shape[0]):
+        raise RuntimeError(f"embedding_bag: offsets must not decrease and must stay within the input's length "
+                           f"{flat.shape[0]}, got {starts.tolist()}")
+    if psw is not None:
         if mode != "sum":
             raise NotImplementedError(
                 f"embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for "
                 f"mode='sum' (got mode='{mode}'). Please open a feature request on the Pytorch GitHub."
             )
-        psw = as_tensor(per_sample_weights).reshape(-1)
+        psw = psw.reshape(-1)
     bag = np.searchsorted(starts, np.arange(flat.shape[0]), side="right") - 1  # each entry's bag
     pad = None if padding_idx is None else padding_idx % w.shape[0]
-    keep = np.ones(flat.shape[0], dtype=bool) if pad is None else flat != pad
-    rows = embedding(Tensor._make(_on_device_of(w, flat[keep]), None, False), w, None, max_norm, norm_type)
+    keep = bag >= 0 if pad is None else (bag >= 0) & (flat != pad)  # no offsets: no bags, nothing kept
+    rows = embedding(Tensor._make(_on_device_of(w, flat[keep]), None, False), w, None, max_norm, norm_type,
+                     scale_grad_by_freq)
     bag_k = bag[keep]
     if psw is not None:
         rows = rows * psw[_on_device_of(w, np.flatnonzero(keep))].unsqueeze(-1)
     d = w.shape[1]
-    if mode in ("sum", "mean"):
+    if mode in ("sum", "mean") or not rows.shape[0]:  # (max of nothing: zeros, still connected to weight)
         out = index_add_zeros((nb, d), _on_device_of(w, bag_k), rows, False)
         if mode == "mean":
             count = np.bincount(bag_k, minlength=nb).astype(w.dtype)
@@ -820,8 +904,6 @@ def embedding_bag(input: Any, weight: Any, offsets: Any = None, max_norm: Any = 
         if sel.size:
             pick[i] = sel[np.argmax(ra[sel], axis=0)]
             empty[i] = False
-    if not ra.shape[0]:
-        return _const_like(w, np.zeros((nb, d)))
     index = (_on_device_of(w, pick), _on_device_of(w, np.broadcast_to(np.arange(d), (nb, d)).copy()))
     got = getitem(rows, index)
     return where(_on_device_of(w, empty), 0.0, got) if empty.any() else got
@@ -869,10 +951,11 @@ __all__ += [
 from ..ops.attention import scaled_dot_product_attention  # noqa: E402
 from ..ops.conv import conv1d  # noqa: E402
 from ..ops.pooling import adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, max_pool1d  # noqa: E402
+from .mha_functional import multi_head_attention_forward  # noqa: E402
 
 __all__ += [
     "conv1d", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d",
-    "scaled_dot_product_attention",
+    "scaled_dot_product_attention", "multi_head_attention_forward",
 ]
 
 
@@ -978,7 +1061,7 @@ def selu_(input: Tensor) -> Tensor:
 def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     """celu, in place."""
     if alpha == 0:
-        raise ValueError("ZeroDivisionError in celu: alpha cannot be 0")
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     return _inplace("celu_", input, lambda x: celu(x, alpha))
 
 

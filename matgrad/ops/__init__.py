@@ -14,9 +14,11 @@ indexing    [] (basic and advanced indexing) flip fliplr flipud rot90 take put i
 join        cat stack split pad hstack vstack dstack column_stack tensor_split h/v/dsplit block_diag
 compare     < <= > >= == != logical_xor isposinf isneginf isreal is_nonzero (no gradient)
 scatter     gather scatter scatter_add index_select index_add index_fill masked_select masked_scatter
-            scatter_reduce index_copy select_scatter slice_scatter
+            scatter_reduce index_copy select_scatter slice_scatter index_reduce diagonal_scatter
 sort        sort argsort topk kthvalue median nanmedian mode quantile nanquantile unique bincount histc count_nonzero
-            searchsorted bucketize isin unravel_index
+            searchsorted bucketize isin unravel_index histogram histogramdd
+strided     as_strided as_strided_scatter (a gather by the strided index: overlapping windows add their gradients)
+copies      the *_copy functions (view_copy permute_copy slice_copy ...): each view, then a copy
 views       narrow select unflatten unfold split_with_sizes meshgrid broadcast_tensors
             diag_embed diagflat cartesian_prod combinations vander
 random_ops  multinomial bernoulli normal poisson, and the draws of uniform_ normal_ bernoulli_ random_
@@ -27,6 +29,8 @@ repeat      roll repeat tile repeat_interleave
 decomp      solve cholesky slogdet eigh svd qr pinv matrix_exp, vector p-norms (behind matgrad.linalg)
 special     lgamma digamma polygamma(0 and 1) erfinv i0 mvlgamma igamma igammac, and torch.special's
             erfcx ndtr ndtri log_ndtr i0e i1e i1 entr xlog1py zeta bessel_j0/j1 (behind matgrad.special)
+bessel      torch.special's bessel_y0/y1, modified_bessel_i0/i1/k0/k1 (and scaled k0/k1), spherical_bessel_j0, airy_ai
+polynomials torch.special's orthogonal polynomials (chebyshev T U V W and shifted, hermite H He, laguerre L, legendre P)
 bitwise     bitwise_left_shift bitwise_right_shift (<< >>; and/or/xor/not are in compare)
 ctc         ctc_loss (one op: the α/β recursions vectorised over the batch and the extended labels)
 fractional_pool  fractional_max_pool2d/3d (PyTorch's windows from _random_samples; a gather of the argmax)

@@ -191,18 +191,51 @@ class Pow(Op):
         return da, db
 
 
+_IINFO: dict[np.dtype, Any] = {}  # np.iinfo per integer dtype (x + 1 on integer tensors asks every time)
+
+
+def _wrapped(op: str, value: int, t: Tensor) -> int:
+    """A Python int as PyTorch casts it to an integer tensor's dtype: wrapped modulo 2^bits (two's complement)
+    when it does not fit, where NumPy raises; beyond 64 bits PyTorch's OverflowError."""
+    dt = t.array.dtype
+    info = _IINFO.get(dt) or _IINFO.setdefault(dt, np.iinfo(dt))
+    if info.min <= value <= info.max:
+        return value
+    if not -(1 << 63) <= value < 1 << 64:
+        raise OverflowError(f"{op}: the Python int {value} does not fit in 64 bits (PyTorch raises too); use a "
+                            "float, or reduce it modulo 2**bits of the tensor's dtype first")
+    bits = 8 * dt.itemsize
+    value %= 1 << bits
+    return value - (1 << bits) if dt.kind == "i" and value >= 1 << (bits - 1) else value
+
+
+def _fit_int(op: str, a: Any, b: Any) -> tuple[Any, Any]:
+    """add, sub and mul of an integer tensor and a Python int that does not fit its dtype: the int wrapped."""
+    if type(b) is int and isinstance(a, Tensor) and a.array.dtype.kind in "iu":
+        return a, _wrapped(op, b, a)
+    if type(a) is int and isinstance(b, Tensor) and b.array.dtype.kind in "iu":
+        return _wrapped(op, a, b), b
+    return a, b
+
+
 def add(input: Any, other: Any, alpha: Any = 1) -> Tensor:
     """input + alpha · other."""
+    if type(other) is int or type(input) is int:
+        input, other = _fit_int("add", input, other)
     return _binary(Add, "add", input, other if alpha == 1 else mul(other, alpha))
 
 
 def sub(input: Any, other: Any, alpha: Any = 1) -> Tensor:
     """input - alpha · other."""
+    if type(other) is int or type(input) is int:
+        input, other = _fit_int("sub", input, other)
     return _binary(Sub, "sub", input, other if alpha == 1 else mul(other, alpha))
 
 
 def mul(input: Any, other: Any) -> Tensor:
     """Elementwise product."""
+    if type(other) is int or type(input) is int:
+        input, other = _fit_int("mul", input, other)
     return _binary(Mul, "mul", input, other)
 
 

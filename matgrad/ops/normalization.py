@@ -292,12 +292,13 @@ def _centered(x: np.ndarray, mean: np.ndarray, channels: np.ndarray) -> np.ndarr
     return xc.reshape(len(x), len(channels), -1)
 
 
-def _param(op: str, name: str, p: Any, shape: tuple[int, ...], like: Tensor, fill: float) -> Tensor:
+def _param(op: str, name: str, p: Any, shape: tuple[int, ...], like: Tensor, fill: float,
+           error: type = ValueError) -> Tensor:
     if p is None:  # a constant: no gradient is asked of it
         return Tensor._make(np.full_like(like.array, fill, shape=shape), None, False)
     t = as_tensor(p)
     if tuple(t.shape) != shape:
-        raise ValueError(f"{op}: {name} must have shape {shape}, got {tuple(t.shape)}")
+        raise error(f"{op}: {name} must have shape {shape}, got {tuple(t.shape)}")
     return t
 
 
@@ -362,11 +363,11 @@ def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any 
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating input, got {x.dtype}")
     if len(shape) == 0 or len(shape) > x.ndim or tuple(x.shape[-len(shape):]) != shape:
-        raise ValueError(
+        raise RuntimeError(  # PyTorch's type, here and for weight and bias
             f"{op}: normalized_shape {shape} must equal the input's trailing dims, input shape {x.shape}"
         )
-    gamma = _param(op, "weight", weight, shape, x, 1.0)
-    beta = _param(op, "bias", bias, shape, x, 0.0)
+    gamma = _param(op, "weight", weight, shape, x, 1.0, RuntimeError)
+    beta = _param(op, "bias", bias, shape, x, 0.0, RuntimeError)
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     return Normalize.apply(x, gamma, beta, axes=axes, pview=shape, eps=eps)
 

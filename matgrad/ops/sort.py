@@ -1,5 +1,5 @@
 """Sorting and order statistics: sort, argsort, topk, median, mode, quantile, unique,
-bincount, histc, count_nonzero, searchsorted, bucketize, isin, unravel_index.
+bincount, histc, histogram, histogramdd, count_nonzero, searchsorted, bucketize, isin, unravel_index.
 
 The sorts are stable (ties keep their order, as torch.sort(stable=True)); the values a sort
 or a selection returns are a gather of the input (`scatter.Gather`), so the gradient goes
@@ -567,3 +567,168 @@ def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
         coords.append(rest % n)
         rest = rest // n
     return tuple(_const(c) for c in reversed(coords))
+
+
+HistogramResult = namedtuple("histogram", ["hist", "bin_edges"])
+HistogramddResult = namedtuple("histogramdd", ["hist", "bin_edges"])
+
+
+def _torch_linspace(start: float, end: float, steps: int, dtype: np.dtype) -> np.ndarray:
+    """PyTorch's linspace in `dtype`: the first half counted up from start, the second down from end (so both
+    ends are exact), with the step computed in dtype, as torch.linspace does."""
+    a, b = np.asarray(start, dtype), np.asarray(end, dtype)
+    if steps == 1:
+        return a.reshape(1)
+    step = (b - a) / np.asarray(steps - 1, dtype)
+    i = np.arange(steps)
+    up = a + step * i.astype(dtype)
+    down = b - step * (steps - 1 - i).astype(dtype)
+    return np.where(i < steps // 2, up, down).astype(dtype)
+
+
+def _histogramdd(op: str, points: Tensor, bins: Any, range: Any, weight: Any, density: bool) -> tuple[Any, ...]:  # noqa: A002
+    """The histogram of the rows of `points` (N, D): bins an int, D ints, or D 1-D tensors of edges.
+
+    As PyTorch: with a number of bins, the edges split [min, max] (the data's, per dim, unless range gives them;
+    an empty range widened by 0.5 each way) evenly; an element counts in the bin whose left edge is the last one
+    not above it, the last bin including its right edge, and elements outside the edges (or nan) are left out.
+    density divides by the total and by each bin's width.
+    """
+    x = _host_values(op, points)
+    if x.dtype.kind != "f" or x.dtype == np.float16:
+        from ..dtypes import TYPE_NAMES, of
+
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{TYPE_NAMES[of(x.dtype)][:-6]}': {op} "
+                                  "needs a float32 or float64 input (convert with .float() or .double())")
+    dims = x.shape[1]
+    if isinstance(bins, (int, np.integer)) and not isinstance(bins, bool):
+        bins = [int(bins)] * dims
+    bins = list(bins)
+    if len(bins) != dims:
+        raise RuntimeError(f"{op}: The size of bins must be equal to the innermost dimension of the input "
+                           f"(got {len(bins)} bins for {dims}-dimensional points)")
+    edges = []
+    if all(isinstance(b, Tensor) for b in bins):
+        if range is not None:
+            raise TypeError(f"{op}: range can only be given with a number of bins, not with bin edges")
+        for d, b in enumerate(bins):
+            e = _host_values(op, b)
+            if e.ndim != 1:
+                raise RuntimeError(f"{op}: bins tensor should have one dimension, but got {e.ndim} dimensions in "
+                                   f"the bins tensor for dimension {d}")
+            if e.size == 0:
+                raise RuntimeError(f"{op}: bins tensor should have at least 1 element, but got 0 elements in the "
+                                   f"bins tensor for dimension {d}")
+            if e.dtype != x.dtype:
+                raise RuntimeError(f"{op}: input tensor and bins tensors should have the same dtype, but got input "
+                                   f"with dtype {x.dtype} and bins for dimension {d} with dtype {e.dtype}")
+            if e.size == 1:
+                raise RuntimeError(f"{op}: bins must be > 0, but got 0 for dimension {d}")
+            if np.any(e[1:] < e[:-1]):
+                raise RuntimeError(f"{op}: the bin edges for dimension {d} must be non-decreasing, got "
+                                   f"{e.tolist()} (PyTorch's result for unsorted edges is undefined)")
+            edges.append(e)
+    elif all(isinstance(b, (int, np.integer)) and not isinstance(b, bool) for b in bins):
+        for d, b in enumerate(bins):
+            if b <= 0:
+                raise RuntimeError(f"{op}: bins must be > 0, but got {b} for dimension {d}")
+        if range is not None and len(range) != 2 * dims:
+            raise RuntimeError(f"{op}: for a {dims}-dimensional histogram range should have {2 * dims} elements, "
+                               f"but got {len(range)}")
+        for d, b in enumerate(bins):
+            if range is not None:
+                lo, hi = float(range[2 * d]), float(range[2 * d + 1])
+            elif x.shape[0]:
+                lo, hi = float(x[:, d].min()), float(x[:, d].max())
+            else:
+                lo, hi = 0.0, 1.0
+            if not (np.isfinite(lo) and np.isfinite(hi)):
+                raise RuntimeError(f"{op}: dimension {d}'s range [{lo:g}, {hi:g}] is not finite")
+            if lo > hi:
+                raise RuntimeError(f"{op}: min should not exceed max, but got min {lo:g} max {hi:g} for dimension {d}")
+            if lo == hi:  # as NumPy: an empty range is widened, so no bin has zero width
+                lo, hi = lo - 0.5, hi + 0.5
+            edges.append(_torch_linspace(lo, hi, b + 1, x.dtype))
+    else:
+        raise TypeError(f"{op}: bins must be an int, a sequence of ints or a sequence of 1-D tensors, got "
+                        f"{[type(b).__name__ for b in bins]}")
+    w = None
+    if weight is not None:
+        w = _host_values(op, weight)
+        if w.dtype != x.dtype:
+            raise RuntimeError(f"{op}: if weight tensor is provided, input tensor and weight tensor should have the "
+                               f"same dtype, but got input({x.dtype}), and weight({w.dtype})")
+    return x, edges, w
+
+
+def _where(arr: np.ndarray, t: Tensor) -> Any:
+    """A host result on t's device (histograms are counted on the host)."""
+    return arr if t.is_cpu else move(arr, t.device)
+
+
+def _bin_counts(x: np.ndarray, edges: list[np.ndarray], w: np.ndarray | None, density: bool) -> np.ndarray:
+    """hist for the rows of x (see _histogramdd), in x's dtype."""
+    shape = tuple(e.size - 1 for e in edges)
+    keep = np.ones(x.shape[0], dtype=bool)
+    pos = []
+    for d, e in enumerate(edges):
+        col = x[:, d]
+        keep &= (col >= e[0]) & (col <= e[-1])  # nan fails both
+        p = np.searchsorted(e, col, side="right") - 1
+        pos.append(np.clip(np.where(p == e.size - 1, p - 1, p), 0, None))
+    flat = np.ravel_multi_index(tuple(p[keep] for p in pos), shape) if shape else np.zeros(0, np.int64)
+    weights = None if w is None else w[keep].astype(np.float64)
+    hist = np.bincount(flat, weights=weights, minlength=int(np.prod(shape))).astype(x.dtype).reshape(shape)
+    if density:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hist = hist / hist.sum(dtype=x.dtype)
+            for d, e in enumerate(edges):
+                hist = hist / np.diff(e).reshape((1,) * d + (-1,) + (1,) * (len(edges) - d - 1))
+    return hist.astype(x.dtype)
+
+
+def histogram(input: Any, bins: Any = 100, *, range: Any = None, weight: Any = None,  # noqa: A002
+              density: bool = False) -> HistogramResult:
+    """(hist, bin_edges): how many of input's elements (or how much of their weight) fall in each bin.
+
+    bins is a number of equal bins over range (the data's min and max by default) or a 1-D tensor of edges;
+    the last bin includes its right edge, elements outside are left out (not clamped, unlike histc). weight,
+    with input's dtype and element count, is added instead of 1; density makes the histogram integrate to 1.
+    """
+    t = as_tensor(input)
+    if isinstance(bins, Tensor):
+        bins = [bins]
+    elif isinstance(bins, bool) or not isinstance(bins, (int, np.integer)):
+        raise TypeError(f"histogram(): bins must be an int or a 1-D tensor of bin edges, not {type(bins).__name__}")
+    x, edges, w = _histogramdd("histogram", reshape(t, (-1, 1)), bins, range, weight, density)
+    if w is not None:
+        if w.size != x.shape[0]:
+            raise RuntimeError(f"histogram: weight should have as many elements as input, but got input of shape "
+                               f"{list(t.shape)} and weight of shape {list(w.shape)}")
+        w = w.reshape(-1)
+    hist = _bin_counts(x, edges, w, density)
+    return HistogramResult(_const(_where(hist, t)), _const(_where(edges[0], t)))
+
+
+def histogramdd(input: Any, bins: Any, range: Any = None, weight: Any = None,  # noqa: A002
+                density: bool = False) -> HistogramddResult:
+    """(hist, bin_edges): the D-dimensional histogram of input's points, its innermost dim (size D) holding
+    each point's coordinates. bins: an int for every dim, D ints, or D 1-D tensors of edges; range: (min, max)
+    for each dim in turn, 2·D numbers; weight: one per point (input's shape without its last dim)."""
+    t = as_tensor(input)
+    if t.ndim < 2:
+        raise RuntimeError(f"histogramdd: input tensor should have at least 2 dimensions, got shape {list(t.shape)} "
+                           "(the innermost dim holds each point's coordinates)")
+    if isinstance(bins, Tensor):
+        raise TypeError("histogramdd(): bins must be an int, a sequence of ints or a sequence of 1-D tensors (one "
+                        "per dim), not a Tensor")
+    points = reshape(t, (-1, t.shape[-1]))
+    x, edges, w = _histogramdd("histogramdd", points, bins, range, weight, density)
+    if w is not None:
+        if tuple(w.shape) != tuple(t.shape[:-1]):
+            raise RuntimeError(f"histogramdd: if weight tensor is provided it should have the same shape as the input "
+                               f"tensor excluding its innermost dimension, but got input with shape {list(t.shape)} "
+                               f"and weight with shape {list(w.shape)}")
+        w = w.reshape(-1)
+    hist = _bin_counts(x, edges, w, density)
+    return HistogramddResult(_const(_where(hist, t)), tuple(_const(_where(e, t)) for e in edges))
