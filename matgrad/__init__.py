@@ -93,6 +93,7 @@ from .ops.shape import atleast_1d, atleast_2d, atleast_3d, clone, moveaxis, move
 from .ops.sort import bucketize, isin, searchsorted, unravel_index
 from .ops.views import cartesian_prod, combinations, diag_embed, diagflat, vander
 from .tensor import Size
+from .dlpack import from_dlpack, to_dlpack
 from .tensor import Tensor, get_default_dtype, install_methods, set_default_dtype
 from .memory import keep_freed_memory
 from .devices import device, get_default_device, set_default_device
@@ -178,6 +179,8 @@ from .creation_more import (  # noqa: E402
 # torch.testing, torch.backends (flags accepted, no effect on NumPy), torch.compiler (no compiler: compile returns
 # the model itself; `compile` is set at the end, out of __all__, as it is also a builtin)
 from . import backends, compiler, testing  # noqa: E402
+from . import profiler  # noqa: E402  (torch.profiler: profile, record_function, schedule)
+from . import jit  # noqa: E402  (torch.jit: no TorchScript; script/trace return the model as it is)
 from .backends import (  # noqa: E402
     are_deterministic_algorithms_enabled, get_deterministic_debug_mode, get_float32_matmul_precision,
     is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode, set_float32_matmul_precision,
@@ -225,3 +228,5 @@ bool = dtypes.TORCH_NAMES["bool"]  # noqa: A001
 from .creation import range_ as range  # noqa: E402, A001
 # torch.compile: returns the model as it is (matgrad has no compiler; see matgrad/compiler.py)
 from .compiler import compile  # noqa: E402, A001
+# torch.multiprocessing, kept out of __all__ so `from matgrad import *` never hides Python's multiprocessing
+from . import multiprocessing  # noqa: E402

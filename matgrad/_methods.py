@@ -28,6 +28,8 @@ from .tensor import Tensor, _shape_arg, as_tensor
 def _r(fn: Any) -> Any:
     """The reflected operator: other ∘ self."""
     def reflected(self: Tensor, other: Any) -> Tensor:
+        if type(other) is int and self.array.dtype.kind in "iu":  # the op fits the int to the dtype as PyTorch
+            return fn(other, self)  # (-1 + uint8 wraps, 300 / uint8 is a float division), where as_tensor raises
         return fn(as_tensor(other, self), self)
     reflected.__name__ = f"r{fn.__name__}"
     return reflected
@@ -51,7 +53,15 @@ def _reshape(self: Tensor, *shape: Any) -> Tensor:
 shape_mod = shape
 _T = property(lambda self: shape.permute(self, tuple(reversed(range(self.ndim)))) if self.ndim > 1 else self,
               doc="The tensor with its dimensions reversed (the transpose of a matrix).")
-_mT = property(lambda self: shape.transpose(self, -2, -1), doc="Transpose of the last two dimensions.")
+
+
+def _matrix_transpose(self: Tensor) -> Tensor:
+    if self.ndim == 1:  # a 0-d tensor is its own transpose (PyTorch: deprecated, but allowed)
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
+    return shape.transpose(self, -2, -1) if self.ndim else self
+
+
+_mT = property(_matrix_transpose, doc="Transpose of the last two dimensions.")
 
 METHODS = {
     # operators
@@ -358,7 +368,7 @@ _MORE_INPLACE = {
     **{f"{op}_": op for op in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
                                "bitwise_right_shift", "igamma", "igammac", "addr")},
     "__ilshift__": "__lshift__", "__irshift__": "__rshift__", "__iand__": "bitwise_and", "__ior__": "bitwise_or",
-    "__ixor__": "bitwise_xor",
+    "__ixor__": "bitwise_xor", "__ifloordiv__": "floor_divide", "__imod__": "remainder", "__ipow__": "pow",
 }
 METHODS.update({name: _inplace(name, op) for name, op in _MORE_INPLACE.items()})
 

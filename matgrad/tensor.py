@@ -339,6 +339,19 @@ class Tensor:
         raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy the "
                         "tensor to host memory first.")
 
+    def __dlpack__(self, *, stream: Any = -1, max_version: Any = None, dl_device: Any = None,
+                   copy: Any = None) -> Any:
+        """A DLPack capsule of this tensor's memory, not copied (matgrad/dlpack.py; torch's rules and messages)."""
+        from .dlpack import export
+
+        return export(self, stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self) -> tuple[Any, int]:
+        """(DLDeviceType, device index) of this tensor's memory, as the array underneath reports it."""
+        from .dlpack import device_of
+
+        return device_of(self)
+
     def _host(self) -> np.ndarray:
         """The values as a NumPy array, copied from the device if need be (for printing and .tolist())."""
         return _device.to_host(self.array)
@@ -678,7 +691,10 @@ class Tensor:
 
     def _arith_(self, name: str, ufunc: Any, op: str, other: Any) -> Tensor:
         def plain(a: np.ndarray) -> None:
-            ufunc(a, other.array if isinstance(other, Tensor) else other, out=a, casting="same_kind")
+            try:
+                ufunc(a, other.array if isinstance(other, Tensor) else other, out=a, casting="same_kind")
+            except (OverflowError, TypeError):  # NumPy refused before writing: an int that does not fit the dtype
+                self._write(name, self._method(op)(self, other))  # (PyTorch wraps it), a float into an int tensor
 
         return self._modify(name, lambda t: self._method(op)(t, other), plain, (other,))
 
@@ -997,7 +1013,7 @@ class Tensor:
         if self.array.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype={_dtypes.of(self.array.dtype)}")
         if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")  # MulBackward0, as PyTorch prints it
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
@@ -1116,6 +1132,19 @@ def _shape_arg(shape: Sequence[Any]) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
     return tuple(shape)
+
+
+def wrap_dim(op: str, dim: Any, ndim: int) -> int:
+    """`dim` as a non-negative axis of an ndim-D tensor (a 0-d one counts as 1-D), as PyTorch's maybe_wrap_dim:
+    its IndexError "Dimension out of range" outside [-ndim, ndim - 1], its TypeError for a non-integer."""
+    try:
+        d = operator.index(dim)
+    except TypeError:
+        raise TypeError(f"{op}(): argument 'dim' must be int, not {type(dim).__name__}") from None
+    n = ndim if ndim > 0 else 1
+    if -n <= d < n:
+        return d + n if d < 0 else d
+    raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
 
 
 def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:

@@ -17,6 +17,7 @@ from .autocast_mode import (
     set_autocast_dtype,
     set_autocast_enabled,
 )
+from .custom import custom_bwd, custom_fwd
 from .grad_scaler import GradScaler
 
 # matgrad.cuda is a module, not a package: `import matgrad.cuda.amp` finds cuda_amp under this name
@@ -25,4 +26,4 @@ sys.modules.setdefault("matgrad.cuda.amp", cuda_amp)
 
 __all__ = ["autocast", "GradScaler", "is_autocast_available", "is_autocast_enabled", "get_autocast_dtype",
            "set_autocast_enabled", "set_autocast_dtype", "is_autocast_cache_enabled", "grad_scaler",
-           "autocast_mode"]
+           "autocast_mode", "custom_fwd", "custom_bwd"]

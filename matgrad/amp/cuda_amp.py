@@ -8,10 +8,10 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from . import autocast_mode, grad_scaler
+from . import autocast_mode, custom, grad_scaler
 from .grad_scaler import OptState  # noqa: F401  (torch.cuda.amp.grad_scaler keeps it importable)
 
-__all__ = ["GradScaler", "autocast"]
+__all__ = ["GradScaler", "autocast", "custom_fwd", "custom_bwd"]
 
 
 class GradScaler(grad_scaler.GradScaler):
@@ -35,3 +35,19 @@ class autocast(autocast_mode.autocast):  # noqa: N801 - PyTorch's name
 
         super().__init__("cuda", enabled=enabled, dtype=float16 if dtype is None else dtype,
                          cache_enabled=cache_enabled)
+
+
+def custom_fwd(fwd: Any = None, *, cast_inputs: Any = None) -> Any:
+    """matgrad.amp.custom_fwd(..., device_type="cuda"); deprecated, as torch.cuda.amp.custom_fwd."""
+    warnings.warn("`matgrad.cuda.amp.custom_fwd(args...)` is deprecated. "
+                  "Please use `matgrad.amp.custom_fwd(args..., device_type='cuda')` instead.", FutureWarning,
+                  stacklevel=2)
+    return custom.custom_fwd(fwd, device_type="cuda", cast_inputs=cast_inputs)
+
+
+def custom_bwd(bwd: Any) -> Any:
+    """matgrad.amp.custom_bwd(..., device_type="cuda"); deprecated, as torch.cuda.amp.custom_bwd."""
+    warnings.warn("`matgrad.cuda.amp.custom_bwd(args...)` is deprecated. "
+                  "Please use `matgrad.amp.custom_bwd(args..., device_type='cuda')` instead.", FutureWarning,
+                  stacklevel=2)
+    return custom.custom_bwd(bwd, device_type="cuda")

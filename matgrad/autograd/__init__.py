@@ -11,10 +11,11 @@ capture     capture(fn): a training step's forward and backward recorded once, t
 functional  torch.autograd.functional: vjp, jvp, jacobian, hessian, vhp, hvp
 anomaly_mode  detect_anomaly / set_detect_anomaly: forward traces and the backward's nan check
 variable    Variable, PyTorch's deprecated alias of Tensor
+graph       torch.autograd.graph: Node (next_functions, name(), node hooks), AccumulateGrad, multi-grad hooks
 """
 from __future__ import annotations
 
-from . import anomaly_mode, engine, functional
+from . import anomaly_mode, engine, functional, graph
 from .anomaly_mode import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
 from .api import backward, grad
 from .capture import CaptureError, CaptureFallback, capture
@@ -35,5 +36,6 @@ __all__ = [
     "is_grad_enabled", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "gradcheck",
     "gradgradcheck", "GradcheckError", "engine", "capture", "CaptureError", "CaptureFallback", "functional",
     "anomaly_mode", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
-    "Variable",
+    "Variable", "graph", "profiler",
 ]
+from . import profiler  # noqa: E402  (torch.autograd.profiler: the older profile / record_function API)

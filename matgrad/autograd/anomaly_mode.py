@@ -3,8 +3,10 @@
 While it is on, every node records the stack of the forward call that made it, and the reverse
 pass checks each node's gradients for nan: the first node to return one raises PyTorch's
 RuntimeError, and the forward traceback of the node that failed (for any error) is shown as
-PyTorch's UserWarning. While it is off nothing is recorded and the engine asks one flag per
-backward: recording works by putting a recording `Op.apply` in place only while the mode is on.
+PyTorch's UserWarning. While it is off nothing is recorded and the engine asks one list per
+backward (autograd/hook_providers.py, shared with the profiler): recording works by putting a
+recording `Op.apply` in place, and the nan check among the engine's hook providers, only while
+the mode is on.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..tensor import Tensor
+from . import hook_providers
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
 
@@ -42,6 +45,10 @@ def is_anomaly_check_nan_enabled() -> bool:
 
 def _set(mode: bool, check_nan: bool) -> None:
     _state[0], _state[1] = bool(mode), bool(check_nan)
+    if mode:  # the engine's per-backward check: its nan check wraps each backward's per-node hook
+        hook_providers.add(checking_hook)
+    else:
+        hook_providers.remove(checking_hook)
     from .op import Op  # (op sits beside this module; imported late so either may load first)
 
     if mode and not _plain_apply:
@@ -98,11 +105,7 @@ class set_detect_anomaly:
 
 def node_name(node: Any) -> str:
     """The node's name as PyTorch shows it: 'MulBackward0', or 'MyFunctionBackward' for an autograd.Function."""
-    fn = getattr(type(node), "_fn", None)  # a Function's node (function.py), or one output cut from it
-    fn_name = fn.__name__ if fn is not None else getattr(type(node), "_fn_name", None)
-    if fn_name is not None and fn_name != "Function":
-        return f"{fn_name}Backward"
-    return f"{node.name}Backward0"
+    return node.name()
 
 
 def checking_hook(inner: Callable[..., Any] | None) -> Callable[..., Any] | None:

@@ -37,8 +37,9 @@ What capture refuses, with a CaptureError that says what to do:
 - an in-place change during the forward (BatchNorm's running statistics in training mode,
   ReLU(inplace=True)): replay would not make it;
 - a user autograd.Function (module backward hooks are one): its forward may do anything;
-- hooks or retain_grad on a tensor inside the step (hooks on the parameters and on the returned
-  loss are fine: the engine runs them as usual);
+- hooks or retain_grad on a tensor inside the step, or hooks on its node (grad_fn.register_hook,
+  register_prehook) (hooks on the parameters and on the returned loss are fine: the engine runs them
+  as usual);
 - a loss that is not one element, or that does not require grad;
 - a graph that changes on every call (value-dependent control flow), after three tries.
 
@@ -66,6 +67,7 @@ from ..devices import backend_of
 from ..tensor import LAST_CHANGE, NEXT_SEQ, Tensor
 from . import grad_mode
 from .engine import _add_into, _fit, _sum  # the engine's own fitting and sums (quiet at inf + -inf): the same bits
+from .hooks import NodeHook
 from .op import Op
 
 __all__ = ["capture", "CapturedStep", "CapturedGraph", "CaptureError", "CaptureFallback", "CaptureStats"]
@@ -383,6 +385,11 @@ def _check_node(n: Op, i: int, count: int) -> None:
         raise CaptureError(
             f"capture: {where} is a user autograd.Function (module backward hooks add one); its forward may do "
             "anything when run, so it cannot be replayed. Write it with matgrad's ops or call the step uncaptured")
+    if n.post_hooks or (n.pre_hooks and any(type(h) is NodeHook for h in n.pre_hooks.values())):
+        raise CaptureError(
+            f"capture: {where} inside the step has a hook of its own (grad_fn.register_hook or register_prehook); "
+            "replay makes no such node. Hooks on the parameters (and their AccumulateGrad nodes) and on the "
+            "returned loss work; or call the step uncaptured")
     if n.pre_hooks or n.retained is not None:
         raise CaptureError(
             f"capture: a tensor inside the step ({where}'s output) has a hook or retain_grad(); replay makes no "

@@ -17,7 +17,7 @@ from ..backend import ArrayNamespace, numpy_ns
 from ..devices import backend_of
 from ..kernels import ignoring
 from ..tensor import Tensor
-from . import anomaly_mode, grad_mode, hooks
+from . import anomaly_mode, grad_mode, hook_providers, hooks
 
 if TYPE_CHECKING:
     from .op import Op
@@ -146,9 +146,12 @@ def run_backward(
     _returning.append(inputs is not None)
     ok = False
     node = None
-    anomaly = anomaly_mode._state[0]  # the one check anomaly detection costs when off
-    if anomaly:
-        hook = anomaly_mode.checking_hook(hook)
+    # --- per-node listeners (anomaly detection, the profiler): matgrad/autograd/hook_providers.py ---
+    anomaly = False
+    if hook_providers.providers:  # the one check they cost a backward while none listens
+        anomaly = anomaly_mode._state[0]
+        hook = hook_providers.wrap(hook)
+    # --- (end of per-node listeners) ---
     try:
         while ready:
             node = heappop(ready)[1]
@@ -159,9 +162,9 @@ def run_backward(
             parents = node.parents
             if parents is None:
                 node._parents_or_raise()  # freed by an earlier backward: say so
-            if node.pre_hooks:  # the output tensor's hooks see its complete gradient first
-                dy = hooks.run_hooks(node.pre_hooks, dy, not create_graph, f"the output of {node.name}")
-            if want:
+            if node.pre_hooks:  # the output tensor's hooks see its complete gradient first (and the node's prehooks)
+                dy = _pre_hooked(node, dy, want, result, create_graph)
+            elif want:
                 pos = want.get(key)
                 if pos is not None:
                     result[pos] = dy
@@ -183,6 +186,8 @@ def run_backward(
                     node.xp = numpy_ns
             if type(grads) is not tuple:
                 grads = (grads,)
+            if node.post_hooks is not None:  # the node's own hooks (register_hook): all they cost others is this test
+                grads = _post_hooked(node, dy, grads, parents, create_graph, ns)
             if hook is not None:
                 hook(node, dy, grads)
             parent_fns = node.parent_fns
@@ -218,6 +223,43 @@ def run_backward(
                 for fn in calls:
                     fn()
     return result if inputs is not None else None
+
+
+def _pre_hooked(node: Op, dy: Any, want: dict[int, int], result: list[Any], create_graph: bool) -> Any:
+    """A node whose output has hooks, in PyTorch's order: the output tensor's hooks, then its gradient
+    as autograd.grad's result or retained .grad, then the node's own prehooks; the gradient they leave."""
+    plain = not create_graph
+    what = f"the output of {node.name}"
+    dy = hooks.run_hooks(node.pre_hooks, dy, plain, what)
+    if want:
+        pos = want.get(id(node))
+        if pos is not None:
+            result[pos] = dy
+    elif node.retained is not None:
+        _retain(node, dy, create_graph)
+    dy = hooks.run_prehooks(node.pre_hooks, dy, plain, what)
+    if dy is None:
+        raise NotImplementedError(
+            f"a prehook of {node.name()} returned None for its output's gradient; PyTorch then skips the node, "
+            "matgrad cannot: return a tuple with a zero gradient (torch.zeros_like(grad)) instead")
+    return dy
+
+
+def _post_hooked(node: Op, dy: Any, grads: tuple, parents: tuple[Tensor, ...], create_graph: bool,
+                 ns: ArrayNamespace) -> tuple:
+    """The node's post hooks see its input gradients as PyTorch's do, fitted to the inputs' shapes and None
+    for an input that needs none, and may replace them."""
+    if not node.post_hooks:  # all removed
+        return grads
+    fitted = []
+    for parent, need, g in zip(parents, node.needs_input_grad, grads):
+        if g is None or not need:
+            fitted.append(None)
+        elif g.shape != parent.array.shape or g.dtype != parent.array.dtype:
+            fitted.append(_fit(g, parent, node, ns))
+        else:
+            fitted.append(g)
+    return hooks.run_posthooks(node.post_hooks, tuple(fitted), dy, not create_graph)
 
 
 def _retain(node: Op, dy: Any, create_graph: bool) -> None:
@@ -377,11 +419,13 @@ class _HookedLeaves:
         pre = hooks.leaf_hooks.get(t)
         if pre:
             g = hooks.run_hooks(pre, g, not create_graph, "a leaf tensor")
-        _deliver_leaf(t, g, want, result, handed, taken, create_graph)
+            if not want:  # its AccumulateGrad's prehooks: autograd.grad runs no AccumulateGrad, as PyTorch
+                g = hooks.run_prehooks(pre, g, not create_graph, "a leaf tensor")
+        if g is not None:  # (None: a prehook dropped it)
+            _deliver_leaf(t, g, want, result, handed, taken, create_graph)
         post = hooks.post_accumulate_hooks.get(t)
-        if post and not want:  # after .grad changed; autograd.grad touches no .grad, so calls none
-            for fn in list(post.values()):
-                fn(t)
+        if post and not want:  # after .grad changed (and then the AccumulateGrad's post hooks); autograd.grad
+            hooks.run_leaf_posthooks(post, t, g, not create_graph)  # touches no .grad, so calls none
 
     def flush(self) -> None:
         """Leaves whose remaining parts never came (their nodes got no gradient): finish with what came."""

@@ -19,7 +19,8 @@ from weakref import ref as _weakref
 
 from ..backend import ArrayNamespace, numpy_ns
 from ..tensor import LAST_CHANGE, NEXT_SEQ, Tensor, version_at
-from . import grad_mode
+from . import grad_mode, hooks
+from .hooks import accumulate_grad
 
 _KEEP_CONSTANT = 1024  # constants up to this many elements are kept by release() for replay; larger, weakly
 _next_seq = NEXT_SEQ  # creation order: a node is always newer than its inputs' nodes (and see LAST_CHANGE)
@@ -37,8 +38,12 @@ class Op:
     differentiable = True
     #: A weak reference to the output tensor when its .grad is kept (Tensor.retain_grad).
     retained: Any = None
-    #: Hooks on the output tensor's gradient ({handle id: fn}; Tensor.register_hook), run before backward.
+    #: Hooks on the output tensor's gradient ({handle id: fn}; Tensor.register_hook), run before backward;
+    #: the node's own prehooks (register_prehook) among them, as hooks.NodeHook, run after those.
     pre_hooks: Any = None
+    #: The node's own post hooks ({handle id: fn}; register_hook), run after backward: the engine's one
+    #: test per node for them is `post_hooks is not None`, so it stays None until one is registered.
+    post_hooks: Any = None
     #: The array namespace the backward runs on: plain arrays, or matgrad's ops under create_graph.
     xp: ArrayNamespace = numpy_ns
     #: Whether forward(*inputs, **params) gives the same output again, so the explainer can rebuild
@@ -57,6 +62,14 @@ class Op:
     out: Any
     #: The forward's keyword parameters, as apply() got them (None once released, when not replayable).
     params: dict[str, Any] | None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("name")
+        if own is not None:  # a subclass's own name (a property, or a string): its text, with PyTorch's call form
+            text = own.fget if isinstance(own, property) else (lambda self, own=own: own)
+            cls.name = property(lambda self: _node_name(self, text(self)),
+                                doc=own.__doc__ if isinstance(own, property) else None)
 
     @classmethod
     def apply(cls, *tensors: Tensor, **params: Any) -> Tensor:
@@ -182,6 +195,9 @@ class Op:
         self.out = None
         if not self.replayable:
             self.params = None  # may hold anything the forward saw, and nothing will run it again
+            if parents is not None and None in self.parent_fns:  # the leaves that get a gradient, for next_functions
+                self.parent_fns = tuple([p if f is None and need else f
+                                         for f, p, need in zip(self.parent_fns, parents, self.needs_input_grad)])
         elif parents is not None:
             # each leaf in place of its None: a new attribute instead would cost every node of every backward
             fns = self.parent_fns
@@ -200,13 +216,85 @@ class Op:
                 else:
                     self.parent_fns = tuple([_kept(p) if f is None else f for f, p in zip(fns, parents)])
 
+    # --- PyTorch's Node API (torch.autograd.graph.Node; see graph.py) ----------------------------------
     @property
-    def name(self) -> str:
-        """The op's name, as shown in reprs and by the explainer."""
-        return type(self).__name__
+    def name(self) -> NodeName:
+        """The op's name, as the explainer and the errors show it ('Mul'), and PyTorch's call form:
+        `name()` is 'MulBackward0' ('MyFnBackward' for an autograd.Function).
+
+        The name is matgrad's op, and some ops are not PyTorch's: matgrad's `Linear` is one node where
+        PyTorch records AddmmBackward0 and TBackward0, `MatMul` is PyTorch's MmBackward0 (or BmmBackward0
+        ...), `GetItem` its SelectBackward0/SliceBackward0/IndexBackward0, `Reshape` its ViewBackward0,
+        `CrossEntropy` its NllLossBackward0 after LogSoftmaxBackward0, `ReLU` its ReluBackward0, and the
+        suffix is always 0 (PyTorch's SumBackward1 is a sum over dims). x * y + z, exp, sum ... agree.
+        """
+        return _node_name(self, type(self).__name__)
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """Where each input's gradient goes next, as PyTorch: one (node, 0) per input, in order: the node
+        that made it, the AccumulateGrad of a leaf that requires grad, or None for one that does not.
+
+        Also after backward() freed the graph: the nodes and the leaves that get a gradient are kept then.
+        (A user autograd.Function with several outputs has one node per output here, whose one input is
+        the Function's node; PyTorch has the one node with several outputs.)
+        """
+        parents = self.parents
+        if parents is None:  # released: the leaves stand in parent_fns where None stood (see release)
+            parents = self.parent_fns
+        edges = []
+        for fn, leaf, need in zip(self.parent_fns, parents, self.needs_input_grad):
+            if isinstance(fn, Op):
+                edges.append((fn, 0))
+                continue
+            if isinstance(leaf, _weakref):
+                leaf = leaf()
+            edges.append((accumulate_grad(leaf) if need and isinstance(leaf, Tensor) else None, 0))
+        return tuple(edges)
+
+    @property
+    def metadata(self) -> dict:
+        """A dict of the user's own, kept with the node (made on first use)."""
+        meta = self.__dict__.get("_metadata")  # (underscored: the explainer lists a node's other attributes)
+        if meta is None:
+            meta = self._metadata = {}
+        return meta
+
+    def register_prehook(self, fn: Any) -> hooks.RemovableHandle:
+        """Call `fn(grad_outputs)` before this node's backward, with a tuple of its output's gradient, after
+        the output tensor's hooks and retained .grad; a returned tuple replaces it (PyTorch's Node)."""
+        return hooks.register_node_prehook(self, fn)
+
+    def register_hook(self, fn: Any) -> hooks.RemovableHandle:
+        """Call `fn(grad_inputs, grad_outputs)` after this node's backward: one gradient per input (None for
+        one that gets none), each the shape of its input; a returned tuple replaces grad_inputs (PyTorch's Node)."""
+        return hooks.register_node_hook(self, fn)
 
     def __repr__(self) -> str:
-        return f"<{self.name}Backward>"
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class NodeName(str):
+    """An op's name as matgrad uses it ('Mul': in messages, the explainer and the viewer) that also
+    answers PyTorch's `grad_fn.name()` ('MulBackward0'); a plain str once pickled or copied."""
+
+    _torch: str
+
+    def __call__(self) -> str:
+        return self._torch
+
+    def __reduce__(self) -> tuple:
+        return str, (str(self),)
+
+
+def _node_name(node: Op, text: str) -> NodeName:
+    """`text` as the node's NodeName; PyTorch calls an autograd.Function's node '<Function>Backward'."""
+    cls = type(node)
+    fn = getattr(cls, "_fn", None)  # a Function's node (function.py), or one output cut from it
+    fn_name = fn.__name__ if fn is not None else getattr(cls, "_fn_name", None)
+    name = NodeName(text)
+    name._torch = f"{fn_name}Backward" if fn_name is not None and fn_name != "Function" else f"{text}Backward0"
+    return name
 
 
 def _kept(leaf: Tensor) -> Any:

@@ -268,7 +268,7 @@ def backward_steps(graph: Graph, names: dict[int, str], captured: Captured, seed
 
 def _params(node: Any) -> dict[str, Any]:
     skip = {"parents", "needs_input_grad", "out", "xp",  # the graph's bookkeeping, not the op's parameters
-            "parent_fns", "seq", "params", "leaves", "out_name", "pre_hooks", "retained"}
+            "parent_fns", "seq", "params", "leaves", "out_name", "pre_hooks", "post_hooks", "retained"}
     out = {}
     for k, v in vars(node).items():
         if k in skip or k.startswith("_"):

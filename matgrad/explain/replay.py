@@ -123,6 +123,7 @@ def replay(output: Tensor, to_host: bool = False) -> Tensor:
                     f"which inputs of {n.name} require grad has changed since the forward. {_FIX}"
                 )
             fn.pre_hooks = n.pre_hooks  # the hooks on the output's gradient run as they would have
+            fn.post_hooks = n.post_hooks  # and the node's own post hooks (grad_fn.register_hook)
             y.name = names.get(id(n))
             made[id(n)] = y
     out = made[id(output.grad_fn)]

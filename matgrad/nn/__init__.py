@@ -11,7 +11,7 @@ from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, S
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d, ConvTranspose2d
 from .dropout import Dropout
-from .dropout2d import Dropout2d
+from .dropout import Dropout2d
 from .embedding import Embedding
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
@@ -92,3 +92,4 @@ from .pooling3d import FractionalMaxPool3d
 from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .linear_cross_entropy import LinearCrossEntropyLoss, LinearCrossEntropyOptions
 from .parallel import DataParallel
+from . import modules  # torch.nn.modules

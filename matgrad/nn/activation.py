@@ -303,21 +303,25 @@ class PReLU(Module):
 
 
 # --- breadth 2 --------------------------------------------------------------------------------
-class Hardshrink(Module):
-    """x where |x| > lambd, else 0."""
+class _Shrink(Module):
+    """What Hardshrink and Softshrink share: lambd (neither is the other's subclass, as in PyTorch)."""
 
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
         self.lambd = lambd
 
-    def forward(self, input: Any) -> Any:
-        return F.hardshrink(input, self.lambd)
-
     def extra_repr(self) -> str:
         return f"{self.lambd}"
 
 
-class Softshrink(Hardshrink):
+class Hardshrink(_Shrink):
+    """x where |x| > lambd, else 0."""
+
+    def forward(self, input: Any) -> Any:
+        return F.hardshrink(input, self.lambd)
+
+
+class Softshrink(_Shrink):
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
 
     def forward(self, input: Any) -> Any:

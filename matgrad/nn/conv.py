@@ -14,7 +14,15 @@ from .parameter import Parameter, _place
 
 
 class _ConvNd(Module):
-    """Shared parts: arguments, PyTorch's default init, repr."""
+    """Base of every convolution layer (1-, 2-, 3-d, transposed, lazy), for isinstance checks as PyTorch's."""
+
+
+class _ConvTransposeNd(_ConvNd):
+    """Base of every transposed convolution layer, for isinstance checks as PyTorch's."""
+
+
+class _Conv2dBase(_ConvNd):
+    """Shared parts of the 2-d layers: arguments, PyTorch's default init, repr."""
 
     def __init__(self, name: str, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
                  padding: Any, dilation: Any, groups: int, bias: bool, padding_mode: str, dtype: Any,
@@ -62,7 +70,7 @@ class _ConvNd(Module):
         return s
 
 
-class Conv2d(_ConvNd):
+class Conv2d(_Conv2dBase):
     """Y = W·cols(X) + b over (N, C_in, H, W) → (N, C_out, Hₒ, Wₒ); weight (C_out, C_in/groups, kH, kW)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
@@ -76,7 +84,7 @@ class Conv2d(_ConvNd):
         return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
-class ConvTranspose2d(_ConvNd):
+class ConvTranspose2d(_Conv2dBase, _ConvTransposeNd):
     """conv2d's input gradient as a layer (upsampling); weight (C_in, C_out/groups, kH, kW)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
@@ -101,7 +109,7 @@ class ConvTranspose2d(_ConvNd):
 
 
 # --- issue 20 ---------------------------------------------------------------------------------
-class Conv1d(Module):
+class Conv1d(_ConvNd):
     """Y = W·cols(X) + b over (N, C_in, L) → (N, C_out, Lₒ); weight (C_out, C_in/groups, k).
 
     Runs as conv2d on an (N, C, 1, L) view; padding_mode 'zeros', 'reflect', 'replicate' or 'circular'.
@@ -178,7 +186,7 @@ class Conv1d(Module):
         return s
 
 
-class ConvTranspose1d(Module):
+class ConvTranspose1d(_ConvTransposeNd):
     """conv1d's input gradient as a layer over (N, C_in, L) → (N, C_out, Lₒ); weight (C_in, C_out/groups, k).
 
     Runs as conv_transpose2d on an (N, C, 1, L) view; padding_mode 'zeros' only, as PyTorch.

@@ -9,13 +9,13 @@ from .. import memory
 from ..ops.conv3d import conv3d, conv_transpose3d, triple
 from ..tensor import Tensor, get_default_dtype
 from . import init
-from .module import Module
+from .conv import _ConvNd, _ConvTransposeNd
 from .parameter import Parameter, _place
 
 _MODES = ("zeros", "reflect", "replicate", "circular")
 
 
-class _Conv3dBase(Module):
+class _Conv3dBase(_ConvNd):
     """Shared parts: arguments, weight and bias with PyTorch's default init, repr."""
 
     def __init__(self, name: str, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
@@ -99,7 +99,7 @@ class Conv3d(_Conv3dBase):
                       self.dilation, self.groups)
 
 
-class ConvTranspose3d(_Conv3dBase):
+class ConvTranspose3d(_Conv3dBase, _ConvTransposeNd):
     """conv3d's input gradient as a layer (upsampling volumes); weight (C_in, C_out/groups, kD, kH, kW)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,

@@ -48,7 +48,14 @@ class Dropout1d(_DropoutNd):
         return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
-class Dropout3d(Dropout1d):
+class Dropout2d(_DropoutNd):
+    """Zero whole channels with probability p in training (scale the rest by 1/(1-p)); eval: identity."""
+
+    def forward(self, input: Any) -> Any:
+        return F.dropout2d(input, self.p, self.training)
+
+
+class Dropout3d(_DropoutNd):
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p in training."""
 
     def forward(self, input: Any) -> Any:

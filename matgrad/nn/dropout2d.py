@@ -1,4 +1,5 @@
-"""Dropout2d: drop whole channels (feature maps), the dropout for convolutional layers."""
+"""dropout2d: drop whole channels (feature maps), the dropout for convolutional layers (the layer, Dropout2d, is
+in dropout.py with the other dropout layers)."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,7 +9,6 @@ import numpy as np
 from .. import random as _random
 from ..devices import move
 from ..tensor import Tensor, as_tensor
-from .module import Module
 
 
 def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -33,18 +33,3 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool =
         mask = move(mask, x.device)
     return x * Tensor._make(mask, None, False)
 
-
-class Dropout2d(Module):
-    """Zero whole channels with probability p in training (scale the rest by 1/(1-p)); eval: identity."""
-
-    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout2d: probability has to be between 0 and 1, but got {p}")
-        self.p, self.inplace = p, inplace
-
-    def forward(self, input: Any) -> Tensor:
-        return dropout2d(input, self.p, self.training)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"

@@ -21,7 +21,17 @@ from ..tensor import Tensor, get_default_dtype
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .conv3d import Conv3d, ConvTranspose3d
 from .linear import Linear
-from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    _BatchNorm,
+    _InstanceNorm,
+    _NormBase,
+)
 from .parameter import Buffer, Parameter
 
 
@@ -329,7 +339,7 @@ class LazyConvTranspose3d(_LazyConvMixin, ConvTranspose3d):
 
 
 # --- normalization ----------------------------------------------------------------------------
-class _LazyNormBase(LazyModuleMixin):
+class _LazyNormBase(LazyModuleMixin, _NormBase):
     """num_features from the first input's dim 1; weight, bias, running_mean and running_var wait till then.
 
     Where nothing is lazy (affine=False, track_running_stats=False) or a state_dict gave the shapes,
@@ -382,40 +392,46 @@ class _LazyBatchNorm(_LazyNormBase):
         super().__init__(eps, momentum, affine, track_running_stats, device, dtype)
 
 
-class LazyBatchNorm1d(_LazyBatchNorm, BatchNorm1d):
+class LazyBatchNorm1d(_LazyBatchNorm, _BatchNorm):  # not a BatchNorm1d until the first forward, as in PyTorch
     """nn.BatchNorm1d whose num_features is inferred from the first input's dim 1."""
 
     cls_to_become = BatchNorm1d
+    _dims, _shape_text = BatchNorm1d._dims, BatchNorm1d._shape_text
 
 
-class LazyBatchNorm2d(_LazyBatchNorm, BatchNorm2d):
+class LazyBatchNorm2d(_LazyBatchNorm, _BatchNorm):  # not a BatchNorm2d until the first forward, as in PyTorch
     """nn.BatchNorm2d whose num_features is inferred from the first input's dim 1."""
 
     cls_to_become = BatchNorm2d
+    _dims, _shape_text = BatchNorm2d._dims, BatchNorm2d._shape_text
 
 
-class LazyBatchNorm3d(_LazyBatchNorm, BatchNorm3d):
+class LazyBatchNorm3d(_LazyBatchNorm, _BatchNorm):  # not a BatchNorm3d until the first forward, as in PyTorch
     """nn.BatchNorm3d whose num_features is inferred from the first input's dim 1."""
 
     cls_to_become = BatchNorm3d
+    _dims, _shape_text = BatchNorm3d._dims, BatchNorm3d._shape_text
 
 
-class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d):
+class LazyInstanceNorm1d(_LazyNormBase, _InstanceNorm):  # not an InstanceNorm1d until the first forward, as in PyTorch
     """nn.InstanceNorm1d whose num_features is inferred from the first input's dim 1 (affine and
     track_running_stats default to True here, as PyTorch's lazy class)."""
 
     cls_to_become = InstanceNorm1d
+    _spatial = InstanceNorm1d._spatial
 
 
-class LazyInstanceNorm2d(_LazyNormBase, InstanceNorm2d):
+class LazyInstanceNorm2d(_LazyNormBase, _InstanceNorm):  # not an InstanceNorm2d until the first forward, as in PyTorch
     """nn.InstanceNorm2d whose num_features is inferred from the first input's dim 1 (affine and
     track_running_stats default to True here, as PyTorch's lazy class)."""
 
     cls_to_become = InstanceNorm2d
+    _spatial = InstanceNorm2d._spatial
 
 
-class LazyInstanceNorm3d(_LazyNormBase, InstanceNorm3d):
+class LazyInstanceNorm3d(_LazyNormBase, _InstanceNorm):  # not an InstanceNorm3d until the first forward, as in PyTorch
     """nn.InstanceNorm3d whose num_features is inferred from the first input's dim 1 (affine and
     track_running_stats default to True here, as PyTorch's lazy class)."""
 
     cls_to_become = InstanceNorm3d
+    _spatial = InstanceNorm3d._spatial

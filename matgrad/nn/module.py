@@ -12,6 +12,8 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.hooks import RemovableHandle
+from ..autograd.hooks import hook_ids as _hook_ids  # shared with RemovableHandle(hooks_dict)
 from ..devices import CPU, cuda_device, device_of, move, parse_to_args
 from ..tensor import Tensor
 from .backward_hooks import wrap_call
@@ -23,17 +25,10 @@ class _IncompatibleKeys(NamedTuple):
     unexpected_keys: list[str]
 
 
-class _HookHandle:
-    """Returned by register_*_hook; `.remove()` unregisters the hook."""
-
-    def __init__(self, hooks: dict[int, Callable], key: int):
-        self._hooks, self._key = hooks, key
-
-    def remove(self) -> None:
-        self._hooks.pop(self._key, None)
+# what register_*_hook returns: torch.utils.hooks.RemovableHandle (`.remove()`, `id`, a `with` block)
+_HookHandle = RemovableHandle
 
 
-_hook_ids = [0]
 _EXTRA_STATE = "_extra_state"  # the key suffix of get_extra_state's entry, PyTorch's
 
 

@@ -11,11 +11,8 @@ from .module import Module
 from .parameter import Parameter, _place
 
 
-class _BatchNorm(Module):
-    """y = γ·(x - μ)/√(σ² + ε) + β per channel; batch statistics in training, running ones in eval."""
-
-    _dims: tuple[int, ...] = ()
-    _shape_text = ""
+class _NormBase(Module):
+    """What batch and instance norm share, as PyTorch's _NormBase: γ, β and the running statistics."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
@@ -57,6 +54,13 @@ class _BatchNorm(Module):
             self.weight.array[...] = 1
             if self.bias is not None:
                 self.bias.array[...] = 0
+
+
+class _BatchNorm(_NormBase):
+    """y = γ·(x - μ)/√(σ² + ε) + β per channel; batch statistics in training, running ones in eval."""
+
+    _dims: tuple[int, ...] = ()
+    _shape_text = ""
 
     def forward(self, input: Tensor) -> Tensor:
         name = type(self).__name__
@@ -217,7 +221,7 @@ class GroupNorm(Module):
                 f"bias={self.bias is not None}")
 
 
-class _InstanceNorm(_BatchNorm):
+class _InstanceNorm(_NormBase):  # not a _BatchNorm, as in PyTorch (code that skips BN layers relies on it)
     """y = γ·(x - μ)/√(σ² + ε) + β, statistics per sample and channel over the spatial dims.
 
     affine=False and track_running_stats=False by default, as PyTorch; with running statistics,

@@ -8,7 +8,29 @@ from ..tensor import Tensor
 from .module import Module
 
 
-class MaxPool2d(Module):
+# PyTorch's private bases, which code checks with isinstance (e.g. `isinstance(m, _MaxPoolNd)`); empty here,
+# as each layer keeps its own arguments
+class _MaxPoolNd(Module):
+    """Base of MaxPool1d/2d/3d."""
+
+
+class _AvgPoolNd(Module):
+    """Base of AvgPool1d/2d/3d."""
+
+
+class _AdaptiveAvgPoolNd(Module):
+    """Base of AdaptiveAvgPool1d/2d/3d."""
+
+
+class _AdaptiveMaxPoolNd(Module):
+    """Base of AdaptiveMaxPool1d/2d/3d."""
+
+
+class _MaxUnpoolNd(Module):
+    """Base of MaxUnpool1d/2d/3d."""
+
+
+class MaxPool2d(_MaxPoolNd):
     """Maximum over each kernel_size window (stride defaults to kernel_size); gradient to the argmax."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
@@ -27,7 +49,7 @@ class MaxPool2d(Module):
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
-class AvgPool2d(Module):
+class AvgPool2d(_AvgPoolNd):
     """Mean over each kernel_size window (stride defaults to kernel_size)."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
@@ -45,7 +67,7 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool2d(Module):
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     """Mean over output_size near-equal regions, whatever the input's size (1 = global average)."""
 
     def __init__(self, output_size: Any) -> None:
@@ -60,7 +82,7 @@ class AdaptiveAvgPool2d(Module):
 
 
 # --- breadth (issue 14) -------------------------------------------------------------------------
-class AdaptiveMaxPool2d(Module):
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     """Maximum over output_size near-equal regions, whatever the input's size; gradient to the argmax."""
 
     def __init__(self, output_size: Any, return_indices: bool = False) -> None:
@@ -76,7 +98,7 @@ class AdaptiveMaxPool2d(Module):
         return f"output_size={self.output_size}"
 
 
-class MaxUnpool2d(Module):
+class MaxUnpool2d(_MaxUnpoolNd):
     """max_pool2d's partial inverse: values back at their indices, zeros elsewhere."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
@@ -97,7 +119,7 @@ class MaxUnpool2d(Module):
 
 
 # --- issue 20: 1-D pooling --------------------------------------------------------------------
-class MaxPool1d(Module):
+class MaxPool1d(_MaxPoolNd):
     """Maximum over each kernel_size window of (N, C, L) (stride defaults to kernel_size)."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
@@ -118,7 +140,7 @@ class MaxPool1d(Module):
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
-class AvgPool1d(Module):
+class AvgPool1d(_AvgPoolNd):
     """Mean over each kernel_size window of (N, C, L) (stride defaults to kernel_size)."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
@@ -141,7 +163,7 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool1d(Module):
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """Mean over output_size near-equal regions of (N, C, L), whatever L (1 = global average)."""
 
     def __init__(self, output_size: Any) -> None:
@@ -157,7 +179,7 @@ class AdaptiveAvgPool1d(Module):
         return f"output_size={self.output_size}"
 
 
-class AdaptiveMaxPool1d(Module):
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     """Maximum over output_size near-equal regions of (N, C, L); gradient to the argmax."""
 
     def __init__(self, output_size: Any, return_indices: bool = False) -> None:
@@ -174,7 +196,7 @@ class AdaptiveMaxPool1d(Module):
 
 
 # --- breadth 2 --------------------------------------------------------------------------------
-class MaxUnpool1d(Module):
+class MaxUnpool1d(_MaxUnpoolNd):
     """max_pool1d's partial inverse: values back at their indices along L, zeros elsewhere."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
@@ -194,8 +216,8 @@ class MaxUnpool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class LPPool1d(Module):
-    """Power-average pooling: (Σ over each window of x^p)^(1/p) on (N, C, L) or (C, L)."""
+class _LPPoolNd(Module):
+    """Power-average pooling's settings, as PyTorch's _LPPoolNd; `_fn` names the functional that runs it."""
 
     _fn = "lp_pool1d"
 
@@ -213,7 +235,13 @@ class LPPool1d(Module):
                 f"ceil_mode={self.ceil_mode}")
 
 
-class LPPool2d(LPPool1d):
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling: (Σ over each window of x^p)^(1/p) on (N, C, L) or (C, L)."""
+
+    _fn = "lp_pool1d"
+
+
+class LPPool2d(_LPPoolNd):
     """Power-average pooling: (Σ over each window of x^p)^(1/p) on (N, C, H, W) or (C, H, W)."""
 
     _fn = "lp_pool2d"

@@ -7,11 +7,18 @@ from typing import Any
 from ..ops import pooling3d as P
 from ..ops.conv3d import triple
 from ..tensor import Tensor
-from .module import Module
-from .pooling import LPPool1d, _FractionalMaxPoolNd
+from .pooling import (
+    _AdaptiveAvgPoolNd,
+    _AdaptiveMaxPoolNd,
+    _AvgPoolNd,
+    _FractionalMaxPoolNd,
+    _LPPoolNd,
+    _MaxPoolNd,
+    _MaxUnpoolNd,
+)
 
 
-class MaxPool3d(Module):
+class MaxPool3d(_MaxPoolNd):
     """Maximum over each kernel_size window of (N, C, D, H, W) (stride defaults to kernel_size)."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
@@ -30,7 +37,7 @@ class MaxPool3d(Module):
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
-class AvgPool3d(Module):
+class AvgPool3d(_AvgPoolNd):
     """Mean over each kernel_size window of (N, C, D, H, W) (stride defaults to kernel_size)."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
@@ -48,7 +55,7 @@ class AvgPool3d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool3d(Module):
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     """Mean over output_size (d, h, w) near-equal regions, whatever the input's size (1 = global average)."""
 
     def __init__(self, output_size: Any) -> None:
@@ -62,7 +69,7 @@ class AdaptiveAvgPool3d(Module):
         return f"output_size={self.output_size}"
 
 
-class AdaptiveMaxPool3d(Module):
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     """Maximum over output_size (d, h, w) near-equal regions; gradient to the argmax."""
 
     def __init__(self, output_size: Any, return_indices: bool = False) -> None:
@@ -76,7 +83,7 @@ class AdaptiveMaxPool3d(Module):
         return f"output_size={self.output_size}"
 
 
-class MaxUnpool3d(Module):
+class MaxUnpool3d(_MaxUnpoolNd):
     """max_pool3d's partial inverse: values back at their flat (D·H·W) indices, zeros elsewhere."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
@@ -92,7 +99,7 @@ class MaxUnpool3d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class LPPool3d(LPPool1d):
+class LPPool3d(_LPPoolNd):
     """Power-average pooling: (Σ over each window of x^p)^(1/p) on (N, C, D, H, W) or (C, D, H, W)."""
 
     _fn = "lp_pool3d"

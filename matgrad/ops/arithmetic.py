@@ -194,23 +194,34 @@ class Pow(Op):
 _IINFO: dict[np.dtype, Any] = {}  # np.iinfo per integer dtype (x + 1 on integer tensors asks every time)
 
 
-def _wrapped(op: str, value: int, t: Tensor) -> int:
-    """A Python int as PyTorch casts it to an integer tensor's dtype: wrapped modulo 2^bits (two's complement)
-    when it does not fit, where NumPy raises; beyond 64 bits PyTorch's OverflowError."""
+def _fits(value: int, t: Tensor) -> bool:
+    """Whether a Python int fits an integer tensor's dtype (NumPy raises OverflowError for one that does not)."""
     dt = t.array.dtype
     info = _IINFO.get(dt) or _IINFO.setdefault(dt, np.iinfo(dt))
-    if info.min <= value <= info.max:
-        return value
+    return info.min <= value <= info.max
+
+
+def _check_64_bits(op: str, value: int) -> None:
     if not -(1 << 63) <= value < 1 << 64:
         raise OverflowError(f"{op}: the Python int {value} does not fit in 64 bits (PyTorch raises too); use a "
                             "float, or reduce it modulo 2**bits of the tensor's dtype first")
+
+
+def _wrapped(op: str, value: int, t: Tensor) -> int:
+    """A Python int as PyTorch casts it to an integer tensor's dtype: wrapped modulo 2^bits (two's complement)
+    when it does not fit, where NumPy raises; beyond 64 bits PyTorch's OverflowError."""
+    if _fits(value, t):
+        return value
+    _check_64_bits(op, value)
+    dt = t.array.dtype
     bits = 8 * dt.itemsize
     value %= 1 << bits
     return value - (1 << bits) if dt.kind == "i" and value >= 1 << (bits - 1) else value
 
 
-def _fit_int(op: str, a: Any, b: Any) -> tuple[Any, Any]:
-    """add, sub and mul of an integer tensor and a Python int that does not fit its dtype: the int wrapped."""
+def fit_int(op: str, a: Any, b: Any) -> tuple[Any, Any]:
+    """An integer tensor and a Python int that does not fit its dtype: the int wrapped into it, as PyTorch
+    (uint8 + 300 adds 44, uint8 > -1 compares with 255); anything else unchanged."""
     if type(b) is int and isinstance(a, Tensor) and a.array.dtype.kind in "iu":
         return a, _wrapped(op, b, a)
     if type(a) is int and isinstance(b, Tensor) and b.array.dtype.kind in "iu":
@@ -218,24 +229,52 @@ def _fit_int(op: str, a: Any, b: Any) -> tuple[Any, Any]:
     return a, b
 
 
+def _int_as_float(op: str, a: Any, b: Any) -> tuple[Any, Any]:
+    """True division of an integer tensor and a Python int that does not fit its dtype: the int as a float,
+    since PyTorch divides in floating point (uint8 / 300 divides by 300, not by 44)."""
+    if type(b) is int and isinstance(a, Tensor) and a.array.dtype.kind in "iu" and not _fits(b, a):
+        _check_64_bits(op, b)
+        return a, float(b)
+    if type(a) is int and isinstance(b, Tensor) and b.array.dtype.kind in "iu" and not _fits(a, b):
+        _check_64_bits(op, a)
+        return float(a), b
+    return a, b
+
+
+def _checked_int(op: str, what: str, value: Any, t: Tensor) -> None:
+    """PyTorch refuses (rather than wraps) an int alpha or exponent that its checked conversion to an integer
+    tensor's dtype overflows: outside [min, max], or [-max, max] for an unsigned dtype."""
+    if type(value) is not int or t.array.dtype.kind not in "iu":
+        return
+    dt = t.array.dtype
+    info = _IINFO.get(dt) or _IINFO.setdefault(dt, np.iinfo(dt))
+    if not (-info.max if dt.kind == "u" else info.min) <= value <= info.max:
+        raise RuntimeError(f"{op}: {what} {value} cannot be converted to type {dt} without overflow (as PyTorch); "
+                           "use a value in the dtype's range, or convert the tensor to a wider dtype first")
+
+
 def add(input: Any, other: Any, alpha: Any = 1) -> Tensor:
     """input + alpha · other."""
     if type(other) is int or type(input) is int:
-        input, other = _fit_int("add", input, other)
+        input, other = fit_int("add", input, other)
+    if alpha != 1 and isinstance(input, Tensor):
+        _checked_int("add", "alpha", alpha, input)
     return _binary(Add, "add", input, other if alpha == 1 else mul(other, alpha))
 
 
 def sub(input: Any, other: Any, alpha: Any = 1) -> Tensor:
     """input - alpha · other."""
     if type(other) is int or type(input) is int:
-        input, other = _fit_int("sub", input, other)
+        input, other = fit_int("sub", input, other)
+    if alpha != 1 and isinstance(input, Tensor):
+        _checked_int("sub", "alpha", alpha, input)
     return _binary(Sub, "sub", input, other if alpha == 1 else mul(other, alpha))
 
 
 def mul(input: Any, other: Any) -> Tensor:
     """Elementwise product."""
     if type(other) is int or type(input) is int:
-        input, other = _fit_int("mul", input, other)
+        input, other = fit_int("mul", input, other)
     return _binary(Mul, "mul", input, other)
 
 
@@ -243,12 +282,16 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """Elementwise division: true division, or rounded to an integer by rounding_mode 'trunc'
     (toward zero, as C) or 'floor' (down, as Python's //); integers stay integers then."""
     if rounding_mode is None:
+        if type(other) is int or type(input) is int:
+            input, other = _int_as_float("div", input, other)
         return _binary(Div, "div", input, other)
     return _rounded_div(input, other, rounding_mode)
 
 
 def true_divide(input: Any, other: Any) -> Tensor:
     """Elementwise true division (div without rounding_mode)."""
+    if type(other) is int or type(input) is int:
+        input, other = _int_as_float("div", input, other)
     return _binary(Div, "div", input, other)
 
 
@@ -265,12 +308,16 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
         t = as_tensor(input)
         if t.array.dtype.kind in "iub":
             if isinstance(exponent, (int, np.integer)) and exponent < 0:
-                raise ValueError("pow: integers to negative integer powers are not allowed")
+                raise RuntimeError("pow: integers to negative integer powers are not allowed (as PyTorch); "
+                                   "convert to a float first (x.float() ** n)")
+            _checked_int("pow", "the exponent", exponent, t)
             if not isinstance(exponent, (int, np.integer)):  # int ** 0.5 is a float, as PyTorch
                 t = _to_float(t)
             elif t.array.dtype.kind == "b" and not isinstance(exponent, bool):
                 t = Tensor._make(t.array.astype(np.int64), None, False)
         return PowScalar.apply(t, p=exponent)
+    if type(input) is int:  # 300 ** uint8_tensor: the base wraps into the dtype, as PyTorch
+        input, exponent = fit_int("pow", input, exponent)
     return _binary(Pow, "pow", input, exponent)
 
 
@@ -335,6 +382,8 @@ class Atan2(Op):
 
 
 def _binary_checked(fn: type[Op], op: str, a: Any, b: Any) -> Tensor:
+    if type(a) is int or type(b) is int:
+        a, b = fit_int(op, a, b)
     ta = as_tensor(a, b if isinstance(b, Tensor) else None)
     tb = as_tensor(b, ta)
     _int_zero_division(op, ta, tb)
@@ -391,6 +440,8 @@ class RoundedDiv(Op):
 def _rounded_div(input: Any, other: Any, mode: Any) -> Tensor:
     if mode not in ("trunc", "floor"):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {mode!r}")
+    if type(input) is int or type(other) is int:
+        input, other = fit_int("div", input, other)
     ta = as_tensor(input, other if isinstance(other, Tensor) else None)
     tb = as_tensor(other, ta)
     if ta.array.dtype != tb.array.dtype:

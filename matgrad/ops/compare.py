@@ -6,9 +6,12 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, as_tensor
+from .arithmetic import fit_int
 
 
 def _compare(op: str, fn: Any, a: Any, b: Any) -> Tensor:
+    if type(a) is int or type(b) is int:  # an int that does not fit an integer tensor wraps into it, as PyTorch
+        a, b = fit_int(op, a, b)
     ta = as_tensor(a, b if isinstance(b, Tensor) else None)
     tb = as_tensor(b, ta)
     try:

@@ -18,7 +18,7 @@ from .. import _autocast
 from ..autograd.op import Op
 from ..backend import numpy_ns
 from ..devices import backend_of, move, to_host
-from ..tensor import Tensor, as_tensor, get_default_dtype
+from ..tensor import Tensor, as_tensor, get_default_dtype, wrap_dim
 from .arithmetic import add, mul, promote, sub
 from .indexing import GetItem, IndexAdd
 from .matmul import matmul
@@ -92,11 +92,9 @@ def _diagonal_index(shape: tuple[int, ...], offset: int, d1: int, d2: int, like:
 def diagonal(input: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of dims dim1 and dim2 (`offset` above it, or below if negative), as the last dim."""
     t = as_tensor(input)
-    if t.ndim < 2:
-        raise ValueError(f"diagonal: expects a tensor with at least 2 dimensions, got shape {t.shape}")
-    d1, d2 = _dim("diagonal", dim1, t.ndim), _dim("diagonal", dim2, t.ndim)
-    if d1 == d2:
-        raise ValueError(f"diagonal: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    d1, d2 = wrap_dim("diagonal", dim1, t.ndim), wrap_dim("diagonal", dim2, t.ndim)  # IndexError, as PyTorch
+    if d1 == d2:  # (a 1-D tensor's dims 0 and -1 name one dim, so it ends here: it needs at least 2 dimensions)
+        raise RuntimeError(f"diagonal: diagonal dimensions cannot be identical {dim1}, {dim2} (shape {t.shape})")
     return GetItem.apply(t, index=_diagonal_index(t.shape, int(offset), d1, d2, t.array), basic=False)
 
 

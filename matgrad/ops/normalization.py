@@ -316,17 +316,26 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
         raise ValueError(f"{op}: expected a floating input (N, C, ...), got shape {x.shape} dtype {x.dtype}")
     c = x.shape[1]
     pview = (c,) + (1,) * (x.ndim - 2)
-    gamma = _param(op, "weight", weight, (c,), x, 1.0)
-    beta = _param(op, "bias", bias, (c,), x, 0.0)
+    gamma = _param(op, "weight", weight, (c,), x, 1.0, RuntimeError)  # PyTorch's error types throughout
+    beta = _param(op, "bias", bias, (c,), x, 0.0, RuntimeError)
+    for name, r in (("running_mean", running_mean), ("running_var", running_var)):
+        rshape = None if r is None else tuple(np.shape(r.array if isinstance(r, Tensor) else r))
+        if rshape is not None and rshape != (c,):
+            raise RuntimeError(f"{op}: {name} should contain {c} elements (shape ({c},), one per channel), "
+                               f"got shape {rshape}")
     if not training:
         if running_mean is None or running_var is None:
-            raise ValueError(f"{op}: eval mode (training=False) needs running_mean and running_var")
+            raise RuntimeError(f"{op}: eval mode (training=False) needs running_mean and running_var (PyTorch: "
+                               f"{'running_mean' if running_mean is None else 'running_var'} must be defined in "
+                               "evaluation mode)")
         # affine in x: y = x·(γ/√(r_var+ε)) + (β - r_mean·γ/√(r_var+ε)), composed from differentiable ops
         rm = as_tensor(running_mean).array.astype(x.array.dtype, copy=False)
         rv = as_tensor(running_var).array.astype(x.array.dtype, copy=False)
         scale = gamma * Tensor._make((1.0 / np.sqrt(rv + eps)).astype(x.dtype), None, False)
         shift = beta - Tensor._make(rm, None, False) * scale
         return x * scale.reshape(pview) + shift.reshape(pview)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{op}: running_mean and running_var must either both be None or neither be None")
     m = x.array.size // c
     if m <= 1:
         raise ValueError(f"{op}: expected more than 1 value per channel when training, got input {x.shape}")

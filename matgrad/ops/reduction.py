@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd.op import Op
 from ..kernels import ignoring
-from ..tensor import Tensor, as_tensor, get_default_dtype
+from ..tensor import Tensor, as_tensor, get_default_dtype, wrap_dim
 
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
@@ -29,16 +29,11 @@ def normalize_axes(op: str, dim: Any, axis: Any, ndim: int) -> tuple[int, ...] |
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     if not dims:  # PyTorch reads an empty dim list as "every dimension"
         return None
-    out = []
-    for d in dims:
-        if not -_py.max(ndim, 1) <= d < _py.max(ndim, 1):
-            raise IndexError(
-                f"{op}: dim {d} is out of range for a tensor with {ndim} dimension(s) "
-                f"(valid: {-_py.max(ndim, 1)} to {_py.max(ndim, 1) - 1})"
-            )
-        out.append(int(d) % _py.max(ndim, 1))
+    out = [wrap_dim(op, d, ndim) for d in dims]
     if len(set(out)) != len(out):
-        raise ValueError(f"{op}: dim {dims} names the same dimension twice")
+        twice = next(d for d in out if out.count(d) > 1)
+        raise RuntimeError(f"{op}: dim {dims} names the same dimension twice (dim {twice} appears multiple times "
+                           "in the list of dims)")
     return tuple(sorted(out)) if ndim else None
 
 

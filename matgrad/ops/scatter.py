@@ -356,8 +356,9 @@ def index_copy(input: Any, dim: int, index: Any, source: Any) -> Tensor:
 
 
 def select_scatter(input: Any, src: Any, dim: int, index: int) -> Tensor:
-    """A copy of input with src written into the slice input.select(dim, index)."""
-    t, s = as_tensor(input), as_tensor(src)
+    """A copy of input with src written into the slice input.select(dim, index); src is cast to input's dtype,
+    as in PyTorch."""
+    t, s = as_tensor(input), _src_tensor("select_scatter", src)
     if t.ndim == 0:
         raise IndexError("select_scatter(): cannot be applied to a 0-dim tensor.")
     d = norm_dim("select_scatter", dim, t.ndim)
@@ -369,12 +370,19 @@ def select_scatter(input: Any, src: Any, dim: int, index: int) -> Tensor:
 
 
 def slice_scatter(input: Any, src: Any, dim: int = 0, start: Any = None, end: Any = None, step: int = 1) -> Tensor:
-    """A copy of input with src written into the slice input[..., start:end:step, ...] along dim."""
-    t, s = as_tensor(input), as_tensor(src)
+    """A copy of input with src written into the slice input[..., start:end:step, ...] along dim; src is cast
+    to input's dtype, as in PyTorch."""
+    t, s = as_tensor(input), _src_tensor("slice_scatter", src)
     d = norm_dim("slice_scatter", dim, t.ndim)
     if int(step) <= 0:
         raise RuntimeError(f"slice_scatter(): slice step must be positive, got {step}")
     return _write_slice("slice_scatter", t, s, (slice(None),) * d + (slice(start, end, int(step)),))
+
+
+def _src_tensor(op: str, src: Any) -> Tensor:
+    if not isinstance(src, Tensor):
+        raise TypeError(f"{op}(): argument 'src' (position 2) must be Tensor, not {type(src).__name__}")
+    return src
 
 
 def _write_slice(op: str, t: Tensor, s: Tensor, index: tuple[Any, ...]) -> Tensor:
@@ -382,7 +390,8 @@ def _write_slice(op: str, t: Tensor, s: Tensor, index: tuple[Any, ...]) -> Tenso
     if tuple(s.shape) != want:
         raise RuntimeError(f"{op}(): expected src to have a size equal to the slice of self. src size = "
                            f"{list(s.shape)}, slice size = {list(want)}")
-    _same_dtype(op, t, s)
+    if s.array.dtype != t.array.dtype:  # a differentiable cast: src's gradient comes back in src's dtype
+        s = s.to(t.array.dtype)
     return Scatter.apply(t, s, index=index)
 
 

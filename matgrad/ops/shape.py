@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.op import Op
-from ..tensor import Tensor, _shape_arg, as_tensor
+from ..tensor import Tensor, _shape_arg, as_tensor, wrap_dim
 
 
 class Reshape(Op):
@@ -56,18 +56,22 @@ class AsType(Op):
 
 
 def _resolve_shape(op: str, size: int, shape: tuple[int, ...], old: tuple[int, ...]) -> tuple[int, ...]:
+    """The target shape with its -1 filled in; PyTorch's RuntimeError for one that cannot hold `size` elements."""
     shape = tuple(int(s) for s in shape)
     if shape.count(-1) > 1:
-        raise ValueError(f"{op}: only one dimension can be -1, got {shape}")
+        raise RuntimeError(f"{op}: only one dimension can be inferred (-1), got {shape}")
+    if shape and min(shape) < -1:
+        i = next(i for i, s in enumerate(shape) if s < -1)
+        raise RuntimeError(f"{op}: invalid shape dimension {shape[i]} at index {i} of shape {list(shape)}")
     known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
     if -1 in shape:
         if known == 0 or size % known:
-            raise ValueError(f"{op}: cannot reshape {old} ({size} elements) to {shape}")
+            raise RuntimeError(f"{op}: cannot reshape {old} ({size} elements) to {shape}: shape {list(shape)} is "
+                               f"invalid for input of size {size}")
         shape = tuple(size // known if s == -1 else s for s in shape)
     elif known != size:
-        raise ValueError(
-            f"{op}: cannot reshape {old} ({size} elements) to {shape} ({known} elements)"
-        )
+        raise RuntimeError(f"{op}: cannot reshape {old} ({size} elements) to {shape} ({known} elements): shape "
+                           f"{list(shape)} is invalid for input of size {size}")
     return shape
 
 
@@ -83,28 +87,27 @@ def reshape(input: Any, *shape: Any) -> Tensor:
 view = reshape
 
 
-def _dim(op: str, d: int, ndim: int) -> int:
-    if not -ndim <= d < ndim:
-        raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimension(s)")
-    return d % ndim
-
-
 def permute(input: Any, *dims: Any) -> Tensor:
     """Reorder the dimensions: permute(x, (2, 0, 1))."""
     t = as_tensor(input)
-    axes = tuple(_dim("permute", int(d), t.ndim) for d in _shape_arg(dims))
-    if sorted(axes) != list(range(t.ndim)):
-        raise ValueError(f"permute: {tuple(_shape_arg(dims))} is not a permutation of the {t.ndim} dims")
+    dims = _shape_arg(dims)
+    if len(dims) != t.ndim:
+        raise RuntimeError(f"permute: {tuple(dims)} is not a permutation of the {t.ndim} dims (the number of "
+                           f"dimensions in the tensor input does not match the length of the desired ordering)")
+    axes = tuple(wrap_dim("permute", d, t.ndim) for d in dims)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"permute: {tuple(dims)} is not a permutation of the {t.ndim} dims (duplicate dims are "
+                           "not allowed)")
     return Permute.apply(t, axes=axes)
 
 
 def transpose(input: Any, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
     t = as_tensor(input)
-    if t.ndim < 2:
+    a, b = wrap_dim("transpose", dim0, t.ndim), wrap_dim("transpose", dim1, t.ndim)
+    if t.ndim < 2:  # a 0-d or 1-D tensor is its own transpose (once the dims are valid)
         return t
     axes = list(range(t.ndim))
-    a, b = _dim("transpose", dim0, t.ndim), _dim("transpose", dim1, t.ndim)
     axes[a], axes[b] = axes[b], axes[a]
     return Permute.apply(t, axes=tuple(axes))
 
@@ -116,7 +119,8 @@ def t(input: Any) -> Tensor:
     """Transpose of a matrix (a 0-d or 1-D tensor is returned as is)."""
     x = as_tensor(input)
     if x.ndim > 2:
-        raise ValueError(f"t(): expects at most 2 dimensions, got shape {x.shape}; use transpose or permute")
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D (shape {x.shape}); "
+                           "use transpose or permute")
     return transpose(x, 0, 1) if x.ndim == 2 else x
 
 
@@ -126,7 +130,10 @@ def squeeze(input: Any, dim: Any = None) -> Tensor:
     if dim is None:
         new = tuple(s for s in x.shape if s != 1)
     else:
-        dims = {_dim("squeeze", int(d), max(x.ndim, 1)) for d in ((dim,) if isinstance(dim, int) else dim)}
+        dims = [wrap_dim("squeeze", d, x.ndim) for d in ((dim,) if isinstance(dim, (int, np.integer)) else dim)]
+        if len(set(dims)) != len(dims):
+            twice = next(d for d in dims if dims.count(d) > 1)
+            raise RuntimeError(f"squeeze: dim {twice} appears multiple times in the list of dims")
         new = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
     return reshape(x, new)
 
@@ -134,47 +141,56 @@ def squeeze(input: Any, dim: Any = None) -> Tensor:
 def unsqueeze(input: Any, dim: int) -> Tensor:
     """Insert a dimension of size 1 at `dim`."""
     x = as_tensor(input)
-    d = _dim("unsqueeze", dim, x.ndim + 1)
+    d = wrap_dim("unsqueeze", dim, x.ndim + 1)
     return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
 
 
 def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions start_dim..end_dim into one."""
     x = as_tensor(input)
+    s, e = wrap_dim("flatten", start_dim, x.ndim), wrap_dim("flatten", end_dim, x.ndim)
     if x.ndim == 0:
         return reshape(x, (1,))
-    s, e = _dim("flatten", start_dim, x.ndim), _dim("flatten", end_dim, x.ndim)
     if s > e:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (flatten() has invalid "
+                           "args: start_dim cannot come after end_dim)")
     merged = int(np.prod(x.shape[s:e + 1], dtype=np.int64))  # not -1: that is ambiguous for 0 elements
     return reshape(x, x.shape[:s] + (merged,) + x.shape[e + 1:])
 
 
 def expand(input: Any, *sizes: Any) -> Tensor:
     """Broadcast to a larger shape without copying; -1 keeps a dimension's size."""
-    x = as_tensor(input)
-    sizes = tuple(int(s) for s in _shape_arg(sizes))
+    return _expand("expand", as_tensor(input), tuple(int(s) for s in _shape_arg(sizes)))
+
+
+def _expand(op: str, x: Tensor, sizes: tuple[int, ...]) -> Tensor:
+    """x expanded to `sizes` (-1 keeps a size), with PyTorch's RuntimeError for a size it cannot take."""
     lead = len(sizes) - x.ndim
     if lead < 0:
-        raise ValueError(f"expand: the target {sizes} has fewer dimensions than the tensor {x.shape}")
-    shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
-    return broadcast_to(x, shape)
+        raise RuntimeError(f"{op}: the target {sizes} has fewer dimensions than the tensor {x.shape} (the number "
+                           f"of sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
+                           f"in the tensor ({x.ndim}))")
+    shape = []
+    for i, s in enumerate(sizes):
+        old = x.shape[i - lead] if i >= lead else None
+        if s == -1 and old is None:
+            raise RuntimeError(f"{op}: the expanded size of the tensor (-1) isn't allowed in a leading, "
+                               f"non-existing dimension {i} (target {sizes}, tensor {x.shape})")
+        if s == -1 or s == old:
+            shape.append(old)
+        elif old in (None, 1) and s >= 0:
+            shape.append(s)
+        else:
+            raise RuntimeError(f"{op}: shape {x.shape} cannot be broadcast to {sizes} (each size must match or be "
+                               "1, counting from the right): the expanded size of the tensor "
+                               f"({s}) must match the existing size ({old}) at non-singleton dimension {i}")
+    shape = tuple(shape)
+    return x if shape == x.shape else Expand.apply(x, shape=shape)
 
 
 def broadcast_to(input: Any, shape: Any) -> Tensor:
-    """Broadcast to `shape` as NumPy does."""
-    x = as_tensor(input)
-    shape = tuple(shape)
-    try:
-        np.broadcast_shapes(x.shape, shape)
-        if np.broadcast_shapes(x.shape, shape) != shape:
-            raise ValueError
-    except ValueError:
-        raise ValueError(
-            f"broadcast_to: shape {x.shape} cannot be broadcast to {shape} (each size must "
-            "match or be 1, counting from the right)"
-        ) from None
-    return x if shape == x.shape else Expand.apply(x, shape=shape)
+    """Broadcast to `shape` as PyTorch's expand: -1 keeps a size."""
+    return _expand("broadcast_to", as_tensor(input), tuple(int(s) for s in shape))
 
 
 def expand_as(input: Any, other: Tensor) -> Tensor:
@@ -235,9 +251,8 @@ def movedim(input: Any, source: Any, destination: Any) -> Tensor:
     if len(src) != len(dst):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
                            f"same number of dims as destination ({dst} dims)")
-    n = max(t.ndim, 1)
-    src = [_dim("movedim", int(d), n) for d in src]
-    dst = [_dim("movedim", int(d), n) for d in dst]
+    src = [wrap_dim("movedim", d, t.ndim) for d in src]
+    dst = [wrap_dim("movedim", d, t.ndim) for d in dst]
     for name, dims in (("source", src), ("destination", dst)):
         if len(set(dims)) != len(dims):
             raise RuntimeError(f"movedim: repeated dim in `{name}` ({dims})")

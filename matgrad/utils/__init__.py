@@ -1,4 +1,5 @@
 """PyTorch's `torch.utils` layout, so `from matgrad.utils.data import DataLoader` ports as is."""
-from . import checkpoint, data
+from . import benchmark, checkpoint, data, dlpack, hooks
 
-__all__ = ["checkpoint", "data"]
+# (torch.utils.benchmark: Timer, Measurement, Compare). utils.tensorboard loads tensorboardX: imported when asked for
+__all__ = ["benchmark", "checkpoint", "data", "dlpack", "hooks"]

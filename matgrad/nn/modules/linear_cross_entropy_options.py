@@ -1,0 +1,3 @@
+"""torch.nn.modules.linear_cross_entropy_options' name."""
+# ruff: noqa: F401, I001  (a re-export file: every import is the public API)
+from ..linear_cross_entropy import LinearCrossEntropyOptions
