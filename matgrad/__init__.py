@@ -99,6 +99,16 @@ from .memory import keep_freed_memory
 from .devices import device, get_default_device, set_default_device
 from . import cuda
 from .threads import get_num_threads, set_num_threads
+# torch's constants and type objects (torch.pi, finfo, dtype, channels_last, default_generator ...) and its small
+# modules: torch.version, torch.cpu, torch.accelerator, torch.return_types, torch.types
+from .constants import e, inf, nan, newaxis, pi
+from .dtypes import dtype
+from .finfo import finfo, iinfo
+from .memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
+from .random import default_generator
+from .cuda import OutOfMemoryError
+from . import accelerator, cpu, return_types, types, version
+from .amp import GradScaler
 
 install_methods()
 
@@ -217,7 +227,8 @@ add, sub, mul, div, matmul, mm, bmm, cat, stack = (  # noqa: A001
 
 __version__ = "0.1.0"
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+# the names of Python's own modules (types, signal) stay out, so `from matgrad import *` never hides them
+__all__ = [name for name in dir() if not name.startswith("_") and name not in ("types", "signal")]
 
 # PyTorch's dtype names that are also builtins, as torch.float is. Set last, and kept out of __all__,
 # so `from matgrad import *` never hides Python's float, int and bool.

@@ -445,10 +445,10 @@ def dim_order(self: Tensor, *, ambiguity_check: Any = False) -> tuple[int, ...]:
     """The dims from outermost to innermost in memory, computed from the strides as PyTorch does
     (`torch._prims_common.compute_elementwise_output_logical_to_physical_perm`): (0, 1, ..., n-1) for a contiguous
     tensor. ambiguity_check=True raises when a size-1 dim or two equal strides leave the order open.
-    (PyTorch also takes a list of memory formats there; matgrad has none.)"""
+    (PyTorch also takes a list of memory formats there, to check against; matgrad takes only the bool.)"""
     if not isinstance(ambiguity_check, bool):
-        raise TypeError("The ambiguity_check argument must be a bool (matgrad has no memory formats, such as "
-                        f"torch.channels_last, to list), got {type(ambiguity_check).__name__}")
+        raise TypeError("The ambiguity_check argument must be a bool (a list of memory formats is not taken "
+                        f"here), got {type(ambiguity_check).__name__}")
     shape, strides = tuple(self.shape), self.stride()
     if ambiguity_check and (any(a == b for a, b in zip(strides, strides[1:])) or 1 in shape):
         raise RuntimeError("The tensor does not have unique dim order, or cannot map to exact one of the given "

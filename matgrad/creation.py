@@ -8,7 +8,9 @@ import numpy as np
 
 from .devices import device as device_type
 from .devices import get_default_device, move, resolve
-from .random import default_generator, numpy_generator
+from .memory_format import check as _check_format
+from .memory_format import element_strides, layout_strides, relayout
+from .random import numpy_generator
 from .tensor import Tensor, _shape_arg, get_default_dtype, to_array
 
 
@@ -102,39 +104,57 @@ def empty(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool =
     return zeros(*args, size=size, dtype=dtype, requires_grad=requires_grad, device=dev)
 
 
-def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    """Zeros with input's shape and dtype."""
-    dev = _on(device, input)
-    return _make(np.zeros(input.shape, dtype or input.dtype), requires_grad, dev)
+def _laid_out_like(out: Tensor, input: Any, memory_format: Any, where: str) -> Tensor:
+    """`out` (new, row-major, input's shape) laid out as memory_format says: preserve_format (None) keeps
+    input's layout as PyTorch's *_like factories do (a dense input's strides), channels_last ... lays it out so."""
+    fmt = _check_format(memory_format, where)
+    strides = layout_strides(tuple(out.shape), element_strides(getattr(input, "array", input)), fmt)
+    if strides != out.stride():
+        out.array = relayout(out.array, strides)  # a new leaf: nothing has seen its array yet
+    return out
 
 
-def ones_like(input: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    """Ones with input's shape and dtype."""
+def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None, *,
+               memory_format: Any = None) -> Tensor:
+    """Zeros with input's shape and dtype (and layout: see _laid_out_like)."""
     dev = _on(device, input)
-    return _make(np.ones(input.shape, dtype or input.dtype), requires_grad, dev)
+    out = _make(np.zeros(input.shape, dtype or input.dtype), requires_grad, dev)
+    return _laid_out_like(out, input, memory_format, "zeros_like")
+
+
+def ones_like(input: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None, *,
+              memory_format: Any = None) -> Tensor:
+    """Ones with input's shape and dtype (and layout: see _laid_out_like)."""
+    dev = _on(device, input)
+    out = _make(np.ones(input.shape, dtype or input.dtype), requires_grad, dev)
+    return _laid_out_like(out, input, memory_format, "ones_like")
 
 
 def full_like(input: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
-        device: Any = None) -> Tensor:
-    """`fill_value` with input's shape and dtype."""
+        device: Any = None, *, memory_format: Any = None) -> Tensor:
+    """`fill_value` with input's shape and dtype (and layout: see _laid_out_like)."""
     dev = _on(device, input)
-    return _make(np.full(input.shape, fill_value, dtype or input.dtype), requires_grad, dev)
+    out = _make(np.full(input.shape, fill_value, dtype or input.dtype), requires_grad, dev)
+    return _laid_out_like(out, input, memory_format, "full_like")
 
 
 def empty_like(input: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None,
                memory_format: Any = None) -> Tensor:
-    """An uninitialized tensor with input's shape and dtype."""
+    """An uninitialized tensor with input's shape and dtype (and layout: see _laid_out_like)."""
     dev = _on(device, input)
-    return _make(np.empty(input.shape, dtype or input.dtype), requires_grad, dev)
+    out = _make(np.empty(input.shape, dtype or input.dtype), requires_grad, dev)
+    return _laid_out_like(out, input, memory_format, "empty_like")
 
 
 def randint_like(input: Tensor, low: Any = 0, high: Any = None, *, dtype: Any = None, requires_grad: bool = False,
-                 device: Any = None) -> Tensor:
+                 device: Any = None, generator: Any = None, memory_format: Any = None) -> Tensor:
     """Random integers in [low, high) with input's shape and dtype; randint_like(input, high) as PyTorch."""
     if high is None:
         low, high = 0, low
     dev = _on(device, input)
-    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad, device=dev)
+    out = randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad, device=dev,
+                  generator=generator)
+    return _laid_out_like(out, input, memory_format, "randint_like")
 
 
 def _triangle_indices(op: str, row: int, col: int, offset: int, upper: bool, dtype: Any, device: Any) -> Tensor:
@@ -159,16 +179,20 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, devi
     return _triangle_indices("triu_indices", int(row), int(col), int(offset), True, dtype, device)
 
 
-def rand_like(input: Tensor, dtype: Any = None, device: Any = None) -> Tensor:
-    """Uniform [0, 1) numbers with input's shape."""
+def rand_like(input: Tensor, dtype: Any = None, device: Any = None, *, requires_grad: bool = False,
+              generator: Any = None, memory_format: Any = None) -> Tensor:
+    """Uniform [0, 1) numbers with input's shape, drawn from `generator` (a matgrad.Generator) or the global one."""
     dev = _on(device, input)
-    return rand(*input.shape, dtype=dtype or input.dtype, device=dev)
+    out = rand(*input.shape, dtype=dtype or input.dtype, device=dev, requires_grad=requires_grad, generator=generator)
+    return _laid_out_like(out, input, memory_format, "rand_like")
 
 
-def randn_like(input: Tensor, dtype: Any = None, device: Any = None) -> Tensor:
-    """Standard normal numbers with input's shape."""
+def randn_like(input: Tensor, dtype: Any = None, device: Any = None, *, requires_grad: bool = False,
+               generator: Any = None, memory_format: Any = None) -> Tensor:
+    """Standard normal numbers with input's shape, drawn from `generator` or the global one."""
     dev = _on(device, input)
-    return randn(*input.shape, dtype=dtype or input.dtype, device=dev)
+    out = randn(*input.shape, dtype=dtype or input.dtype, device=dev, requires_grad=requires_grad, generator=generator)
+    return _laid_out_like(out, input, memory_format, "randn_like")
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
@@ -217,23 +241,25 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, dev)
 
 
-def rand(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    """Uniform random numbers in [0, 1)."""
+def rand(*args: Any, size: Any = None, generator: Any = None, dtype: Any = None, requires_grad: bool = False,
+         device: Any = None) -> Tensor:
+    """Uniform random numbers in [0, 1), drawn from `generator` (a matgrad.Generator) or the global one."""
     dev = _on(device)
     dt = _float_dtype(dtype)
-    return _make(default_generator().random(_size(args, size)).astype(dt), requires_grad, dev)
+    return _make(numpy_generator(generator).random(_size(args, size)).astype(dt), requires_grad, dev)
 
 
-def randn(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    """Standard normal random numbers."""
+def randn(*args: Any, size: Any = None, generator: Any = None, dtype: Any = None, requires_grad: bool = False,
+          device: Any = None) -> Tensor:
+    """Standard normal random numbers, drawn from `generator` or the global one."""
     dev = _on(device)
     dt = _float_dtype(dtype)
-    return _make(default_generator().standard_normal(_size(args, size)).astype(dt), requires_grad, dev)
+    return _make(numpy_generator(generator).standard_normal(_size(args, size)).astype(dt), requires_grad, dev)
 
 
-def randint(low: Any = 0, high: Any = None, size: Any = None, dtype: Any = None,
-            requires_grad: bool = False, device: Any = None) -> Tensor:
-    """Random integers in [low, high); randint(high, size) as in PyTorch."""
+def randint(low: Any = 0, high: Any = None, size: Any = None, dtype: Any = None, requires_grad: bool = False,
+            device: Any = None, *, generator: Any = None) -> Tensor:
+    """Random integers in [low, high), drawn from `generator` or the global one; randint(high, size) as in PyTorch."""
     dev = _on(device)
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         low, high, size = 0, low, high
@@ -244,7 +270,7 @@ def randint(low: Any = 0, high: Any = None, size: Any = None, dtype: Any = None,
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
     dt = np.dtype(dtype or np.int64)
-    out = default_generator().integers(low, high, size=_size((), size)).astype(dt)
+    out = numpy_generator(generator).integers(low, high, size=_size((), size)).astype(dt)
     return Tensor(_put(out, dev), requires_grad=requires_grad)
 
 

@@ -32,6 +32,12 @@ import numpy as np
 
 from .devices import check_available, cuda_available, cuda_backend, cuda_device_count, device, no_cuda_message
 
+
+class OutOfMemoryError(RuntimeError):
+    """torch.cuda.OutOfMemoryError (also matgrad.OutOfMemoryError): a device ran out of memory. matgrad does not
+    translate CuPy's own out-of-memory error (cupy.cuda.memory.OutOfMemoryError, a MemoryError) into this one."""
+
+
 #: The GPU "cuda" means when a backend keeps no current device of its own (the test device).
 _current = [0]
 #: Peak memory counters: backend -> device index -> [allocated, reserved] (a new backend starts afresh).
@@ -220,4 +226,4 @@ def __getattr__(name: str) -> Any:
 __all__ = ["is_available", "device_count", "is_initialized", "init", "current_device", "set_device",
            "synchronize", "get_device_name", "get_device_capability", "get_device_properties", "manual_seed",
            "manual_seed_all", "seed", "seed_all", "empty_cache", "memory_allocated", "max_memory_allocated",
-           "memory_reserved", "max_memory_reserved", "reset_peak_memory_stats"]
+           "memory_reserved", "max_memory_reserved", "reset_peak_memory_stats", "OutOfMemoryError"]

@@ -332,7 +332,7 @@ def parse_to_args(args: tuple[Any, ...], kwargs: dict[str, Any], where: str = "T
 
     The dtype comes back as given (the caller converts it). A string is a device when it parses
     as one ('cpu', 'cuda:0'), a dtype when NumPy knows it ('float32'), and an error naming both
-    otherwise. `memory_format` is accepted and ignored (NumPy arrays have one layout).
+    otherwise. `memory_format` is passed on (Tensor.to lays the copy out as it asks: matgrad/memory_format.py).
     """
     unknown = sorted(set(kwargs) - set(_TO_KEYWORDS))
     if unknown:

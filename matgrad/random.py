@@ -1,6 +1,7 @@
 """The random number generator behind every random factory, init and shuffle.
 
 manual_seed / seed / initial_seed / get_rng_state / set_rng_state drive the global generator.
+default_generator       torch.default_generator: that global generator as a Generator object
 Generator()             torch.Generator: a seedable stream of its own, for `generator=` arguments
 numpy_generator(g)      the NumPy Generator behind a `generator=` argument (None: the global one)
 """
@@ -55,11 +56,6 @@ def seed(s: int | None = None) -> Any:
 def initial_seed() -> int:
     """The seed the global generator last started from (in a DataLoader worker: base_seed + worker id)."""
     return _initial_seed[0]
-
-
-def default_generator() -> np.random.Generator:
-    """The generator in use now."""
-    return _generator[0]
 
 
 def get_rng_state() -> dict:
@@ -145,6 +141,57 @@ class Generator:
 
     def __repr__(self) -> str:
         return f"<matgrad.Generator device={self.device} initial_seed={self._initial_seed}>"
+
+
+class _DefaultGenerator(Generator):
+    """torch.default_generator: the global generator as a Generator object, the one manual_seed seeds.
+
+    Its state is the module's (it and manual_seed, seed, get_rng_state ... act on one stream), so
+    `matgrad.default_generator.manual_seed(1)` is `matgrad.manual_seed(1)`, and it can be passed as
+    `generator=` anywhere. Called, it gives the NumPy Generator drawing the stream now (matgrad's own
+    draws use `default_generator()`).
+    """
+
+    def __init__(self) -> None:
+        self.device = resolve("cpu")
+
+    @property
+    def _rng(self) -> np.random.Generator:
+        return _generator[0]
+
+    @_rng.setter
+    def _rng(self, rng: np.random.Generator) -> None:  # set_state: the global stream continues from there
+        _generator[0] = rng
+
+    @property
+    def _initial_seed(self) -> int:
+        return _initial_seed[0]
+
+    @_initial_seed.setter
+    def _initial_seed(self, seed: int) -> None:
+        _initial_seed[0] = seed
+
+    def manual_seed(self, seed: int) -> Generator:
+        """manual_seed(seed): seeds the global stream (and the devices' generators); returns self."""
+        manual_seed(_check_seed(seed))
+        return self
+
+    def seed(self) -> int:
+        """Seed the global stream from the operating system's entropy; returns the seed."""
+        return seed()
+
+    def __call__(self) -> np.random.Generator:
+        return _generator[0]
+
+    def __reduce__(self) -> str:
+        return "default_generator"  # pickle and copy give back this one object
+
+    def __repr__(self) -> str:
+        return f"<matgrad.default_generator device={self.device} initial_seed={_initial_seed[0]}>"
+
+
+#: torch.default_generator; `default_generator()` is the NumPy Generator it draws from now.
+default_generator = _DefaultGenerator()
 
 
 def numpy_generator(generator: Any = None) -> np.random.Generator:

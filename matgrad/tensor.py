@@ -19,6 +19,9 @@ import numpy as np
 from . import devices as _device
 from . import dtypes as _dtypes
 from .dtypes import bool_, float16, float32, float64, int16, int32, int64, uint8
+from .memory_format import check as _check_format
+from .memory_format import contiguous_format, format_strides, layout_strides, preserve_format, suggest_memory_format
+from .memory_format import is_contiguous as _is_contiguous_as
 
 #: Creation order of graph nodes and in-place changes alike (Op.seq). LAST_CHANGE holds the newest
 #: change's number: a node newer than it saw every input as it is now, so its backward need not
@@ -228,9 +231,12 @@ class Tensor:
                              f"but got {dim})")
         return steps[dim] if steps else 1
 
-    def is_contiguous(self, memory_format: Any = None) -> bool:
-        """Whether the elements lie in memory in row-major order without gaps."""
-        return bool(self.array.flags.c_contiguous)
+    def is_contiguous(self, *, memory_format: Any = contiguous_format) -> bool:
+        """Whether the elements lie in memory in row-major order (or memory_format's) without gaps."""
+        if memory_format is contiguous_format:
+            return bool(self.array.flags.c_contiguous)
+        fmt = _check_format(memory_format, "is_contiguous", optional=False)
+        return _is_contiguous_as(tuple(self.shape), self.stride(), fmt)
 
     def data_ptr(self) -> int:
         """The address of the first element."""
@@ -430,9 +436,11 @@ class Tensor:
         """This tensor on another device and/or dtype, as PyTorch's forms.
 
         to(dtype), to(device), to(device, dtype), to(other) (other's device and dtype), each with
-        `non_blocking=` (accepted: copies here are synchronous) and `copy=` (a new array even when
-        nothing changes). A dtype change is differentiable between float types.
+        `non_blocking=` (accepted: copies here are synchronous), `copy=` (a new array even when
+        nothing changes) and `memory_format=` (matgrad.channels_last ...: a copy laid out so, as torch's).
+        A dtype change is differentiable between float types.
         """
+        fmt = kwargs.get("memory_format")
         dev, dtype, _, copy = _device.parse_to_args(args, kwargs)
         out = self
         if dev is not None and dev != self.device and not (dev.type == "cuda" and dev.index is None and self.is_cuda):
@@ -448,6 +456,22 @@ class Tensor:
             from .ops.arithmetic import mul  # a recorded copy, as PyTorch's to(copy=True)
 
             out = mul(self, 1) if self.requires_grad else Tensor._make(self.array.copy(), None, False)
+        if fmt is not None:
+            fmt = _check_format(fmt, "to")
+        if fmt is None or fmt is preserve_format:  # a copy keeps self's layout (torch's preserve rule)
+            if out is not self and out.stride() != self.stride():
+                target = layout_strides(tuple(self.shape), self.stride(), preserve_format)
+                if out.stride() != target:
+                    from .ops.shape import Clone  # Tensor's methods call up into ops (see the module docstring)
+
+                    out = Clone.apply(out, strides=target)
+        else:  # torch returns the tensor itself if its layout looks like fmt, else a copy laid out so
+            shape = tuple(out.shape)
+            if not (suggest_memory_format(shape, out.stride()) is fmt if out is self
+                    else out.stride() == format_strides(shape, fmt)):
+                from .ops.shape import clone  # Tensor's methods call up into ops (see the module docstring)
+
+                out = clone(out, memory_format=fmt)
         return out
 
     def astype(self, dtype: Any) -> Tensor:
@@ -1139,6 +1163,8 @@ def wrap_dim(op: str, dim: Any, ndim: int) -> int:
     its IndexError "Dimension out of range" outside [-ndim, ndim - 1], its TypeError for a non-integer."""
     try:
         d = operator.index(dim)
+        if dim.__class__ is bool:  # an int to Python, but PyTorch's argument parser refuses it
+            raise TypeError
     except TypeError:
         raise TypeError(f"{op}(): argument 'dim' must be int, not {type(dim).__name__}") from None
     n = ndim if ndim > 0 else 1

@@ -110,3 +110,24 @@ def test_initial_seed_and_seed_without_argument():
     a = mg.rand(3).tolist()
     mg.manual_seed(s)
     assert mg.rand(3).tolist() == a
+
+
+@pytest.mark.parametrize("draw", [
+    lambda g: mg.rand(3, 2, generator=g), lambda g: mg.randn(4, generator=g, dtype=mg.float64),
+    lambda g: mg.randint(0, 9, (5,), generator=g), lambda g: mg.randint(9, (5,), generator=g),
+    lambda g: mg.rand_like(mg.ones(2, 3), generator=g), lambda g: mg.randn_like(mg.ones(3), generator=g),
+    lambda g: mg.randint_like(mg.ones(4), 7, generator=g),
+])
+def test_factories_take_a_generator(draw):
+    """torch.rand/randn/randint(_like)(..., generator=g): the draws come from g alone, and repeat with its seed."""
+    mg.manual_seed(123)
+    before = mg.get_rng_state()
+    first = draw(mg.Generator().manual_seed(7)).numpy()
+    assert np.array_equal(mg.get_rng_state(), before)  # the global generator did not move
+    np.testing.assert_array_equal(draw(mg.Generator().manual_seed(7)).numpy(), first)
+    assert not np.array_equal(draw(mg.Generator().manual_seed(8)).numpy(), first)
+
+
+def test_like_factories_take_requires_grad():
+    t = mg.rand_like(mg.ones(2), requires_grad=True)
+    assert t.requires_grad and t.is_leaf and mg.randn_like(mg.ones(2), requires_grad=True).requires_grad

@@ -245,17 +245,17 @@ class _SingleProcessIter:
         return self._length
 
 
-def default_convert(sample: Any) -> Any:
-    """A sample with its NumPy arrays made Tensors (used when batch_size=None)."""
-    if isinstance(sample, np.ndarray) and sample.dtype.kind in "biuf":
-        return from_numpy(sample)
-    if isinstance(sample, collections.abc.Mapping):
-        return {k: default_convert(v) for k, v in sample.items()}
-    if isinstance(sample, tuple) and hasattr(sample, "_fields"):
-        return type(sample)(*(default_convert(v) for v in sample))
-    if isinstance(sample, (list, tuple)):
-        return type(sample)(default_convert(v) for v in sample)
-    return sample
+def default_convert(data: Any) -> Any:
+    """A sample with its NumPy arrays made Tensors (used when batch_size=None); `data`, as PyTorch names it."""
+    if isinstance(data, np.ndarray) and data.dtype.kind in "biuf":
+        return from_numpy(data)
+    if isinstance(data, collections.abc.Mapping):
+        return {k: default_convert(v) for k, v in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(v) for v in data))
+    if isinstance(data, (list, tuple)):
+        return type(data)(default_convert(v) for v in data)
+    return data
 
 
 def default_collate(batch: list) -> Any:

@@ -1,6 +1,7 @@
 """Activation layers: thin Modules over the elementwise ops, with PyTorch's arguments."""
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from . import functional as F
@@ -153,8 +154,17 @@ class Threshold(Module):
 class Hardtanh(Module):
     """x limited to [min_val, max_val]."""
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
+                 min_value: float | None = None, max_value: float | None = None) -> None:
         super().__init__()
+        if min_value is not None:  # PyTorch's deprecated spellings, still accepted with its warning
+            warnings.warn("keyword argument `min_value` is deprecated and renamed to `min_val`", FutureWarning,
+                          stacklevel=2)
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn("keyword argument `max_value` is deprecated and renamed to `max_val`", FutureWarning,
+                          stacklevel=2)
+            max_val = max_value
         if max_val <= min_val:
             raise ValueError(f"Hardtanh: max_val {max_val} must be larger than min_val {min_val}")
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace

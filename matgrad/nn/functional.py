@@ -6,6 +6,7 @@ Losses follow PyTorch exactly, including `reduction`, class weights, `ignore_ind
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -23,11 +24,13 @@ from ..ops.embedding import embedding
 from ..ops.join import pad as _pad
 from ..ops.linear import linear
 from ..ops.normalization import batch_norm, layer_norm
+from ..ops.out import into
 from ..ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ..ops.reduction import mean as _mean
 from ..ops.reduction import norm
 from ..ops.reduction import sum as _sum
-from ..ops.softmax import log_softmax, softmax
+from ..ops.softmax import log_softmax as _log_softmax
+from ..ops.softmax import softmax as _softmax
 from ..tensor import Tensor, as_tensor
 from .conv_tbc import conv_tbc
 from .dropout2d import dropout2d
@@ -48,6 +51,30 @@ tanh = _act.tanh
 
 
 # --- activations ---------------------------------------------------------------------------
+def softmax(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """e^x / Σ e^x along `dim` (ops/softmax.py); dim=None takes PyTorch's legacy choice with its warning.
+
+    _stacklevel: PyTorch's private depth for that warning (3: the caller of softmax), honoured the same way.
+    """
+    if dim is None:
+        _implicit_dim("softmax", _stacklevel)
+    return _softmax(input, dim, dtype)
+
+
+def log_softmax(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """x - logsumexp(x) along `dim` (ops/softmax.py); dim=None as in softmax."""
+    if dim is None:
+        _implicit_dim("log_softmax", _stacklevel)
+    return _log_softmax(input, dim, dtype)
+
+
+def _implicit_dim(name: str, stacklevel: int) -> None:
+    """PyTorch's warning for a softmax without dim (its _get_softmax_dim): the dim it takes is 0 for 0-, 1- and
+    3-d inputs, else 1."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", UserWarning, stacklevel=stacklevel)
+
+
 def _maybe_inplace(name: str, input: Any, inplace: bool, fn: Any) -> Tensor:
     """PyTorch's `inplace=True`: the result is written into `input` itself, as Tensor's in-place methods do."""
     if inplace and isinstance(input, Tensor):
@@ -173,25 +200,71 @@ def _const(name: str, what: str, value: Any, like: Tensor) -> Any:
     return _const_like(like, value.array if isinstance(value, Tensor) else value).array
 
 
-def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """(input - target)², reduced."""
+def _legacy_reduction(size_average: Any, reduce: Any, reduction: str, stacklevel: int = 3) -> str:
+    """The deprecated size_average and reduce mapped to a reduction, which they override, with PyTorch's
+    warning (torch.nn._reduction.legacy_get_string): both true (None counts as true) 'mean', reduce alone 'sum',
+    reduce=False 'none'. Without them, `reduction` as given."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+                  UserWarning, stacklevel=stacklevel)
+    return ret
+
+
+def _weighted(name: str, loss: Tensor, x: Tensor, weight: Any, reduction: str, mean_by: str) -> Tensor:
+    """PyTorch 2.13's elementwise weight on a regression loss: the input's size exactly, multiplied into the
+    unreduced loss (broadcast with it); 'mean' divides by Σweight (mean_by='weight', mse and l1) or by the
+    number of elements (mean_by='count', huber), as PyTorch's. Differentiable in the weight too."""
+    w = weight if isinstance(weight, Tensor) else as_tensor(weight, x)
+    if tuple(w.shape) != tuple(x.shape):
+        raise ValueError(f"Weights and input must have the same size. ({name}: weight {tuple(w.shape)}, input "
+                         f"{tuple(x.shape)})")
+    if type(w.array) is np.ndarray and type(x.array) is not np.ndarray:  # host weights go where the input is
+        w = w.to(x.device)
+    out = loss * w
+    if reduction == "none":
+        return out
+    if reduction == "sum":
+        return _sum(out)
+    if reduction == "mean":
+        return _sum(out) / _sum(w) if mean_by == "weight" else _mean(out)
+    raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
+
+
+def mse_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+             weight: Any = None) -> Tensor:
+    """(input - target)², reduced; weight (the input's size) multiplies it first, 'mean' then being
+    Σ w·(x - y)² / Σ w."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, target = _autocast.cast(_autocast.FP32, input, target)
     x, y = _pair(input, target)
     d = x - y
+    if weight is not None:
+        return _weighted("mse_loss", d * d, x, weight, reduction, "weight")
     return _reduce("mse_loss", d * d, reduction)
 
 
-def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """|input - target|, reduced."""
+def l1_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+            weight: Any = None) -> Tensor:
+    """|input - target|, reduced; weight (the input's size) multiplies it first, 'mean' then being
+    Σ w·|x - y| / Σ w."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, target = _autocast.cast(_autocast.FP32, input, target)
     x, y = _pair(input, target)
+    if weight is not None:
+        return _weighted("l1_loss", abs(x - y), x, weight, reduction, "weight")
     return _reduce("l1_loss", abs(x - y), reduction)
 
 
-def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
     """0.5·d²/beta where |d| < beta, else |d| - 0.5·beta (d = input - target); beta=0 is L1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, target = _autocast.cast(_autocast.FP32, input, target)
     if beta < 0:
@@ -205,8 +278,9 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
     return _reduce("smooth_l1_loss", loss, reduction)
 
 
-def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
-    """0.5·d² where |d| < delta, else delta·(|d| - 0.5·delta)."""
+def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0, weight: Any = None) -> Tensor:
+    """0.5·d² where |d| < delta, else delta·(|d| - 0.5·delta); weight (the input's size) multiplies it first,
+    'mean' then averaging over the elements (not dividing by Σ w, unlike mse_loss and l1_loss: PyTorch's)."""
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, target = _autocast.cast(_autocast.FP32, input, target)
     if delta <= 0:
@@ -215,6 +289,8 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     d = x - y
     ad = abs(d)
     loss = where(ad.array < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
+    if weight is not None:
+        return _weighted("huber_loss", loss, x, weight, reduction, "count")
     return _reduce("huber_loss", loss, reduction)
 
 
@@ -242,11 +318,13 @@ def _outside_unit(a: Any) -> bool:
     return bool(a.min() < 0) or bool(a.max() > 1)
 
 
-def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None, size_average: Any = None, reduce: Any = None,
+                         reduction: str = "mean") -> Tensor:
     """-w·(y·ln p + (1-y)·ln(1-p)) on probabilities p, each log clamped at -100 as PyTorch.
 
     A saturated sigmoid (p exactly 0 or 1) gives a finite loss and finite gradients.
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, target, weight = _autocast.cast(_autocast.BCE, input, target, weight)
     _check_reduction("binary_cross_entropy", reduction)
@@ -274,12 +352,13 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
     return out
 
 
-def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
-                                     pos_weight: Any = None) -> Tensor:
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, size_average: Any = None,
+                                     reduce: Any = None, reduction: str = "mean", pos_weight: Any = None) -> Tensor:
     """BCE of σ(input), computed from the logits in one stable op (any logit, even ±1000).
 
     pos_weight (broadcast along the last, class dimension) weights the positive term.
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, target, weight, pos_weight = _autocast.cast(_autocast.FP32, input, target, weight, pos_weight)
     _check_reduction("binary_cross_entropy_with_logits", reduction)
@@ -336,7 +415,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, size_average: Any
     """
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, target, weight = _autocast.cast(_autocast.FP32, input, target, weight)
-    _check_legacy("cross_entropy", size_average, reduce)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("cross_entropy", reduction)
     x = as_tensor(input)
     if x.dtype.kind != "f":
@@ -351,18 +430,13 @@ def nll_loss(input: Any, target: Any, weight: Any = None, size_average: Any = No
     """-input[n, target[n]] · weight[target[n]] on log-probabilities, reduced as cross_entropy."""
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, weight = _autocast.cast(_autocast.FP32, input, weight)
-    _check_legacy("nll_loss", size_average, reduce)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("nll_loss", reduction)
     x = as_tensor(input)
     if x.dtype.kind != "f":
         x = x.float()
     t, w, axis = _class_target("nll_loss", x, target, weight, 0.0, False)
     return _loss.NLL.apply(x, t, axis=axis, reduction=reduction, weight=w, ignore_index=ignore_index)
-
-
-def _check_legacy(name: str, size_average: Any, reduce: Any) -> None:
-    if size_average is not None or reduce is not None:
-        raise TypeError(f"{name}: size_average and reduce are deprecated; use reduction='mean'|'sum'|'none'")
 
 
 def linear_cross_entropy(input: Any, linear_weight: Any, target: Any, *, linear_bias: Any = None, weight: Any = None,
@@ -431,10 +505,12 @@ def softsign(input: Any) -> Tensor:
     return x / (x.abs() + 1)
 
 
-def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
-    """x / max(‖x‖_p, eps) along `dim`, as torch.nn.functional.normalize."""
+def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Any = None) -> Tensor:
+    """x / max(‖x‖_p, eps) along `dim`, as torch.nn.functional.normalize; out=: written into that tensor
+    (then not differentiable: an input that requires grad is refused while grad mode is on, as PyTorch)."""
     x = as_tensor(input)
-    return x / maximum(norm(x, p, dim, keepdim=True), eps)
+    y = x / maximum(norm(x, p, dim, keepdim=True), eps)
+    return y if out is None else into(out, y, "normalize")
 
 
 # --- breadth (issue 14): activations --------------------------------------------------------
@@ -505,10 +581,12 @@ def glu(input: Any, dim: int = -1) -> Tensor:
 
 def softmin(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """softmax(-x) along dim."""
+    if dim is None:
+        _implicit_dim("softmin", _stacklevel)
     x = as_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
-    return softmax(-x, dim)
+    return _softmax(-x, dim)
 
 
 def alpha_dropout(input: Any, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
@@ -536,7 +614,7 @@ def gumbel_softmax(logits: Any, tau: float = 1.0, hard: bool = False, eps: float
     x = as_tensor(logits)
     e = _random.default_generator().exponential(1.0, x.shape)
     g = _const_like(x, -np.log(e))
-    y_soft = softmax((x + g) / tau, dim)
+    y_soft = _softmax((x + g) / tau, dim)
     if not hard:
         return y_soft
     idx = np.argmax(y_soft.array, axis=dim)
@@ -574,8 +652,10 @@ def kl_div(input: Any, target: Any, size_average: Any = None, reduce: Any = None
     """target·(ln target - input) pointwise (input holds log-probabilities); 'batchmean' divides the sum by N."""
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, target = _autocast.cast(_autocast.FP32, input, target)
-    _check_legacy("kl_div", size_average, reduce)
-    if reduction not in ("mean", "sum", "none", "batchmean"):
+    # size_average/reduce pick the reduction, but a reduction='batchmean' passed as well still divides by N
+    # afterwards, as PyTorch's kl_div does
+    legacy = _legacy_reduction(size_average, reduce, reduction)
+    if legacy not in ("mean", "sum", "none", "batchmean"):
         raise ValueError(f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}")
     x, t = _pair(input, target)
     if log_target:
@@ -583,15 +663,14 @@ def kl_div(input: Any, target: Any, size_average: Any = None, reduce: Any = None
     else:
         tpos = t.array > 0
         loss = t * where(tpos, t, 1.0).log() - t * x  # xlogy(t, t): 0 where t = 0
-    if reduction == "batchmean":
-        return _sum(loss) / x.shape[0] if x.ndim else _sum(loss)
-    return _reduce("kl_div", loss, reduction)
+    out = _sum(loss) if legacy == "batchmean" else _reduce("kl_div", loss, legacy)
+    return out / x.shape[0] if reduction == "batchmean" and x.ndim else out
 
 
 def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, size_average: Any = None,
                         reduce: Any = None, reduction: str = "mean") -> Tensor:
     """max(0, -y·(x1 - x2) + margin)."""
-    _check_legacy("margin_ranking_loss", size_average, reduce)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     a, b = _pair(input1, input2)
     _, y = _pair(a, target)
     if not (a.ndim == b.ndim == y.ndim):
@@ -605,7 +684,7 @@ def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0
 def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, size_average: Any = None,
                           reduce: Any = None, reduction: str = "mean") -> Tensor:
     """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1 (PyTorch's 1e-12 guard)."""
-    _check_legacy("cosine_embedding_loss", size_average, reduce)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     a, b = _pair(input1, input2)
     y = as_tensor(target).array
     if a.ndim not in (1, 2) or a.shape != b.shape:
@@ -623,7 +702,7 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
                         eps: float = 1e-6, swap: bool = False, size_average: Any = None, reduce: Any = None,
                         reduction: str = "mean") -> Tensor:
     """max(d(a, p) - d(a, n) + margin, 0) with d = pairwise_distance; swap uses min(d(a, n), d(p, n))."""
-    _check_legacy("triplet_margin_loss", size_average, reduce)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     a, pos, neg = as_tensor(anchor), as_tensor(positive), as_tensor(negative)
     if not (a.ndim == pos.ndim == neg.ndim):
         raise RuntimeError(
@@ -640,7 +719,7 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
 def poisson_nll_loss(input: Any, target: Any, log_input: bool = True, full: bool = False, size_average: Any = None,
                      eps: float = 1e-8, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """exp(x) - t·x (log_input) or x - t·ln(x + eps); full adds Stirling's t·ln t - t + ½ln(2πt) where t > 1."""
-    _check_legacy("poisson_nll_loss", size_average, reduce)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     x, t = _pair(input, target)
     loss = x.exp() - t * x if log_input else x - t * (x + eps).log()
     if full:
@@ -685,7 +764,7 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False, eps
 def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None, size_average: Any = None,
                                 reduce: Any = None, reduction: str = "mean") -> Tensor:
     """-(y·ln σ(x) + (1 - y)·ln σ(-x)), weighted, averaged over the classes (last dim), then reduced."""
-    _check_legacy("multilabel_soft_margin_loss", size_average, reduce)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     x, y = _pair(input, target)
     loss = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
     if weight is not None:
@@ -961,7 +1040,15 @@ __all__ += [
 
 # --- breadth 2: RMSNorm, shrinks, RReLU, in-place variants, margin losses, channel ops, LP pooling -----------
 from ..ops.conv import conv_transpose1d  # noqa: E402
-from ..ops.pooling import max_pool1d_with_indices, max_pool2d_with_indices, max_unpool1d  # noqa: E402
+from ..ops.pooling import max_pool1d_with_indices, max_unpool1d  # noqa: E402
+from ..ops.pooling import max_pool2d_with_indices as _max_pool2d_with_indices  # noqa: E402
+
+
+def max_pool2d_with_indices(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """max_pool2d and the int64 flat (H·W) index of each maximum: always both, whatever return_indices says
+    (PyTorch's function takes it and ignores it too)."""
+    return _max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
 
 
 def rms_norm(input: Any, normalized_shape: Any, weight: Any = None, eps: float | None = None) -> Tensor:
@@ -1085,7 +1172,7 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, traini
 def soft_margin_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:
     """ln(1 + e^(-y·x)) (two-class logistic loss, y = ±1), reduced over all elements."""
-    _check_legacy("soft_margin_loss", size_average, reduce)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("soft_margin_loss", reduction)
     x, y = _pair(input, target)
     if type(x.array) is not np.ndarray and type(y.array) is np.ndarray:  # a host target for a device input
@@ -1096,7 +1183,7 @@ def soft_margin_loss(input: Any, target: Any, size_average: Any = None, reduce: 
 def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
     """x where y = 1, max(0, margin - x) where y = -1 (both terms where y is neither, as PyTorch)."""
-    _check_legacy("hinge_embedding_loss", size_average, reduce)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("hinge_embedding_loss", reduction)
     x, y = _pair(input, target)
     ya = y.array
@@ -1127,7 +1214,7 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0, 
                       size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Σ_{i ≠ y} max(0, margin - x[y] + x[i])^p · w[y] / C per sample (p = 1 or 2); input (N, C) or (C,)."""
     name = "multi_margin_loss"
-    _check_legacy(name, size_average, reduce)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(name, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
@@ -1168,7 +1255,7 @@ def multilabel_margin_loss(input: Any, target: Any, size_average: Any = None, re
     """Σ_j Σ_{i ∉ targets} max(0, 1 - (x[y_j] - x[i])) / C per sample, y_j the target classes before the
     first -1; input and target (N, C) or (C,)."""
     name = "multilabel_margin_loss"
-    _check_legacy(name, size_average, reduce)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(name, reduction)
     x, x2, single = _class_rows(name, input)
     n, c = x2.shape

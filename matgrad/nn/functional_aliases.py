@@ -453,7 +453,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
                                      reduction: int = 0) -> Tensor:
     """-w·(pos_weight·y·ln σ(x) + (1 - y)·ln(1 - σ(x)))."""
     red = _reduction("binary_cross_entropy_with_logits", reduction)
-    return F.binary_cross_entropy_with_logits(input, target, weight, red, pos_weight)
+    return F.binary_cross_entropy_with_logits(input, target, weight, reduction=red, pos_weight=pos_weight)
 
 
 def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, reduction: int = 0) -> Tensor:

@@ -347,21 +347,20 @@ class _LazyNormBase(LazyModuleMixin, _NormBase):
     """
 
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device: Any = None, dtype: Any = None) -> None:
+                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
         # affine and track_running_stats False here, so no tensors are made only to be replaced
         super().__init__(0, eps, momentum, False, False, device, dtype)
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = UninitializedParameter(device=device, dtype=dtype)
-            if self._lazy_bias:
+            if bias:  # PyTorch 2.13's keyword: affine without the shift
                 self.bias = UninitializedParameter(device=device, dtype=dtype)
         if track_running_stats:
             self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
             self.running_var = UninitializedBuffer(device=device, dtype=dtype)
             count = np.array(0, dtype=np.int64)
             self.num_batches_tracked = Tensor(count if device is None else move(count, resolve(device)))
-
-    _lazy_bias = True
 
     def _lazy_size(self) -> int:
         return self.num_features
@@ -384,29 +383,21 @@ class _LazyNormBase(LazyModuleMixin, _NormBase):
         self.reset_parameters()
 
 
-class _LazyBatchNorm(_LazyNormBase):
-    def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
-                 bias: bool = True) -> None:
-        self.__dict__["_lazy_bias"] = bias  # PyTorch 2.13's keyword: affine without the shift
-        super().__init__(eps, momentum, affine, track_running_stats, device, dtype)
-
-
-class LazyBatchNorm1d(_LazyBatchNorm, _BatchNorm):  # not a BatchNorm1d until the first forward, as in PyTorch
+class LazyBatchNorm1d(_LazyNormBase, _BatchNorm):  # not a BatchNorm1d until the first forward, as in PyTorch
     """nn.BatchNorm1d whose num_features is inferred from the first input's dim 1."""
 
     cls_to_become = BatchNorm1d
     _dims, _shape_text = BatchNorm1d._dims, BatchNorm1d._shape_text
 
 
-class LazyBatchNorm2d(_LazyBatchNorm, _BatchNorm):  # not a BatchNorm2d until the first forward, as in PyTorch
+class LazyBatchNorm2d(_LazyNormBase, _BatchNorm):  # not a BatchNorm2d until the first forward, as in PyTorch
     """nn.BatchNorm2d whose num_features is inferred from the first input's dim 1."""
 
     cls_to_become = BatchNorm2d
     _dims, _shape_text = BatchNorm2d._dims, BatchNorm2d._shape_text
 
 
-class LazyBatchNorm3d(_LazyBatchNorm, _BatchNorm):  # not a BatchNorm3d until the first forward, as in PyTorch
+class LazyBatchNorm3d(_LazyNormBase, _BatchNorm):  # not a BatchNorm3d until the first forward, as in PyTorch
     """nn.BatchNorm3d whose num_features is inferred from the first input's dim 1."""
 
     cls_to_become = BatchNorm3d

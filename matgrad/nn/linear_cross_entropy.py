@@ -90,7 +90,7 @@ class LinearCrossEntropyLoss(_WeightedLoss):
         if options is not None and not isinstance(options, LinearCrossEntropyOptions):
             raise TypeError(f"LinearCrossEntropyLoss: options must be None or a LinearCrossEntropyOptions, "
                             f"got {type(options).__name__}")
-        super().__init__(weight, reduction)
+        super().__init__(weight, reduction=reduction)
         self.num_classes, self.out_features = num_classes, tuple(out_features)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
         self.linear = Linear(in_features, math.prod(self.out_features, start=num_classes), bias=bias, device=device,

@@ -13,15 +13,20 @@ from .module import Module
 
 
 class _Loss(Module):
-    def __init__(self, reduction: str = "mean") -> None:
+    """A loss's reduction; the deprecated size_average and reduce, where given, override it (with PyTorch's
+    warning, F._legacy_reduction)."""
+
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
         super().__init__()
+        reduction = F._legacy_reduction(size_average, reduce, reduction)
         F._check_reduction(type(self).__name__, reduction)
         self.reduction = reduction
 
 
 class _WeightedLoss(_Loss):
-    def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
-        super().__init__(reduction)
+    def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", None if weight is None else as_tensor(weight))
 
 
@@ -42,8 +47,9 @@ class L1Loss(_Loss):
 class SmoothL1Loss(_Loss):
     """Quadratic below beta, linear above."""
 
-    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
-        super().__init__(reduction)
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                 beta: float = 1.0) -> None:
+        super().__init__(size_average, reduce, reduction)
         self.beta = beta
 
     def forward(self, input: Any, target: Any) -> Tensor:
@@ -54,7 +60,7 @@ class HuberLoss(_Loss):
     """Quadratic below delta, delta-scaled linear above."""
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.delta = delta
 
     def forward(self, input: Any, target: Any) -> Tensor:
@@ -71,8 +77,9 @@ class BCELoss(_WeightedLoss):
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy on logits, fused with the sigmoid: stable for any logit."""
 
-    def __init__(self, weight: Any = None, reduction: str = "mean", pos_weight: Any = None) -> None:
-        super().__init__(reduction)
+    def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                 pos_weight: Any = None) -> None:
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", None if weight is None else as_tensor(weight))
         self.register_buffer("pos_weight", None if pos_weight is None else as_tensor(pos_weight))
 
@@ -84,8 +91,9 @@ class BCEWithLogitsLoss(_Loss):
 class NLLLoss(_WeightedLoss):
     """Negative log-likelihood on log-probabilities with class-index targets."""
 
-    def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean") -> None:
-        super().__init__(weight, reduction)
+    def __init__(self, weight: Any = None, size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+                 reduction: str = "mean") -> None:
+        super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
 
     def forward(self, input: Any, target: Any) -> Tensor:
@@ -96,9 +104,9 @@ class NLLLoss(_WeightedLoss):
 class CrossEntropyLoss(_WeightedLoss):
     """log_softmax + NLL in one op; class indices or probabilities; weights, ignore_index, smoothing."""
 
-    def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
-                 label_smoothing: float = 0.0) -> None:
-        super().__init__(weight, reduction)
+    def __init__(self, weight: Any = None, size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+                 reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+        super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input: Any, target: Any) -> Tensor:
@@ -112,8 +120,8 @@ class KLDivLoss(_Loss):
 
     def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
                  log_target: bool = False) -> None:
-        F._check_legacy("KLDivLoss", size_average, reduce)
         Module.__init__(self)
+        reduction = F._legacy_reduction(size_average, reduce, reduction)
         if reduction not in ("mean", "sum", "none", "batchmean"):
             raise ValueError(f"KLDivLoss: reduction must be 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}")
         self.reduction, self.log_target = reduction, log_target
@@ -127,8 +135,7 @@ class MarginRankingLoss(_Loss):
 
     def __init__(self, margin: float = 0.0, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean") -> None:
-        F._check_legacy("MarginRankingLoss", size_average, reduce)
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def forward(self, input1: Any, input2: Any, target: Any) -> Tensor:
@@ -140,8 +147,7 @@ class CosineEmbeddingLoss(_Loss):
 
     def __init__(self, margin: float = 0.0, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean") -> None:
-        F._check_legacy("CosineEmbeddingLoss", size_average, reduce)
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def forward(self, input1: Any, input2: Any, target: Any) -> Tensor:
@@ -153,8 +159,7 @@ class TripletMarginLoss(_Loss):
 
     def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False,
                  size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
-        F._check_legacy("TripletMarginLoss", size_average, reduce)
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         if margin <= 0:
             raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got {margin} instead")
         self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
@@ -169,8 +174,7 @@ class PoissonNLLLoss(_Loss):
 
     def __init__(self, log_input: bool = True, full: bool = False, size_average: Any = None, eps: float = 1e-8,
                  reduce: Any = None, reduction: str = "mean") -> None:
-        F._check_legacy("PoissonNLLLoss", size_average, reduce)
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.log_input, self.full, self.eps = log_input, full, eps
 
     def forward(self, log_input: Any, target: Any) -> Tensor:
@@ -182,7 +186,7 @@ class GaussianNLLLoss(_Loss):
     """½(ln var + (input - target)²/var), var clamped at eps (+ ½ ln 2π with full)."""
 
     def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.full, self.eps = full, eps
 
     def forward(self, input: Any, target: Any, var: Any) -> Tensor:
@@ -194,8 +198,7 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
 
     def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean") -> None:
-        F._check_legacy("MultiLabelSoftMarginLoss", size_average, reduce)
-        super().__init__(weight, reduction)
+        super().__init__(weight, size_average, reduce, reduction)
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
@@ -206,8 +209,7 @@ class SoftMarginLoss(_Loss):
     """ln(1 + e^(-y·x)), the two-class logistic loss with y = ±1."""
 
     def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
-        F._check_legacy("SoftMarginLoss", size_average, reduce)
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.soft_margin_loss(input, target, reduction=self.reduction)
@@ -218,8 +220,7 @@ class HingeEmbeddingLoss(_Loss):
 
     def __init__(self, margin: float = 1.0, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean") -> None:
-        F._check_legacy("HingeEmbeddingLoss", size_average, reduce)
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def forward(self, input: Any, target: Any) -> Tensor:
@@ -231,8 +232,7 @@ class MultiMarginLoss(_WeightedLoss):
 
     def __init__(self, p: int = 1, margin: float = 1.0, weight: Any = None, size_average: Any = None,
                  reduce: Any = None, reduction: str = "mean") -> None:
-        F._check_legacy("MultiMarginLoss", size_average, reduce)
-        super().__init__(weight, reduction)
+        super().__init__(weight, size_average, reduce, reduction)
         if p not in (1, 2):
             raise ValueError("only p == 1 and p == 2 supported")
         if weight is not None and as_tensor(weight).ndim != 1:
@@ -248,8 +248,7 @@ class MultiLabelMarginLoss(_Loss):
     """Multi-label hinge loss: every target class against every non-target class, margin 1."""
 
     def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
-        F._check_legacy("MultiLabelMarginLoss", size_average, reduce)
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.multilabel_margin_loss(input, target, reduction=self.reduction)
@@ -262,7 +261,7 @@ class TripletMarginWithDistanceLoss(_Loss):
                  reduction: str = "mean") -> None:
         from .distance import PairwiseDistance
 
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         if margin <= 0:
             raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} "
                              "instead")
@@ -279,7 +278,7 @@ class CTCLoss(_Loss):
     """Connectionist temporal classification loss of (T, N, C) log-probabilities against unaligned targets."""
 
     def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.blank = blank
         self.zero_infinity = zero_infinity
 
@@ -298,5 +297,4 @@ class NLLLoss2d(NLLLoss):
         warnings.warn("`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a drop-in replacement and see "
                       "https://pytorch.org/docs/main/nn.html#torch.nn.NLLLoss for more details.", FutureWarning,
                       stacklevel=2)
-        F._check_legacy("NLLLoss2d", size_average, reduce)
-        super().__init__(weight, ignore_index, reduction)
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)

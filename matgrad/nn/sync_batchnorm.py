@@ -72,8 +72,9 @@ class SyncBatchNorm(_BatchNorm):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, process_group: Any = None, device: Any = None,
-                 dtype: Any = None) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+                 dtype: Any = None, *, bias: bool = True) -> None:
+        # bias: PyTorch 2.13's keyword; with affine, bias=False keeps the scale γ without the shift β
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
         self.process_group = process_group
 
     def forward(self, input: Tensor) -> Tensor:
@@ -88,7 +89,7 @@ class SyncBatchNorm(_BatchNorm):
                 factor = 1.0 / float(self.num_batches_tracked.array)
         c, dt = self.num_features, input.dtype
         weight = self.weight if self.affine else Tensor(np.ones_like(input.array, shape=(c,), dtype=dt))
-        bias = self.bias if self.affine else Tensor(np.zeros_like(input.array, shape=(c,), dtype=dt))
+        bias = self.bias if self.bias is not None else Tensor(np.zeros_like(input.array, shape=(c,), dtype=dt))
         stats: list = []
         y = _SyncBN.apply(input, weight, bias, self.eps, dist._comm(self.process_group), stats)
         mean, var, count = stats

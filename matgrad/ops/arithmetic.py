@@ -325,9 +325,15 @@ subtract, multiply, divide, negative = sub, mul, div, neg
 
 
 # --- division's relatives: fmod, remainder, floor_divide, atan2; lerp ----------------------------
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """An integer tensor divided by 0 (//, %, fmod, remainder, div with a rounding_mode): PyTorch raises
+    RuntimeError("ZeroDivisionError"), Python code expects ZeroDivisionError, so this is both, and either kind
+    of `except` catches it."""
+
+
 def _int_zero_division(op: str, a: Tensor, b: Tensor) -> None:
     if b.array.dtype.kind in "biu" and a.array.dtype.kind in "biu" and np.any(b.array == 0):
-        raise ZeroDivisionError(f"{op}: integer division by zero")
+        raise IntegerDivisionByZero(f"ZeroDivisionError: {op}: integer division by zero")
 
 
 class Fmod(Op):

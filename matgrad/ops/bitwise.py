@@ -11,12 +11,14 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, as_tensor
-from .arithmetic import promote
+from .arithmetic import fit_int, promote
 
 __all__ = ["bitwise_left_shift", "bitwise_right_shift"]
 
 
 def _shift(op: str, a: Any, b: Any, left: bool) -> Tensor:
+    if type(a) is int or type(b) is int:  # an int that does not fit an integer tensor wraps into it, as PyTorch
+        a, b = fit_int(op, a, b)
     ta = as_tensor(a, b if isinstance(b, Tensor) else None)
     tb = as_tensor(b, ta)
     ta, tb = promote(ta, tb)

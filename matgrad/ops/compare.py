@@ -72,6 +72,8 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 def _logical(op: str, fn: Any, a: Any, b: Any) -> Tensor:
     from .arithmetic import promote
 
+    if type(a) is int or type(b) is int:  # an int that does not fit an integer tensor wraps into it, as PyTorch
+        a, b = fit_int(op, a, b)
     ta = as_tensor(a, b if isinstance(b, Tensor) else None)
     tb = as_tensor(b, ta)
     if ta.array.dtype.kind not in "biu" or tb.array.dtype.kind not in "biu":

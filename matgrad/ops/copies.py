@@ -16,11 +16,10 @@ import numpy as np
 
 from ..dtypes import TYPE_NAMES
 from ..dtypes import dtype as _mg_dtype
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, wrap_dim
 from .indexing import getitem
 from .join import split, unbind
 from .linalg import diagonal
-from .scatter import norm_dim
 from .shape import Clone, expand, permute, reshape, squeeze, t, transpose, unsqueeze
 from .strided import as_strided
 from .views import select, split_with_sizes, unfold
@@ -46,7 +45,7 @@ def _slice(input: Any, dim: int = 0, start: Any = None, end: Any = None, step: i
     x = as_tensor(input)
     if x.ndim == 0:
         raise IndexError("slice() cannot be applied to a 0-dim tensor.")
-    d = norm_dim("slice", dim, x.ndim)
+    d = wrap_dim("slice", dim, x.ndim)
     if int(step) <= 0:
         raise RuntimeError(f"slice step must be positive, got {step}")
     bounds = [None if b is None else int(b) for b in (start, end)]
@@ -58,7 +57,7 @@ def _split(input: Any, split_size: int, dim: int = 0) -> tuple[Tensor, ...]:
     if isinstance(split_size, bool) or not isinstance(split_size, (int, np.integer)):
         raise TypeError(f"split_copy(): argument 'split_size' (position 2) must be int, not "
                         f"{type(split_size).__name__}")
-    d = norm_dim("split", dim, x.ndim)
+    d = wrap_dim("split", dim, x.ndim)
     n = x.shape[d] if x.ndim else 1
     if split_size < 0:
         raise RuntimeError(f"split expects split_size be non-negative, but got split_size={split_size}")
@@ -73,7 +72,7 @@ def _unbind(input: Any, dim: int = 0) -> tuple[Tensor, ...]:
     x = as_tensor(input)
     if x.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    return unbind(x, norm_dim("unbind", dim, x.ndim))
+    return unbind(x, wrap_dim("unbind", dim, x.ndim))
 
 
 def _is_dtype(x: Any) -> bool:

@@ -12,21 +12,10 @@ import numpy as np
 
 from ..autograd.op import Op
 from ..devices import backend_of
-from ..tensor import Tensor, as_tensor, get_default_dtype
+from ..tensor import Tensor, as_tensor, get_default_dtype, wrap_dim
 
 CummaxResult = namedtuple("cummax", ["values", "indices"])
 CumminResult = namedtuple("cummin", ["values", "indices"])
-
-
-def _axis(op: str, dim: Any, ndim: int) -> int:
-    if dim is None:
-        raise TypeError(f"{op}() missing required argument 'dim'")
-    n = max(ndim, 1)
-    if not -n <= int(dim) < n:
-        raise IndexError(
-            f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
-        )
-    return int(dim) % n
 
 
 def _flip(x: Any, axis: int) -> Any:
@@ -155,7 +144,7 @@ def _prepare(op: str, input: Any, dim: Any, dtype: Any) -> tuple[Tensor, int, tu
         t = t.to(dtype)
     elif t.array.dtype.kind in "biu" and t.array.dtype != np.int64:
         t = Tensor._make(t.array.astype(np.int64), None, False)  # integers accumulate in int64, as PyTorch
-    axis = _axis(op, dim, t.ndim)
+    axis = wrap_dim(op, dim, t.ndim)
     if t.ndim == 0:
         from .shape import reshape
 
@@ -185,7 +174,7 @@ def cumprod(input: Any, dim: Any = None, *, dtype: Any = None, axis: Any = None)
 
 def _cum_extreme(op: str, input: Any, dim: Any, result: type, ufunc: Any, better: Any) -> Any:
     t = as_tensor(input)
-    ax = _axis(op, dim, t.ndim)
+    ax = wrap_dim(op, dim, t.ndim)
     if t.ndim == 0:
         return result(t * 1 if t.requires_grad else t, Tensor._make(np.zeros_like(t.array, np.int64), None, False))
     x = t.array
@@ -237,7 +226,7 @@ def diff(input: Any, n: int = 1, dim: int = -1, prepend: Any = None, append: Any
         raise ValueError("diff expects input to be at least one-dimensional")
     if not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"diff: order must be a non-negative integer, got {n!r}")
-    ax = _axis("diff", dim, t.ndim)
+    ax = wrap_dim("diff", dim, t.ndim)
     parts = []
     for name, extra in (("prepend", prepend), (None, t), ("append", append)):
         if extra is None:
@@ -275,7 +264,7 @@ def _trapezoid_parts(op: str, y: Any, x: Any, dx: Any, dim: int) -> tuple[Tensor
     t = _to_float(as_tensor(y))
     if t.ndim == 0:
         raise IndexError(f"{op}: Dimension specified as {dim} but tensor has no dimensions")
-    ax = _axis(op, dim, t.ndim)
+    ax = wrap_dim(op, dim, t.ndim)
     size = t.shape[ax]
     mid = add(_along(t, ax, 1, None), _along(t, ax, 0, max(size - 1, 0)))
     if x is None:

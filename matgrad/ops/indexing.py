@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd.op import Op
 from ..devices import backend_of, device_of, move, on_a_device
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, wrap_dim
 from .shape import Clone, reshape, transpose
 
 
@@ -137,11 +137,15 @@ def flip(input: Any, dims: Any) -> Tensor:
     t = as_tensor(input)
     dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     index = [slice(None)] * t.ndim
+    seen = set()
     for d in dims:
-        if not -max(t.ndim, 1) <= d < max(t.ndim, 1):
-            raise IndexError(f"flip: dim {d} is out of range for a tensor with {t.ndim} dimension(s)")
+        d = wrap_dim("flip", d, t.ndim)
+        if d in seen:
+            raise RuntimeError(f"flip: dims {dims} name the same dimension twice (dim {d} appears multiple times in "
+                               "the list of dims)")
+        seen.add(d)
         if t.ndim:
-            index[d % t.ndim] = slice(None, None, -1)
+            index[d] = slice(None, None, -1)
     return Clone.apply(getitem(t, tuple(index)))  # a copy, as PyTorch's flip (not a reversed view)
 
 
@@ -170,11 +174,7 @@ def rot90(input: Any, k: int = 1, dims: Any = (0, 1)) -> Tensor:
     if t.ndim < 2:
         raise RuntimeError(f"rot90: expected total dims >= 2, but got total dims = {t.ndim}")
     a, b = dims
-    for d in dims:
-        if not -t.ndim <= d < t.ndim:
-            raise IndexError(f"rot90: Dimension out of range (expected to be in range of [{-t.ndim}, "
-                             f"{t.ndim - 1}], but got {d})")
-    if a % t.ndim == b % t.ndim:
+    if wrap_dim("rot90", a, t.ndim) == wrap_dim("rot90", b, t.ndim):
         raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = {a} and dim1 = {b}")
     k = int(k) % 4
     if k == 1:

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..autograd.op import Op
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, wrap_dim
 from .arithmetic import promote
 from .indexing import getitem
 
@@ -53,9 +53,7 @@ def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Ten
     for i, t in enumerate(ts):
         if t.ndim == 0:
             raise ValueError(f"cat: tensor {i} is 0-d and cannot be concatenated; use stack for scalars")
-    if not -nd <= d < max(nd, 1):
-        raise IndexError(f"cat: dim {d} is out of range for tensors with {nd} dimension(s)")
-    d %= max(nd, 1)
+    d = wrap_dim("cat", d, nd)  # IndexError "Dimension out of range", as PyTorch
     for i, t in enumerate(ts):
         if t.ndim != nd or t.shape[:d] + t.shape[d + 1:] != ts[0].shape[:d] + ts[0].shape[d + 1:]:
             raise ValueError(
@@ -83,7 +81,9 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> T
 def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into pieces of a given size (the last may be smaller) or of the given sizes."""
     t = as_tensor(tensor)
-    d = dim % t.ndim
+    if t.ndim == 0:  # checked before dim, as PyTorch
+        raise RuntimeError("split expects at least a 1-dimensional tensor, but got a 0-d tensor")
+    d = wrap_dim("split", dim, t.ndim)
     n = t.shape[d]
     if isinstance(split_size_or_sections, (int, np.integer)):
         step = int(split_size_or_sections)
@@ -102,19 +102,25 @@ def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Tenso
 def chunk(input: Any, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into `chunks` nearly equal pieces."""
     t = as_tensor(input)
+    if t.ndim == 0:  # checked before dim, as PyTorch
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor, but got a 0-d tensor")
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-    n = t.shape[dim]
+    d = wrap_dim("chunk", dim, t.ndim)
+    n = t.shape[d]
     if n == 0:  # as PyTorch: `chunks` empty pieces
-        return tuple(getitem(t, (slice(None),) * (dim % t.ndim) + (slice(0, 0),)) for _ in range(chunks))
-    return split(t, -(-n // chunks), dim)
+        return tuple(getitem(t, (slice(None),) * d + (slice(0, 0),)) for _ in range(chunks))
+    return split(t, -(-n // chunks), d)
 
 
 def unbind(input: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices along `dim`, that dimension removed."""
     t = as_tensor(input)
-    lead = (slice(None),) * (dim % t.ndim)
-    return tuple(getitem(t, lead + (i,)) for i in range(t.shape[dim]))
+    d = wrap_dim("unbind", dim, t.ndim)
+    if t.ndim == 0:  # dim 0 and -1 pass wrap_dim (a 0-d tensor counts as 1-D) but name nothing here
+        raise IndexError("unbind: Dimension specified as 0 but tensor has no dimensions")
+    lead = (slice(None),) * d
+    return tuple(getitem(t, lead + (i,)) for i in range(t.shape[d]))
 
 
 def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
@@ -176,12 +182,10 @@ def column_stack(tensors: Sequence[Any]) -> Tensor:
 def tensor_split(input: Any, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """Views along dim: `n` sections (the first size % n of them one longer), or cut at the given indices
     (Python slice rules: negative counts from the end, past the end is empty)."""
-    from .scatter import norm_dim
-
     t = as_tensor(input)
     if t.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
-    d = norm_dim("tensor_split", dim, t.ndim)
+    d = wrap_dim("tensor_split", dim, t.ndim)
     spec = indices_or_sections
     if isinstance(spec, Tensor):
         if spec.array.dtype.kind not in "iu":

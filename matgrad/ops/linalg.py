@@ -31,14 +31,6 @@ def _float(t: Tensor) -> Tensor:
     return t if t.array.dtype.kind in "fc" else t.to(get_default_dtype())
 
 
-def _dim(op: str, d: int, ndim: int) -> int:
-    if not -ndim <= d < ndim:
-        raise IndexError(
-            f"{op}: Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {d})"
-        )
-    return d % ndim
-
-
 # --- triangles and diagonals ------------------------------------------------------------------
 class Triangle(Op):
     """y = x where the mask (on or below / above a diagonal) holds, 0 elsewhere.  dx = dy · mask."""
@@ -54,7 +46,7 @@ class Triangle(Op):
 def _triangle(op: str, input: Any, diagonal: int, lower: bool) -> Tensor:
     t = as_tensor(input)
     if t.ndim < 2:
-        raise ValueError(f"{op}: input tensor must have at least 2 dimensions, got shape {t.shape}")
+        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got shape {t.shape}")
     n, m = t.shape[-2:]
     mask = np.tri(n, m, diagonal, dtype=bool) if lower else ~np.tri(n, m, diagonal - 1, dtype=bool)
     if type(t.array) is not np.ndarray:  # the mask goes where the data is
@@ -114,7 +106,7 @@ def trace(input: Any) -> Tensor:
     """The sum of a matrix's diagonal."""
     t = as_tensor(input)
     if t.ndim != 2:
-        raise ValueError(f"trace: expected a matrix, but got tensor with shape {t.shape}")
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {t.ndim} (shape {t.shape})")
     return _sum(diagonal(t))
 
 
@@ -229,7 +221,7 @@ def renorm(input: Any, p: Any, dim: int, maxnorm: Any) -> Tensor:
         raise RuntimeError(f"renorm: non-positive-norm not supported (p = {p})")
     if maxnorm < 0:
         raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
-    d = _dim("renorm", dim, t.ndim)
+    d = wrap_dim("renorm", dim, t.ndim)
     n = norm(t, p, tuple(k for k in range(t.ndim) if k != d), keepdim=True)
     return mul(t, where(n > maxnorm, maxnorm / (n + 1e-7), 1.0))
 
@@ -567,7 +559,7 @@ def cross(input: Any, other: Any, dim: int | None = None) -> Tensor:
                       "dim explicitly or simply use torch.linalg.cross.", UserWarning, stacklevel=2)
         ax = d
     else:
-        ax = _dim("cross", dim, max(a.ndim, 1))
+        ax = wrap_dim("cross", dim, a.ndim)
     if a.shape[ax] != 3 or b.shape[ax] != 3:
         raise ValueError(f"cross: inputs dimension {ax} must have length 3, got {a.shape[ax]} and {b.shape[ax]}")
     try:
@@ -609,7 +601,7 @@ def _dims_pair(dims: Any, a: Tensor, b: Tensor) -> tuple[list[int], list[int]]:
         raise TypeError(f"tensordot: dims must be an int or a pair of lists of dims, got {dims!r}") from None
     if len(da) != len(db):
         raise ValueError(f"tensordot: both dimension lists should have same length, got {da} and {db}")
-    return [_dim("tensordot", d, a.ndim) for d in da], [_dim("tensordot", d, b.ndim) for d in db]
+    return [wrap_dim("tensordot", d, a.ndim) for d in da], [wrap_dim("tensordot", d, b.ndim) for d in db]
 
 
 def tensordot(a: Any, b: Any, dims: Any = 2) -> Tensor:

@@ -17,7 +17,7 @@ import numpy as np
 from .. import _autocast, parallel
 from ..autograd.grad_mode import no_grad
 from ..autograd.op import Op
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, wrap_dim
 
 #: Rows (one per sample and channel) at least this long are summed by BLAS dot products.
 ROW_MIN = 16
@@ -312,33 +312,48 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
     """
     op = "batch_norm"
     x = as_tensor(input)
-    if x.ndim < 2 or x.dtype.kind != "f":
-        raise ValueError(f"{op}: expected a floating input (N, C, ...), got shape {x.shape} dtype {x.dtype}")
-    c = x.shape[1]
-    pview = (c,) + (1,) * (x.ndim - 2)
-    gamma = _param(op, "weight", weight, (c,), x, 1.0, RuntimeError)  # PyTorch's error types throughout
-    beta = _param(op, "bias", bias, (c,), x, 0.0, RuntimeError)
+    # PyTorch's checks, in its order and with its error types: F.batch_norm's batch size (training only), then
+    # the stats' and parameters' shapes against C (0 for a 1-D input), then dim 1 itself, then the dtype
+    if training:
+        if x.ndim == 0:
+            raise IndexError(f"{op}: expected an input of shape (N, C, ...), got a 0-d tensor")
+        m = x.shape[0] * int(np.prod(x.shape[2:], dtype=np.int64))
+        if m == 1:
+            raise ValueError(f"{op}: expected more than 1 value per channel when training, got input {x.shape}")
+        if eps <= 0.0:
+            raise ValueError(f"{op}: batch_norm eps must be positive during training, but got {eps}")
+    elif eps < 0.0:
+        raise ValueError(f"{op}: batch_norm eps must be non-negative, but got {eps}")
+    c = x.shape[1] if x.ndim > 1 else 0
     for name, r in (("running_mean", running_mean), ("running_var", running_var)):
         rshape = None if r is None else tuple(np.shape(r.array if isinstance(r, Tensor) else r))
         if rshape is not None and rshape != (c,):
             raise RuntimeError(f"{op}: {name} should contain {c} elements (shape ({c},), one per channel), "
-                               f"got shape {rshape}")
+                               f"got shape {rshape}" + ("" if x.ndim > 1 else f"; an input of shape {x.shape} has "
+                                                        "no channel dim: batch_norm takes (N, C, ...)"))
+    gamma = _param(op, "weight", weight, (c,), x, 1.0, RuntimeError)
+    beta = _param(op, "bias", bias, (c,), x, 0.0, RuntimeError)
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError(f"{op}: eval mode (training=False) needs running_mean and running_var (PyTorch: "
+                           f"{'running_mean' if running_mean is None else 'running_var'} must be defined in "
+                           "evaluation mode)")
+    if training and (running_mean is None) != (running_var is None):
+        raise ValueError(f"{op}: running_mean and running_var must either both be None or neither be None")
+    if x.ndim < 2:
+        wrap_dim(op, 1, x.ndim)  # PyTorch's IndexError: a 1-D input has no channel dim
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"{op}" not implemented for {x.dtype}: it takes a floating input (N, C, ...); '
+                                  "convert it with .float()")
+    pview = (c,) + (1,) * (x.ndim - 2)
+    if x.array.size == 0:  # an empty batch (or no channels): an empty result and no statistics, as PyTorch
+        return x * gamma.reshape(pview) + beta.reshape(pview)
     if not training:
-        if running_mean is None or running_var is None:
-            raise RuntimeError(f"{op}: eval mode (training=False) needs running_mean and running_var (PyTorch: "
-                               f"{'running_mean' if running_mean is None else 'running_var'} must be defined in "
-                               "evaluation mode)")
         # affine in x: y = x·(γ/√(r_var+ε)) + (β - r_mean·γ/√(r_var+ε)), composed from differentiable ops
         rm = as_tensor(running_mean).array.astype(x.array.dtype, copy=False)
         rv = as_tensor(running_var).array.astype(x.array.dtype, copy=False)
         scale = gamma * Tensor._make((1.0 / np.sqrt(rv + eps)).astype(x.dtype), None, False)
         shift = beta - Tensor._make(rm, None, False) * scale
         return x * scale.reshape(pview) + shift.reshape(pview)
-    if (running_mean is None) != (running_var is None):
-        raise ValueError(f"{op}: running_mean and running_var must either both be None or neither be None")
-    m = x.array.size // c
-    if m <= 1:
-        raise ValueError(f"{op}: expected more than 1 value per channel when training, got input {x.shape}")
     axes = (0,) + tuple(range(2, x.ndim))
     y = Normalize.apply(x, gamma, beta, axes=axes, pview=pview, eps=eps)
     if running_mean is not None or running_var is not None:

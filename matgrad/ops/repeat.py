@@ -10,17 +10,10 @@ from typing import Any
 import numpy as np
 
 from ..devices import backend_of
-from ..tensor import Tensor, _shape_arg, as_tensor
+from ..tensor import Tensor, _shape_arg, as_tensor, wrap_dim
 from .indexing import getitem, is_device_array, on_device
 from .join import cat
 from .shape import Clone, broadcast_to, reshape
-
-
-def _dim(op: str, d: Any, ndim: int) -> int:
-    n = max(ndim, 1)
-    if not -n <= int(d) < n:
-        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
-    return int(d) % n
 
 
 def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:
@@ -32,18 +25,18 @@ def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:
     shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
     if dims is None:
         if len(shifts) != 1:
-            raise ValueError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims: 0")
+            raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims: 0")
         return reshape(roll(reshape(t, (-1,)), shifts, 0), t.shape)
     dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     if len(shifts) != len(dims):
-        raise ValueError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims: {len(dims)}")
+        raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims: {len(dims)}")
     if t.ndim == 0:
         for d in dims:
-            _dim("roll", d, 0)
+            wrap_dim("roll", d, 0)
         return t
     out = t
     for s, d in zip(shifts, dims):
-        d = _dim("roll", d, t.ndim)
+        d = wrap_dim("roll", d, t.ndim)
         n = t.shape[d]
         if n == 0 or int(s) % n == 0:
             continue
@@ -57,13 +50,14 @@ def repeat(input: Any, *sizes: Any) -> Tensor:
     """Tile the tensor: repeat(2, 3) copies it twice along dim 0 and 3 times along dim 1 (numpy.tile)."""
     t = as_tensor(input)
     reps = tuple(int(r) for r in _shape_arg(sizes))
-    if len(reps) < t.ndim:
-        raise ValueError(
+    if len(reps) < t.ndim:  # PyTorch's RuntimeError, here and below
+        raise RuntimeError(
             f"repeat: Number of dimensions of repeat dims ({len(reps)}) can not be smaller than number of "
             f"dimensions of tensor ({t.ndim})"
         )
     if any(r < 0 for r in reps):
-        raise ValueError(f"repeat: repeats must be non-negative, got {reps}")
+        raise RuntimeError(f"repeat: Trying to create tensor with negative dimension: repeats must be non-negative, "
+                           f"got {reps}")
     shape = (1,) * (len(reps) - t.ndim) + t.shape
     if all(r == 1 for r in reps):  # nothing to tile: still a copy, as PyTorch's (not a view of the input)
         return reshape(Clone.apply(t), shape)
@@ -86,7 +80,7 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: Any = None, *, outpu
     if dim is None:
         t, d = reshape(t, (-1,)), 0
     else:
-        d = _dim("repeat_interleave", dim, t.ndim)
+        d = wrap_dim("repeat_interleave", dim, t.ndim)
         if t.ndim == 0:
             t = reshape(t, (1,))
     reps = repeats.array if isinstance(repeats, Tensor) else repeats
@@ -94,7 +88,7 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: Any = None, *, outpu
     if reps.dtype.kind not in "iu":
         raise TypeError(f"repeat_interleave: repeats must be integers, got {reps.dtype}")
     if np.any(reps < 0):
-        raise ValueError("repeat_interleave: repeats can not be negative")
+        raise RuntimeError(f"repeat_interleave: Repeats must be non-negative, got {reps.min()}")
     n = t.shape[d]
     if reps.ndim == 0 or reps.size == 1 and reps.ndim == 1 and n != 1:
         r = int(reps.reshape(()))
@@ -102,7 +96,7 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: Any = None, *, outpu
         x = broadcast_to(reshape(t, t.shape[:d + 1] + (1,) + t.shape[d + 1:]), expanded)
         return reshape(x, t.shape[:d] + (n * r,) + t.shape[d + 1:])
     if reps.ndim != 1 or reps.shape[0] != n:
-        raise ValueError(f"repeat_interleave: repeats must have the same size as input along dim, "
+        raise RuntimeError(f"repeat_interleave: repeats must have the same size as input along dim, "
                          f"got {reps.shape[0] if reps.ndim else reps.shape} repeats for size {n}")
     return getitem(t, (slice(None),) * d + (_repeat_index(on_device(reps, t.array)),))
 

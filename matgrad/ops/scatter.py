@@ -18,21 +18,9 @@ from ..autograd import grad_mode
 from ..autograd.op import Op
 from ..cupy_backend import ufunc_at as cupy_ufunc_at
 from ..devices import backend_of
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, wrap_dim
 from .indexing import GetItem, IndexPut, getitem, index_on, is_device_array, on_device
 from .shape import broadcast_to, reshape
-
-
-def norm_dim(op: str, dim: Any, ndim: int) -> int:
-    """`dim` as a non-negative axis, with PyTorch's IndexError when out of range (0-d counts as 1-d)."""
-    n = max(ndim, 1)
-    if isinstance(dim, Tensor):
-        dim = dim.item()
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{op}(): argument 'dim' must be int, not {type(dim).__name__}")
-    if not -n <= dim < n:
-        raise IndexError(f"{op}(): Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
-    return int(dim) % n
 
 
 def index_array(op: str, index: Any, like: Any = None) -> np.ndarray:
@@ -127,7 +115,7 @@ class Scatter(IndexPut):
 
 
 def _prepare_index(op: str, t: Tensor, dim: Any, index: Any) -> tuple[int, np.ndarray]:
-    d = norm_dim(op, dim, t.ndim)
+    d = wrap_dim(op, dim, t.ndim)
     idx = index_array(op, index, t.array)
     if t.ndim == 0:
         if idx.size and int(np.abs(idx).max()) != 0:
@@ -160,7 +148,7 @@ def take_along_dim(input: Any, indices: Any, dim: int | None = None) -> Tensor:
     idx = index_array("take_along_dim", indices, t.array)
     if dim is None:
         return gather(reshape(t, (-1,)), 0, idx.reshape(-1))
-    d = norm_dim("take_along_dim", dim, t.ndim)
+    d = wrap_dim("take_along_dim", dim, t.ndim)
     shape_t, shape_i = list(t.shape), list(idx.shape)
     shape_t[d] = shape_i[d] = 1
     common = np.broadcast_shapes(tuple(shape_t), tuple(shape_i))
@@ -240,7 +228,7 @@ def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:
 
 
 def _vector_index(op: str, t: Tensor, dim: Any, index: Any, negative: bool = False) -> tuple[int, np.ndarray]:
-    d = norm_dim(op, dim, t.ndim)
+    d = wrap_dim(op, dim, t.ndim)
     idx = index_array(op, index, t.array)
     if idx.ndim > 1:
         raise IndexError(f"{op}(): Index is supposed to be a vector, got shape {tuple(idx.shape)}")
@@ -335,7 +323,7 @@ def index_copy(input: Any, dim: int, index: Any, source: Any) -> Tensor:
     The overwritten places get no gradient; source gets dy at the places it was written to.
     """
     t, s = as_tensor(input), as_tensor(source)
-    d = norm_dim("index_copy_", dim, t.ndim)
+    d = wrap_dim("index_copy_", dim, t.ndim)
     idx = index_array("index_copy_", index, t.array)
     if idx.ndim > 1:
         raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {idx.ndim})")
@@ -361,7 +349,7 @@ def select_scatter(input: Any, src: Any, dim: int, index: int) -> Tensor:
     t, s = as_tensor(input), _src_tensor("select_scatter", src)
     if t.ndim == 0:
         raise IndexError("select_scatter(): cannot be applied to a 0-dim tensor.")
-    d = norm_dim("select_scatter", dim, t.ndim)
+    d = wrap_dim("select_scatter", dim, t.ndim)
     n, i = t.shape[d], int(index)
     if not -n <= i < n:
         raise IndexError(f"select_scatter(): index {i} out of range for tensor of size {tuple(t.shape)} at "
@@ -373,7 +361,7 @@ def slice_scatter(input: Any, src: Any, dim: int = 0, start: Any = None, end: An
     """A copy of input with src written into the slice input[..., start:end:step, ...] along dim; src is cast
     to input's dtype, as in PyTorch."""
     t, s = as_tensor(input), _src_tensor("slice_scatter", src)
-    d = norm_dim("slice_scatter", dim, t.ndim)
+    d = wrap_dim("slice_scatter", dim, t.ndim)
     if int(step) <= 0:
         raise RuntimeError(f"slice_scatter(): slice step must be positive, got {step}")
     return _write_slice("slice_scatter", t, s, (slice(None),) * d + (slice(start, end, int(step)),))
@@ -553,7 +541,7 @@ def index_reduce(input: Any, dim: int, index: Any, source: Any, reduce: str, *, 
     if reduce not in _INDEX_REDUCES:
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
     t, s = as_tensor(input), as_tensor(source)
-    d = norm_dim("index_reduce", dim, t.ndim)
+    d = wrap_dim("index_reduce", dim, t.ndim)
     idx = index_array("index_reduce_", index, t.array)
     if idx.ndim > 1:
         raise IndexError(f"index_reduce_(): Index is supposed to be a vector, but got dim: {idx.ndim} with size "
@@ -586,9 +574,9 @@ def diagonal_scatter(input: Any, src: Any, offset: int = 0, dim1: int = 0, dim2:
     t = as_tensor(input)
     if not isinstance(src, Tensor):
         raise TypeError(f"diagonal_scatter(): argument 'src' (position 2) must be Tensor, not {type(src).__name__}")
-    d1, d2 = norm_dim("diagonal_scatter", dim1, t.ndim), norm_dim("diagonal_scatter", dim2, t.ndim)
+    d1, d2 = wrap_dim("diagonal_scatter", dim1, t.ndim), wrap_dim("diagonal_scatter", dim2, t.ndim)
     if t.ndim < 2:  # a 1-D tensor has no dim 1 (0-d counts as 1-D)
-        norm_dim("diagonal_scatter", 1, t.ndim)
+        wrap_dim("diagonal_scatter", 1, t.ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal_scatter(): diagonal dimensions cannot be identical {dim1}, {dim2}")
     index = _diagonal_index(t.shape, int(offset), d1, d2, t.array)

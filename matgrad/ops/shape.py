@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd.op import Op
+from ..memory_format import check as _check_format
+from ..memory_format import contiguous_format, preserve_format, relayout, to_format
 from ..tensor import Tensor, _shape_arg, as_tensor, wrap_dim
 
 
@@ -220,26 +222,35 @@ class Contiguous(Op):
 
 
 class Clone(Op):
-    """y = a copy of x, in row-major order.  dx = dy."""
+    """y = a copy of x: row-major, or laid out in memory_format, or with the given strides (in elements).  dx = dy."""
 
-    def forward(self, x):
-        return x.copy()
+    def forward(self, x, memory_format=None, strides=None):
+        if strides is not None:
+            return relayout(x, strides)
+        return x.copy() if memory_format is None else to_format(x, memory_format)
 
     def backward(self, dy):
         return dy
 
 
-def clone(input: Any, *, memory_format: Any = None) -> Tensor:
-    """A copy that shares no memory with input; the gradient flows through it unchanged."""
-    return Clone.apply(as_tensor(input))
+def clone(input: Any, *, memory_format: Any = preserve_format) -> Tensor:
+    """A copy that shares no memory with input; the gradient flows through it unchanged. preserve_format
+    keeps input's layout (a dense input's strides), as PyTorch's; matgrad.channels_last ... lays it out so."""
+    return Clone.apply(as_tensor(input), memory_format=_check_format(memory_format, "clone"))
 
 
-def contiguous(input: Any, memory_format: Any = None) -> Tensor:
-    """The tensor itself if its elements lie in row-major order, else a row-major copy (as PyTorch)."""
+def contiguous(input: Any, memory_format: Any = contiguous_format) -> Tensor:
+    """The tensor itself if its elements lie in row-major order (or memory_format's), else a copy laid out
+    so (as PyTorch)."""
     t = as_tensor(input)
-    if t.array.flags.c_contiguous:
+    if memory_format is contiguous_format:
+        return t if t.array.flags.c_contiguous else Contiguous.apply(t)
+    fmt = _check_format(memory_format, "contiguous", optional=False)
+    if t.is_contiguous(memory_format=fmt):
         return t
-    return Contiguous.apply(t)
+    if fmt is preserve_format:
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+    return Clone.apply(t, memory_format=fmt)
 
 
 def movedim(input: Any, source: Any, destination: Any) -> Tensor:

@@ -7,8 +7,8 @@ import numpy as np
 
 from .. import _autocast, parallel
 from ..autograd.op import Op
-from ..tensor import Tensor, as_tensor
-from .reduction import _float, max_or_neg_inf, normalize_axes
+from ..tensor import Tensor, as_tensor, wrap_dim
+from .reduction import _float, max_or_neg_inf
 
 
 # The formulas as matgrad.parallel takes them: with out=None the plain expression, with out= a chunk
@@ -83,9 +83,7 @@ class LogSoftmax(Op):
 def _dim(op: str, t: Tensor, dim: Any) -> int:
     if dim is None:  # PyTorch's legacy default: dim 1 for 2-D and up, else 0
         dim = 0 if t.ndim in (0, 1, 3) else 1
-    if t.ndim == 0:
-        return 0
-    return normalize_axes(op, int(dim), None, t.ndim)[0]
+    return wrap_dim(op, dim, t.ndim)  # a 0-d tensor takes dim 0 or -1 (it counts as 1-D), as PyTorch
 
 
 def softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Tensor:

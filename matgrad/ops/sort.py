@@ -13,15 +13,16 @@ from typing import Any
 import numpy as np
 
 from ..devices import CPU, backend_of, move
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, wrap_dim
 from .indexing import GetItem, is_device_array, on_device
 from .reduction import AMax, SelectAlong, normalize_axes
-from .scatter import Gather, index_along, norm_dim
+from .scatter import Gather, index_along
 from .shape import reshape
 
 SortResult = namedtuple("sort", ["values", "indices"])
 TopkResult = namedtuple("topk", ["values", "indices"])
 MedianResult = namedtuple("median", ["values", "indices"])
+KthvalueResult = namedtuple("kthvalue", ["values", "indices"])  # torch.return_types.kthvalue
 ModeResult = namedtuple("mode", ["values", "indices"])
 NanMedianResult = namedtuple("nanmedian", ["values", "indices"])
 
@@ -65,7 +66,7 @@ def sort(input: Any, dim: int = -1, descending: bool = False, stable: bool = Fal
     t = as_tensor(input)
     if isinstance(dim, bool):  # sort(x, True): PyTorch reads a lone bool as stable= only by keyword
         raise TypeError("sort(): argument 'dim' must be int, not bool")
-    d = norm_dim("sort", dim, t.ndim)
+    d = wrap_dim("sort", dim, t.ndim)
     if t.ndim == 0:
         return SortResult(t * 1 if t.requires_grad else t, _zero_index(t))
     idx = stable_argsort(t.array, d, descending)
@@ -75,7 +76,7 @@ def sort(input: Any, dim: int = -1, descending: bool = False, stable: bool = Fal
 def argsort(input: Any, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """The indices that sort input along dim (stable: ties keep their order)."""
     t = as_tensor(input)
-    d = norm_dim("argsort", dim, t.ndim)
+    d = wrap_dim("argsort", dim, t.ndim)
     if t.ndim == 0:
         return _zero_index(t)
     return _const(stable_argsort(t.array, d, descending).astype(np.int64, copy=False))
@@ -89,7 +90,7 @@ def msort(input: Any) -> Tensor:
 def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
     """The k largest (or smallest) elements along dim, as (values, indices); ties: the lower index first."""
     t = as_tensor(input)
-    d = norm_dim("topk", dim, t.ndim)
+    d = wrap_dim("topk", dim, t.ndim)
     n = t.shape[d] if t.ndim else 1
     k = int(k)
     if not 0 <= k <= n:
@@ -104,11 +105,11 @@ def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool =
 def kthvalue(input: Any, k: int, dim: int = -1, keepdim: bool = False) -> Any:
     """The k-th smallest element along dim (k from 1), as (values, indices)."""
     t = as_tensor(input)
-    d = norm_dim("kthvalue", dim, t.ndim)
+    d = wrap_dim("kthvalue", dim, t.ndim)
     n = t.shape[d] if t.ndim else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k={k} out of range for dimension {d} of size {n}")
-    return _select_sorted("kthvalue", t, d, keepdim, lambda _n: k - 1, MedianResult)
+    return _select_sorted("kthvalue", t, d, keepdim, lambda _n: k - 1, KthvalueResult)
 
 
 class Median(AMax):
@@ -151,7 +152,7 @@ def median(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
         if t.array.dtype.kind == "f" and np.isnan(t.array).any():  # NaN, the first one's (for its gradient)
             return reshape(t, (-1,))[int(np.argmax(np.isnan(t.array.reshape(-1))))]
         return Median.apply(t, axes=None, keepdims=False)
-    d = norm_dim("median", dim, t.ndim)
+    d = wrap_dim("median", dim, t.ndim)
     return _select_sorted("median", t, d, keepdim, lambda n: (n - 1) // 2, MedianResult)
 
 
@@ -199,7 +200,7 @@ def nanmedian(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
         if t.array.size == 0:
             return _const(np.full_like(t.array, np.nan, shape=()))
         return NanMedian.apply(t, axes=None, keepdims=False)
-    d = norm_dim("nanmedian", dim, t.ndim)
+    d = wrap_dim("nanmedian", dim, t.ndim)
     if t.ndim == 0:
         return NanMedianResult(t * 1 if t.requires_grad else t, _zero_index(t))
     if t.shape[d] == 0:
@@ -218,7 +219,7 @@ def nanmedian(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
 def mode(input: Any, dim: int = -1, keepdim: bool = False) -> Any:
     """The most frequent value along dim (the smallest among equally frequent ones) and its last index."""
     t = as_tensor(input)
-    d = norm_dim("mode", dim, t.ndim)
+    d = wrap_dim("mode", dim, t.ndim)
     if t.ndim == 0:
         return ModeResult(t * 1 if t.requires_grad else t, _zero_index(t))
     n = t.shape[d]
@@ -284,7 +285,7 @@ def _quantile(op: str, input: Any, q: Any, dim: Any, keepdim: bool, interpolatio
     if dim is None:
         x, d = reshape(t, (-1,)), 0
     else:
-        d = norm_dim(op, dim, t.ndim)
+        d = wrap_dim(op, dim, t.ndim)
         x = reshape(t, (1,)) if t.ndim == 0 else t
     # move dim last: sorted values s of shape batch + (n,)
     order = stable_argsort(x.array, d)
@@ -345,7 +346,7 @@ def unique(input: Any, sorted: bool = True, return_inverse: bool = False,  # noq
         vals, inv, counts = np.unique(a.reshape(-1), return_inverse=True, return_counts=True)
         inv = inv.reshape(a.shape)
     else:
-        d = norm_dim("unique", dim, t.ndim)
+        d = wrap_dim("unique", dim, t.ndim)
         if a.ndim == 0:
             raise IndexError("unique(): dim given for a 0-d tensor")
         if a.shape[d] == 0:
@@ -373,7 +374,7 @@ def unique_consecutive(input: Any, return_inverse: bool = False, return_counts: 
         new[1:] = flat[1:] != flat[:-1]
         vals = flat[new]
     else:
-        d = norm_dim("unique_consecutive", dim, t.ndim)
+        d = wrap_dim("unique_consecutive", dim, t.ndim)
         m = np.moveaxis(a, d, 0).reshape(a.shape[d], -1)
         new = np.ones_like(m, shape=(m.shape[0],), dtype=bool)
         new[1:] = (m[1:] != m[:-1]).any(axis=1)

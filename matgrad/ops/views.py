@@ -13,10 +13,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..devices import backend_of
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, wrap_dim
 from .indexing import getitem
 from .join import split
-from .scatter import norm_dim
 from .shape import broadcast_to, permute, reshape
 
 
@@ -29,7 +28,7 @@ def narrow(input: Any, dim: int, start: Any, length: int) -> Tensor:
     t = as_tensor(input)
     if t.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
-    d = norm_dim("narrow", dim, t.ndim)
+    d = wrap_dim("narrow", dim, t.ndim)
     n, start, length = t.shape[d], _int(start), _int(length)
     if not -n <= start <= n:
         raise IndexError(f"narrow(): start ({start}) is out of range for dimension {d} of size {n} "
@@ -51,7 +50,7 @@ def select(input: Any, dim: int, index: Any) -> Tensor:
     t = as_tensor(input)
     if t.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
-    d = norm_dim("select", dim, t.ndim)
+    d = wrap_dim("select", dim, t.ndim)
     n, i = t.shape[d], _int(index)
     if not -n <= i < n:
         raise IndexError(f"select(): index {i} out of range for tensor of size {tuple(t.shape)} at dimension {d}")
@@ -61,7 +60,7 @@ def select(input: Any, dim: int, index: Any) -> Tensor:
 def unflatten(input: Any, dim: int, sizes: Sequence[int]) -> Tensor:
     """Split dim into `sizes` (one of them may be -1)."""
     t = as_tensor(input)
-    d = norm_dim("unflatten", dim, t.ndim)
+    d = wrap_dim("unflatten", dim, t.ndim)
     sizes = tuple(int(s) for s in sizes)
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
@@ -78,7 +77,7 @@ def unflatten(input: Any, dim: int, sizes: Sequence[int]) -> Tensor:
 def unfold(input: Any, dimension: int, size: int, step: int) -> Tensor:
     """Every window of `size` elements along dimension, `step` apart, in a new last dim (Tensor.unfold)."""
     t = as_tensor(input)
-    d = norm_dim("unfold", dimension, t.ndim)
+    d = wrap_dim("unfold", dimension, t.ndim)
     n = t.shape[d] if t.ndim else 1
     if size < 0 or size > n:
         raise RuntimeError(f"unfold(): maximum size for tensor at dimension {d} is {n} but size is {size}")
@@ -98,7 +97,7 @@ def unfold(input: Any, dimension: int, size: int, step: int) -> Tensor:
 def split_with_sizes(input: Any, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces of the given sizes along dim; they must add up to the dim's size."""
     t = as_tensor(input)
-    d = norm_dim("split_with_sizes", dim, t.ndim)
+    d = wrap_dim("split_with_sizes", dim, t.ndim)
     sizes = [int(s) for s in split_sizes]
     n = t.shape[d] if t.ndim else 1
     if sum(sizes) != n or any(s < 0 for s in sizes):
@@ -167,7 +166,7 @@ def diag_embed(input: Any, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
 
     t = as_tensor(input)
     nd = t.ndim + 1
-    d1, d2 = norm_dim("diag_embed", dim1, nd), norm_dim("diag_embed", dim2, nd)
+    d1, d2 = wrap_dim("diag_embed", dim1, nd), wrap_dim("diag_embed", dim2, nd)
     if d1 == d2:
         raise RuntimeError(f"diag_embed: diagonal dimensions cannot be identical {dim1}, {dim2}")
     if t.ndim == 0:

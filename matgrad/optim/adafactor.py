@@ -48,6 +48,8 @@ class Adafactor(Optimizer):
                         foreach=foreach, maximize=maximize)  # foreach: accepted, as PyTorch's; one path here
         super().__init__(params, defaults)
 
+    _setstate_defaults = dict(foreach=None)
+
     def _validate(self, group: dict[str, Any], index: int) -> None:
         lr, eps, d = group["lr"], group["eps"], group["d"]
         if isinstance(lr, (int, float)) and not 0.0 <= lr:

@@ -23,15 +23,18 @@ class Adagrad(Optimizer):
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *,
-                 maximize: bool = False) -> None:
-        defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
-                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, foreach: bool | None = None, *,
+                 maximize: bool = False, differentiable: bool = False, fused: bool | None = None) -> None:
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, foreach=foreach, maximize=maximize,
+                        differentiable=differentiable, fused=fused)  # foreach, fused: optim/flags.py
         super().__init__(params, defaults)
         # PyTorch fills the accumulators when the optimizer is made, so state_dict() has them at once
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(p.array, self.state[p])
+
+    _setstate_defaults = dict(foreach=None, maximize=False, differentiable=False, fused=None)
 
     def _validate(self, group: dict[str, Any], index: int) -> None:
         super()._validate(group, index)

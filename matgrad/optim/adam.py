@@ -13,7 +13,7 @@ class Adam(Optimizer):
     """Adam, step for step as `torch.optim.Adam` (single-tensor path, same order of operations).
 
         t  = t + 1
-        g  = ±grad + weight_decay·p          (AdamW instead: p = p·(1 − lr·weight_decay))
+        g  = ±grad + weight_decay·p          (decoupled_weight_decay, AdamW: p = p·(1 − lr·weight_decay))
         m  = lerp(m, g, 1 − β1)               (m + (1−β1)(g − m))
         v  = β2·v + (1 − β2)·g²
         v̂  = max(v̂, v)                        (amsgrad: the denominator uses v̂)
@@ -23,14 +23,18 @@ class Adam(Optimizer):
     State per parameter: 'step', 'exp_avg' (m), 'exp_avg_sq' (v), 'max_exp_avg_sq' (v̂, amsgrad).
     """
 
-    _decoupled = False
-
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None,
+                 decoupled_weight_decay: bool = False) -> None:
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                        maximize=maximize)
+                        maximize=maximize, foreach=foreach, capturable=capturable, differentiable=differentiable,
+                        fused=fused, decoupled_weight_decay=decoupled_weight_decay)  # flags: optim/flags.py
         super().__init__(params, defaults)
+
+    _setstate_defaults = dict(amsgrad=False, maximize=False, foreach=None, capturable=False, differentiable=False,
+                              decoupled_weight_decay=False, fused=None)
 
     def _validate(self, group: dict[str, Any], index: int) -> None:
         super()._validate(group, index)
@@ -51,7 +55,7 @@ class Adam(Optimizer):
         state["step"] += 1
         step = float(state["step"])
 
-        if weight_decay != 0 and self._decoupled:
+        if weight_decay != 0 and group["decoupled_weight_decay"]:
             param *= 1 - lr * weight_decay
             weight_decay = 0.0
         g = signed_decayed_grad(grad, param, weight_decay, group["maximize"])
@@ -102,7 +106,7 @@ class Adam(Optimizer):
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
         decay = 1.0
-        if weight_decay != 0 and self._decoupled:
+        if weight_decay != 0 and group["decoupled_weight_decay"]:
             decay, weight_decay = 1 - lr * weight_decay, 0.0
         t = param.dtype.type  # the host's scalars, rounded to the parameter's dtype as NumPy's passes do
         w1 = 1 - beta1

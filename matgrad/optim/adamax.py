@@ -23,9 +23,13 @@ class Adamax(Optimizer):
     """
 
     def __init__(self, params: ParamsT, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, *, maximize: bool = False) -> None:
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, maximize=maximize)
+                 eps: float = 1e-8, weight_decay: float = 0.0, foreach: bool | None = None, *,
+                 maximize: bool = False, differentiable: bool = False, capturable: bool = False) -> None:
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable, capturable=capturable)  # optim/flags.py
         super().__init__(params, defaults)
+
+    _setstate_defaults = dict(foreach=None, maximize=False, differentiable=False, capturable=False)
 
     def _validate(self, group: dict[str, Any], index: int) -> None:
         super()._validate(group, index)

@@ -19,24 +19,24 @@ from ..autograd.grad_mode import enable_grad
 from ..autograd.hooks import RemovableHandle
 from ..devices import backend_of, device_of, move
 from ..tensor import Tensor
+from .flags import check_constructor, check_step
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 #: Step hooks of every optimizer (register_optimizer_step_pre_hook / _post_hook): {handle id: hook}.
 _global_optimizer_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 _global_optimizer_post_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
-_hook_ids = [0]
 
 
 def _add_hook(hooks: OrderedDict[int, Callable[..., Any]], hook: Callable[..., Any],
               prepend: bool = False) -> RemovableHandle:
     if not callable(hook):
         raise TypeError(f"expected a callable hook, got {type(hook).__name__}")
-    _hook_ids[0] += 1
-    hooks[_hook_ids[0]] = hook
+    handle = RemovableHandle(hooks)  # its id from autograd.hooks.hook_ids, the counter modules' handles share
+    hooks[handle.id] = hook
     if prepend:
-        hooks.move_to_end(_hook_ids[0], last=False)
-    return RemovableHandle(hooks, _hook_ids[0])
+        hooks.move_to_end(handle.id, last=False)
+    return handle
 
 
 def register_optimizer_step_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
@@ -60,6 +60,10 @@ class Optimizer:
     #: The step hooks' types, as PyTorch names them: hook(optimizer, args, kwargs) -> None or (args, kwargs).
     OptimizerPreHook = Callable[..., "tuple[tuple[Any, ...], dict[str, Any]] | None"]
     OptimizerPostHook = Callable[..., None]
+
+    #: Options a checkpoint from an older version may lack, and the value it meant: PyTorch's __setstate__ fills
+    #: them in on load (a subclass lists its own).
+    _setstate_defaults: dict[str, Any] = {}
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
@@ -85,6 +89,7 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+        check_constructor(type(self).__name__, self.defaults)  # foreach/fused/differentiable, as PyTorch's
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -225,6 +230,8 @@ class Optimizer:
                 loss = closure()
         state_of, update = self.state, self._update
         for group in self.param_groups:
+            if group.get("fused") or group.get("capturable") or group.get("differentiable"):
+                check_step(type(self).__name__, group)
             for p in group["params"]:
                 grad = p._grad  # what is stored: a Tensor or backward's bare array (the property would wrap it)
                 if grad is None:
@@ -309,6 +316,7 @@ class Optimizer:
             raise ValueError(f"{name}.load_state_dict: the saved state has {len(saved_groups)} parameter "
                              f"groups but this optimizer has {len(self.param_groups)}")
         for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            self._fill_saved_group(saved)
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(f"{name}.load_state_dict: saved parameter group {i} has "
                                  f"{len(saved['params'])} parameters but this optimizer's has "
@@ -331,6 +339,11 @@ class Optimizer:
                              for saved, group in zip(saved_groups, self.param_groups)]
         for post_hook in list(self.__dict__.get("_optimizer_load_state_dict_post_hooks", {}).values()):
             post_hook(self)
+
+    def _fill_saved_group(self, saved: dict[str, Any]) -> None:
+        """A loaded group's options as PyTorch's __setstate__ leaves them: those older checkpoints lack filled in."""
+        for key, value in self._setstate_defaults.items():
+            saved.setdefault(key, value)
 
 
 def _cast_like(p: Tensor, value: Any, where: str, name: str) -> Any:

@@ -265,3 +265,12 @@ def test_batch_sampler_and_sequential_sampler_in_loader_use_fast_path():
     ds, _ = _pair()
     loader = DataLoader(ds, batch_sampler=BatchSampler(SequentialSampler(ds), 4, drop_last=False))
     assert [len(y) for _, y in loader] == [4, 4, 2]
+
+
+def test_default_convert_takes_its_argument_as_data_as_pytorch():
+    from matgrad.utils.data import default_convert
+
+    out = default_convert(data={"x": np.array([1, 2]), "y": [np.array([0.5])]})
+    assert isinstance(out["x"], mg.Tensor) and out["x"].tolist() == [1, 2]
+    assert isinstance(out["y"][0], mg.Tensor) and out["y"][0].tolist() == [0.5]
+    assert default_convert(data="text") == "text"

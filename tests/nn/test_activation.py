@@ -71,3 +71,20 @@ def test_softmax_rows_sum_to_one():
 def test_inplace_flag_is_accepted_and_shown():
     assert repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)"
     assert nn.ReLU(inplace=True)(mg.tensor([-1.0])).tolist() == [0.0]
+
+
+def test_hardtanh_takes_the_deprecated_min_value_and_max_value_as_torch():
+    """PyTorch's old spellings: they override min_val/max_val, each with a FutureWarning naming the new one."""
+    with pytest.warns(FutureWarning, match="`min_value` is deprecated and renamed to `min_val`"):
+        m = nn.Hardtanh(min_val=0.0, min_value=-0.5)
+    assert (m.min_val, m.max_val) == (-0.5, 1.0)
+    with pytest.warns(FutureWarning, match="`max_value` is deprecated and renamed to `max_val`"):
+        m = nn.Hardtanh(-1.0, 1.0, False, None, 2.5)  # positionally, in PyTorch's order
+    assert (m.min_val, m.max_val, m.inplace) == (-1.0, 2.5, False)
+    with pytest.warns(FutureWarning):
+        theirs = torch.nn.Hardtanh(-1.0, 1.0, False, None, 2.5)
+    assert repr(m) == repr(theirs)
+    x = np.linspace(-3, 3, 13)
+    np.testing.assert_array_equal(m(mg.tensor(x)).array, theirs(torch.tensor(x)).numpy())
+    with pytest.warns(FutureWarning), pytest.raises(ValueError, match="max_val"):
+        nn.Hardtanh(min_value=2.0, max_value=1.0)  # checked after the renaming

@@ -1,6 +1,8 @@
 """matgrad.nn.functional against PyTorch, finite differences and hand-computed values."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -276,6 +278,45 @@ def test_mse_by_hand():
     assert loss.item() == 0.125 + 2.5
 
 
+# PyTorch 2.13's elementwise weight on mse_loss, l1_loss and huber_loss: the input's size, multiplied into the
+# unreduced loss (broadcast with it), differentiable; 'mean' is Σw·l/Σw for mse and l1 but mean(w·l) for huber
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name,kw", [("mse_loss", {}), ("l1_loss", {}), ("huber_loss", {"delta": 0.7})])
+@pytest.mark.parametrize("shapes", [((4, 3), (4, 3), (4, 3)), ((4, 1), (4, 3), (4, 1)), ((3,), (2, 3), (3,))],
+                         ids=["same", "broadcast-target", "batch-target"])
+def test_weighted_regression_losses_match_torch(name, kw, reduction, shapes):
+    """float64 finite differences for input, target and weight; values and gradients as PyTorch's."""
+    check_op(lambda a, b, w: getattr(F, name)(a, b, reduction=reduction, weight=w, **kw), *shapes, positive=True,
+             second=False, torch_fn=lambda a, b, w: getattr(TF, name)(a, b, reduction=reduction, weight=w, **kw))
+
+
+def test_weighted_regression_losses_by_hand():
+    x, zero, w = mg.tensor([1.0, 2.0]), mg.tensor([0.0, 0.0]), mg.tensor([1.0, 3.0])
+    assert F.mse_loss(x, zero, weight=w).item() == (1 * 1 + 3 * 4) / 4  # Σ w·d² / Σ w
+    assert F.l1_loss(x, zero, weight=w, reduction="sum").item() == 7.0
+    assert F.l1_loss(x, zero, weight=w, reduction="none").tolist() == [1.0, 6.0]
+    h = F.huber_loss(mg.tensor([0.5, 3.0]), zero, weight=mg.tensor([2.0, 1.0]))
+    assert h.item() == (2 * 0.125 + 1 * 2.5) / 2  # the mean over the elements, not ÷ Σ w
+    with pytest.warns(UserWarning, match="reduction='none'"):  # the legacy arguments pick the reduction here too
+        assert F.mse_loss(x, zero, reduce=False, weight=w).tolist() == [1.0, 12.0]
+    f32 = F.mse_loss(x.float(), zero.float(), weight=mg.tensor([1.0, 3.0], dtype=mg.float32))
+    assert f32.dtype == mg.float32
+    w64 = mg.tensor([1.0, 3.0], dtype=mg.float64)
+    assert F.mse_loss(x.float(), zero.float(), weight=w64).dtype == mg.float64  # promoted, as PyTorch's
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+def test_weight_must_be_the_input_size_as_torch(name):
+    x, y = mg.ones(2, 3), mg.zeros(2, 3)
+    for bad in (mg.ones(3), mg.ones(1, 3), mg.ones(2, 3, 1)):
+        with pytest.raises(ValueError, match="Weights and input must have the same size"):
+            getattr(F, name)(x, y, weight=bad)
+        with pytest.raises(ValueError, match="Weights and input must have the same size"):
+            getattr(TF, name)(torch.ones(2, 3), torch.zeros(2, 3), weight=torch.from_numpy(bad.numpy()))
+    with pytest.raises(ValueError, match="Invalid reduction mode"):
+        getattr(F, name)(x, y, weight=mg.ones(2, 3), reduction="bogus")
+
+
 # --- the rest of F -------------------------------------------------------------------------------
 def test_linear_matches_torch():
     check_op(lambda x, w, b: F.linear(x, w, b), (2, 3, 4), (5, 4), (5,),
@@ -298,6 +339,59 @@ def test_activations_match_torch(name):
 def test_softmax_family_matches_torch():
     check_op(lambda x: F.softmax(x, dim=0), (3, 4), torch_fn=lambda x: TF.softmax(x, dim=0))
     check_op(lambda x: F.log_softmax(x, dim=-1), (3, 4), torch_fn=lambda x: TF.log_softmax(x, dim=-1))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+def test_softmax_family_takes_stacklevel_and_warns_for_an_implicit_dim_as_torch(name):
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    mine, theirs = getattr(F, name), getattr(TF, name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an explicit dim: no warning, whatever _stacklevel says
+        np.testing.assert_allclose(mine(mg.tensor(x), 1, 5).array, theirs(torch.tensor(x), 1, 5).numpy(),
+                                   rtol=1e-12)
+        assert mine(mg.tensor(x), 1, _stacklevel=5, dtype=mg.float32).dtype == mg.float32
+    with pytest.warns(UserWarning, match=f"Implicit dimension choice for {name} has been deprecated") as record:
+        got = mine(mg.tensor(x))  # 3-d: PyTorch's legacy choice is dim 0
+    assert record[0].filename == __file__  # _stacklevel=3: the caller's line, as PyTorch
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        want = theirs(torch.tensor(x))
+    np.testing.assert_allclose(got.array, want.numpy(), rtol=1e-12)
+
+    def wrapper(t):  # one more frame: _stacklevel=4 points past it, as PyTorch's nn.Softmax does with 5
+        return mine(t, None, 4)
+
+    with pytest.warns(UserWarning, match="Implicit dimension") as record:
+        wrapper(mg.tensor(x))
+    assert record[0].filename == __file__ and record[0].lineno != wrapper.__code__.co_firstlineno + 1
+
+
+def test_normalize_out_writes_the_result_as_torch():
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    out, tout = mg.empty(3, 4, dtype=mg.float64), torch.empty(3, 4, dtype=torch.float64)
+    got = F.normalize(mg.tensor(x), p=1.5, dim=0, out=out)
+    TF.normalize(torch.tensor(x), p=1.5, dim=0, out=tout)
+    assert got is out
+    np.testing.assert_allclose(out.array, tout.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(out.array, F.normalize(mg.tensor(x), p=1.5, dim=0).array, rtol=0)
+    resized = mg.empty(0, dtype=mg.float64)  # a wrong-shaped out is resized, as PyTorch's
+    F.normalize(mg.tensor(x), out=resized)
+    assert resized.shape == (3, 4)
+    # not differentiable: an input that requires grad is refused while grad mode is on, as PyTorch's div(out=)
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        F.normalize(mg.tensor(x, requires_grad=True), out=mg.empty(3, 4, dtype=mg.float64))
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        TF.normalize(torch.tensor(x, requires_grad=True), out=torch.empty(3, 4, dtype=torch.float64))
+    with mg.no_grad():
+        F.normalize(mg.tensor(x, requires_grad=True), out=out)
+
+
+@pytest.mark.parametrize("return_indices", [False, True])
+def test_max_pool2d_with_indices_returns_both_whatever_return_indices_says(return_indices):
+    x = np.random.default_rng(0).standard_normal((1, 2, 5, 6))
+    y, i = F.max_pool2d_with_indices(mg.tensor(x), 2, 2, 0, 1, False, return_indices)
+    ty, ti = TF.max_pool2d_with_indices(torch.tensor(x), 2, 2, 0, 1, False, return_indices)
+    np.testing.assert_array_equal(y.array, ty.numpy())
+    np.testing.assert_array_equal(i.array, ti.numpy())
 
 
 def test_dropout_scales_and_is_reproducible():

@@ -29,6 +29,11 @@ CASES = [
     (lambda: nn.LazyInstanceNorm2d(affine=False), ("LazyInstanceNorm2d", (), {"affine": False}), (2, 3, 4, 5), True),
     (lambda: nn.LazyInstanceNorm3d(track_running_stats=False),
      ("LazyInstanceNorm3d", (), {"track_running_stats": False}), (2, 2, 3, 3, 2), True),
+    (lambda: nn.LazyInstanceNorm1d(bias=False), ("LazyInstanceNorm1d", (), {"bias": False}), (2, 3, 7), True),
+    (lambda: nn.LazyInstanceNorm2d(affine=False, bias=False), ("LazyInstanceNorm2d", (), {"affine": False,
+                                                                                          "bias": False}),
+     (2, 3, 4, 5), True),
+    (lambda: nn.LazyBatchNorm2d(bias=False), ("LazyBatchNorm2d", (), {"bias": False}), (3, 4, 3, 3), True),
 ]
 IDS = [f"{c[1][0]}-{i}" for i, c in enumerate(CASES)]
 

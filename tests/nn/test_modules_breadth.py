@@ -18,12 +18,19 @@ MODULES = [
     ("Softsign()", [(3, 4)]), ("Softmin(1)", [(3, 4)]), ("LogSigmoid()", [(3, 4)]), ("Threshold(0.1, 20.0)", [(3, 4)]),
     ("SELU()", [(3, 4)]), ("CELU(0.5)", [(3, 4)]), ("GLU()", [(3, 4)]), ("GLU(0)", [(4, 3)]),
     ("AlphaDropout(0.2)", [(3, 4)]),
+    ("Hardtanh(min_value=-2.0, max_value=0.5)", [(3, 4)]),  # the deprecated spellings, with PyTorch's warning
     ("GroupNorm(2, 4)", [(2, 4, 3, 3)]), ("GroupNorm(3, 6, affine=False)", [(2, 6, 5)]),
     ("GroupNorm(1, 4, eps=1e-3, bias=False)", [(2, 4, 3)]),
     ("InstanceNorm2d(3)", [(2, 3, 4, 5)]), ("InstanceNorm2d(3, affine=True)", [(2, 3, 4, 5)]),
     ("InstanceNorm2d(3, affine=True, track_running_stats=True)", [(2, 3, 4, 5)]),
     ("InstanceNorm1d(3, track_running_stats=True, momentum=0.3)", [(2, 3, 6)]),
     ("InstanceNorm2d(3)", [(3, 4, 5)]),
+    # PyTorch 2.13's bias keyword: with affine, the scale without the shift
+    ("InstanceNorm2d(3, affine=True, bias=False)", [(2, 3, 4, 5)]),
+    ("InstanceNorm1d(3, affine=True, bias=False, track_running_stats=True)", [(2, 3, 6)]),
+    ("InstanceNorm3d(2, bias=False)", [(2, 2, 3, 3, 2)]),
+    ("SyncBatchNorm(3, bias=False)", [(4, 3, 5)]), ("SyncBatchNorm(3, affine=False, bias=False)", [(4, 3, 5)]),
+    ("GroupNorm(2, 4, 1e-5, True, None, None, bias=False)", [(2, 4, 3)]),  # device, dtype in PyTorch's places
     ("AdaptiveMaxPool2d((2, 3))", [(2, 3, 5, 7)]), ("AdaptiveMaxPool2d(1)", [(2, 3, 5, 7)]),
     ("Upsample(scale_factor=2)", [(1, 2, 3, 4)]),
     ("Upsample(size=(5, 7), mode='bilinear', align_corners=True)", [(1, 2, 3, 4)]),
@@ -52,6 +59,7 @@ def _build(expr, ns):
 
 @pytest.mark.parametrize("expr, shapes", MODULES, ids=[m[0] for m in MODULES])
 @pytest.mark.parametrize("train", [True, False])
+@pytest.mark.filterwarnings("ignore:keyword argument `m:FutureWarning")  # Hardtanh(min_value=...), both libraries
 def test_module_matches_torch(expr, shapes, train):
     ours, theirs = _build(expr, nn), _build(expr, torch.nn)
     assert repr(ours) == repr(theirs)

@@ -91,3 +91,40 @@ def test_layernorm_module_matches_torch():
     ours.weight.array[...] = theirs.weight.detach().numpy()
     x = np.random.default_rng(2).standard_normal((2, 3, 4))
     _same(ours(mg.tensor(x)), theirs(torch.tensor(x)))
+
+
+class _TwinRanks:
+    """A stand-in communicator: two ranks holding the same batch, so every allreduce doubles its buffer."""
+
+    def Get_size(self):
+        return 2
+
+    def Allreduce(self, _in_place, buf):
+        buf *= 2
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_sync_batchnorm_without_bias_across_ranks(monkeypatch, affine):
+    """bias=False (PyTorch 2.13): the synchronized path scales without shifting; with two identical ranks the
+    global statistics are the local ones, so output and gradients are plain BatchNorm's without bias."""
+    import matgrad.distributed as dist
+
+    monkeypatch.setitem(dist._state, "comm", _TwinRanks())
+    monkeypatch.setattr(dist, "_mpi", lambda: type("MPI", (), {"IN_PLACE": None}))
+    sync, plain = nn.SyncBatchNorm(3, affine=affine, bias=False), nn.BatchNorm1d(3, affine=affine, bias=False)
+    assert sync.bias is None and [n for n, _ in sync.named_parameters()] == (["weight"] if affine else [])
+    if affine:
+        w = np.array([0.5, 2.0, -1.0], dtype=np.float32)
+        sync.weight.array[...] = w
+        plain.weight.array[...] = w
+    x = np.random.default_rng(0).standard_normal((4, 3, 5)).astype(np.float32)
+    xs, xp = mg.tensor(x, requires_grad=True), mg.tensor(x, requires_grad=True)
+    ys, yp = sync(xs), plain(xp)
+    np.testing.assert_allclose(ys.array, yp.array, rtol=1e-5, atol=1e-6)
+    seed = mg.tensor(np.random.default_rng(1).standard_normal(x.shape).astype(np.float32))
+    (ys * seed).sum().backward()
+    (yp * seed).sum().backward()
+    np.testing.assert_allclose(xs.grad.array, xp.grad.array, rtol=1e-4, atol=1e-5)
+    if affine:
+        np.testing.assert_allclose(sync.weight.grad.array, plain.weight.grad.array, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(sync.running_mean.array, plain.running_mean.array, rtol=1e-5, atol=1e-6)

@@ -10,6 +10,7 @@ import matgrad as mg
 from matgrad import optim
 from matgrad.optim.muon import adjusted_lr, zeropower_via_newtonschulz
 from tests.helpers import assert_close
+from tests.optim import compare
 from tests.optim.compare import check_in_place, gradient
 
 SHAPES = ((5, 3), (4, 6), (4, 4))  # tall (run transposed), wide, square
@@ -31,25 +32,13 @@ def _arrays(dtype=np.float64, seed=0):
     return [rng.standard_normal(s).astype(dtype) for s in SHAPES]
 
 
-def _groups(params, groups):
-    return list(params) if groups is None else [{"params": [p], **o} for p, o in zip(params, groups)]
-
-
 def run_matgrad(arrays, kwargs, steps=10, groups=None):
-    params = [mg.tensor(a.copy(), requires_grad=True) for a in arrays]
-    opt = optim.Muon(_groups(params, groups), **kwargs)
-    out = []
-    for k in range(steps):
-        for i, p in enumerate(params):
-            p.grad = gradient(p.array, k, i)
-        opt.step()
-        out.append([p.array.copy() for p in params])
-    return out
+    return compare.run_matgrad(optim.Muon, arrays, kwargs, steps, groups)
 
 
 def run_torch(torch, arrays, kwargs, steps=10, groups=None):
     params = [torch.tensor(a.copy(), requires_grad=True) for a in arrays]
-    opt = torch.optim.Muon(_groups(params, groups), **kwargs)
+    opt = torch.optim.Muon(compare._groups(params, groups), **kwargs)
     out = []
     for k in range(steps):
         for i, p in enumerate(params):
