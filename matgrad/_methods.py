@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .memory_format import sort_dims
 from .ops import (
     activation,
     arithmetic,
@@ -286,6 +287,16 @@ METHODS.update({name: _inplace(name, op) for name, op in _INPLACE.items()})
 METHODS.update({name: _zero_grad_inplace(name, op) for name, op in _ZERO_GRAD_INPLACE.items()})
 METHODS["float_power_"] = _float_power_
 
+
+def _div_(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """div(), in place; rounding_mode 'trunc' or 'floor' as div's (PyTorch's div_ takes it too)."""
+    if rounding_mode is None:  # Tensor's own div_: NumPy's in-place division where nothing is recorded
+        return self._arith_("div_", np.true_divide, "__truediv__", other)
+    return self._modify("div_", lambda t: arithmetic.div(t, other, rounding_mode=rounding_mode), operands=(other,))
+
+
+METHODS["div_"] = _div_
+
 # torch's remaining small methods: comparison and arithmetic aliases, bit shifts, igamma, addr, sum_to_size,
 # cholesky_solve / cholesky_inverse
 from . import linalg as _linalg  # noqa: E402
@@ -482,15 +493,7 @@ def dim_order(self: Tensor, *, ambiguity_check: Any = False) -> tuple[int, ...]:
         return -1 if ge(sb, sa) else 1 if ge(sa, sb) else 0
 
     perm = list(reversed(range(n)))  # PyTorch's insertion sort, back to front, ties left in place
-    for i in range(1, n):
-        d1 = i
-        for d0 in reversed(range(i)):
-            c = should_swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
+    sort_dims(perm, should_swap)
     if ambiguity_check and any(should_swap(perm[i], perm[i + 1]) != -1 for i in range(n - 1)):
         raise RuntimeError("The tensor does not have unique dim order.")
     return tuple(reversed(perm))

@@ -18,7 +18,7 @@ from .devices import resolve
 from .ops.binary import where
 from .ops.join import cat
 from .ops.shape import clone
-from .tensor import Tensor, get_default_dtype, to_array
+from .tensor import Tensor, get_default_dtype, to_array, wrap_dim
 
 __all__ = ["asarray", "scalar_tensor", "empty_strided", "frombuffer", "fill", "gradient", "is_storage", "typename",
            "set_warn_always", "is_warn_always_enabled", "get_num_interop_threads", "set_num_interop_threads",
@@ -275,13 +275,15 @@ def _dims(input: Tensor, dim: Any) -> list[int]:
     nd = input.ndim
     if nd == 0 and dim is not None:
         raise IndexError("gradient(): dim given for a 0-d tensor, which has no dimensions")
-    given = list(range(nd)) if dim is None else [dim] if isinstance(dim, (numbers.Integral, np.integer)) else list(dim)
+    if dim is None:
+        given = list(range(nd))
+    elif isinstance(dim, (list, tuple)):  # an int list in PyTorch takes a bool as an int (a lone dim= does not)
+        given = [int(d) if isinstance(d, bool) else d for d in dim]
+    else:
+        given = [dim]
     out = []
     for d in given:
-        d = int(d)
-        if not -nd <= d < nd:
-            raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got {d})")
-        d %= nd
+        d = wrap_dim("gradient", d, nd)  # IndexError out of range, TypeError for a float, as PyTorch
         if d in out:
             raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
         out.append(d)
@@ -325,7 +327,7 @@ def gradient(input: Tensor, *, spacing: Any = 1, dim: Any = None, edge_order: in
         raise RuntimeError("torch.gradient expected spacing to be unspecified, a scalar, or a list of length equal "
                            f"to 'self.dim() = {input.ndim}', since dim argument was not given, but got a list of "
                            f"length {n_spacing}")
-    n_dim = None if dim is None else 1 if isinstance(dim, (numbers.Integral, np.integer)) else len(dim)
+    n_dim = None if dim is None else len(dim) if isinstance(dim, (list, tuple)) else 1  # else one dim (_dims)
     if n_spacing is not None and n_dim is not None and n_spacing != n_dim:
         raise RuntimeError("torch.gradient expected spacing to be unspecified, a scalar or it's spacing and dim "
                            f"arguments to have the same length, but got a spacing argument of length {n_spacing} "

@@ -5,7 +5,7 @@ live in matgrad/ops/linalg.py (det, inverse, diagonal, cross), matgrad/ops/decom
 cholesky, eigh, svd, qr, pinv, matrix_exp) and matgrad/ops/lu.py (lu_factor, lu_solve); the rest are
 composed of those and of matmul, so their gradients follow. A singular or not positive-definite
 matrix raises `LinAlgError` (a RuntimeError, as torch.linalg.LinAlgError); a shape that does not fit
-raises ValueError, as matgrad's other ops. What is computed outside an op (values without a gradient:
+raises RuntimeError, as in PyTorch. What is computed outside an op (values without a gradient:
 ranks, infos, signs) uses the input's own array module (`_xp`: NumPy, or CuPy on a GPU), so it stays
 on the input's device.
 """
@@ -30,7 +30,7 @@ from .ops.reduction import Norm2, amax, amin, normalize_axes
 from .ops.reduction import sum as _sum
 from .ops.shape import movedim, squeeze, transpose, unsqueeze
 from .ops.unary import abs as _abs
-from .tensor import Tensor, as_tensor
+from .tensor import Tensor, as_tensor, wrap_dim
 
 __all__ = [
     "LinAlgError", "vector_norm", "matrix_norm", "norm", "inv", "inv_ex", "solve", "det", "slogdet", "cholesky",
@@ -70,7 +70,7 @@ def _floating(op: str, input: Any) -> Tensor:
 def _matrices(op: str, input: Any) -> Tensor:
     t = _floating(op, input)
     if t.ndim < 2:
-        raise ValueError(f"{op}: The input tensor A must have at least 2 dimensions, got shape {t.shape}")
+        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions, got shape {t.shape}")
     return t
 
 
@@ -118,18 +118,14 @@ def vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
 
 
 def _two_dims(op: str, dim: Any, ndim: int) -> tuple[int, int]:
-    try:
-        d0, d1 = dim
-    except (TypeError, ValueError):
-        raise ValueError(f"{op}: dim must be a 2-tuple of ints, got {dim!r}") from None
-    axes = [int(d) for d in (d0, d1)]
-    for d in axes:
-        if not -ndim <= d < ndim:
-            raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], "
-                             f"but got {d})")
-    a0, a1 = axes[0] % ndim, axes[1] % ndim
+    if isinstance(dim, Tensor) or not isinstance(dim, (tuple, list)):
+        raise TypeError(f"{op}(): argument 'dim' must be a tuple of two ints, not {type(dim).__name__}")
+    if len(dim) != 2:
+        raise RuntimeError(f"{op}: dim must be a 2-tuple. Got {' '.join(str(d) for d in dim)}")
+    # an int list in PyTorch takes a bool as an int (only a lone dim= refuses one)
+    a0, a1 = (wrap_dim(op, int(d) if isinstance(d, bool) else d, ndim) for d in dim)
     if a0 == a1:
-        raise ValueError(f"{op}: dims must be different. Got ({d0}, {d1})")
+        raise RuntimeError(f"{op}: dims must be different. Got ({a0}, {a1})")
     return a0, a1
 
 
@@ -141,7 +137,7 @@ def matrix_norm(A: Any, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = F
     if dtype is not None:
         t = t.to(dtype)
     if t.ndim < 2:
-        raise ValueError(f"{op}: The input tensor A must have at least 2 dimensions, got shape {t.shape}")
+        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions, got shape {t.shape}")
     a0, a1 = _two_dims(op, dim, t.ndim)
     if ord == "fro":
         return Norm2.apply(t, axes=tuple(sorted((a0, a1))), keepdims=keepdim)
@@ -240,16 +236,16 @@ def solve(A: Any, B: Any, *, left: bool = True) -> Tensor:
         b = unsqueeze(b, -1)
     if not left:
         if vector:
-            raise ValueError(f"{op}: Vector broadcasting of the left hand side is not supported for left=False. "
+            raise RuntimeError(f"{op}: Vector broadcasting of the left hand side is not supported for left=False. "
                              "In this case linalg.solve is equivalent to B / A.squeeze(-1)")
         return _mT(solve(_mT(a), _mT(b)))
     if b.shape[-2] != a.shape[-1]:
-        raise ValueError(f"{op}: Incompatible shapes of A and B for the equation AX = B ({a.shape[-2]}x"
+        raise RuntimeError(f"{op}: Incompatible shapes of A and B for the equation AX = B ({a.shape[-2]}x"
                          f"{a.shape[-1]} and {b.shape[-2]}x{b.shape[-1]})")
     try:
         np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
-        raise ValueError(f"{op}: the batch dims of A {a.shape} and B {b.shape} cannot be broadcast") from None
+        raise RuntimeError(f"{op}: the batch dims of A {a.shape} and B {b.shape} cannot be broadcast") from None
     x = decomp.Solve.apply(a, b)
     return squeeze(x, -1) if vector else x
 
@@ -295,12 +291,16 @@ def multi_dot(tensors: Any) -> Tensor:
     """The product of a list of matrices; the first may be a row vector (1-D) and the last a column."""
     ts = [as_tensor(t) for t in tensors]
     if len(ts) < 2:
-        raise ValueError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
     for i, t in enumerate(ts):
         ends = i in (0, len(ts) - 1)
         if not (t.ndim == 2 or (ends and t.ndim == 1)):
             which = "the first and last tensors" if ends else f"tensor {i}"
-            raise ValueError(f"multi_dot(): {which} must be {'1D or 2D' if ends else '2D'} but got {t.ndim}D")
+            raise RuntimeError(f"multi_dot(): {which} must be {'1D or 2D' if ends else '2D'} but got {t.ndim}D")
+    for i, (a, b) in enumerate(zip(ts[:-1], ts[1:])):
+        if a.shape[-1] != b.shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {list(a.shape)} and "
+                               f"{list(b.shape)} cannot be multiplied")
     out = ts[0]
     for t in ts[1:]:
         out = matmul(out, t)
@@ -332,7 +332,7 @@ def cross(input: Any, other: Any, *, dim: int = -1) -> Tensor:
     """The cross product of 3-vectors along `dim` (default the last); the other dims broadcast."""
     a, b = as_tensor(input), as_tensor(other)
     if a.ndim != b.ndim:
-        raise ValueError(f"linalg.cross: inputs must have the same number of dimensions, got shapes {a.shape} "
+        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions, got shapes {a.shape} "
                          f"and {b.shape}")
     return _cross(a, b, dim=dim)
 
@@ -353,7 +353,7 @@ def eigh(A: Any, UPLO: str = "L") -> EighResult:
     """(eigenvalues ascending, eigenvectors in columns) of each symmetric matrix, read from its lower
     (UPLO='L') or upper triangle. The eigenvectors' signs are LAPACK's."""
     if UPLO not in ("L", "U"):
-        raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+        raise RuntimeError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     a = _square("linalg.eigh", _matrices("linalg.eigh", A))
     w, v = decomp.Eigh.run(a, uplo=UPLO)
     return EighResult(w, v)
@@ -362,7 +362,7 @@ def eigh(A: Any, UPLO: str = "L") -> EighResult:
 def eigvalsh(A: Any, UPLO: str = "L") -> Tensor:
     """The eigenvalues (ascending) of each symmetric matrix."""
     if UPLO not in ("L", "U"):
-        raise ValueError(f"linalg.eigvalsh: UPLO must be 'L' or 'U', got {UPLO!r}")
+        raise RuntimeError(f"linalg.eigvalsh: UPLO must be 'L' or 'U', got {UPLO!r}")
     a = _square("linalg.eigvalsh", _matrices("linalg.eigvalsh", A))
     if not _tracks(a):
         return _const(_xp(a).linalg.eigvalsh(a.array, UPLO=UPLO))
@@ -388,7 +388,7 @@ def svdvals(A: Any, *, driver: Any = None) -> Tensor:
 def qr(A: Any, mode: str = "reduced") -> QrResult:
     """(Q, R) with A = Q R: mode 'reduced' (Q m×k), 'complete' (Q m×m) or 'r' (Q empty, R only, no gradient)."""
     if mode not in ("reduced", "complete", "r"):
-        raise ValueError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
                          "or 'complete'")
     a = _matrices("linalg.qr", A)
     if mode == "r":
@@ -445,7 +445,7 @@ def lstsq(A: Any, B: Any, rcond: Any = None, *, driver: str | None = None) -> Ls
     if driver is None:
         driver = "gelsy"
     if driver not in drivers:
-        raise ValueError(f"{op}: parameter `driver` should be one of {drivers}, got {driver!r}")
+        raise RuntimeError(f"{op}: parameter `driver` should be one of {drivers}, got {driver!r}")
     a = _matrices(op, A)
     b = _floating(op, B)
     a, b = _promote_pair(op, a, b)
@@ -453,10 +453,10 @@ def lstsq(A: Any, B: Any, rcond: Any = None, *, driver: str | None = None) -> Ls
     if vector:
         b = unsqueeze(b, -1)
     if b.ndim != a.ndim:
-        raise ValueError(f"{op}: input.dim() must be greater or equal to other.dim() and (input.dim() - "
+        raise RuntimeError(f"{op}: input.dim() must be greater or equal to other.dim() and (input.dim() - "
                          f"other.dim()) <= 1, got shapes {a.shape} and {b.shape}")
     if a.shape[-2] != b.shape[-2]:
-        raise ValueError(f"{op}: input.size(-2) should match other.size(-2), got {a.shape} and {b.shape}")
+        raise RuntimeError(f"{op}: input.size(-2) should match other.size(-2), got {a.shape} and {b.shape}")
     at, rt = _tolerances(op, a, None, None, rcond)
     x = matmul(decomp.Pinv.apply(a, atol=at, rtol=rt, hermitian=False), b)
     dtype, xp = a.array.dtype, _xp(a)
@@ -485,7 +485,7 @@ def solve_triangular(A: Any, B: Any, *, upper: bool, left: bool = True, unitrian
     b = _floating(op, B)
     a, b = _promote_pair(op, a, b)
     if b.ndim < 2:
-        raise ValueError(f"{op}: The input tensor B must have at least 2 dimensions, got shape {b.shape}")
+        raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions, got shape {b.shape}")
     k = 1 if unitriangular else 0
     tri = triu(a, k) if upper else tril(a, -k)
     if unitriangular:
@@ -495,7 +495,7 @@ def solve_triangular(A: Any, B: Any, *, upper: bool, left: bool = True, unitrian
     if not left:
         return _mT(solve(_mT(tri), _mT(b)))
     if b.shape[-2] != a.shape[-1]:
-        raise ValueError(f"{op}: Incompatible shapes of A and B for the equation AX = B ({a.shape[-2]}x"
+        raise RuntimeError(f"{op}: Incompatible shapes of A and B for the equation AX = B ({a.shape[-2]}x"
                          f"{a.shape[-1]} and {b.shape[-2]}x{b.shape[-1]})")
     try:
         return decomp.Solve.apply(tri, b)
@@ -585,20 +585,21 @@ def lu_solve(LU: Any, pivots: Any, B: Any, *, left: bool = True, adjoint: bool =
     b = _floating(op, B)
     a, b = _promote_pair(op, a, b)
     if a.shape[-1] != a.shape[-2]:
-        raise ValueError(f"torch.{op}: A must be batches of square matrices, but they are {a.shape[-2]} by "
+        raise RuntimeError(f"torch.{op}: A must be batches of square matrices, but they are {a.shape[-2]} by "
                          f"{a.shape[-1]} matrices")
     if b.ndim < 2:
-        raise ValueError(f"{op}: The input tensor B must have at least 2 dimensions, got shape {b.shape}")
+        raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions, got shape {b.shape}")
     n = a.shape[-1]
     if (b.shape[-2] if left else b.shape[-1]) != n:
         eq, dims = ("AX = B", f"{n}x{n} and {b.shape[-2]}x{b.shape[-1]}") if left else \
             ("XA = B", f"{b.shape[-2]}x{b.shape[-1]} and {n}x{n}")
-        raise ValueError(f"{op}: Incompatible shapes of A and B for the equation {eq} ({dims})")
+        raise RuntimeError(f"{op}: Incompatible shapes of A and B for the equation {eq} ({dims})")
     pmat = _pivots_matrix(op, pivots, n, a.array.dtype)
     try:
         np.broadcast_shapes(a.shape[:-2], pmat.shape[:-2], b.shape[:-2])
     except ValueError:
-        raise ValueError(f"{op}: the batch dims of LU {a.shape}, pivots and B {b.shape} cannot be broadcast") from None
+        raise RuntimeError(f"{op}: the batch dims of LU {a.shape}, pivots and B {b.shape} cannot be "
+                           "broadcast") from None
     try:
         return lu_ops.LuSolve.apply(a, b, pmat=pmat, left=bool(left), adjoint=bool(adjoint))
     except np.linalg.LinAlgError:
@@ -618,17 +619,18 @@ def householder_product(A: Any, tau: Any) -> Tensor:
     op = "torch.linalg.householder_product"
     a, t = _floating(op, A), _floating(op, tau)
     if a.ndim < 2:
-        raise ValueError(f"{op}: input must have at least 2 dimensions.")
-    if t.ndim < 1:
-        raise ValueError(f"{op}: tau must have at least 1 dimension.")
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
+    if t.ndim < 1:  # PyTorch reads tau.size(-1) first: its IndexError
+        raise IndexError(f"{op}: tau must have at least 1 dimension (Dimension specified as -1 but tensor has no "
+                         "dimensions)")
     m, n = a.shape[-2:]
     k = t.shape[-1]
     if m < n:
-        raise ValueError(f"{op}: input.shape[-2] must be greater than or equal to input.shape[-1]")
+        raise RuntimeError(f"{op}: input.shape[-2] must be greater than or equal to input.shape[-1]")
     if n < k:
-        raise ValueError(f"{op}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+        raise RuntimeError(f"{op}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
     if t.shape[:-1] != a.shape[:-2]:
-        raise ValueError(f"{op}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got "
+        raise RuntimeError(f"{op}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got "
                          f"{list(t.shape[:-1])}")
     a, t = _promote_pair(op, a, t)
     xp = _xp(a)
@@ -703,7 +705,7 @@ def tensorinv(A: Any, ind: int = 2) -> Tensor:
     ind = int(ind)
     rows, cols = a.shape[:ind], a.shape[ind:]
     if _numel(rows) != _numel(cols):
-        raise ValueError(f"{op}: Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+        raise RuntimeError(f"{op}: Expected self to satisfy the requirement prod(self.shape[ind:]) == "
                          f"prod(self.shape[:ind]), but got {_numel(cols)} != {_numel(rows)}")
     return reshape(inv(reshape(a, (_numel(rows), _numel(cols)))), tuple(cols) + tuple(rows))
 
@@ -721,7 +723,7 @@ def tensorsolve(A: Any, B: Any, dims: Any = None) -> Tensor:
         a = movedim(a, ds, tuple(range(a.ndim - len(ds), a.ndim)))
     rest = a.shape[b.ndim:]
     if a.shape[:b.ndim] != b.shape or _numel(rest) != _numel(b.shape):
-        raise ValueError(f"{op}: Expected self to satisfy the requirement prod(result_shape) == prod(other.shape) "
+        raise RuntimeError(f"{op}: Expected self to satisfy the requirement prod(result_shape) == prod(other.shape) "
                          f"with self.shape[:other.ndim] == other.shape, got shapes {a.shape} and {b.shape}")
     x = solve(reshape(a, (_numel(b.shape), _numel(rest))), reshape(b, (_numel(b.shape),)))
     return reshape(x, tuple(rest))

@@ -151,6 +151,20 @@ def suggest_memory_format(shape: tuple[int, ...], strides: tuple[int, ...]) -> m
     return contiguous_format
 
 
+def sort_dims(perm: list[int], should_swap: Any) -> None:
+    """Sort `perm` (dims, innermost first) in place as TensorIterator does: a stable insertion sort that moves a dim
+    left while should_swap(left, it) > 0 and stops at the first < 0 (0: no opinion, keep looking further left)."""
+    for i in range(1, len(perm)):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+
+
 def _dense_strides_like(shape: tuple[int, ...], strides: tuple[int, ...]) -> tuple[int, ...]:
     """Dense strides that keep the dims' order in memory (torch's infer_dense_strides): TensorIterator's stable
     insertion sort, which leaves dims of stride 0 where they are and puts the smaller of equal strides first."""
@@ -167,15 +181,7 @@ def _dense_strides_like(shape: tuple[int, ...], strides: tuple[int, ...]) -> tup
             return -1 if sa < sb else 1
         return 1 if shape[a] > shape[b] else 0
 
-    for i in range(1, n):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = should_swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
+    sort_dims(perm, should_swap)
     out, step = [0] * n, 1
     for d in perm:
         out[d] = step

@@ -225,11 +225,10 @@ class Tensor:
         steps = tuple(s // item for s in self.array.strides)
         if dim is None:
             return steps
-        n = max(self.array.ndim, 1)
-        if not -n <= dim < n:
-            raise IndexError(f"stride(): Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                             f"but got {dim})")
-        return steps[dim] if steps else 1
+        if self.array.ndim == 0:  # unlike other ops, PyTorch does not read a 0-d tensor as 1-D here
+            wrap_dim("stride", dim, 1 << 62)  # only its TypeError for a float or bool
+            raise IndexError(f"stride(): Dimension specified as {operator.index(dim)} but tensor has no dimensions")
+        return steps[wrap_dim("stride", dim, self.array.ndim)]
 
     def is_contiguous(self, *, memory_format: Any = contiguous_format) -> bool:
         """Whether the elements lie in memory in row-major order (or memory_format's) without gaps."""

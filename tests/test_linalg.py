@@ -222,9 +222,9 @@ def test_errors():
         LA.solve(mg.tensor(SINGULAR), mg.ones(2))
     with pytest.raises(LA.LinAlgError, match="leading minor of order 2 is not positive-definite"):
         LA.cholesky(mg.tensor([[1.0, 2.0], [2.0, 1.0]]))
-    with pytest.raises(ValueError, match="square"):
+    with pytest.raises(RuntimeError, match="square"):
         LA.inv(mg.zeros(2, 3))
-    with pytest.raises(ValueError, match="at least 2 dimensions"):
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
         LA.det(mg.zeros(3))
     with pytest.raises(RuntimeError, match="floating point"):
         LA.vector_norm(mg.arange(3))
@@ -232,11 +232,11 @@ def test_errors():
         LA.norm(mg.zeros(2, 2, 2), ord=2)
     with pytest.raises(RuntimeError, match="Order 3"):
         LA.matrix_norm(mg.zeros(2, 2), 3)
-    with pytest.raises(ValueError, match="unrecognized mode 'x'"):
+    with pytest.raises(RuntimeError, match="unrecognized mode 'x'"):
         LA.qr(mg.zeros(2, 2), mode="x")
     with pytest.raises(RuntimeError, match="same dtype"):
         LA.solve(mg.eye(2, dtype=mg.float64), mg.ones(2, dtype=mg.float32))
-    with pytest.raises(ValueError, match="at least 2 tensors"):
+    with pytest.raises(RuntimeError, match="at least 2 tensors"):
         LA.multi_dot([mg.eye(2)])
     x = mg.tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True)
     with pytest.raises(RuntimeError, match="not differentiable when mode='complete'"):

@@ -371,7 +371,7 @@ def test_addr():
     assert not mg.addr(nan, mg.tensor(u), mg.tensor(v), beta=0).isnan().any()
     with pytest.raises(ValueError, match="1-D argument vec1"):
         mg.addr(mg.tensor(i), mg.tensor(i), mg.tensor(v))
-    with pytest.raises(ValueError, match="does not broadcast"):
+    with pytest.raises(RuntimeError, match="does not broadcast"):
         mg.addr(mg.zeros(4, 4), mg.tensor(u), mg.tensor(v))
 
 

@@ -165,8 +165,8 @@ class Hardtanh(Module):
             warnings.warn("keyword argument `max_value` is deprecated and renamed to `max_val`", FutureWarning,
                           stacklevel=2)
             max_val = max_value
-        if max_val <= min_val:
-            raise ValueError(f"Hardtanh: max_val {max_val} must be larger than min_val {min_val}")
+        if max_val <= min_val:  # PyTorch raises AssertionError here on purpose (an explicit raise, not an assert)
+            raise AssertionError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input: Any) -> Any:

@@ -31,7 +31,7 @@ from ..ops.reduction import norm
 from ..ops.reduction import sum as _sum
 from ..ops.softmax import log_softmax as _log_softmax
 from ..ops.softmax import softmax as _softmax
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, wrap_dim
 from .conv_tbc import conv_tbc
 from .dropout2d import dropout2d
 from .grouped_mm import grouped_mm
@@ -572,7 +572,7 @@ def glu(input: Any, dim: int = -1) -> Tensor:
     x = as_tensor(input)
     if x.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
-    d = dim % x.ndim
+    d = wrap_dim("glu", dim, x.ndim)  # IndexError "Dimension out of range", as PyTorch
     if x.shape[d] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {x.shape[d]}")
     a, b = chunk(x, 2, d)

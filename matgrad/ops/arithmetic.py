@@ -387,11 +387,23 @@ class Atan2(Op):
         return g * b, -(g * a)
 
 
+_BOOL_KERNELS = {"floor_divide": "div_floor_cpu", "fmod": "fmod_cpu", "remainder": "remainder_cpu"}
+
+
+def _refuse_bool(op: str, kernel: str, ta: Tensor, tb: Tensor) -> None:
+    """PyTorch has no bool kernel for floor division and the remainders: two bools (tensors or Python
+    bools) are its NotImplementedError, where NumPy would quietly answer in int8."""
+    if ta.array.dtype.kind == "b" and tb.array.dtype.kind == "b":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\': {op} of two bool tensors; convert them '
+                                  "first (.long() or .float())")
+
+
 def _binary_checked(fn: type[Op], op: str, a: Any, b: Any) -> Tensor:
     if type(a) is int or type(b) is int:
         a, b = fit_int(op, a, b)
     ta = as_tensor(a, b if isinstance(b, Tensor) else None)
     tb = as_tensor(b, ta)
+    _refuse_bool(op, _BOOL_KERNELS[op], ta, tb)
     _int_zero_division(op, ta, tb)
     return _binary(fn, op, ta, tb)
 
@@ -452,10 +464,8 @@ def _rounded_div(input: Any, other: Any, mode: Any) -> Tensor:
     tb = as_tensor(other, ta)
     if ta.array.dtype != tb.array.dtype:
         ta, tb = promote(ta, tb)
+    _refuse_bool(f"div with rounding_mode={mode!r}", f"div_{mode}_cpu", ta, tb)
     kind = ta.array.dtype.kind
-    if kind == "b":
-        raise TypeError(f"div: rounding_mode={mode!r} is not supported for bool tensors, as in PyTorch "
-                        "(convert them with .long() first)")
     if kind in "iu":
         _int_zero_division("div", ta, tb)
         try:

@@ -40,25 +40,49 @@ class Pad(Op):
 
 
 def _tensors(op: str, tensors: Sequence[Any]) -> tuple[Tensor, ...]:
-    if isinstance(tensors, Tensor) or not len(tensors):
-        raise ValueError(f"{op}: expects a non-empty list or tuple of tensors")
+    """The tensors of a list, in one dtype; PyTorch's error types for a lone tensor and for an empty list."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{op}(): argument 'tensors' must be a tuple or list of Tensors, not Tensor "
+                        f"(pass [t] to {op} one tensor)")
+    if not len(tensors):  # PyTorch's cat checks this in Python (ValueError), the others in C++ (RuntimeError)
+        if op == "cat":
+            raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+        raise RuntimeError(f"{op} expects a non-empty TensorList")
     return promote(*(as_tensor(t) for t in tensors))
+
+
+def _int_arg(op: str, name: str, value: Any) -> int:
+    """An integer argument (a NumPy integer or a 0-d integer tensor too); PyTorch's TypeError for a float or bool."""
+    if isinstance(value, Tensor) and value.ndim == 0 and value.array.dtype.kind in "iu":
+        return int(value.item())
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
+    return int(value)
 
 
 def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
     """Join tensors along an existing dimension."""
     ts = _tensors("cat", tensors)
     d = axis if axis is not None else dim
+    # PyTorch's legacy rule: a 1-D empty tensor, shape (0,), is left out beside tensors of other shapes, so the idiom
+    # `out = cat([tensor([]), x])` works; its dtype is left out too (it stays a leaf without a gradient)
+    kept = [t for t in ts if t.shape != (0,)]
+    if kept and len(kept) < len(ts) and any(t.ndim != 1 for t in kept):
+        ts = kept
     nd = ts[0].ndim
     for i, t in enumerate(ts):
         if t.ndim == 0:
-            raise ValueError(f"cat: tensor {i} is 0-d and cannot be concatenated; use stack for scalars")
+            raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; "
+                               "use stack for scalars")
     d = wrap_dim("cat", d, nd)  # IndexError "Dimension out of range", as PyTorch
     for i, t in enumerate(ts):
-        if t.ndim != nd or t.shape[:d] + t.shape[d + 1:] != ts[0].shape[:d] + ts[0].shape[d + 1:]:
-            raise ValueError(
-                f"cat: tensor {i} has shape {t.shape}, which does not match tensor 0's {ts[0].shape} "
-                f"outside dim {d}"
+        if t.ndim != nd:
+            raise RuntimeError(f"cat: Tensors must have same number of dimensions: got {nd} and {t.ndim} "
+                               f"(tensor 0 has shape {ts[0].shape}, tensor {i} has {t.shape})")
+        if t.shape[:d] + t.shape[d + 1:] != ts[0].shape[:d] + ts[0].shape[d + 1:]:
+            raise RuntimeError(
+                f"cat: Sizes of tensors must match except in dimension {d}: tensor {i} has shape {t.shape}, "
+                f"which does not match tensor 0's {ts[0].shape} outside dim {d}"
             )
     return Cat.apply(*ts, axis=d)
 
@@ -71,10 +95,11 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> T
     from .shape import unsqueeze
 
     ts = _tensors("stack", tensors)
+    d = wrap_dim("stack", axis if axis is not None else dim, ts[0].ndim + 1)  # checked before the shapes, as PyTorch
     for i, t in enumerate(ts):
         if t.shape != ts[0].shape:
-            raise ValueError(f"stack: tensor {i} has shape {t.shape}, but tensor 0 has {ts[0].shape}")
-    d = axis if axis is not None else dim
+            raise RuntimeError(f"stack expects each tensor to be equal size: tensor {i} has shape {t.shape}, "
+                               f"but tensor 0 has {ts[0].shape}")
     return cat([unsqueeze(t, d) for t in ts], d)
 
 
@@ -85,15 +110,31 @@ def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Tenso
         raise RuntimeError("split expects at least a 1-dimensional tensor, but got a 0-d tensor")
     d = wrap_dim("split", dim, t.ndim)
     n = t.shape[d]
-    if isinstance(split_size_or_sections, (int, np.integer)):
-        step = int(split_size_or_sections)
-        if step <= 0:
-            raise ValueError(f"split: split_size must be positive, got {step}")
-        sizes = [min(step, n - i) for i in range(0, n, step)] or [0]  # an empty dim: one empty piece
+    spec = split_size_or_sections
+    if isinstance(spec, Tensor) and spec.ndim == 0:  # a 0-d integer tensor is a size, as in PyTorch
+        spec = _int_arg("split", "split_size", spec)
+    if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
+        step = int(spec)
+        if step < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+        if step == 0 and n:
+            raise RuntimeError(f"split: split_size can only be 0 if dimension size is 0, but got dimension size of "
+                               f"{n}")
+        sizes = [min(step, n - i) for i in range(0, n, step)] if step else []
+        sizes = sizes or [0]  # an empty dim: one empty piece
     else:
-        sizes = [int(s) for s in split_size_or_sections]
+        try:
+            items = list(spec)
+        except TypeError:
+            raise TypeError(f"split(): argument 'split_size_or_sections' must be an int or a sequence of ints, "
+                            f"not {type(spec).__name__}") from None
+        sizes = [_int_arg("split", "split_sizes", s) for s in items]
+        if any(s < 0 for s in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative entries, but got "
+                               f"split_sizes={sizes}")
         if sum(sizes) != n:
-            raise ValueError(f"split: sections {sizes} add up to {sum(sizes)}, but dim {dim} has size {n}")
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
+                               f"dimension {d}), but got split_sizes={sizes}: they add up to {sum(sizes)}")
     lead = (slice(None),) * d
     bounds = np.cumsum([0] + sizes)
     return tuple(getitem(t, lead + (slice(int(a), int(b)),)) for a, b in zip(bounds[:-1], bounds[1:]))
@@ -104,8 +145,9 @@ def chunk(input: Any, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     t = as_tensor(input)
     if t.ndim == 0:  # checked before dim, as PyTorch
         raise RuntimeError("chunk expects at least a 1-dimensional tensor, but got a 0-d tensor")
+    chunks = _int_arg("chunk", "chunks", chunks)
     if chunks <= 0:
-        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = wrap_dim("chunk", dim, t.ndim)
     n = t.shape[d]
     if n == 0:  # as PyTorch: `chunks` empty pieces

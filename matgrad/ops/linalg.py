@@ -96,7 +96,7 @@ def diag(input: Any, diagonal: int = 0) -> Tensor:
     if t.ndim == 2:
         return globals()["diagonal"](t, diagonal, 0, 1)
     if t.ndim != 1:
-        raise ValueError(f"diag: expects a 1-D or 2-D tensor, got shape {t.shape}")
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {t.ndim}D (shape {t.shape})")
     n = t.shape[0] + abs(diagonal)
     index = _diagonal_index((n, n), int(diagonal), 0, 1, t.array)
     return IndexAdd.apply(t, shape=(n, n), index=index, basic=False)
@@ -114,8 +114,10 @@ def trace(input: Any) -> Tensor:
 def outer(input: Any, vec2: Any) -> Tensor:
     """The outer product of two vectors: out[i, j] = input[i] · vec2[j]."""
     a, b = as_tensor(input), as_tensor(vec2)
-    if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"outer: expects two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    for name, v in (("self", a), ("vec2", b)):
+        if v.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.ndim}-D (shapes {a.shape} and "
+                               f"{b.shape})")
     return mul(reshape(a, (-1, 1)), reshape(b, (1, -1)))
 
 
@@ -126,7 +128,10 @@ def mv(input: Any, vec: Any) -> Tensor:
     """Matrix times vector."""
     a, v = as_tensor(input), as_tensor(vec)
     if a.ndim != 2 or v.ndim != 1:
-        raise ValueError(f"mv: expects a matrix and a vector, got shapes {a.shape} and {v.shape}")
+        raise RuntimeError(f"mv: vector + matrix @ vector expected: a matrix and a vector, got shapes {a.shape} and "
+                           f"{v.shape}")
+    if a.shape[1] != v.shape[0]:
+        raise RuntimeError(f"mv: size mismatch, got mat ({a.shape[0]}x{a.shape[1]}), vec ({v.shape[0]})")
     return matmul(a, v)
 
 
@@ -145,7 +150,18 @@ def _check_addable(op: str, input: Tensor, shape: tuple[int, ...]) -> None:
     except ValueError:
         ok = False
     if not ok:
-        raise ValueError(f"{op}: input of shape {input.shape} does not broadcast to the product's shape {shape}")
+        raise RuntimeError(f"{op}: input of shape {input.shape} does not broadcast to the product's shape {shape}")
+
+
+def _check_batches(op: str, a: Tensor, b: Tensor) -> None:
+    """batch1 and batch2 must be 3-D; PyTorch reads batch2.size(2) first, so a batch2 of fewer dims is its
+    IndexError, a batch2 of more (or a batch1 of other than 3) its RuntimeError."""
+    if b.ndim < 3:
+        raise IndexError(f"{op}: batch2 must be a 3D tensor, got shape {b.shape} (Dimension out of range: it has "
+                         "no dim 2)")
+    for name, t in (("batch1", a), ("batch2", b)):
+        if t.ndim != 3:
+            raise RuntimeError(f"{op}: {name} must be a 3D tensor, got shapes {a.shape} and {b.shape}")
 
 
 def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
@@ -153,10 +169,12 @@ def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) ->
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, mat1, mat2 = _autocast.cast(_autocast.LOWER, input, mat1, mat2)
     i, a, b = as_tensor(input), as_tensor(mat1), as_tensor(mat2)
-    if a.ndim != 2 or b.ndim != 2:
-        raise ValueError(f"addmm: mat1 and mat2 must be matrices, got shapes {a.shape} and {b.shape}")
+    for name, m in (("mat1", a), ("mat2", b)):
+        if m.ndim != 2:
+            raise RuntimeError(f"addmm: {name} must be a matrix, got {m.ndim}-D tensor (shapes {a.shape} and "
+                               f"{b.shape})")
     if a.shape[1] != b.shape[0]:
-        raise ValueError(
+        raise RuntimeError(
             f"addmm: mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
             f"{b.shape[0]}x{b.shape[1]})"
         )
@@ -169,10 +187,9 @@ def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any =
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, batch1, batch2 = _autocast.cast(_autocast.LOWER, input, batch1, batch2)
     i, a, b = as_tensor(input), as_tensor(batch1), as_tensor(batch2)
-    if a.ndim != 3 or b.ndim != 3:
-        raise ValueError(f"baddbmm: batch1 and batch2 must be 3-D tensors, got shapes {a.shape} and {b.shape}")
+    _check_batches("baddbmm", a, b)
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
-        raise ValueError(
+        raise RuntimeError(
             f"baddbmm: batch1 of shape {a.shape} and batch2 of shape {b.shape} cannot be multiplied "
             "(expected (b, n, m) and (b, m, p))"
         )
@@ -184,9 +201,10 @@ def addmv(input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> T
     """beta · input + alpha · (mat @ vec)."""
     i, a, v = as_tensor(input), as_tensor(mat), as_tensor(vec)
     if a.ndim != 2 or v.ndim != 1:
-        raise ValueError(f"addmv: expects a matrix and a vector, got shapes {a.shape} and {v.shape}")
+        raise RuntimeError(f"addmv: vector + matrix @ vector expected: a matrix and a vector, got shapes {a.shape} "
+                           f"and {v.shape}")
     if a.shape[1] != v.shape[0]:
-        raise ValueError(f"addmv: size mismatch, mat of shape {a.shape} and vec of shape {v.shape}")
+        raise RuntimeError(f"addmv: size mismatch, mat of shape {a.shape} and vec of shape {v.shape}")
     _check_addable("addmv", i, (a.shape[0],))
     return _scaled_sum(i, matmul(a, v), beta, alpha)
 
@@ -196,10 +214,9 @@ def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, batch1, batch2 = _autocast.cast(_autocast.LOWER, input, batch1, batch2)
     i, a, b = as_tensor(input), as_tensor(batch1), as_tensor(batch2)
-    if a.ndim != 3 or b.ndim != 3:
-        raise ValueError(f"addbmm: batch1 and batch2 must be 3-D tensors, got shapes {a.shape} and {b.shape}")
+    _check_batches("addbmm", a, b)
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
-        raise ValueError(
+        raise RuntimeError(
             f"addbmm: batch1 of shape {a.shape} and batch2 of shape {b.shape} cannot be multiplied "
             "(expected (b, n, m) and (b, m, p))"
         )
@@ -269,14 +286,14 @@ def _parse_term(term: str, equation: str) -> list[str]:
     while rest:
         if rest.startswith(_ELL):
             if _ELL in tokens:
-                raise ValueError(f"einsum(): found more than one ellipsis ('...') in one term of {equation!r}")
+                raise RuntimeError(f"einsum(): found more than one ellipsis ('...') in one term of {equation!r}")
             tokens.append(_ELL)
             rest = rest[3:]
         elif rest[0] in string.ascii_letters:
             tokens.append(rest[0])
             rest = rest[1:]
         else:
-            raise ValueError(
+            raise RuntimeError(
                 f"einsum(): invalid subscript given at {rest[0]!r} in {equation!r}: subscripts must be "
                 "letters in [a-zA-Z] or an ellipsis"
             )
@@ -290,13 +307,13 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not operands:
-        raise ValueError("einsum(): must provide at least one operand")
+        raise ValueError("einsum(): must provide at least one operand")  # a Python-level check in PyTorch too
     ts = list(promote(*(as_tensor(o) for o in operands)))
     eq = equation.replace(" ", "")
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(ts):
-        raise ValueError(
+        raise RuntimeError(
             f"einsum(): the equation {equation!r} has subscripts for {len(terms)} operand(s) but "
             f"{len(ts)} operand(s) were given"
         )
@@ -305,7 +322,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     for k, (tokens, t) in enumerate(zip(parsed, ts)):
         named = len([x for x in tokens if x != _ELL])
         if (named > t.ndim) if _ELL in tokens else (named != t.ndim):
-            raise ValueError(
+            raise RuntimeError(
                 f"einsum(): the number of subscripts in the equation ({named}) does not match the number "
                 f"of dimensions ({t.ndim}) for operand {k}" + ("" if _ELL in tokens else " and no ellipsis was given")
                 + f" (subscripts {terms[k]!r}, shape {tuple(t.shape)})"
@@ -327,11 +344,11 @@ def einsum(equation: str, *operands: Any) -> Tensor:
                 out.extend(ell)
                 continue
             if x not in seen_in:
-                raise ValueError(
+                raise RuntimeError(
                     f"einsum(): output subscript {x} does not appear in the equation for any input operand"
                 )
             if x in out:
-                raise ValueError(f"einsum(): output subscript {x} appears more than once in the output")
+                raise RuntimeError(f"einsum(): output subscript {x} appears more than once in the output")
             out.append(x)
     else:
         once = Counter(x for labs in labels for x in labs if len(x) == 1)
@@ -344,7 +361,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
             i = labs.index(x)
             j = labs.index(x, i + 1)
             if t.shape[i] != t.shape[j]:
-                raise ValueError(
+                raise RuntimeError(
                     f"einsum(): subscript {x} is repeated for operand {k} but the sizes don't match, "
                     f"{t.shape[i]} != {t.shape[j]}"
                 )
@@ -358,7 +375,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
             old = size.setdefault(x, n)
             if old != n and 1 not in (old, n):
                 name = "an ellipsis dimension" if len(x) > 1 else f"subscript {x}"
-                raise ValueError(
+                raise RuntimeError(
                     f"einsum(): operands do not broadcast: {name} has size {n} for operand {k} which does "
                     f"not broadcast with previously seen size {old} (shapes {[tuple(o.shape) for o in ts]})"
                 )
@@ -379,11 +396,11 @@ def einsum(equation: str, *operands: Any) -> Tensor:
 
 # --- det and inverse ---------------------------------------------------------------------------------
 def _square(op: str, t: Tensor) -> Tensor:
-    if t.ndim < 2 or t.shape[-1] != t.shape[-2]:
-        raise ValueError(
-            f"{op}: A must be batches of square matrices, but they are "
-            + (f"{t.shape[-2]} by {t.shape[-1]} matrices" if t.ndim >= 2 else f"of shape {t.shape}")
-        )
+    if t.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions, got shape {t.shape}")
+    if t.shape[-1] != t.shape[-2]:
+        raise RuntimeError(f"{op}: A must be batches of square matrices, but they are {t.shape[-2]} by {t.shape[-1]} "
+                           "matrices")
     return _float(t)
 
 
@@ -517,17 +534,17 @@ def cdist(x1: Any, x2: Any, p: float = 2.0, compute_mode: Any = None) -> Tensor:
     """p-norm distances between the rows of x1 (…, P, M) and x2 (…, R, M): a (…, P, R) tensor."""
     a, b = promote(_float(as_tensor(x1)), _float(as_tensor(x2)))
     if a.ndim < 2 or b.ndim < 2:
-        raise ValueError(f"cdist only supports at least 2D tensors, X1 got: {a.ndim}D, X2 got: {b.ndim}D")
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {a.ndim}D, X2 got: {b.ndim}D")
     if a.shape[-1] != b.shape[-1]:
-        raise ValueError(
+        raise RuntimeError(
             f"X1 and X2 must have the same number of columns. X1: {a.shape[-1]} X2: {b.shape[-1]}"
         )
     if p < 0:
-        raise ValueError(f"cdist only supports non-negative p values, got {p}")
+        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
     try:
         np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
-        raise ValueError(f"cdist: batch dimensions of {a.shape} and {b.shape} cannot be broadcast together") from None
+        raise RuntimeError(f"cdist: batch dimensions of {a.shape} and {b.shape} cannot be broadcast together") from None
     if p == 2:
         return CdistEuclid.apply(a, b)
     diff = sub(reshape(a, a.shape[:-1] + (1, a.shape[-1])), reshape(b, b.shape[:-2] + (1,) + b.shape[-2:]))
@@ -548,24 +565,24 @@ def cross(input: Any, other: Any, dim: int | None = None) -> Tensor:
 
     a, b = as_tensor(input), as_tensor(other, as_tensor(input))
     if a.ndim != b.ndim:
-        raise ValueError(f"cross: inputs must have the same number of dimensions, got shapes {a.shape} and {b.shape}")
+        raise RuntimeError(f"cross: inputs must have the same number of dimensions, got shapes {a.shape} and {b.shape}")
     if dim is None:
         import warnings
 
         d = next((i for i, n in enumerate(a.shape) if n == 3), None)
         if d is None:
-            raise ValueError(f"cross: no dimension of size 3 in input of shape {a.shape}")
+            raise RuntimeError(f"cross: no dimension of size 3 in input of shape {a.shape}")
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated. Please either pass the "
                       "dim explicitly or simply use torch.linalg.cross.", UserWarning, stacklevel=2)
         ax = d
     else:
         ax = wrap_dim("cross", dim, a.ndim)
     if a.shape[ax] != 3 or b.shape[ax] != 3:
-        raise ValueError(f"cross: inputs dimension {ax} must have length 3, got {a.shape[ax]} and {b.shape[ax]}")
+        raise RuntimeError(f"cross: inputs dimension {ax} must have length 3, got {a.shape[ax]} and {b.shape[ax]}")
     try:
         np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
-        raise ValueError(f"cross: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+        raise RuntimeError(f"cross: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
 
     def turn(t: Tensor, order: list[int]) -> Tensor:
         return getitem(t, (slice(None),) * ax + (np.array(order),))
@@ -588,19 +605,24 @@ def _dims_pair(dims: Any, a: Tensor, b: Tensor) -> tuple[list[int], list[int]]:
         dims = dims.array.tolist()
     if isinstance(dims, (int, np.integer)):
         if dims < 0:
-            raise ValueError(f"tensordot expects dims >= 0, but got dims={dims}")
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
         if dims > min(a.ndim, b.ndim):
-            raise ValueError(f"tensordot: dims={dims} is more than the dimensions of the shapes {a.shape} and "
+            raise RuntimeError(f"tensordot: dims={dims} is more than the dimensions of the shapes {a.shape} and "
                              f"{b.shape}")
         return list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    if not isinstance(dims, (list, tuple)):
+        raise RuntimeError("tensordot expects dims to be int or tuple[list[int], list[int]] or list[list[int]] "
+                           f"containing two lists, but got dims={dims!r}")
+    if len(dims) != 2:  # PyTorch unpacks the pair in Python: its ValueError
+        raise ValueError(f"tensordot: dims must be a pair (dims of a, dims of b), got {len(dims)} entries: {dims!r}")
+    da, db = dims
     try:
-        da, db = dims
         da = [da] if isinstance(da, (int, np.integer)) else list(da)
         db = [db] if isinstance(db, (int, np.integer)) else list(db)
-    except (TypeError, ValueError):
+    except TypeError:
         raise TypeError(f"tensordot: dims must be an int or a pair of lists of dims, got {dims!r}") from None
     if len(da) != len(db):
-        raise ValueError(f"tensordot: both dimension lists should have same length, got {da} and {db}")
+        raise RuntimeError(f"tensordot: both dimension lists should have same length, got {da} and {db}")
     return [wrap_dim("tensordot", d, a.ndim) for d in da], [wrap_dim("tensordot", d, b.ndim) for d in db]
 
 
@@ -615,7 +637,7 @@ def tensordot(a: Any, b: Any, dims: Any = 2) -> Tensor:
     da, db = _dims_pair(dims, ta, tb)
     for i, j in zip(da, db):
         if ta.shape[i] != tb.shape[j]:
-            raise ValueError(f"tensordot: contracted dimensions need to match, but first has size {ta.shape[i]} "
+            raise RuntimeError(f"tensordot: contracted dimensions need to match, but first has size {ta.shape[i]} "
                              f"in dim {i} and second has size {tb.shape[j]} in dim {j}")
     free_a = [i for i in range(ta.ndim) if i not in da]
     free_b = [j for j in range(tb.ndim) if j not in db]
@@ -631,7 +653,7 @@ def inner(input: Any, other: Any) -> Tensor:
     if a.ndim == 0 or b.ndim == 0:
         return mul(a, b)
     if a.shape[-1] != b.shape[-1]:
-        raise ValueError(f"inner: the last dimensions must match, got shapes {a.shape} and {b.shape}")
+        raise RuntimeError(f"inner: the last dimensions must match, got shapes {a.shape} and {b.shape}")
     return tensordot(a, b, ([a.ndim - 1], [b.ndim - 1]))
 
 
@@ -641,9 +663,9 @@ def vdot(input: Any, other: Any) -> Tensor:
 
     a, b = as_tensor(input), as_tensor(other, as_tensor(input))
     if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"vdot: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+        raise RuntimeError(f"vdot: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     if a.shape != b.shape:
-        raise ValueError(f"vdot: inconsistent tensor size, expected tensors of the same length, got {a.shape[0]} "
+        raise RuntimeError(f"vdot: inconsistent tensor size, expected tensors of the same length, got {a.shape[0]} "
                          f"and {b.shape[0]}")
     return dot(*promote(a, b))
 
@@ -659,7 +681,7 @@ def cov(input: Any, *, correction: int = 1, fweights: Any = None, aweights: Any 
 
     x = _float(as_tensor(input))
     if x.ndim > 2:
-        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an input with {x.ndim} "
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with {x.ndim} "
                          "dimensions")
     if x.ndim < 2:
         x = reshape(x, (1, -1))
@@ -670,19 +692,19 @@ def cov(input: Any, *, correction: int = 1, fweights: Any = None, aweights: Any 
             continue
         wt = as_tensor(weights)
         if wt.ndim > 1:
-            raise ValueError(f"cov(): expected {name} to have one or fewer dimensions but got {name} with "
+            raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions but got {name} with "
                              f"{wt.ndim} dimensions")
         if wt.array.size != n:
-            raise ValueError(f"cov(): expected {name} to have the same numel as there are observations in the "
+            raise RuntimeError(f"cov(): expected {name} to have the same numel as there are observations in the "
                              f"input but got {wt.array.size} != {n}")
         if name == "fweights" and wt.array.dtype.kind not in "iu":
-            raise TypeError(f"cov(): expected fweights to have integral dtype but got fweights with "
+            raise RuntimeError(f"cov(): expected fweights to have integral dtype but got fweights with "
                             f"{wt.array.dtype} dtype")
         if name == "aweights" and wt.array.dtype.kind != "f":
-            raise TypeError(f"cov(): expected aweights to have floating point dtype but got aweights with "
+            raise RuntimeError(f"cov(): expected aweights to have floating point dtype but got aweights with "
                             f"{wt.array.dtype} dtype")
         if np.any(wt.array < 0):
-            raise ValueError(f"cov(): {name} cannot be negative")
+            raise RuntimeError(f"cov(): {name} cannot be negative")
         w = wt if w is None else mul(w, wt)
     if w is None:
         avg = mean(x, 1)

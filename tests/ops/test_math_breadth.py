@@ -112,7 +112,7 @@ def test_div_rounding_errors():
         mg.div(mg.tensor([1, 2]), mg.tensor([1, 0]), rounding_mode="trunc")
     with pytest.raises(ZeroDivisionError, match="div"):
         mg.tensor([1, 2]).div(0, rounding_mode="floor")
-    with pytest.raises(TypeError, match="bool"):
+    with pytest.raises(NotImplementedError, match="not implemented for 'Bool'"):
         mg.div(mg.tensor([True]), mg.tensor([True]), rounding_mode="floor")
     with pytest.raises(ValueError, match=r"div: shapes \(2,\) and \(3,\)"):
         mg.div(mg.tensor([1, 2]), mg.tensor([1, 2, 3]), rounding_mode="floor")
@@ -390,11 +390,11 @@ def test_cross_kron_tensordot_inner_vdot():
     _check(mg.cross(mg.tensor([1, 0, 0]), mg.tensor([0, 1, 0]), dim=0), [0, 0, 1], "int64")
     with pytest.warns(UserWarning, match="dim"):
         _check(mg.cross(mg.tensor([[1.0, 0, 0]]), mg.tensor([[0.0, 0, 1]])), [[0.0, -1.0, 0.0]], "float32")
-    with pytest.raises(ValueError, match="length 3"):
+    with pytest.raises(RuntimeError, match="length 3"):
         mg.cross(mg.ones(2, 4), mg.ones(2, 4), dim=1)
-    with pytest.raises(ValueError, match="same number of dimensions"):
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
         mg.cross(mg.ones(2, 1, 3), mg.ones(4, 3), dim=-1)
-    with pytest.raises(ValueError, match="no dimension of size 3"):
+    with pytest.raises(RuntimeError, match="no dimension of size 3"):
         mg.cross(mg.ones(2, 4), mg.ones(2, 4))
     _check(mg.kron(mg.tensor([[1, 2], [3, 4]]), mg.tensor([1, 10])), [[1, 10, 2, 20], [3, 30, 4, 40]], "int64")
     assert mg.kron(mg.ones(2, 3), mg.ones(4)).shape == (2, 12)
@@ -403,14 +403,14 @@ def test_cross_kron_tensordot_inner_vdot():
     assert mg.tensordot(a, mg.ones(3, 2, 5), dims=([1, 0], [0, 1])).shape == (4, 5)
     assert mg.tensordot(a, mg.ones(5), dims=0).shape == (2, 3, 4, 5)
     assert mg.tensordot(a, mg.ones(4, 5), dims=mg.tensor(1)).shape == (2, 3, 5)
-    with pytest.raises(ValueError, match="contracted dimensions need to match"):
+    with pytest.raises(RuntimeError, match="contracted dimensions need to match"):
         mg.tensordot(mg.ones(3, 4), mg.ones(5, 5), dims=([1], [0]))
-    with pytest.raises(ValueError, match="dims >= 0"):
+    with pytest.raises(RuntimeError, match="dims >= 0"):
         mg.tensordot(mg.ones(3), mg.ones(3), dims=-1)
     _check(mg.inner(mg.tensor([1, 2, 3]), mg.tensor([1, 2, 3])), 14, "int64")
     assert mg.inner(mg.ones(2, 3), mg.ones(4, 3)).shape == (2, 4)
     _check(mg.vdot(mg.tensor([1.0, 2.0]), mg.tensor([3.0, 4.0])), 11.0, "float32")
-    with pytest.raises(ValueError, match="1D tensors expected"):
+    with pytest.raises(RuntimeError, match="1D tensors expected"):
         mg.vdot(mg.ones(2, 2), mg.ones(2, 2))
 
 
@@ -450,11 +450,11 @@ def test_cov_corrcoef():
     assert np.isnan(c[0]).all() and c[1, 1] == 1.0
     with pytest.warns(UserWarning, match="degrees of freedom"):
         assert np.isnan(mg.cov(mg.tensor([[1.0]])).item())
-    with pytest.raises(ValueError, match="two or fewer dimensions"):
+    with pytest.raises(RuntimeError, match="two or fewer dimensions"):
         mg.cov(mg.ones(2, 2, 2))
-    with pytest.raises(TypeError, match="fweights to have integral dtype"):
+    with pytest.raises(RuntimeError, match="fweights to have integral dtype"):
         mg.cov(x, fweights=mg.tensor([1.0, 2.0, 1.0]))
-    with pytest.raises(ValueError, match="fweights cannot be negative"):
+    with pytest.raises(RuntimeError, match="fweights cannot be negative"):
         mg.cov(x, fweights=mg.tensor([1, -2, 1]))
 
 

@@ -580,21 +580,21 @@ def test_non_differentiable_values():
 
 def test_errors_name_the_shapes():
     a, b = mg.randn(3, 4), mg.randn(5, 2)
-    with pytest.raises(ValueError, match="einsum"):
+    with pytest.raises(RuntimeError, match="einsum"):
         mg.einsum("ij,jk->ik", a, b)
-    with pytest.raises(ValueError, match=r"operand 0.*\(3, 4\)"):
+    with pytest.raises(RuntimeError, match=r"operand 0.*\(3, 4\)"):
         mg.einsum("ijk->i", a)
-    with pytest.raises(ValueError, match="2 operand"):
+    with pytest.raises(RuntimeError, match="2 operand"):
         mg.einsum("ij->i", a, b)
-    with pytest.raises(ValueError, match="output subscript z"):
+    with pytest.raises(RuntimeError, match="output subscript z"):
         mg.einsum("ij->z", a)
-    with pytest.raises(ValueError, match="repeated"):
+    with pytest.raises(RuntimeError, match="repeated"):
         mg.einsum("ii->i", a)
-    with pytest.raises(ValueError, match="invalid subscript"):
+    with pytest.raises(RuntimeError, match="invalid subscript"):
         mg.einsum("i1->i", a)
-    with pytest.raises(ValueError, match="3 by 4"):
+    with pytest.raises(RuntimeError, match="3 by 4"):
         mg.det(a)
-    with pytest.raises(ValueError, match="square"):
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
         mg.inverse(mg.randn(3))
     with pytest.raises(RuntimeError, match="singular"):
         mg.inverse(mg.tensor([[1.0, 2.0], [2.0, 4.0]]))
@@ -602,9 +602,9 @@ def test_errors_name_the_shapes():
         a.cumsum(2)
     with pytest.raises(IndexError, match="out of range"):
         a.diagonal(0, 0, 5)
-    with pytest.raises(ValueError, match="columns"):
+    with pytest.raises(RuntimeError, match="columns"):
         mg.cdist(a, b)
-    with pytest.raises(ValueError, match="3x4 and 5x2"):
+    with pytest.raises(RuntimeError, match="3x4 and 5x2"):
         mg.addmm(mg.zeros(3, 2), a, b)
     with pytest.raises(RuntimeError, match="align"):  # PyTorch's RuntimeError, here and below
         a.roll((1, 2), 0)

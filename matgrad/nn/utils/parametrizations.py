@@ -10,7 +10,7 @@ from ...creation import randn
 from ...devices import backend_of, device_of, move
 from ...linalg import matrix_exp, solve, vector_norm
 from ...ops.join import cat
-from ...tensor import Tensor
+from ...tensor import Tensor, wrap_dim
 from ..conv import ConvTranspose1d, ConvTranspose2d
 from ..conv3d import ConvTranspose3d
 from ..functional import normalize
@@ -77,12 +77,11 @@ class _SpectralNorm(Module):
     def __init__(self, weight: Tensor, n_power_iterations: int = 1, dim: int = 0, eps: float = 1e-12) -> None:
         super().__init__()
         ndim = weight.ndim
-        if dim >= ndim or dim < -ndim:
-            raise IndexError(f"Dimension out of range (expected to be in range of [-{ndim}, {ndim - 1}] but got {dim})")
+        d = wrap_dim("spectral_norm", dim, ndim)  # IndexError out of range, TypeError for a float, as PyTorch
         if n_power_iterations <= 0:
             raise ValueError("Expected n_power_iterations to be positive, but "
                              f"got n_power_iterations={n_power_iterations}")
-        self.dim = dim if dim >= 0 else dim + ndim
+        self.dim = d
         self.eps = eps
         if ndim > 1:
             self.n_power_iterations = n_power_iterations
