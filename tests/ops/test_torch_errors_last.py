@@ -403,7 +403,7 @@ def test_hardtanh_bounds_in_order_still_build():
 
 
 def test_cat_leaves_out_1d_empty_tensors_as_pytorch():
-    """cat([tensor([]), x]): PyTorch's legacy rule skips shape-(0,) tensors beside others, so the accumulate idiom works."""
+    """cat([tensor([]), x]): PyTorch's legacy rule skips shape-(0,) tensors beside others (the accumulate idiom)."""
     x = mg.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     out = mg.cat([mg.tensor([]), x, mg.tensor([]), x * 2])
     assert out.shape == (4, 3)
