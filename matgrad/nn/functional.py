@@ -238,7 +238,8 @@ def mse_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = No
              weight: Any = None) -> Tensor:
     """(input - target)², reduced; weight (the input's size) multiplies it first, 'mean' then being
     Σ w·(x - y)² / Σ w."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # the deprecated arguments: a call only when given
+        reduction = _legacy_reduction(size_average, reduce, reduction)
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, target = _autocast.cast(_autocast.FP32, input, target)
     x, y = _pair(input, target)
@@ -252,7 +253,8 @@ def l1_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = Non
             weight: Any = None) -> Tensor:
     """|input - target|, reduced; weight (the input's size) multiplies it first, 'mean' then being
     Σ w·|x - y| / Σ w."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # the deprecated arguments: a call only when given
+        reduction = _legacy_reduction(size_average, reduce, reduction)
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, target = _autocast.cast(_autocast.FP32, input, target)
     x, y = _pair(input, target)
@@ -264,7 +266,8 @@ def l1_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = Non
 def smooth_l1_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     """0.5·d²/beta where |d| < beta, else |d| - 0.5·beta (d = input - target); beta=0 is L1."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # the deprecated arguments: a call only when given
+        reduction = _legacy_reduction(size_average, reduce, reduction)
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, target = _autocast.cast(_autocast.FP32, input, target)
     if beta < 0:
@@ -324,7 +327,8 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, size_avera
 
     A saturated sigmoid (p exactly 0 or 1) gives a finite loss and finite gradients.
     """
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # the deprecated arguments: a call only when given
+        reduction = _legacy_reduction(size_average, reduce, reduction)
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, target, weight = _autocast.cast(_autocast.BCE, input, target, weight)
     _check_reduction("binary_cross_entropy", reduction)
@@ -358,7 +362,8 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
 
     pos_weight (broadcast along the last, class dimension) weights the positive term.
     """
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # the deprecated arguments: a call only when given
+        reduction = _legacy_reduction(size_average, reduce, reduction)
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, target, weight, pos_weight = _autocast.cast(_autocast.FP32, input, target, weight, pos_weight)
     _check_reduction("binary_cross_entropy_with_logits", reduction)
@@ -415,7 +420,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, size_average: Any
     """
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, target, weight = _autocast.cast(_autocast.FP32, input, target, weight)
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # the deprecated arguments: a call only when given
+        reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("cross_entropy", reduction)
     x = as_tensor(input)
     if x.dtype.kind != "f":
@@ -430,7 +436,8 @@ def nll_loss(input: Any, target: Any, weight: Any = None, size_average: Any = No
     """-input[n, target[n]] · weight[target[n]] on log-probabilities, reduced as cross_entropy."""
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, weight = _autocast.cast(_autocast.FP32, input, weight)
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # the deprecated arguments: a call only when given
+        reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("nll_loss", reduction)
     x = as_tensor(input)
     if x.dtype.kind != "f":
@@ -670,7 +677,8 @@ def kl_div(input: Any, target: Any, size_average: Any = None, reduce: Any = None
 def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, size_average: Any = None,
                         reduce: Any = None, reduction: str = "mean") -> Tensor:
     """max(0, -y·(x1 - x2) + margin)."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # the deprecated arguments: a call only when given
+        reduction = _legacy_reduction(size_average, reduce, reduction)
     a, b = _pair(input1, input2)
     _, y = _pair(a, target)
     if not (a.ndim == b.ndim == y.ndim):
@@ -684,7 +692,8 @@ def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0
 def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, size_average: Any = None,
                           reduce: Any = None, reduction: str = "mean") -> Tensor:
     """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1 (PyTorch's 1e-12 guard)."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # the deprecated arguments: a call only when given
+        reduction = _legacy_reduction(size_average, reduce, reduction)
     a, b = _pair(input1, input2)
     y = as_tensor(target).array
     if a.ndim not in (1, 2) or a.shape != b.shape:
@@ -702,7 +711,8 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
                         eps: float = 1e-6, swap: bool = False, size_average: Any = None, reduce: Any = None,
                         reduction: str = "mean") -> Tensor:
     """max(d(a, p) - d(a, n) + margin, 0) with d = pairwise_distance; swap uses min(d(a, n), d(p, n))."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # the deprecated arguments: a call only when given
+        reduction = _legacy_reduction(size_average, reduce, reduction)
     a, pos, neg = as_tensor(anchor), as_tensor(positive), as_tensor(negative)
     if not (a.ndim == pos.ndim == neg.ndim):
         raise RuntimeError(
@@ -719,7 +729,8 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
 def poisson_nll_loss(input: Any, target: Any, log_input: bool = True, full: bool = False, size_average: Any = None,
                      eps: float = 1e-8, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """exp(x) - t·x (log_input) or x - t·ln(x + eps); full adds Stirling's t·ln t - t + ½ln(2πt) where t > 1."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # the deprecated arguments: a call only when given
+        reduction = _legacy_reduction(size_average, reduce, reduction)
     x, t = _pair(input, target)
     loss = x.exp() - t * x if log_input else x - t * (x + eps).log()
     if full:
@@ -764,7 +775,8 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False, eps
 def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None, size_average: Any = None,
                                 reduce: Any = None, reduction: str = "mean") -> Tensor:
     """-(y·ln σ(x) + (1 - y)·ln σ(-x)), weighted, averaged over the classes (last dim), then reduced."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # the deprecated arguments: a call only when given
+        reduction = _legacy_reduction(size_average, reduce, reduction)
     x, y = _pair(input, target)
     loss = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
     if weight is not None:
@@ -1172,7 +1184,8 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, traini
 def soft_margin_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:
     """ln(1 + e^(-y·x)) (two-class logistic loss, y = ±1), reduced over all elements."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # the deprecated arguments: a call only when given
+        reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("soft_margin_loss", reduction)
     x, y = _pair(input, target)
     if type(x.array) is not np.ndarray and type(y.array) is np.ndarray:  # a host target for a device input
@@ -1183,7 +1196,8 @@ def soft_margin_loss(input: Any, target: Any, size_average: Any = None, reduce: 
 def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
     """x where y = 1, max(0, margin - x) where y = -1 (both terms where y is neither, as PyTorch)."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # the deprecated arguments: a call only when given
+        reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("hinge_embedding_loss", reduction)
     x, y = _pair(input, target)
     ya = y.array
@@ -1214,7 +1228,8 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0, 
                       size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Σ_{i ≠ y} max(0, margin - x[y] + x[i])^p · w[y] / C per sample (p = 1 or 2); input (N, C) or (C,)."""
     name = "multi_margin_loss"
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # the deprecated arguments: a call only when given
+        reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(name, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
@@ -1255,7 +1270,8 @@ def multilabel_margin_loss(input: Any, target: Any, size_average: Any = None, re
     """Σ_j Σ_{i ∉ targets} max(0, 1 - (x[y_j] - x[i])) / C per sample, y_j the target classes before the
     first -1; input and target (N, C) or (C,)."""
     name = "multilabel_margin_loss"
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # the deprecated arguments: a call only when given
+        reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(name, reduction)
     x, x2, single = _class_rows(name, input)
     n, c = x2.shape
