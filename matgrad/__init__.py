@@ -241,3 +241,12 @@ from .creation import range_ as range  # noqa: E402, A001
 from .compiler import compile  # noqa: E402, A001
 # torch.multiprocessing, kept out of __all__ so `from matgrad import *` never hides Python's multiprocessing
 from . import multiprocessing  # noqa: E402
+
+import warnings as _warnings  # noqa: E402
+
+# PyTorch's ops are silent where NumPy warns (1/0 is inf, 0/0 and inf - inf are nan, exp(1000) is inf): so are
+# matgrad's. The filter matches only NumPy's floating-point RuntimeWarnings raised in matgrad's own modules, costs
+# nothing while no warning is raised, and a filter of the user's own (added later, so first) takes precedence:
+# warnings.filterwarnings("default", category=RuntimeWarning, module="matgrad") shows them again.
+_warnings.filterwarnings("ignore", message=r"(divide by zero|invalid value|overflow|underflow) encountered",
+                         category=RuntimeWarning, module=r"matgrad(\.|$)")
