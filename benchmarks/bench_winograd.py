@@ -295,27 +295,25 @@ def cases(x: np.ndarray, w: np.ndarray, dy: np.ndarray) -> dict[str, tuple[str, 
     """{label: (the current case it is compared with, fn)}."""
     n, cin, h, wd = x.shape
     th, tw = -(-h // 2), -(-wd // 2)
-    grid = conv._Grid(x.shape, (3, 3), PAD, ONE)
-    xbuf, dybuf = grid.put(x, PAD), conv._dy_buffer(grid, dy)
-    taps, u, wf = conv._taps(w, False), filter_transform(w), flipped(w)
+    rows = conv._Rows(x.shape, (3, 3), PAD, ONE)
+    xs, dy_rows = rows.stack(x), rows.dy_rows(dy)
+    taps, u, wf = conv._tap_rows(w), filter_transform(w), flipped(w)
     v = _input_transform(_planes(x, th, tw), th, tw)
     z = np.random.default_rng(1).standard_normal((16, dy.shape[1], v.shape[2]), dtype=np.float32)
-    lead = grid.shifts[-1]
-    dy_grid = dybuf[:, lead:lead + grid.out[0] * grid.row]
     return {
         "fwd cur": ("fwd cur", lambda: cur_forward(x, w)),
         "fwd f22": ("fwd cur", lambda: forward_f22(x, w)),
         "fwd f22-gemm": ("fwd cur", lambda: forward_gemm_tf(x, w, 2)),
         "fwd f44-gemm": ("fwd cur", lambda: forward_gemm_tf(x, w, 4)),
         "fwd 1d": ("fwd cur", lambda: forward_1d(x, w)),
-        "fwd cur gemm-only": ("fwd cur gemm-only", lambda: conv._shifted_products(taps, xbuf, grid.shifts,
-                                                                                   h * grid.row)),
+        "fwd cur gemm-only": ("fwd cur gemm-only", lambda: conv._shifted_products(taps, xs, rows.shifts,
+                                                                                   h * n * wd)),
         "fwd f22 gemm-only": ("fwd cur gemm-only", lambda: np.matmul(u, v)),
         "dX cur": ("dX cur", lambda: cur_input_grad(dy, w, x.shape)),
         "dX f22": ("dX cur", lambda: forward_f22(dy, wf)),
-        "dW cur": ("dW cur", lambda: conv._shifted_weight_grad(grid, conv._dy_buffer(grid, dy), xbuf, w.shape)),
+        "dW cur": ("dW cur", lambda: conv._shifted_weight_grad(rows, rows.dy_rows(dy), xs, w.shape)),
         "dW f22": ("dW cur", lambda: weight_grad_f22(x, dy)),
-        "dW cur gemm-only": ("dW cur gemm-only", lambda: conv._shifted_outer(dy_grid, xbuf, grid.shifts)),
+        "dW cur gemm-only": ("dW cur gemm-only", lambda: conv._shifted_outer(dy_rows, xs, rows.shifts)),
         "dW f22 gemm-only": ("dW cur gemm-only", lambda: np.matmul(z, v.transpose(0, 2, 1))),
     }
 

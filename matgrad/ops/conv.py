@@ -9,7 +9,7 @@ Unfolding X gives cols, one column per output pixel and one row per (channel, kh
 so a convolution is one large GEMM forward and two backward. `fold` (col2im) is the
 transpose of unfold: it adds every column back to the pixels its patch came from.
 At stride 1 (one group, NumPy arrays) the same three products are computed without cols,
-as kH·kW shifted products over a flat padded copy of X (see "stride 1" below).
+as shifted products over flat copies of X and dY (see "stride 1" below).
 
 The three products are three Functions, each the others' backward (they are the three
 faces of one trilinear form ⟨dY, conv(X, W)⟩), so gradients of gradients are convolutions
@@ -88,29 +88,38 @@ def _unrows(y2: np.ndarray, n: int, ho: int, wo: int) -> np.ndarray:
     return y2.reshape(-1, n, ho, wo).transpose(1, 0, 2, 3)
 
 
-# --- stride 1: shifted products over a flat padded layout (no im2col) ----------------------
-# At stride 1, lay X out flat and channel-major as (C, H_p, N, W_q): row h of every image in
-# turn, each row W_q = W + p wide so that one row's right border is the next one's left. Kernel
-# tap (i, j) then reads X at a fixed offset shift_t = i·d·N·W_q + j·d from the output pixel, and
-# with Y and dY on the same grid
+# --- stride 1: shifted products (no im2col) --------------------------------------------------
+# At stride 1 every kernel tap reads its input at a fixed offset from the output pixel, once the input
+# is laid out flat and channel-major with the N images side by side in each row. Each product is then a
+# few GEMMs on contiguous slices of one buffer, summed in place by BLAS (beta = 1), instead of one GEMM
+# over a kH·kW-fold copy (im2col). Two layouts:
 #
-#     Y[:, q] = Σ_t W_t·X[:, q + shift_t]      dX[:, q] = Σ_t W_tᵀ·dY[:, q - shift_t]
-#     dW_t = Σ_q dY[:, q]·X[:, q + shift_t]ᵀ   (W_t = W[:, :, i, j], dY zero off the outputs)
+# Y and dW: X stacked kW times on the output's grid, S (kW·C, rows·N·Wₒ), block j shifted so that its
+# column u holds X's column u + j·d - p (zero past X's edges). A row i of kernel taps reads S at
+# shift_i = i·d·N·Wₒ columns past the output pixel:
 #
-# are kH·kW GEMMs on contiguous slices of one buffer, summed in place by BLAS (beta = 1),
-# instead of one GEMM over a kH·kW-fold copy (im2col). The W_q - Wₒ grid columns per row past
-# the outputs are computed and dropped (1 in 8 at 7×7, 3×3 pad 1); with the images side by side
-# in a row, no padding rows are computed. A block of columns at a time keeps the block being
-# summed in cache across the products.
-# Measured with benchmarks/bench_conv.py (each library in its own process, alternating, 2 threads
-# each) on an AMD EPYC (Zen 3, AVX2, 2 cores), NumPy 2.4.6 with scipy-openblas 0.3.31 (Haswell
-# kernels), PyTorch 2.13 CPU; float32, batch 128, 3×3, padding 1; ms, medians of two runs,
-# this path / im2col / PyTorch:
-#     32→64 on 14×14   forward 14.0-14.5 / 16.1-16.6 / 9.7-10.1   forward + backward 48-51 / 75-77 / 33-47
-#     64→128 on 7×7    forward 13.7-14.4 / 16.7-17.3 / 11.2-11.6  forward + backward 38-39 / 49-51 / 34
-#     the cnn recipe's whole step (its 1→32 layer stays on im2col): 199-221 / 239-253 / 118-153
-# and the step's peak memory drops from 204 to 156 MB (no cols kept for the backward). On a busy
-# machine the kH·kW products per block cost more than im2col's one: each waits for BLAS's threads.
+#     Y[:, q] = Σ_i W_i·S[:, q + shift_i]        dW_i = Σ_q dY[:, q]·S[:, q + shift_i]ᵀ
+#     (W_i = W[:, :, i, :] as (O, kW·C), its taps in S's block order)
+#
+# kH products with K = kW·C, every column an output pixel; S (a third of im2col's copy at 3×3) is what
+# the forward keeps for dW.
+#
+# dX: dY on a padded grid (O, H_p, N, W_q), rows W + p apart so that one row's right border is the
+# next one's left, after a zero margin: tap t = (i, j) reads it at shift_t = i·d·N·W_q + j·d before the
+# input pixel, and dX[:, q] = Σ_t W_tᵀ·dY[:, q - shift_t] is kH·kW products with K = O. (The grid's
+# border columns are computed and dropped; stacking dY as X is stacked costs more here than it saves.)
+#
+# A block of columns at a time keeps the block being summed in cache across the products.
+# Measured with benchmarks/bench_conv.py --against (each library in its own process, alternating, 2 threads)
+# on a 2-core AMD EPYC (Zen 4, AVX-512), NumPy 2.4.6 with scipy-openblas 0.3.31 (SkylakeX kernels), float32,
+# batch 128, 3×3, padding 1; paired ratios of this layout's time to that of the one before it (all three
+# products as kH·kW taps with K = C or O on padded grids, X's kept for dW), 2026-12-01:
+#     32→64 on 14×14   forward 1.05 (S costs more to lay out)   forward + backward 0.88 (dW: 0.71)
+#     64→128 on 7×7    forward 0.77                             forward + backward 0.83 (dW: 0.73)
+#     the cnn recipe's step (its 1→32 layer stays on im2col): 0.75, 0.89, 0.96 in three runs
+# dX from dY stacked as X is (kH products, K = kW·O) took 1.30× and 1.07× the padded grid's time at these two
+# sizes (in one process, interleaved): laying dY out three times costs more than the larger K saves.
+# The step's peak memory grows by S's two extra copies of X (11 MB for the cnn recipe at batch 128).
 _BLOCK = 16384  # grid columns per block of products (on a quiet machine 16384 beat 4096-32768 and all at once)
 _MIN_CHANNELS = 16  # fewer input or output channels: BLAS is slow on such thin products, im2col does better
 
@@ -132,43 +141,78 @@ def _copy_rows(dst: np.ndarray, src: np.ndarray) -> None:
         dst[...] = src
 
 
+def _unstack(flat: np.ndarray, c: int, n: int, size: Pair, col: int = 0) -> np.ndarray:
+    """(N, C, h, w) from flat (C, h·N·W_row) grid rows, from column `col` of each image's row: a view of a
+    compact (C, N, h, w) copy."""
+    grid = flat.reshape(c, size[0], n, -1)
+    out = np.empty((c, n) + tuple(size), dtype=flat.dtype)
+    _copy_rows(out.transpose(0, 2, 1, 3), grid[..., col:col + size[1]])
+    return out.transpose(1, 0, 2, 3)
+
+
+class _Rows:
+    """X's stack S on the output's grid, for Y and dW: X (N, C, H, W), kernel k, padding p, dilation d,
+    output `size` (default: the whole output)."""
+
+    def __init__(self, x_shape: tuple[int, ...], k: Pair, p: Pair, d: Pair, size: Pair | None = None) -> None:
+        n, c, h, w = x_shape
+        self.x_shape, self.k, self.p, self.d = tuple(x_shape), k, p, d
+        self.out = tuple(size) if size is not None else (out_size(h, k[0], 1, p[0], d[0]),
+                                                           out_size(w, k[1], 1, p[1], d[1]))
+        self.shifts = [i * d[0] * n * self.out[1] for i in range(k[0])]
+
+    def stack(self, x: np.ndarray) -> np.ndarray:
+        """S (kW·C, rows·N·Wₒ), zero where no pixel of X is: block j's row r (X's row r - p), image n,
+        column u holds X[n, :, r - p, u + j·d - p]."""
+        (kh, kw), (p0, p1), (d0, d1), (ho, wo) = self.k, self.p, self.d, self.out
+        n, c, h, w = x.shape
+        rows = ho + (kh - 1) * d0  # the rows the products read
+        out = np.zeros((kw, c, rows, n, wo), dtype=x.dtype)
+        src = x.transpose(1, 2, 0, 3)[:, :max(0, min(h, rows - p0))]
+        for j in range(kw):
+            off = j * d1 - p1
+            lo, hi = max(0, -off), min(wo, w - off)  # the columns u whose u + off lies in X
+            if hi > lo:
+                _copy_rows(out[j, :, p0:p0 + src.shape[1], :, lo:hi], src[..., lo + off:hi + off])
+        return out.reshape(kw * c, rows * n * wo)
+
+    def dy_rows(self, dy: np.ndarray) -> np.ndarray:
+        """dY (N, O, Hₒ, Wₒ) as (O, Hₒ·N·Wₒ) rows of the output's grid (a copy)."""
+        n, o, ho, wo = dy.shape
+        out = np.empty((o, ho, n, wo), dtype=dy.dtype)
+        _copy_rows(out, dy.transpose(1, 2, 0, 3))
+        return out.reshape(o, -1)
+
+
+class _StackedX:
+    """What the stride-1 forward keeps for the weight gradient: X's stack S (instead of cols)."""
+
+    def __init__(self, rows: _Rows, buf: np.ndarray) -> None:
+        self.rows, self.buf = rows, buf
+
+
 class _Grid:
-    """The flat (C, H_p, N, W_q) layout for X (N, C, H, W) and a stride-1 kernel k at padding p, dilation d."""
+    """dY's padded grid for dX: flat (O, margin + H_p·N·W_q + tail), X (N, C, H, W), stride-1 kernel k,
+    padding p, dilation d."""
 
     def __init__(self, x_shape: tuple[int, ...], k: Pair, p: Pair, d: Pair) -> None:
         n, c, h, w = x_shape
         self.x_shape, self.p = tuple(x_shape), p
-        self.out = (out_size(h, k[0], 1, p[0], d[0]), out_size(w, k[1], 1, p[1], d[1]))
+        out = (out_size(h, k[0], 1, p[0], d[0]), out_size(w, k[1], 1, p[1], d[1]))
         # rows W + p apart leave p zeros between them; at least Wₒ, so no two outputs share a column
-        self.hp, self.wq = h + 2 * p[0], max(w + p[1], self.out[1])
+        self.hp, self.wq = h + 2 * p[0], max(w + p[1], out[1])
         self.row = n * self.wq  # columns per grid row (all N images)
         self.shifts = [i * d[0] * self.row + j * d[1] for i in range(k[0]) for j in range(k[1])]
         self.tail = (k[1] - 1) * d[1]  # the last row's last tap reads this far past the grid
 
-    def put(self, a: np.ndarray, at: Pair, lead: int = 0) -> np.ndarray:
-        """a (N, C, h, w) placed at (row, col) `at` of the grid in a zero buffer (C, lead + H_p·N·W_q + tail)
-        whose first `lead` columns stay zero."""
-        n, c, h, w = a.shape
-        buf = np.zeros((c, lead + self.hp * self.row + self.tail), dtype=a.dtype)
-        grid = buf[:, lead:lead + self.hp * self.row].reshape(c, self.hp, n, self.wq)
-        _copy_rows(grid[:, at[0]:at[0] + h, :, at[1]:at[1] + w], a.transpose(1, 2, 0, 3))
+    def put(self, dy: np.ndarray) -> np.ndarray:
+        """dY (N, O, h, w) on the grid's top left, zero elsewhere, after a zero margin of the largest shift."""
+        n, o, h, w = dy.shape
+        lead = self.shifts[-1]
+        buf = np.zeros((o, lead + self.hp * self.row + self.tail), dtype=dy.dtype)
+        grid = buf[:, lead:lead + self.hp * self.row].reshape(o, self.hp, n, self.wq)
+        _copy_rows(grid[:, :h, :, :w], dy.transpose(1, 2, 0, 3))
         return buf
-
-    def take(self, flat: np.ndarray, col: int, size: Pair) -> np.ndarray:
-        """(N, C, h, w) from flat (C, h·N·W_q) grid rows, starting at column `col` of each row: a view of a
-        compact (C, N, h, w) copy."""
-        c = flat.shape[0]
-        grid = flat.reshape(c, size[0], -1, self.wq)
-        out = np.empty((c, grid.shape[2]) + tuple(size), dtype=flat.dtype)
-        _copy_rows(out.transpose(0, 2, 1, 3), grid[:, :, :, col:col + size[1]])
-        return out.transpose(1, 0, 2, 3)
-
-
-class _GridX:
-    """What the stride-1 forward keeps for the weight gradient: X on its grid (instead of cols)."""
-
-    def __init__(self, grid: _Grid, buf: np.ndarray) -> None:
-        self.grid, self.buf = grid, buf
 
 
 def _use_shifted(a: Any, b: Any, s: Pair, g: int, w_shape: tuple[int, ...]) -> bool:
@@ -177,74 +221,72 @@ def _use_shifted(a: Any, b: Any, s: Pair, g: int, w_shape: tuple[int, ...]) -> b
             and s == (1, 1) and g == 1 and min(w_shape[:2]) >= _MIN_CHANNELS)
 
 
-def _taps(w: np.ndarray, transpose: bool) -> np.ndarray:
-    """W (O, C, kH, kW) as kH·kW contiguous matrices W_t (O, C), or W_tᵀ (C, O)."""
-    t = w.transpose(2, 3, 1, 0) if transpose else w.transpose(2, 3, 0, 1)
+def _tap_rows(w: np.ndarray) -> np.ndarray:
+    """W (O, C, kH, kW) as kH contiguous matrices W_i (O, kW·C), in S's block order."""
+    t = w.transpose(2, 0, 3, 1)
+    return np.ascontiguousarray(t).reshape(t.shape[0], t.shape[1], -1)
+
+
+def _taps_t(w: np.ndarray) -> np.ndarray:
+    """W (O, C, kH, kW) as kH·kW contiguous matrices W_tᵀ (C, O)."""
+    t = w.transpose(2, 3, 1, 0)
     return np.ascontiguousarray(t).reshape(-1, t.shape[2], t.shape[3])
 
 
 def _blocks(m: int) -> list[tuple[int, int]]:
     """[0, m) in near-equal blocks of at most _BLOCK columns."""
     count = -(-m // _BLOCK)
-    edges = [m * i // count for i in range(count + 1)]
+    edges = [m * i // count for i in range(count + 1)] if count else [0]
     return list(zip(edges[:-1], edges[1:]))
 
 
-def _shifted_products(taps: np.ndarray, src: np.ndarray, shifts: list[int], m: int) -> np.ndarray:
-    """out[:, q] = Σ_t taps[t]·src[:, q + shifts[t]] for q < m: (P, m)."""
-    out = np.empty((taps.shape[1], m), dtype=src.dtype)
+def _shifted_products(mats: np.ndarray, src: np.ndarray, shifts: list[int], m: int) -> np.ndarray:
+    """out[:, q] = Σ_i mats[i]·src[:, q + shifts[i]] for q < m: (P, m)."""
+    out = np.empty((mats.shape[1], m), dtype=src.dtype)
     for q, e in _blocks(m):
         block = out[:, q:e]
-        for t, shift in enumerate(shifts):
-            blas.gemm(1.0, taps[t], src[:, q + shift:e + shift], 1.0 if t else 0.0, block)
+        for i, shift in enumerate(shifts):
+            blas.gemm(1.0, mats[i], src[:, q + shift:e + shift], 1.0 if i else 0.0, block)
     return out
 
 
 def _shifted_outer(dy: np.ndarray, src: np.ndarray, shifts: list[int]) -> np.ndarray:
-    """out[t] = Σ_q dy[:, q]·src[:, q + shifts[t]]ᵀ: (kH·kW, P, C)."""
-    m = dy.shape[1]
+    """out[i] = Σ_q dy[:, q]·src[:, q + shifts[i]]ᵀ: (kH, P, kW·C)."""
     out = np.zeros((len(shifts), dy.shape[0], src.shape[0]), dtype=src.dtype)
-    for q, e in _blocks(m):
-        for t, shift in enumerate(shifts):
-            blas.gemm(1.0, dy[:, q:e], src[:, q + shift:e + shift].T, 1.0, out[t])
+    for q, e in _blocks(dy.shape[1]):
+        for i, shift in enumerate(shifts):
+            blas.gemm(1.0, dy[:, q:e], src[:, q + shift:e + shift].T, 1.0, out[i])
     return out
 
 
-def _shifted_forward(x: np.ndarray, w: np.ndarray, p: Pair, d: Pair, size: Pair | None) -> tuple[np.ndarray, _GridX]:
-    """Y = Σ_t W_t·X_shift(t) over X's grid: Y (N, O, Hₒ, Wₒ), and X's grid for the weight gradient."""
-    grid = _Grid(x.shape, w.shape[2:], p, d)
-    xbuf = grid.put(x, p)
-    ho, wo = size or grid.out
-    y = _shifted_products(_taps(w, False), xbuf, grid.shifts, ho * grid.row)
-    return grid.take(y, 0, (ho, wo)), _GridX(grid, xbuf)
-
-
-def _dy_buffer(grid: _Grid, dy: np.ndarray) -> np.ndarray:
-    """dY (N, O, h, w) on the grid's top left, zero elsewhere, after a zero margin of the largest shift."""
-    return grid.put(dy, (0, 0), lead=grid.shifts[-1])
+def _shifted_forward(x: np.ndarray, w: np.ndarray, p: Pair, d: Pair, size: Pair | None) -> tuple[np.ndarray, _StackedX]:
+    """Y = Σ_i W_i·S_shift(i): Y (N, O, Hₒ, Wₒ), and X's stack for the weight gradient."""
+    rows = _Rows(x.shape, w.shape[2:], p, d, size)
+    s = rows.stack(x)
+    y = _shifted_products(_tap_rows(w), s, rows.shifts, rows.out[0] * x.shape[0] * rows.out[1])
+    return _unstack(y, w.shape[0], x.shape[0], rows.out), _StackedX(rows, s)
 
 
 def _shifted_input_grad(grid: _Grid, dybuf: np.ndarray, w: np.ndarray) -> np.ndarray:
     """dX[:, q] = Σ_t W_tᵀ·dY[:, q - shift_t] over the grid rows that hold X (the margin stands for
     what precedes the grid)."""
     first = grid.shifts[-1] + grid.p[0] * grid.row  # dY's column for the first row of X
-    h, w_ = grid.x_shape[2:]
-    dx = _shifted_products(_taps(w, True), dybuf, [first - s for s in grid.shifts], h * grid.row)
-    return grid.take(dx, grid.p[1], (h, w_))
+    n, c, h, w_ = grid.x_shape
+    dx = _shifted_products(_taps_t(w), dybuf, [first - s for s in grid.shifts], h * grid.row)
+    return _unstack(dx, c, n, (h, w_), grid.p[1])
 
 
-def _shifted_weight_grad(grid: _Grid, dybuf: np.ndarray, xbuf: np.ndarray, w_shape: tuple[int, ...]) -> np.ndarray:
-    """dW_t = Σ_q dY[:, q]·X[:, q + shift_t]ᵀ."""
-    lead = grid.shifts[-1]
-    dy = dybuf[:, lead:lead + grid.out[0] * grid.row]  # rows past Hₒ are zero: they add nothing
-    dw = _shifted_outer(dy, xbuf, grid.shifts)
-    return np.ascontiguousarray(dw.reshape(*w_shape[2:], *w_shape[:2]).transpose(2, 3, 0, 1))
+def _shifted_weight_grad(rows: _Rows, dyr: np.ndarray, s: np.ndarray, w_shape: tuple[int, ...]) -> np.ndarray:
+    """dW_i = Σ_q dY[:, q]·S[:, q + shift_i]ᵀ (dyr: dY's rows on the output's grid)."""
+    o, c, kh, kw = w_shape
+    dw = _shifted_outer(dyr, s, rows.shifts)
+    return np.ascontiguousarray(dw.reshape(kh, o, kw, c).transpose(1, 3, 0, 2))
 
 
 # --- the three products, through whichever path applies ---------------------------------
 def conv_forward(x: np.ndarray, w: np.ndarray, s: Pair, p: Pair, d: Pair, g: int,
                  size: Pair | None = None) -> tuple[np.ndarray, Any]:
-    """Y = W₂·cols(X); returns Y and what the weight gradient needs (cols, or X on its stride-1 grid)."""
+    """Y = W₂·cols(X); returns Y and what the weight gradient needs (cols, or X's stride-1 stack)."""
     if _use_shifted(x, w, s, g, w.shape):
         return _shifted_forward(x, w, p, d, size)
     n = x.shape[0]
@@ -261,7 +303,7 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...], s: 
     """dX = fold(W₂ᵀ·dY₂)."""
     if _use_shifted(dy, w, s, g, w.shape):
         grid = _Grid(x_shape, w.shape[2:], p, d)
-        return _shifted_input_grad(grid, _dy_buffer(grid, dy), w)
+        return _shifted_input_grad(grid, grid.put(dy), w)
     n, o, ho, wo = dy.shape
     _, cg, kh, kw = w.shape
     w2 = w.reshape(g, o // g, cg * kh * kw)
@@ -306,13 +348,13 @@ def _input_grad_flat(dy: np.ndarray, w2: np.ndarray, x_shape: tuple[int, ...], p
 
 def conv_weight_grad(x: np.ndarray, dy: np.ndarray, w_shape: tuple[int, ...], s: Pair, p: Pair, d: Pair,
                      g: int, cols: Any = None) -> np.ndarray:
-    """dW₂ = dY₂·colsᵀ (cols, or X on its stride-1 grid, recomputed from X unless given)."""
+    """dW₂ = dY₂·colsᵀ (cols, or X's stride-1 stack, recomputed from X unless given)."""
     o, cg, kh, kw = w_shape
     if cols is None and _use_shifted(x, dy, s, g, w_shape):
-        grid = _Grid(x.shape, (kh, kw), p, d)
-        cols = _GridX(grid, grid.put(x, p))
-    if isinstance(cols, _GridX):
-        return _shifted_weight_grad(cols.grid, _dy_buffer(cols.grid, dy), cols.buf, w_shape)
+        rows = _Rows(x.shape, (kh, kw), p, d, dy.shape[2:])
+        cols = _StackedX(rows, rows.stack(x))
+    if isinstance(cols, _StackedX):
+        return _shifted_weight_grad(cols.rows, cols.rows.dy_rows(dy), cols.buf, w_shape)
     if cols is None:
         cols = unfold(x, (kh, kw), s, p, d, dy.shape[2:]).reshape(g, cg * kh * kw, -1)
     return np.matmul(_rows(dy, g), cols.transpose(0, 2, 1)).reshape(w_shape)
@@ -348,15 +390,16 @@ class Conv2d(Op):
         x, w = self.inputs[:2]
         need = self.needs_input_grad
         dx = dw = None
-        if xp.plain and isinstance(self.cols, _GridX):  # stride 1: dY on the grid once, for all three
-            grid = self.cols.grid
-            dybuf = _dy_buffer(grid, dy)
+        if xp.plain and isinstance(self.cols, _StackedX):  # stride 1: dY on the output's grid for dW and db
+            rows = self.cols.rows
+            dyr = rows.dy_rows(dy) if need[1] or (len(need) == 3 and need[2]) else None
             if len(need) == 3 and need[2]:
-                db = dybuf.sum(axis=1)  # the grid's zeros add nothing
+                db = dyr.sum(axis=1)
             if need[0]:
-                dx = _shifted_input_grad(grid, dybuf, w)
+                grid = _Grid(x.shape, w.shape[2:], c["padding"], c["dilation"])
+                dx = _shifted_input_grad(grid, grid.put(dy), w)
             if need[1]:
-                dw = _shifted_weight_grad(grid, dybuf, self.cols.buf, w.shape)
+                dw = _shifted_weight_grad(rows, dyr, self.cols.buf, w.shape)
         elif xp.plain:  # reuse the forward's cols: no second unfold
             n, o, ho, wo = dy.shape
             dy2 = _rows(dy, c["groups"])  # one transposing copy for all three

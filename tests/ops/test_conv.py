@@ -174,12 +174,12 @@ def test_which_path_a_conv_takes(monkeypatch):
     assert not conv_mod._use_shifted(np.ma.zeros((2, 16, 6, 6)), w.numpy(), (1, 1), 1, (16, 16))  # other array types
 
 
-def test_shifted_forward_keeps_the_grid_not_the_columns():
-    # the backward's saved state: X on its grid (about X's size), not the kH·kW-fold im2col matrix
+def test_shifted_forward_keeps_the_stack_not_the_columns():
+    # the backward's saved state: X stacked kW times (3 × X plus its padding rows), not im2col's kH·kW-fold matrix
     x, w = np.random.default_rng(5).standard_normal((2, 16, 10, 10)), np.ones((16, 16, 3, 3))
     _, saved = conv_forward(x, w, (1, 1), (1, 1), (1, 1), 1)
-    assert isinstance(saved, conv_mod._GridX)
-    assert saved.buf.size < 1.5 * x.size
+    assert isinstance(saved, conv_mod._StackedX)
+    assert saved.buf.shape == (3 * 16, 12 * 2 * 10)  # (kW·C, (H + 2p)·N·Wₒ)
     _, cols = conv_forward(x, w, (2, 2), (1, 1), (1, 1), 1)
     assert cols.size == 16 * 9 * 2 * 5 * 5
 
