@@ -194,6 +194,13 @@ def _route2x2(dy: np.ndarray, up: np.ndarray, down: np.ndarray, dx: np.ndarray) 
     dx[:, :, :2 * ho, 2 * wo:] = 0
 
 
+def _like(a: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """A copy of a laid out in memory as `like` (of a's shape) is."""
+    out = np.empty_like(like, dtype=a.dtype)
+    np.copyto(out, a)
+    return out
+
+
 def _finite(dy: np.ndarray, y: np.ndarray) -> bool:
     """Whether dy is finite and y has no nan, so the masks may route dy (a sum each: a quarter of the input)."""
     with np.errstate(all="ignore"):
@@ -245,6 +252,11 @@ class MaxPool2d(Op):
         x = self.input_arrays[0]
         y = self.out
         host = type(dy) is np.ndarray
+        if host and type(y) is np.ndarray and dy.shape == y.shape and dy.strides != y.strides and dy.size >= 4096:
+            # laid out as y (Flatten's C order meets a conv's (C, N, H, W)): every pass below then runs in memory
+            # order and the planes can be cut across threads; the copy is a quarter of x. The last pool of the cnn
+            # recipe's step, backward: 4.0 ms before, 2.1 after (2 threads, 2-core AMD EPYC, Zen 4)
+            dy = _like(dy, y)
         plain = self.xp.plain and (not host or _finite(dy, y))  # (a device's arrays: its masks, unchecked)
         if plain and host and self.codes is not None and dy.dtype == x.dtype:
             dx = np.empty_like(x)  # laid out as x, so batch_norm's backward finds dy laid out as its x

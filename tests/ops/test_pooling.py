@@ -223,3 +223,30 @@ def test_max2x2_blocks_are_bit_for_bit_the_strided_passes(dtype, shape, block, m
         np.testing.assert_array_equal(y.view(bits), strided_y.view(bits))
         np.testing.assert_array_equal(codes[0], strided_codes[0])
         np.testing.assert_array_equal(codes[1], strided_codes[1])
+
+
+@pytest.mark.parametrize("shape, min_width", [((16, 32, 7, 7), 7), ((16, 32, 14, 14), 7), ((16, 32, 6, 6), 1)])
+def test_max_pool_gradient_laid_out_otherwise_than_its_output(shape, min_width, monkeypatch):
+    # a conv's (C, N, H, W) output pooled, its gradient coming back in C order (as from Flatten): dy is copied to
+    # y's layout first; dx is the same as from a dy laid out as y, and is laid out as x
+    from matgrad.ops import pooling
+
+    monkeypatch.setattr(pooling, "_MIN_WIDTH", min_width)
+    rng = np.random.default_rng(7)
+    base = mg.tensor(rng.standard_normal((shape[1], shape[0]) + shape[2:]), requires_grad=True)
+    x = base.permute(1, 0, 2, 3)  # (N, C, H, W), laid out (C, N, H, W)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.numpy().strides))
+    y = max_pool2d(x, 2)
+    dy = rng.standard_normal(y.shape)
+    like_y = np.empty_like(y.numpy())
+    like_y[...] = dy
+    assert like_y.strides != dy.strides
+    (dx_c,) = mg.autograd.grad(y, [base], mg.tensor(dy), retain_graph=True)
+    (dx_like,) = mg.autograd.grad(y, [base], mg.tensor(like_y))
+    np.testing.assert_array_equal(dx_c.numpy(), dx_like.numpy())
+    assert seen[0] == x.numpy().strides
+    if torch is not None:
+        bt = torch.tensor(base.numpy(), requires_grad=True)
+        F.max_pool2d(bt.permute(1, 0, 2, 3), 2).backward(torch.tensor(dy))
+        np.testing.assert_array_equal(dx_c.numpy(), bt.grad.numpy())
