@@ -85,7 +85,7 @@ def _rows(dy: np.ndarray, groups: int) -> np.ndarray:
 
 def _unrows(y2: np.ndarray, n: int, ho: int, wo: int) -> np.ndarray:
     """The GEMM's (g, O/g, N·Hₒ·Wₒ) result as Y (N, O, Hₒ, Wₒ): a view, no copy."""
-    return y2.reshape(-1, n, ho, wo).transpose(1, 0, 2, 3)
+    return y2.reshape(y2.shape[0] * y2.shape[1], n, ho, wo).transpose(1, 0, 2, 3)  # (not -1: N may be 0)
 
 
 # --- stride 1: shifted products (no im2col) --------------------------------------------------
@@ -141,10 +141,10 @@ def _copy_rows(dst: np.ndarray, src: np.ndarray) -> None:
         dst[...] = src
 
 
-def _unstack(flat: np.ndarray, c: int, n: int, size: Pair, col: int = 0) -> np.ndarray:
-    """(N, C, h, w) from flat (C, h·N·W_row) grid rows, from column `col` of each image's row: a view of a
+def _unstack(flat: np.ndarray, c: int, n: int, size: Pair, width: int, col: int = 0) -> np.ndarray:
+    """(N, C, h, w) from flat (C, h·N·width) grid rows, from column `col` of each image's row: a view of a
     compact (C, N, h, w) copy."""
-    grid = flat.reshape(c, size[0], n, -1)
+    grid = flat.reshape(c, size[0], n, width)
     out = np.empty((c, n) + tuple(size), dtype=flat.dtype)
     _copy_rows(out.transpose(0, 2, 1, 3), grid[..., col:col + size[1]])
     return out.transpose(1, 0, 2, 3)
@@ -264,7 +264,7 @@ def _shifted_forward(x: np.ndarray, w: np.ndarray, p: Pair, d: Pair, size: Pair 
     rows = _Rows(x.shape, w.shape[2:], p, d, size)
     s = rows.stack(x)
     y = _shifted_products(_tap_rows(w), s, rows.shifts, rows.out[0] * x.shape[0] * rows.out[1])
-    return _unstack(y, w.shape[0], x.shape[0], rows.out), _StackedX(rows, s)
+    return _unstack(y, w.shape[0], x.shape[0], rows.out, rows.out[1]), _StackedX(rows, s)
 
 
 def _shifted_input_grad(grid: _Grid, dybuf: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -273,7 +273,7 @@ def _shifted_input_grad(grid: _Grid, dybuf: np.ndarray, w: np.ndarray) -> np.nda
     first = grid.shifts[-1] + grid.p[0] * grid.row  # dY's column for the first row of X
     n, c, h, w_ = grid.x_shape
     dx = _shifted_products(_taps_t(w), dybuf, [first - s for s in grid.shifts], h * grid.row)
-    return _unstack(dx, c, n, (h, w_), grid.p[1])
+    return _unstack(dx, c, n, (h, w_), grid.wq, grid.p[1])
 
 
 def _shifted_weight_grad(rows: _Rows, dyr: np.ndarray, s: np.ndarray, w_shape: tuple[int, ...]) -> np.ndarray:

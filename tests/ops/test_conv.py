@@ -229,3 +229,22 @@ def test_bad_shapes_say_what_is_wrong(kwargs, match):
 def test_mixed_dtypes_are_refused():
     with pytest.raises(TypeError, match="same floating dtype"):
         conv2d(mg.zeros(1, 1, 3, 3, dtype=mg.float64), mg.zeros(1, 1, 3, 3))
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_an_empty_batch_gives_empty_outputs_and_zero_weight_gradients(path, stride):
+    # as PyTorch: N = 0 is a valid batch (both paths once divided or reshaped by it)
+    x = mg.zeros(0, 16, 6, 6, requires_grad=True)
+    w = mg.randn(16, 16, 3, 3, requires_grad=True)
+    b = mg.randn(16, requires_grad=True)
+    y = conv2d(x, w, b, stride=stride, padding=1)
+    assert y.shape == (0, 16, 6 // stride, 6 // stride)
+    y.sum().backward()
+    assert x.grad.shape == x.shape
+    np.testing.assert_array_equal(w.grad.numpy(), np.zeros((16, 16, 3, 3)))
+    np.testing.assert_array_equal(b.grad.numpy(), np.zeros(16))
+    t = conv_transpose2d(mg.zeros(0, 16, 5, 5), w, stride=stride, padding=1)
+    assert t.shape == (0, 16, 5 if stride == 1 else 9, 5 if stride == 1 else 9)
+    if torch is not None:
+        assert tuple(F.conv2d(torch.zeros(0, 16, 6, 6), torch.zeros(16, 16, 3, 3), stride=stride, padding=1).shape) \
+            == y.shape
