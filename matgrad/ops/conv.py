@@ -129,8 +129,8 @@ def _copy_rows(dst: np.ndarray, src: np.ndarray) -> None:
 
     NumPy copies a strided array row by row in an inner loop as long as the last axis, and the
     grids' rows are short (7 to 28 pixels). Viewed as one opaque element per row, the inner loop
-    runs along the next axis instead: the (64, 14, 128, 14) grid copy takes 2.6 ms instead of 4.6 (same
-    machine as below).
+    runs along the next axis instead: the (64, 14, 128, 14) grid copy takes 2.6 ms instead of 4.6 (on a 2-core
+    AMD EPYC Zen 3, AVX2, NumPy 2.4.6).
     """
     item = dst.itemsize
     if dst.dtype == src.dtype and dst.shape == src.shape and dst.ndim > 1 and dst.size \
