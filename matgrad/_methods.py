@@ -308,7 +308,8 @@ def addr(input: Any, vec1: Any, vec2: Any, *, beta: Any = 1, alpha: Any = 1) -> 
     i, a, b = as_tensor(input), as_tensor(vec1), as_tensor(vec2)
     for name, v in (("vec1", a), ("vec2", b)):
         if v.ndim != 1:
-            raise ValueError(f"addr: expected a 1-D argument {name}, got shape {v.shape}")
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D (shape {v.shape}); "
+                               "pass vectors (x.flatten())")
     _la._check_addable("addr", i, (a.shape[0], b.shape[0]))
     return _la._scaled_sum(i, _la.outer(a, b), beta, alpha)
 

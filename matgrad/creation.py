@@ -2,6 +2,7 @@
 tril_indices, triu_indices."""
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -24,10 +25,20 @@ def _size(args: tuple[Any, ...], size: Any) -> tuple[int, ...]:
         if args:
             raise TypeError(f"got the size twice: positionally {args} and as size={size}")
         args = (size,)
-    shape = _shape_arg(args)
-    if any(not isinstance(n, (int, np.integer)) or n < 0 for n in shape):
-        raise ValueError(f"a size must be non-negative integers, got {shape}")
-    return tuple(int(n) for n in shape)
+    return _non_negative(_shape_arg(args))
+
+
+def _non_negative(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """shape as ints, with PyTorch's TypeError for a non-integer size and its RuntimeError for a negative one."""
+    try:
+        sizes = tuple(operator.index(n) for n in shape)  # ints, NumPy ints and one-element integer tensors
+    except TypeError:
+        raise TypeError(f"argument 'size' must be tuple of ints, got {tuple(shape)}") from None
+    for n in sizes:
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(sizes)}; sizes must be "
+                               "non-negative")
+    return sizes
 
 
 def _on(device: Any, like: Tensor | None = None) -> device_type:
@@ -94,7 +105,8 @@ def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = Fa
     dev = _on(device)
     if dtype is None:
         dtype = to_array(fill_value).dtype
-    return _make(np.full(tuple(size) if not isinstance(size, int) else (size,), fill_value, np.dtype(dtype)),
+    return _make(np.full(_non_negative(tuple(size) if not isinstance(size, int) else (size,)), fill_value,
+                         np.dtype(dtype)),
                  requires_grad, dev)
 
 
@@ -201,6 +213,11 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
     dev = _on(device)
     if end is None:
         start, end = 0, start
+    if step == 0:  # PyTorch's RuntimeErrors, where NumPy divides by zero or gives an empty range
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign (start={start}, "
+                           f"end={end}, step={step}); flip the step's sign or swap start and end")
     arr = np.arange(start, end, step)
     if dtype is None:
         dtype = np.int64 if arr.dtype.kind in "iu" else get_default_dtype()
@@ -232,12 +249,17 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_g
         device: Any = None) -> Tensor:
     """`steps` evenly spaced values from start to end, both included."""
     dev = _on(device)
+    if steps < 0:
+        raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
     return _make(np.linspace(start, end, steps, dtype=np.float64).astype(_float_dtype(dtype)), requires_grad, dev)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """The identity matrix (n×m)."""
     dev = _on(device)
+    for name, k in (("n", n), ("m", m)):
+        if k is not None and k < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {k}")
     return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, dev)
 
 
@@ -268,7 +290,8 @@ def randint(low: Any = 0, high: Any = None, size: Any = None, dtype: Any = None,
     if high is None:  # randint(high=10, size=...) or randint(10, size=...)
         low, high = 0, low
     if high <= low:
-        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+        raise RuntimeError(f"randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}; "
+                           "high is exclusive, so it must be greater than low")
     dt = np.dtype(dtype or np.int64)
     out = numpy_generator(generator).integers(low, high, size=_size((), size)).astype(dt)
     return Tensor(_put(out, dev), requires_grad=requires_grad)
@@ -278,6 +301,7 @@ def randperm(n: int, *, generator: Any = None, dtype: Any = None, requires_grad:
              device: Any = None) -> Tensor:
     """A random permutation of 0..n-1, drawn from `generator` (a matgrad.Generator) or the global one."""
     dev = _on(device)
+    _non_negative((int(n),))
     perm = numpy_generator(generator).permutation(int(n)).astype(np.int64 if dtype is None else np.dtype(dtype))
     return Tensor(_put(perm, dev), requires_grad=requires_grad)
 

@@ -26,7 +26,7 @@ from .ops.linalg import cross as _cross
 from .ops.linalg import det as _det
 from .ops.linalg import diagonal as _diagonal
 from .ops.matmul import matmul
-from .ops.reduction import Norm2, amax, amin, normalize_axes
+from .ops.reduction import EmptyInputError, Norm2, amax, amin, normalize_axes
 from .ops.reduction import sum as _sum
 from .ops.shape import movedim, squeeze, transpose, unsqueeze
 from .ops.unary import abs as _abs
@@ -105,6 +105,10 @@ def vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
     p = float(ord)
     if p == 2:
         return Norm2.apply(t, axes=axes, keepdims=keepdim)
+    if abs(p) == np.inf and 0 in (t.shape if axes is None else [t.shape[a] for a in axes]):
+        where = f"an empty tensor (shape {t.shape})" if axes is None else f"the dimension(s) {axes} of shape {t.shape}"
+        raise EmptyInputError(f"linalg.vector_norm cannot compute the {ord} norm on {where} because the operation "
+                              "does not have an identity")
     if p == np.inf:
         return amax(_abs(t), dim=axes, keepdim=keepdim)
     if p == -np.inf:

@@ -364,9 +364,9 @@ class Tensor:
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
         if self.array.size != 1:
-            raise ValueError(
-                f"item(): only one-element tensors can be converted to a Python number, "
-                f"this one has shape {self.shape}"
+            raise ShapeError(
+                f"item(): a Tensor with {self.array.size} elements cannot be converted to Scalar: only "
+                f"one-element tensors can be converted to a Python number, this one has shape {self.shape}"
             )
         return self.array.item()
 
@@ -645,7 +645,13 @@ class Tensor:
             self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in operands))
         if not tracking:
             if plain is not None:
-                plain(self.array)
+                try:
+                    plain(self.array)
+                except ValueError as e:  # NumPy's broadcast error, where PyTorch raises RuntimeError
+                    if "broadcast" not in str(e):
+                        raise
+                    raise ShapeError(f"{name}: {e}; an in-place change keeps this tensor's shape "
+                                     f"{self.shape}, so the other operand must broadcast to it") from None
             else:
                 self._write(name, recorded(self))
             bump_version(self)
@@ -1155,6 +1161,12 @@ def _shape_arg(shape: Sequence[Any]) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
     return tuple(shape)
+
+
+class ShapeError(RuntimeError, ValueError):
+    """Shapes that do not fit (operands that do not broadcast, a many-element tensor as a number, a conv's or a
+    pool's arguments that do not fit its input)."""
+    # PyTorch raises RuntimeError here; NumPy (and matgrad before) ValueError. Both kinds of except catch this.
 
 
 def wrap_dim(op: str, dim: Any, ndim: int) -> int:

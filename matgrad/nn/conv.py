@@ -33,6 +33,11 @@ class _Conv2dBase(_ConvNd):
                 f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
                 f"divisible by groups ({groups})"
             )
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):  # PyTorch's ValueError
+            raise ValueError(f"{name}: padding_mode must be one of {{'zeros', 'reflect', 'replicate', 'circular'}}, "
+                             f"but got padding_mode={padding_mode!r}")
+        if padding_mode != "zeros" and transposed:
+            raise ValueError(f'Only "zeros" padding mode is supported for {name}, got {padding_mode!r}')
         if padding_mode != "zeros":
             raise NotImplementedError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups

@@ -40,7 +40,7 @@ class Unflatten(Module):
             known *= s if s != -1 else 1
         n = x.shape[d]
         if (-1 not in sizes and known != n) or (-1 in sizes and (known == 0 or n % known)):
-            raise ValueError(
+            raise RuntimeError(
                 f"Unflatten: unflattened_size {sizes} does not match dim {self.dim} of size {n} "
                 f"(input shape {x.shape}); its product must be {n}"
             )

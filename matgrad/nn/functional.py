@@ -31,7 +31,7 @@ from ..ops.reduction import norm
 from ..ops.reduction import sum as _sum
 from ..ops.softmax import log_softmax as _log_softmax
 from ..ops.softmax import softmax as _softmax
-from ..tensor import Tensor, as_tensor, wrap_dim
+from ..tensor import ShapeError, Tensor, as_tensor, wrap_dim
 from .conv_tbc import conv_tbc
 from .dropout2d import dropout2d
 from .grouped_mm import grouped_mm
@@ -146,15 +146,17 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     """Integer class indices (*) → int64 one-hot (*, num_classes); num_classes=-1 means max + 1."""
     t = as_tensor(tensor).array
     if t.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: expects integer class indices, got dtype {t.dtype}")
+        raise RuntimeError(f"one_hot: is only applicable to index tensor of type LongTensor (integer class "
+                           f"indices), got dtype {t.dtype}; convert with .long()")
     if t.size and t.min() < 0:
-        raise ValueError(f"one_hot: class values must be non-negative, got {int(t.min())}")
+        raise RuntimeError(f"one_hot: Class values must be non-negative, got {int(t.min())}")
     if num_classes == -1:
-        num_classes = int(t.max()) + 1 if t.size else 0
+        if not t.size:  # as PyTorch: max + 1 of nothing is no answer
+            raise RuntimeError("one_hot: Can not infer total number of classes from empty tensor; pass num_classes")
+        num_classes = int(t.max()) + 1
     if t.size and t.max() >= num_classes:
-        raise ValueError(
-            f"one_hot: class value {int(t.max())} is too large for num_classes={num_classes}"
-        )
+        raise RuntimeError(f"one_hot: Class values must be smaller than num_classes: class value {int(t.max())} "
+                           f"is too large for num_classes={num_classes}")
     out = np.zeros_like(t, shape=t.shape + (num_classes,), dtype=np.int64)  # on t's device
     np.put_along_axis(out, t[..., None].astype(np.int64), 1, axis=-1)
     return from_numpy(out) if type(out) is np.ndarray else Tensor._make(out, None, False)
@@ -271,7 +273,7 @@ def smooth_l1_loss(input: Any, target: Any, size_average: Any = None, reduce: An
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, target = _autocast.cast(_autocast.FP32, input, target)
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+        raise RuntimeError(f"smooth_l1_loss: does not support negative values for beta, got {beta}")
     x, y = _pair(input, target)
     d = x - y
     ad = abs(d)
@@ -287,7 +289,7 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, target = _autocast.cast(_autocast.FP32, input, target)
     if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+        raise RuntimeError(f"huber_loss: does not support non-positive values for delta, got {delta}")
     x, y = _pair(input, target)
     d = x - y
     ad = abs(d)
@@ -385,12 +387,12 @@ def _class_target(name: str, x: Tensor, target: Any, weight: Any, label_smoothin
     if x.ndim == 0:
         raise ValueError(f"{name}: input must have a class dimension, got a 0-d tensor")
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{name}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+        raise RuntimeError(f"{name}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     axis = 0 if x.ndim == 1 else 1
     n_cls = x.shape[axis]
     w = _const(name, "weight", weight, x)
     if w is not None and w.shape != (n_cls,):
-        raise ValueError(f"{name}: weight must have shape ({n_cls},), one per class, got {w.shape}")
+        raise RuntimeError(f"{name}: weight must have shape ({n_cls},), one per class, got {w.shape}")
     t = target if isinstance(target, Tensor) else Tensor._make(np.asarray(target), None, False)
     if type(t.array) is np.ndarray and type(x.array) is not np.ndarray:  # a host target goes where the logits are
         t = Tensor._make(move(t.array, x.device), None, False)
@@ -503,6 +505,9 @@ def relu6(input: Any, inplace: bool = False) -> Tensor:
 
 def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """x limited to [min_val, max_val]; gradient 0 at the bounds, as PyTorch's (clamp passes it there)."""
+    if min_val > max_val:  # PyTorch's ValueError (clamp would quietly give max_val everywhere)
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got min_val={min_val} > "
+                         f"max_val={max_val}; swap them")
     return _maybe_inplace("hardtanh", input, inplace, lambda x: _act.hardtanh(x, min_val, max_val))
 
 
@@ -641,7 +646,12 @@ def _clamped_norm(x: Tensor, dim: int, eps: float) -> Tensor:
 def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """Σ (x1/max(‖x1‖, eps))·(x2/max(‖x2‖, eps)) along dim, broadcasting x1 with x2."""
     a, b = _pair(x1, x2)
-    shape = np.broadcast_shapes(a.shape, b.shape)
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:  # NumPy's message names neither the op nor the fix; PyTorch's is a RuntimeError
+        raise ShapeError(f"cosine_similarity: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast "
+                         "together (compare them from the right: each pair of sizes must be equal or one of them 1)"
+                         ) from None
     a, b = a.broadcast_to(shape), b.broadcast_to(shape)
     return _sum((a / _clamped_norm(a, dim, eps)) * (b / _clamped_norm(b, dim, eps)), dim)
 
@@ -801,7 +811,7 @@ def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None
             f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
             f"{list(x.shape)} and num_groups={num_groups}"
         )
-    g = x.reshape(n, num_groups, -1)
+    g = x.reshape(n, num_groups, c // num_groups * int(np.prod(x.shape[2:])))  # not -1: N may be 0
     y = layer_norm(g, (g.shape[2],), eps=eps).reshape(*x.shape)
     pview = (c,) + (1,) * (x.ndim - 2)
     if weight is not None:
@@ -824,7 +834,7 @@ def instance_norm(input: Any, running_mean: Any = None, running_var: Any = None,
         return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
     spatial = tuple(x.shape[2:])
     m = int(np.prod(spatial))
-    if m <= 1:
+    if m == 1:  # (no spatial element at all is an empty output, as PyTorch)
         raise ValueError(f"Expected more than 1 spatial element when training, got input size {list(x.shape)}")
     y = layer_norm(x, spatial, eps=eps)
     if weight is not None:
@@ -1149,7 +1159,7 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """hardtanh, in place."""
-    return _inplace("hardtanh_", input, lambda x: hardtanh(x, min_val, max_val))
+    return _inplace("hardtanh_", input, lambda x: _act.hardtanh(x, min_val, max_val))  # unchecked, as PyTorch's
 
 
 def selu_(input: Tensor) -> Tensor:

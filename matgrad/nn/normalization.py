@@ -66,8 +66,8 @@ class _BatchNorm(_NormBase):
         name = type(self).__name__
         if input.ndim not in self._dims:
             raise ValueError(f"{name}: expected {self._shape_text} input, got shape {tuple(input.shape)}")
-        if input.shape[1] != self.num_features:
-            raise ValueError(
+        if input.shape[1] != self.num_features:  # PyTorch's RuntimeError (its running_mean's size check)
+            raise RuntimeError(
                 f"{name}: expected {self.num_features} channels (dim 1), "
                 f"got input of shape {tuple(input.shape)}"
             )
@@ -212,7 +212,7 @@ class GroupNorm(Module):
         from . import functional as F
 
         if input.ndim < 2 or input.shape[1] != self.num_channels:
-            raise ValueError(f"GroupNorm: expected {self.num_channels} channels (dim 1), got input of shape "
+            raise RuntimeError(f"GroupNorm: expected {self.num_channels} channels (dim 1), got input of shape "
                              f"{tuple(input.shape)}")
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 

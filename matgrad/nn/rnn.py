@@ -239,6 +239,9 @@ class RNNBase(Module):
             elif self.batch_first:
                 x = transpose(x, 0, 1)
             T, B = x.shape[0], x.shape[1]
+            if T == 0:  # PyTorch's check (an empty batch, B = 0, is fine)
+                raise RuntimeError(f"{name}: Expected sequence length to be larger than 0 in RNN (input has shape "
+                                   f"{_shape(as_tensor(input))}); leave out empty sequences")
             data = x
             bs = [B] * T
             sorted_idx = unsorted_idx = None

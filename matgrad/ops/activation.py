@@ -10,7 +10,7 @@ from .. import parallel
 from ..autograd.op import Op
 from ..devices import backend_of
 from ..kernels import ignoring
-from ..tensor import Tensor, as_tensor
+from ..tensor import ShapeError, Tensor, as_tensor
 from .binary import where
 from .unary import _float_input
 
@@ -377,7 +377,7 @@ def elu(input: Any, alpha: float = 1.0) -> Tensor:
 def gelu(input: Any, approximate: str = "none") -> Tensor:
     """x·Φ(x), Φ the standard normal CDF; approximate='tanh' for the tanh form."""
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise RuntimeError(f"gelu: approximate argument must be either 'none' or 'tanh', got {approximate!r}")
     return GELU.apply(_float_input("gelu", input), approximate=approximate)
 
 
@@ -389,7 +389,7 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
 def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Limit every element to [min, max]; either bound may be None."""
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
+        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None; give a bound")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_tensors(input, min, max)
     return _clamp_scalars(input, min, max)
@@ -408,7 +408,7 @@ def _clamp_tensors(input: Any, lo: Any, hi: Any) -> Tensor:
         if "broadcast" not in str(e):
             raise
         shapes = " and ".join(str(tuple(b.shape)) for b in tensors[1:])
-        raise ValueError(f"clamp: input {tuple(t.shape)} and bounds {shapes} cannot be broadcast together "
+        raise ShapeError(f"clamp: input {tuple(t.shape)} and bounds {shapes} cannot be broadcast together "
                          "(compare them from the right: each pair of sizes must be equal or one of them 1)") from None
 
 

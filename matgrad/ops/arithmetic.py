@@ -11,11 +11,11 @@ import numpy as np
 
 from ..autograd.op import Op
 from ..kernels import ignoring
-from ..tensor import Tensor, as_tensor
+from ..tensor import ShapeError, Tensor, as_tensor
 
 
-def _shapes_error(op: str, a: np.ndarray, b: np.ndarray) -> ValueError:
-    return ValueError(
+def _shapes_error(op: str, a: np.ndarray, b: np.ndarray) -> ShapeError:
+    return ShapeError(
         f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together "
         "(compare them from the right: each pair of sizes must be equal or one of them 1)"
     )
@@ -457,7 +457,7 @@ class RoundedDiv(Op):
 
 def _rounded_div(input: Any, other: Any, mode: Any) -> Tensor:
     if mode not in ("trunc", "floor"):
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {mode!r}")
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {mode!r}")
     if type(input) is int or type(other) is int:
         input, other = fit_int("div", input, other)
     ta = as_tensor(input, other if isinstance(other, Tensor) else None)
@@ -489,7 +489,7 @@ def _check_broadcast(op: str, *tensors: Tensor) -> None:
         np.broadcast_shapes(*(t.shape for t in tensors))
     except ValueError:
         shapes = " and ".join(str(tuple(t.shape)) for t in tensors)
-        raise ValueError(f"{op}: shapes {shapes} cannot be broadcast together "
+        raise ShapeError(f"{op}: shapes {shapes} cannot be broadcast together "
                          "(compare them from the right: each pair of sizes must be equal or one of them 1)") from None
 
 

@@ -78,13 +78,13 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
     op = "scaled_dot_product_attention"
     q, k, v = as_tensor(query), as_tensor(key), as_tensor(value)
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
-        raise ValueError(f"{op}: query {tuple(q.shape)}, key {tuple(k.shape)} and value {tuple(v.shape)} "
+        raise RuntimeError(f"{op}: query {tuple(q.shape)}, key {tuple(k.shape)} and value {tuple(v.shape)} "
                          "must have at least 2 dims (…, L, E)")
     if q.array.dtype.kind != "f" or not (q.array.dtype == k.array.dtype == v.array.dtype):
-        raise TypeError(f"{op}: query ({q.array.dtype}), key ({k.array.dtype}) and value ({v.array.dtype}) "
+        raise RuntimeError(f"{op}: query ({q.array.dtype}), key ({k.array.dtype}) and value ({v.array.dtype}) "
                         "must share one floating dtype")
     if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
-        raise ValueError(f"{op}: query {tuple(q.shape)} and key {tuple(k.shape)} need the same E, and key and "
+        raise RuntimeError(f"{op}: query {tuple(q.shape)} and key {tuple(k.shape)} need the same E, and key and "
                          f"value {tuple(v.shape)} the same S")
     if enable_gqa and q.ndim >= 3 and k.ndim >= 3 and k.shape[-3] != q.shape[-3]:
         hq, hk = q.shape[-3], k.shape[-3]

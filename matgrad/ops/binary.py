@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd.op import Op
 from ..devices import backend_of, device_of, move
-from ..tensor import Tensor, as_tensor
+from ..tensor import ShapeError, Tensor, as_tensor
 from .arithmetic import _binary, promote
 
 
@@ -89,7 +89,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     try:
         np.broadcast_shapes(cond.shape, a.array.shape, b.array.shape)
     except ValueError:
-        raise ValueError(
+        raise ShapeError(
             f"where: condition {cond.shape}, input {a.array.shape} and other {b.array.shape} "
             "cannot be broadcast together"
         ) from None
@@ -131,10 +131,11 @@ def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
     if type(m) is not type(t.array):  # a host mask goes where the data is
         m = _on_one_device(t, t, m, mask)[2]
     if m.dtype != np.bool_:
-        raise TypeError(f"masked_fill: mask must be a bool tensor, got {m.dtype}")
+        raise RuntimeError(f"masked_fill: only supports boolean masks, but got mask with dtype {m.dtype}; make it "
+                           "a bool tensor (mask > 0, mask.bool())")
     v = as_tensor(value, t)
     if v.ndim:
-        raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape {v.shape}")
+        raise RuntimeError(f"masked_fill: value must be a number or a 0-d tensor, got shape {v.shape}")
     if v.array.dtype != t.array.dtype:
         v = Tensor._make(v.array.astype(t.array.dtype), None, False) if not v.requires_grad else v.to(t.dtype)
     try:
@@ -142,7 +143,7 @@ def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
     except ValueError:
         shape = None
     if shape != t.shape:
-        raise ValueError(f"masked_fill: mask of shape {m.shape} does not broadcast to the input's {t.shape}")
+        raise ShapeError(f"masked_fill: mask of shape {m.shape} does not broadcast to the input's {t.shape}")
     return Where.apply(v, t, cond=m)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, as_tensor
+from ..tensor import ShapeError, Tensor, as_tensor
 from .arithmetic import fit_int, promote
 
 __all__ = ["bitwise_left_shift", "bitwise_right_shift"]
@@ -29,7 +29,8 @@ def _shift(op: str, a: Any, b: Any, left: bool) -> Tensor:
     try:
         x, s = np.broadcast_arrays(x, s)
     except ValueError:
-        raise ValueError(f"{op}: shapes {ta.shape} and {tb.shape} cannot be broadcast together") from None
+        raise ShapeError(f"{op}: shapes {ta.shape} and {tb.shape} cannot be broadcast together (compare them from "
+                         "the right: each pair of sizes must be equal or one of them 1)") from None
     outside = (s < 0) | (s >= 8 * x.dtype.itemsize)
     by = np.where(outside, 0, s).astype(x.dtype, copy=False)
     if left:

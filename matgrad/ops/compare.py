@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, as_tensor
+from ..tensor import ShapeError, Tensor, as_tensor
 from .arithmetic import fit_int
 
 
@@ -17,7 +17,8 @@ def _compare(op: str, fn: Any, a: Any, b: Any) -> Tensor:
     try:
         return Tensor._make(fn(ta.array, tb.array), None, False)
     except ValueError:
-        raise ValueError(f"{op}: shapes {ta.shape} and {tb.shape} cannot be broadcast together") from None
+        raise ShapeError(f"{op}: shapes {ta.shape} and {tb.shape} cannot be broadcast together (compare them from "
+                         "the right: each pair of sizes must be equal or one of them 1)") from None
 
 
 def lt(input: Any, other: Any) -> Tensor:

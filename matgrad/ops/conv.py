@@ -24,7 +24,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .. import _autocast, blas, parallel
 from ..autograd.op import Op
-from ..tensor import Tensor, as_tensor
+from ..tensor import ShapeError, Tensor, as_tensor
 
 Pair = tuple[int, int]
 
@@ -481,9 +481,9 @@ def pair(op: str, name: str, v: Any) -> Pair:
 
 def _check_4d(op: str, x: Tensor, w: Tensor) -> None:
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got {x.shape}")
+        raise ShapeError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got {x.shape}")
     if w.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-D weight, got shape {w.shape}")
+        raise ShapeError(f"{op}: expected a 4-D weight, got shape {w.shape}")
     if x.dtype != w.dtype or x.dtype.kind != "f":
         raise TypeError(
             f"{op}: input ({x.dtype}) and weight ({w.dtype}) must be the same floating dtype; "
@@ -526,27 +526,29 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
             p = (0, 0)
         elif padding == "same":
             if s != (1, 1):
-                raise ValueError(f"{op}: padding='same' needs stride 1, got stride {s}")
+                raise ShapeError(f"{op}: padding='same' needs stride 1, got stride {s}")
             x, p = _same_padding(x, k, d)
         else:
-            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+            raise ShapeError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
     else:
         p = pair(op, "padding", padding)
     c = x.shape[1]
     if groups < 1 or c % groups or w.shape[0] % groups:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: groups={groups} must divide both input channels ({c}) and output channels ({w.shape[0]})"
         )
     if w.shape[1] * groups != c:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: weight {w.shape} expects {w.shape[1] * groups} input channels "
             f"(weight.shape[1]·groups), but the input {x.shape} has {c}"
         )
+    if min(s + d) < 1 or min(p) < 0:
+        raise ShapeError(f"{op}: stride {s} and dilation {d} must be positive and padding {p} not negative")
     ho, wo = (out_size(x.shape[2 + i], k[i], s[i], p[i], d[i]) for i in range(2))
-    if ho < 1 or wo < 1 or min(s + d) < 1 or min(p) < 0:
-        raise ValueError(
-            f"{op}: input {x.shape[2:]} padded by {p} is smaller than the kernel {k} at dilation {d} "
-            f"(or stride/dilation < 1, padding < 0); output would be {ho}×{wo}"
+    if ho < 1 or wo < 1:
+        raise ShapeError(
+            f"{op}: input {x.shape[2:]} padded by {p} is smaller than the kernel {k} at dilation {d}; "
+            f"output would be {ho}×{wo}"
         )
     params = dict(stride=s, padding=p, dilation=d, groups=groups)
     if bias is None:
@@ -554,7 +556,7 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     else:
         b = as_tensor(bias)
         if b.shape != (w.shape[0],):
-            raise ValueError(f"{op}: bias must have shape ({w.shape[0]},), got {b.shape}")
+            raise ShapeError(f"{op}: bias must have shape ({w.shape[0]},), got {b.shape}")
         y = Conv2d.apply(x, w, b, **params)
     return y.reshape(*y.shape[1:]) if unbatched else y
 
@@ -575,16 +577,18 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
     d, op_ = pair(op, "dilation", dilation), pair(op, "output_padding", output_padding)
     n, c, h, wd = y.shape
     if groups < 1 or w.shape[0] % groups or c != w.shape[0]:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: weight {w.shape} expects {w.shape[0]} input channels divisible by groups={groups}, "
             f"but the input {y.shape} has {c}"
         )
+    if min(s + d) < 1:
+        raise ShapeError(f"{op}: stride {s} and dilation {d} must be positive")
     if any(op_[i] >= max(s[i], d[i]) or op_[i] < 0 for i in range(2)):
-        raise ValueError(f"{op}: output_padding {op_} must be smaller than stride {s} or dilation {d}")
+        raise ShapeError(f"{op}: output_padding {op_} must be smaller than stride {s} or dilation {d}")
     k = (w.shape[2], w.shape[3])
     size = tuple((y.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op_[i] + 1 for i in range(2))
     if min(size) < 1 or min(p) < 0:
-        raise ValueError(f"{op}: padding {p} leaves no output from input {y.shape[2:]} (size {size})")
+        raise ShapeError(f"{op}: padding {p} leaves no output from input {y.shape[2:]} (size {size})")
     x_shape = (n, w.shape[1] * groups) + size
     params = dict(x_shape=x_shape, stride=s, padding=p, dilation=d, groups=groups)
     if bias is None:
@@ -592,7 +596,7 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
     else:
         b = as_tensor(bias)
         if b.shape != (x_shape[1],):
-            raise ValueError(f"{op}: bias must have shape ({x_shape[1]},), got {b.shape}")
+            raise ShapeError(f"{op}: bias must have shape ({x_shape[1]},), got {b.shape}")
         x = ConvTranspose2d.apply(y, w, b, **params)
     return x.reshape(*x.shape[1:]) if unbatched else x
 
@@ -619,9 +623,9 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     op = "conv1d"
     x, w = as_tensor(input), as_tensor(weight)
     if x.ndim not in (2, 3):
-        raise ValueError(f"{op}: expected input of shape (N, C, L) or (C, L), got {x.shape}")
+        raise ShapeError(f"{op}: expected input of shape (N, C, L) or (C, L), got {x.shape}")
     if w.ndim != 3:
-        raise ValueError(f"{op}: expected a 3-D weight (C_out, C_in/groups, k), got shape {w.shape}")
+        raise ShapeError(f"{op}: expected a 3-D weight (C_out, C_in/groups, k), got shape {w.shape}")
     s, d = single(op, "stride", stride), single(op, "dilation", dilation)
     p: Any = padding if isinstance(padding, str) else (0, single(op, "padding", padding))
     x4 = x.unsqueeze(-2)
@@ -641,9 +645,9 @@ def conv_transpose1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
     op = "conv_transpose1d"
     x, w = as_tensor(input), as_tensor(weight)
     if x.ndim not in (2, 3):
-        raise ValueError(f"{op}: expected input of shape (N, C_in, L) or (C_in, L), got {x.shape}")
+        raise ShapeError(f"{op}: expected input of shape (N, C_in, L) or (C_in, L), got {x.shape}")
     if w.ndim != 3:
-        raise ValueError(f"{op}: expected a 3-D weight (C_in, C_out/groups, k), got shape {w.shape}")
+        raise ShapeError(f"{op}: expected a 3-D weight (C_in, C_out/groups, k), got shape {w.shape}")
     s, p = single(op, "stride", stride), single(op, "padding", padding)
     d, o = single(op, "dilation", dilation), single(op, "output_padding", output_padding)
     y = conv_transpose2d(x.unsqueeze(-2), w.unsqueeze(2), bias, (1, s), (0, p), (0, o), groups, (1, d))

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .. import _autocast
-from ..tensor import Tensor, as_tensor
+from ..tensor import ShapeError, Tensor, as_tensor
 from .conv import conv2d, conv_transpose2d, out_size
 
 Triple = tuple[int, int, int]
@@ -44,9 +44,9 @@ def triple(op: str, name: str, v: Any) -> Triple:
 
 def _batched(op: str, x: Tensor, w: Tensor, what: str) -> tuple[Tensor, bool]:
     if x.ndim not in (4, 5):
-        raise ValueError(f"{op}: expected input of shape (N, {what}, D, H, W) or ({what}, D, H, W), got {x.shape}")
+        raise ShapeError(f"{op}: expected input of shape (N, {what}, D, H, W) or ({what}, D, H, W), got {x.shape}")
     if w.ndim != 5:
-        raise ValueError(f"{op}: expected a 5-D weight, got shape {w.shape}")
+        raise ShapeError(f"{op}: expected a 5-D weight, got shape {w.shape}")
     if x.dtype != w.dtype or x.dtype.kind != "f":
         raise TypeError(f"{op}: input ({x.dtype}) and weight ({w.dtype}) must be the same floating dtype; "
                         "convert one with .to(...)")
@@ -93,30 +93,30 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     extra = (0, 0, 0)
     if isinstance(padding, str):
         if padding not in ("valid", "same"):
-            raise ValueError(f"{op}: padding must be an int, a tuple of three, 'valid' or 'same', got {padding!r}")
+            raise ShapeError(f"{op}: padding must be an int, a tuple of three, 'valid' or 'same', got {padding!r}")
         if padding == "same" and s != (1, 1, 1):
-            raise ValueError(f"{op}: padding='same' needs stride 1, got stride {s}")
+            raise ShapeError(f"{op}: padding='same' needs stride 1, got stride {s}")
         p, extra = _same(k, d) if padding == "same" else ((0, 0, 0), (0, 0, 0))
     else:
         p = triple(op, "padding", padding)
     n, c = x.shape[:2]
     if groups < 1 or c % groups or w.shape[0] % groups:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: groups={groups} must divide both input channels ({c}) and output channels ({w.shape[0]})")
     if w.shape[1] * groups != c:
-        raise ValueError(f"{op}: weight {w.shape} expects {w.shape[1] * groups} input channels "
+        raise ShapeError(f"{op}: weight {w.shape} expects {w.shape[1] * groups} input channels "
                          f"(weight.shape[1]·groups), but the input {x.shape} has {c}")
     if min(s + d) < 1 or min(p) < 0:
-        raise ValueError(f"{op}: stride {s} and dilation {d} must be positive and padding {p} not negative")
+        raise ShapeError(f"{op}: stride {s} and dilation {d} must be positive and padding {p} not negative")
     size = tuple(out_size(x.shape[2 + i] + extra[i], k[i], s[i], p[i], d[i]) for i in range(3))
     if min(size) < 1:
-        raise ValueError(f"{op}: input {x.shape[2:]} padded by {p} is smaller than the kernel {k} at dilation "
+        raise ShapeError(f"{op}: input {x.shape[2:]} padded by {p} is smaller than the kernel {k} at dilation "
                          f"{d}; output would be {size}")
     b = None
     if bias is not None:
         b = as_tensor(bias)
         if b.shape != (w.shape[0],):
-            raise ValueError(f"{op}: bias must have shape ({w.shape[0]},), got {b.shape}")
+            raise ShapeError(f"{op}: bias must have shape ({w.shape[0]},), got {b.shape}")
     if p[0] or extra != (0, 0, 0):
         x = pad(x, (0, extra[2], 0, extra[1], p[0], p[0] + extra[0]))
     y = _conv3d(x, w, b, s, (0,) + p[1:], d, groups)
@@ -139,22 +139,22 @@ def conv_transpose3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
     d, o = triple(op, "dilation", dilation), triple(op, "output_padding", output_padding)
     n, c, di = y.shape[:3]
     if groups < 1 or w.shape[0] % groups or c != w.shape[0]:
-        raise ValueError(f"{op}: weight {w.shape} expects {w.shape[0]} input channels divisible by "
+        raise ShapeError(f"{op}: weight {w.shape} expects {w.shape[0]} input channels divisible by "
                          f"groups={groups}, but the input {y.shape} has {c}")
     if min(s + d) < 1 or min(p) < 0:
-        raise ValueError(f"{op}: stride {s} and dilation {d} must be positive and padding {p} not negative")
+        raise ShapeError(f"{op}: stride {s} and dilation {d} must be positive and padding {p} not negative")
     if any(o[i] >= max(s[i], d[i]) or o[i] < 0 for i in range(3)):
-        raise ValueError(f"{op}: output_padding {o} must be smaller than stride {s} or dilation {d}")
+        raise ShapeError(f"{op}: output_padding {o} must be smaller than stride {s} or dilation {d}")
     k = tuple(w.shape[2:])
     size = tuple((y.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + o[i] + 1 for i in range(3))
     if min(size) < 1:
-        raise ValueError(f"{op}: padding {p} leaves no output from input {y.shape[2:]} (size {size})")
+        raise ShapeError(f"{op}: padding {p} leaves no output from input {y.shape[2:]} (size {size})")
     cout = w.shape[1] * groups
     b = None
     if bias is not None:
         b = as_tensor(bias)
         if b.shape != (cout,):
-            raise ValueError(f"{op}: bias must have shape ({cout},), got {b.shape}")
+            raise ShapeError(f"{op}: bias must have shape ({cout},), got {b.shape}")
     full = size[0] + 2 * p[0]  # the depth before the padding is cropped
     span = (di - 1) * s[0] + 1  # one tap's planes, s apart
     yr = y.permute(0, 2, 1, 3, 4).reshape(n * di, c, *y.shape[3:])

@@ -168,6 +168,8 @@ def ctc_loss(log_probs: Any, targets: Any, input_lengths: Any, target_lengths: A
     if x.ndim not in (2, 3):
         raise RuntimeError(f"Expected 3-dimensional tensor (T, N, C), or (T, C) unbatched, but got "
                            f"{x.ndim}-dimensional tensor for argument #1 'log_probs' {_WHERE}")
+    if x.array.size == 0:  # PyTorch's check, batch of 0 included
+        raise RuntimeError(f"log_probs tensor must not be empty (got shape {tuple(x.shape)}) {_WHERE}")
     if not batched:
         x = x.unsqueeze(1)
     t_max, n, c = x.shape

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd.op import Op
 from ..devices import backend_of
-from ..tensor import Tensor, as_tensor, get_default_dtype, wrap_dim
+from ..tensor import ShapeError, Tensor, as_tensor, get_default_dtype, wrap_dim
 
 CummaxResult = namedtuple("cummax", ["values", "indices"])
 CumminResult = namedtuple("cummin", ["values", "indices"])
@@ -223,9 +223,11 @@ def diff(input: Any, n: int = 1, dim: int = -1, prepend: Any = None, append: Any
 
     t = as_tensor(input)
     if t.ndim == 0:
-        raise ValueError("diff expects input to be at least one-dimensional")
-    if not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"diff: order must be a non-negative integer, got {n!r}")
+        raise RuntimeError(f"diff expects input to be at least one-dimensional, got shape {t.shape}")
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"diff(): argument 'n' must be int, not {type(n).__name__}")
+    if n < 0:
+        raise RuntimeError(f"diff: order must be non-negative but got {n}")
     ax = wrap_dim("diff", dim, t.ndim)
     parts = []
     for name, extra in (("prepend", prepend), (None, t), ("append", append)):
@@ -234,10 +236,10 @@ def diff(input: Any, n: int = 1, dim: int = -1, prepend: Any = None, append: Any
         e = as_tensor(extra, t)
         if name is not None:
             if e.ndim != t.ndim:
-                raise ValueError(f"diff expects {name} to have the same number of dimensions as input "
+                raise RuntimeError(f"diff expects {name} to have the same number of dimensions as input "
                                  f"({t.ndim}), got shape {e.shape}")
             if any(e.shape[i] != t.shape[i] for i in range(t.ndim) if i != ax):
-                raise ValueError(f"diff expects the shape of {name} {e.shape} to match the input's {t.shape} "
+                raise RuntimeError(f"diff expects the shape of {name} {e.shape} to match the input's {t.shape} "
                                  f"except along the differencing dimension {ax}")
         parts.append(e)
     if len(parts) > 1:
@@ -273,14 +275,15 @@ def _trapezoid_parts(op: str, y: Any, x: Any, dx: Any, dim: int) -> tuple[Tensor
     xs = _to_float(as_tensor(x))
     if xs.ndim == 1:
         if xs.shape[0] != size:
-            raise ValueError(f"{op}: x has {xs.shape[0]} points but y has {size} along dim {dim}")
+            raise RuntimeError(f"{op}: There must be one `x` value for each sample point: x has {xs.shape[0]} "
+                               f"points but y has {size} along dim {dim}")
         steps = reshape(diff(xs), (-1,) + (1,) * (t.ndim - 1 - ax))
     else:
         steps = diff(xs, dim=dim)
     try:
         return mul(mul(mid, steps), 0.5), ax
     except ValueError:
-        raise ValueError(f"{op}: x of shape {xs.shape} does not match y of shape {t.shape} along dim {dim}") from None
+        raise ShapeError(f"{op}: x of shape {xs.shape} does not match y of shape {t.shape} along dim {dim}") from None
 
 
 def trapezoid(y: Any, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:

@@ -50,9 +50,10 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm:
     idx = input.array if isinstance(input, Tensor) else input if is_device_array(input) else np.asarray(input)
     idx = on_device(idx, w.array)  # a CPU index picks from a CUDA table, as in PyTorch
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
+        raise RuntimeError(f"embedding: Expected tensor for argument #1 'indices' to have one of the following "
+                           f"scalar types: Long, Int; but got dtype {idx.dtype}; convert with .long()")
     if w.ndim != 2:
-        raise ValueError(
+        raise RuntimeError(
             f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got {tuple(w.shape)}"
         )
     n = w.shape[0]

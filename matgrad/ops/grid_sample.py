@@ -73,7 +73,8 @@ def affine_grid(theta: Any, size: Sequence[int], align_corners: bool | None = No
     elif min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
     if t.shape[0] != size[0]:
-        raise ValueError(f"affine_grid: theta holds {t.shape[0]} matrices, but size asks for a batch of {size[0]}")
+        raise RuntimeError(f"affine_grid: theta holds {t.shape[0]} matrices, but size asks for a batch of "
+                           f"{size[0]}; they must match")
     axes = [_linspace(n, align_corners) for n in spatial]  # (D,) H, W
     mesh = np.meshgrid(*axes, indexing="ij")
     base = np.stack([m for m in reversed(mesh)] + [np.ones(spatial)], axis=-1)  # (.., [x, y, (z,) 1])
@@ -178,11 +179,11 @@ def grid_sample(input: Any, grid: Any, mode: str = "bilinear", padding_mode: str
         coords = us if padding_mode == "zeros" else \
             [_through(u, *_pad_coordinate(u.array, m, padding_mode, align_corners)) for u, m in zip(us, sizes)]
         taps = (_nearest_taps if mode == "nearest" else _linear_taps)(coords, sizes)
-    flat = reshape(x, (n, c, -1))
+    flat = reshape(x, (n, c, int(np.prod(sizes))))  # not -1 (here and below): N may be 0
     strides = [int(np.prod(sizes[d + 1:])) for d in range(k)]
     out = None
     for idx, inside, weight in taps:  # idx: per axis an integer array (N, *O), clipped into the input
-        pos = sum(i * s for i, s in zip(idx, strides)).reshape(n, 1, -1)
+        pos = sum(i * s for i, s in zip(idx, strides)).reshape(n, 1, int(np.prod(out_shape)))
         pos = np.broadcast_to(pos, (n, c, pos.shape[-1]))
         vals = reshape(gather(flat, 2, pos), (n, c, *out_shape))
         if inside is not None:

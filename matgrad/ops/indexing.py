@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd.op import Op
 from ..devices import backend_of, device_of, move, on_a_device
-from ..tensor import Tensor, as_tensor, wrap_dim
+from ..tensor import ShapeError, Tensor, as_tensor, wrap_dim
 from .shape import Clone, reshape, transpose
 
 
@@ -114,7 +114,13 @@ def index_put(input: Any, index: Any, value: Any) -> Tensor:
         v = v.to(x.device)
     if v.array.dtype != x.array.dtype:
         v = v.to(x.array.dtype)
-    return IndexPut.apply(x, v, index=_index_array(index))
+    try:
+        return IndexPut.apply(x, v, index=_index_array(index))
+    except ValueError as e:  # NumPy's broadcast error, where PyTorch raises RuntimeError
+        if "broadcast" not in str(e):
+            raise
+        raise ShapeError(f"index_put: {e}; the value must broadcast to the shape of the place it is written "
+                         "to") from None
 
 
 def getitem(input: Any, index: Any) -> Tensor:

@@ -170,9 +170,10 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
     t = as_tensor(input)
     if mode != "constant":
         raise NotImplementedError(f"pad: only mode='constant' is supported, got {mode!r}")
-    if len(pad) % 2 or len(pad) // 2 > t.ndim:
-        raise ValueError(
-            f"pad: expects pairs (before, after) for at most {t.ndim} dims, got {tuple(pad)}"
+    if len(pad) % 2 or len(pad) // 2 > t.ndim:  # PyTorch's RuntimeError
+        raise RuntimeError(
+            f"pad: expects pairs (before, after) for at most {t.ndim} dims, got {tuple(pad)} (Padding length must "
+            f"be divisible by 2 and at most two times the input dimension)"
         )
     widths = [(0, 0)] * t.ndim
     crop = [slice(None)] * t.ndim
@@ -180,7 +181,7 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
         d = t.ndim - 1 - i
         lo, hi = int(pad[2 * i]), int(pad[2 * i + 1])
         if t.shape[d] + lo + hi < 0:
-            raise ValueError(f"pad: {tuple(pad)} would crop dim {d} of size {t.shape[d]} below zero")
+            raise RuntimeError(f"pad: {tuple(pad)} would crop dim {d} of size {t.shape[d]} below zero")
         crop[d] = slice(-min(lo, 0), t.shape[d] + min(hi, 0))  # negative padding crops, as PyTorch
         widths[d] = (max(lo, 0), max(hi, 0))
     if any(s != slice(None) for s in crop) and any(p < 0 for p in pad):

@@ -143,7 +143,7 @@ def linear_activation(input: Any, weight: Any, bias: Any = None, activation: str
         return LinearActivation.apply(x, w, activation=activation)
     b = as_tensor(bias, x)
     if b.array.shape != (wd.shape[0],):
-        raise ValueError(f"linear_activation: bias must have shape ({wd.shape[0]},), got {b.array.shape}")
+        raise RuntimeError(f"linear_activation: bias must have shape ({wd.shape[0]},), got {b.array.shape}")
     return LinearActivation.apply(x, w, b, activation=activation)
 
 
@@ -163,20 +163,20 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
         return Linear.apply(x, w)
     b = as_tensor(bias, x)
     if b.array.shape != (wd.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({wd.shape[0]},), got {b.array.shape}")
+        raise RuntimeError(f"linear: bias must have shape ({wd.shape[0]},), got {b.array.shape}")
     return Linear.apply(x, w, b)
 
 
 def _check(x: Any, w: Any) -> None:
-    """Say what is wrong with linear's input and weight."""
+    """Say what is wrong with linear's input and weight (RuntimeError, as PyTorch's)."""
     if w.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {w.shape}")
+        raise RuntimeError(f"linear: weight must be 2-D (out_features, in_features), got shape {w.shape}")
     if x.ndim == 0 or x.shape[-1] != w.shape[1]:
-        raise ValueError(
+        raise RuntimeError(
             f"linear: input of shape {x.shape} does not fit weight of shape {w.shape}: the input's "
             f"last dimension must be in_features={w.shape[1]}"
         )
-    raise TypeError(
-        f"linear: input is {x.dtype} but weight is {w.dtype}; convert one, e.g. "
-        f"input.to({w.dtype}) or model.to({x.dtype})"
+    raise RuntimeError(
+        f"linear: expected input and weight to have the same dtype: input is {x.dtype} but weight is "
+        f"{w.dtype}; convert one, e.g. input.to({w.dtype}) or model.to({x.dtype})"
     )

@@ -44,15 +44,16 @@ class MatMul(Op):
 
 
 def _check(a: np.ndarray, b: np.ndarray) -> None:
+    # RuntimeError, as PyTorch: code written for torch catches that for shapes that cannot be multiplied
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(
-            f"matmul: both operands need at least one dimension, got shapes {a.shape} @ {b.shape}; "
+        raise RuntimeError(
+            f"matmul: both arguments need to be at least 1D, got shapes {a.shape} @ {b.shape}; "
             "use * to multiply by a scalar"
         )
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a != k_b:
-        raise ValueError(
+        raise RuntimeError(
             f"matmul: {a.shape} @ {b.shape}: inner dimensions {k_a} and {k_b} differ "
             f"(the last dimension of the left operand must equal the "
             f"{'only' if b.ndim == 1 else 'second-to-last'} dimension of the right one)"
@@ -61,7 +62,7 @@ def _check(a: np.ndarray, b: np.ndarray) -> None:
         try:
             np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         except ValueError:
-            raise ValueError(
+            raise RuntimeError(
                 f"matmul: {a.shape} @ {b.shape}: batch dimensions {a.shape[:-2]} and "
                 f"{b.shape[:-2]} cannot be broadcast together"
             ) from None
@@ -80,8 +81,26 @@ def matmul(input: Any, other: Any) -> Tensor:
 def mm(input: Any, mat2: Any) -> Tensor:
     """Product of two matrices (2-D only)."""
     a, b = as_tensor(input), as_tensor(mat2)
-    if a.ndim != 2 or b.ndim != 2:
-        raise ValueError(f"mm: expects two matrices, got shapes {a.shape} and {b.shape}")
+    for name, t in (("self", a), ("mat2", b)):
+        if t.ndim != 2:
+            raise RuntimeError(f"mm: {name} must be a matrix, got shapes {a.shape} and {b.shape} (use matmul for "
+                               "vectors and batches)")
+    return matmul(a, b)
+
+
+def bmm(input: Any, mat2: Any) -> Tensor:
+    """Batched product of matrices: (b, n, m) @ (b, m, p) is (b, n, p); no broadcasting, as PyTorch."""
+    a, b = as_tensor(input), as_tensor(mat2)
+    for name, t in (("batch1", a), ("batch2", b)):
+        if t.ndim != 3:
+            raise RuntimeError(f"bmm: {name} must be a 3D tensor, got shapes {a.shape} and {b.shape} (use matmul "
+                               "to broadcast batch dims)")
+    if b.shape[:2] != (a.shape[0], a.shape[2]):
+        raise RuntimeError(
+            f"bmm: Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, {a.shape[2]}] "
+            f"but got: [{b.shape[0]}, {b.shape[1]}] (batch1 {a.shape}, batch2 {b.shape}: the batch sizes must be "
+            "equal and batch1's last dim equal to batch2's dim 1)"
+        )
     return matmul(a, b)
 
 
@@ -89,8 +108,9 @@ def dot(input: Any, other: Any) -> Tensor:
     """Inner product of two vectors."""
     a, b = as_tensor(input), as_tensor(other)
     if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"dot: expects two 1-D tensors, got shapes {a.shape} and {b.shape}")
+        raise RuntimeError(f"dot: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors (shapes {a.shape} and "
+                           f"{b.shape})")
+    if a.shape != b.shape:
+        raise RuntimeError(f"dot: inconsistent tensor size, expected tensors of the same length, got {a.shape[0]} "
+                           f"and {b.shape[0]}")
     return matmul(a, b)
-
-
-bmm = matmul

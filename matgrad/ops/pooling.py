@@ -13,8 +13,9 @@ import numpy as np
 from .. import parallel
 from ..autograd.op import Op
 from ..devices import backend_of, move
-from ..tensor import Tensor, as_tensor
+from ..tensor import ShapeError, Tensor, as_tensor
 from .conv import Pair, apply_in, out_size, pair
+from .reduction import EmptyInputError
 
 
 def _pad(x: np.ndarray, p: Pair, value: float) -> np.ndarray:
@@ -372,21 +373,24 @@ def _prepare(op: str, input: Any, kernel_size: Any, stride: Any, padding: Any, d
     if unbatched:
         x = x.reshape(1, *x.shape)
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got {x.shape}")
+        raise ShapeError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got {x.shape}")
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating input, got {x.dtype}; convert it with .float()")
     if ceil_mode:
         raise NotImplementedError(f"{op}: ceil_mode=True is not supported; pad the input instead")
+    if 0 in x.shape[1:]:  # only the batch may be empty, as PyTorch
+        raise EmptyInputError(f"{op}: Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for "
+                              f"input, but got {x.shape[1:] if unbatched else x.shape}: only the batch dim may be 0")
     k = pair(op, "kernel_size", kernel_size)
     s = k if stride is None or stride == () or stride == [] else pair(op, "stride", stride)
     p, d = pair(op, "padding", padding), pair(op, "dilation", dilation)
     if any(p[i] > k[i] // 2 for i in range(2)) or min(p) < 0:
-        raise ValueError(f"{op}: padding {p} should be at most half the kernel size {k}")
+        raise ShapeError(f"{op}: padding {p} should be at most half the kernel size {k}")
     if min(k + s + d) < 1:
-        raise ValueError(f"{op}: kernel_size {k}, stride {s} and dilation {d} must be positive")
+        raise ShapeError(f"{op}: kernel_size {k}, stride {s} and dilation {d} must be positive")
     ho, wo = (out_size(x.shape[2 + i], k[i], s[i], p[i], d[i]) for i in range(2))
     if ho < 1 or wo < 1:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: input {x.shape[2:]} is smaller than the window {k} (padding {p}, dilation {d})"
         )
     return x, unbatched, k, s, p, d
@@ -420,15 +424,16 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
     op = "adaptive_avg_pool2d"
     x = as_tensor(input)
     if x.ndim not in (3, 4) or x.dtype.kind != "f":
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected a floating (N, C, H, W) or (C, H, W) input, got {x.shape} {x.dtype}"
         )
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
     if len(size) != 2:
-        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+        raise ShapeError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
     oh, ow = (x.shape[-2 + i] if v is None else int(v) for i, v in enumerate(size))
     if oh < 1 or ow < 1:
-        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
+        raise ShapeError(f"{op}: output_size must be positive, got {output_size!r}")
+    _nonempty(op, x.shape, x.shape[-2:])
     ah = adaptive_weights(x.shape[-2], oh, x.dtype)
     aw = adaptive_weights(x.shape[-1], ow, x.dtype)
     if type(x.array) is not np.ndarray:  # the weights go where the data is
@@ -458,9 +463,10 @@ def _gather_planes(x: Tensor, flat: np.ndarray) -> Tensor:
     from .indexing import getitem
 
     n, c = x.shape[:2]
-    planes = x.reshape(n, c, -1)
+    planes = x.reshape(n, c, int(np.prod(x.shape[2:])))  # not -1: N or C may be 0
     xa = backend_of(flat).xp  # the index arrays sit with `flat`, on the data's device
-    index = (xa.arange(n).reshape(-1, 1, 1), xa.arange(c).reshape(1, -1, 1), flat.reshape(n, c, -1))
+    hw = int(np.prod(flat.shape[2:]))
+    index = (xa.arange(n).reshape(n, 1, 1), xa.arange(c).reshape(1, c, 1), flat.reshape(n, c, hw))
     return getitem(planes, index).reshape(*flat.shape)
 
 
@@ -502,11 +508,11 @@ def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
     if ind.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must be an integer tensor, got {ind.dtype}")
     if tuple(ind.shape) != tuple(x.shape):
-        raise ValueError(f"{op}: Expected shape of indices to be same as that of the input tensor "
+        raise ShapeError(f"{op}: Expected shape of indices to be same as that of the input tensor "
                          f"({tuple(x.shape)}) but got indices tensor with shape: {tuple(ind.shape)}")
     unbatched = x.ndim == 3
     if x.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got {tuple(x.shape)}")
+        raise ShapeError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got {tuple(x.shape)}")
     if unbatched:
         x, ind = x.reshape(1, *x.shape), ind.reshape(1, *ind.shape)
     k = pair(op, "kernel_size", kernel_size)
@@ -518,7 +524,7 @@ def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
     else:
         size = tuple(int(v) for v in output_size)[-2:]
         if len(size) != 2:
-            raise ValueError(f"{op}: output_size must end with (H, W), got {output_size!r}")
+            raise ShapeError(f"{op}: output_size must end with (H, W), got {output_size!r}")
         oh, ow = size
     if ind.size and (ind.min() < 0 or ind.max() >= oh * ow):
         bad = int(ind.max() if ind.max() >= oh * ow else ind.min())
@@ -529,29 +535,37 @@ def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
     return _unbatch(y, unbatched)
 
 
+def _nonempty(op: str, shape: tuple[int, ...], dims: tuple[int, ...]) -> None:
+    """PyTorch's error for an adaptive pooling input with an empty dim among `dims` (the batch may be 0)."""
+    if 0 in dims:
+        raise EmptyInputError(f"{op}(): Expected input to have non-zero size for non-batch dimensions, but input "
+                              f"has sizes {tuple(shape)}: only the batch dim may be 0")
+
+
 def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = False) -> Any:
     """Maximum over output_size near-equal regions (PyTorch's floor/ceil bounds); gradient to the argmax."""
     op = "adaptive_max_pool2d"
     x = as_tensor(input)
     if x.ndim not in (3, 4) or x.dtype.kind != "f":
-        raise ValueError(f"{op}: expected a floating (N, C, H, W) or (C, H, W) input, got {x.shape} {x.dtype}")
+        raise ShapeError(f"{op}: expected a floating (N, C, H, W) or (C, H, W) input, got {x.shape} {x.dtype}")
+    _nonempty(op, x.shape, x.shape[1:])
     unbatched = x.ndim == 3
     if unbatched:
         x = x.reshape(1, *x.shape)
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
     if len(size) != 2:
-        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+        raise ShapeError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
     h, w = x.shape[2:]
     oh, ow = (x.shape[2 + i] if v is None else int(v) for i, v in enumerate(size))
     if oh < 1 or ow < 1:
-        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
+        raise ShapeError(f"{op}: output_size must be positive, got {output_size!r}")
     a = x.array
     flat = np.empty_like(a, shape=a.shape[:2] + (oh, ow), dtype=np.int64)
     for i in range(oh):
         r0, r1 = (i * h) // oh, -((-(i + 1) * h) // oh)
         for j in range(ow):
             c0, c1 = (j * w) // ow, -((-(j + 1) * w) // ow)
-            region = a[:, :, r0:r1, c0:c1].reshape(a.shape[0], a.shape[1], -1)
+            region = a[:, :, r0:r1, c0:c1].reshape(a.shape[0], a.shape[1], (r1 - r0) * (c1 - c0))  # (N may be 0)
             am = np.argmax(region, axis=-1)  # the first maximum (a nan counts as the maximum)
             flat[:, :, i, j] = (r0 + am // (c1 - c0)) * w + c0 + am % (c1 - c0)
     y = _unbatch(_gather_planes(x, flat), unbatched)
@@ -564,7 +578,7 @@ def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = Fal
 def _as3d(op: str, input: Any) -> Tensor:
     x = as_tensor(input)
     if x.ndim not in (2, 3):
-        raise ValueError(f"{op}: expected input of shape (N, C, L) or (C, L), got {x.shape}")
+        raise ShapeError(f"{op}: expected input of shape (N, C, L) or (C, L), got {x.shape}")
     return x
 
 
@@ -631,7 +645,7 @@ def max_unpool1d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
     x = _as3d(op, input)
     ind = indices if isinstance(indices, Tensor) else Tensor._make(np.asarray(indices), None, False)
     if tuple(ind.shape) != tuple(x.shape):
-        raise ValueError(f"{op}: Expected shape of indices to be same as that of the input tensor "
+        raise ShapeError(f"{op}: Expected shape of indices to be same as that of the input tensor "
                          f"({tuple(x.shape)}) but got indices tensor with shape: {tuple(ind.shape)}")
     k = _one(op, "kernel_size", kernel_size)
     s = k if stride is None or stride == () or stride == [] else _one(op, "stride", stride)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..devices import backend_of, move
-from ..tensor import Tensor, as_tensor
+from ..tensor import ShapeError, Tensor, as_tensor
 from .conv import out_size
 from .conv3d import Triple, triple
 
@@ -30,7 +30,7 @@ def _five(op: str, input: Any) -> tuple[Tensor, bool]:
     """(N, C, D, H, W) from a floating 5-D or unbatched 4-D input, or a clear error."""
     x = as_tensor(input)
     if x.ndim not in (4, 5):
-        raise ValueError(f"{op}: expected input of shape (N, C, D, H, W) or (C, D, H, W), got {tuple(x.shape)}")
+        raise ShapeError(f"{op}: expected input of shape (N, C, D, H, W) or (C, D, H, W), got {tuple(x.shape)}")
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating input, got {x.dtype}; convert it with .float()")
     return (x.unsqueeze(0), True) if x.ndim == 4 else (x, False)
@@ -45,12 +45,12 @@ def _window(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dil
     s = k if stride is None or stride == () or stride == [] else triple(op, "stride", stride)
     p, d = triple(op, "padding", padding), triple(op, "dilation", dilation)
     if min(k + s + d) < 1:
-        raise ValueError(f"{op}: kernel_size {k}, stride {s} and dilation {d} must be positive")
+        raise ShapeError(f"{op}: kernel_size {k}, stride {s} and dilation {d} must be positive")
     if any(p[i] > k[i] // 2 for i in range(3)) or min(p) < 0:
-        raise ValueError(f"{op}: padding {p} should be at most half the kernel size {k}")
+        raise ShapeError(f"{op}: padding {p} should be at most half the kernel size {k}")
     size = tuple(out_size(x.shape[2 + i], k[i], s[i], p[i], d[i]) for i in range(3))
     if min(size) < 1:
-        raise ValueError(f"{op}: input {tuple(x.shape[2:])} is smaller than the window {k} (padding {p}, "
+        raise ShapeError(f"{op}: input {tuple(x.shape[2:])} is smaller than the window {k} (padding {p}, "
                          f"dilation {d}); output would be {size}")
     return k, s, p, d, size  # type: ignore[return-value]
 
@@ -128,7 +128,7 @@ def avg_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     x, unbatched = _five(op, input)
     k, s, p, _, (do, ho, wo) = _window(op, x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override == 0:
-        raise ValueError(f"{op}: divisor_override must not be zero")
+        raise ShapeError(f"{op}: divisor_override must not be zero")
     n, c, depth = x.shape[:3]
     sums = avg_pool2d(_planes(x), k[1:], s[1:], p[1:], divisor_override=1).reshape(n, c, depth, ho, wo)
     sums = _depth_taps(sums, k[0], s[0], p[0], 1, do, 0.0).sum(2)
@@ -146,11 +146,11 @@ def avg_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
 def _output_size(op: str, output_size: Any, x: Tensor) -> Triple:
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 3
     if len(size) != 3:
-        raise ValueError(f"{op}: output_size must be an int or a tuple of three (None keeps a dim), "
+        raise ShapeError(f"{op}: output_size must be an int or a tuple of three (None keeps a dim), "
                          f"got {output_size!r}")
     out = tuple(x.shape[2 + i] if v is None else int(v) for i, v in enumerate(size))
     if min(out) < 1:
-        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
+        raise ShapeError(f"{op}: output_size must be positive, got {output_size!r}")
     return out  # type: ignore[return-value]
 
 
@@ -176,9 +176,11 @@ def _bounds(size: int, out: int) -> list[tuple[int, int]]:
 def adaptive_max_pool3d_with_indices(input: Any, output_size: Any, return_indices: bool = False
                                      ) -> tuple[Tensor, Tensor]:
     """adaptive_max_pool3d and the int64 flat (D·H·W) index of each maximum; always both, as PyTorch's."""
-    from .pooling import _gather_planes
+    from .pooling import _gather_planes, _nonempty
 
     op = "adaptive_max_pool3d"
+    shape = tuple(as_tensor(input).shape)
+    _nonempty(op, shape, shape[1:])
     x, unbatched = _five(op, input)
     od, oh, ow = _output_size(op, output_size, x)
     n, c, depth, h, w = x.shape
@@ -187,7 +189,7 @@ def adaptive_max_pool3d_with_indices(input: Any, output_size: Any, return_indice
     for i, (d0, d1) in enumerate(_bounds(depth, od)):
         for j, (r0, r1) in enumerate(_bounds(h, oh)):
             for q, (c0, c1) in enumerate(_bounds(w, ow)):
-                region = a[:, :, d0:d1, r0:r1, c0:c1].reshape(n, c, -1)
+                region = a[:, :, d0:d1, r0:r1, c0:c1].reshape(n, c, (d1 - d0) * (r1 - r0) * (c1 - c0))  # N may be 0
                 am = np.argmax(region, axis=-1)  # the first maximum in (d, h, w) order (a nan counts as the max)
                 rd, rest = np.divmod(am, (r1 - r0) * (c1 - c0))
                 rh, rw = np.divmod(rest, c1 - c0)
@@ -231,7 +233,7 @@ def max_unpool3d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
     if ind.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must be an integer tensor, got {ind.dtype}")
     if tuple(ind.shape) != tuple(x.shape):
-        raise ValueError(f"{op}: Expected shape of indices to be same as that of the input tensor "
+        raise ShapeError(f"{op}: Expected shape of indices to be same as that of the input tensor "
                          f"({tuple(x.shape)}) but got indices tensor with shape: {tuple(ind.shape)}")
     x, unbatched = _five(op, x)
     ind = ind.reshape(x.shape)
@@ -244,7 +246,7 @@ def max_unpool3d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
     else:
         size = tuple(int(v) for v in output_size)[-3:]
         if len(size) != 3:
-            raise ValueError(f"{op}: output_size must end with (D, H, W), got {output_size!r}")
+            raise ShapeError(f"{op}: output_size must end with (D, H, W), got {output_size!r}")
     volume = size[0] * size[1] * size[2]
     if ind.size and (ind.min() < 0 or ind.max() >= volume):
         bad = int(ind.max() if ind.max() >= volume else ind.min())

@@ -20,6 +20,30 @@ MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
 
 
+class EmptyDimError(IndexError, RuntimeError, ValueError):
+    """A reduction with no identity (max, argmax, kthvalue, ...) over a dim of size 0."""
+    # PyTorch raises IndexError; matgrad raised ValueError (max) and RuntimeError (aminmax, kthvalue) before
+
+
+class EmptyInputError(RuntimeError, ValueError):
+    """A size of 0 where the op has no answer (max() with no dim, pooling or resizing an empty plane)."""
+    # PyTorch raises RuntimeError; matgrad raised ValueError before
+
+
+def check_not_empty(op: str, shape: tuple[int, ...], axes: tuple[int, ...] | None, error: type = EmptyInputError
+                    ) -> None:
+    """Raise PyTorch's error for a reduction with no identity over no elements (`error` when no dim is given)."""
+    if axes is None:
+        if _py.any(n == 0 for n in shape):
+            raise error(f"{op}(): Expected reduction dim to be specified for input.numel() == 0: the input of shape "
+                        f"{shape} is empty and {op} has no identity; specify the reduction dim with the 'dim' argument")
+        return
+    for a in axes:
+        if shape[a] == 0:
+            raise EmptyDimError(f"{op}(): Expected reduction dim {a} to have non-zero size: the input of shape "
+                                f"{shape} is empty along it and {op} has no identity")
+
+
 def normalize_axes(op: str, dim: Any, axis: Any, ndim: int) -> tuple[int, ...] | None:
     """`dim` or `axis` as a sorted tuple of non-negative axes, None for "all"."""
     if dim is None:
@@ -268,11 +292,7 @@ def _extreme(op: str, fn: type[AMax], arg: Any, input: Any, dim: Any, keepdim: A
     t = as_tensor(input)
     d = dim if dim is not None else axis
     axes = normalize_axes(op, d, None, t.ndim)
-    if t.array.size == 0 and (axes is None or _py.any(t.shape[a] == 0 for a in axes)):
-        raise ValueError(
-            f"{op}: the tensor of shape {t.shape} is empty along the reduced dim(s), so it has no "
-            f"{op}imum; give a dim of non-zero size"
-        )
+    check_not_empty(op, t.shape, axes)
     keep = _keep(keepdim, keepdims)
     if d is None or not isinstance(d, (int, np.integer)):
         # torch.max(x) (no dim) returns one value; a tuple of dims behaves as amax
@@ -310,9 +330,7 @@ def amax(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any 
          keepdims: bool | None = None) -> Tensor:
     """Largest element over `dim` (gradient shared among ties)."""
     t = as_tensor(input)
-    axes = normalize_axes("amax", dim, axis, t.ndim)
-    if t.array.size == 0 and (axes is None or _py.any(t.shape[a] == 0 for a in axes)):
-        raise ValueError(f"amax: the tensor of shape {t.shape} is empty along the reduced dim(s)")
+    check_not_empty("amax", t.shape, normalize_axes("amax", dim, axis, t.ndim))
     return AMax.apply(t, axes=normalize_axes("amax", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
 
 
@@ -320,14 +338,14 @@ def amin(input: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any 
          keepdims: bool | None = None) -> Tensor:
     """Smallest element over `dim` (gradient shared among ties)."""
     t = as_tensor(input)
-    axes = normalize_axes("amin", dim, axis, t.ndim)
-    if t.array.size == 0 and (axes is None or _py.any(t.shape[a] == 0 for a in axes)):
-        raise ValueError(f"amin: the tensor of shape {t.shape} is empty along the reduced dim(s)")
+    check_not_empty("amin", t.shape, normalize_axes("amin", dim, axis, t.ndim))
     return AMin.apply(t, axes=normalize_axes("amin", dim, axis, t.ndim), keepdims=_keep(keepdim, keepdims))
 
 
 def _arg(op: str, fn: Any, input: Any, dim: Any, keepdim: bool) -> Tensor:
     t = as_tensor(input)
+    if t.ndim:  # (a 0-d tensor has one element)
+        check_not_empty(op, t.shape, normalize_axes(op, dim, None, t.ndim), EmptyDimError)
     if dim is None:
         out = _array(fn(t.array))
         if keepdim:
@@ -450,7 +468,9 @@ def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> 
         return amin(_abs(t), dim=axes, keepdim=keepdim)
     if p in (1, 1.0):
         return sum(_abs(t), dim=axes, keepdim=keepdim)
-    if isinstance(p, str) or p <= 0:
+    if isinstance(p, str):  # an order PyTorch does not know either: its RuntimeError
+        raise RuntimeError(f"norm: p must be 'fro', inf, -inf or a positive number, got {p!r}")
+    if p <= 0:  # PyTorch computes these; matgrad does not (yet)
         raise ValueError(f"norm: p must be 'fro', inf, -inf or a positive number, got {p!r}")
     return sum(_abs(t) ** p, dim=axes, keepdim=keepdim) ** (1.0 / p)
 
@@ -524,8 +544,9 @@ def aminmax(input: Any, *, dim: int | None = None, keepdim: bool = False) -> Ami
     if dim is not None and not isinstance(dim, (int, np.integer)):
         raise TypeError(f"aminmax: dim must be an int or None, got {dim!r}")
     axes = normalize_axes("aminmax", dim, None, t.ndim)
-    if t.array.size == 0 and (axes is None or _py.any(t.shape[a] == 0 for a in axes)):
+    if t.array.size == 0 and axes is None:
         raise RuntimeError(f"aminmax(): cannot compute aminmax over an empty dimension (input shape {t.shape}) "
                            "as the operation has no identity")
+    check_not_empty("aminmax", t.shape, axes)
     keep = bool(keepdim)
     return AminmaxResult(AMin.apply(t, axes=axes, keepdims=keep), AMax.apply(t, axes=axes, keepdims=keep))

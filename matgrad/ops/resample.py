@@ -22,6 +22,7 @@ from ..autograd.op import Op
 from ..devices import device_of, move
 from ..tensor import Tensor, as_tensor
 from .conv import apply_in
+from .reduction import EmptyInputError
 
 #: One axis's map: (axis, n_in, taps), taps a tuple of (idx (n_out,) int64, weight (n_out,) or None).
 AxisPlan = tuple[int, int, tuple[tuple[np.ndarray, Any], ...]]
@@ -170,7 +171,8 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
         raise NotImplementedError("interpolate: antialias=True is not supported")
     k = x.ndim - 2
     if k < 1 or k > 3:
-        raise ValueError(f"interpolate: expected a 3-D, 4-D or 5-D input (N, C, ...), got shape {tuple(x.shape)}")
+        raise NotImplementedError(f"interpolate: Only 3D, 4D and 5D input Tensors supported (N, C, ...), got shape "
+                                  f"{tuple(x.shape)}")
     if mode in _LINEAR_DIMS and _LINEAR_DIMS[mode] != k:
         raise NotImplementedError(
             f"Got {x.ndim}D input, but {mode} mode needs {_LINEAR_DIMS[mode] + 2}D input"
@@ -206,7 +208,8 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
         sizes = tuple(int(math.floor(n * f)) for n, f in zip(in_sizes, sf))
         scales = (None,) * k if recompute_scale_factor else sf
     if min(sizes) <= 0 or min(in_sizes) <= 0:
-        raise ValueError(f"interpolate: input {in_sizes} and output {sizes} sizes should be greater than 0")
+        raise EmptyInputError(f"interpolate: input {in_sizes} and output {sizes} sizes should be greater than 0 "
+                              "(the batch dim may be 0)")
     if mode == "area":
         from .pooling import adaptive_avg_pool2d
 

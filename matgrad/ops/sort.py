@@ -107,7 +107,7 @@ def kthvalue(input: Any, k: int, dim: int = -1, keepdim: bool = False) -> Any:
     t = as_tensor(input)
     d = wrap_dim("kthvalue", dim, t.ndim)
     n = t.shape[d] if t.ndim else 1
-    if not 1 <= k <= n:
+    if not 1 <= k <= n and n:  # (an empty dim is _select_sorted's IndexError, as PyTorch)
         raise RuntimeError(f"kthvalue(): selected number k={k} out of range for dimension {d} of size {n}")
     return _select_sorted("kthvalue", t, d, keepdim, lambda _n: k - 1, KthvalueResult)
 
@@ -147,7 +147,7 @@ def median(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
     """The lower median: of all elements (one value), or along dim as (values, indices), as PyTorch."""
     t = as_tensor(input)
     if dim is None:
-        if t.array.size == 0:
+        if t.array.size == 0 and not t.requires_grad:  # (Median gives the NaN too, with PyTorch's grad_fn)
             return _const(np.full_like(t.array, np.nan, shape=()))
         if t.array.dtype.kind == "f" and np.isnan(t.array).any():  # NaN, the first one's (for its gradient)
             return reshape(t, (-1,))[int(np.argmax(np.isnan(t.array.reshape(-1))))]
@@ -197,7 +197,7 @@ def nanmedian(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
     NaN only where a slice is all NaN (its index is then PyTorch's, see _all_nan_index)."""
     t = as_tensor(input)
     if dim is None:
-        if t.array.size == 0:
+        if t.array.size == 0 and not t.requires_grad:
             return _const(np.full_like(t.array, np.nan, shape=()))
         return NanMedian.apply(t, axes=None, keepdims=False)
     d = wrap_dim("nanmedian", dim, t.ndim)
@@ -272,7 +272,7 @@ def _quantile(op: str, input: Any, q: Any, dim: Any, keepdim: bool, interpolatio
     if t.array.dtype.kind != "f":
         raise RuntimeError(f"{op}() input tensor must be either float or double dtype, got {t.array.dtype}")
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"{op}() interpolation must be one of {', '.join(_INTERPOLATIONS)}. "
+        raise RuntimeError(f"{op}() interpolation must be one of {', '.join(_INTERPOLATIONS)}. "
                          f"Got {interpolation!r}")
     qa = np.asarray(move(q.array, CPU) if isinstance(q, Tensor) else q, dtype=np.float64)
     if qa.ndim > 1:

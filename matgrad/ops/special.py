@@ -36,7 +36,7 @@ import numpy as np
 from ..autograd.op import Op
 from ..devices import backend_of, device_of, move, to_host
 from ..kernels import ignoring
-from ..tensor import Tensor, as_tensor, get_default_dtype
+from ..tensor import ShapeError, Tensor, as_tensor, get_default_dtype
 
 __all__ = ["bessel_j0", "bessel_j1",
            "digamma", "entr", "erfcx", "erfinv", "i0", "i0e", "i1", "i1e", "igamma", "igammac", "lgamma", "log_ndtr",
@@ -586,7 +586,8 @@ def _igamma(op: str, input: Any, other: Any, upper: bool) -> Tensor:
     try:
         return Igamma.apply(a, x, upper=upper)
     except ValueError:
-        raise ValueError(f"{op}: shapes {a.shape} and {x.shape} cannot be broadcast together") from None
+        raise ShapeError(f"{op}: shapes {a.shape} and {x.shape} cannot be broadcast together (compare them from "
+                         "the right: each pair of sizes must be equal or one of them 1)") from None
 
 
 def igamma(input: Any, other: Any) -> Tensor:

@@ -126,7 +126,7 @@ def test_cross_entropy_bad_targets_are_named():
         F.cross_entropy(x, mg.tensor([0, 1, 3, 0]))
     with pytest.raises(ValueError, match=r"integer class indices of shape \(4,\)"):
         F.cross_entropy(x, mg.tensor([0, 1]))
-    with pytest.raises(ValueError, match="weight must have shape"):
+    with pytest.raises(RuntimeError, match="weight must have shape"):
         F.cross_entropy(x, mg.tensor([0, 1, 2, 0]), weight=mg.ones(4))
     with pytest.raises(ValueError, match="reduction"):
         F.cross_entropy(x, mg.tensor([0, 1, 2, 0]), reduction="avg")
@@ -325,9 +325,9 @@ def test_linear_matches_torch():
 
 
 def test_linear_shape_errors_are_clear():
-    with pytest.raises(ValueError, match="in_features=4"):
+    with pytest.raises(RuntimeError, match="in_features=4"):
         F.linear(mg.randn(2, 3), mg.randn(5, 4))
-    with pytest.raises(ValueError, match=r"bias must have shape \(5,\)"):
+    with pytest.raises(RuntimeError, match=r"bias must have shape \(5,\)"):
         F.linear(mg.randn(2, 4), mg.randn(5, 4), mg.randn(4))
 
 
@@ -421,9 +421,9 @@ def test_one_hot_matches_torch():
     np.testing.assert_array_equal(F.one_hot(mg.tensor(t)).array, TF.one_hot(torch.tensor(t)).numpy())
     out = F.one_hot(mg.tensor([1, 0]), num_classes=4)
     assert out.dtype == np.int64 and out.tolist() == [[0, 1, 0, 0], [1, 0, 0, 0]]
-    with pytest.raises(ValueError, match="too large"):
+    with pytest.raises(RuntimeError, match="too large"):
         F.one_hot(mg.tensor([5]), 3)
-    with pytest.raises(TypeError, match="integer"):
+    with pytest.raises(RuntimeError, match="integer"):
         F.one_hot(mg.tensor([0.5]), 3)
 
 

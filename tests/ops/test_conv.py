@@ -219,11 +219,24 @@ def test_padding_same_and_valid():
     (dict(input=(1, 4, 5, 5), weight=(3, 2, 3, 3), groups=2), "groups=2"),
     (dict(input=(1, 3, 2, 2), weight=(2, 3, 3, 3)), "smaller than the kernel"),
     (dict(input=(3, 5, 5, 5, 1), weight=(2, 3, 3, 3)), "expected input of shape"),
+    (dict(input=(1, 3, 5, 5), weight=(2, 3, 3, 3), stride=0), "stride .* must be positive"),
+    (dict(input=(1, 3, 5, 5), weight=(2, 3, 3, 3), dilation=0), "dilation .* must be positive"),
+    (dict(input=(1, 3, 5, 5), weight=(2, 3, 3, 3), padding=-1), "padding .* not negative"),
 ])
 def test_bad_shapes_say_what_is_wrong(kwargs, match):
+    # PyTorch raises RuntimeError for each; matgrad's error is one (and a ValueError, as before)
     x, w = mg.zeros(*kwargs.pop("input")), mg.zeros(*kwargs.pop("weight"))
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(RuntimeError, match=match) as info:
         conv2d(x, w, **kwargs)
+    assert isinstance(info.value, ValueError)
+    if F is not None:
+        with pytest.raises(RuntimeError):
+            F.conv2d(torch.zeros(x.shape), torch.zeros(w.shape), **kwargs)
+
+
+def test_conv_transpose_with_stride_zero_says_so():
+    with pytest.raises(RuntimeError, match="stride .* must be positive"):
+        conv_transpose2d(mg.zeros(1, 3, 5, 5), mg.zeros(3, 2, 3, 3), stride=0)
 
 
 def test_mixed_dtypes_are_refused():

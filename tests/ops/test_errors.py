@@ -7,12 +7,12 @@ import pytest
 import matgrad as mg
 
 CASES = [
-    ("matmul", lambda: mg.zeros(3, 4) @ mg.zeros(5, 2), ValueError,
+    ("matmul", lambda: mg.zeros(3, 4) @ mg.zeros(5, 2), RuntimeError,
      r"matmul: \(3, 4\) @ \(5, 2\): inner dimensions 4 and 5 differ"),
-    ("matmul_vec", lambda: mg.zeros(3) @ mg.zeros(4), ValueError, "inner dimensions 3 and 4"),
-    ("matmul_batch", lambda: mg.zeros(2, 3, 4) @ mg.zeros(3, 4, 5), ValueError,
+    ("matmul_vec", lambda: mg.zeros(3) @ mg.zeros(4), RuntimeError, "inner dimensions 3 and 4"),
+    ("matmul_batch", lambda: mg.zeros(2, 3, 4) @ mg.zeros(3, 4, 5), RuntimeError,
      r"batch dimensions \(2,\) and \(3,\)"),
-    ("matmul_0d", lambda: mg.tensor(1.0) @ mg.zeros(3), ValueError, "at least one dimension"),
+    ("matmul_0d", lambda: mg.tensor(1.0) @ mg.zeros(3), RuntimeError, "at least 1D"),
     ("add", lambda: mg.zeros(2, 3) + mg.zeros(4), ValueError,
      r"add: shapes \(2, 3\) and \(4,\) cannot be broadcast"),
     ("mul", lambda: mg.zeros(2, 3) * mg.zeros(2), ValueError, r"mul: shapes \(2, 3\) and \(2,\)"),
@@ -35,11 +35,11 @@ CASES = [
     ("tensor_ragged", lambda: mg.tensor([[1, 2], [3]]), TypeError, "list"),
     ("tensor_dict", lambda: mg.tensor({"a": 1}), TypeError, "dict"),
     ("int_requires_grad", lambda: mg.tensor([1, 2], requires_grad=True), TypeError, "floating"),
-    ("item", lambda: mg.zeros(2).item(), ValueError, r"shape \(2,\)"),
+    ("item", lambda: mg.zeros(2).item(), RuntimeError, r"shape \(2,\)"),
     ("bool", lambda: bool(mg.zeros(2)), RuntimeError, "ambiguous"),
     ("int_neg_pow", lambda: mg.tensor([2]) ** -1, RuntimeError, "negative integer powers"),
-    ("gelu", lambda: mg.gelu(mg.zeros(2), approximate="bad"), ValueError, "approximate"),
-    ("clamp", lambda: mg.zeros(2).clamp(), ValueError, "at least one"),
+    ("gelu", lambda: mg.gelu(mg.zeros(2), approximate="bad"), RuntimeError, "approximate"),
+    ("clamp", lambda: mg.zeros(2).clamp(), RuntimeError, "At least one"),
 ]
 
 

@@ -106,7 +106,7 @@ def test_div_rounding_gradient_is_zero(mode):
 
 
 def test_div_rounding_errors():
-    with pytest.raises(ValueError, match="rounding_mode.*'round'"):
+    with pytest.raises(RuntimeError, match="rounding_mode.*'round'"):
         mg.div(mg.tensor([1.0]), 2, rounding_mode="round")
     with pytest.raises(ZeroDivisionError, match="div"):
         mg.div(mg.tensor([1, 2]), mg.tensor([1, 0]), rounding_mode="trunc")
@@ -378,11 +378,11 @@ def test_diff_values_and_errors():
     _check(mg.diff(mg.tensor([True, False, False, True])), [True, False, True], "bool")
     _check(mg.diff(mg.tensor([3, 1], dtype=mg.uint8)), [254], "uint8")
     _check(mg.diff(mg.tensor([1.0, 2.0]), prepend=mg.tensor([1]), append=mg.tensor([0.0])), [0.0, 1.0, -2.0])
-    with pytest.raises(ValueError, match="at least one-dimensional"):
+    with pytest.raises(RuntimeError, match="at least one-dimensional"):
         mg.diff(mg.tensor(1.0))
-    with pytest.raises(ValueError, match="same number of dimensions"):
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
         mg.diff(f, prepend=mg.tensor(0.0))
-    with pytest.raises(ValueError, match="shape of prepend"):
+    with pytest.raises(RuntimeError, match="shape of prepend"):
         mg.diff(mg.ones(2, 3), dim=0, prepend=mg.ones(1, 2))
 
 
@@ -430,7 +430,7 @@ def test_trapezoid_family():
         mg.trapezoid(y, mg.tensor([0.0, 1.0, 3.0]), dx=1)
     with pytest.raises(IndexError, match="no dimensions"):
         mg.trapezoid(mg.tensor(1.0))
-    with pytest.raises(ValueError, match="x has 2 points"):
+    with pytest.raises(RuntimeError, match="x has 2 points"):
         mg.trapezoid(y, mg.tensor([0.0, 1.0]))
 
 

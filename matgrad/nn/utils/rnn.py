@@ -99,6 +99,8 @@ def pack_padded_sequence(input: Any, lengths: Any, batch_first: bool = False,
     if x.ndim < 2:
         raise ValueError(f"pack_padded_sequence: input must have at least 2 dimensions (T, B, *), got shape "
                          f"{tuple(x.shape)}")
+    if x.array.size == 0:  # PyTorch's check: a PackedSequence holds at least one step
+        raise RuntimeError(f"Cannot pack empty tensors (pack_padded_sequence got input of shape {tuple(x.shape)})")
     b_dim = 0 if batch_first else 1
     if lens.size != x.shape[b_dim]:
         raise ValueError(f"pack_padded_sequence: expected `lengths` of {x.shape[b_dim]} entries (the batch size of "
