@@ -7,14 +7,55 @@ import numpy as np
 
 from .. import memory
 from ..ops.conv import conv2d, conv_transpose2d, pair
+from ..ops.pad import pad as _pad_modes
 from ..tensor import Tensor, get_default_dtype
 from . import init
 from .module import Module
 from .parameter import Parameter, _place
 
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def check_padding_mode(cls_name: str, padding_mode: str, transposed: bool) -> None:
+    """PyTorch's ValueErrors for padding_mode: one of PADDING_MODES, and only 'zeros' when transposed."""
+    if transposed and padding_mode != "zeros":  # checked first, as torch's ConvTranspose*d
+        raise ValueError(f'Only "zeros" padding mode is supported for {cls_name}, got padding_mode={padding_mode!r}')
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"{cls_name}: padding_mode must be one of {{'zeros', 'reflect', 'replicate', 'circular'}}, "
+                         f"but got padding_mode={padding_mode!r}")
+
+
+def check_padding_string(cls_name: str, padding: Any, stride: tuple[int, ...]) -> None:
+    """PyTorch's ValueErrors for a string padding: 'same' or 'valid', and 'same' only at stride 1."""
+    if not isinstance(padding, str):
+        return
+    if padding not in ("same", "valid"):
+        raise ValueError(f"{cls_name}: Invalid padding string {padding!r}, should be one of {{'valid', 'same'}} "
+                         "or an int / a tuple of ints")
+    if padding == "same" and any(v != 1 for v in stride):
+        raise ValueError(f"{cls_name}: padding='same' is not supported for strided convolutions "
+                         f"(stride {stride}); use stride 1 or an explicit padding")
+
+
+def reversed_padding_repeated_twice(padding: Any, kernel_size: tuple[int, ...],
+                                    dilation: tuple[int, ...]) -> Any:
+    """torch's _reversed_padding_repeated_twice: F.pad's widths, last dim first, for pad-then-convolve."""
+    if not isinstance(padding, str):
+        return tuple(p for p in reversed(padding) for _ in range(2))  # a tuple, as torch's _reverse_repeat_tuple
+    out = [0, 0] * len(kernel_size)  # a list, as torch; 'same' puts the odd extra pixel after, as F.conv*d does
+    if padding == "same":
+        for i, (d, k) in enumerate(zip(reversed(dilation), reversed(kernel_size))):
+            total = d * (k - 1)
+            out[2 * i], out[2 * i + 1] = total // 2, total - total // 2
+    return out
+
 
 class _ConvNd(Module):
     """Base of every convolution layer (1-, 2-, 3-d, transposed, lazy), for isinstance checks as PyTorch's."""
+
+    def _mode_padded(self, input: Any) -> Tensor:
+        """input padded in a non-'zeros' padding_mode, for the convolution at padding 0 (torch's _conv_forward)."""
+        return _pad_modes(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -33,19 +74,17 @@ class _Conv2dBase(_ConvNd):
                 f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
                 f"divisible by groups ({groups})"
             )
-        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):  # PyTorch's ValueError
-            raise ValueError(f"{name}: padding_mode must be one of {{'zeros', 'reflect', 'replicate', 'circular'}}, "
-                             f"but got padding_mode={padding_mode!r}")
-        if padding_mode != "zeros" and transposed:
-            raise ValueError(f'Only "zeros" padding mode is supported for {name}, got {padding_mode!r}')
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        check_padding_mode(type(self).__name__, padding_mode, transposed)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = pair(name, "kernel_size", kernel_size)
         self.stride, self.dilation = pair(name, "stride", stride), pair(name, "dilation", dilation)
+        if not transposed:
+            check_padding_string(name, padding, self.stride)
         self.padding = padding if isinstance(padding, str) else pair(name, "padding", padding)
         self.output_padding = pair(name, "output_padding", output_padding)
-        self.padding_mode = padding_mode
+        self.padding_mode, self.transposed = padding_mode, transposed
+        self._reversed_padding_repeated_twice = reversed_padding_repeated_twice(self.padding, self.kernel_size,
+                                                                                self.dilation)
         dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
         shape = ((in_channels, out_channels // groups) if transposed
                  else (out_channels, in_channels // groups)) + self.kernel_size
@@ -72,11 +111,16 @@ class _Conv2dBase(_ConvNd):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 
 class Conv2d(_Conv2dBase):
-    """Y = W·cols(X) + b over (N, C_in, H, W) → (N, C_out, Hₒ, Wₒ); weight (C_out, C_in/groups, kH, kW)."""
+    """Y = W·cols(X) + b over (N, C_in, H, W) → (N, C_out, Hₒ, Wₒ); weight (C_out, C_in/groups, kH, kW).
+
+    padding_mode 'zeros', or 'reflect', 'replicate', 'circular': F.pad first, then padding 0 (as torch).
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
@@ -85,8 +129,14 @@ class Conv2d(_Conv2dBase):
                          bias, padding_mode, dtype, transposed=False)
         _place(self, device)  # PyTorch's device=: made on the host (same draws), then moved
 
+    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        """conv2d with this layer's arguments and the given weight and bias, as torch's."""
+        if self.padding_mode != "zeros":
+            return conv2d(self._mode_padded(input), weight, bias, self.stride, 0, self.dilation, self.groups)
+        return conv2d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+
     def forward(self, input: Tensor) -> Tensor:
-        return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return self._conv_forward(input, self.weight, self.bias)
 
 
 class ConvTranspose2d(_Conv2dBase, _ConvTransposeNd):
@@ -132,22 +182,16 @@ class Conv1d(_ConvNd):
                 f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
                 f"divisible by groups ({groups})"
             )
-        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
-            raise ValueError(f"{name}: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', "
-                             f"got {padding_mode!r}")
+        check_padding_mode(type(self).__name__, padding_mode, transposed=False)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = (single(name, "kernel_size", kernel_size),)
         self.stride, self.dilation = (single(name, "stride", stride),), (single(name, "dilation", dilation),)
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"{name}: padding must be an int, 'valid' or 'same', got {padding!r}")
-            if padding == "same" and self.stride != (1,):
-                raise ValueError(f"{name}: padding='same' needs stride 1, got stride {self.stride}")
-            self.padding: Any = padding
-        else:
-            self.padding = (single(name, "padding", padding),)
+        check_padding_string(name, padding, self.stride)
+        self.padding: Any = padding if isinstance(padding, str) else (single(name, "padding", padding),)
         self.output_padding, self.transposed = (0,), False
         self.padding_mode = padding_mode
+        self._reversed_padding_repeated_twice = reversed_padding_repeated_twice(self.padding, self.kernel_size,
+                                                                                self.dilation)
         dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
         self.weight = Parameter(memory.empty((out_channels, in_channels // groups) + self.kernel_size, dt))
         if bias:
@@ -161,20 +205,16 @@ class Conv1d(_ConvNd):
         """PyTorch's default: kaiming_uniform_(a=√5) = U(±1/√fan_in), bias U(±1/√fan_in)."""
         init.default_reset_(self.weight, self.bias)
 
-    def forward(self, input: Tensor) -> Tensor:
+    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        """conv1d with this layer's arguments and the given weight and bias, as torch's."""
         from ..ops.conv import conv1d
 
         if self.padding_mode != "zeros":
-            from ..ops.pad import pad as pad_modes
+            return conv1d(self._mode_padded(input), weight, bias, self.stride, 0, self.dilation, self.groups)
+        return conv1d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
-            if isinstance(self.padding, str):
-                total = 0 if self.padding == "valid" else self.dilation[0] * (self.kernel_size[0] - 1)
-                lr = (total // 2, total - total // 2)
-            else:
-                lr = (self.padding[0], self.padding[0])
-            return conv1d(pad_modes(input, lr, mode=self.padding_mode), self.weight, self.bias, self.stride, 0,
-                          self.dilation, self.groups)
-        return conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+    def forward(self, input: Tensor) -> Tensor:
+        return self._conv_forward(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -209,14 +249,15 @@ class ConvTranspose1d(_ConvTransposeNd):
                 f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
                 f"divisible by groups ({groups})"
             )
-        if padding_mode != "zeros":
-            raise ValueError(f'Only "zeros" padding mode is supported for {name}, got {padding_mode!r}')
+        check_padding_mode(type(self).__name__, padding_mode, transposed=True)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = (single(name, "kernel_size", kernel_size),)
         self.stride, self.padding = (single(name, "stride", stride),), (single(name, "padding", padding),)
         self.dilation = (single(name, "dilation", dilation),)
         self.output_padding = (single(name, "output_padding", output_padding),)
         self.transposed, self.padding_mode = True, padding_mode
+        self._reversed_padding_repeated_twice = reversed_padding_repeated_twice(self.padding, self.kernel_size,
+                                                                                self.dilation)
         dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
         self.weight = Parameter(memory.empty((in_channels, out_channels // groups) + self.kernel_size, dt))
         if bias:

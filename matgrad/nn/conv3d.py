@@ -9,10 +9,8 @@ from .. import memory
 from ..ops.conv3d import conv3d, conv_transpose3d, triple
 from ..tensor import Tensor, get_default_dtype
 from . import init
-from .conv import _ConvNd, _ConvTransposeNd
+from .conv import _ConvNd, _ConvTransposeNd, check_padding_mode, check_padding_string, reversed_padding_repeated_twice
 from .parameter import Parameter, _place
-
-_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 class _Conv3dBase(_ConvNd):
@@ -25,20 +23,16 @@ class _Conv3dBase(_ConvNd):
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
                              f"divisible by groups ({groups})")
+        check_padding_mode(type(self).__name__, padding_mode, transposed)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = triple(name, "kernel_size", kernel_size)
         self.stride, self.dilation = triple(name, "stride", stride), triple(name, "dilation", dilation)
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"{name}: padding must be an int, a tuple of three, 'valid' or 'same', "
-                                 f"got {padding!r}")
-            if padding == "same" and self.stride != (1, 1, 1):
-                raise ValueError(f"{name}: padding='same' needs stride 1, got stride {self.stride}")
-            self.padding: Any = padding
-        else:
-            self.padding = triple(name, "padding", padding)
+        check_padding_string(name, padding, self.stride)
+        self.padding: Any = padding if isinstance(padding, str) else triple(name, "padding", padding)
         self.output_padding = triple(name, "output_padding", output_padding)
         self.padding_mode, self.transposed = padding_mode, transposed
+        self._reversed_padding_repeated_twice = reversed_padding_repeated_twice(self.padding, self.kernel_size,
+                                                                                self.dilation)
         dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
         shape = ((in_channels, out_channels // groups) if transposed
                  else (out_channels, in_channels // groups)) + self.kernel_size
@@ -78,25 +72,17 @@ class Conv3d(_Conv3dBase):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
                  padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        if padding_mode not in _MODES:
-            raise ValueError(f"Conv3d: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', "
-                             f"got {padding_mode!r}")
         super().__init__("Conv3d", in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
                          bias, padding_mode, device, dtype, transposed=False)
 
-    def forward(self, input: Tensor) -> Tensor:
-        if self.padding_mode == "zeros":
-            return conv3d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
-        from ..ops.pad import pad as pad_modes
+    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        """conv3d with this layer's arguments and the given weight and bias, as torch's."""
+        if self.padding_mode != "zeros":
+            return conv3d(self._mode_padded(input), weight, bias, self.stride, 0, self.dilation, self.groups)
+        return conv3d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
-        if isinstance(self.padding, str):  # 'same': the odd pixel after, as PyTorch
-            totals = [0 if self.padding == "valid" else d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
-            widths = [(t // 2, t - t // 2) for t in totals]
-        else:
-            widths = [(p, p) for p in self.padding]
-        flat = [v for lo_hi in reversed(widths) for v in lo_hi]  # (w_lo, w_hi, h_lo, h_hi, d_lo, d_hi)
-        return conv3d(pad_modes(input, flat, mode=self.padding_mode), self.weight, self.bias, self.stride, 0,
-                      self.dilation, self.groups)
+    def forward(self, input: Tensor) -> Tensor:
+        return self._conv_forward(input, self.weight, self.bias)
 
 
 class ConvTranspose3d(_Conv3dBase, _ConvTransposeNd):
@@ -105,8 +91,7 @@ class ConvTranspose3d(_Conv3dBase, _ConvTransposeNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
                  dilation: Any = 1, padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        if padding_mode != "zeros":
-            raise ValueError(f'Only "zeros" padding mode is supported for ConvTranspose3d, got {padding_mode!r}')
+        check_padding_mode(type(self).__name__, padding_mode, transposed=True)
         if isinstance(padding, str):
             raise ValueError(f"ConvTranspose3d: padding must be an int or a tuple of three, got {padding!r}")
         super().__init__("ConvTranspose3d", in_channels, out_channels, kernel_size, stride, padding, dilation,

@@ -1429,8 +1429,6 @@ def _lp_finish(out: Tensor, scale: int, norm_type: float) -> Tensor:
 
 def lp_pool1d(input: Any, norm_type: float, kernel_size: int, stride: Any = None, ceil_mode: bool = False) -> Tensor:
     """(Σ over each window of x^p)^(1/p) on (N, C, L) or (C, L); p = inf is max_pool1d of |x|."""
-    if ceil_mode:
-        raise NotImplementedError("lp_pool1d: ceil_mode=True is not supported (as avg_pool2d); pad the input instead")
     x = as_tensor(input)
     if norm_type == float("inf"):
         return max_pool1d(x.abs(), kernel_size, stride, 0, 1, ceil_mode)
@@ -1443,8 +1441,6 @@ def lp_pool1d(input: Any, norm_type: float, kernel_size: int, stride: Any = None
 
 def lp_pool2d(input: Any, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> Tensor:
     """(Σ over each window of x^p)^(1/p) on (N, C, H, W) or (C, H, W); p = inf is max_pool2d of |x|."""
-    if ceil_mode:
-        raise NotImplementedError("lp_pool2d: ceil_mode=True is not supported (as avg_pool2d); pad the input instead")
     from ..ops.conv import pair
 
     x = as_tensor(input)
@@ -1474,8 +1470,6 @@ from ..ops.pooling3d import (  # noqa: E402
 
 def lp_pool3d(input: Any, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> Tensor:
     """(Σ over each window of x^p)^(1/p) on (N, C, D, H, W) or (C, D, H, W); p = inf is max_pool3d of |x|."""
-    if ceil_mode:
-        raise NotImplementedError("lp_pool3d: ceil_mode=True is not supported (as avg_pool3d); pad the input instead")
     from ..ops.conv3d import triple
 
     x = as_tensor(input)

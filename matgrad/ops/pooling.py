@@ -2,7 +2,8 @@
 max_pool2d's indices, max_unpool2d and adaptive_max_pool2d).
 
 The windows are a strided view of the padded input, (N, C, Hₒ, Wₒ, kH, kW), never
-copied pixel by pixel; forward and backward loop only over the kH·kW kernel offsets.
+copied pixel by pixel; forward and backward loop only over the kH·kW kernel offsets. ceil_mode's
+windows that run past the right edge see the input padded after its end (-inf for max, 0 for sums).
 """
 from __future__ import annotations
 
@@ -365,6 +366,51 @@ class AdaptiveAvgPool2d(Op):
         return xp.matmul(xp.matmul(self.ah.T, dy), self.aw)
 
 
+# --- ceil_mode: PyTorch's rounding up of the output size --------------------------------------
+def pool_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """Output length of a pooling window, as PyTorch's pooling_output_shape (ceil_mode rounds up)."""
+    if not ceil_mode:
+        return out_size(size, k, s, p, d)
+    n = -(-(size + 2 * p - d * (k - 1) - 1) // s) + 1
+    # the last window must start inside the input or the left padding: one starting in the right padding goes
+    if (n - 1) * s >= size + p:
+        n -= 1
+    return n
+
+
+def ceil_extra(size: int, k: int, s: int, p: int, d: int, out: int) -> int:
+    """How far the last of `out` windows reaches past size + 2p (0 unless ceil_mode added a window)."""
+    return max(0, (out - 1) * s + d * (k - 1) + 1 - size - 2 * p)
+
+
+def _extra(x: Tensor, k: Pair, s: Pair, p: Pair, d: Pair, ceil_mode: bool) -> Pair:
+    """(rows, columns) that ceil_mode's last windows reach past x's padded (H, W); (0, 0) without ceil_mode."""
+    if not ceil_mode:
+        return (0, 0)
+    return tuple(ceil_extra(x.shape[2 + i], k[i], s[i], p[i], d[i],  # type: ignore[return-value]
+                            pool_size(x.shape[2 + i], k[i], s[i], p[i], d[i], True)) for i in range(2))
+
+
+def _pad_end(x: Tensor, extra: Pair, value: float) -> Tensor:
+    """x with `extra` (rows, columns) of `value` after its last row and column, differentiably: the floor-mode
+    ops on it then see ceil_mode's windows that run off the right edge (max: -inf, never the maximum; sums: 0)."""
+    if extra == (0, 0):
+        return x
+    from .join import pad
+
+    return pad(x, (0, extra[1], 0, extra[0]), value=value)
+
+
+def window_counts(size: int, k: int, s: int, p: int, out: int, count_include_pad: bool) -> np.ndarray:
+    """avg_pool's divisor along one dim, as PyTorch's: each window clipped to size + p on the right, then,
+    without count_include_pad, to the input [0, size)."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, size + p)
+    if not count_include_pad:
+        start, end = np.maximum(start, 0), np.minimum(end, size)
+    return end - start
+
+
 # --- the functions users call -------------------------------------------------------------
 def _prepare(op: str, input: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
              ceil_mode: bool) -> tuple[Tensor, bool, Pair, Pair, Pair, Pair]:
@@ -376,8 +422,6 @@ def _prepare(op: str, input: Any, kernel_size: Any, stride: Any, padding: Any, d
         raise ShapeError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got {x.shape}")
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating input, got {x.dtype}; convert it with .float()")
-    if ceil_mode:
-        raise NotImplementedError(f"{op}: ceil_mode=True is not supported; pad the input instead")
     if 0 in x.shape[1:]:  # only the batch may be empty, as PyTorch
         raise EmptyInputError(f"{op}: Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for "
                               f"input, but got {x.shape[1:] if unbatched else x.shape}: only the batch dim may be 0")
@@ -388,7 +432,7 @@ def _prepare(op: str, input: Any, kernel_size: Any, stride: Any, padding: Any, d
         raise ShapeError(f"{op}: padding {p} should be at most half the kernel size {k}")
     if min(k + s + d) < 1:
         raise ShapeError(f"{op}: kernel_size {k}, stride {s} and dilation {d} must be positive")
-    ho, wo = (out_size(x.shape[2 + i], k[i], s[i], p[i], d[i]) for i in range(2))
+    ho, wo = (pool_size(x.shape[2 + i], k[i], s[i], p[i], d[i], ceil_mode) for i in range(2))
     if ho < 1 or wo < 1:
         raise ShapeError(
             f"{op}: input {x.shape[2:]} is smaller than the window {k} (padding {p}, dilation {d})"
@@ -407,6 +451,7 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
         return max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     x, unbatched, k, s, p, d = _prepare("max_pool2d", input, kernel_size, stride, padding, dilation,
                                         ceil_mode)
+    x = _pad_end(x, _extra(x, k, s, p, d, ceil_mode), -np.inf)
     return _unbatch(MaxPool2d.apply(x, k=k, s=s, p=p, d=d), unbatched)
 
 
@@ -414,8 +459,19 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Mean over each window, as torch.nn.functional.avg_pool2d (stride defaults to the kernel)."""
     x, unbatched, k, s, p, _ = _prepare("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
-    ho, wo = (out_size(x.shape[2 + i], k[i], s[i], p[i], 1) for i in range(2))
-    divisor = _avg_divisor(x.array, k, s, p, ho, wo, count_include_pad, divisor_override)
+    extra = _extra(x, k, s, p, (1, 1), ceil_mode)
+    ho, wo = (pool_size(x.shape[2 + i], k[i], s[i], p[i], 1, ceil_mode) for i in range(2))
+    if extra == (0, 0):  # (ceil_mode's sizes are floor's: the same path as without it)
+        divisor = _avg_divisor(x.array, k, s, p, ho, wo, count_include_pad, divisor_override)
+    elif divisor_override:
+        divisor = x.dtype.type(divisor_override)
+    else:  # windows off the right edge count fewer pixels: a (1, 1, Hₒ, Wₒ) divisor, as PyTorch's
+        ch, cw = (window_counts(x.shape[2 + i], k[i], s[i], p[i], o, count_include_pad)
+                  for i, o in enumerate((ho, wo)))
+        divisor = np.multiply.outer(ch, cw).astype(x.dtype).reshape(1, 1, ho, wo)
+        if type(x.array) is not np.ndarray:  # the divisor goes where the data is
+            divisor = move(divisor, x.device)
+    x = _pad_end(x, extra, 0.0)
     return _unbatch(AvgPool2d.apply(x, k=k, s=s, p=p, divisor=divisor), unbatched)
 
 
@@ -442,8 +498,10 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
 
 
 # --- indices: max_pool2d(return_indices=True), max_unpool2d, adaptive_max_pool2d ---------------
-def max_pool2d_indices(x: np.ndarray, y: np.ndarray, k: Pair, s: Pair, p: Pair, d: Pair) -> np.ndarray:
-    """Where each window's (first) maximum sits, as a flat index into its (H, W) input plane (PyTorch's)."""
+def max_pool2d_indices(x: np.ndarray, y: np.ndarray, k: Pair, s: Pair, p: Pair, d: Pair,
+                       width: int | None = None) -> np.ndarray:
+    """Where each window's (first) maximum sits, as a flat index into its (H, W) input plane (PyTorch's);
+    `width`: the plane's W when x was padded past it for ceil_mode."""
     ho, wo = y.shape[2:]
     arg = np.zeros_like(y, dtype=np.int64)
     taken = np.zeros_like(y, dtype=bool)
@@ -455,7 +513,7 @@ def max_pool2d_indices(x: np.ndarray, y: np.ndarray, k: Pair, s: Pair, p: Pair, 
     xa = backend_of(y).xp
     rows = xa.arange(ho).reshape(-1, 1) * s[0] - p[0] + ki * d[0]
     cols = xa.arange(wo) * s[1] - p[1] + kj * d[1]
-    return rows * x.shape[3] + cols
+    return rows * (x.shape[3] if width is None else width) + cols
 
 
 def _gather_planes(x: Tensor, flat: np.ndarray) -> Tensor:
@@ -474,8 +532,10 @@ def max_pool2d_with_indices(input: Any, kernel_size: Any, stride: Any = None, pa
                             dilation: Any = 1, ceil_mode: bool = False) -> tuple[Tensor, Tensor]:
     """max_pool2d and the int64 flat (H·W) index of each maximum, as PyTorch's return_indices=True."""
     x, unbatched, k, s, p, d = _prepare("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    width = x.shape[3]
+    x = _pad_end(x, _extra(x, k, s, p, d, ceil_mode), -np.inf)
     y = MaxPool2d.apply(x, k=k, s=s, p=p, d=d)
-    idx = Tensor._make(max_pool2d_indices(x.array, y.array, k, s, p, d), None, False)
+    idx = Tensor._make(max_pool2d_indices(x.array, y.array, k, s, p, d, width), None, False)
     return _unbatch(y, unbatched), _unbatch(idx, unbatched)
 
 

@@ -39,8 +39,8 @@ def _five(op: str, input: Any) -> tuple[Tensor, bool]:
 def _window(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
             ceil_mode: bool) -> tuple[Triple, Triple, Triple, Triple, Triple]:
     """Kernel, stride (default: the kernel), padding, dilation and output size, checked as PyTorch does."""
-    if ceil_mode:
-        raise NotImplementedError(f"{op}: ceil_mode=True is not supported (as the 2-D one); pad the input instead")
+    from .pooling import pool_size
+
     k = triple(op, "kernel_size", kernel_size)
     s = k if stride is None or stride == () or stride == [] else triple(op, "stride", stride)
     p, d = triple(op, "padding", padding), triple(op, "dilation", dilation)
@@ -48,7 +48,7 @@ def _window(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dil
         raise ShapeError(f"{op}: kernel_size {k}, stride {s} and dilation {d} must be positive")
     if any(p[i] > k[i] // 2 for i in range(3)) or min(p) < 0:
         raise ShapeError(f"{op}: padding {p} should be at most half the kernel size {k}")
-    size = tuple(out_size(x.shape[2 + i], k[i], s[i], p[i], d[i]) for i in range(3))
+    size = tuple(pool_size(x.shape[2 + i], k[i], s[i], p[i], d[i], ceil_mode) for i in range(3))
     if min(size) < 1:
         raise ShapeError(f"{op}: input {tuple(x.shape[2:])} is smaller than the window {k} (padding {p}, "
                          f"dilation {d}); output would be {size}")
@@ -63,11 +63,13 @@ def _planes(x: Tensor) -> Tensor:
 
 def _depth_taps(y: Tensor, k: int, s: int, p: int, d: int, do: int, value: float) -> Tensor:
     """(N, C, kD, Dₒ, Hₒ, Wₒ): for output plane z, the planes z·s + t·d - p of y (N, C, D, Hₒ, Wₒ), `value`
-    beyond its ends."""
+    beyond its ends (ceil_mode's last window may reach past the padding too)."""
     from .join import pad, stack
+    from .pooling import ceil_extra
 
-    if p:
-        y = pad(y, (0, 0, 0, 0, p, p), value=value)
+    extra = ceil_extra(y.shape[2], k, s, p, d, do)
+    if p or extra:
+        y = pad(y, (0, 0, 0, 0, p, p + extra), value=value)
     return stack([y[:, :, t * d:t * d + s * (do - 1) + 1:s] for t in range(k)], 2)
 
 
@@ -85,7 +87,7 @@ def max_pool3d_with_indices(input: Any, kernel_size: Any, stride: Any = None, pa
     x, unbatched = _five(op, input)
     k, s, p, d, (do, ho, wo) = _window(op, x, kernel_size, stride, padding, dilation, ceil_mode)
     n, c, depth, h, w = x.shape
-    y2, i2 = max_pool2d_with_indices(_planes(x), k[1:], s[1:], p[1:], d[1:])
+    y2, i2 = max_pool2d_with_indices(_planes(x), k[1:], s[1:], p[1:], d[1:], ceil_mode)
     y2, i2 = y2.reshape(n, c, depth, ho, wo), i2.array.reshape(n, c, depth, ho, wo)
     y, tap = _max(_depth_taps(y2, k[0], s[0], p[0], d[0], do, -np.inf), 2)
     xa = backend_of(i2).xp
@@ -107,22 +109,16 @@ def max_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     x, unbatched = _five(op, input)
     k, s, p, d, (do, ho, wo) = _window(op, x, kernel_size, stride, padding, dilation, ceil_mode)
     n, c, depth = x.shape[:3]
-    y2 = max_pool2d(_planes(x), k[1:], s[1:], p[1:], d[1:]).reshape(n, c, depth, ho, wo)
+    y2 = max_pool2d(_planes(x), k[1:], s[1:], p[1:], d[1:], ceil_mode).reshape(n, c, depth, ho, wo)
     if k[0] == 1:
         return _unbatch(y2[:, :, ::s[0]] if s[0] > 1 else y2, unbatched)
     return _unbatch(_max(_depth_taps(y2, k[0], s[0], p[0], d[0], do, -np.inf), 2)[0], unbatched)
 
 
-def _counts(size: int, k: int, s: int, p: int, out: int) -> np.ndarray:
-    """How many of each window's k pixels lie inside the input (not in the padding)."""
-    start = np.arange(out) * s - p
-    return np.minimum(start + k, size) - np.maximum(start, 0)
-
-
 def avg_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Mean over each window of (N, C, D, H, W) or (C, D, H, W), as torch.nn.functional.avg_pool3d."""
-    from .pooling import avg_pool2d
+    from .pooling import avg_pool2d, window_counts
 
     op = "avg_pool3d"
     x, unbatched = _five(op, input)
@@ -130,13 +126,15 @@ def avg_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     if divisor_override is not None and divisor_override == 0:
         raise ShapeError(f"{op}: divisor_override must not be zero")
     n, c, depth = x.shape[:3]
-    sums = avg_pool2d(_planes(x), k[1:], s[1:], p[1:], divisor_override=1).reshape(n, c, depth, ho, wo)
+    sums = avg_pool2d(_planes(x), k[1:], s[1:], p[1:], ceil_mode, divisor_override=1).reshape(n, c, depth, ho, wo)
     sums = _depth_taps(sums, k[0], s[0], p[0], 1, do, 0.0).sum(2)
     if divisor_override:
         return _unbatch(sums / float(divisor_override), unbatched)
-    if count_include_pad or p == (0, 0, 0):
+    whole = all(out_size(x.shape[2 + i], k[i], s[i], p[i], 1) == o for i, o in enumerate((do, ho, wo)))
+    if whole and (count_include_pad or p == (0, 0, 0)):  # every window k pixels: no ceil_mode window off the edge
         return _unbatch(sums / float(k[0] * k[1] * k[2]), unbatched)
-    cd, ch, cw = (_counts(x.shape[2 + i], k[i], s[i], p[i], o) for i, o in enumerate((do, ho, wo)))
+    cd, ch, cw = (window_counts(x.shape[2 + i], k[i], s[i], p[i], o, count_include_pad)
+                  for i, o in enumerate((do, ho, wo)))
     div = (cd.reshape(-1, 1, 1) * ch.reshape(-1, 1) * cw).astype(x.dtype)
     if type(x.array) is not np.ndarray:  # the divisor goes where the data is
         div = move(div, x.device)

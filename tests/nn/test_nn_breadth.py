@@ -332,8 +332,6 @@ ERRORS = [
     (lambda: F.max_unpool1d(mg.tensor(np.ones((1, 2, 3))), mg.tensor(np.zeros((1, 2, 2), dtype=np.int64)), 2),
      ValueError, "shape of indices"),
     (lambda: nn.MultiMarginLoss(p=3), ValueError, "p == 1"),
-    (lambda: F.lp_pool1d(mg.tensor(np.ones((1, 2, 4))), 2, 2, ceil_mode=True), NotImplementedError, "lp_pool1d"),
-    (lambda: nn.LPPool2d(2, 2, ceil_mode=True)(mg.tensor(np.ones((1, 4, 4)))), NotImplementedError, "ceil_mode"),
     (lambda: F.relu_(np.ones(3)), TypeError, "must be Tensor"),
 ]
 
