@@ -17,12 +17,15 @@ from ..ops import (
     binary,
     conv,
     embedding,
+    indexing,
     join,
     linear,
     matmul,
     normalization,
+    pad,
     pooling,
     reduction,
+    resample,
     shape,
     softmax,
     unary,
@@ -230,8 +233,18 @@ def _avgpool(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
     divisor = np.asarray(p["divisor"])
     if divisor.ndim == 0 and not np.isclose(float(divisor), k[0] * k[1]):
         raise NotImplementedError("a divisor_override")
-    include = 1 if divisor.ndim == 0 else 0
-    g.node("AveragePool", xs, [out], kernel_shape=k, strides=s, pads=pads, count_include_pad=include)
+    if divisor.ndim == 0:
+        g.node("AveragePool", xs, [out], kernel_shape=k, strides=s, pads=pads, count_include_pad=1)
+        return
+    x, y = rec.inputs[0].array, rec.out.array
+    exclude = pooling._avg_divisor(x, tuple(k), tuple(s), tuple(p["p"]), *y.shape[2:], False, None)
+    if np.array_equal(np.broadcast_to(exclude, divisor.shape), divisor):
+        g.node("AveragePool", xs, [out], kernel_shape=k, strides=s, pads=pads, count_include_pad=0)
+        return
+    # ceil_mode's windows off the right edge (the input arrives padded by Pad, which ONNX counts as pixels):
+    # ONNX's mean over k·k, rescaled to matgrad's own per-window divisor
+    mean = g.node("AveragePool", xs, kernel_shape=k, strides=s, pads=pads, count_include_pad=1)
+    g.node("Mul", [mean, g.const((k[0] * k[1]) / divisor.astype(np.float64), y.dtype)], [out])
 
 
 @converts(pooling.AdaptiveAvgPool2d)
@@ -417,6 +430,96 @@ def _astype(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
 @converts(join.Cat)
 def _cat(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
     g.node("Concat", xs, [out], axis=int(rec.params["axis"]))
+
+
+# --- padding (F.pad; padding_mode convolutions; ceil_mode pooling) --------------------------------
+def _onnx_pads(widths: list) -> np.ndarray:
+    """ONNX Pad's pads input: every dim's begin, then every dim's end (matgrad's are (begin, end) per dim)."""
+    return np.array([lo for lo, _ in widths] + [hi for _, hi in widths], np.int64)
+
+
+@converts(join.Pad)
+def _pad_constant(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
+    """F.pad(mode='constant'): its widths are never negative (F.pad crops first, a GetItem: see _pad_crop)."""
+    widths = [(int(lo), int(hi)) for lo, hi in rec.params["widths"]]
+    value = g.const(rec.params["value"], _dtype(rec))  # -inf for ceil_mode max pooling: a float like any other
+    g.node("Pad", [xs[0], g.const(_onnx_pads(widths)), value], [out], mode="constant")
+
+
+@converts(indexing.GetItem)
+def _pad_crop(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
+    """x[a:b, ...] as a Slice, only as F.pad's crop (negative constant padding) feeding a Pad.
+
+    Indexing in general has no mapping yet: any other x[...] stops the export as an unmapped op.
+    """
+    index = rec.params["index"]
+    parts = index if isinstance(index, tuple) else (index,)
+    x = rec.inputs[0].array
+    feeds_pad = any(r.cls is join.Pad and r.inputs and r.inputs[0] is rec.out for r in g.records.values())
+    if not (feeds_pad and len(parts) <= x.ndim and all(isinstance(q, slice) and q.step in (None, 1) for q in parts)):
+        raise g.error(f"matgrad.onnx.export: the op GetItem (used by module {rec.module!r}) has no ONNX mapping in "
+                      f"matgrad.onnx.ops (only F.pad's crop of negative padding is mapped); {g.note}")
+    axes, starts, ends = [], [], []
+    for axis, q in enumerate(parts):
+        lo, hi, _ = q.indices(x.shape[axis])
+        if (lo, hi) != (0, x.shape[axis]):
+            axes.append(axis)
+            starts.append(lo)
+            ends.append(hi)
+    _slice(g, xs[0], starts, ends, axes, out)
+
+
+def _slice(g: GraphBuilder, x: str, starts: list, ends: list, axes: list, out: str | None = None) -> str:
+    if not axes:
+        return g.node("Identity", [x], None if out is None else [out])
+    ins = [x, g.const(np.array(starts, np.int64)), g.const(np.array(ends, np.int64)), g.const(np.array(axes, np.int64))]
+    return g.node("Slice", ins, None if out is None else [out])
+
+
+#: F.pad's modes (the label pad.py gives its AxisMap) -> ONNX Pad's mode and the opset that has it
+_PAD_MODES = {"ReflectionPad": ("reflect", "reflect", 11), "ReplicationPad": ("replicate", "edge", 11),
+              "CircularPad": ("circular", "wrap", 19)}
+
+
+@converts(resample.AxisMap)
+def _pad_modes(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
+    """F.pad(mode='reflect' | 'replicate' | 'circular'), which runs as an AxisMap (a gather along each padded dim).
+
+    Each dim's (begin, end) is recovered from its gather index (pad._index made it); negative widths crop, as a
+    Slice: after the Pad for reflect and replicate (they mirror or repeat at the uncropped input's edges, as
+    PyTorch), before it for circular (PyTorch wraps within what is left).
+    """
+    label = str(rec.params.get("name", "AxisMap"))
+    mode = next((m for prefix, m in _PAD_MODES.items() if label.startswith(prefix)), None)
+    if mode is None:  # interpolate's AxisMap
+        raise g.error(f"matgrad.onnx.export: the op {label} (AxisMap, used by module {rec.module!r}) has no ONNX "
+                      f"mapping in matgrad.onnx.ops; {g.note}")
+    torch_mode, onnx_mode, opset = mode
+    if g.opset < opset:
+        raise g.error(f"matgrad.onnx.export: {torch_mode} padding (used by module {rec.module!r}) needs ONNX Pad's "
+                      f"mode {onnx_mode!r}, which opset {opset} added; this export writes opset {g.opset}: pass "
+                      f"opset_version={opset} (or later) to matgrad.onnx.export")
+    shape = rec.inputs[0].array.shape
+    widths = [(0, 0)] * len(shape)
+    for axis, n, taps in rec.params["plans"]:
+        (idx, _), = taps
+        total = len(idx) - n
+        lo = next((lo for lo in range(-n, total + n + 1)
+                   if np.array_equal(pad._index(torch_mode, n, lo, total - lo), idx)), None)
+        if lo is None:
+            raise NotImplementedError(f"{label}'s gather along dim {axis} is not a padding of it")
+        widths[axis] = (lo, total - lo)
+    pads = g.const(_onnx_pads([(max(lo, 0), max(hi, 0)) for lo, hi in widths]))
+    cropped = [axis for axis, (lo, hi) in enumerate(widths) if min(lo, hi) < 0]
+    starts = [-min(widths[a][0], 0) for a in cropped]
+    if onnx_mode == "wrap":  # crop, then wrap within what is left
+        ends = [shape[a] + min(widths[a][1], 0) for a in cropped]
+        g.node("Pad", [_slice(g, xs[0], starts, ends, cropped) if cropped else xs[0], pads], [out], mode=onnx_mode)
+    elif cropped:  # pad at the input's own edges, then crop (the end: n + grown begin + end)
+        ends = [shape[a] + max(widths[a][0], 0) + widths[a][1] for a in cropped]
+        _slice(g, g.node("Pad", [xs[0], pads], mode=onnx_mode), starts, ends, cropped, out)
+    else:
+        g.node("Pad", [xs[0], pads], [out], mode=onnx_mode)
 
 
 def _reduce(name: str) -> Converter:
