@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .dtypes import dtype as _dtype_cls
 from .memory_format import sort_dims
 from .ops import (
     activation,
@@ -51,8 +52,33 @@ def _reshape(self: Tensor, *shape: Any) -> Tensor:
     return shape_mod.reshape(self, _shape_arg(shape))
 
 
+def _is_dtype(x: Any) -> bool:
+    return isinstance(x, (np.dtype, _dtype_cls)) or (isinstance(x, type) and issubclass(x, np.generic))
+
+
+def _view(self: Tensor, *shape: Any, size: Any = None, dtype: Any = None) -> Tensor:
+    """view(*shape): this tensor's memory seen with another shape (PyTorch's RuntimeError where its strides
+    allow none: use reshape); view(dtype): its bytes read as another dtype (not differentiable)."""
+    if shape and type(shape[0]) is int and dtype is None and size is None:  # view(2, -1): at once
+        return shape_mod.view(self, _shape_arg(shape))
+    if dtype is not None or (len(shape) == 1 and _is_dtype(shape[0])):
+        if shape and dtype is not None or size is not None:
+            raise TypeError("view() takes either a shape or a dtype, not both")
+        return shape_mod.view_dtype(self, shape[0] if shape else dtype)
+    if size is not None:
+        if shape:
+            raise TypeError("view() takes the shape once: positionally or as size=")
+        shape = (size,)
+    if not shape:
+        raise TypeError("view() received an invalid combination of arguments - got (), but expected one of: "
+                        "(torch.dtype dtype) or (tuple of ints size)")
+    if any(_is_dtype(s) for s in shape):
+        raise TypeError("view() takes either a shape or one dtype, not a dtype among the sizes")
+    return shape_mod.view(self, _shape_arg(shape))
+
+
 shape_mod = shape
-_T = property(lambda self: shape.permute(self, tuple(reversed(range(self.ndim)))) if self.ndim > 1 else self,
+_T = property(lambda self: shape.permute(self, tuple(reversed(range(self.ndim)))),  # a view, 0-d and 1-D too
               doc="The tensor with its dimensions reversed (the transpose of a matrix).")
 
 
@@ -96,11 +122,11 @@ METHODS = {
     "logsumexp": reduction.logsumexp, "norm": reduction.norm, "prod": reduction.prod,
     "all": reduction.all, "any": reduction.any,
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
-    "reshape": _reshape, "view": _reshape, "permute": shape.permute, "transpose": shape.transpose,
+    "reshape": _reshape, "view": _view, "permute": shape.permute, "transpose": shape.transpose,
     "swapaxes": shape.transpose, "t": shape.t, "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze,
     "flatten": shape.flatten, "expand": shape.expand, "expand_as": shape.expand_as,
     "nonzero": indexing.nonzero, "argwhere": indexing.argwhere,
-    "view_as": lambda self, other: shape_mod.reshape(self, tuple(other.shape)),
+    "view_as": lambda self, other: shape_mod.view(self, tuple(other.shape)),
     "reshape_as": lambda self, other: shape_mod.reshape(self, tuple(other.shape)),
     "broadcast_to": shape.broadcast_to, "contiguous": shape.contiguous,
     "split": join.split, "chunk": join.chunk, "unbind": join.unbind,
@@ -651,3 +677,19 @@ METHODS.update({
     **{name: _unsupported(name, RuntimeError, _NO_STORAGE) for name in ("storage", "untyped_storage")},
 })
 METHODS["index_reduce_"] = _inplace("index_reduce_", "index_reduce")
+
+
+def _multi_views(op: Any) -> Any:
+    """Tensor.<op>: its pieces marked as views of the tensor, as PyTorch's split & co. return."""
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        return _vw.multi_views(op(self, *args, **kwargs), self)
+    method.__name__ = method.__qualname__ = op.__name__
+    method.__doc__ = op.__doc__
+    return method
+
+
+# views as PyTorch's: x[int] a 0-d view, diagonal a view (not a copy), the pieces of split & co views of x
+METHODS.update({
+    "__getitem__": _vw.view_index, "diagonal": _vw.diagonal, "unbind": _vw.unbind,
+    **{name: _multi_views(METHODS[name]) for name in ("split", "chunk", "tensor_split", "hsplit", "vsplit", "dsplit")},
+})

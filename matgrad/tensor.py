@@ -34,9 +34,17 @@ LAST_CHANGE = [-1]
 _KEEP_CHANGES = 64  # older changes are forgotten: a node older than all kept ones sees "an earlier version"
 
 
+def _counter(t: Tensor) -> Tensor:
+    """The tensor that holds `t`'s version counter: `t` itself, or (a view, a detach(), a view(dtype)) the
+    tensor whose counter it shares, as PyTorch's views share their base's."""
+    owner = getattr(t, "_vc", None)
+    return t if owner is None else owner
+
+
 def bump_version(t: Tensor) -> None:
-    """Record that `t` was changed in place (PyTorch's version counter)."""
-    t._version += 1
+    """Record that `t` was changed in place (PyTorch's version counter, shared by a base and its views)."""
+    t = _counter(t)
+    t._ver += 1
     seq = LAST_CHANGE[0] = NEXT_SEQ()
     changes = getattr(t, "_changes", None)
     if changes is None:
@@ -49,12 +57,150 @@ def bump_version(t: Tensor) -> None:
 
 def version_at(t: Tensor, seq: int) -> int | None:
     """The version `t` had when the node numbered `seq` was recorded (None: too many changes ago to tell)."""
+    t = _counter(t)
     changes = getattr(t, "_changes", None)
     if not changes or changes[-1] < seq:
-        return t._version
+        return t._ver
     if len(changes) == _KEEP_CHANGES and changes[0] > seq:
         return None
-    return t._version - sum(1 for c in changes if c > seq)
+    return t._ver - sum(1 for c in changes if c > seq)
+
+
+def share_version(t: Tensor, source: Tensor) -> Tensor:
+    """Give `t` `source`'s version counter (PyTorch's detach() and view(dtype) share it without being views)."""
+    t._vc = _counter(source)
+    return t
+
+
+_NOT_COPIED = ("_vc", "_vb", "_vmeta", "_views", "_changes", "__weakref__")
+_MULTI_VIEW = "multi"  # a view's creation meta (PyTorch's CreationMeta): one of several views an op returned
+_NO_GRAD_VIEW = "no_grad"  # made in no_grad mode from a base that requires grad
+
+
+def mark_view(out: Tensor, base: Tensor, multi: bool = False) -> Tensor:
+    """Record `out` as a view of `base`'s memory, as PyTorch's view ops: `out._base` is the root base (never a
+    view itself), the two share a version counter, and an in-place change through either reaches the other's
+    gradient too (Tensor._modify). `multi`: one of several views one op returned (split, unbind ...), which
+    PyTorch does not let an in-place change on a graph go through."""
+    root = getattr(base, "_vb", None)
+    meta = _MULTI_VIEW if multi else None
+    if root is None:
+        root = base
+    elif meta is None:
+        meta = getattr(base, "_vmeta", None)  # a view of a view keeps how the first was made
+    out._vb = root
+    out._vc = _counter(root)
+    if meta is None and root.requires_grad and not _upward("grad_mode")._state.enabled:
+        meta = _NO_GRAD_VIEW
+    if meta is not None:
+        out._vmeta = meta
+    views = getattr(root, "_views", None)  # weakly: refreshed when the base's history changes in place
+    if views is None:
+        root._views = views = _Views()
+    views.append(weakref.ref(out))
+    if len(views) > views.limit:  # forget the dead ones now and then (a parameter's w.t() every step)
+        views[:] = [r for r in views if r() is not None]
+        views.limit = max(32, 2 * len(views))  # so that this costs O(1) a view, however many stay alive
+    return out
+
+
+class _Views(list):
+    """A base's views, as weak references, with the length at which the dead ones are next dropped."""
+
+    __slots__ = ("limit",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.limit = 32
+
+
+def _positions(base: Any, view: Any) -> Any:
+    """The row-major flat index into `base` of each element of `view` (an int64 NumPy array of view's shape),
+    read from their addresses; None where `view` does not lie in `base`'s memory."""
+    item = base.itemsize
+    if view.itemsize != item or type(view) is not type(base):
+        return None
+    if type(base) is np.ndarray:
+        start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    else:  # a device array: its pointer (CuPy's; an array module without one gets the old, unshared history)
+        try:
+            start = view.data.ptr - base.data.ptr
+        except AttributeError:
+            return None
+
+    def addresses(shape: tuple[int, ...], strides: tuple[int, ...], first: int) -> np.ndarray:
+        a = np.full((), first, np.int64)
+        for n, s in zip(shape, strides):
+            a = a[..., None] + np.arange(n, dtype=np.int64) * s
+        return a
+
+    at = addresses(view.shape, view.strides, start)
+    if base.flags.c_contiguous:
+        if at.size and (at.min() < 0 or at.max() >= base.nbytes or (at % item).any()):
+            return None
+        return at // item
+    each = addresses(base.shape, base.strides, 0).ravel()
+    order = np.argsort(each, kind="stable")
+    ordered = each[order]
+    pos = np.clip(np.searchsorted(ordered, at), 0, max(ordered.size - 1, 0))
+    if at.size and (ordered.size == 0 or (ordered[pos] != at).any()):
+        return None
+    return order[pos]
+
+
+def _refresh_views(root: Tensor) -> None:
+    """Give each live view of `root` a history through root's new one, after root's history changed in place
+    (PyTorch regenerates a view's grad_fn from its base's then): the view's gradient reaches what root is now."""
+    views = getattr(root, "_views", None)
+    if not views or root.grad_fn is None:
+        return
+    from .ops.indexing import getitem  # Tensor's helpers call up (see the module docstring)
+    from .ops.shape import reshape
+
+    flat = None
+    for r in views:
+        v = r()
+        if v is None or getattr(v, "_vmeta", None) == _NO_GRAD_VIEW:  # (PyTorch gives those no history either)
+            continue
+        idx = _positions(root.array, v.array)
+        if idx is None:
+            continue
+        if flat is None:  # a fresh alias of root: its own counter, so later changes do not trip these nodes
+            flat = reshape(Tensor._make(root.array, root.grad_fn, True), (-1,))
+        g = getitem(flat, idx)
+        v.grad_fn, v.requires_grad = g.grad_fn, g.requires_grad
+
+
+def _refuse_overlap(a: Any, error: Exception) -> None:
+    """PyTorch's RuntimeError for writing into memory some elements share (an expanded tensor, read-only here)."""
+    if "read-only" in str(error) and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                           "single memory location. Please clone() the tensor before performing the "
+                           "operation.") from None
+
+
+def _check_view_inplace(view: Tensor, root: Tensor, tracking: bool) -> bool:
+    """PyTorch's checks before an in-place change of a view with grad mode on (torch's check_inplace); whether
+    the change is recorded (the view counts as requiring grad when its base does)."""
+    tracking = tracking or root.requires_grad
+    if not tracking:
+        return False
+    meta = getattr(view, "_vmeta", None)
+    if meta == _NO_GRAD_VIEW:
+        raise RuntimeError(
+            "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that "
+            "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both "
+            "the view and the inplace either both inside the no_grad block (if you don't want the inplace to be "
+            "tracked) or both outside (if you want the inplace to be tracked).")
+    if meta == _MULTI_VIEW:
+        raise RuntimeError(
+            "Output 0 of a function that returns multiple views (split, chunk, unbind ...) is a view and is being "
+            "modified inplace. This view is the output of a function that returns multiple views. Such functions "
+            "do not allow the output views to be modified inplace. You should replace the inplace operation by an "
+            "out-of-place one.")
+    if root.requires_grad and root.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    return True
 
 _default_dtype = [np.dtype(np.float32)]  # NumPy's dtype: what the hot paths hand NumPy
 
@@ -109,7 +255,10 @@ class Tensor:
     backward(create_graph=True)); `.grad_fn` is the op that made it (None for a leaf).
     """
 
-    __slots__ = ("array", "_grad", "requires_grad", "grad_fn", "name", "_version", "_changes", "__weakref__")
+    # _ver: the version counter (read through `_version`); _vc: the tensor whose counter this one shares (unset:
+    # its own); _vb: the root base of a view (`_base`); _vmeta: how a view was made; _views: a base's views, weakly
+    __slots__ = ("array", "_grad", "requires_grad", "grad_fn", "name", "_ver", "_changes", "_vc", "_vb", "_vmeta",
+                 "_views", "__weakref__")
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
     __hash__ = object.__hash__
 
@@ -126,7 +275,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.grad_fn = None
         self.name = name
-        self._version = 0
+        self._ver = 0
 
     @classmethod
     def _make(cls, data: Any, grad_fn: Any, requires_grad: bool) -> Tensor:
@@ -137,8 +286,37 @@ class Tensor:
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
         t.name = None
-        t._version = 0
+        t._ver = 0
         return t
+
+    # --- views and versions, as PyTorch's ----------------------------------------------------
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's memory was changed in place (counted with its base and views)."""
+        return _counter(self)._ver
+
+    @_version.setter
+    def _version(self, value: int) -> None:
+        _counter(self)._ver = value
+
+    @property
+    def _base(self) -> Tensor | None:
+        """The tensor this one is a view of (the root: never a view itself), or None, as PyTorch's `_base`."""
+        return getattr(self, "_vb", None)
+
+    def _is_view(self) -> bool:
+        """Whether this tensor is a view of another (its `_base`)."""
+        return getattr(self, "_vb", None) is not None
+
+    def __getstate__(self) -> Any:
+        """The slots a copy or pickle keeps: a copy is a tensor of its own, no view, with its own counter."""
+        state = {}
+        for cls in type(self).__mro__:
+            for name in cls.__dict__.get("__slots__", ()):
+                if name not in _NOT_COPIED and hasattr(self, name):
+                    state[name] = getattr(self, name)
+        state["_ver"] = self._version
+        return None, state
 
     # --- data and grad, as PyTorch's ------------------------------------------------------
     @property
@@ -254,8 +432,13 @@ class Tensor:
     def storage_offset(self) -> int:
         """Elements between the start of the memory this tensor views and its first element (0 unless a view)."""
         root = self.array
-        while isinstance(getattr(root, "base", None), type(self.array)):
-            root = root.base
+        while True:
+            base = getattr(root, "base", None)
+            if not isinstance(base, type(self.array)):  # as_strided's views hang off a stand-in with the array
+                base = getattr(base, "base", None)
+                if not isinstance(base, type(self.array)):
+                    break
+            root = base
         if type(root) is not np.ndarray:  # a device array: its data pointer, as CuPy has it
             return (self.array.data.ptr - root.data.ptr) // self.array.itemsize
         start = root.__array_interface__["data"][0]
@@ -394,8 +577,10 @@ class Tensor:
         return int(self.array.item())
 
     def detach(self) -> Tensor:
-        """The same values, cut from the graph (shares memory)."""
-        return Tensor._make(self.array, None, False)
+        """The same values, cut from the graph (shares memory and, as PyTorch's, the version counter)."""
+        t = Tensor._make(self.array, None, False)
+        t._vc = _counter(self)
+        return t
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Start (or stop) recording operations on this leaf; returns self."""
@@ -643,11 +828,15 @@ class Tensor:
 
         tracking = grad_mode._state.enabled and (
             self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in operands))
+        root = getattr(self, "_vb", None)
+        if root is not None and grad_mode._state.enabled:
+            tracking = _check_view_inplace(self, root, tracking)
         if not tracking:
             if plain is not None:
                 try:
                     plain(self.array)
                 except ValueError as e:  # NumPy's broadcast error, where PyTorch raises RuntimeError
+                    _refuse_overlap(self.array, e)
                     if "broadcast" not in str(e):
                         raise
                     raise ShapeError(f"{name}: {e}; an in-place change keeps this tensor's shape "
@@ -655,6 +844,8 @@ class Tensor:
             else:
                 self._write(name, recorded(self))
             bump_version(self)
+            return self
+        if root is not None and self._modify_view(name, recorded, root):
             return self
         if self.grad_fn is None and self.requires_grad:
             raise RuntimeError(
@@ -669,7 +860,33 @@ class Tensor:
         self._write(name, out)
         self.grad_fn, self.requires_grad = out.grad_fn, out.requires_grad
         bump_version(self)
+        if getattr(self, "_views", None):
+            _refresh_views(self)
         return self
+
+    def _modify_view(self, name: str, recorded: Any, root: Tensor) -> bool:
+        """A recorded in-place change of this view: the base `root` takes the new history (PyTorch's CopySlices),
+        its old values with the changed elements written in, so the gradient reaches the base's old history
+        outside the view and the op's inputs inside it; then every view of root is given a history through that.
+        False (nothing done) when this tensor no longer lies in root's memory."""
+        from .ops.indexing import getitem, index_put  # Tensor's methods call up (see the module docstring)
+        from .ops.shape import reshape
+
+        idx = _positions(root.array, self.array)
+        if idx is None:
+            return False
+        node = root.grad_fn
+        base = Tensor._make(root.array.copy(), node, root.requires_grad)  # row-major, as idx counts
+        if node is not None and getattr(node, "out", None) is root.array:
+            node.out = base.array  # the node that made the base kept its output: keep the old values
+        flat = reshape(base, (-1,))
+        out = recorded(getitem(flat, idx))  # this view's old values, with the base's old history
+        self._write(name, out)
+        new = reshape(index_put(flat, idx, out), root.array.shape)
+        root.grad_fn, root.requires_grad = new.grad_fn, new.requires_grad
+        bump_version(self)
+        _refresh_views(root)
+        return True
 
     def _write(self, name: str, out: Tensor) -> None:
         """Copy an op's result into this tensor's own array (same shape; a dtype it can take)."""
@@ -683,7 +900,11 @@ class Tensor:
                 f"{name}: result type {out.array.dtype} can't be cast to the desired output type "
                 f"{self.array.dtype}; convert first (x = x.to(...))"
             )
-        np.copyto(self.array, out.array, casting="same_kind")
+        try:
+            np.copyto(self.array, out.array, casting="same_kind")
+        except ValueError as e:
+            _refuse_overlap(self.array, e)
+            raise
 
     def _method(self, name: str) -> Any:
         from . import _methods  # Tensor's methods call up into ops (see the module docstring)

@@ -11,19 +11,85 @@ from typing import Any
 import numpy as np
 
 from ..autograd.op import Op
+from ..devices import backend_of
 from ..memory_format import check as _check_format
 from ..memory_format import contiguous_format, preserve_format, relayout, to_format
-from ..tensor import Tensor, _shape_arg, as_tensor, wrap_dim
+from ..tensor import Tensor, _shape_arg, as_tensor, mark_view, share_version, wrap_dim
 
 
 class Reshape(Op):
-    """y = x viewed with another shape.  dx = dy reshaped back."""
+    """y = x viewed with another shape (with the given strides, in elements: a view PyTorch's way).
+    dx = dy reshaped back."""
 
-    def forward(self, x, shape):
-        return np.reshape(x, shape)
+    def forward(self, x, shape, strides=None):
+        self.in_shape = x.shape  # kept, so a later in-place change of x does not stop this backward (PyTorch's)
+        if strides is None:
+            return np.reshape(x, shape)
+        if x.flags.c_contiguous:  # NumPy's view, where its strides are the ones asked for (faster to make)
+            y = np.reshape(x, shape)
+            if y.strides == tuple(s * x.itemsize for s in strides):
+                return y
+        return _strided(x, shape, strides)
 
     def backward(self, dy):
-        return self.xp.reshape(dy, self.input_arrays[0].shape)
+        return self.xp.reshape(dy, self.in_shape)
+
+
+def _strided(x: Any, shape: tuple[int, ...], strides: tuple[int, ...]) -> Any:
+    """A view of x's memory with the given shape and strides (in elements), from x's first element."""
+    xp = np if type(x) is np.ndarray else backend_of(x).xp
+    return xp.lib.stride_tricks.as_strided(x, shape, tuple(s * x.itemsize for s in strides))
+
+
+def compute_stride(oldshape: tuple[int, ...], oldstride: tuple[int, ...],
+                   newshape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The strides a view of newshape has on a tensor of oldshape and oldstride, or None where no view can
+    have it (PyTorch's at::detail::computeStride): each run of dims merged or split must be contiguous
+    within itself, while dims of size 1 may have any stride."""
+    if not oldshape:
+        return (1,) * len(newshape)
+    numel = int(np.prod(oldshape, dtype=np.int64))
+    if numel == 0:
+        if tuple(oldshape) == tuple(newshape):
+            return tuple(oldstride)
+        out, step = [], 1
+        for n in reversed(newshape):
+            out.append(step)
+            step *= max(n, 1)
+        return tuple(reversed(out))
+    newstride = [0] * len(newshape)
+    view_d = len(newshape) - 1
+    chunk_base_stride = oldstride[-1]
+    tensor_numel = view_numel = 1
+    for tensor_d in range(len(oldshape) - 1, -1, -1):
+        tensor_numel *= oldshape[tensor_d]
+        if tensor_d == 0 or (oldshape[tensor_d - 1] != 1
+                             and oldstride[tensor_d - 1] != tensor_numel * chunk_base_stride):
+            while view_d >= 0 and (view_numel < tensor_numel or newshape[view_d] == 1):
+                newstride[view_d] = view_numel * chunk_base_stride
+                view_numel *= newshape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if tensor_d > 0:
+                chunk_base_stride = oldstride[tensor_d - 1]
+                tensor_numel = view_numel = 1
+    if view_d != -1:
+        return None
+    return tuple(newstride)
+
+
+def _as_view(op: str, t: Tensor, new: tuple[int, ...]) -> Tensor | None:
+    """t viewed with shape `new` (a view of its memory, PyTorch's strides), or None where its strides allow none."""
+    a = t.array
+    if a.flags.c_contiguous and a.size and 1 not in a.shape:  # row-major strides: NumPy's are PyTorch's here
+        out = Reshape.apply(t, shape=new)
+    else:
+        strides = compute_stride(a.shape, t.stride(), new)
+        if strides is None:
+            return None
+        out = Reshape.apply(t, shape=new, strides=strides)
+    return mark_view(out, t)
 
 
 class Permute(Op):
@@ -41,7 +107,20 @@ class Expand(Op):
     """y = x broadcast to a larger shape.  dx = dy summed over the copies (by the engine)."""
 
     def forward(self, x, shape):
-        return np.broadcast_to(x, shape)
+        lead = len(shape) - x.ndim
+        if shape != x.shape and 1 not in shape and 0 not in shape and type(x) is np.ndarray:
+            return np.broadcast_to(x, shape)  # some elements repeat: read-only is right, and NumPy's strides are
+        # PyTorch's (inferExpandGeometry) here; otherwise computed, and writable, as PyTorch refuses an in-place
+        # change only where two elements share memory
+        item, strides = x.itemsize, [0] * len(shape)
+        for i in range(len(shape) - 1, -1, -1):
+            size, stride = (x.shape[i - lead], x.strides[i - lead] // item) if i >= lead else (
+                1, shape[i + 1] * strides[i + 1] if i + 1 < len(shape) else 1)
+            strides[i] = 0 if size != shape[i] else stride
+        overlap = any(s == 0 and n > 1 for s, n in zip(strides, shape))
+        if type(x) is not np.ndarray:
+            return _strided(x, shape, strides)
+        return np.lib.stride_tricks.as_strided(x, shape, tuple(s * item for s in strides), writeable=not overlap)
 
     def backward(self, dy):
         return dy
@@ -78,15 +157,66 @@ def _resolve_shape(op: str, size: int, shape: tuple[int, ...], old: tuple[int, .
 
 
 def reshape(input: Any, *shape: Any) -> Tensor:
-    """The same elements in a new shape; one dimension may be -1 (inferred)."""
+    """The same elements in a new shape; one dimension may be -1 (inferred). A view of input's memory where
+    its strides allow one (as PyTorch: even for the same shape), else a copy."""
     t = as_tensor(input)
     new = _resolve_shape("reshape", t.array.size, _shape_arg(shape), t.array.shape)
-    if new == t.array.shape:
-        return t
-    return Reshape.apply(t, shape=new)
+    out = _as_view("reshape", t, new)
+    return Reshape.apply(t, shape=new) if out is None else out
 
 
-view = reshape
+def view(input: Any, *shape: Any) -> Tensor:
+    """input's memory seen with another shape (one dimension may be -1): a view wherever input's strides allow
+    one (PyTorch's rule), else a copy, as reshape.
+
+    PyTorch raises there instead. matgrad does not, because its conv and pooling outputs lie channel-major,
+    (C, N, H, W) in memory, where PyTorch's are contiguous: `pool(conv(x)).view(n, -1)`, which PyTorch runs, would
+    be refused. So an in-place change through such a "view" does not reach input (README, where matgrad differs)."""
+    t = as_tensor(input)
+    new = _resolve_shape("view", t.array.size, _shape_arg(shape), t.array.shape)
+    out = _as_view("view", t, new)
+    return Reshape.apply(t, shape=new) if out is None else out
+
+
+#: PyTorch's names of the dtypes, as its errors print them (view(dtype)).
+_SCALAR_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
+                 "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool", "uint16": "UInt16",
+                 "uint32": "UInt32", "uint64": "UInt64"}
+
+
+def view_dtype(input: Any, dtype: Any) -> Tensor:
+    """input's bytes read as `dtype` (PyTorch's Tensor.view(dtype)): the same shape for an element of the same
+    size, else the last dim scaled by the ratio of sizes (which needs it contiguous). It shares input's memory
+    and version counter but is not differentiable: no history, requires_grad False, as PyTorch's."""
+    t = as_tensor(input)
+    a = t.array
+    dt = np.dtype(dtype)
+    if dt.kind not in "biuf":
+        raise TypeError(f"view(): matgrad has no dtype {dt} (its dtypes are bool, integers and floats)")
+    old, new = a.itemsize, dt.itemsize
+    what = f"to view {_SCALAR_NAMES.get(a.dtype.name, a.dtype.name)} as {_SCALAR_NAMES.get(dt.name, dt.name)} " \
+           "(different element sizes)"
+    if old != new:
+        if a.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        stride = t.stride()
+        if old > new:
+            if stride[-1] != 1:
+                raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {stride[-1]}")
+        else:
+            ratio = new // old
+            if a.shape[-1] % ratio:
+                raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but got {a.shape[-1]}")
+            if t.storage_offset() % ratio:
+                raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {what}, but got "
+                                   f"{t.storage_offset()}")
+            if stride[-1] != 1:
+                raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {stride[-1]}")
+            for d, s in enumerate(stride[:-1]):
+                if s % ratio:
+                    raise RuntimeError(f"self.stride({d}) must be divisible by {ratio} {what}, but got {s}")
+    out = a.view(dt)  # NumPy's rule for the shape and strides is PyTorch's, once PyTorch's checks pass
+    return share_version(Tensor._make(out, None, False), t)
 
 
 def permute(input: Any, *dims: Any) -> Tensor:
@@ -100,18 +230,17 @@ def permute(input: Any, *dims: Any) -> Tensor:
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"permute: {tuple(dims)} is not a permutation of the {t.ndim} dims (duplicate dims are "
                            "not allowed)")
-    return Permute.apply(t, axes=axes)
+    return mark_view(Permute.apply(t, axes=axes), t)
 
 
 def transpose(input: Any, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
     t = as_tensor(input)
     a, b = wrap_dim("transpose", dim0, t.ndim), wrap_dim("transpose", dim1, t.ndim)
-    if t.ndim < 2:  # a 0-d or 1-D tensor is its own transpose (once the dims are valid)
-        return t
     axes = list(range(t.ndim))
-    axes[a], axes[b] = axes[b], axes[a]
-    return Permute.apply(t, axes=tuple(axes))
+    if t.ndim >= 2:  # a 0-d or 1-D tensor is its own transpose (once the dims are valid): still a view, as PyTorch's
+        axes[a], axes[b] = axes[b], axes[a]
+    return mark_view(Permute.apply(t, axes=tuple(axes)), t)
 
 
 swapaxes = swapdims = transpose
@@ -123,7 +252,7 @@ def t(input: Any) -> Tensor:
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D (shape {x.shape}); "
                            "use transpose or permute")
-    return transpose(x, 0, 1) if x.ndim == 2 else x
+    return transpose(x, 0, min(x.ndim, 2) - 1)  # 0-d and 1-D: a view of the tensor as it is, as PyTorch's
 
 
 def squeeze(input: Any, dim: Any = None) -> Tensor:
@@ -137,14 +266,19 @@ def squeeze(input: Any, dim: Any = None) -> Tensor:
             twice = next(d for d in dims if dims.count(d) > 1)
             raise RuntimeError(f"squeeze: dim {twice} appears multiple times in the list of dims")
         new = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
-    return reshape(x, new)
+    gone = [i for i, s in enumerate(x.shape) if s == 1 and (dim is None or i in dims)]
+    stride = x.stride()  # the others keep their strides, as PyTorch's
+    return mark_view(Reshape.apply(x, shape=new, strides=tuple(s for i, s in enumerate(stride) if i not in gone)), x)
 
 
 def unsqueeze(input: Any, dim: int) -> Tensor:
     """Insert a dimension of size 1 at `dim`."""
     x = as_tensor(input)
     d = wrap_dim("unsqueeze", dim, x.ndim + 1)
-    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+    stride = x.stride()  # the new dim's stride as PyTorch's: what a step along the next dim would be
+    step = 1 if d >= x.ndim else x.shape[d] * stride[d]
+    return mark_view(Reshape.apply(x, shape=x.shape[:d] + (1,) + x.shape[d:],
+                                   strides=stride[:d] + (step,) + stride[d:]), x)
 
 
 def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -156,13 +290,16 @@ def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if s > e:
         raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (flatten() has invalid "
                            "args: start_dim cannot come after end_dim)")
+    if s == e:  # nothing to merge: the tensor itself, as PyTorch's
+        return x
     merged = int(np.prod(x.shape[s:e + 1], dtype=np.int64))  # not -1: that is ambiguous for 0 elements
     return reshape(x, x.shape[:s] + (merged,) + x.shape[e + 1:])
 
 
 def expand(input: Any, *sizes: Any) -> Tensor:
     """Broadcast to a larger shape without copying; -1 keeps a dimension's size."""
-    return _expand("expand", as_tensor(input), tuple(int(s) for s in _shape_arg(sizes)))
+    x = as_tensor(input)
+    return mark_view(_expand("expand", x, tuple(int(s) for s in _shape_arg(sizes))), x)
 
 
 def _expand(op: str, x: Tensor, sizes: tuple[int, ...]) -> Tensor:
@@ -186,13 +323,13 @@ def _expand(op: str, x: Tensor, sizes: tuple[int, ...]) -> Tensor:
             raise RuntimeError(f"{op}: shape {x.shape} cannot be broadcast to {sizes} (each size must match or be "
                                "1, counting from the right): the expanded size of the tensor "
                                f"({s}) must match the existing size ({old}) at non-singleton dimension {i}")
-    shape = tuple(shape)
-    return x if shape == x.shape else Expand.apply(x, shape=shape)
+    return Expand.apply(x, shape=tuple(shape))  # a view, even of the same shape (as PyTorch's)
 
 
 def broadcast_to(input: Any, shape: Any) -> Tensor:
     """Broadcast to `shape` as PyTorch's expand: -1 keeps a size."""
-    return _expand("broadcast_to", as_tensor(input), tuple(int(s) for s in shape))
+    x = as_tensor(input)
+    return mark_view(_expand("broadcast_to", x, tuple(int(s) for s in shape)), x)
 
 
 def expand_as(input: Any, other: Tensor) -> Tensor:
@@ -272,7 +409,7 @@ def movedim(input: Any, source: Any, destination: Any) -> Tensor:
     rest = iter(d for d in range(t.ndim) if d not in src)
     placed = dict(zip(dst, src))
     order = tuple(placed[i] if i in placed else next(rest) for i in range(t.ndim))
-    return t if order == tuple(range(t.ndim)) else Permute.apply(t, axes=order)
+    return mark_view(Permute.apply(t, axes=order), t)  # a view even when nothing moves, as PyTorch's
 
 
 moveaxis = movedim
@@ -280,7 +417,7 @@ moveaxis = movedim
 
 def ravel(input: Any) -> Tensor:
     """The elements as a 1-D tensor: a view when they lie in row-major order, else a copy (as PyTorch)."""
-    return reshape(input, (-1,))
+    return reshape(contiguous(input), (-1,))  # not reshape alone: that views some non-contiguous tensors too
 
 
 def _atleast(op: str, nd: int, tensors: tuple[Any, ...]) -> Any:

@@ -12,15 +12,23 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..autograd.op import Op
 from ..devices import backend_of
-from ..tensor import Tensor, as_tensor, wrap_dim
+from ..tensor import Tensor, as_tensor, mark_view, wrap_dim
 from .indexing import getitem
 from .join import split
-from .shape import broadcast_to, permute, reshape
+from .shape import _strided, broadcast_to, reshape
 
 
 def _int(x: Any) -> int:
     return int(x.item()) if isinstance(x, Tensor) else int(x)
+
+
+def _shape_source(t: Tensor) -> Tensor:
+    """What a slice of t is recorded as taken from: t made by an op is stood for by a fresh alias, so a slice's
+    backward, which needs only t's shape, still runs after t is changed in place (PyTorch's SliceBackward keeps
+    no values). A leaf stays itself: its gradient is accumulated there."""
+    return t if t.grad_fn is None else Tensor._make(t.array, t.grad_fn, t.requires_grad)
 
 
 def narrow(input: Any, dim: int, start: Any, length: int) -> Tensor:
@@ -37,12 +45,56 @@ def narrow(input: Any, dim: int, start: Any, length: int) -> Tensor:
         start += n
     if length < 0 or start + length > n:
         raise RuntimeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({n}).")
-    return getitem(t, (slice(None),) * d + (slice(start, start + length),))
+    return mark_view(getitem(_shape_source(t), (slice(None),) * d + (slice(start, start + length),)), t)
 
 
 def narrow_copy(input: Any, dim: int, start: Any, length: int) -> Tensor:
     """narrow, as a copy."""
     return narrow(input, dim, start, length) * 1
+
+
+def view_index(input: Any, index: Any) -> Tensor:
+    """input[index] (Tensor.__getitem__), marked as a view of input where PyTorch's is one: an index of ints,
+    slices, None and ... (an int for every dim included: a 0-d view, where NumPy would copy out a number)."""
+    t = as_tensor(input)
+    parts = index if type(index) is tuple else (index,)
+    ellipsis = new_dims = ints = False
+    for p in parts:
+        kind = type(p)
+        if kind is slice or kind is int:
+            continue
+        if p is None:
+            new_dims = True
+        elif p is Ellipsis:
+            ellipsis = True
+        elif isinstance(p, Tensor) and p.array.ndim == 0 and p.array.dtype.kind in "iu":
+            ints = True  # a 0-d integer tensor indexes as its number, as in PyTorch
+        elif not isinstance(p, (int, np.integer)) or isinstance(p, (bool, np.bool_)):
+            return getitem(t, index)  # an advanced index: a copy, as PyTorch's
+    if ints:
+        parts = tuple(int(p.item()) if isinstance(p, Tensor) else p for p in parts)
+    if not ellipsis:  # NumPy gives a view (a 0-d one too) where an Ellipsis is in the index
+        parts = parts + (Ellipsis,)
+    try:
+        out = getitem(_shape_source(t), parts)
+    except IndexError:
+        return getitem(t, index)  # its error names the index as the caller wrote it
+    if out.array.base is None:
+        return out
+    if new_dims:  # a new dim's stride as PyTorch's unsqueeze gives it (NumPy's is 0)
+        dims, k = [], 0
+        for p in parts:
+            if p is None:
+                dims.append(k)
+            if p is Ellipsis:
+                k += t.ndim - sum(1 for q in parts if q is not None and q is not Ellipsis)
+            elif p is None or type(p) is slice:
+                k += 1
+        stride = list(out.stride())
+        for d in reversed(dims):
+            stride[d] = out.shape[d + 1] * stride[d + 1] if d + 1 < out.ndim else 1
+        out.array = _strided(out.array, out.array.shape, tuple(stride))
+    return mark_view(out, t)
 
 
 def select(input: Any, dim: int, index: Any) -> Tensor:
@@ -54,7 +106,7 @@ def select(input: Any, dim: int, index: Any) -> Tensor:
     n, i = t.shape[d], _int(index)
     if not -n <= i < n:
         raise IndexError(f"select(): index {i} out of range for tensor of size {tuple(t.shape)} at dimension {d}")
-    return getitem(t, (slice(None),) * d + (i,))
+    return mark_view(getitem(_shape_source(t), (slice(None),) * d + (i, Ellipsis)), t)  # Ellipsis: a 0-d view
 
 
 def unflatten(input: Any, dim: int, sizes: Sequence[int]) -> Tensor:
@@ -85,13 +137,78 @@ def unfold(input: Any, dimension: int, size: int, step: int) -> Tensor:
         raise RuntimeError(f"unfold(): step is {step} but must be > 0")
     if t.ndim == 0:
         return reshape(t, (1,))
-    count = (n - size) // step + 1
-    xp = np if type(t.array) is np.ndarray else backend_of(t.array).xp  # the windows made on the data's device
-    windows = xp.arange(count)[:, None] * step + xp.arange(size)[None, :]  # (count, size)
-    out = getitem(t, (slice(None),) * d + (windows,))  # shape [..., count, size, ...]
-    order = list(range(out.ndim))
-    order.append(order.pop(d + 1))
-    return permute(out, tuple(order)) if order != list(range(out.ndim)) else out
+    return mark_view(Unfold.apply(t, dim=d, size=size, step=step), t)
+
+
+class Unfold(Op):
+    """y = the windows of x along dim, as a view of x's memory (PyTorch's strides).  dx = zeros like x, with
+    each window's dy added back where it was cut."""
+
+    def forward(self, x, dim, size, step):
+        self.in_shape, self.dim, self.size, self.step = x.shape, dim, size, step
+        count = (x.shape[dim] - size) // step + 1
+        stride = [s // x.itemsize for s in x.strides]
+        shape = x.shape[:dim] + (count,) + x.shape[dim + 1:] + (size,)
+        return _strided(x, shape, tuple(stride[:dim] + [stride[dim] * step] + stride[dim + 1:] + [stride[dim]]))
+
+    def backward(self, dy):
+        dim, size, step = self.dim, self.size, self.step
+        count = dy.shape[dim]
+        xp = np if type(dy) is np.ndarray or self.xp.name == "graph" else backend_of(dy).xp
+        windows = xp.arange(count)[:, None] * step + xp.arange(size)[None, :]  # (count, size)
+        order = list(range(dy.ndim))  # the window dim back beside the count dim: as x[..., windows, ...] has them
+        order.insert(dim + 1, order.pop())
+        return self.xp.index_add(self.in_shape, (slice(None),) * dim + (windows,), self.xp.transpose(dy, order),
+                                 False)
+
+
+class Diagonal(Op):
+    """y = the diagonal of dims d1 and d2 of x (offset above it), as a view of x's memory.  dx = zeros like x,
+    with dy on that diagonal."""
+
+    def forward(self, x, offset, d1, d2):
+        from .linalg import _diagonal_index
+
+        self.in_shape = x.shape
+        self.index = _diagonal_index(x.shape, offset, d1, d2, x)
+        n = max(0, min(x.shape[d1] - max(-offset, 0), x.shape[d2] - max(offset, 0)))
+        stride = [s // x.itemsize for s in x.strides]
+        if n:  # the first element: `offset` along d2 (or -offset along d1), PyTorch's storage offset
+            x = x[(slice(None),) * d2 + (slice(offset, None),)] if offset >= 0 else \
+                x[(slice(None),) * d1 + (slice(-offset, None),)]
+        keep = [k for k in range(x.ndim) if k not in (d1, d2)]
+        return _strided(x, tuple(x.shape[k] for k in keep) + (n,),
+                        tuple(stride[k] for k in keep) + (stride[d1] + stride[d2],))
+
+    def backward(self, dy):
+        return self.xp.index_add(self.in_shape, self.index, dy, False)
+
+
+def diagonal(input: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of dims dim1 and dim2 (`offset` above it, or below if negative), as the last dim: a view of
+    input's memory, as PyTorch's (an in-place change of it changes input)."""
+    t = as_tensor(input)
+    d1, d2 = wrap_dim("diagonal", dim1, t.ndim), wrap_dim("diagonal", dim2, t.ndim)  # IndexError, as PyTorch
+    if d1 == d2:
+        raise RuntimeError(f"diagonal: diagonal dimensions cannot be identical {dim1}, {dim2} (shape {t.shape})")
+    return mark_view(Diagonal.apply(t, offset=int(offset), d1=d1, d2=d2), t)
+
+
+def unbind(input: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices along `dim`, that dimension removed: views of input (0-d ones too), as PyTorch's."""
+    t = as_tensor(input)
+    d = wrap_dim("unbind", dim, t.ndim)
+    if t.ndim == 0:  # dim 0 and -1 pass wrap_dim (a 0-d tensor counts as 1-D) but name nothing here
+        raise IndexError("unbind: Dimension specified as 0 but tensor has no dimensions")
+    source = _shape_source(t)
+    return multi_views([getitem(source, (slice(None),) * d + (i, Ellipsis)) for i in range(t.shape[d])], t)
+
+
+def multi_views(pieces: Any, input: Any) -> tuple[Tensor, ...]:
+    """The pieces an op cut from input (split, chunk, unbind ...) marked as views of it, as PyTorch's: ones
+    that an in-place change on a graph may not go through."""
+    t = as_tensor(input)
+    return tuple(mark_view(p, t, multi=True) if p.array.base is not None else p for p in pieces)
 
 
 def split_with_sizes(input: Any, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
@@ -103,7 +220,7 @@ def split_with_sizes(input: Any, split_sizes: Sequence[int], dim: int = 0) -> tu
     if sum(sizes) != n or any(s < 0 for s in sizes):
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
                            f"dimension {d}), but got split_sizes={sizes}")
-    return split(t, sizes, d)
+    return multi_views(split(t, sizes, d), t)
 
 
 def _tensor_args(op: str, tensors: tuple[Any, ...]) -> list[Tensor]:
