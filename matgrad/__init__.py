@@ -29,7 +29,7 @@ from .ops.compare import (
     logical_not, logical_or, lt, ne, not_equal,
 )
 from .ops.indexing import flip, getitem
-from .ops.join import cat, chunk, concat, concatenate, pad, split, stack, unbind
+from .ops.join import cat, concat, concatenate, pad, stack
 from .ops.matmul import bmm, dot, matmul, mm
 from .ops.reduction import (
     all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, prod, std, sum, var, norm,
@@ -47,7 +47,7 @@ from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, s
 from .ops.arithmetic import arctan2, atan2, floor_divide, fmod, lerp, remainder
 from .ops.cumulative import cummax, cummin, cumprod, cumsum, logcumsumexp
 from .ops.linalg import (
-    addmm, baddbmm, cdist, det, diag, diagonal, dist, einsum, ger, inverse, mv, outer, trace, tril, triu,
+    addmm, baddbmm, cdist, det, diag, dist, einsum, ger, inverse, mv, outer, trace, tril, triu,
 )
 from .ops.reduction import std_mean, var_mean
 from .ops.repeat import repeat_interleave, roll
@@ -85,7 +85,7 @@ from .ops.views import (
 from .creation import empty_like, randint_like, tril_indices, triu_indices
 from .ops.indexing import fliplr, flipud, rot90, take
 from .ops.join import (
-    block_diag, column_stack, dsplit, dstack, hsplit, hstack, row_stack, tensor_split, vsplit, vstack,
+    block_diag, column_stack, dstack, hstack, row_stack, vstack,
 )
 from .ops.repeat import tile
 from .ops.scatter import index_copy, scatter_reduce, select_scatter, slice_scatter
@@ -147,6 +147,8 @@ from .legacy_linalg import lu, lu_solve, lu_unpack, orgqr, qr, triangular_solve 
 # bit shifts, igamma, addr, cholesky_solve/inverse, and torch's functions that are Tensor methods (torch.sin_(x)
 # is x.sin_(), torch.is_signed(x) is x.is_signed() ...)
 from ._methods import addr, adjoint, cholesky_inverse, cholesky_solve  # noqa: E402
+# the view functions: the same views as the Tensor methods (split's pieces, diagonal ...), not copies
+from ._methods import chunk, diagonal, dsplit, hsplit, split, tensor_split, unbind, vsplit  # noqa: E402
 from .linalg import slogdet  # noqa: E402
 # as_strided, index_reduce, diagonal_scatter, histogram, the *_copy functions, angle, nonzero_static, layouts
 from .ops.copies import (  # noqa: E402

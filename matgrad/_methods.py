@@ -679,10 +679,12 @@ METHODS.update({
 METHODS["index_reduce_"] = _inplace("index_reduce_", "index_reduce")
 
 
-def _multi_views(op: Any) -> Any:
+def _multi_views(op: Any, multi: bool = True) -> Any:
     """Tensor.<op>: its pieces marked as views of the tensor, as PyTorch's split & co. return."""
-    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
-        return _vw.multi_views(op(self, *args, **kwargs), self)
+    first = op.__code__.co_varnames[0]  # the input's name, so the function form takes it by keyword too
+
+    def method(*args: Any, **kwargs: Any) -> Any:
+        return _vw.multi_views(op(*args, **kwargs), args[0] if args else kwargs[first], multi)
     method.__name__ = method.__qualname__ = op.__name__
     method.__doc__ = op.__doc__
     return method
@@ -691,5 +693,10 @@ def _multi_views(op: Any) -> Any:
 # views as PyTorch's: x[int] a 0-d view, diagonal a view (not a copy), the pieces of split & co views of x
 METHODS.update({
     "__getitem__": _vw.view_index, "diagonal": _vw.diagonal, "unbind": _vw.unbind,
-    **{name: _multi_views(METHODS[name]) for name in ("split", "chunk", "tensor_split", "hsplit", "vsplit", "dsplit")},
+    **{name: _multi_views(METHODS[name]) for name in ("split", "chunk")},
+    # PyTorch builds these from slices: single views, which an in-place change on a graph may go through
+    **{name: _multi_views(METHODS[name], False) for name in ("tensor_split", "hsplit", "vsplit", "dsplit")},
 })
+# the function forms (matgrad.split, matgrad.diagonal ...) are these same views
+diagonal, unbind, split, chunk, tensor_split, hsplit, vsplit, dsplit = (
+    METHODS[name] for name in ("diagonal", "unbind", "split", "chunk", "tensor_split", "hsplit", "vsplit", "dsplit"))

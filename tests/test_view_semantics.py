@@ -609,3 +609,74 @@ def test_copies_of_a_view_are_plain_tensors():
         assert c._base is None and c.tolist() == v.tolist()
         c.add_(1)
         assert x.sum().item() == 6.0
+
+
+@needs_torch
+def test_function_form_diagonal_is_the_view_the_method_gives():
+    for lib in (mg, torch):
+        y = lib.zeros(3, 3, dtype=lib.float64)
+        d = lib.diagonal(y, 1)
+        assert d._base is y
+        d.add_(1)  # reaches the base
+        assert y.tolist() == [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
+    grads = []
+    for lib in (mg, torch):
+        x = lib.ones(3, 3, dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        lib.diagonal(y).mul_(2)  # gradient through the in-place change: torch's CopySlices
+        (y * y).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1]
+
+
+_SPLITS = (("split", (2,)), ("chunk", (2,)), ("tensor_split", (2,)), ("unbind", ()), ("hsplit", (2,)),
+           ("vsplit", (2,)), ("dsplit", (2,)))
+
+
+@needs_torch
+@pytest.mark.parametrize("name,args", _SPLITS)
+def test_function_form_splits_are_the_views_the_methods_give(name, args):
+    for lib in (mg, torch):
+        y = lib.zeros(4, 4, 4)
+        pieces = getattr(lib, name)(y, *args)
+        assert all(p._base is y for p in pieces), lib
+        pieces[0].add_(1)  # no graph: reaches the base
+        assert y.sum().item() == pieces[0].numel()
+    grads = []
+    for lib in (mg, torch):
+        x = lib.ones(4, 4, 4, dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        first = getattr(lib, name)(y, *args)[0]
+        if name in ("split", "chunk", "unbind"):  # multi-output views on a graph: no in-place change, as torch
+            with pytest.raises(RuntimeError, match="is a view and is being modified inplace"):
+                first.mul_(2)
+            continue
+        first.mul_(2)  # tensor_split & co: plain slices in torch, changed in place through to y's gradient
+        (y * y).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[:1] == grads[1:]
+
+
+@needs_torch
+def test_function_form_unbind_of_1d_gives_0d_views():
+    for lib in (mg, torch):
+        y = lib.zeros(3)
+        a, b, c = lib.unbind(y)
+        assert a.shape == () and a._base is y
+        b.add_(2)
+        assert y.tolist() == [0.0, 2.0, 0.0]
+
+
+@needs_torch
+def test_getitem_backward_survives_an_in_place_change_of_its_input():
+    from matgrad.ops.indexing import getitem
+
+    grads = []
+    for lib, take in ((mg, lambda y: getitem(y, (slice(0, 2),))), (torch, lambda y: y[0:2])):
+        x = lib.ones(4, dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        s = take(y)
+        y.add_(1)  # the slice's backward needs only y's shape: no version error, as torch
+        (s * 3).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1] == [3.0, 3.0, 0.0, 0.0]

@@ -64,12 +64,12 @@ class GetItem(Op):
 
     def forward(self, x, index, basic):
         index = index_on(index, x)
-        self.index, self.basic = index, basic
+        # the shape saved: backward needs no values, so x changed in place later is no error (as PyTorch)
+        self.index, self.basic, self.in_shape = index, basic, x.shape
         return x[index]
 
     def backward(self, dy):
-        shape = self.input_arrays[0].shape
-        return self.xp.index_add(shape, self.index, dy, self.basic)
+        return self.xp.index_add(self.in_shape, self.index, dy, self.basic)
 
 
 class IndexAdd(Op):

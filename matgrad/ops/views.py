@@ -204,11 +204,12 @@ def unbind(input: Any, dim: int = 0) -> tuple[Tensor, ...]:
     return multi_views([getitem(source, (slice(None),) * d + (i, Ellipsis)) for i in range(t.shape[d])], t)
 
 
-def multi_views(pieces: Any, input: Any) -> tuple[Tensor, ...]:
-    """The pieces an op cut from input (split, chunk, unbind ...) marked as views of it, as PyTorch's: ones
-    that an in-place change on a graph may not go through."""
+def multi_views(pieces: Any, input: Any, multi: bool = True) -> tuple[Tensor, ...]:
+    """The pieces an op cut from input (split, chunk, unbind ...) marked as views of it, as PyTorch's: with
+    `multi`, ones that an in-place change on a graph may not go through (tensor_split's pieces are plain
+    slices in PyTorch, which it may)."""
     t = as_tensor(input)
-    return tuple(mark_view(p, t, multi=True) if p.array.base is not None else p for p in pieces)
+    return tuple(mark_view(p, t, multi=multi) if p.array.base is not None else p for p in pieces)
 
 
 def split_with_sizes(input: Any, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
