@@ -24,12 +24,12 @@ from .ops.arithmetic import div, mul, sub
 from .ops.linalg import LinAlgError, _square, inverse, singular_error, zero_pivot
 from .ops.linalg import cross as _cross
 from .ops.linalg import det as _det
-from .ops.linalg import diagonal as _diagonal
 from .ops.matmul import matmul
 from .ops.reduction import EmptyInputError, Norm2, amax, amin, normalize_axes
 from .ops.reduction import sum as _sum
 from .ops.shape import movedim, squeeze, transpose, unsqueeze
 from .ops.unary import abs as _abs
+from .ops.views import diagonal as _diagonal
 from .tensor import Tensor, as_tensor, wrap_dim
 
 __all__ = [
@@ -348,7 +348,8 @@ def vecdot(x: Any, y: Any, *, dim: int = -1) -> Tensor:
 
 
 def diagonal(A: Any, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
-    """The diagonal of the matrices in dims (dim1, dim2), as torch.diagonal with other defaults."""
+    """The diagonal of the matrices in dims (dim1, dim2), as torch.diagonal with other defaults: a view of A, as
+    torch.linalg.diagonal's (an in-place change of it changes A)."""
     return _diagonal(A, offset, dim1, dim2)
 
 

@@ -1390,6 +1390,12 @@ class ShapeError(RuntimeError, ValueError):
     # PyTorch raises RuntimeError here; NumPy (and matgrad before) ValueError. Both kinds of except catch this.
 
 
+class ArgumentError(TypeError, RuntimeError):
+    """Arguments of the wrong kind that PyTorch rejects when the op runs: a conv's input and weight of different
+    dtypes, a stride or padding with the wrong number of values."""
+    # PyTorch raises RuntimeError here; matgrad before raised TypeError. Both kinds of except catch this.
+
+
 def wrap_dim(op: str, dim: Any, ndim: int) -> int:
     """`dim` as a non-negative axis of an ndim-D tensor (a 0-d one counts as 1-D), as PyTorch's maybe_wrap_dim:
     its IndexError "Dimension out of range" outside [-ndim, ndim - 1], its TypeError for a non-integer."""

@@ -98,6 +98,8 @@ ROWS = [
      lambda a, b: torch.linalg.solve_triangular(a, b, upper=False, left=False, unitriangular=True),
      [(3, 3), (2, 3)], True),
     ("matrix_exp", *both("matrix_exp"), [(2, 3, 3)], True),
+    ("diagonal", *both("diagonal"), [(2, 3, 4)], True),
+    ("diagonal_offset_dims", *both("diagonal", offset=-1, dim1=2, dim2=0), [(4, 2, 3)], True),
 ]
 
 
@@ -267,3 +269,29 @@ def test_ex_info_like_torch():
     for a in ([[1.0, 2.0], [2.0, 1.0]], [[-1.0, 0.0], [0.0, 1.0]], [[1.0, 0, 0], [0, 1.0, 0], [0, 0, -1.0]]):
         assert LA.cholesky_ex(mg.tensor(a)).info.item() == torch.linalg.cholesky_ex(torch.tensor(a)).info.item()
 
+
+
+# --- diagonal: a view, as torch.linalg.diagonal's -------------------------------------------------------------
+@pytest.mark.parametrize("kwargs", [{}, {"offset": 1}, {"offset": -1, "dim1": 0, "dim2": 2}])
+def test_diagonal_is_a_view_of_its_input(kwargs):
+    a = np.arange(24.0).reshape(2, 3, 4)
+    where = (kwargs.get("offset", 0), kwargs.get("dim1", -2), kwargs.get("dim2", -1))  # torch.linalg's defaults
+    base = mg.tensor(a)
+    d = LA.diagonal(base, **kwargs)
+    assert d._base is base
+    np.testing.assert_array_equal(d.numpy(), np.diagonal(a, *where))
+    with mg.no_grad():
+        d.mul_(-1.0)  # written through the view: the base's diagonal entries change, nothing else
+    hit = np.diagonal(np.arange(a.size).reshape(a.shape), *where).ravel()
+    expected = a.copy().ravel()
+    expected[hit] *= -1.0
+    np.testing.assert_array_equal(base.numpy(), expected.reshape(a.shape))
+    if torch is not None:
+        tb = torch.tensor(a)
+        td = torch.linalg.diagonal(tb, **kwargs)
+        assert td._base is tb
+        with torch.no_grad():
+            td.mul_(-1.0)
+        np.testing.assert_array_equal(base.numpy(), tb.numpy())
+        np.testing.assert_array_equal(d.numpy(), td.numpy())
+        assert d.stride() == td.stride()

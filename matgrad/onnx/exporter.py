@@ -57,6 +57,21 @@ class _Tracer:
                 tracer.keep.append(out)
             return out
 
+        def composite(fn: Any, cls: type) -> Any:
+            """fn (tensors positional, parameters by keyword) recorded as one op of class `cls` (ops.COMPOSITES)."""
+            def call(*tensors: Any, **params: Any) -> Any:
+                out = fn(*tensors, **params)
+                inputs = tuple(t for t in tensors if t is not None)
+                if isinstance(out, Tensor) and all(out is not t for t in inputs):
+                    module = tracer.stack[-1] if tracer.stack else "(top level)"
+                    tracer.records[id(out)] = Record(cls, inputs, params, out, module)
+                    tracer.keep.append(out)
+                return out
+            return call
+
+        from .ops import COMPOSITES
+
+        composites = [(owner, attr, getattr(owner, attr), cls) for owner, attr, cls in COMPOSITES]
         reads = {}
         for attr in ("__bool__", "item", "__float__", "__int__", "tolist"):
             if attr in Tensor.__dict__:
@@ -71,6 +86,8 @@ class _Tracer:
         Op.apply = classmethod(apply)  # type: ignore[method-assign,assignment]
         for attr, fn in reads.items():
             setattr(Tensor, attr, reader(attr, fn))
+        for owner, attr, fn, cls in composites:
+            setattr(owner, attr, composite(fn, cls))
         try:
             with grad_mode.no_grad():
                 return self.model(*args, **kwargs)
@@ -78,6 +95,8 @@ class _Tracer:
             Op.apply = original  # type: ignore[method-assign]
             for attr, fn in reads.items():
                 setattr(Tensor, attr, fn)
+            for owner, attr, fn, _ in composites:
+                setattr(owner, attr, fn)
             for h in handles:
                 h.remove()
 

@@ -16,6 +16,7 @@ from ..ops import (
     arithmetic,
     binary,
     conv,
+    conv3d,
     embedding,
     indexing,
     join,
@@ -24,6 +25,7 @@ from ..ops import (
     normalization,
     pad,
     pooling,
+    pooling3d,
     reduction,
     resample,
     shape,
@@ -206,6 +208,90 @@ def _conv(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
     w = rec.inputs[1].array
     g.node("Conv", xs, [out], kernel_shape=list(w.shape[2:]), strides=_pair(p["stride"]),
            pads=_pads(p["padding"]), dilations=_pair(p["dilation"]), group=int(p["groups"]))
+
+
+# --- 3-D convolution and pooling ---------------------------------------------------------------------
+# ops/conv3d.py and ops/pooling3d.py compute these with the 2-D ops over the depth taps (slices, stacks, sums):
+# the tracer (exporter.py) records each function in COMPOSITES as one op of its class instead, so it becomes one
+# node with 3-D attributes. Its record's inputs are the function's tensors, its params the function's keywords.
+class Conv3d:
+    """conv3d, recorded from ops.conv3d._padded_conv3d(x, w, b, stride, padding, extra, dilation, groups)."""
+
+
+class MaxPool3d:
+    """max_pool3d, recorded from ops.pooling3d._max_pool3d(x, kernel, stride, padding, dilation, ceil_mode, size)."""
+
+
+class AvgPool3d:
+    """avg_pool3d, recorded from ops.pooling3d._avg_pool3d(x, kernel, stride, padding, ceil_mode, count_include_pad,
+    divisor_override, size)."""
+
+
+#: (module, function name, the class its calls are recorded as)
+COMPOSITES: list[tuple[Any, str, type]] = [(conv3d, "_padded_conv3d", Conv3d), (pooling3d, "_max_pool3d", MaxPool3d),
+                                           (pooling3d, "_avg_pool3d", AvgPool3d)]
+
+
+def _ints(v: Any) -> list[int]:
+    return [int(x) for x in v]
+
+
+@converts(Conv3d)
+def _conv3d(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
+    """Conv over (N, C, D, H, W); padding='same''s odd pixel (`extra`) goes at the end, as PyTorch's."""
+    p = rec.params
+    lo = _ints(p["padding"])
+    w = rec.inputs[1].array
+    g.node("Conv", xs, [out], kernel_shape=list(w.shape[2:]), strides=_ints(p["stride"]),
+           pads=lo + [a + int(e) for a, e in zip(lo, p["extra"])], dilations=_ints(p["dilation"]),
+           group=int(p["groups"]))
+
+
+def _pool3d_input(g: GraphBuilder, rec: Any, xs: list, value: float) -> tuple[str, list[int]]:
+    """The pooled input and the pads attribute: the input padded by `value` at the end of each dim where ceil_mode's
+    last window reaches past the padding (ONNX pools only whole windows of the padded input)."""
+    p = rec.params
+    x = rec.inputs[0].array
+    k, s, pad, size = p["kernel"], p["stride"], p["padding"], p["size"]
+    d = p.get("dilation", (1, 1, 1))
+    extra = [max(0, (o - 1) * s[i] + d[i] * (k[i] - 1) + 1 - (x.shape[2 + i] + 2 * pad[i])) for i, o in enumerate(size)]
+    for i, o in enumerate(size):  # whole windows of the padded input: exactly matgrad's output size
+        if (x.shape[2 + i] + 2 * pad[i] + extra[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 != o:
+            raise NotImplementedError(f"a 3-D pooling output size {tuple(size)} from input {x.shape[2:]}")
+    if not any(extra):
+        return xs[0], _ints(pad) * 2
+    widths = [(0, 0), (0, 0)] + [(0, e) for e in extra]
+    padded = g.node("Pad", [xs[0], g.const(_onnx_pads(widths)), g.const(value, x.dtype)], mode="constant")
+    return padded, _ints(pad) * 2
+
+
+@converts(MaxPool3d)
+def _maxpool3d(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
+    p = rec.params
+    x, pads = _pool3d_input(g, rec, xs, -np.inf)
+    g.node("MaxPool", [x], [out], kernel_shape=_ints(p["kernel"]), strides=_ints(p["stride"]), pads=pads,
+           dilations=_ints(p["dilation"]))
+
+
+@converts(AvgPool3d)
+def _avgpool3d(g: GraphBuilder, rec: Any, xs: list, out: str) -> None:
+    """AveragePool; where matgrad's divisor is not ONNX's (divisor_override, ceil_mode's clipped windows), the mean
+    over every window's kD·kH·kW pixels rescaled to matgrad's own divisor (pooling3d.avg_divisor)."""
+    p = rec.params
+    k = _ints(p["kernel"])
+    x, pads = _pool3d_input(g, rec, xs, 0.0)
+    attrs = dict(kernel_shape=k, strides=_ints(p["stride"]), pads=pads)
+    div = pooling3d.avg_divisor(rec.inputs[0].array.shape, tuple(k), tuple(p["stride"]), tuple(p["padding"]),
+                                tuple(p["size"]), p["count_include_pad"], p["divisor_override"])
+    volume = k[0] * k[1] * k[2]
+    if isinstance(div, float) and div == volume:
+        g.node("AveragePool", [x], [out], count_include_pad=1, **attrs)
+    elif x == xs[0] and not p["count_include_pad"] and not p["divisor_override"]:
+        # every window within the padded input: ONNX's count of the input's pixels in it is PyTorch's
+        g.node("AveragePool", [x], [out], count_include_pad=0, **attrs)
+    else:
+        mean = g.node("AveragePool", [x], count_include_pad=1, **attrs)
+        g.node("Mul", [mean, g.const(volume / np.asarray(div, np.float64), _dtype(rec))], [out])
 
 
 # --- pooling ----------------------------------------------------------------------------------------

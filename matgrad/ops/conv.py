@@ -24,7 +24,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .. import _autocast, blas, parallel
 from ..autograd.op import Op
-from ..tensor import ShapeError, Tensor, as_tensor
+from ..tensor import ArgumentError, ShapeError, Tensor, as_tensor
 
 Pair = tuple[int, int]
 
@@ -470,13 +470,40 @@ class Conv2dWeightGrad(Op):
 
 
 # --- the functions users call -------------------------------------------------------------
+def _wrong_kind(v: Any) -> type:
+    """The error for a bad int-or-ints argument, as PyTorch's: ints of the wrong count fail when the op runs
+    (RuntimeError, ArgumentError), anything else in its argument parser (TypeError)."""
+    ints = isinstance(v, (tuple, list)) and all(isinstance(i, (int, np.integer)) and not isinstance(i, bool)
+                                                 for i in v)
+    return ArgumentError if ints else TypeError
+
+
 def pair(op: str, name: str, v: Any) -> Pair:
     """An int or a pair of ints as (h, w), or a clear error naming the argument."""
     if isinstance(v, (int, np.integer)):
         return int(v), int(v)
     if isinstance(v, (tuple, list)) and len(v) == 2 and all(isinstance(i, (int, np.integer)) for i in v):
         return int(v[0]), int(v[1])
-    raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
+    raise _wrong_kind(v)(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
+
+
+class _Shown:
+    """What conv2d's and conv_transpose2d's errors name: their own op, shapes and pairs, or (a 1-D call lifted to
+    them on an (N, C, 1, L) view) the caller's op, its own input and weight shapes and each pair's length half."""
+
+    def __init__(self, op: str, input_shape: Any = None, weight_shape: Any = None) -> None:
+        self.op, self.lifted = op, input_shape is not None
+        self.input_shape, self.weight_shape = input_shape, weight_shape
+
+    def x(self, shape: Any) -> Any:
+        return tuple(self.input_shape) if self.lifted else shape
+
+    def w(self, shape: Any) -> Any:
+        return tuple(self.weight_shape) if self.lifted else shape
+
+    def t(self, pair: Any) -> Any:
+        """A (h, w) pair as shown: (w,) when lifted from 1-D (h is the lifted 1)."""
+        return tuple(pair)[1:] if self.lifted else pair
 
 
 def _check_4d(op: str, x: Tensor, w: Tensor) -> None:
@@ -485,7 +512,7 @@ def _check_4d(op: str, x: Tensor, w: Tensor) -> None:
     if w.ndim != 4:
         raise ShapeError(f"{op}: expected a 4-D weight, got shape {w.shape}")
     if x.dtype != w.dtype or x.dtype.kind != "f":
-        raise TypeError(
+        raise ArgumentError(
             f"{op}: input ({x.dtype}) and weight ({w.dtype}) must be the same floating dtype; "
             "convert one with .to(...)"
         )
@@ -515,7 +542,13 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     """2-D cross-correlation, as torch.nn.functional.conv2d (padding may be 'valid' or 'same')."""
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, weight, bias = _autocast.cast(_autocast.LOWER, input, weight, bias)
-    op = "conv2d"
+    return _conv2d(input, weight, bias, stride, padding, dilation, groups, _Shown("conv2d"))
+
+
+def _conv2d(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: int,
+            say: _Shown) -> Tensor:
+    """conv2d after autocast; its errors name what `say` shows (conv1d's call when lifted from it)."""
+    op = say.op
     x, unbatched = _batched(op, input)
     w = as_tensor(weight)
     _check_4d(op, x, w)
@@ -526,29 +559,32 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
             p = (0, 0)
         elif padding == "same":
             if s != (1, 1):
-                raise ShapeError(f"{op}: padding='same' needs stride 1, got stride {s}")
+                raise ShapeError(f"{op}: padding='same' needs stride 1, got stride {say.t(s)}")
             x, p = _same_padding(x, k, d)
         else:
-            raise ShapeError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+            kinds = "an int" if say.lifted else "an int, a pair"
+            raise ShapeError(f"{op}: padding must be {kinds}, 'valid' or 'same', got {padding!r}")
     else:
         p = pair(op, "padding", padding)
     c = x.shape[1]
     if groups < 1 or c % groups or w.shape[0] % groups:
         raise ShapeError(
-            f"{op}: groups={groups} must divide both input channels ({c}) and output channels ({w.shape[0]})"
+            f"{op}: groups={groups} must divide both input channels ({c}) and output channels ({w.shape[0]}) "
+            f"(input {say.x(x.shape)}, weight {say.w(w.shape)})"
         )
     if w.shape[1] * groups != c:
         raise ShapeError(
-            f"{op}: weight {w.shape} expects {w.shape[1] * groups} input channels "
-            f"(weight.shape[1]·groups), but the input {x.shape} has {c}"
+            f"{op}: weight {say.w(w.shape)} expects {w.shape[1] * groups} input channels "
+            f"(weight.shape[1]·groups), but the input {say.x(x.shape)} has {c}"
         )
     if min(s + d) < 1 or min(p) < 0:
-        raise ShapeError(f"{op}: stride {s} and dilation {d} must be positive and padding {p} not negative")
+        raise ShapeError(f"{op}: stride {say.t(s)} and dilation {say.t(d)} must be positive and padding {say.t(p)} "
+                         "not negative")
     ho, wo = (out_size(x.shape[2 + i], k[i], s[i], p[i], d[i]) for i in range(2))
     if ho < 1 or wo < 1:
         raise ShapeError(
-            f"{op}: input {x.shape[2:]} padded by {p} is smaller than the kernel {k} at dilation {d}; "
-            f"output would be {ho}×{wo}"
+            f"{op}: input {say.t(x.shape[2:])} padded by {say.t(p)} is smaller than the kernel {say.t(k)} at dilation "
+            f"{say.t(d)}; output would be {'×'.join(str(v) for v in say.t((ho, wo)))}"
         )
     params = dict(stride=s, padding=p, dilation=d, groups=groups)
     if bias is None:
@@ -569,7 +605,14 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
     """
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, weight, bias = _autocast.cast(_autocast.LOWER, input, weight, bias)
-    op = "conv_transpose2d"
+    return _conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups, dilation,
+                             _Shown("conv_transpose2d"))
+
+
+def _conv_transpose2d(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, output_padding: Any,
+                      groups: int, dilation: Any, say: _Shown) -> Tensor:
+    """conv_transpose2d after autocast; its errors name what `say` shows (conv_transpose1d's call when lifted)."""
+    op = say.op
     y, unbatched = _batched(op, input)
     w = as_tensor(weight)
     _check_4d(op, y, w)
@@ -578,17 +621,21 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
     n, c, h, wd = y.shape
     if groups < 1 or w.shape[0] % groups or c != w.shape[0]:
         raise ShapeError(
-            f"{op}: weight {w.shape} expects {w.shape[0]} input channels divisible by groups={groups}, "
-            f"but the input {y.shape} has {c}"
+            f"{op}: weight {say.w(w.shape)} expects {w.shape[0]} input channels divisible by groups={groups}, "
+            f"but the input {say.x(y.shape)} has {c}"
         )
     if min(s + d) < 1:
-        raise ShapeError(f"{op}: stride {s} and dilation {d} must be positive")
+        raise ShapeError(f"{op}: stride {say.t(s)} and dilation {say.t(d)} must be positive")
     if any(op_[i] >= max(s[i], d[i]) or op_[i] < 0 for i in range(2)):
-        raise ShapeError(f"{op}: output_padding {op_} must be smaller than stride {s} or dilation {d}")
+        raise ShapeError(f"{op}: output_padding {say.t(op_)} must not be negative and must be smaller than stride "
+                         f"{say.t(s)} or dilation {say.t(d)}")
+    if min(p) < 0:
+        raise ShapeError(f"{op}: padding {say.t(p)} must not be negative")
     k = (w.shape[2], w.shape[3])
     size = tuple((y.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op_[i] + 1 for i in range(2))
-    if min(size) < 1 or min(p) < 0:
-        raise ShapeError(f"{op}: padding {p} leaves no output from input {y.shape[2:]} (size {size})")
+    if min(size) < 1:
+        raise ShapeError(f"{op}: padding {say.t(p)} leaves no output from input {say.t(y.shape[2:])} "
+                         f"(size {say.t(size)})")
     x_shape = (n, w.shape[1] * groups) + size
     params = dict(x_shape=x_shape, stride=s, padding=p, dilation=d, groups=groups)
     if bias is None:
@@ -608,7 +655,7 @@ def single(op: str, name: str, v: Any) -> int:
         v = v[0]
     if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
         return int(v)
-    raise TypeError(f"{op}: {name} must be an int or a 1-tuple of an int, got {v!r}")
+    raise _wrong_kind(v)(f"{op}: {name} must be an int or a 1-tuple of an int, got {v!r}")
 
 
 def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
@@ -629,7 +676,7 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     s, d = single(op, "stride", stride), single(op, "dilation", dilation)
     p: Any = padding if isinstance(padding, str) else (0, single(op, "padding", padding))
     x4 = x.unsqueeze(-2)
-    y = conv2d(x4, w.unsqueeze(2), bias, (1, s), p, (1, d), groups)
+    y = _conv2d(x4, w.unsqueeze(2), bias, (1, s), p, (1, d), groups, _Shown(op, x.shape, w.shape))
     return y.squeeze(-2)
 
 
@@ -650,5 +697,6 @@ def conv_transpose1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
         raise ShapeError(f"{op}: expected a 3-D weight (C_in, C_out/groups, k), got shape {w.shape}")
     s, p = single(op, "stride", stride), single(op, "padding", padding)
     d, o = single(op, "dilation", dilation), single(op, "output_padding", output_padding)
-    y = conv_transpose2d(x.unsqueeze(-2), w.unsqueeze(2), bias, (1, s), (0, p), (0, o), groups, (1, d))
+    y = _conv_transpose2d(x.unsqueeze(-2), w.unsqueeze(2), bias, (1, s), (0, p), (0, o), groups, (1, d),
+                          _Shown(op, x.shape, w.shape))
     return y.squeeze(-2)

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from .. import _autocast
-from ..tensor import ShapeError, Tensor, as_tensor
-from .conv import conv2d, conv_transpose2d, out_size
+from ..tensor import ArgumentError, ShapeError, Tensor, as_tensor
+from .conv import _wrong_kind, conv2d, conv_transpose2d, out_size
 
 Triple = tuple[int, int, int]
 
@@ -39,7 +39,7 @@ def triple(op: str, name: str, v: Any) -> Triple:
     if isinstance(v, (tuple, list)) and len(v) == 3 and all(
             isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in v):
         return int(v[0]), int(v[1]), int(v[2])
-    raise TypeError(f"{op}: {name} must be an int or a tuple of three ints, got {v!r}")
+    raise _wrong_kind(v)(f"{op}: {name} must be an int or a tuple of three ints, got {v!r}")
 
 
 def _batched(op: str, x: Tensor, w: Tensor, what: str) -> tuple[Tensor, bool]:
@@ -48,7 +48,7 @@ def _batched(op: str, x: Tensor, w: Tensor, what: str) -> tuple[Tensor, bool]:
     if w.ndim != 5:
         raise ShapeError(f"{op}: expected a 5-D weight, got shape {w.shape}")
     if x.dtype != w.dtype or x.dtype.kind != "f":
-        raise TypeError(f"{op}: input ({x.dtype}) and weight ({w.dtype}) must be the same floating dtype; "
+        raise ArgumentError(f"{op}: input ({x.dtype}) and weight ({w.dtype}) must be the same floating dtype; "
                         "convert one with .to(...)")
     return (x.unsqueeze(0), True) if x.ndim == 4 else (x, False)
 
@@ -83,8 +83,6 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     weight (C_out, C_in/groups, kD, kH, kW); padding an int, three ints, 'valid' or 'same'."""
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, weight, bias = _autocast.cast(_autocast.LOWER, input, weight, bias)
-    from .join import pad
-
     op = "conv3d"
     x, w = as_tensor(input), as_tensor(weight)
     x, unbatched = _batched(op, x, w, "C_in")
@@ -117,10 +115,20 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
         b = as_tensor(bias)
         if b.shape != (w.shape[0],):
             raise ShapeError(f"{op}: bias must have shape ({w.shape[0]},), got {b.shape}")
+    y = _padded_conv3d(x, w, b, stride=s, padding=p, extra=extra, dilation=d, groups=groups)
+    return y.squeeze(0) if unbatched else y
+
+
+def _padded_conv3d(x: Tensor, w: Tensor, b: Tensor | None = None, *, stride: Triple, padding: Triple,
+                   extra: Triple, dilation: Triple, groups: int) -> Tensor:
+    """conv3d of checked arguments, x padded by `padding` each side and `extra` more at the end (padding='same''s
+    odd pixel): one function of x, w and b, which matgrad.onnx.export records as one Conv node."""
+    from .join import pad
+
+    p = padding
     if p[0] or extra != (0, 0, 0):
         x = pad(x, (0, extra[2], 0, extra[1], p[0], p[0] + extra[0]))
-    y = _conv3d(x, w, b, s, (0,) + p[1:], d, groups)
-    return y.squeeze(0) if unbatched else y
+    return _conv3d(x, w, b, stride, (0,) + p[1:], dilation, groups)
 
 
 def conv_transpose3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,

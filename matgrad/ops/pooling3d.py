@@ -100,45 +100,75 @@ def max_pool3d_with_indices(input: Any, kernel_size: Any, stride: Any = None, pa
 def max_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """Maximum over each window of (N, C, D, H, W) or (C, D, H, W), as torch.nn.functional.max_pool3d."""
-    from .pooling import max_pool2d
-    from .reduction import max as _max
-
     if return_indices:
         return max_pool3d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     op = "max_pool3d"
     x, unbatched = _five(op, input)
-    k, s, p, d, (do, ho, wo) = _window(op, x, kernel_size, stride, padding, dilation, ceil_mode)
+    k, s, p, d, size = _window(op, x, kernel_size, stride, padding, dilation, ceil_mode)
+    return _unbatch(_max_pool3d(x, kernel=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode, size=size),
+                    unbatched)
+
+
+def _max_pool3d(x: Tensor, *, kernel: Triple, stride: Triple, padding: Triple, dilation: Triple, ceil_mode: bool,
+                size: Triple) -> Tensor:
+    """max_pool3d of a checked (N, C, D, H, W) input to `size`: one function of x, which matgrad.onnx.export
+    records as one MaxPool node."""
+    from .pooling import max_pool2d
+    from .reduction import max as _max
+
+    k, s, p, d, (do, ho, wo) = kernel, stride, padding, dilation, size
     n, c, depth = x.shape[:3]
     y2 = max_pool2d(_planes(x), k[1:], s[1:], p[1:], d[1:], ceil_mode).reshape(n, c, depth, ho, wo)
     if k[0] == 1:
-        return _unbatch(y2[:, :, ::s[0]] if s[0] > 1 else y2, unbatched)
-    return _unbatch(_max(_depth_taps(y2, k[0], s[0], p[0], d[0], do, -np.inf), 2)[0], unbatched)
+        return y2[:, :, ::s[0]] if s[0] > 1 else y2
+    return _max(_depth_taps(y2, k[0], s[0], p[0], d[0], do, -np.inf), 2)[0]
 
 
 def avg_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Mean over each window of (N, C, D, H, W) or (C, D, H, W), as torch.nn.functional.avg_pool3d."""
-    from .pooling import avg_pool2d, window_counts
-
     op = "avg_pool3d"
     x, unbatched = _five(op, input)
-    k, s, p, _, (do, ho, wo) = _window(op, x, kernel_size, stride, padding, 1, ceil_mode)
+    k, s, p, _, size = _window(op, x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override == 0:
         raise ShapeError(f"{op}: divisor_override must not be zero")
+    return _unbatch(_avg_pool3d(x, kernel=k, stride=s, padding=p, ceil_mode=ceil_mode,
+                                count_include_pad=count_include_pad, divisor_override=divisor_override, size=size),
+                    unbatched)
+
+
+def avg_divisor(shape: tuple, k: Triple, s: Triple, p: Triple, size: Triple, count_include_pad: bool,
+                divisor_override: int | None) -> float | np.ndarray:
+    """avg_pool3d's divisor as PyTorch's: divisor_override, kD·kH·kW where every window holds that many pixels,
+    else each window's count (padding included or not) as a (Dₒ, Hₒ, Wₒ) array."""
+    from .pooling import window_counts
+
+    if divisor_override:
+        return float(divisor_override)
+    whole = all(out_size(shape[2 + i], k[i], s[i], p[i], 1) == o for i, o in enumerate(size))
+    if whole and (count_include_pad or p == (0, 0, 0)):  # every window k pixels: no ceil_mode window off the edge
+        return float(k[0] * k[1] * k[2])
+    cd, ch, cw = (window_counts(shape[2 + i], k[i], s[i], p[i], o, count_include_pad) for i, o in enumerate(size))
+    return cd.reshape(-1, 1, 1) * ch.reshape(-1, 1) * cw
+
+
+def _avg_pool3d(x: Tensor, *, kernel: Triple, stride: Triple, padding: Triple, ceil_mode: bool,
+                count_include_pad: bool, divisor_override: int | None, size: Triple) -> Tensor:
+    """avg_pool3d of a checked (N, C, D, H, W) input to `size`: one function of x, which matgrad.onnx.export
+    records as one AveragePool node."""
+    from .pooling import avg_pool2d
+
+    k, s, p, (do, ho, wo) = kernel, stride, padding, size
     n, c, depth = x.shape[:3]
     sums = avg_pool2d(_planes(x), k[1:], s[1:], p[1:], ceil_mode, divisor_override=1).reshape(n, c, depth, ho, wo)
     sums = _depth_taps(sums, k[0], s[0], p[0], 1, do, 0.0).sum(2)
-    if divisor_override:
-        return _unbatch(sums / float(divisor_override), unbatched)
-    whole = all(out_size(x.shape[2 + i], k[i], s[i], p[i], 1) == o for i, o in enumerate((do, ho, wo)))
-    if whole and (count_include_pad or p == (0, 0, 0)):  # every window k pixels: no ceil_mode window off the edge
-        return _unbatch(sums / float(k[0] * k[1] * k[2]), unbatched)
-    cd, ch, cw = (window_counts(x.shape[2 + i], k[i], s[i], p[i], o, count_include_pad)
-                  for i, o in enumerate((do, ho, wo)))
-    div = (cd.reshape(-1, 1, 1) * ch.reshape(-1, 1) * cw).astype(x.dtype)
+    div = avg_divisor(tuple(x.shape), k, s, p, size, count_include_pad, divisor_override)
+    if isinstance(div, float):
+        return sums / div
+    div = div.astype(x.dtype)
     if type(x.array) is not np.ndarray:  # the divisor goes where the data is
         div = move(div, x.device)
-    return _unbatch(sums / Tensor._make(div, None, False), unbatched)
+    return sums / Tensor._make(div, None, False)
 
 
 def _output_size(op: str, output_size: Any, x: Tensor) -> Triple:
