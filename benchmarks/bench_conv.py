@@ -19,6 +19,12 @@ Both use the same number of threads. Cases:
            out (im2col's shapes: Y₂ = W₂·cols, dcols = W₂ᵀ·dY₂, dW₂ = dY₂·colsᵀ; for the cnn step, its three
            layers' products). No conv written with NumPy does fewer or larger products, so where gemm/torch > 1
            PyTorch's conv is faster than NumPy's BLAS can multiply, and no NumPy code can reach it.
+  floor    a bound on the whole cnn step, not a step: `gemm`'s products for its three convolutions, then at each
+           block's shape the least NumPy work of BatchNorm, ReLU and 2×2 max-pooling, forward + backward
+           (bench_cnn_parts.py --floor: the fewest passes over memory, on preallocated arrays), of one thread's
+           share of the channels only (1/threads of them), as if the shares ran side by side at no cost. No layout
+           copy, allocation, loss, linear layer or optimizer: a NumPy step takes longer than this, so where
+           floor/torch ≥ 1 no NumPy code reaches PyTorch's step.
 Goal (issue 19): matgrad within 1.0× of PyTorch.
 
     python benchmarks/bench_conv.py [--repeats 7] [--quick] [--against HEAD] [--json]
@@ -47,7 +53,7 @@ from timing import Stats, row  # noqa: E402
 
 LAYERS = [(128, 1, 32, 28), (128, 32, 64, 14), (128, 64, 128, 7), (128, 32, 64, 28)]  # (batch, in, out, size)
 #: What a case's library name imports as.
-_LIBS = {"im2col": "matgrad", "command": "matgrad", "gemm": "matgrad"}
+_LIBS = {"im2col": "matgrad", "command": "matgrad", "gemm": "matgrad", "floor": "matgrad"}
 PAUSE_S = 0.15  # between two processes' samples: the last one's idle threads stop spinning first
 
 
@@ -119,6 +125,25 @@ def _products(layers: list[tuple[int, int, int, int, str]]) -> Callable[[], None
     return step
 
 
+def _floor_step() -> Callable[[], None]:
+    """The `floor` case: the cnn step's conv products, then one thread's share of BatchNorm's, ReLU's and pooling's
+    least NumPy work at each block's shape (a slice of the channels, on arrays of its own)."""
+    import bench_cnn_parts
+
+    import matgrad
+
+    products = _products([(128, c, o, size, "ywx" if c > 1 else "yw") for _, c, o, size in LAYERS[:3]])
+    ways = matgrad.get_num_threads()
+    share = [bench_cnn_parts._floor_case(what, (n, c // ways, h, w))
+             for n, c, h, w in bench_cnn_parts.SHAPES for what in ("bn", "relu", "pool")]
+
+    def step() -> None:
+        products()
+        for fn in share:
+            fn()
+    return step
+
+
 def _general_path(fn: Callable[[], None]) -> Callable[[], None]:
     """fn with matgrad's stride-1 conv path turned off, so every conv takes im2col."""
     from matgrad.ops import conv
@@ -141,6 +166,8 @@ def _make(case: str) -> Callable[[], None]:
         n, cin, cout, size, mode = what.split(",")
         return _products([(int(n), int(cin), int(cout), int(size),
                            "y" if mode == "fwd" else "ywx" if int(cin) > 1 else "yw")])
+    if name == "floor":
+        return _floor_step()
     lib = importlib.import_module(_LIBS.get(name, name))
     if what == "cnn":
         fn = cnn_step(lib, lib.__name__)
@@ -215,7 +242,7 @@ class Workers:
 
     def ask(self, case: str, number: int, min_sample_s: float) -> Any:
         lib = case.split(":")[0]
-        lib = "matgrad" if lib in ("im2col", "gemm") else lib
+        lib = "matgrad" if lib in ("im2col", "gemm", "floor") else lib
         if lib not in self.procs:
             here, there = self.ctx.Pipe()
             proc = self.ctx.Process(target=_worker, args=(there, self.threads, self.path, lib == "command"),
@@ -274,9 +301,11 @@ def run(repeats: int = 7, quick: bool = False, threads: int | None = None, again
                 cases = {("old" if lib == libs[-1] and against else lib): f"{lib}:{what}" for lib in libs}
                 if what == "cnn":
                     cases["command"] = f"command:{what}"
+                    cases["floor"] = f"floor:{what}"
                 stats = interleaved_procs(workers, cases, 3 if quick else repeats, 0.1 if quick else 0.25)
                 r = row(name, "ms", stats, (("matgrad", "torch"), ("command", "torch"), ("matgrad", "im2col"),
-                                            ("matgrad", "old"), ("gemm", "torch"), ("matgrad", "gemm")),
+                                            ("matgrad", "old"), ("gemm", "torch"), ("matgrad", "gemm"),
+                                            ("floor", "torch"), ("command", "floor")),
                         scale=1e3, goal="matgrad/torch <= 1.0", threads=threads)
                 rows.append(r)
                 print("  " + _line(r), flush=True)

@@ -40,6 +40,14 @@ import numpy as np
 LR = 0.1
 MOMENTUM = 0.9
 N_BATCHES = 8  # distinct batches cycled through: real data traffic, no data loading cost
+#: Every implementation's weights and momentum go back to their start every this many steps (_cycler). Trained
+#: on and on, the network grows so sure of the N_BATCHES batches it has memorized that its float32 gradients turn
+#: subnormal, and subnormal arithmetic is several times slower on Intel CPUs: the hand-written step (numpy, one
+#: thread, Intel Xeon with AVX-512) took 0.33-0.37 ms a step at 784-128-10 b64 for its first 700 steps and 1.28
+#: from step 800 on, 2.3 ms at b32 then 8.3, 7.5 ms at b256 then 12.3 (flush-to-zero took the slowdown away).
+#: Each implementation's time then depended on how many steps it had already taken: a sample's calls are
+#: counted per implementation, so they were measured at different points of the training.
+RESET_EVERY = 256
 
 StepFn = Callable[[np.ndarray, np.ndarray], object]  # returns the loss (anything float() takes)
 
@@ -91,15 +99,44 @@ def make_problem(spec: Spec, seed: int = 0) -> Problem:
 
 
 def _cycler(fn: StepFn, p: Problem) -> Callable[[], None]:
-    """A zero-argument step that runs `fn` on the next batch each call."""
+    """A zero-argument step that runs `fn` on the next batch each call, and every RESET_EVERY calls first puts the
+    weights and momentum back to their start (`fn.reset`, which each make_step gives its step)."""
     state = [0]
+    reset = getattr(fn, "reset", None)
 
     def step() -> None:
-        i = state[0]
-        state[0] = (i + 1) % N_BATCHES
+        n = state[0]
+        state[0] = n + 1
+        if n and n % RESET_EVERY == 0 and reset is not None:
+            reset()
+        i = n % N_BATCHES
         fn(p.xs[i], p.ys[i])
 
     return step
+
+
+def _with_reset(step: StepFn, reset: Callable[[], None]) -> StepFn:
+    step.reset = reset  # type: ignore[attr-defined]
+    return step
+
+
+def _zero_momentum(opt: Any) -> None:
+    """An optimizer's momentum buffers set to zero in place: the next step's buffer is 0.9·0 + g = g exactly, as
+    a first step's (PyTorch's SGD clones g, matgrad's copies it)."""
+    for state in opt.state.values():
+        buf = state.get("momentum_buffer")
+        if buf is not None:
+            buf[...] = 0
+
+
+def _model_reset(lib: Any, model: Any, opt: Any, p: Problem) -> Callable[[], None]:
+    """Put a user model's weights (from `p`) and its optimizer's momentum back to their start."""
+    def reset() -> None:
+        with lib.no_grad():
+            for param, value in zip(model.parameters(), (p.w1, p.b1, p.w2, p.b2)):
+                param.copy_(lib.from_numpy(value))
+        _zero_momentum(opt)
+    return reset
 
 
 def seed_model(lib: Any, spec: Spec, p: Problem) -> tuple[Any, Any, Any]:
@@ -129,7 +166,7 @@ def user_step(lib_name: str, spec: Spec, p: Problem, threads: int) -> StepFn:
         opt.step()
         return loss
 
-    return step
+    return _with_reset(step, _model_reset(lib, model, opt, p))
 
 
 def captured_step(spec: Spec, p: Problem) -> StepFn:
@@ -147,7 +184,7 @@ def captured_step(spec: Spec, p: Problem) -> StepFn:
         opt.step()
         return loss
 
-    return step
+    return _with_reset(step, _model_reset(mg, model, opt, p))
 
 
 def numpy_step(spec: Spec, p: Problem) -> StepFn:
@@ -178,7 +215,12 @@ def numpy_step(spec: Spec, p: Problem) -> StepFn:
             w -= s
         return loss
 
-    return step
+    def reset() -> None:
+        for w, v, start in zip(params, velocity, (p.w1.T, p.b1, p.w2.T, p.b2)):
+            w[...] = start
+            v[...] = 0
+
+    return _with_reset(step, reset)
 
 
 def _sigmoid_bce(z: np.ndarray, y: np.ndarray) -> tuple[np.floating, np.ndarray]:
@@ -232,7 +274,12 @@ def _no_graph_step(p: Problem, loss_grad: Callable[[np.ndarray, np.ndarray], tup
             blas.axpy(-LR, v, w)
         return loss
 
-    return step
+    def reset() -> None:
+        for w, v, start in zip(params, velocity, (p.w1, p.b1, p.w2, p.b2)):
+            w[...] = start
+            v[...] = 0
+
+    return _with_reset(step, reset)
 
 
 def _sigmoid_bce_as_pytorch(z: np.ndarray, y: np.ndarray) -> tuple[np.floating, np.ndarray]:
@@ -299,7 +346,13 @@ def ops_step(spec: Spec, p: Problem) -> StepFn:
                 blas.axpby_axpy(1.0, g, MOMENTUM, velocity[i], -LR, w)
         return loss
 
-    return step
+    def reset() -> None:
+        for w, v, start in zip(params, velocity, (p.w1, p.b1, p.w2, p.b2)):
+            w[...] = start
+            if v is not None:  # 0.9·0 + g = g: as the first step's copy
+                v[...] = 0
+
+    return _with_reset(step, reset)
 
 
 def mygrad_step(spec: Spec, p: Problem) -> StepFn:
@@ -326,7 +379,12 @@ def mygrad_step(spec: Spec, p: Problem) -> StepFn:
             w.array -= lr * v
         return loss
 
-    return step
+    def reset() -> None:
+        for w, v, start in zip(params, velocity, (p.w1.T, p.b1, p.w2.T, p.b2)):
+            w.array[...] = start
+            v[...] = 0
+
+    return _with_reset(step, reset)
 
 
 def floor_step(spec: Spec, p: Problem) -> StepFn:
