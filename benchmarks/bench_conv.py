@@ -12,8 +12,9 @@ Both use the same number of threads. Cases:
   im2col   the same process with the stride-1 path turned off (the general im2col path)
   torch    torch.nn.functional.conv2d, or the same network in torch.nn
   command  the cnn step only: matgrad as the `matgrad` command runs it, with freed memory kept for reuse
-           (matgrad.keep_freed_memory(), its own process: the setting is the process's) and, on several
-           threads, OpenBLAS's idle threads put to sleep after 2^20 cycles (threads.set_blas_thread_timeout)
+           (matgrad.keep_freed_memory(), its own process: the setting is the process's), subnormal floats
+           flushed to zero (matgrad.set_flush_denormal) and, on several threads, OpenBLAS's idle threads put to
+           sleep after 2^20 cycles (threads.set_blas_thread_timeout)
   old      with --against REV: that revision's matgrad (as benchmarks/ab.py exports it)
   gemm     a bound, not a conv: the layer's products alone, each as ONE NumPy matmul on operands already laid
            out (im2col's shapes: Y₂ = W₂·cols, dcols = W₂ᵀ·dY₂, dW₂ = dY₂·colsᵀ; for the cnn step, its three
@@ -230,6 +231,9 @@ def _as_the_command(threads: int) -> None:
 
     if threads > 1 and "OPENBLAS_THREAD_TIMEOUT" not in os.environ:
         mg_threads.set_blas_thread_timeout(CONV_BLAS_TIMEOUT)
+    from matgrad.denormal import set_flush_denormal
+
+    set_flush_denormal(True)  # as matgrad/cli/main.py
 
 
 # --- the parent: one worker per library, samples alternating ---------------------------------

@@ -439,5 +439,8 @@ def set_num_interop_threads(n: int) -> None:
 
 
 def set_flush_denormal(mode: bool) -> bool:
-    """False: NumPy cannot switch the CPU's flush-denormal mode, and False is torch's answer for "not supported"."""
-    return False
+    """Flush subnormal floats to zero on the CPU (True) or not, as torch.set_flush_denormal; False where it cannot
+    be set here (see matgrad.denormal)."""
+    from .denormal import set_flush_denormal as _set
+
+    return _set(mode)

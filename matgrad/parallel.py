@@ -149,6 +149,16 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
 
 
+def restart() -> None:
+    """Stop the pool's threads; the next call starts new ones from the calling thread, which pass on its
+    floating-point mode (matgrad.denormal)."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.close()
+        _pool = None
+
+
 def _get_pool(size: int) -> _Pool:
     """The pool, made (or remade, the thread count having changed) with `size` threads."""
     global _pool

@@ -99,6 +99,22 @@ def set_blas_thread_timeout(k: int) -> bool:
     return get_blas_thread_timeout() == int(k)
 
 
+def restart_blas_threads() -> bool:
+    """Stop OpenBLAS's threads and start them again from this thread, so they take its floating-point mode
+    (matgrad.denormal); their count stays. False, changing nothing, where NumPy's BLAS offers no such calls.
+    Call it while no product is running."""
+    found = _openblas()
+    if found is None:
+        return False
+    shutdown = getattr(found[0], "blas_thread_shutdown_", None)
+    init = getattr(found[0], "blas_thread_init", None)
+    if shutdown is None or init is None:
+        return False
+    shutdown()
+    init()
+    return True
+
+
 def get_blas_thread_timeout() -> int | None:
     """The k of OpenBLAS's 2**k spinning cycles, as its threads use it; None where it cannot be read."""
     found = _openblas()

@@ -69,6 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from matgrad.memory import keep_freed_memory
 
     keep_freed_memory()  # this process is ours: reuse freed arrays rather than page-fault afresh
+    from matgrad.denormal import get_flush_denormal, set_flush_denormal
+
+    # subnormal floats (below 1.2e-38 in float32) cost Intel CPUs a microcode assist per operation, and training
+    # does not depend on them: flushed to zero, as TensorFlow's CPU kernels do (matgrad/denormal.py); off again
+    # when done, since main() also runs inside other programs (and the tests)
+    flushed = not get_flush_denormal() and set_flush_denormal(True)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -82,6 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `matgrad eval ... | head`: the reader left, nothing to report
         sys.stderr.close()
         return 0
+    finally:
+        if flushed:
+            set_flush_denormal(False)
 
 
 if __name__ == "__main__":
