@@ -13,22 +13,6 @@ from matgrad import nn
 onnx = pytest.importorskip("onnx")
 
 
-def _ort(data, feeds):
-    ort = pytest.importorskip("onnxruntime")
-    return ort.InferenceSession(data, providers=["CPUExecutionProvider"]).run(None, feeds)[0]
-
-
-def _reference(data, feeds):
-    reference = pytest.importorskip("onnx.reference")
-    return reference.ReferenceEvaluator(onnx.load_from_string(data)).run(None, feeds)[0]
-
-
-@pytest.fixture(params=["onnxruntime", "reference"])
-def run(request):
-    """Runs an exported model: each runner skips where its package is not installed."""
-    return {"onnxruntime": _ort, "reference": _reference}[request.param]
-
-
 def _input(shape, n=None):
     full = shape if n is None else (n, *shape)
     return np.random.default_rng(0 if n is None else n).standard_normal(full).astype(np.float32)

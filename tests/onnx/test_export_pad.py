@@ -11,23 +11,9 @@ import matgrad as mg
 import matgrad.nn.functional as F
 from matgrad import nn
 
+from .runners import run_ort as _ort
+
 onnx = pytest.importorskip("onnx")
-
-
-def _ort(data, feeds):
-    ort = pytest.importorskip("onnxruntime")
-    return ort.InferenceSession(data, providers=["CPUExecutionProvider"]).run(None, feeds)[0]
-
-
-def _reference(data, feeds):
-    reference = pytest.importorskip("onnx.reference")
-    return reference.ReferenceEvaluator(onnx.load_from_string(data)).run(None, feeds)[0]
-
-
-@pytest.fixture(params=["onnxruntime", "reference"])
-def run(request):
-    """Runs an exported model: each runner skips where its package is not installed."""
-    return {"onnxruntime": _ort, "reference": _reference}[request.param]
 
 
 def check(run, model, shape, opset=None, batches=(2, 3), shift=0.0):
