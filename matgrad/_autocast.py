@@ -12,8 +12,8 @@ reaches a float32 parameter in float32, as in torch. float64 tensors, integer te
 anything that is not a tensor pass through (torch's eligibility rule).
 
 Policies (torch 2.13's op lists; CPU and CUDA differ):
-    LOWER      to the autocast dtype on both (linear, matmul/mm/bmm, addmm/baddbmm/addbmm, conv*,
-               scaled_dot_product_attention).
+    LOWER      to the autocast dtype on both (linear, matmul/mm/bmm, addmm/baddbmm/addbmm, einsum,
+               linalg.vecdot, conv*, scaled_dot_product_attention).
     FP32       to float32 on both (cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss,
                huber_loss, kl_div, binary_cross_entropy_with_logits).
     FP32_CUDA  to float32 under CUDA autocast only; CPU autocast leaves them alone (softmax,

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import linalg
 from .ops.binary import where
+from .ops.matmul import check_same_dtype
 from .ops.shape import clone, transpose
 from .tensor import Tensor, as_tensor
 
@@ -36,7 +37,10 @@ def chain_matmul(*matrices: Any) -> Tensor:
     for i, t in enumerate(ts):
         if t.ndim != 2:
             raise RuntimeError(f"chain_matmul(): matrix {i} has {t.ndim} dimensions, expected 2 (shape {t.shape})")
-    return clone(ts[0]) if len(ts) == 1 else linalg.multi_dot(ts)
+    if len(ts) == 1:
+        return clone(ts[0])
+    check_same_dtype("chain_matmul", *((f"matrices[{i}]", t) for i, t in enumerate(ts)))
+    return linalg.multi_dot(ts)
 
 
 def logdet(input: Any) -> Tensor:

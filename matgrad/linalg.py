@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _autocast
 from .autograd import grad_mode
 from .devices import backend_of, move, on_a_device, to_host
 from .ops import decomp
@@ -24,7 +25,7 @@ from .ops.arithmetic import div, mul, sub
 from .ops.linalg import LinAlgError, _square, inverse, singular_error, zero_pivot
 from .ops.linalg import cross as _cross
 from .ops.linalg import det as _det
-from .ops.matmul import matmul
+from .ops.matmul import check_same_dtype, matmul
 from .ops.reduction import EmptyInputError, Norm2, amax, amin, normalize_axes
 from .ops.reduction import sum as _sum
 from .ops.shape import movedim, squeeze, transpose, unsqueeze
@@ -305,6 +306,7 @@ def multi_dot(tensors: Any) -> Tensor:
         if a.shape[-1] != b.shape[0]:
             raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {list(a.shape)} and "
                                f"{list(b.shape)} cannot be multiplied")
+    check_same_dtype("multi_dot", *((f"tensors[{i}]", t) for i, t in enumerate(ts)))
     out = ts[0]
     for t in ts[1:]:
         out = matmul(out, t)
@@ -343,7 +345,10 @@ def cross(input: Any, other: Any, *, dim: int = -1) -> Tensor:
 
 def vecdot(x: Any, y: Any, *, dim: int = -1) -> Tensor:
     """Σ x·y along `dim`, the other dims broadcast."""
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        x, y = _autocast.cast(_autocast.LOWER, x, y)
     a, b = as_tensor(x), as_tensor(y)
+    check_same_dtype("linalg.vecdot", ("x", a), ("y", b))
     return _sum(mul(a, b), dim=dim)
 
 

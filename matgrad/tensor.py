@@ -265,7 +265,7 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
         arr = to_array(data, dtype)
         if requires_grad and arr.dtype.kind != "f":
-            raise TypeError(
+            raise ArgumentError(  # TypeError and RuntimeError (PyTorch's)
                 f"only floating-point tensors can require gradients, got dtype {arr.dtype}; "
                 "make it a float first, e.g. tensor(data, dtype=matgrad.float32)"
             )
@@ -585,7 +585,9 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Start (or stop) recording operations on this leaf; returns self."""
         if requires_grad and self.array.dtype.kind != "f":
-            raise TypeError(f"only floating-point tensors can require gradients, got {self.dtype}")
+            raise ArgumentError(  # TypeError and RuntimeError (PyTorch's)
+                f"only floating-point tensors can require gradients, got {self.dtype}; make it a float first, e.g. "
+                "t.float() or t.to(matgrad.float64)")
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_(False) is only for leaves; use .detach() instead")
         self.requires_grad = requires_grad
@@ -1392,7 +1394,8 @@ class ShapeError(RuntimeError, ValueError):
 
 class ArgumentError(TypeError, RuntimeError):
     """Arguments of the wrong kind that PyTorch rejects when the op runs: a conv's input and weight of different
-    dtypes, a stride or padding with the wrong number of values."""
+    dtypes, a stride or padding with the wrong number of values, a matrix product's operands of different dtypes,
+    requires_grad on an integer tensor."""
     # PyTorch raises RuntimeError here; matgrad before raised TypeError. Both kinds of except catch this.
 
 

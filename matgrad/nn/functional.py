@@ -23,6 +23,7 @@ from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.embedding import embedding
 from ..ops.join import pad as _pad
 from ..ops.linear import linear
+from ..ops.matmul import check_same_dtype
 from ..ops.normalization import batch_norm, layer_norm
 from ..ops.out import into
 from ..ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
@@ -900,6 +901,8 @@ def bilinear(input1: Any, input2: Any, weight: Any, bias: Any = None) -> Tensor:
             f"{w.shape[2] if w.ndim == 3 else '?'}) with the same leading dims and weight (out, in1, in2); got "
             f"{tuple(a.shape)}, {tuple(b.shape)} and {tuple(w.shape)}"
         )
+    named = [("input1", a), ("input2", b), ("weight", w)] + ([("bias", as_tensor(bias))] if bias is not None else [])
+    check_same_dtype("bilinear", *named)  # before the products, as PyTorch: elementwise steps would promote
     o, i1, i2 = w.shape
     t = a @ w.permute(1, 0, 2).reshape(i1, o * i2)  # (*, out·in2)
     y = _sum(t.reshape(*a.shape[:-1], o, i2) * b.unsqueeze(-2), -1)

@@ -25,7 +25,7 @@ exp, log, sqrt, sign, abs, sin, cos, erf = (  # noqa: A001
 tanh = activation.tanh
 softplus = activation.softplus
 maximum, minimum = binary.maximum, binary.minimum
-matmul = _mm.matmul
+matmul = _mm.matmul_promoting  # NumPy's matmul promotes: so does the same backward formula under create_graph
 broadcast_to = _shape.broadcast_to
 astype = _shape.astype
 

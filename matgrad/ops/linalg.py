@@ -18,10 +18,10 @@ from .. import _autocast
 from ..autograd.op import Op
 from ..backend import numpy_ns
 from ..devices import backend_of, move, to_host
-from ..tensor import Tensor, as_tensor, get_default_dtype, wrap_dim
-from .arithmetic import add, mul, promote, sub
+from ..tensor import ArgumentError, Tensor, as_tensor, get_default_dtype, wrap_dim
+from .arithmetic import _promote, add, mul, promote, sub
 from .indexing import GetItem, IndexAdd
-from .matmul import matmul
+from .matmul import check_same_dtype, matmul
 from .reduction import _prod_of_others, norm
 from .reduction import sum as _sum
 from .shape import reshape
@@ -132,6 +132,7 @@ def mv(input: Any, vec: Any) -> Tensor:
                            f"{v.shape}")
     if a.shape[1] != v.shape[0]:
         raise RuntimeError(f"mv: size mismatch, got mat ({a.shape[0]}x{a.shape[1]}), vec ({v.shape[0]})")
+    check_same_dtype("mv", ("input", a), ("vec", v))
     return matmul(a, v)
 
 
@@ -168,7 +169,8 @@ def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) ->
     """beta · input + alpha · (mat1 @ mat2)."""
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, mat1, mat2 = _autocast.cast(_autocast.LOWER, input, mat1, mat2)
-    i, a, b = as_tensor(input), as_tensor(mat1), as_tensor(mat2)
+    a, b = as_tensor(mat1), as_tensor(mat2)
+    i = as_tensor(input, a)  # a Python number takes the matrices' dtype
     for name, m in (("mat1", a), ("mat2", b)):
         if m.ndim != 2:
             raise RuntimeError(f"addmm: {name} must be a matrix, got {m.ndim}-D tensor (shapes {a.shape} and "
@@ -179,6 +181,7 @@ def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) ->
             f"{b.shape[0]}x{b.shape[1]})"
         )
     _check_addable("addmm", i, (a.shape[0], b.shape[1]))
+    check_same_dtype("addmm", ("input", i), ("mat1", a), ("mat2", b))
     return _scaled_sum(i, matmul(a, b), beta, alpha)
 
 
@@ -186,7 +189,8 @@ def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any =
     """beta · input + alpha · (batch1 @ batch2), batch by batch."""
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, batch1, batch2 = _autocast.cast(_autocast.LOWER, input, batch1, batch2)
-    i, a, b = as_tensor(input), as_tensor(batch1), as_tensor(batch2)
+    a, b = as_tensor(batch1), as_tensor(batch2)
+    i = as_tensor(input, a)  # a Python number takes the batches' dtype
     _check_batches("baddbmm", a, b)
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
         raise RuntimeError(
@@ -194,18 +198,21 @@ def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any =
             "(expected (b, n, m) and (b, m, p))"
         )
     _check_addable("baddbmm", i, (a.shape[0], a.shape[1], b.shape[2]))
+    check_same_dtype("baddbmm", ("input", i), ("batch1", a), ("batch2", b))
     return _scaled_sum(i, matmul(a, b), beta, alpha)
 
 
 def addmv(input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta · input + alpha · (mat @ vec)."""
-    i, a, v = as_tensor(input), as_tensor(mat), as_tensor(vec)
+    a, v = as_tensor(mat), as_tensor(vec)
+    i = as_tensor(input, a)  # a Python number takes the matrix's dtype
     if a.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"addmv: vector + matrix @ vector expected: a matrix and a vector, got shapes {a.shape} "
                            f"and {v.shape}")
     if a.shape[1] != v.shape[0]:
         raise RuntimeError(f"addmv: size mismatch, mat of shape {a.shape} and vec of shape {v.shape}")
     _check_addable("addmv", i, (a.shape[0],))
+    check_same_dtype("addmv", ("input", i), ("mat", a), ("vec", v))
     return _scaled_sum(i, matmul(a, v), beta, alpha)
 
 
@@ -213,7 +220,8 @@ def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 
     """beta · input + alpha · Σ_b batch1[b] @ batch2[b]: the batch products summed into one matrix."""
     if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, batch1, batch2 = _autocast.cast(_autocast.LOWER, input, batch1, batch2)
-    i, a, b = as_tensor(input), as_tensor(batch1), as_tensor(batch2)
+    a, b = as_tensor(batch1), as_tensor(batch2)
+    i = as_tensor(input, a)  # a Python number takes the batches' dtype
     _check_batches("addbmm", a, b)
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
         raise RuntimeError(
@@ -221,6 +229,7 @@ def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 
             "(expected (b, n, m) and (b, m, p))"
         )
     _check_addable("addbmm", i, (a.shape[1], b.shape[2]))
+    check_same_dtype("addbmm", ("input", i), ("batch1", a), ("batch2", b))
     return _scaled_sum(i, _sum(matmul(a, b), dim=0), beta, alpha)
 
 
@@ -308,7 +317,9 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         operands = tuple(operands[0])
     if not operands:
         raise ValueError("einsum(): must provide at least one operand")  # a Python-level check in PyTorch too
-    ts = list(promote(*(as_tensor(o) for o in operands)))
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
+        operands = _autocast.cast(_autocast.LOWER, *operands)
+    ts = [as_tensor(o) for o in operands]
     eq = equation.replace(" ", "")
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
@@ -380,6 +391,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
                     f"not broadcast with previously seen size {old} (shapes {[tuple(o.shape) for o in ts]})"
                 )
             size[x] = max(old, n)
+    dt = _einsum_dtype(equation, labels, out, ts)  # before size-1 dims go: torch squeezes or sums them
     for k, (labs, t) in enumerate(zip(labels, ts)):
         drop = [p for p, x in enumerate(labs) if t.shape[p] == 1 and size[x] != 1]
         if drop:
@@ -391,7 +403,45 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     for x in out:  # an output subscript only ever seen with size 1 is still there
         letter.setdefault(x, next(spare))
     spec = ",".join("".join(letter[x] for x in labs) for labs in labels) + "->" + "".join(letter[x] for x in out)
-    return Einsum.apply(*ts, spec=spec)
+    y = Einsum.apply(*(t if t.array.dtype == dt else t.to(dt) for t in ts), spec=spec)
+    return y if y.array.dtype == dt else y.to(dt)  # NumPy's sums of small integers are int64 where torch's may not be
+
+
+def _einsum_dtype(equation: str, labels: list[list[str]], out: list[str], ts: list[Tensor]) -> np.dtype:
+    """The result dtype of torch.einsum, or its error. torch multiplies the operands left to right; a step sums out
+    the subscripts whose last operand it is (not in the output): where both sides have one (of size > 1) the step
+    is a bmm, which does not promote, else an elementwise product, which promotes (as tensors with dims: a 0-d
+    operand is unsqueezed). A subscript only one side has is summed on that side first, and a sum of integers or
+    bools is int64."""
+    def summed(dt: np.dtype) -> np.dtype:
+        return np.dtype(np.int64) if dt.kind in "iub" else dt
+
+    if len(ts) == 1:
+        return summed(ts[0].array.dtype) if set(labels[0]) - set(out) else ts[0].array.dtype
+    last = {x: k for k, labs in enumerate(labels) for x in labs}
+    mixed = len({t.array.dtype for t in ts}) > 1
+    dt, have = ts[0].array.dtype, set()
+    for k, (labs, t) in enumerate(zip(labels, ts)):
+        big = {x for x, n in zip(labs, t.shape) if n != 1}
+        own = t.array.dtype
+        done = [x for x in labs if last[x] == k and x not in out]
+        both = [x for x in done if x in big and x in have]
+        if k == 0:
+            dt, have = (summed(own) if set(done) & big else own), big - set(done)
+            continue
+        if any(x in big and x not in have for x in done):
+            own = summed(own)
+        if any(x in have and x not in big for x in done):
+            dt = summed(dt)
+        if both and own != dt and mixed:  # (all of one dtype, only int64 sums mismatch: torch's quirk, not copied)
+            raise ArgumentError(
+                f"einsum({equation!r}): operand {k} ({own}) is contracted with the product of the operands before it "
+                f"({dt}) over {', '.join(repr(x) for x in both)}, and like PyTorch's, einsum's contractions do not "
+                f"promote dtypes: convert the operands to one dtype first, e.g. .to(matgrad.{dt}) or "
+                f".to(matgrad.{own}) (.float() / .double())"
+            )
+        dt, have = (dt if both else _promote(dt, own)), (have | big) - set(done)
+    return dt
 
 
 # --- det and inverse ---------------------------------------------------------------------------------
@@ -632,8 +682,7 @@ def tensordot(a: Any, b: Any, dims: Any = 2) -> Tensor:
     from .shape import permute
 
     ta, tb = as_tensor(a), as_tensor(b)
-    if ta.array.dtype != tb.array.dtype:
-        ta, tb = promote(ta, tb)
+    check_same_dtype("tensordot", ("a", ta), ("b", tb))  # dims=0 too, as PyTorch
     da, db = _dims_pair(dims, ta, tb)
     for i, j in zip(da, db):
         if ta.shape[i] != tb.shape[j]:
@@ -654,6 +703,7 @@ def inner(input: Any, other: Any) -> Tensor:
         return mul(a, b)
     if a.shape[-1] != b.shape[-1]:
         raise RuntimeError(f"inner: the last dimensions must match, got shapes {a.shape} and {b.shape}")
+    check_same_dtype("inner", ("input", a), ("other", b))
     return tensordot(a, b, ([a.ndim - 1], [b.ndim - 1]))
 
 
@@ -667,7 +717,8 @@ def vdot(input: Any, other: Any) -> Tensor:
     if a.shape != b.shape:
         raise RuntimeError(f"vdot: inconsistent tensor size, expected tensors of the same length, got {a.shape[0]} "
                          f"and {b.shape[0]}")
-    return dot(*promote(a, b))
+    check_same_dtype("vdot", ("input", a), ("other", b))
+    return dot(a, b)
 
 
 # --- cov, corrcoef ---------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from .. import _autocast
 from ..autograd.op import Op
 from ..devices import backend_of
 from ..kernels import ignoring
-from ..tensor import Tensor, as_tensor
+from ..tensor import ArgumentError, Tensor, as_tensor
 from .activation import _relu_grad
+from .matmul import check_same_dtype
 
 
 class Linear(Op):
@@ -144,6 +145,8 @@ def linear_activation(input: Any, weight: Any, bias: Any = None, activation: str
     b = as_tensor(bias, x)
     if b.array.shape != (wd.shape[0],):
         raise RuntimeError(f"linear_activation: bias must have shape ({wd.shape[0]},), got {b.array.shape}")
+    if b.array.dtype != xd.dtype:
+        check_same_dtype("linear_activation", ("input", x), ("weight", w), ("bias", b))
     return LinearActivation.apply(x, w, b, activation=activation)
 
 
@@ -164,11 +167,13 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     b = as_tensor(bias, x)
     if b.array.shape != (wd.shape[0],):
         raise RuntimeError(f"linear: bias must have shape ({wd.shape[0]},), got {b.array.shape}")
+    if b.array.dtype != xd.dtype:
+        check_same_dtype("linear", ("input", x), ("weight", w), ("bias", b))
     return Linear.apply(x, w, b)
 
 
 def _check(x: Any, w: Any) -> None:
-    """Say what is wrong with linear's input and weight (RuntimeError, as PyTorch's)."""
+    """Say what is wrong with linear's input and weight (RuntimeError, as PyTorch's; ArgumentError for dtypes)."""
     if w.ndim != 2:
         raise RuntimeError(f"linear: weight must be 2-D (out_features, in_features), got shape {w.shape}")
     if x.ndim == 0 or x.shape[-1] != w.shape[1]:
@@ -176,7 +181,8 @@ def _check(x: Any, w: Any) -> None:
             f"linear: input of shape {x.shape} does not fit weight of shape {w.shape}: the input's "
             f"last dimension must be in_features={w.shape[1]}"
         )
-    raise RuntimeError(
+    raise ArgumentError(  # TypeError and RuntimeError (PyTorch's), as the other products' dtype errors
         f"linear: expected input and weight to have the same dtype: input is {x.dtype} but weight is "
-        f"{w.dtype}; convert one, e.g. input.to({w.dtype}) or model.to({x.dtype})"
+        f"{w.dtype}; linear does not promote dtypes (as PyTorch): convert one, e.g. input.to(matgrad.{w.dtype}) "
+        f"or model.to(matgrad.{x.dtype}) (.float() / .double())"
     )

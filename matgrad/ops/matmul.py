@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import _autocast
 from ..autograd.op import Op
-from ..tensor import Tensor, as_tensor
+from ..tensor import ArgumentError, Tensor, as_tensor
 
 
 class MatMul(Op):
@@ -43,6 +43,32 @@ class MatMul(Op):
         return da, db
 
 
+_CAST = {"float32": ".float()", "float64": ".double()", "float16": ".half()", "int64": ".long()", "int32": ".int()"}
+
+
+def _cast_hint(name: str, dtype: np.dtype) -> str:
+    """How to convert `name` to `dtype`, for an error message."""
+    method = _CAST.get(dtype.name)
+    return f"{name}.to(matgrad.{dtype.name})" + (f" or {name}{method}" if method else "")
+
+
+def check_same_dtype(op: str, *operands: tuple[str, Tensor]) -> None:
+    """Raise ArgumentError (TypeError and RuntimeError) unless a product's (name, tensor) operands share a dtype."""
+    first = operands[0][1].array.dtype
+    if all(t.array.dtype == first for _, t in operands[1:]):
+        return
+    # PyTorch's BLAS products do not promote (torch.mm(float32, float64) is its RuntimeError); matgrad says so too
+    # rather than silently computing in the wider dtype
+    na, (nb, b) = operands[0][0], next((n, t) for n, t in operands[1:] if t.array.dtype != first)
+    got = ", ".join(f"{n} {t.array.dtype}" for n, t in operands)
+    names = ", ".join(n for n, _ in operands[:-1]) + f" and {operands[-1][0]}" if len(operands) <= 4 else "all tensors"
+    fix = _cast_hint(nb, first) + (f", or {_cast_hint(na, b.array.dtype)}" if len(operands) == 2 else "")
+    raise ArgumentError(
+        f"{op}: expected {names} to have the same dtype, but got {got}; matrix products do not promote dtypes "
+        f"(as PyTorch): convert first, e.g. {fix}"
+    )
+
+
 def _check(a: np.ndarray, b: np.ndarray) -> None:
     # RuntimeError, as PyTorch: code written for torch catches that for shapes that cannot be multiplied
     if a.ndim == 0 or b.ndim == 0:
@@ -75,21 +101,38 @@ def matmul(input: Any, other: Any) -> Tensor:
     a = as_tensor(input)
     b = as_tensor(other, a)
     _check(a.array, b.array)
+    check_same_dtype("matmul", ("input", a), ("other", b))
+    return MatMul.apply(a, b)
+
+
+def matmul_promoting(input: Any, other: Any) -> Tensor:
+    """matmul that promotes operands of different dtypes (NumPy's rule): for backward formulas under create_graph,
+    which must compute what the same formula does on plain arrays."""
+    if _autocast.on:
+        input, other = _autocast.cast(_autocast.LOWER, input, other)
+    a = as_tensor(input)
+    b = as_tensor(other, a)
+    _check(a.array, b.array)
     return MatMul.apply(a, b)
 
 
 def mm(input: Any, mat2: Any) -> Tensor:
     """Product of two matrices (2-D only)."""
+    if _autocast.on:  # cast before the dtype check, as torch's autocast does
+        input, mat2 = _autocast.cast(_autocast.LOWER, input, mat2)
     a, b = as_tensor(input), as_tensor(mat2)
     for name, t in (("self", a), ("mat2", b)):
         if t.ndim != 2:
             raise RuntimeError(f"mm: {name} must be a matrix, got shapes {a.shape} and {b.shape} (use matmul for "
                                "vectors and batches)")
+    check_same_dtype("mm", ("input", a), ("mat2", b))
     return matmul(a, b)
 
 
 def bmm(input: Any, mat2: Any) -> Tensor:
     """Batched product of matrices: (b, n, m) @ (b, m, p) is (b, n, p); no broadcasting, as PyTorch."""
+    if _autocast.on:  # cast before the dtype check, as torch's autocast does
+        input, mat2 = _autocast.cast(_autocast.LOWER, input, mat2)
     a, b = as_tensor(input), as_tensor(mat2)
     for name, t in (("batch1", a), ("batch2", b)):
         if t.ndim != 3:
@@ -101,6 +144,7 @@ def bmm(input: Any, mat2: Any) -> Tensor:
             f"but got: [{b.shape[0]}, {b.shape[1]}] (batch1 {a.shape}, batch2 {b.shape}: the batch sizes must be "
             "equal and batch1's last dim equal to batch2's dim 1)"
         )
+    check_same_dtype("bmm", ("input", a), ("mat2", b))
     return matmul(a, b)
 
 
@@ -113,4 +157,5 @@ def dot(input: Any, other: Any) -> Tensor:
     if a.shape != b.shape:
         raise RuntimeError(f"dot: inconsistent tensor size, expected tensors of the same length, got {a.shape[0]} "
                            f"and {b.shape[0]}")
+    check_same_dtype("dot", ("input", a), ("other", b))
     return matmul(a, b)
