@@ -96,23 +96,23 @@ def _check(a: np.ndarray, b: np.ndarray) -> None:
 
 def matmul(input: Any, other: Any) -> Tensor:
     """Matrix product with numpy.matmul's rules for 1-D, 2-D and batched operands."""
-    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
-        input, other = _autocast.cast(_autocast.LOWER, input, other)
-    a = as_tensor(input)
-    b = as_tensor(other, a)
-    _check(a.array, b.array)
-    check_same_dtype("matmul", ("input", a), ("other", b))
-    return MatMul.apply(a, b)
+    return _matmul(input, other, promote=False)
 
 
 def matmul_promoting(input: Any, other: Any) -> Tensor:
     """matmul that promotes operands of different dtypes (NumPy's rule): for backward formulas under create_graph,
     which must compute what the same formula does on plain arrays."""
-    if _autocast.on:
+    return _matmul(input, other, promote=True)
+
+
+def _matmul(input: Any, other: Any, promote: bool) -> Tensor:
+    if _autocast.on:  # mixed precision (matgrad/_autocast.py): torch's autocast op lists
         input, other = _autocast.cast(_autocast.LOWER, input, other)
     a = as_tensor(input)
     b = as_tensor(other, a)
     _check(a.array, b.array)
+    if not promote:
+        check_same_dtype("matmul", ("input", a), ("other", b))
     return MatMul.apply(a, b)
 
 
