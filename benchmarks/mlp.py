@@ -253,17 +253,16 @@ def _no_graph_step(p: Problem, loss_grad: Callable[[np.ndarray, np.ndarray], tup
     momentum lie where matgrad puts its own (matgrad.memory: on huge pages from 2 MiB), so the two
     differ only in the machinery."""
     from matgrad import blas, memory
+    from matgrad.ops.linear import _affine  # Linear's forward product, X·Wᵀ + b, in the layout its rule picks
 
     params = tuple(memory.copy(a) for a in (p.w1, p.b1, p.w2, p.b2))
     w1, b1, w2, b2 = params
     velocity = [memory.zeros_like(w) for w in params]
 
     def step(x: np.ndarray, y: np.ndarray) -> np.floating:
-        h = np.matmul(x, w1.T)
-        h += b1
+        h = _affine(x, w1, b1)
         h = np.clip(h, 0, np.inf)  # ReLU
-        z = np.matmul(h, w2.T)
-        z += b2
+        z = _affine(h, w2, b2)
         loss, dz = loss_grad(z, y)
         dw2, db2 = np.matmul(dz.T, h), dz.sum(0)
         dh = np.matmul(dz, w2)

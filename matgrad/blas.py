@@ -52,6 +52,24 @@ def _kernels() -> dict[tuple[str, Any], Any] | None:
     return kernels
 
 
+@lru_cache(maxsize=1)
+def corename() -> str:
+    """The kernel NumPy's OpenBLAS runs on this CPU ('SkylakeX', 'Haswell', 'Zen', ...), lower case; '' if unknown.
+
+    A DYNAMIC_ARCH build picks it when it loads; speed rules measured on one kernel ask for it.
+    """
+    found = _openblas()
+    if found is None:
+        return ""
+    lib, pattern = found
+    fn = getattr(lib, pattern.format("get_corename"), None)
+    if fn is None:
+        return ""
+    fn.argtypes, fn.restype = [], ctypes.c_char_p
+    name = fn()
+    return name.decode(errors="replace").strip().lower() if name else ""
+
+
 def _fast(x: np.ndarray, y: np.ndarray) -> Any:
     """Whether BLAS can take x and y as flat vectors: the kernel table, or None."""
     if y.size < MIN_SIZE or x.dtype != y.dtype or x.shape != y.shape or not y.flags.writeable:

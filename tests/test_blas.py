@@ -164,3 +164,13 @@ def test_which_pairs_take_blas(monkeypatch):
         blas.axpby(2.0, x, 1.0, y)
         np.testing.assert_array_equal(y, expected)
         assert calls == []
+
+
+def test_corename_names_the_kernel_openblas_runs():
+    from matgrad import blas
+    from matgrad.threads import _openblas
+
+    name = blas.corename()
+    assert isinstance(name, str) and name == name.lower() and name == name.strip()
+    if _openblas() is not None:  # NumPy's own OpenBLAS answers get_corename: 'haswell', 'skylakex', 'zen', ...
+        assert name and name.isprintable()

@@ -5,13 +5,49 @@ from typing import Any
 
 import numpy as np
 
-from .. import _autocast
+from .. import _autocast, blas
 from ..autograd.op import Op
 from ..devices import backend_of
 from ..kernels import ignoring
 from ..tensor import ArgumentError, Tensor, as_tensor
 from .activation import _relu_grad
 from .matmul import check_same_dtype
+
+# Y = X·Wᵀ's layout: a speed rule, measured by benchmarks/bench_linear.py (out-major / rows, paired medians).
+# W is (out, in), as PyTorch keeps it, so Y = X·Wᵀ is an "NT" GEMM writing Y row by row. OpenBLAS's
+# SkylakeX sgemm computes the same numbers faster out-major, Yᵀ = W·Xᵀ, for a few rows through a wide
+# weight; the bias add then lays Y back out as rows in the pass it makes anyway. On an Intel Xeon
+# (OpenBLAS 0.3.31, SkylakeX kernel), 1 / 2 threads: 784→1024 at 32 rows 0.72 / 0.73 and at 8 rows
+# 0.56 / 0.60; 1024→256 at 32 rows 0.67 / 0.66; 784→128 at 64 rows 0.94 / 0.85 (at 8 rows 1.14 / 1.11,
+# 2 µs, kept for a simple rule). At 128 rows and more (0.96-1.3), through 10 outputs (1.06-1.6), from
+# 256 inputs (up to 1.24) and in float64 (0.8-1.4) rows win or tie: those keep them. Other kernels have
+# not been measured: they keep rows until bench_linear.py says otherwise there.
+_OUT_MAJOR_ROWS = 64  # at most this many rows
+_OUT_MAJOR_IN = 512  # in_features at least
+_OUT_MAJOR_OUT = 128  # out_features at least
+_OUT_MAJOR_KERNELS = ("skylakex",)  # OpenBLAS kernels (blas.corename) the rule was measured on
+
+
+def _out_major(x: Any, w: Any) -> bool:
+    """Whether Y = X·Wᵀ is faster computed as Yᵀ = W·Xᵀ here (the rule above)."""
+    return (type(x) is np.ndarray and x.ndim == 2 and x.dtype == np.float32 and w.dtype == np.float32
+            and x.shape[0] <= _OUT_MAJOR_ROWS and w.shape[1] >= _OUT_MAJOR_IN and w.shape[0] >= _OUT_MAJOR_OUT
+            and blas.corename() in _OUT_MAJOR_KERNELS)
+
+
+def _affine(x: Any, w: Any, b: Any) -> Any:
+    """Y = X·Wᵀ + b, a fresh row-major array (LinearActivation's activation writes into it)."""
+    if _out_major(x, w):
+        y = np.empty((x.shape[0], w.shape[0]), x.dtype)
+        yt = np.matmul(w, x.T)  # the same products, written out-major
+        if b is None:
+            np.copyto(y, yt.T)
+            return y
+        return np.add(yt.T, b, out=y)
+    y = np.matmul(x, w.T)  # w.T is a view: BLAS reads it transposed, no copy
+    if b is not None:
+        y += b
+    return y
 
 
 class Linear(Op):
@@ -23,10 +59,7 @@ class Linear(Op):
     """
 
     def forward(self, x, w, b=None):
-        y = np.matmul(x, w.T)  # w.T is a view: BLAS reads it transposed, no copy
-        if b is not None:
-            y += b
-        return y
+        return _affine(x, w, b)
 
     def backward(self, dy):
         xp = self.xp
@@ -87,15 +120,13 @@ class LinearActivation(Op):
 
     def forward(self, x, w, b=None, *, activation):
         self.activation = activation
-        y = np.matmul(x, w.T)  # a fresh array: the bias and activation may write into it
-        if type(y) is not np.ndarray and b is not None and b.dtype == y.dtype and y.dtype.char in "fd":
-            kernel = backend_of(y).fused.get("bias_" + activation)
+        if type(x) is not np.ndarray and b is not None and b.dtype == x.dtype and x.dtype.char in "fd":
+            kernel = backend_of(x).fused.get("bias_" + activation)
             if kernel is not None:
+                y = np.matmul(x, w.T)
                 kernel(b, y)  # y = act(y + b), in place: one launch for what NumPy does in two to five passes
                 return y
-        if b is not None:
-            y += b
-        return _IN_PLACE[activation](y)
+        return _IN_PLACE[activation](_affine(x, w, b))  # a fresh array: the activation writes into it
 
     def backward(self, dy):
         act = self.activation

@@ -59,3 +59,101 @@ def test_linear_keeps_float32_and_skips_unneeded_grads():
 def test_linear_dtype_mismatch_is_explained():
     with pytest.raises(RuntimeError, match="float64 but weight is float32"):
         linear(mg.randn(2, 4, dtype=mg.float64), mg.randn(3, 4))
+
+
+# --- the forward product's layout rule (ops/linear.py _affine; measured by benchmarks/bench_linear.py) ------
+
+@pytest.fixture
+def out_major(monkeypatch):
+    """The out-major rule on, whatever kernel this machine's OpenBLAS runs; a spy counting its uses."""
+    from matgrad.ops import linear as lin
+
+    monkeypatch.setattr(lin.blas, "corename", lambda: "skylakex")
+    used = []
+    real = lin._out_major
+
+    def spy(x, w):
+        taken = real(x, w)
+        used.append(taken)
+        return taken
+    monkeypatch.setattr(lin, "_out_major", spy)
+    return used
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("rows", [1, 8, 64])
+def test_out_major_product_is_linear(out_major, rows, bias):
+    rng = np.random.default_rng(rows)
+    x = rng.standard_normal((rows, 784)).astype(np.float32)
+    w = rng.standard_normal((130, 784)).astype(np.float32)
+    b = rng.standard_normal(130).astype(np.float32) if bias else None
+    y = linear(mg.tensor(x), mg.tensor(w), None if b is None else mg.tensor(b)).numpy()
+    assert out_major == [True]
+    assert y.dtype == np.float32 and y.flags.c_contiguous and y.shape == (rows, 130)
+    ref = x.astype(np.float64) @ w.T.astype(np.float64) + (0 if b is None else b)
+    # float32 sums of 784 products of N(0, 1) terms: |y| ~ 28, rounding ~ 784 · 6e-8 · 28 at worst
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=2e-3)
+
+
+def test_out_major_rule_keeps_rows_elsewhere(out_major):
+    from matgrad.ops.linear import _OUT_MAJOR_IN, _OUT_MAJOR_OUT, _OUT_MAJOR_ROWS
+
+    cases = [((_OUT_MAJOR_ROWS + 1, _OUT_MAJOR_IN), (_OUT_MAJOR_OUT, _OUT_MAJOR_IN), np.float32),  # many rows
+             ((4, _OUT_MAJOR_IN - 1), (_OUT_MAJOR_OUT, _OUT_MAJOR_IN - 1), np.float32),  # a narrow input
+             ((4, _OUT_MAJOR_IN), (_OUT_MAJOR_OUT - 1, _OUT_MAJOR_IN), np.float32),  # few outputs
+             ((4, _OUT_MAJOR_IN), (_OUT_MAJOR_OUT, _OUT_MAJOR_IN), np.float64),  # float64 (not faster)
+             ((2, 4, _OUT_MAJOR_IN), (_OUT_MAJOR_OUT, _OUT_MAJOR_IN), np.float32)]  # 3-D input
+    for xs, ws, dtype in cases:
+        linear(mg.zeros(*xs, dtype=mg.float32 if dtype == np.float32 else mg.float64),
+               mg.zeros(*ws, dtype=mg.float32 if dtype == np.float32 else mg.float64))
+    assert out_major == [False] * len(cases)
+    linear(mg.zeros(4, _OUT_MAJOR_IN), mg.zeros(_OUT_MAJOR_OUT, _OUT_MAJOR_IN))
+    assert out_major[-1] is True
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+def test_out_major_fused_activation_has_linears_bits(out_major, activation):
+    """LinearActivation shares Linear's product, so fusing (as Sequential does on a GPU) changes no bit."""
+    from matgrad.ops.linear import linear_activation
+
+    rng = np.random.default_rng(1)
+    x = mg.tensor(rng.standard_normal((16, 600)).astype(np.float32), requires_grad=True)
+    w = mg.tensor(rng.standard_normal((200, 600)).astype(np.float32) / 25, requires_grad=True)
+    b = mg.tensor(rng.standard_normal(200).astype(np.float32), requires_grad=True)
+    fused = linear_activation(x, w, b, activation)
+    plain = getattr(mg, activation)(linear(x, w, b))
+    assert out_major == [True, True]
+    np.testing.assert_array_equal(fused.numpy(), plain.numpy())
+    g = mg.tensor(rng.standard_normal((16, 200)).astype(np.float32))
+    grads_fused = mg.autograd.grad(fused, (x, w, b), g)
+    grads_plain = mg.autograd.grad(plain, (x, w, b), g)
+    for a, c in zip(grads_fused, grads_plain):
+        np.testing.assert_array_equal(a.numpy(), c.numpy())
+
+
+def test_out_major_against_torch(out_major):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((32, 784)).astype(np.float32)
+    w = (rng.standard_normal((1024, 784)) / 28).astype(np.float32)
+    b = rng.standard_normal(1024).astype(np.float32)
+    xm, wm, bm = (mg.tensor(a, requires_grad=True) for a in (x, w, b))
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ym, yt = linear(xm, wm, bm), torch.nn.functional.linear(xt, wt, bt)
+    assert out_major == [True]
+    np.testing.assert_allclose(ym.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+    g = rng.standard_normal((32, 1024)).astype(np.float32)
+    ym.backward(mg.tensor(g))
+    yt.backward(torch.tensor(g))
+    for a, t in ((xm, xt), (wm, wt), (bm, bt)):
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_out_major_rule_only_on_measured_kernels(monkeypatch):
+    from matgrad.ops import linear as lin
+
+    x, w = np.zeros((4, 784), np.float32), np.zeros((128, 784), np.float32)
+    monkeypatch.setattr(lin.blas, "corename", lambda: "haswell")
+    assert not lin._out_major(x, w)
+    monkeypatch.setattr(lin.blas, "corename", lambda: "skylakex")
+    assert lin._out_major(x, w)
