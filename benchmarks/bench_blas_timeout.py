@@ -24,8 +24,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 _CHILD = r"""
-import sys, time
+import os, sys, time
 setting, case, threads, k = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+# OpenBLAS's own 2^28, said aloud, so that a first convolution keeps it (threads.conv_blas_timeout)
+if setting == "default":
+    os.environ["OPENBLAS_THREAD_TIMEOUT"] = "28"
 sys.path[:0] = [{here!r}, {root!r}]
 import matgrad as mg
 from matgrad import threads as mg_threads

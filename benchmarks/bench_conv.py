@@ -8,7 +8,8 @@ network); then the whole recipe step (3 × conv-BN-ReLU-pool, linear, cross-entr
 Every library runs in its own process, alternately (A B B A ...), each sample long enough to
 time; PyTorch's OpenMP threads and NumPy's BLAS threads would otherwise fight over the cores.
 Both use the same number of threads. Cases:
-  matgrad  as a user calls it (shifted products at stride 1, matgrad/ops/conv.py)
+  matgrad  as a user calls it (shifted products at stride 1, matgrad/ops/conv.py; on several threads the first
+           convolution has OpenBLAS's idle threads sleep after 2^20 cycles, threads.conv_blas_timeout)
   im2col   the same process with the stride-1 path turned off (the general im2col path)
   torch    torch.nn.functional.conv2d, or the same network in torch.nn
   command  the cnn step only: matgrad as the `matgrad` command runs it, with freed memory kept for reuse
@@ -227,10 +228,8 @@ def _as_the_command(threads: int) -> None:
     import os
 
     from matgrad import threads as mg_threads
-    from matgrad.cli.train_cmd import CONV_BLAS_TIMEOUT
-
     if threads > 1 and "OPENBLAS_THREAD_TIMEOUT" not in os.environ:
-        mg_threads.set_blas_thread_timeout(CONV_BLAS_TIMEOUT)
+        mg_threads.set_blas_thread_timeout(mg_threads.CONV_BLAS_TIMEOUT)
     from matgrad.denormal import set_flush_denormal
 
     set_flush_denormal(True)  # as matgrad/cli/main.py
@@ -294,8 +293,9 @@ def run(repeats: int = 7, quick: bool = False, threads: int | None = None, again
             path.insert(0, tmp)
             libs.append(old)
         workers = Workers(threads, path)
+        layers = LAYERS if layers is None else layers
         whats = [(f"{n},{cin},{cout},{size},{mode}", f"conv2d {cin}→{cout} 3×3, batch {n}, {size}×{size}, "
-                  + ("fwd" if mode == "fwd" else "fwd+bwd")) for n, cin, cout, size in (layers or LAYERS)
+                  + ("fwd" if mode == "fwd" else "fwd+bwd")) for n, cin, cout, size in layers
                  for mode in ("fwd", "bwd")]
         if cnn:
             whats.append(("cnn", "cnn recipe step (3 × conv-BN-ReLU-pool, AdamW), batch 128"))
@@ -338,7 +338,7 @@ def main() -> None:
     import readme
 
     print(f"machine: {readme.machine_line(machine.describe())}", flush=True)
-    layers = [LAYERS[int(i)] for i in args.layers] if args.layers is not None else None
+    layers = [LAYERS[int(i)] for i in args.layers] if args.layers is not None else None  # "": none
     rows = run(args.repeats, args.quick, args.threads, args.against, layers, not args.no_cnn)
     if args.json:
         print(json.dumps(rows, indent=1))

@@ -99,6 +99,46 @@ def set_blas_thread_timeout(k: int) -> bool:
     return get_blas_thread_timeout() == int(k)
 
 
+#: The timeout a conv net's OpenBLAS threads get, 2**20 idle cycles (~0.35 ms): conv_blas_timeout.
+CONV_BLAS_TIMEOUT = 20
+_conv_timeout_done = False  # conv_blas_timeout has decided, for this process
+
+
+def conv_blas_timeout() -> bool:
+    """Once per process, as the first convolution runs on the CPU: OpenBLAS's idle threads sleep after
+    2**CONV_BLAS_TIMEOUT cycles instead of spinning 2**28. Whether they do so now.
+
+    Between a conv net's products, matgrad.parallel's threads run BatchNorm, ReLU and pooling, and OpenBLAS's
+    threads would hold the cores for ~0.1 s after each product. benchmarks/bench_blas_timeout.py, two threads,
+    paired ratios timeout/default: the cnn recipe's step 0.834 on a 2-core Intel Xeon (SkylakeX kernel,
+    2026-12-01), 0.81-0.91 on a 2-core AMD EPYC (Zen 4) and 0.97 on a Zen 5 one run with OpenBLAS's Haswell
+    kernel (bench_conv.py --against, four runs there: 0.73-1.23, even); steps without convolutions were even
+    or slower with it (MLP 0.99-1.01, lstm 1.03, vit 1.05), so only a convolution asks for it. `matgrad train`
+    asks before its first step. Left as it is: with one BLAS thread, when OPENBLAS_THREAD_TIMEOUT is set (the
+    user's choice is kept; set it to 28 for OpenBLAS's default), off the main thread, or while other Python
+    threads run (one of them could be inside a product, which stopping OpenBLAS's threads would break): call
+    set_blas_thread_timeout yourself there.
+    """
+    global _conv_timeout_done
+    if _conv_timeout_done:
+        return get_blas_thread_timeout() == CONV_BLAS_TIMEOUT
+    _conv_timeout_done = True
+    if "OPENBLAS_THREAD_TIMEOUT" in os.environ or get_num_threads() < 2 or not _alone():
+        return False
+    return set_blas_thread_timeout(CONV_BLAS_TIMEOUT)
+
+
+def _alone() -> bool:
+    """Whether this is the main thread and every other Python thread is one that never runs a product:
+    matgrad.parallel's (idle while the main thread is in an op) or tqdm's monitor (it only wakes to check bars)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    return all(t is threading.main_thread() or t.name.startswith("matgrad-parallel-") or type(t).__name__ == "TMonitor"
+               for t in threading.enumerate())
+
+
 def restart_blas_threads() -> bool:
     """Stop OpenBLAS's threads and start them again from this thread, so they take its floating-point mode
     (matgrad.denormal); their count stays. False, changing nothing, where NumPy's BLAS offers no such calls.

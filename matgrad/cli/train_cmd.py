@@ -338,30 +338,20 @@ def _describe(cfg: Any, trainer: Any, out: Path, blas_note: str = "") -> None:
           f"seed {cfg.seed}\n  device: {trainer.device_name}{blas_note}\n  run folder: {out}")
 
 
-#: A conv net's OpenBLAS threads sleep after 2**20 idle cycles, ~0.35 ms (threads.set_blas_thread_timeout):
-#: benchmarks/bench_blas_timeout.py found the cnn step 0.81-0.91x the time with 2**20 and 0.88-0.96x with
-#: 2**16, which also cost the seed MLP 1.06-1.11x (2**20: 0.95-1.05x, noise).
-CONV_BLAS_TIMEOUT = 20
-
-
 def _quiet_blas_threads(trainer: Any) -> str:
     """On the CPU with several threads, have a conv net's OpenBLAS threads sleep soon after each product;
     returns what to add to the device line ("" when nothing changed).
 
-    Between a conv net's products, matgrad.parallel's threads run BatchNorm, ReLU and pooling, and OpenBLAS's
-    threads would spin on the cores for ~0.1 s after each product (benchmarks/README.md, goal 1). Other
-    models are left as they are: the seed MLP, the lstm and the vit recipes' steps were even or slower with
-    it (0.95-1.05x, 1.04x, 1.02x). The user's own OPENBLAS_THREAD_TIMEOUT is kept.
+    What the first convolution would do in any script (threads.conv_blas_timeout), done before the first step
+    so that the device line can say so. Other models are left as they are: the seed MLP, the lstm and the
+    vit recipes' steps were even or slower with it (0.95-1.05x, 1.04x, 1.02x). The user's own
+    OPENBLAS_THREAD_TIMEOUT is kept.
     """
-    import os
-
     from matgrad import threads
     from matgrad.nn.conv import Conv1d, _ConvNd
 
-    if trainer.on_gpu or "OPENBLAS_THREAD_TIMEOUT" in os.environ or threads.get_num_threads() < 2:
+    if trainer.on_gpu or not any(isinstance(m, (_ConvNd, Conv1d)) for m in trainer.model.modules()):
         return ""
-    if not any(isinstance(m, (_ConvNd, Conv1d)) for m in trainer.model.modules()):
+    if not threads.conv_blas_timeout():
         return ""
-    if not threads.set_blas_thread_timeout(CONV_BLAS_TIMEOUT):
-        return ""
-    return f", {threads.get_num_threads()} threads (OpenBLAS's sleep after 2^{CONV_BLAS_TIMEOUT} idle cycles)"
+    return f", {threads.get_num_threads()} threads (OpenBLAS's sleep after 2^{threads.CONV_BLAS_TIMEOUT} idle cycles)"

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .. import _autocast, blas, parallel
+from .. import _autocast, blas, parallel, threads
 from ..autograd.op import Op
 from ..tensor import ArgumentError, ShapeError, Tensor, as_tensor
 
@@ -372,6 +372,13 @@ def _bias_grad(xp: Any, dy: Any) -> Any:
     return xp.sum(dy, axis=(0, 2, 3))
 
 
+def _first_conv(a: Any) -> None:
+    """The process's first convolution on the CPU has OpenBLAS's idle threads sleep soon after each product,
+    leaving the cores to BatchNorm's, ReLU's and pooling's threads between them (threads.conv_blas_timeout)."""
+    if not threads._conv_timeout_done and type(a) is np.ndarray:
+        threads.conv_blas_timeout()
+
+
 class Conv2d(Op):
     """Y = W₂·cols(X) + b.  dW₂ = dY₂·colsᵀ, dcols = W₂ᵀ·dY₂, dX = fold(dcols), db = Σ dY over N, H, W.
 
@@ -379,6 +386,7 @@ class Conv2d(Op):
     """
 
     def forward(self, x, w, b=None, *, stride, padding, dilation, groups, size=None):
+        _first_conv(x)
         self.conf = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         y, self.cols = conv_forward(x, w, stride, padding, dilation, groups, size)
         if b is not None:
@@ -436,6 +444,7 @@ class ConvTranspose2d(Op):
     """
 
     def forward(self, y, w, b=None, *, x_shape, stride, padding, dilation, groups):
+        _first_conv(y)
         self.conf = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         x = conv_input_grad(y, w, x_shape, stride, padding, dilation, groups)
         if b is not None:

@@ -253,6 +253,7 @@ def test_a_conv_net_on_several_threads_has_openblas_threads_sleep_when_idle(
 
     calls: list[int] = []
     monkeypatch.setattr(mg_threads, "set_blas_thread_timeout", lambda k: calls.append(k) or True)
+    monkeypatch.setattr(mg_threads, "_conv_timeout_done", False)  # as in a fresh process
     monkeypatch.setattr(mg_threads, "get_num_threads", lambda: threads)
     if env is None:
         monkeypatch.delenv("OPENBLAS_THREAD_TIMEOUT", raising=False)
@@ -261,7 +262,7 @@ def test_a_conv_net_on_several_threads_has_openblas_threads_sleep_when_idle(
     assert train("--model", model, "--epochs", "1", "--limit", "64", "--out", str(tmp_path / "r"),
                  "--no-progress") == 0
     device_line = next(line for line in capsys.readouterr().out.splitlines() if "device:" in line)
-    assert calls == ([train_cmd.CONV_BLAS_TIMEOUT] if expect else [])
+    assert calls == ([mg_threads.CONV_BLAS_TIMEOUT] if expect else [])
     assert ("idle cycles" in device_line) == expect, device_line
 
 
