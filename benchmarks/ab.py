@@ -38,6 +38,7 @@ import mlp  # noqa: E402
 CONFIGS = {
     "784-1024-10 b256": mlp.Spec(),
     "784-1024-10 b32": mlp.Spec(batch=32),
+    "784-1024-10 b16": mlp.Spec(batch=16),
     "784-128-10 b64": mlp.Spec((784, 128, 10), 64),
     "8-8-4 b2 (overhead only)": mlp.Spec((8, 8, 4), 2),
 }

@@ -1,12 +1,12 @@
 """Linear's forward product two ways, issue 19: Y = X·Wᵀ as rows, or Yᵀ = W·Xᵀ transposed back by the bias add.
 
-    python benchmarks/bench_linear.py [--threads 1,2] [--repeats 7] [--dtype float32]
+    python benchmarks/bench_linear.py [--threads 1,2] [--repeats 7] [--dtype float32] [--rows 8,32,64,128,256]
 
 matgrad's nn.Linear keeps W as (out, in), as PyTorch does, so Y = X·Wᵀ is an "NT" GEMM with Y
 written row by row. OpenBLAS can also write the same numbers out-major: Yᵀ = W·Xᵀ, a GEMM on the
 same two operands with the other output layout. Then `np.add(Yᵀ.T, b, out=Y)` adds the bias and lays
 Y out as rows in one pass, the pass the bias add makes anyway (without a bias, one copy).
-ops/linear.py `_affine` picks the second way for the shapes where it won here (`_by_rows`). This
+ops/linear.py `_affine` picks the second way for the shapes where it won here (`_out_major`). This
 script times both, interleaved, for a grid of (rows, in, out) and prints out-major / rows as paired
 medians: below 1 the out-major way is faster. Rerun it on a new CPU or BLAS before trusting the rule.
 """
@@ -54,17 +54,19 @@ def main() -> None:
     parser.add_argument("--threads", default="1,2", help="BLAS thread counts to try, e.g. 1,2")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--dtype", default="float32")
+    parser.add_argument("--rows", default=",".join(map(str, ROWS)), help="the grid's row counts, e.g. 8,16,32")
     args = parser.parse_args()
     import matgrad
 
+    rows_grid = [int(r) for r in args.rows.split(",")]
     print(f"machine: {readme.machine_line(machine.describe())}", flush=True)
     for threads in (int(t) for t in args.threads.split(",")):
         print(f"\n{threads} BLAS thread(s), {args.dtype}: out-major / rows, paired median (rows' median in µs)")
-        print("in→out".ljust(11) + "".join(f"rows {r}".rjust(17) for r in ROWS))
+        print("in→out".ljust(11) + "".join(f"rows {r}".rjust(17) for r in rows_grid))
         matgrad.set_num_threads(threads)  # NumPy's BLAS, which both ways call
         for n_in, n_out in SIZES:
             line = f"{n_in}→{n_out}".ljust(11)
-            for rows in ROWS:
+            for rows in rows_grid:
                 st = timing.interleaved(cases(rows, n_in, n_out, args.dtype), repeats=args.repeats,
                                         min_sample_s=0.01)
                 ratio = timing.paired_ratio(st["out-major"], st["rows"])

@@ -15,24 +15,26 @@ from .matmul import check_same_dtype
 
 # Y = X·Wᵀ's layout: a speed rule, measured by benchmarks/bench_linear.py (out-major / rows, paired medians).
 # W is (out, in), as PyTorch keeps it, so Y = X·Wᵀ is an "NT" GEMM writing Y row by row. OpenBLAS's
-# SkylakeX sgemm computes the same numbers faster out-major, Yᵀ = W·Xᵀ, for a few rows through a wide
-# weight; the bias add then lays Y back out as rows in the pass it makes anyway. On an Intel Xeon
-# (OpenBLAS 0.3.31, SkylakeX kernel), 1 / 2 threads: 784→1024 at 32 rows 0.72 / 0.73 and at 8 rows
-# 0.56 / 0.60; 1024→256 at 32 rows 0.67 / 0.66; 784→128 at 64 rows 0.94 / 0.85 (at 8 rows 1.14 / 1.11,
-# 2 µs, kept for a simple rule). At 128 rows and more (0.96-1.3), through 10 outputs (1.06-1.6), from
-# 256 inputs (up to 1.24) and in float64 (0.8-1.4) rows win or tie: those keep them. Other kernels have
+# sgemm computes the same numbers faster out-major, Yᵀ = W·Xᵀ, for a few rows through a wide weight;
+# the bias add then lays Y back out as rows in the pass it makes anyway. OpenBLAS 0.3.31, 1 / 2 threads:
+# - SkylakeX kernel (Intel Xeon): 784→1024 at 32 rows 0.72 / 0.73 and at 8 rows 0.56 / 0.60; 1024→256 at
+#   32 rows 0.67 / 0.66; 784→128 at 64 rows 0.94 / 0.85 (at 8 rows 1.14 / 1.11, 2 µs, kept for a simple rule).
+# - Haswell kernel (AMD EPYC Zen 5 with OPENBLAS_CORETYPE=Haswell): at 8 rows 0.82-0.87 / 0.69-0.86 and at
+#   16 rows 0.88-0.95 / 0.80-0.90 for every weight of ≥512 inputs and ≥128 outputs; from 24 rows even
+#   (0.93-1.06 / 0.82-1.09, two runs), so rows keep them there.
+# On both, at 128 rows and more (0.96-1.3), through 10 outputs (1.06-1.6), from 256 inputs (up to 1.24) and in
+# float64 (0.8-1.4) rows win or tie: those keep them. Other kernels (Zen, Cooperlake, Sapphire Rapids, ARM) have
 # not been measured: they keep rows until bench_linear.py says otherwise there.
-_OUT_MAJOR_ROWS = 64  # at most this many rows
+_OUT_MAJOR_ROWS = {"skylakex": 64, "haswell": 16}  # OpenBLAS kernel (blas.corename): at most this many rows
 _OUT_MAJOR_IN = 512  # in_features at least
 _OUT_MAJOR_OUT = 128  # out_features at least
-_OUT_MAJOR_KERNELS = ("skylakex",)  # OpenBLAS kernels (blas.corename) the rule was measured on
 
 
 def _out_major(x: Any, w: Any) -> bool:
     """Whether Y = X·Wᵀ is faster computed as Yᵀ = W·Xᵀ here (the rule above)."""
     return (type(x) is np.ndarray and x.ndim == 2 and x.dtype == np.float32 and w.dtype == np.float32
-            and x.shape[0] <= _OUT_MAJOR_ROWS and w.shape[1] >= _OUT_MAJOR_IN and w.shape[0] >= _OUT_MAJOR_OUT
-            and blas.corename() in _OUT_MAJOR_KERNELS)
+            and w.shape[1] >= _OUT_MAJOR_IN and w.shape[0] >= _OUT_MAJOR_OUT
+            and x.shape[0] <= _OUT_MAJOR_ROWS.get(blas.corename(), 0))
 
 
 def _affine(x: Any, w: Any, b: Any) -> Any:

@@ -98,7 +98,8 @@ def test_out_major_product_is_linear(out_major, rows, bias):
 def test_out_major_rule_keeps_rows_elsewhere(out_major):
     from matgrad.ops.linear import _OUT_MAJOR_IN, _OUT_MAJOR_OUT, _OUT_MAJOR_ROWS
 
-    cases = [((_OUT_MAJOR_ROWS + 1, _OUT_MAJOR_IN), (_OUT_MAJOR_OUT, _OUT_MAJOR_IN), np.float32),  # many rows
+    most = _OUT_MAJOR_ROWS["skylakex"]  # the fixture's kernel
+    cases = [((most + 1, _OUT_MAJOR_IN), (_OUT_MAJOR_OUT, _OUT_MAJOR_IN), np.float32),  # many rows
              ((4, _OUT_MAJOR_IN - 1), (_OUT_MAJOR_OUT, _OUT_MAJOR_IN - 1), np.float32),  # a narrow input
              ((4, _OUT_MAJOR_IN), (_OUT_MAJOR_OUT - 1, _OUT_MAJOR_IN), np.float32),  # few outputs
              ((4, _OUT_MAJOR_IN), (_OUT_MAJOR_OUT, _OUT_MAJOR_IN), np.float64),  # float64 (not faster)
@@ -149,11 +150,13 @@ def test_out_major_against_torch(out_major):
         np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
 
 
-def test_out_major_rule_only_on_measured_kernels(monkeypatch):
+@pytest.mark.parametrize("kernel, most", [("skylakex", 64), ("haswell", 16), ("zen", 0), ("cooperlake", 0),
+                                          ("armv8", 0), ("", 0)])
+def test_out_major_rule_only_on_measured_kernels(monkeypatch, kernel, most):
+    """Each measured kernel up to its own row count (SkylakeX 64, Haswell 16); every other kernel keeps rows."""
     from matgrad.ops import linear as lin
 
-    x, w = np.zeros((4, 784), np.float32), np.zeros((128, 784), np.float32)
-    monkeypatch.setattr(lin.blas, "corename", lambda: "haswell")
-    assert not lin._out_major(x, w)
-    monkeypatch.setattr(lin.blas, "corename", lambda: "skylakex")
-    assert lin._out_major(x, w)
+    monkeypatch.setattr(lin.blas, "corename", lambda: kernel)
+    w = np.zeros((128, 784), np.float32)
+    assert [lin._out_major(np.zeros((r, 784), np.float32), w) for r in (1, 16, 17, 64, 65)] == \
+        [r <= most for r in (1, 16, 17, 64, 65)]
