@@ -79,8 +79,8 @@ def set_blas_thread_timeout(k: int) -> bool:
     Measured by benchmarks/bench_blas_timeout.py on the 2-core AMD EPYC VM (OpenBLAS 0.3.31, 2026-11-30),
     against the default, two threads, paired ratios over runs: the cnn recipe's step 0.81-0.91x the time
     with k=20 and 0.88-0.96x with k=16; the seed MLP's at batch 32 0.96-1.05x with k=20 but 1.11x with
-    k=16 (its products follow each other closely and then wake sleeping threads). `matgrad train` uses
-    k=20 for conv nets.
+    k=16 (its products follow each other closely and then wake sleeping threads). A process's first CPU
+    convolution uses k=20 (conv_blas_timeout).
     """
     if not 4 <= int(k) <= 30:
         raise ValueError(f"set_blas_thread_timeout: k must be between 4 and 30 (OpenBLAS's range), got {k}")
