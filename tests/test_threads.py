@@ -9,6 +9,16 @@ import pytest
 from matgrad import threads
 
 
+def _restore(timeout: int | None, env: str | None) -> None:
+    """OpenBLAS's thread timeout and OPENBLAS_THREAD_TIMEOUT as they were before a test changed them."""
+    if timeout is not None:
+        threads.set_blas_thread_timeout(timeout)
+    if env is None:
+        os.environ.pop("OPENBLAS_THREAD_TIMEOUT", None)
+    else:
+        os.environ["OPENBLAS_THREAD_TIMEOUT"] = env
+
+
 @pytest.mark.parametrize("k", [3, 31, -1])
 def test_a_timeout_outside_openblas_range_is_refused_with_the_range(k: int) -> None:
     with pytest.raises(ValueError, match="between 4 and 30"):
@@ -34,11 +44,7 @@ def test_the_timeout_set_at_run_time_is_the_one_openblas_threads_use_and_product
         assert threads.get_blas_thread_timeout() == 20
         assert np.array_equal(a @ b, expected)
     finally:
-        threads.set_blas_thread_timeout(before)
-        if env is None:
-            os.environ.pop("OPENBLAS_THREAD_TIMEOUT", None)
-        else:
-            os.environ["OPENBLAS_THREAD_TIMEOUT"] = env
+        _restore(before, env)
     assert threads.get_blas_thread_timeout() == before
 
 
@@ -144,8 +150,4 @@ def test_the_first_convolution_really_sets_the_timeout(monkeypatch: pytest.Monke
         assert threads.get_blas_thread_timeout() == threads.CONV_BLAS_TIMEOUT
         assert threads.conv_blas_timeout() is True
     finally:
-        threads.set_blas_thread_timeout(before)
-        if env is None:
-            os.environ.pop("OPENBLAS_THREAD_TIMEOUT", None)
-        else:
-            os.environ["OPENBLAS_THREAD_TIMEOUT"] = env
+        _restore(before, env)
