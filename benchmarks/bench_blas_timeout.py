@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 _CHILD = r"""
-import os, sys, time
+import os, resource, sys, time
 setting, case, threads, k = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 # OpenBLAS's own 2^28, said aloud, so that a first convolution keeps it (threads.conv_blas_timeout)
 if setting == "default":
@@ -35,7 +35,8 @@ from matgrad import threads as mg_threads
 from matgrad.memory import keep_freed_memory
 
 mg.set_num_threads(threads)
-keep_freed_memory()
+if setting != "script":  # (bench_freed_memory.py's "script": a process as a user's script leaves it)
+    keep_freed_memory()
 if setting == "timeout" and not mg_threads.set_blas_thread_timeout(k):
     sys.exit("this OpenBLAS does not let its thread timeout be set at run time")
 if case == "cnn":
@@ -69,23 +70,29 @@ else:
 for _ in range(3):
     step()
 times = []
+before = resource.getrusage(resource.RUSAGE_SELF)
 for _ in range(samples):
     t = time.perf_counter()
     for _ in range(number):
         step()
     times.append((time.perf_counter() - t) / number)
-print(statistics.median(times) * 1e3)
+after = resource.getrusage(resource.RUSAGE_SELF)
+steps = samples * number
+print(statistics.median(times) * 1e3, (after.ru_minflt - before.ru_minflt) / steps,
+      (after.ru_stime - before.ru_stime) / steps * 1e3)
 """
 
 
-def sample(setting: str, case: str, threads: int, k: int) -> float:
-    """ms per step of `case` in a fresh process with OpenBLAS's `setting`."""
+def sample(setting: str, case: str, threads: int, k: int) -> tuple[float, float, float]:
+    """(ms per step, minor page faults per step, ms of system time per step) of `case` in a fresh process
+    set up as `setting` says: default, timeout, or bench_freed_memory.py's script and kept."""
     code = "import statistics\n" + _CHILD.format(here=str(HERE), root=str(HERE.parent))
     done = subprocess.run([sys.executable, "-c", code, setting, case, str(threads), str(k)],
                           capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"{case} ({setting}) failed:\n{done.stderr}")
-    return float(done.stdout.split()[-1])
+    ms, faults, sys_ms = map(float, done.stdout.split()[-3:])
+    return ms, faults, sys_ms
 
 
 def main() -> None:
@@ -106,7 +113,7 @@ def main() -> None:
         times: dict[str, list[float]] = {s: [] for s in settings}
         for r in range(args.rounds):
             for s in settings if r % 2 == 0 else settings[::-1]:
-                times[s].append(sample(s, case, args.threads, args.k))
+                times[s].append(sample(s, case, args.threads, args.k)[0])
         paired = statistics.median(t / d for t, d in zip(times["timeout"], times["default"]))
         print(f"  {case}: default {statistics.median(times['default']):.2f} ms, timeout 2^{args.k} "
               f"{statistics.median(times['timeout']):.2f} ms; paired timeout/default {paired:.3f} "
