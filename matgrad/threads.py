@@ -111,8 +111,8 @@ def conv_blas_timeout() -> bool:
     Between a conv net's products, matgrad.parallel's threads run BatchNorm, ReLU and pooling, and OpenBLAS's
     threads would hold the cores for ~0.1 s after each product. benchmarks/bench_blas_timeout.py, two threads,
     paired ratios timeout/default: the cnn recipe's step 0.834 on a 2-core Intel Xeon (SkylakeX kernel,
-    2026-12-01), 0.81-0.91 on a 2-core AMD EPYC (Zen 4) and 0.97 on a Zen 5 one run with OpenBLAS's Haswell
-    kernel (bench_conv.py --against, four runs there: 0.73-1.23, even); steps without convolutions were even
+    2026-12-01), 0.81-0.91 on a 2-core AMD EPYC (Zen 4) and 0.97 (one run) on a Zen 5 VM set to OpenBLAS's
+    Haswell kernel (bench_conv.py --against, four runs there: 0.73-1.23, even); steps without convolutions were even
     or slower with it (MLP 0.99-1.01, lstm 1.03, vit 1.05), so only a convolution asks for it. `matgrad train`
     asks before its first step. Left as it is: with one BLAS thread, when OPENBLAS_THREAD_TIMEOUT is set (the
     user's choice is kept; set it to 28 for OpenBLAS's default), off the main thread, or while other Python
