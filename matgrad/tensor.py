@@ -168,7 +168,7 @@ def _refresh_views(root: Tensor) -> None:
         if flat is None:  # a fresh alias of root: its own counter, so later changes do not trip these nodes
             flat = reshape(Tensor._make(root.array, root.grad_fn, True), (-1,))
         g = getitem(flat, idx)
-        v.grad_fn, v.requires_grad = g.grad_fn, g.requires_grad
+        v.grad_fn, v._requires_grad = g.grad_fn, g._requires_grad
 
 
 def _refuse_overlap(a: Any, error: Exception) -> None:
@@ -257,7 +257,7 @@ class Tensor:
 
     # _ver: the version counter (read through `_version`); _vc: the tensor whose counter this one shares (unset:
     # its own); _vb: the root base of a view (`_base`); _vmeta: how a view was made; _views: a base's views, weakly
-    __slots__ = ("array", "_grad", "requires_grad", "grad_fn", "name", "_ver", "_changes", "_vc", "_vb", "_vmeta",
+    __slots__ = ("array", "_grad", "_requires_grad", "grad_fn", "name", "_ver", "_changes", "_vc", "_vb", "_vmeta",
                  "_views", "__weakref__")
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
     __hash__ = object.__hash__
@@ -272,7 +272,7 @@ class Tensor:
         self.array = arr
         #: None, a Tensor, or the bare array backward() left here (see the `grad` property)
         self._grad: Any = None
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         self.grad_fn = None
         self.name = name
         self._ver = 0
@@ -283,7 +283,7 @@ class Tensor:
         t = object.__new__(cls)
         t.array = data if type(data) is np.ndarray or hasattr(data, "__array_function__") else np.asarray(data)
         t._grad = None
-        t.requires_grad = requires_grad
+        t._requires_grad = requires_grad
         t.grad_fn = grad_fn
         t.name = None
         t._ver = 0
@@ -582,16 +582,35 @@ class Tensor:
         t._vc = _counter(self)
         return t
 
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for backward; settable on a leaf, as PyTorch's."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad: bool) -> None:
+        flag = bool(requires_grad)
+        if self.grad_fn is not None:  # PyTorch's attribute refuses a computed tensor either way (requires_grad_ not)
+            raise RuntimeError(f"requires_grad = {flag}: only a leaf's flag can change (this tensor was computed by "
+                               f"{self.grad_fn.name()})" + ("; use .detach() for a copy without history" if not flag
+                                                          else ""))
+        self._set_requires_grad(flag, "requires_grad = False")
+
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Start (or stop) recording operations on this leaf; returns self."""
-        if requires_grad and self.array.dtype.kind != "f":
+        self._set_requires_grad(bool(requires_grad), "requires_grad_(False)")
+        return self
+
+    def _set_requires_grad(self, flag: bool, how: str) -> None:
+        """The flag, once PyTorch's checks pass: only a float tensor may require grad, only a leaf may stop."""
+        if flag and self.array.dtype.kind != "f":
             raise ArgumentError(  # TypeError and RuntimeError (PyTorch's)
                 f"only floating-point tensors can require gradients, got {self.dtype}; make it a float first, e.g. "
                 "t.float() or t.to(matgrad.float64)")
-        if not requires_grad and self.grad_fn is not None:
-            raise RuntimeError("requires_grad_(False) is only for leaves; use .detach() instead")
-        self.requires_grad = requires_grad
-        return self
+        if not flag and self.grad_fn is not None:
+            raise RuntimeError(f"{how} is only for leaves (this tensor was computed by {self.grad_fn.name()}); "
+                               "use .detach() for a copy without history instead")
+        self._requires_grad = flag
 
     # --- dtype and device -------------------------------------------------------------
     @property
@@ -860,7 +879,7 @@ class Tensor:
             node.out = old.array  # the node that made this tensor kept its output: keep the old values
         out = recorded(old)
         self._write(name, out)
-        self.grad_fn, self.requires_grad = out.grad_fn, out.requires_grad
+        self.grad_fn, self._requires_grad = out.grad_fn, out._requires_grad
         bump_version(self)
         if getattr(self, "_views", None):
             _refresh_views(self)
@@ -885,7 +904,7 @@ class Tensor:
         out = recorded(getitem(flat, idx))  # this view's old values, with the base's old history
         self._write(name, out)
         new = reshape(index_put(flat, idx, out), root.array.shape)
-        root.grad_fn, root.requires_grad = new.grad_fn, new.requires_grad
+        root.grad_fn, root._requires_grad = new.grad_fn, new._requires_grad
         bump_version(self)
         _refresh_views(root)
         return True
@@ -1240,7 +1259,7 @@ class Tensor:
         if self.grad_fn is None and self.requires_grad:
             raise RuntimeError("detach_: a leaf that requires grad cannot be detached in place; "
                                "use requires_grad_(False)")
-        self.grad_fn, self.requires_grad = None, False
+        self.grad_fn, self._requires_grad = None, False
         return self
 
     # --- display ----------------------------------------------------------------------

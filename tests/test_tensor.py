@@ -55,6 +55,31 @@ def test_detach_and_requires_grad_():
     assert z.requires_grad
 
 
+@pytest.mark.parametrize("lib", ["matgrad", "torch"])
+def test_requires_grad_set_as_an_attribute_as_pytorchs(lib):
+    """`t.requires_grad = flag`: a leaf turns on and off, a computed tensor's flag does not change, an integer
+    tensor may not turn on (matgrad and PyTorch alike)."""
+    m = mg if lib == "matgrad" else pytest.importorskip("torch")
+    w = m.zeros(2)
+    w.requires_grad = True
+    (w * 3).sum().backward()
+    assert w.grad.tolist() == [3.0, 3.0]
+    y = w * 2
+    for flag in (True, False):  # a computed tensor's flag is its graph's, either way
+        with pytest.raises(RuntimeError, match="leaf") as info:
+            y.requires_grad = flag
+        if lib == "matgrad":
+            assert ("detach" in str(info.value)) is (not flag)
+    assert y.requires_grad and y.requires_grad_() is y  # the method may say "on" again
+    w.requires_grad = False
+    assert not w.requires_grad and (w * 2).grad_fn is None
+    n = m.tensor([1, 2])
+    n.requires_grad = False  # turning it off is always allowed
+    with pytest.raises(RuntimeError):
+        n.requires_grad = True
+    assert not n.requires_grad
+
+
 def test_repr_shows_values_shape_dtype_and_op():
     assert repr(mg.tensor([1.0, 2.0])) == "tensor([1., 2.])"
     assert "dtype=matgrad.float64" in repr(mg.tensor([1.0], dtype=mg.float64))

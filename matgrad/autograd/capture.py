@@ -76,8 +76,8 @@ _TRIES = 3  # graphs that differ this many times running (for the same shapes) a
 _SKIP, _NODE, _USE = 0, 1, 2  # where a backward's gradient for one input goes
 # A replay's quick check, all in C: per input (its class, its array's class, shape, dtype, requires_grad), per live
 # leaf the same less the tensor's class. Equal to the capture's, the input signatures are equal (see _Plan.key).
-_INPUT_KEY = attrgetter("__class__", "array.__class__", "array.shape", "array.dtype", "requires_grad")
-_LIVE_KEY = attrgetter("array.__class__", "array.shape", "array.dtype", "requires_grad")
+_INPUT_KEY = attrgetter("__class__", "array.__class__", "array.shape", "array.dtype", "_requires_grad")
+_LIVE_KEY = attrgetter("array.__class__", "array.shape", "array.dtype", "_requires_grad")
 _GRAD_FN = attrgetter("grad_fn")
 
 

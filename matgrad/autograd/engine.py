@@ -295,13 +295,13 @@ def _add_into(acc: Any, g: Any, out: Any) -> None:
 
 def _plain_grad(grad: Tensor) -> bool:
     """A `.grad` the reverse pass may add into in place: no graph, an array of its own."""
-    return grad.grad_fn is None and not grad.requires_grad and grad.array.flags.writeable
+    return grad.grad_fn is None and not grad._requires_grad and grad.array.flags.writeable
 
 
 def _as_grad_tensor(g: Any) -> Tensor:
     """A create_graph gradient as `.grad`: on its graph, or a copy when it is a constant (never the seed)."""
     if isinstance(g, Tensor):
-        return g if g.requires_grad else Tensor._make(np.array(g.array), None, False)
+        return g if g._requires_grad else Tensor._make(np.array(g.array), None, False)
     return Tensor._make(np.array(g), None, False)
 
 

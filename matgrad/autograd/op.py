@@ -94,15 +94,15 @@ class Op:
         if cls.differentiable and grad_mode._state.enabled:
             if n == 1:
                 a = tensors[0]
-                needs, fns = (a.requires_grad,), (a.grad_fn,)
+                needs, fns = (a._requires_grad,), (a.grad_fn,)
             elif n == 2:
                 a, b = tensors
-                needs, fns = (a.requires_grad, b.requires_grad), (a.grad_fn, b.grad_fn)
+                needs, fns = (a._requires_grad, b._requires_grad), (a.grad_fn, b.grad_fn)
             elif n == 3:
                 a, b, c = tensors
-                needs, fns = (a.requires_grad, b.requires_grad, c.requires_grad), (a.grad_fn, b.grad_fn, c.grad_fn)
+                needs, fns = (a._requires_grad, b._requires_grad, c._requires_grad), (a.grad_fn, b.grad_fn, c.grad_fn)
             else:
-                needs, fns = tuple([t.requires_grad for t in tensors]), tuple([t.grad_fn for t in tensors])
+                needs, fns = tuple([t._requires_grad for t in tensors]), tuple([t.grad_fn for t in tensors])
             if True in needs:
                 fn.parents = tensors
                 fn.parent_fns = fns
@@ -299,7 +299,7 @@ def _node_name(node: Op, text: str) -> NodeName:
 
 def _kept(leaf: Tensor) -> Any:
     """What a released node keeps of a leaf parent for replay: itself, or a weak reference to a large constant."""
-    return leaf if leaf.requires_grad or leaf.array.size <= _KEEP_CONSTANT else _weakref(leaf)
+    return leaf if leaf._requires_grad or leaf.array.size <= _KEEP_CONSTANT else _weakref(leaf)
 
 
 def _same_device(cls: type, tensors: tuple[Tensor, ...], error: Exception) -> tuple[Tensor, ...] | None:

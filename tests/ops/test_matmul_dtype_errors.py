@@ -229,8 +229,9 @@ def test_autocast_casts_before_the_check():
 
 @pytest.mark.parametrize("make", [lambda: mg.tensor([1, 2]).requires_grad_(),
                                   lambda: mg.tensor([1, 2], requires_grad=True),
-                                  lambda: mg.ones(2, dtype=mg.int64, requires_grad=True)],
-                         ids=["requires_grad_", "tensor", "ones"])
+                                  lambda: mg.ones(2, dtype=mg.int64, requires_grad=True),
+                                  lambda: setattr(mg.tensor([1, 2]), "requires_grad", True)],
+                         ids=["requires_grad_", "tensor", "ones", "attribute"])
 def test_integer_tensor_cannot_require_grad(make):
     with pytest.raises(ArgumentError, match="floating-point") as info:
         make()
@@ -240,6 +241,8 @@ def test_integer_tensor_cannot_require_grad(make):
             torch.tensor([1, 2]).requires_grad_()
         with pytest.raises(RuntimeError):
             torch.tensor([1, 2], requires_grad=True)
+        with pytest.raises(RuntimeError):
+            torch.tensor([1, 2]).requires_grad = True
 
 
 GRADS = {
