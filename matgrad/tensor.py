@@ -594,22 +594,23 @@ class Tensor:
             raise RuntimeError(f"requires_grad = {flag}: only a leaf's flag can change (this tensor was computed by "
                                f"{self.grad_fn.name()})" + ("; use .detach() for a copy without history" if not flag
                                                           else ""))
-        self._set_requires_grad(flag, "requires_grad = False")
+        self._set_requires_grad(flag)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Start (or stop) recording operations on this leaf; returns self."""
-        self._set_requires_grad(bool(requires_grad), "requires_grad_(False)")
+        flag = bool(requires_grad)
+        if not flag and self.grad_fn is not None:
+            raise RuntimeError(f"requires_grad_(False) is only for leaves (this tensor was computed by "
+                               f"{self.grad_fn.name()}); use .detach() for a copy without history instead")
+        self._set_requires_grad(flag)
         return self
 
-    def _set_requires_grad(self, flag: bool, how: str) -> None:
-        """The flag, once PyTorch's checks pass: only a float tensor may require grad, only a leaf may stop."""
+    def _set_requires_grad(self, flag: bool) -> None:
+        """The flag, once PyTorch's dtype check passes: only a floating-point tensor may require grad."""
         if flag and self.array.dtype.kind != "f":
             raise ArgumentError(  # TypeError and RuntimeError (PyTorch's)
                 f"only floating-point tensors can require gradients, got {self.dtype}; make it a float first, e.g. "
                 "t.float() or t.to(matgrad.float64)")
-        if not flag and self.grad_fn is not None:
-            raise RuntimeError(f"{how} is only for leaves (this tensor was computed by {self.grad_fn.name()}); "
-                               "use .detach() for a copy without history instead")
         self._requires_grad = flag
 
     # --- dtype and device -------------------------------------------------------------
