@@ -205,7 +205,7 @@ def _worker(conn: Any, threads: int, path: list[str], keep: bool = False) -> Non
                     lib.set_num_threads(threads)
                     pinned = True
                     if keep:  # and, as the command does for a conv net, OpenBLAS's threads sleep soon when idle
-                        _as_the_command(threads)
+                        _as_the_command()
                 cases[case] = _make(case)
             fn = cases[case]
             if number == 0:
@@ -223,13 +223,11 @@ def _worker(conn: Any, threads: int, path: list[str], keep: bool = False) -> Non
             conn.send(RuntimeError(f"{case}: {type(e).__name__}: {e}"))
 
 
-def _as_the_command(threads: int) -> None:
+def _as_the_command() -> None:
     """What `matgrad train` does for a conv net on several CPU threads (matgrad/cli/train_cmd.py)."""
-    import os
-
     from matgrad import threads as mg_threads
-    if threads > 1 and "OPENBLAS_THREAD_TIMEOUT" not in os.environ:
-        mg_threads.set_blas_thread_timeout(mg_threads.CONV_BLAS_TIMEOUT)
+
+    mg_threads.conv_blas_timeout()  # before the first step, as train_cmd._quiet_blas_threads
     from matgrad.denormal import set_flush_denormal
 
     set_flush_denormal(True)  # as matgrad/cli/main.py

@@ -57,7 +57,7 @@ def worker(lib_name: str, steps: int, threads: int) -> dict[str, float]:
         from matgrad.memory import keep_freed_memory
 
         keep_freed_memory()
-        bench_conv._as_the_command(threads)
+        bench_conv._as_the_command()
     step = bench_conv.cnn_step(lib, lib_name)
     for _ in range(5):
         step()
