@@ -98,7 +98,10 @@ def _gate(dy, keep, out=None):
         out[...] = r
         return out
     if out is None:
-        return np.multiply(dy.view(bits), keep, dtype=bits).view(dy.dtype)
+        if keep.shape != dy.shape:  # broadcast: the product's shape
+            return np.multiply(dy.view(bits), keep, dtype=bits).view(dy.dtype)
+        out = np.empty_like(dy)  # an array of its own, not a view of the integer product: a leaf's .grad takes it
+        # uncopied (bench_cnn_parts.py --only relu, a leaf's ReLU, 1 thread: 0.37× at (128, 32, 28, 28))
     np.multiply(dy.view(bits), keep, dtype=bits, out=out.view(bits))
     return out
 

@@ -165,6 +165,21 @@ def test_the_gate_broadcasts_and_takes_other_dtypes():
     assert _gate(np.array([inf, 1j]), np.array([False, True])).tolist() == [0, 1j]  # no bit view: where()
 
 
+def test_the_gate_gives_an_array_of_its_own_which_a_leaf_keeps_as_grad():
+    """Not a view of the integer product: the engine hands it to a leaf's .grad as it is (it copies views)."""
+    dy = np.array([[1.0, -2.0], [3.0, 4.0]], np.float32).T  # a transposed layout, as a conv's output
+    g = _gate(dy, np.array([[True, False], [False, True]]).T)
+    assert g.base is None and g.strides == dy.strides
+    np.testing.assert_array_equal(g, [[1.0, 0.0], [0.0, 4.0]])
+    x = mg.tensor([[1.0, -1.0], [2.0, 0.5]], requires_grad=True)
+    seed = mg.tensor([[5.0, 6.0], [7.0, 8.0]])
+    F.relu(x).backward(seed)
+    kept = x.grad.numpy()
+    seed.numpy()[...] = 0  # the seed changed after backward: .grad does not alias it
+    np.testing.assert_array_equal(kept, [[5.0, 0.0], [7.0, 8.0]])
+    np.testing.assert_array_equal(x.grad.numpy(), [[5.0, 0.0], [7.0, 8.0]])
+
+
 def test_a_large_relu_is_cut_into_chunks_with_the_same_result():
     from matgrad import parallel
 
