@@ -13,7 +13,9 @@ anything that is not a tensor pass through (torch's eligibility rule).
 
 Policies (torch 2.13's op lists; CPU and CUDA differ):
     LOWER      to the autocast dtype on both (linear, matmul/mm/bmm, addmm/baddbmm/addbmm, einsum,
-               linalg.vecdot, conv*, scaled_dot_product_attention).
+               linalg.vecdot, conv*, prelu, scaled_dot_product_attention; the RNN cells' products).
+    LOWER_CUDA to the autocast dtype under CUDA autocast only (mv, addmv, addr; the RNN cells' states).
+               dot and vdot are on neither list: they run in their inputs' dtype.
     FP32       to float32 on both (cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss,
                huber_loss, kl_div, binary_cross_entropy_with_logits).
     FP32_CUDA  to float32 under CUDA autocast only; CPU autocast leaves them alone (softmax,
@@ -33,6 +35,7 @@ from .tensor import Tensor
 on = False
 
 LOWER = "lower"
+LOWER_CUDA = "lower_cuda"
 FP32 = "fp32"
 FP32_CUDA = "fp32_cuda"
 BCE = "bce"  # binary_cross_entropy: float32 under CPU autocast, an error under CUDA autocast (torch's)
@@ -87,8 +90,10 @@ def cast(policy: str, *args: Any) -> tuple[Any, ...]:
             kind = a.array.dtype
             dev = a.device.type
             if kind.kind == "f" and kind.itemsize != 8 and enabled.get(dev, False):
-                if policy == LOWER:
+                if policy == LOWER or (policy == LOWER_CUDA and dev == "cuda"):
                     target = dtypes[dev]
+                elif policy == LOWER_CUDA:
+                    target = None
                 elif policy == BCE and dev == "cuda":
                     raise RuntimeError(_BCE_UNSAFE)
                 elif policy != FP32_CUDA or dev == "cuda":

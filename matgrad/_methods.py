@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _autocast
 from .dtypes import dtype as _dtype_cls
 from .memory_format import sort_dims
 from .ops import (
@@ -331,6 +332,8 @@ from .ops import bitwise as _bw  # noqa: E402
 
 def addr(input: Any, vec1: Any, vec2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta · input + alpha · outer(vec1, vec2) (with beta = 0, input's nan and inf do not propagate)."""
+    if _autocast.on:  # torch lowers addr under CUDA autocast only
+        input, vec1, vec2 = _autocast.cast(_autocast.LOWER_CUDA, input, vec1, vec2)
     i, a, b = as_tensor(input), as_tensor(vec1), as_tensor(vec2)
     for name, v in (("vec1", a), ("vec2", b)):
         if v.ndim != 1:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import memory
+from .. import _autocast, memory
 from ..creation import as_tensor, zeros
 from ..ops.activation import relu, sigmoid, tanh
 from ..ops.join import cat, split, stack
@@ -440,16 +440,21 @@ class RNNCellBase(Module):
                     raise RuntimeError(f"{name}: Expected hidden size {want}, got {list(_shape(s))} (argument {arg} "
                                        f"has shape {_shape(s)}, input has shape {_shape(input)})")
                 states.append(unsqueeze(s, 0) if unbatched else s)
+        if _autocast.on:  # CUDA autocast casts every argument of torch's cells; CPU autocast only their products'
+            states = list(_autocast.cast(_autocast.LOWER_CUDA, *states))
         return x, states, unbatched
 
     def _gates(self, x: Tensor, h: Tensor, merge_bias: bool) -> tuple[Tensor, Tensor]:
-        gi = x @ transpose(self.weight_ih, 0, 1)
-        gh = h @ transpose(self.weight_hh, 0, 1)
-        if self.bias_ih is not None:
+        w_ih, w_hh, b_ih, b_hh = self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+        if _autocast.on:  # torch's cells are linear layers under autocast: x, h, weights and biases lowered
+            x, h, w_ih, w_hh, b_ih, b_hh = _autocast.cast(_autocast.LOWER, x, h, w_ih, w_hh, b_ih, b_hh)
+        gi = x @ transpose(w_ih, 0, 1)
+        gh = h @ transpose(w_hh, 0, 1)
+        if b_ih is not None:
             if merge_bias:
-                gi = gi + (self.bias_ih + self.bias_hh)
+                gi = gi + (b_ih + b_hh)
             else:
-                gi, gh = gi + self.bias_ih, gh + self.bias_hh
+                gi, gh = gi + b_ih, gh + b_hh
         return gi, gh
 
 

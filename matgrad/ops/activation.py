@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import parallel
+from .. import _autocast, parallel
 from ..autograd.op import Op
 from ..devices import backend_of
 from ..kernels import ignoring
@@ -441,6 +441,8 @@ def clamp_max(input: Any, max: Any) -> Tensor:  # noqa: A002 - PyTorch's name
 
 def prelu(input: Any, weight: Any) -> Tensor:
     """x for x > 0, weight·x otherwise; weight has 1 or C (= input.shape[1]) entries."""
+    if _autocast.on:  # on torch's autocast lists (CPU and CUDA)
+        input, weight = _autocast.cast(_autocast.LOWER, input, weight)
     x, w = as_tensor(input), as_tensor(weight)
     if w.ndim > 1 or (w.numel() != 1 and (x.ndim < 2 or w.numel() != x.shape[1])):
         raise RuntimeError(

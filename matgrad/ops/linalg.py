@@ -21,7 +21,7 @@ from ..devices import backend_of, move, to_host
 from ..tensor import ArgumentError, Tensor, as_tensor, get_default_dtype, wrap_dim
 from .arithmetic import _promote, add, mul, promote, sub
 from .indexing import GetItem, IndexAdd
-from .matmul import check_same_dtype, matmul
+from .matmul import MatMul, check_same_dtype, matmul
 from .reduction import _prod_of_others, norm
 from .reduction import sum as _sum
 from .shape import reshape
@@ -126,6 +126,8 @@ ger = outer
 
 def mv(input: Any, vec: Any) -> Tensor:
     """Matrix times vector."""
+    if _autocast.on:  # torch lowers mv under CUDA autocast only
+        input, vec = _autocast.cast(_autocast.LOWER_CUDA, input, vec)
     a, v = as_tensor(input), as_tensor(vec)
     if a.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"mv: vector + matrix @ vector expected: a matrix and a vector, got shapes {a.shape} and "
@@ -133,7 +135,7 @@ def mv(input: Any, vec: Any) -> Tensor:
     if a.shape[1] != v.shape[0]:
         raise RuntimeError(f"mv: size mismatch, got mat ({a.shape[0]}x{a.shape[1]}), vec ({v.shape[0]})")
     check_same_dtype("mv", ("input", a), ("vec", v))
-    return matmul(a, v)
+    return MatMul.apply(a, v)  # not matmul(), which CPU autocast would lower
 
 
 def _scaled_sum(input: Tensor, prod: Tensor, beta: Any, alpha: Any) -> Tensor:
@@ -204,6 +206,8 @@ def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any =
 
 def addmv(input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta · input + alpha · (mat @ vec)."""
+    if _autocast.on:  # torch lowers addmv under CUDA autocast only
+        input, mat, vec = _autocast.cast(_autocast.LOWER_CUDA, input, mat, vec)
     a, v = as_tensor(mat), as_tensor(vec)
     i = as_tensor(input, a)  # a Python number takes the matrix's dtype
     if a.ndim != 2 or v.ndim != 1:
@@ -213,7 +217,7 @@ def addmv(input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> T
         raise RuntimeError(f"addmv: size mismatch, mat of shape {a.shape} and vec of shape {v.shape}")
     _check_addable("addmv", i, (a.shape[0],))
     check_same_dtype("addmv", ("input", i), ("mat", a), ("vec", v))
-    return _scaled_sum(i, matmul(a, v), beta, alpha)
+    return _scaled_sum(i, MatMul.apply(a, v), beta, alpha)  # not matmul(), which CPU autocast would lower
 
 
 def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:

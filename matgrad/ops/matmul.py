@@ -158,4 +158,4 @@ def dot(input: Any, other: Any) -> Tensor:
         raise RuntimeError(f"dot: inconsistent tensor size, expected tensors of the same length, got {a.shape[0]} "
                            f"and {b.shape[0]}")
     check_same_dtype("dot", ("input", a), ("other", b))
-    return matmul(a, b)
+    return MatMul.apply(a, b)  # not matmul(): autocast leaves dot in its inputs' dtype, as torch's lists do

@@ -86,6 +86,13 @@ def test_lists_on_cpu_match_torch():
         "conv3d": lambda L, Fn, t: Fn.conv3d(t(vol), t(k3)),
         "conv_transpose3d": lambda L, Fn, t: Fn.conv_transpose3d(t(vol), t(k3)),
         "sdpa": lambda L, Fn, t: Fn.scaled_dot_product_attention(t(a), t(a), t(a)),
+        "prelu": lambda L, Fn, t: Fn.prelu(t(a), t(m[0])),
+        "dot (not listed)": lambda L, Fn, t: L.dot(t(m[0]), t(m[1])),
+        "vdot (not listed)": lambda L, Fn, t: L.vdot(t(m[0]), t(m[1])),
+        "mv (CUDA's list only)": lambda L, Fn, t: L.mv(t(m), t(m[0])),
+        "addmv (CUDA's list only)": lambda L, Fn, t: L.addmv(t(m[1]), t(m), t(m[0])),
+        "addr (CUDA's list only)": lambda L, Fn, t: L.addr(t(m), t(m[0]), t(m[1])),
+        "tensordot (through mm)": lambda L, Fn, t: L.tensordot(t(a[0]), t(b[0]), 1),
         "layer_norm": lambda L, Fn, t: Fn.layer_norm(t(a).half(), (4,)),
         "group_norm": lambda L, Fn, t: Fn.group_norm(t(a).half(), 1),
         "l1_loss": lambda L, Fn, t: Fn.l1_loss(t(m).half(), t(p)),
@@ -107,6 +114,28 @@ def test_lists_on_cpu_match_torch():
             want = fn(torch, torch.nn.functional, torch.tensor)
         assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1], name
         _close_to_half_rounding(got.detach().numpy(), want.detach().numpy())
+
+
+@pytest.mark.parametrize("cell", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_rnn_cells_match_torch_cpu_autocast(cell):
+    """torch's cells are linear layers under CPU autocast: RNNCell's h in float16; LSTMCell's c and GRUCell's h
+    mix in the float32 state, so float32, as in torch."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    want_cell, got_cell = getattr(torch.nn, cell)(4, 3), getattr(nn, cell)(4, 3)
+    with mg.no_grad():
+        for name, p in want_cell.named_parameters():
+            getattr(got_cell, name).copy_(mg.tensor(p.detach().numpy()))
+    x = np.random.default_rng(2).standard_normal((5, 4)).astype(np.float32)
+    with torch.autocast("cpu", dtype=torch.float16):
+        want = want_cell(torch.tensor(x))
+    with mg.autocast("cpu", dtype=mg.float16):
+        got = got_cell(mg.tensor(x))
+    want, got = (want, got) if isinstance(want, tuple) else ((want,), (got,))
+    for g, w in zip(got, want):
+        assert str(g.dtype).split(".")[-1] == str(w.dtype).split(".")[-1]
+        _close_to_half_rounding(g.detach().numpy(), w.detach().numpy())
+    assert got[0].dtype == (mg.float16 if cell == "RNNCell" else mg.float32)
 
 
 def test_nn_modules_are_autocast():
@@ -244,6 +273,12 @@ def test_cuda_lists_on_the_test_device(cuda):
         s = F.softmax(z, -1)  # on CUDA's float32 list (not on the CPU's)
         ln = F.layer_norm(z, (2,))
         assert (cpu @ cpu).dtype == mg.float32  # a CPU tensor in a CUDA region is not cast
+        v = x[0]
+        lowered = (mg.mv(x.T, x[:, 0]), mg.addmv(v, x.T @ x, v), mg.addr(x.T @ x, v, v))  # on CUDA's list only
+        assert [t.dtype for t in lowered] == [mg.float16] * 3
+        assert mg.dot(v, v).dtype == mg.vdot(v, v).dtype == mg.float32  # on neither list
+        hc = nn.LSTMCell(4, 3).to(cuda)(x)  # CUDA autocast casts every argument of lstm_cell, its state too
+        assert [t.dtype for t in hc] == [mg.float16] * 2
         with pytest.raises(RuntimeError, match="unsafe to autocast"):
             F.binary_cross_entropy(s, s.detach())
     assert (z.dtype, s.dtype, ln.dtype) == (mg.float16, mg.float32, mg.float32)
