@@ -349,6 +349,7 @@ def vecdot(x: Any, y: Any, *, dim: int = -1) -> Tensor:
         x, y = _autocast.cast(_autocast.LOWER, x, y)
     a, b = as_tensor(x), as_tensor(y)
     check_same_dtype("linalg.vecdot", ("x", a), ("y", b))
+    _floating("linalg.vecdot", a)  # torch's error for integers, where matmul and dot take them
     return _sum(mul(a, b), dim=dim)
 
 

@@ -230,6 +230,10 @@ def test_errors():
         LA.det(mg.zeros(3))
     with pytest.raises(RuntimeError, match="floating point"):
         LA.vector_norm(mg.arange(3))
+    with pytest.raises(RuntimeError, match="linalg.vecdot: Expected a floating point or complex tensor .* Got Long"):
+        LA.vecdot(mg.arange(3), mg.arange(3))  # torch's error, where x @ y and dot take integers
+    with pytest.raises(RuntimeError, match="the same dtype"):
+        LA.vecdot(mg.ones(3), mg.arange(3))
     with pytest.raises(RuntimeError, match="must be 1D or 2D. Got 3D"):
         LA.norm(mg.zeros(2, 2, 2), ord=2)
     with pytest.raises(RuntimeError, match="Order 3"):
