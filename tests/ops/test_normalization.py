@@ -187,6 +187,25 @@ def test_running_stats_update_in_place_with_unbiased_variance():
         np.testing.assert_allclose(rv.numpy(), trv.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("shape", [(16, 8, 12, 12), (40, 6)])
+def test_running_stats_under_no_grad_are_those_of_a_recorded_step(shape):
+    """Training-mode batch_norm under no_grad (as SWA's update_bn runs it) keeps its forward's statistics: the same
+    output and running statistics, bit for bit, as with a graph."""
+    rng = np.random.default_rng(3)
+    n, c = shape[:2]
+    x = rng.standard_normal((c, n) + shape[2:], dtype=np.float32).swapaxes(0, 1) * 3 + 2  # a conv's layout
+    w, b = mg.tensor(rng.standard_normal(c, dtype=np.float32)), mg.tensor(rng.standard_normal(c, dtype=np.float32))
+    got = []
+    for recorded in (True, False):
+        rm, rv = mg.zeros(c), mg.ones(c)
+        with mg.set_grad_enabled(recorded):
+            y = batch_norm(mg.tensor(x, requires_grad=True), rm, rv, w, b, training=True, momentum=0.3)
+        assert (y.grad_fn is not None) == recorded
+        got.append([t.numpy() for t in (y, rm, rv)])
+    for a, b in zip(*got):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_batch_norm_output_is_standardized():
     x = mg.randn(64, 3, 4, 4) * 5 + 3
     y = batch_norm(x, None, None, training=True).numpy()
