@@ -29,13 +29,15 @@ setting, case, threads, k = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.
 # OpenBLAS's own 2^28, said aloud, so that a first convolution keeps it (threads.conv_blas_timeout)
 if setting == "default":
     os.environ["OPENBLAS_THREAD_TIMEOUT"] = "28"
+if setting == "returned":  # (bench_freed_memory.py's: glibc left as it is, as before matgrad kept freed memory)
+    os.environ["MATGRAD_KEEP_FREED_MEMORY"] = "0"
 sys.path[:0] = [{here!r}, {root!r}]
 import matgrad as mg
 from matgrad import threads as mg_threads
 from matgrad.memory import keep_freed_memory
 
 mg.set_num_threads(threads)
-if setting != "script":  # (bench_freed_memory.py's "script": a process as a user's script leaves it)
+if setting != "returned":
     keep_freed_memory()
 if setting == "timeout" and not mg_threads.set_blas_thread_timeout(k):
     sys.exit("this OpenBLAS does not let its thread timeout be set at run time")
@@ -85,7 +87,7 @@ print(statistics.median(times) * 1e3, (after.ru_minflt - before.ru_minflt) / ste
 
 def sample(setting: str, case: str, threads: int, k: int) -> tuple[float, float, float]:
     """(ms per step, minor page faults per step, ms of system time per step) of `case` in a fresh process
-    set up as `setting` says: default, timeout, or bench_freed_memory.py's script and kept."""
+    set up as `setting` says: default, timeout, or bench_freed_memory.py's returned and kept."""
     code = "import statistics\n" + _CHILD.format(here=str(HERE), root=str(HERE.parent))
     done = subprocess.run([sys.executable, "-c", code, setting, case, str(threads), str(k)],
                           capture_output=True, text=True)

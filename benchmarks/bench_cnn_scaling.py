@@ -3,9 +3,9 @@
     python benchmarks/bench_cnn_scaling.py [--threads 2] [--rounds 9] [--blas-timeout K]
 
 Runs bench_conv.cnn_step (batch 128, AdamW) in one process per configuration: 1 and N threads, each
-with glibc returning freed memory to the system (a script's default) and keeping it for reuse
-(matgrad.keep_freed_memory(), as the `matgrad` command runs). Every op's forward and backward is
-timed by wrapping them (the whole step's time is printed too: the wrappers cost well under 1%).
+with glibc returning freed memory to the system (MATGRAD_KEEP_FREED_MEMORY=0, glibc's default) and keeping
+it for reuse (matgrad.keep_freed_memory(), as a process does from its first backward pass). Every op's
+forward and backward is timed by wrapping them (the whole step's time is printed too: the wrappers cost well under 1%).
 Samples alternate between the processes (A B C D, D C B A, ...), so they share the machine's noise.
 Prints per op group the median ms per step and the N-thread/1-thread ratio (1.0: no gain; 0.5: halved).
 
@@ -42,6 +42,8 @@ def _worker(conn: Any, threads: int, keep: bool, path: list[str]) -> None:
 
     if keep:
         mg.keep_freed_memory()
+    else:  # the first backward would keep it (memory.keep_for_training)
+        os.environ["MATGRAD_KEEP_FREED_MEMORY"] = "0"
     mg.set_num_threads(threads)
     spent: dict[str, float] = defaultdict(float)
     clock = time.perf_counter

@@ -9,7 +9,8 @@ Every library runs in its own process, alternately (A B B A ...), each sample lo
 time; PyTorch's OpenMP threads and NumPy's BLAS threads would otherwise fight over the cores.
 Both use the same number of threads. Cases:
   matgrad  as a user calls it (shifted products at stride 1, matgrad/ops/conv.py; on several threads the first
-           convolution has OpenBLAS's idle threads sleep after 2^20 cycles, threads.conv_blas_timeout)
+           convolution has OpenBLAS's idle threads sleep after 2^20 cycles, threads.conv_blas_timeout; from the
+           first backward pass, freed memory kept for reuse, memory.keep_for_training)
   im2col   the same process with the stride-1 path turned off (the general im2col path)
   torch    torch.nn.functional.conv2d, or the same network in torch.nn
   command  the cnn step only: matgrad as the `matgrad` command runs it, with freed memory kept for reuse

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ctypes.util
+import os
 import subprocess
 import sys
 
@@ -17,6 +18,9 @@ import numpy as np
 if sys.argv[1] == "keep":
     import matgrad
     assert matgrad.keep_freed_memory()
+elif sys.argv[1] == "backward":  # a training process: its first backward pass keeps freed memory
+    import matgrad
+    (matgrad.ones(3, requires_grad=True) * 2).sum().backward()
 def faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(3):
@@ -31,8 +35,9 @@ glibc = pytest.mark.skipif(not sys.platform.startswith("linux") or ctypes.util.f
                            reason="mallopt is glibc's (Linux)")
 
 
-def _faults(mode: str) -> int:
-    out = subprocess.run([sys.executable, "-c", CHILD, mode], capture_output=True, text=True, check=True)
+def _faults(mode: str, **env: str) -> int:
+    out = subprocess.run([sys.executable, "-c", CHILD, mode], capture_output=True, text=True, check=True,
+                         env={**os.environ, **env})
     return int(out.stdout.split()[-1])
 
 
@@ -41,6 +46,32 @@ def test_a_freed_64mb_array_is_reused_without_page_faults():
     plain, kept = _faults("plain"), _faults("keep")  # each in a fresh process: the setting is global
     assert plain >= 100  # ten fresh 64 MB blocks: at least 32 huge pages each, 16,384 small ones
     assert kept <= 20
+
+
+@glibc
+def test_the_first_backward_keeps_freed_memory_unless_the_environment_says_no():
+    assert _faults("backward", MATGRAD_KEEP_FREED_MEMORY="") <= 20
+    assert _faults("backward", MATGRAD_KEEP_FREED_MEMORY="0") >= 100
+
+
+def test_the_first_backward_asks_once_and_a_process_that_chose_is_left_alone(monkeypatch):
+    calls = []
+    monkeypatch.setattr(memory, "keep_freed_memory", lambda: calls.append(1) or True)
+    monkeypatch.setattr(memory, "UNDECIDED", [True])
+    monkeypatch.delenv("MATGRAD_KEEP_FREED_MEMORY", raising=False)
+    for _ in range(2):
+        (matgrad.ones(2, requires_grad=True) * 3).sum().backward()
+    assert calls == [1] and memory.UNDECIDED == [False]
+    monkeypatch.setattr(memory, "UNDECIDED", [True])
+    monkeypatch.setenv("MATGRAD_KEEP_FREED_MEMORY", "off")
+    (matgrad.ones(2, requires_grad=True) * 3).sum().backward()
+    assert calls == [1] and memory.UNDECIDED == [False]  # the environment said no: glibc is left as it is
+
+
+def test_calling_keep_freed_memory_is_the_processs_choice(monkeypatch):
+    monkeypatch.setattr(memory, "UNDECIDED", [True])
+    memory.keep_freed_memory(1 << 30)  # (the suite's process keeps freed memory anyway, from its first backward)
+    assert memory.UNDECIDED == [False]  # so the first backward keeps the limit given here
 
 
 def test_bad_limit_is_refused_with_the_value():

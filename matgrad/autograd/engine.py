@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
+from .. import memory
 from ..backend import ArrayNamespace, numpy_ns
 from ..devices import backend_of
 from ..kernels import ignoring
@@ -114,6 +115,8 @@ def run_backward(
     inputs, so when a node is the newest one still waiting, every consumer of its output
     has run and its gradient is complete. Only nodes a gradient reaches are visited.
     """
+    if memory.UNDECIDED[0]:  # the process trains: freed arrays kept for the next step (memory.keep_for_training)
+        memory.keep_for_training()
     ns = graph_namespace() if create_graph else numpy_ns
     want: dict[int, int] = {}  # id(tensor or node) -> position in the result
     result: list[Any] = []
