@@ -33,6 +33,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 
 import bench_conv  # noqa: E402
+import bench_seq  # noqa: E402
 import mlp  # noqa: E402
 
 CONFIGS = {
@@ -63,6 +64,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="BLAS threads (default: as set)")
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--cnn", action="store_true", help="also the cnn recipe's step (batch 128)")
+    parser.add_argument("--seq", action="store_true",
+                        help="also bench_seq.py's steps (an LSTM and a Transformer encoder layer, batch 128)")
+    parser.add_argument("--only-extra", action="store_true", help="with --cnn or --seq: leave out the MLP steps")
     args = parser.parse_args()
 
     import matgrad
@@ -78,15 +82,22 @@ def main() -> None:
             sys.exit(f"this checkout's matgrad is shadowed by {matgrad.__file__}; run from a venv without it")
         print(f"matgrad ({Path(matgrad.__file__).parent}) against {old_name} ({Path(old.__file__).parent}), "
               f"{threads} BLAS thread(s), {args.rounds} rounds; µs per step, median")
-        configs: dict[str, mlp.Spec | None] = dict(CONFIGS)
+        configs: dict[str, mlp.Spec | str] = {} if args.only_extra else dict(CONFIGS)
         if args.cnn:
-            configs["cnn b128 (AdamW)"] = None
+            configs["cnn b128 (AdamW)"] = "cnn"
+        if args.seq:
+            configs["lstm b128 (SGD)"] = "lstm"
+            configs["transformer layer b128 (SGD)"] = "transformer"
         for label, spec in configs.items():
             libs = ("matgrad", old_name)
-            if spec is None:
+            if spec == "cnn":
                 def build(lib: str) -> Callable[[], None]:
                     return bench_conv.cnn_step(importlib.import_module(lib), lib)
                 reps = 2
+            elif isinstance(spec, str):
+                def build(lib: str, case: str = spec) -> Callable[[], None]:
+                    return bench_seq.make_step(lib, case, threads)
+                reps = 3
             else:
                 p = mlp.make_problem(spec)
 

@@ -47,14 +47,15 @@ def _shape(t: Any) -> tuple[int, ...]:
 
 # --- one direction of one layer ---------------------------------------------------------------
 
-def _run_direction(mode: str, steps: list[Tensor], bs: list[int], h0: Tensor, c0: Tensor | None, w_ih_t: Tensor,
-                   w_hh_t: Tensor, bias: Tensor | None, b_hh: Tensor | None, w_hr_t: Tensor | None, reverse: bool
+def _run_direction(mode: str, steps: list[Tensor], bs: list[int], h0: Tensor, c0: Tensor | None, w_ih: Tensor,
+                   w_hh: Tensor, bias: Tensor | None, b_hh: Tensor | None, w_hr: Tensor | None, reverse: bool
                    ) -> tuple[list[Tensor], Tensor, Tensor | None]:
     """Run the recurrence over the per-step inputs `steps[t]` (bs[t], F).
 
-    One fused gate product per step, [x_t, h] · [W_ih; W_hh]ᵀ (GRU: x_t·W_ihᵀ and h·W_hhᵀ apart,
-    since its reset gate scales the second). Projecting each step's input here, rather than the
-    whole sequence up front and slicing it, keeps the backward linear in the sequence length:
+    One fused gate product per step, [x_t, h] · [W_ih, W_hh]ᵀ + b, a Linear node with its bias (GRU:
+    x_t·W_ihᵀ + b_ih and h·W_hhᵀ + b_hh apart, since its reset gate scales the second). Projecting each
+    step's input here, rather than the whole sequence up front and slicing it, keeps the backward linear in
+    the sequence length:
     each slice's gradient is a zero array of the whole projection, T of them.
 
     bs[t] sequences are running at step t (decreasing: a PackedSequence's batch_sizes). The
@@ -64,7 +65,7 @@ def _run_direction(mode: str, steps: list[Tensor], bs: list[int], h0: Tensor, c0
     """
     T = len(steps)
     order = range(T - 1, -1, -1) if reverse else range(T)
-    w_cat = cat([w_ih_t, w_hh_t], 0) if mode != "GRU" else None
+    w_cat = cat([w_ih, w_hh], 1) if mode != "GRU" else None  # (G·H, F + H), as a Linear's weight
     outs: list[Tensor | None] = [None] * T
     done_h: list[Tensor] = []
     done_c: list[Tensor] = []
@@ -90,21 +91,17 @@ def _run_direction(mode: str, steps: list[Tensor], bs: list[int], h0: Tensor, c0
                 c = cat([c, c0[rows:n]], 0)
         x = steps[t]
         if w_cat is not None:
-            g = cat([x, h], 1) @ w_cat
-            if bias is not None:
-                g = g + bias
+            g = F.linear(cat([x, h], 1), w_cat, bias)
         if mode == "LSTM":
             hs = c.shape[1]
             hc = lstm_cell_update(g, c)  # one node for the cell's elementwise work (ops/rnn_cell.py)
             h, c = hc[:, :hs], hc[:, hs:]
-            if w_hr_t is not None:
-                h = h @ w_hr_t
+            if w_hr is not None:
+                h = F.linear(h, w_hr)
         elif mode == "GRU":
             hs = h.shape[1]
-            x = x @ w_ih_t if bias is None else x @ w_ih_t + bias
-            gh = h @ w_hh_t
-            if b_hh is not None:
-                gh = gh + b_hh
+            x = F.linear(x, w_ih, bias)
+            gh = F.linear(h, w_hh, b_hh)
             rz = sigmoid(x[:, :2 * hs] + gh[:, :2 * hs])
             z = rz[:, hs:]
             nn_ = tanh(x[:, 2 * hs:] + rz[:, :hs] * gh[:, 2 * hs:])
@@ -301,9 +298,8 @@ class RNNBase(Module):
                 steps = list(split(flat, bs, 0)) if bs else []
                 w_hr = params.get("weight_hr")
                 outs, hn, cn = _run_direction(
-                    self.mode, steps, bs, h0[k], c0[k] if c0 is not None else None, transpose(w_ih, 0, 1),
-                    transpose(w_hh, 0, 1), bias, b_hh if self.mode == "GRU" else None,
-                    transpose(w_hr, 0, 1) if w_hr is not None else None, reverse=d == 1)
+                    self.mode, steps, bs, h0[k], c0[k] if c0 is not None else None, w_ih, w_hh, bias,
+                    b_hh if self.mode == "GRU" else None, w_hr, reverse=d == 1)
                 dir_outs.append(cat(outs, 0) if outs else zeros((0, real_h), dtype=data.dtype, device=data.device))
                 h_n.append(hn)
                 if cn is not None:

@@ -138,6 +138,25 @@ def test_rnn_cells_match_torch_cpu_autocast(cell):
     assert got[0].dtype == (mg.float16 if cell == "RNNCell" else mg.float32)
 
 
+@pytest.mark.parametrize("module", ["RNN", "GRU"])
+def test_rnn_and_gru_match_torch_cpu_autocast(module):
+    """Their gate products are linear layers: nn.RNN's output float16 as torch's, nn.GRU's float32 (its float32 h)."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    want_mod, got_mod = getattr(torch.nn, module)(4, 3), getattr(nn, module)(4, 3)
+    with mg.no_grad():
+        for name, p in want_mod.named_parameters():
+            getattr(got_mod, name).copy_(mg.tensor(p.detach().numpy()))
+    x = np.random.default_rng(5).standard_normal((6, 2, 4)).astype(np.float32)
+    with torch.autocast("cpu", dtype=torch.float16):
+        want = want_mod(torch.tensor(x))[0]
+    with mg.autocast("cpu", dtype=mg.float16):
+        got = got_mod(mg.tensor(x))[0]
+    assert got.dtype == (mg.float16 if module == "RNN" else mg.float32)
+    assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+    _close_to_half_rounding(got.detach().numpy(), want.detach().numpy())
+
+
 def test_nn_modules_are_autocast():
     torch = pytest.importorskip("torch")
     mg.manual_seed(0)
