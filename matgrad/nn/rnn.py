@@ -26,7 +26,7 @@ from .. import _autocast, memory
 from ..creation import as_tensor, zeros
 from ..ops.activation import relu, sigmoid, tanh
 from ..ops.join import cat, split, stack
-from ..ops.rnn_cell import lstm_cell_update
+from ..ops.rnn_cell import lstm_step
 from ..ops.scatter import index_select
 from ..ops.shape import reshape, squeeze, transpose, unsqueeze
 from ..tensor import Tensor, get_default_dtype
@@ -52,11 +52,11 @@ def _run_direction(mode: str, steps: list[Tensor], bs: list[int], h0: Tensor, c0
                    ) -> tuple[list[Tensor], Tensor, Tensor | None]:
     """Run the recurrence over the per-step inputs `steps[t]` (bs[t], F).
 
-    One fused gate product per step, [x_t, h] · [W_ih, W_hh]ᵀ + b, a Linear node with its bias (GRU:
-    x_t·W_ihᵀ + b_ih and h·W_hhᵀ + b_hh apart, since its reset gate scales the second). Projecting each
-    step's input here, rather than the whole sequence up front and slicing it, keeps the backward linear in
-    the sequence length:
-    each slice's gradient is a zero array of the whole projection, T of them.
+    One fused gate product per step, [x_t, h] · [W_ih, W_hh]ᵀ + b: for the LSTM in one node with the cell
+    (ops/rnn_cell.py's LSTMStep), for the RNN a Linear node with its bias (GRU: x_t·W_ihᵀ + b_ih and
+    h·W_hhᵀ + b_hh apart, since its reset gate scales the second). Projecting each step's input here,
+    rather than the whole sequence up front and slicing it, keeps the backward linear in the sequence
+    length: each slice's gradient is a zero array of the whole projection, T of them.
 
     bs[t] sequences are running at step t (decreasing: a PackedSequence's batch_sizes). The
     forward direction drops finished rows and keeps their last state; the reverse direction
@@ -90,11 +90,9 @@ def _run_direction(mode: str, steps: list[Tensor], bs: list[int], h0: Tensor, c0
             if c is not None:
                 c = cat([c, c0[rows:n]], 0)
         x = steps[t]
-        if w_cat is not None:
-            g = F.linear(cat([x, h], 1), w_cat, bias)
         if mode == "LSTM":
             hs = c.shape[1]
-            hc = lstm_cell_update(g, c)  # one node for the cell's elementwise work (ops/rnn_cell.py)
+            hc = lstm_step(x, h, c, w_cat, bias)  # the gate product and the cell as one node (ops/rnn_cell.py)
             h, c = hc[:, :hs], hc[:, hs:]
             if w_hr is not None:
                 h = F.linear(h, w_hr)
@@ -107,6 +105,7 @@ def _run_direction(mode: str, steps: list[Tensor], bs: list[int], h0: Tensor, c0
             nn_ = tanh(x[:, 2 * hs:] + rz[:, :hs] * gh[:, 2 * hs:])
             h = nn_ + z * (h - nn_)
         else:
+            g = F.linear(cat([x, h], 1), w_cat, bias)
             h = tanh(g) if mode == "RNN_TANH" else relu(g)
         outs[t] = h
     if done_h:
