@@ -116,45 +116,31 @@ def test_lists_on_cpu_match_torch():
         _close_to_half_rounding(got.detach().numpy(), want.detach().numpy())
 
 
-@pytest.mark.parametrize("cell", ["RNNCell", "LSTMCell", "GRUCell"])
-def test_rnn_cells_match_torch_cpu_autocast(cell):
-    """torch's cells are linear layers under CPU autocast: RNNCell's h in float16; LSTMCell's c and GRUCell's h
-    mix in the float32 state, so float32, as in torch."""
+@pytest.mark.parametrize("name, shape, dtype", [
+    ("RNNCell", (5, 4), mg.float16), ("LSTMCell", (5, 4), mg.float32), ("GRUCell", (5, 4), mg.float32),
+    ("RNN", (6, 2, 4), mg.float16), ("GRU", (6, 2, 4), mg.float32),
+])
+def test_recurrent_layers_match_torch_cpu_autocast(name, shape, dtype):
+    """Their gate products are linear layers under CPU autocast: RNNCell's and nn.RNN's h in float16; LSTMCell's c
+    and the GRU's h mix in the float32 state, so float32, as in torch."""
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
-    want_cell, got_cell = getattr(torch.nn, cell)(4, 3), getattr(nn, cell)(4, 3)
+    want_mod, got_mod = getattr(torch.nn, name)(4, 3), getattr(nn, name)(4, 3)
     with mg.no_grad():
-        for name, p in want_cell.named_parameters():
-            getattr(got_cell, name).copy_(mg.tensor(p.detach().numpy()))
-    x = np.random.default_rng(2).standard_normal((5, 4)).astype(np.float32)
+        for key, p in want_mod.named_parameters():
+            getattr(got_mod, key).copy_(mg.tensor(p.detach().numpy()))
+    x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
     with torch.autocast("cpu", dtype=torch.float16):
-        want = want_cell(torch.tensor(x))
+        want = want_mod(torch.tensor(x))
     with mg.autocast("cpu", dtype=mg.float16):
-        got = got_cell(mg.tensor(x))
+        got = got_mod(mg.tensor(x))
+    if len(shape) == 3:  # a sequence module: (output, h_n)
+        want, got = want[0], got[0]
     want, got = (want, got) if isinstance(want, tuple) else ((want,), (got,))
     for g, w in zip(got, want):
         assert str(g.dtype).split(".")[-1] == str(w.dtype).split(".")[-1]
         _close_to_half_rounding(g.detach().numpy(), w.detach().numpy())
-    assert got[0].dtype == (mg.float16 if cell == "RNNCell" else mg.float32)
-
-
-@pytest.mark.parametrize("module", ["RNN", "GRU"])
-def test_rnn_and_gru_match_torch_cpu_autocast(module):
-    """Their gate products are linear layers: nn.RNN's output float16 as torch's, nn.GRU's float32 (its float32 h)."""
-    torch = pytest.importorskip("torch")
-    torch.manual_seed(0)
-    want_mod, got_mod = getattr(torch.nn, module)(4, 3), getattr(nn, module)(4, 3)
-    with mg.no_grad():
-        for name, p in want_mod.named_parameters():
-            getattr(got_mod, name).copy_(mg.tensor(p.detach().numpy()))
-    x = np.random.default_rng(5).standard_normal((6, 2, 4)).astype(np.float32)
-    with torch.autocast("cpu", dtype=torch.float16):
-        want = want_mod(torch.tensor(x))[0]
-    with mg.autocast("cpu", dtype=mg.float16):
-        got = got_mod(mg.tensor(x))[0]
-    assert got.dtype == (mg.float16 if module == "RNN" else mg.float32)
-    assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
-    _close_to_half_rounding(got.detach().numpy(), want.detach().numpy())
+    assert got[0].dtype == dtype
 
 
 def test_nn_modules_are_autocast():
