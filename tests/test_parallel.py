@@ -72,8 +72,10 @@ OPS = {
     "log_softmax dim -1": lambda x: F.log_softmax(x, dim=-1),
     "log_softmax dim 1": lambda x: F.log_softmax(x, dim=1),
     "batch_norm": _batch_norm,
-    "layer_norm": lambda x: F.layer_norm(x, x.shape[-1:]),
-    "layer_norm 1-D": lambda x: F.layer_norm(x.reshape(-1), (x.reshape(-1).shape[0],)),
+    # layer_norm of a contiguous input takes its row path, one thread (ops/normalization.py); a strided one the
+    # general formula's threaded passes
+    "layer_norm": lambda x: F.layer_norm(x.transpose(0, 1), x.shape[-1:]),
+    "layer_norm 1-D": lambda x: F.layer_norm(x.reshape(-1)[::-1], (x.reshape(-1).shape[0],)),
     "max_pool k2": lambda x: F.max_pool2d(x, 2),
     "max_pool k3 s2 p1 (overlapping)": lambda x: F.max_pool2d(x, 3, 2, 1),
     "max_pool k3 s1 p1 d2": lambda x: F.max_pool2d(x, 3, 1, 1, 2),

@@ -225,6 +225,36 @@ def test_layer_norm_without_affine():
              torch_fn=F and (lambda x: F.layer_norm(x, (4,), eps=1e-3)))
 
 
+@pytest.mark.parametrize("shape, norm", [((8, 17, 64), (64,)), ((4, 6, 5, 3), (5, 3))])
+def test_layer_norm_rows_match_the_general_formula_and_torch(shape, norm):
+    """layer_norm's row path (contiguous input, γ over the normalized dims) against the general formula (taken
+    for a non-contiguous view of the same values) and torch, in float32, rows far from zero included."""
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(shape) * 3 + 50 * rng.standard_normal(shape[:-len(norm)] + (1,) * len(norm)))
+    x, dy = x.astype(np.float32), rng.standard_normal(shape).astype(np.float32)
+    w, b = (rng.standard_normal(norm).astype(np.float32) for _ in range(2))
+    got = []
+    for layout in ("rows", "strided"):
+        xa = x if layout == "rows" else np.asfortranarray(x)  # the same values, not C-contiguous
+        ts = [mg.tensor(a, requires_grad=True) for a in (w, b)]
+        xt = mg.from_numpy(xa).requires_grad_()
+        y = layer_norm(xt, norm, *ts)
+        y.backward(mg.tensor(dy))
+        got.append([y.numpy(), xt.grad.numpy(), ts[0].grad.numpy(), ts[1].grad.numpy()])
+        if layout == "rows":
+            assert xt.grad.array.base is None  # dx is an array of its own: the leaf kept it uncopied
+    scale = [max(1.0, float(np.abs(a).max())) for a in got[0]]
+    for a, c, s in zip(got[0], got[1], scale):
+        np.testing.assert_allclose(a, c, rtol=0, atol=2e-5 * s)
+    if F is not None:
+        xt = torch.tensor(x, requires_grad=True)
+        wt, bt = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
+        F.layer_norm(xt, norm, wt, bt).backward(torch.tensor(dy))
+        want = [F.layer_norm(xt, norm, wt, bt).detach().numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()]
+        for a, c, s in zip(got[0], want, scale):
+            np.testing.assert_allclose(a, c, rtol=0, atol=2e-5 * s)
+
+
 def test_bad_arguments_say_what_is_wrong():
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         batch_norm(mg.zeros(1, 3), None, None, training=True)
