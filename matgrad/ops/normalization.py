@@ -129,9 +129,7 @@ class Normalize(Op):
         rows = y.reshape(-1, count)
         np.multiply(xhat, gamma.reshape(-1), out=rows)
         rows += beta.reshape(-1)
-        self.xhat, self.invstd = xhat, invstd[:, None]
-        lead = x.shape[:x.ndim - len(self.pview)] + (1,) * len(self.pview)
-        self.batch_stats = (mean.reshape(lead), var.reshape(lead))
+        self.xhat, self.invstd = xhat, invstd[:, None]  # (no batch_stats: only batch_norm reads them)
         return y
 
     def _forward_batch_norm(self, x, gamma, beta, rows, count):
