@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import matgrad as mg
-from matgrad.ops.rnn_cell import lstm_cell_update, lstm_step
+from matgrad.ops.rnn_cell import lstm_cell_update, lstm_sequence, lstm_step
 from tests.helpers import check_op
 
 
@@ -76,3 +76,100 @@ def test_lstm_step_is_cat_linear_and_the_cell_bit_for_bit(dtype):
 def test_lstm_step_says_which_shapes_are_wrong():
     with pytest.raises(RuntimeError, match=r"lstm_step: expected .* weight \(4H, F \+ P\)"):
         lstm_step(mg.zeros(2, 3), mg.zeros(2, 4), mg.zeros(2, 4), mg.zeros(16, 6))
+
+
+def torch_sequence(steps, reverse):
+    """lstm_sequence's output, [h_1 … h_T, c_T] stacked as rows, by torch's own step-by-step formulas."""
+    def fn(x, h, c, w, b=None):
+        torch = pytest.importorskip("torch")
+        n = h.shape[0]
+        hs = [None] * steps
+        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+            g = torch.cat([x[t * n:(t + 1) * n], h], 1) @ w.T
+            hc = torch_cell(g if b is None else g + b, c)
+            h, c = hc[:, :c.shape[1]], hc[:, c.shape[1]:]
+            hs[t] = h
+        return torch.cat(hs + [c], 0)
+    return fn
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_sequence_gradchecks_and_matches_torch(reverse):
+    # 3 steps of 2 rows: x (6, 2), h0 and c0 (2, 3), weight (12, 2 + 3), bias (12,); first and second order
+    check_op(lambda x, h, c, w, b: lstm_sequence(x, h, c, w, b, steps=3, reverse=reverse),
+             (6, 2), (2, 3), (2, 3), (12, 5), (12,), torch_fn=torch_sequence(3, reverse))
+    check_op(lambda x, h, c, w: lstm_sequence(x, h, c, w, steps=3, reverse=reverse), (6, 2), (2, 3), (2, 3), (12, 5),
+             torch_fn=torch_sequence(3, reverse))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lstm_sequence_is_lstm_steps(dtype, reverse):
+    """The same outputs as one LSTMStep node per step, bit for bit; the gradients up to the order of their sums
+    (one product over every step where the steps' products are added up one by one)."""
+    rng = np.random.default_rng(2)
+    steps, n, f, hs = 5, 4, 3, 6
+    arrays = [rng.normal(size=s).astype(dtype) for s in ((steps * n, f), (n, hs), (n, hs), (4 * hs, f + hs), (4 * hs,))]
+    w_out = mg.tensor(rng.normal(size=(steps * n + n, hs)).astype(dtype))
+    got = []
+    for whole in (True, False):
+        ts = [mg.tensor(a, requires_grad=True) for a in arrays]
+        x, h, c, w, b = ts
+        if whole:
+            y = lstm_sequence(x, h, c, w, b, steps=steps, reverse=reverse)
+        else:
+            outs = [None] * steps
+            for t in range(steps - 1, -1, -1) if reverse else range(steps):
+                hc = lstm_step(x[t * n:(t + 1) * n], h, c, w, b)
+                h, c = hc[:, :hs], hc[:, hs:]
+                outs[t] = h
+            y = mg.cat(outs + [c], 0)
+        (y * w_out).sum().backward()
+        got.append([y.numpy()] + [t.grad.numpy() for t in ts])
+    np.testing.assert_array_equal(got[0][0], got[1][0])
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    for a, b in zip(got[0][1:], got[1][1:]):
+        np.testing.assert_allclose(a, b, **tol)
+
+
+def test_lstm_sequence_gradients_of_some_inputs_only():
+    rng = np.random.default_rng(3)
+    x, h, c, w = (mg.tensor(rng.normal(size=s), requires_grad=r) for s, r in
+                  (((4, 2), False), ((2, 3), True), ((2, 3), False), ((12, 5), True)))
+    lstm_sequence(x, h, c, w, steps=2).sum().backward()
+    assert x.grad is None and c.grad is None and h.grad.shape == (2, 3) and w.grad.shape == (12, 5)
+
+
+def test_lstm_sequence_says_what_is_wrong():
+    with pytest.raises(RuntimeError, match=r"lstm_sequence: expected x \(steps·N, F\) with steps=3"):
+        lstm_sequence(mg.zeros(4, 2), mg.zeros(2, 3), mg.zeros(2, 3), mg.zeros(12, 5), steps=3)
+    with pytest.raises(RuntimeError, match=r"weight \(4H, F \+ H\)"):
+        lstm_sequence(mg.zeros(4, 2), mg.zeros(2, 3), mg.zeros(2, 3), mg.zeros(12, 4), steps=2)
+    with pytest.raises(TypeError, match="one dtype"):
+        lstm_sequence(mg.zeros(4, 2), mg.zeros(2, 3), mg.zeros(2, 3, dtype=mg.float64), mg.zeros(12, 5), steps=2)
+
+
+def _node_names(t):
+    seen, stack, names = set(), [t.grad_fn], set()
+    while stack:
+        n = stack.pop()
+        if n is None or id(n) in seen or not hasattr(n, "parent_fns"):
+            continue
+        seen.add(id(n))
+        names.add(type(n).__name__)
+        stack.extend(n.parent_fns)
+    return names
+
+
+@pytest.mark.parametrize("lengths, node", [([3, 3], "LSTMSequence"), ([3, 2], "LSTMStep")])
+def test_nn_lstm_runs_a_direction_as_one_node_where_every_sequence_is_as_long(lengths, node):
+    from matgrad.nn.utils.rnn import pack_padded_sequence
+    mg.manual_seed(0)
+    lstm = mg.nn.LSTM(2, 3, bidirectional=True)
+    out, _ = lstm(pack_padded_sequence(mg.randn(3, 2, 2), lengths))
+    names = _node_names(out.data)
+    other = "LSTMStep" if node == "LSTMSequence" else "LSTMSequence"
+    assert node in names and other not in names
+    out, (h, c) = lstm(mg.randn(4, 2, 2))  # unpacked: one node per direction
+    assert "LSTMSequence" in _node_names(out) and "LSTMStep" not in _node_names(out) | _node_names(c)
+    assert "LSTMStep" in _node_names(mg.nn.LSTM(2, 3, proj_size=1)(mg.randn(4, 2, 2))[0])  # h projected each step
