@@ -2,8 +2,9 @@
 
 Built from matgrad's differentiable ops, so higher-order gradients and the explainer come from the graph.
 Each step does one gate product [x_t, h]·[W_ih, W_hh]ᵀ + b (the GRU two, since its reset gate scales
-h's). An LSTM direction whose sequences are all as long is one node (ops/rnn_cell.py's LSTMSequence,
-backprop through time inside it); otherwise each LSTM step is one node (LSTMStep) with the cell.
+h's). An LSTM or GRU direction whose sequences are all as long is one node (ops/rnn_cell.py's LSTMSequence
+and GRUSequence, backprop through time inside it); otherwise each LSTM step is one node (LSTMStep) and each
+GRU step a few.
 
     lstm = nn.LSTM(28, 128, num_layers=2, batch_first=True)
     out, (h_n, c_n) = lstm(x)          # x (B, T, 28) → out (B, T, 128), h_n, c_n (2, B, 128)
@@ -26,7 +27,7 @@ from .. import _autocast, memory
 from ..creation import as_tensor, zeros
 from ..ops.activation import relu, sigmoid, tanh
 from ..ops.join import cat, split, stack
-from ..ops.rnn_cell import lstm_sequence, lstm_step
+from ..ops.rnn_cell import gru_sequence, lstm_sequence, lstm_step
 from ..ops.scatter import index_select
 from ..ops.shape import reshape, squeeze, transpose, unsqueeze
 from ..tensor import Tensor, get_default_dtype
@@ -116,11 +117,12 @@ def _run_direction(mode: str, steps: list[Tensor], bs: list[int], h0: Tensor, c0
 
 
 def _whole_sequence(flat: Tensor, bs: list[int], B: int, h0: Tensor, c0: Tensor | None, w_ih: Tensor) -> bool:
-    """Whether an LSTM direction can run as one LSTMSequence node: every sequence as long (no PackedSequence of
-    several lengths), a batch, NumPy arrays of one dtype, no autocast (which lowers each step's product)."""
-    return (bool(bs) and B > 0 and bs.count(B) == len(bs) and c0 is not None and not _autocast.on
-            and type(flat.array) is np.ndarray and type(h0.array) is np.ndarray and type(c0.array) is np.ndarray
-            and flat.dtype == h0.dtype == c0.dtype == w_ih.dtype)
+    """Whether an LSTM or GRU direction can run as one node: every sequence as long (no PackedSequence of several
+    lengths), a batch, NumPy arrays of one dtype, no autocast (which lowers each step's products)."""
+    c = h0 if c0 is None else c0
+    return (bool(bs) and B > 0 and bs.count(B) == len(bs) and not _autocast.on
+            and type(flat.array) is np.ndarray and type(h0.array) is np.ndarray and type(c.array) is np.ndarray
+            and flat.dtype == h0.dtype == c.dtype == w_ih.dtype)
 
 
 def _lstm_direction(flat: Tensor, bs: list[int], B: int, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor,
@@ -131,6 +133,15 @@ def _lstm_direction(flat: Tensor, bs: list[int], B: int, h0: Tensor, c0: Tensor,
     seq = lstm_sequence(flat, h0, c0, cat([w_ih, w_hh], 1), bias, steps=len(bs), reverse=reverse)
     h_last = seq[:B] if reverse else seq[rows - B:rows]  # the h of the last step run
     return seq[:rows], h_last, seq[rows:]
+
+
+def _gru_direction(flat: Tensor, bs: list[int], B: int, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
+                   b_hh: Tensor | None, reverse: bool) -> tuple[Tensor, Tensor]:
+    """One GRU direction over time-major rows `flat` (T·B, F) as one node (ops/rnn_cell.py's GRUSequence, the
+    steps _run_direction makes): (the outputs (T·B, H), h_n)."""
+    rows = len(bs) * B
+    seq = gru_sequence(flat, h0, w_ih, w_hh, b_ih, b_hh, steps=len(bs), reverse=reverse)
+    return seq, (seq[:B] if reverse else seq[rows - B:rows])
 
 
 class RNNBase(Module):
@@ -313,11 +324,14 @@ class RNNBase(Module):
                 b_ih, b_hh = params.get("bias_ih"), params.get("bias_hh")
                 bias = None if b_ih is None else (b_ih if self.mode == "GRU" else b_ih + b_hh)
                 w_hr = params.get("weight_hr")
-                if self.mode == "LSTM" and w_hr is None and _whole_sequence(flat, bs, B, h0, c0, w_ih):
-                    outs_flat, hn, cn = _lstm_direction(flat, bs, B, h0[k], c0[k], w_ih, w_hh, bias, reverse=d == 1)
+                if self.mode in ("LSTM", "GRU") and w_hr is None and _whole_sequence(flat, bs, B, h0, c0, w_ih):
+                    if self.mode == "LSTM":
+                        outs_flat, hn, cn = _lstm_direction(flat, bs, B, h0[k], c0[k], w_ih, w_hh, bias, d == 1)
+                        c_n.append(cn)
+                    else:
+                        outs_flat, hn = _gru_direction(flat, bs, B, h0[k], w_ih, w_hh, b_ih, b_hh, d == 1)
                     dir_outs.append(outs_flat)
                     h_n.append(hn)
-                    c_n.append(cn)
                     continue
                 steps = list(split(flat, bs, 0)) if bs else []
                 outs, hn, cn = _run_direction(

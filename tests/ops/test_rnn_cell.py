@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import matgrad as mg
-from matgrad.ops.rnn_cell import lstm_cell_update, lstm_sequence, lstm_step
+from matgrad.ops.rnn_cell import gru_sequence, lstm_cell_update, lstm_sequence, lstm_step
 from tests.helpers import check_op
 
 
@@ -173,3 +173,67 @@ def test_nn_lstm_runs_a_direction_as_one_node_where_every_sequence_is_as_long(le
     out, (h, c) = lstm(mg.randn(4, 2, 2))  # unpacked: one node per direction
     assert "LSTMSequence" in _node_names(out) and "LSTMStep" not in _node_names(out) | _node_names(c)
     assert "LSTMStep" in _node_names(mg.nn.LSTM(2, 3, proj_size=1)(mg.randn(4, 2, 2))[0])  # h projected each step
+    assert "GRUSequence" in _node_names(mg.nn.GRU(2, 3)(mg.randn(4, 2, 2))[0])
+
+
+def torch_gru_sequence(steps, reverse):
+    """gru_sequence's output, h_1 … h_T stacked as rows, by torch.nn.GRU's formulas step by step."""
+    def fn(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
+        torch = pytest.importorskip("torch")
+        n, hs = h.shape
+        outs = [None] * steps
+        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+            gx, gh = x[t * n:(t + 1) * n] @ w_ih.T, h @ w_hh.T
+            if b_ih is not None:
+                gx, gh = gx + b_ih, gh + b_hh
+            r, z = torch.sigmoid(gx[:, :hs] + gh[:, :hs]), torch.sigmoid(gx[:, hs:2 * hs] + gh[:, hs:2 * hs])
+            n_t = torch.tanh(gx[:, 2 * hs:] + r * gh[:, 2 * hs:])
+            h = (1 - z) * n_t + z * h
+            outs[t] = h
+        return torch.cat(outs, 0)
+    return fn
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_gru_sequence_gradchecks_and_matches_torch(reverse):
+    # 3 steps of 2 rows: x (6, 2), h0 (2, 3), weight_ih (9, 2), weight_hh (9, 3), biases (9,); first and second order
+    check_op(lambda x, h, wi, wh, bi, bh: gru_sequence(x, h, wi, wh, bi, bh, steps=3, reverse=reverse),
+             (6, 2), (2, 3), (9, 2), (9, 3), (9,), (9,), torch_fn=torch_gru_sequence(3, reverse))
+    check_op(lambda x, h, wi, wh: gru_sequence(x, h, wi, wh, steps=3, reverse=reverse), (6, 2), (2, 3), (9, 2),
+             (9, 3), torch_fn=torch_gru_sequence(3, reverse))
+
+
+def test_gru_sequence_says_what_is_wrong():
+    with pytest.raises(RuntimeError, match=r"gru_sequence: expected .* weight_hh \(3H, H\)"):
+        gru_sequence(mg.zeros(4, 2), mg.zeros(2, 3), mg.zeros(9, 2), mg.zeros(9, 2), steps=2)
+    with pytest.raises(RuntimeError, match="both biases"):
+        gru_sequence(mg.zeros(4, 2), mg.zeros(2, 3), mg.zeros(9, 2), mg.zeros(9, 3), mg.zeros(9), steps=2)
+    with pytest.raises(TypeError, match="one dtype"):
+        gru_sequence(mg.zeros(4, 2), mg.zeros(2, 3, dtype=mg.float64), mg.zeros(9, 2), mg.zeros(9, 3), steps=2)
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU"])
+def test_a_whole_sequence_node_equals_the_steps(cls):
+    """nn.LSTM and nn.GRU as one node per direction against one node per step (a PackedSequence of equal lengths
+    forced through the per-step path): the same outputs and gradients, up to the order of the sums."""
+    import matgrad.nn.rnn as rnn_module
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(6, 3, 4))
+    got = []
+    for whole in (True, False):
+        mg.manual_seed(0)
+        m = getattr(mg.nn, cls)(4, 5, num_layers=2, bidirectional=True).double()
+        xt = mg.tensor(x, requires_grad=True)
+        keep = rnn_module._whole_sequence
+        if not whole:
+            rnn_module._whole_sequence = lambda *args: False
+        try:
+            out, h = m(xt)
+        finally:
+            rnn_module._whole_sequence = keep
+        states = h if cls == "LSTM" else (h,)
+        (out.sum() + sum((s * s).sum() for s in states)).backward()
+        grads = [p.grad.numpy() for p in m.parameters()]
+        got.append([out.numpy(), *(s.numpy() for s in states), xt.grad.numpy(), *grads])
+    for a, b in zip(*got):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
