@@ -65,7 +65,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--cnn", action="store_true", help="also the cnn recipe's step (batch 128)")
     parser.add_argument("--seq", action="store_true",
-                        help="also bench_seq.py's steps (an LSTM and a Transformer encoder layer, batch 128)")
+                        help="also bench_seq.py's steps (an LSTM, a Transformer encoder layer and the vit recipe's "
+                             "network, batch 128)")
     parser.add_argument("--only-extra", action="store_true", help="with --cnn or --seq: leave out the MLP steps")
     args = parser.parse_args()
 
@@ -88,6 +89,7 @@ def main() -> None:
         if args.seq:
             configs["lstm b128 (SGD)"] = "lstm"
             configs["transformer layer b128 (SGD)"] = "transformer"
+            configs["vit recipe b128 (AdamW)"] = "vit"
         for label, spec in configs.items():
             libs = ("matgrad", old_name)
             if spec == "cnn":

@@ -1,12 +1,16 @@
 """Sequence models, one training step: matgrad against PyTorch, each library in its own process.
 
-Two cases (issue 20), float32, the same code for both libraries (only the module differs):
+Three cases (issue 20; vit for issue 19), float32, the same code for both libraries (only the module differs):
 
 - lstm: nn.LSTM(28 → 128, batch_first) over 28 steps of 28 features (row-by-row MNIST), batch
   128, a Linear(128 → 10) head on the last output, cross-entropy, SGD momentum 0.9;
 - transformer: nn.TransformerEncoderLayer(d_model 64, 4 heads, feed-forward 256, dropout 0,
   batch_first) over sequences of 16, batch 128, mean-pooled into a Linear(64 → 10) head,
-  cross-entropy, SGD momentum 0.9.
+  cross-entropy, SGD momentum 0.9;
+- vit: the `vit` recipe's network (matgrad/models/vit.py) written with `lib.nn`: 28×28 images cut into 16
+  patches of 7×7, Linear(49 → 64) + a learned position embedding, 4 pre-norm TransformerEncoderLayers
+  (64, 4 heads, feed-forward 128, ReLU), LayerNorm, the mean over the tokens, Linear(64 → 10); batch
+  128, cross-entropy, AdamW (weight decay 0.05), as the recipe trains it.
 
 A step is zero_grad, forward, loss, backward, optimizer step, and `loss.item()`. As a module,
 `bench()` runs `python benchmarks/bench_seq.py --lib L --case C` in a fresh process per library
@@ -38,6 +42,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 CASES = {
     "lstm": "LSTM step: hidden 128, sequence 28, input 28, batch 128",
     "transformer": "TransformerEncoderLayer step: d_model 64, 4 heads, ff 256, sequence 16, batch 128",
+    "vit": "vit recipe step: 16 patches of 7×7, 4 pre-norm layers of d_model 64, batch 128, AdamW",
 }
 BATCH = 128
 
@@ -57,6 +62,18 @@ def make_step(lib_name: str, case: str, threads: int) -> Callable[[], float]:
             out, _ = rnn(x)
             return head(out[:, -1])
         params = list(rnn.parameters()) + list(head.parameters())
+    elif case == "vit":
+        x = lib.from_numpy(rng.random((BATCH, 1, 28, 28), dtype=np.float32))
+        embed, head = nn.Linear(49, 64), nn.Linear(64, 10)
+        pos = nn.Parameter(lib.from_numpy(rng.normal(0.0, 0.02, (1, 16, 64)).astype(np.float32)))
+        layer = nn.TransformerEncoderLayer(64, 4, dim_feedforward=128, dropout=0.0, activation="relu",
+                                           batch_first=True, norm_first=True)
+        encoder = nn.TransformerEncoder(layer, 4, norm=nn.LayerNorm(64), enable_nested_tensor=False)
+
+        def forward(x: Any) -> Any:
+            patches = x.reshape(BATCH, 1, 4, 7, 4, 7).permute(0, 2, 4, 1, 3, 5).reshape(BATCH, 16, 49)
+            return head(encoder(embed(patches) + pos).mean(dim=1))
+        params = [pos] + list(embed.parameters()) + list(encoder.parameters()) + list(head.parameters())
     else:
         x = lib.from_numpy(rng.standard_normal((BATCH, 16, 64), dtype=np.float32))
         layer = nn.TransformerEncoderLayer(64, 4, dim_feedforward=256, dropout=0.0, batch_first=True)
@@ -67,7 +84,8 @@ def make_step(lib_name: str, case: str, threads: int) -> Callable[[], float]:
         params = list(layer.parameters()) + list(head.parameters())
     y = lib.from_numpy(rng.integers(0, 10, BATCH).astype(np.int64))
     loss_fn = nn.CrossEntropyLoss()
-    opt = lib.optim.SGD(params, lr=0.01, momentum=0.9)
+    opt = (lib.optim.AdamW(params, lr=1e-3, weight_decay=0.05) if case == "vit"
+           else lib.optim.SGD(params, lr=0.01, momentum=0.9))
 
     def step() -> float:
         opt.zero_grad()

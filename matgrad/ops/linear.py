@@ -11,7 +11,7 @@ from ..devices import backend_of
 from ..kernels import ignoring
 from ..tensor import ArgumentError, Tensor, as_tensor
 from .activation import _relu_grad
-from .matmul import check_same_dtype
+from .matmul import _count, _rows, check_same_dtype
 
 # Y = X·Wᵀ's layout: a speed rule, measured by benchmarks/bench_linear.py (out-major / rows, paired medians).
 # W is (out, in), as PyTorch keeps it, so Y = X·Wᵀ is an "NT" GEMM writing Y row by row. OpenBLAS's
@@ -39,6 +39,8 @@ def _out_major(x: Any, w: Any) -> bool:
 
 def _affine(x: Any, w: Any, b: Any) -> Any:
     """Y = X·Wᵀ + b, a fresh row-major array (LinearActivation's activation writes into it)."""
+    if x.ndim > 2 and type(x) is np.ndarray:  # one product over every row (see _rows)
+        return _affine(_rows(x), w, b).reshape(x.shape[:-1] + (w.shape[0],))
     if _out_major(x, w):
         y = np.empty((x.shape[0], w.shape[0]), x.dtype)
         yt = np.matmul(w, x.T)  # the same products, written out-major
@@ -67,13 +69,17 @@ class Linear(Op):
         xp = self.xp
         x, w = self.inputs[:2]
         need = self.needs_input_grad
-        dx = xp.matmul(dy, w) if need[0] else None
+        # every row in one product (_rows): dy (*, out) as a matrix
+        dy2 = dy if dy.ndim == 2 else xp.reshape(dy, (_count(dy.shape[:-1]), dy.shape[-1]))
+        dx = None
+        if need[0]:
+            dx = xp.matmul(dy if dy.ndim == 1 else dy2, w)
+            if dy.ndim > 2:
+                dx = xp.reshape(dx, tuple(dy.shape[:-1]) + (w.shape[1],))
         dw = db = None
         if need[1] or (len(need) > 2 and need[2]):
-            rows = (-1, dy.shape[-1])
-            dy2 = dy if dy.ndim == 2 else xp.reshape(dy, rows)
             if need[1]:
-                x2 = x if x.ndim == 2 else xp.reshape(x, (-1, x.shape[-1]))
+                x2 = x if x.ndim == 2 else xp.reshape(x, (_count(x.shape[:-1]), x.shape[-1]))
                 dw = xp.matmul(xp.swapaxes(dy2, 0, 1), x2)
             if len(need) > 2 and need[2]:
                 db = xp.sum(dy2, axis=0)

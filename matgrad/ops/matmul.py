@@ -1,6 +1,7 @@
 """Matrix product, the heart of a layer: Y = X·W."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -10,16 +11,36 @@ from ..autograd.op import Op
 from ..tensor import ArgumentError, Tensor, as_tensor
 
 
+def _rows(a: Any) -> Any:
+    """A (*, k) host array as the (rows, k) matrix of its rows: a view where its layout allows, else a copy.
+
+    np.matmul treats the leading dimensions of a (*, k) @ (k, m) product as a batch and runs one small GEMM
+    per leading index (per sequence of a Transformer's (N, L, E) tokens), each too small for BLAS to run
+    well. The rows as one (N·L, k) operand make one GEMM of the same numbers. Forward and backward of
+    nn.Linear(64, 192) at (128, 16, 64), 2 threads, medians in one process (2-core AMD EPYC Zen 5, OpenBLAS
+    0.3.31 on its Haswell kernel): X·Wᵀ 0.76 ms batched, 0.25 as rows; dY·W 0.59 and 0.30.
+    """
+    return a.reshape(_count(a.shape[:-1]), a.shape[-1])
+
+
+def _count(lead: Any) -> int:
+    """How many rows leading dimensions make (an explicit count: -1 cannot be solved for with k = 0)."""
+    return math.prod(lead)
+
+
 class MatMul(Op):
     """Y = A @ B (1-D, 2-D and batched, as numpy.matmul).  dA = dY·Bᵀ, dB = Aᵀ·dY.
 
     Shapes for the 2-D case: A (n×k), B (k×m), Y and dY (n×m), dA (n×k), dB (k×m).
     A 1-D operand is a row (left) or column (right) vector for the product, then
     dropped again, so its gradient is taken in the same matrix view. Batch dimensions
-    broadcast; the engine sums dA and dB back over them.
+    broadcast; the engine sums dA and dB back over them. A (*, k) @ (k, m) product takes A's rows as one
+    matrix (_rows), so dB = Aᵀ·dY is one product over them.
     """
 
     def forward(self, a, b):
+        if b.ndim == 2 and a.ndim > 2 and type(a) is np.ndarray:  # (*, k) @ (k, m): one product over the rows
+            return np.matmul(_rows(a), b).reshape(a.shape[:-1] + (b.shape[1],))
         return np.matmul(a, b)
 
     def backward(self, dy):
@@ -37,6 +58,12 @@ class MatMul(Op):
             dy2 = xp.expand_dims(dy, -1)
             da = xp.matmul(dy2, xp.expand_dims(b, -2)) if need_a else None
             db = xp.squeeze(xp.matmul(xp.swapaxes(a, -1, -2), dy2), -1) if need_b else None
+            return da, db
+        if b.ndim == 2 and a.ndim > 2:  # A's rows as one matrix (as forward): dA = dY·Bᵀ, dB = Aᵀ·dY, each one product
+            rows = _count(a.shape[:-1])
+            dy2 = xp.reshape(dy, (rows, dy.shape[-1]))
+            da = xp.reshape(xp.matmul(dy2, xp.swapaxes(b, 0, 1)), tuple(a.shape)) if need_a else None
+            db = xp.matmul(xp.swapaxes(xp.reshape(a, (rows, a.shape[-1])), 0, 1), dy2) if need_b else None
             return da, db
         da = xp.matmul(dy, xp.swapaxes(b, -1, -2)) if need_a else None
         db = xp.matmul(xp.swapaxes(a, -1, -2), dy) if need_b else None

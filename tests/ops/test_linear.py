@@ -103,12 +103,14 @@ def test_out_major_rule_keeps_rows_elsewhere(out_major):
              ((4, _OUT_MAJOR_IN - 1), (_OUT_MAJOR_OUT, _OUT_MAJOR_IN - 1), np.float32),  # a narrow input
              ((4, _OUT_MAJOR_IN), (_OUT_MAJOR_OUT - 1, _OUT_MAJOR_IN), np.float32),  # few outputs
              ((4, _OUT_MAJOR_IN), (_OUT_MAJOR_OUT, _OUT_MAJOR_IN), np.float64),  # float64 (not faster)
-             ((2, 4, _OUT_MAJOR_IN), (_OUT_MAJOR_OUT, _OUT_MAJOR_IN), np.float32)]  # 3-D input
+             ((2, most // 2 + 1, _OUT_MAJOR_IN), (_OUT_MAJOR_OUT, _OUT_MAJOR_IN), np.float32)]  # 3-D, many rows
     for xs, ws, dtype in cases:
         linear(mg.zeros(*xs, dtype=mg.float32 if dtype == np.float32 else mg.float64),
                mg.zeros(*ws, dtype=mg.float32 if dtype == np.float32 else mg.float64))
     assert out_major == [False] * len(cases)
     linear(mg.zeros(4, _OUT_MAJOR_IN), mg.zeros(_OUT_MAJOR_OUT, _OUT_MAJOR_IN))
+    assert out_major[-1] is True
+    linear(mg.zeros(2, 4, _OUT_MAJOR_IN), mg.zeros(_OUT_MAJOR_OUT, _OUT_MAJOR_IN))  # a 3-D input counts its rows
     assert out_major[-1] is True
 
 
