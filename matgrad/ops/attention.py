@@ -123,7 +123,10 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
 
 def _safe_softmax(scores: Tensor) -> Tensor:
     """softmax over the last dim; rows that are all -inf give 0 (and pass no gradient), as PyTorch's SDPA."""
-    full = (scores.array == -np.inf).all(axis=-1, keepdims=True)
+    masked = scores.array == -np.inf
+    if not masked.any():  # one pass over all scores; NumPy's all() along a short last axis goes row by row
+        return softmax(scores, -1)
+    full = masked.all(axis=-1, keepdims=True)
     if not full.any():
         return softmax(scores, -1)
     attn = softmax(masked_fill(scores, full, 0.0), -1)
