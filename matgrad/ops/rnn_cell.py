@@ -40,60 +40,87 @@ def _sigmoid(xp, x):
     return 1 / (1 + xp.exp(-x))
 
 
+def _gates(a: Any, hs: int, k: int = 4) -> Any:
+    """(N, kH) gates as a (k, N, H) view: gate j's block, a[:, jH:(j+1)H], at index j."""
+    return a.reshape(a.shape[0], k, hs).transpose(1, 0, 2)
+
+
+# The activations are kept gate-major, (4, N, H): each gate a contiguous block (GRUSequence keeps r and z so
+# too). NumPy runs a pass over a column slice of (N, 4H) row by row, one inner loop of H per row; over a
+# block, one loop. The same ufuncs on the same values in the same order: the same bits as before. Measured
+# on a 2-core AMD EPYC Zen 5, NumPy 2.4.6, scipy-openblas 0.3.31 (SkylakeX kernel), float32: the cell alone
+# at N = H = 128 on one thread, forward 142 -> 94 µs and backward 105 -> 69 µs (medians of 15); bench_seq's
+# LSTM step against the column slices (ab.py --seq, 15 rounds) 0.883 on two threads and 0.878 on one, the
+# same step with nn.GRU 0.966 and 0.959.
 def _cell(g: Any, c: Any, act: Any, h_new: Any, c_new: Any, tc: Any = None) -> Any:
-    """The cell's forward into given arrays: act (N, 4H) the gate activations, h_new and c_new (N, H); returns tanh(c')
-    (into `tc` when given)."""
-    hs = c.shape[1]
-    np.negative(g[:, :2 * hs], out=act[:, :2 * hs])  # σ for i and f, tanh for ĝ, σ for o
-    np.negative(g[:, 3 * hs:], out=act[:, 3 * hs:])
-    np.exp(act[:, :2 * hs], out=act[:, :2 * hs])
-    np.exp(act[:, 3 * hs:], out=act[:, 3 * hs:])
-    act[:, :2 * hs] += 1
-    act[:, 3 * hs:] += 1
-    np.reciprocal(act[:, :2 * hs], out=act[:, :2 * hs])
-    np.reciprocal(act[:, 3 * hs:], out=act[:, 3 * hs:])
-    np.tanh(g[:, 2 * hs:3 * hs], out=act[:, 2 * hs:3 * hs])
-    i, f, gg, o = act[:, :hs], act[:, hs:2 * hs], act[:, 2 * hs:3 * hs], act[:, 3 * hs:]
+    """The cell's forward into given arrays: act (4, N, H) the gate activations i, f, ĝ, o, h_new and c_new
+    (N, H); returns tanh(c') (into `tc` when given)."""
+    g4 = _gates(g, c.shape[1])
+    sig, o = act[:2], act[3]  # σ for i and f, tanh for ĝ, σ for o
+    np.negative(g4[:2], out=sig)
+    np.negative(g4[3], out=o)
+    np.exp(sig, out=sig)
+    np.exp(o, out=o)
+    sig += 1
+    o += 1
+    np.reciprocal(sig, out=sig)
+    np.reciprocal(o, out=o)
+    np.tanh(g4[2], out=act[2])
+    i, f, gg = act[0], act[1], act[2]
     np.multiply(f, c, out=c_new)
-    c_new += i * gg
-    tc = np.tanh(c_new, out=tc)
+    tc = np.multiply(i, gg, out=tc)  # i·ĝ, in the room tanh(c') fills next
+    c_new += tc
+    np.tanh(c_new, out=tc)
     np.multiply(o, tc, out=h_new)
     return tc
 
 
 def _cell_forward(node: Op, g: Any, c: Any) -> Any:
     """[h', c'] from gates g (N, 4H) and c (N, H); keeps the activations and tanh(c') on `node` for its backward."""
-    hs = c.shape[1]
-    act = np.empty_like(g)
-    out = np.empty_like(c, shape=(c.shape[0], 2 * hs), dtype=np.result_type(g.dtype, c.dtype))
+    n, hs = c.shape
+    act = np.empty_like(g, shape=(4, n, hs))  # gate-major (see _cell)
+    out = np.empty_like(c, shape=(n, 2 * hs), dtype=np.result_type(g.dtype, c.dtype))
     node.tc = _cell(g, c, act, out[:, :hs], out[:, hs:])
     node.act = act
     return out
 
 
+def _sigmoid_slope(s: Any, out: Any) -> Any:
+    """σ' = s·(1 - s) from σ's output s, into `out`."""
+    np.subtract(1, s, out=out)
+    out *= s
+    return out
+
+
 def _cell_grads(act: Any, tc: Any, dh: Any, dc_new: Any, c: Any, dg: Any) -> Any:
-    """The cell's backward on the kept activations: dg (N, 4H) written into `dg`; returns dc = dC·f.
-    dc_new may be None (no gradient reaches c')."""
-    hs = c.shape[1]
-    i, f, gg, o = act[:, :hs], act[:, hs:2 * hs], act[:, 2 * hs:3 * hs], act[:, 3 * hs:]
-    dc = dh * o * (1 - tc * tc)
+    """The cell's backward on the kept activations act (4, N, H): dg (N, 4H) written into `dg`; returns
+    dc = dC·f. dc_new may be None (no gradient reaches c'). Each gate's dg is (upstream·x)·slope, through
+    two scratch arrays a and b."""
+    i, f, gg, o = act[0], act[1], act[2], act[3]
+    dg4 = _gates(dg, c.shape[1])
+    dc = np.multiply(dh, o)  # dC = dh'·o·(1 - tanh²c') + dc'
+    a, b = np.empty_like(dc), np.empty_like(dc)
+    np.multiply(tc, tc, out=a)
+    dc *= np.subtract(1, a, out=a)
     if dc_new is not None:
         dc += dc_new
-    np.multiply(dc * gg, i * (1 - i), out=dg[:, :hs])
-    np.multiply(dc * c, f * (1 - f), out=dg[:, hs:2 * hs])
-    np.multiply(dc * i, 1 - gg * gg, out=dg[:, 2 * hs:3 * hs])
-    np.multiply(dh * tc, o * (1 - o), out=dg[:, 3 * hs:])
-    return dc * f
+    np.multiply(np.multiply(dc, gg, out=a), _sigmoid_slope(i, b), out=dg4[0])  # dg_i = dC·ĝ·i(1-i)
+    np.multiply(np.multiply(dc, c, out=a), _sigmoid_slope(f, b), out=dg4[1])  # dg_f = dC·c·f(1-f)
+    np.multiply(gg, gg, out=b)
+    np.multiply(np.multiply(dc, i, out=a), np.subtract(1, b, out=b), out=dg4[2])  # dg_g = dC·i·(1-ĝ²)
+    np.multiply(np.multiply(dh, tc, out=a), _sigmoid_slope(o, b), out=dg4[3])  # dg_o = dh'·tanh(c')·o(1-o)
+    dc *= f
+    return dc
 
 
 def _cell_backward(node: Op, dy: Any, g: Any, c: Any) -> tuple[Any, Any]:
     """(dg, dc) of the cell at `node`, from the activations its forward kept; under create_graph from the
     gates recomputed from g, a Tensor of the graph."""
     xp = node.xp
-    hs = c.shape[1]
+    n, hs = c.shape
     dh, dc_new = dy[:, :hs], dy[:, hs:]
     if xp.plain:
-        dg = np.empty_like(node.act)
+        dg = np.empty_like(node.act, shape=(n, 4 * hs))
         return dg, _cell_grads(node.act, node.tc, dh, dc_new, c, dg)
     return _cell_grads_graph(xp, dh, dc_new, g, c)
 
@@ -205,7 +232,7 @@ class LSTMSequence(Op):
         dtype = np.result_type(x.dtype, h0.dtype, c0.dtype, w.dtype)
         xh = np.empty((steps, n, n_in + hs), dtype)  # each step's [x_t, h_{t-1}], kept for dW
         xh[:, :, :n_in] = x.reshape(steps, n, n_in)
-        act = np.empty((steps, n, 4 * hs), dtype)
+        act = np.empty((steps, 4, n, hs), dtype)  # each step's gate-major (see _cell)
         cs = np.empty((steps, n, hs), dtype)
         tcs = np.empty((steps, n, hs), dtype)
         out = np.empty((steps * n + n, hs), dtype)
@@ -232,7 +259,7 @@ class LSTMSequence(Op):
         dys = dy[:steps * n].reshape(steps, n, hs)
         dc = dy[steps * n:]
         w_h = w[:, n_in:]
-        dgs = np.empty_like(act)
+        dgs = np.empty((steps, n, 4 * hs), act.dtype)
         dh = None
         order = range(steps) if reverse else range(steps - 1, -1, -1)  # the forward's steps, newest first
         last = order[-1]
@@ -314,19 +341,20 @@ class GRUSequence(Op):
         gx = _affine(x, w_ih, b_ih).reshape(steps, n, 3 * hs)
         out = np.empty((steps * n, hs), gx.dtype)
         hseq = out.reshape(steps, n, hs)
-        rz = np.empty((steps, n, 2 * hs), gx.dtype)
+        rz = np.empty((steps, 2, n, hs), gx.dtype)  # r and z gate-major, as the LSTM's (see _cell)
         nn = np.empty((steps, n, hs), gx.dtype)
         ghn = np.empty((steps, n, hs), gx.dtype)
         h = h0
         for t in range(steps - 1, -1, -1) if reverse else range(steps):
             gh = _affine(h, w_hh, b_hh)
-            _logistic(np.add(gx[t, :, :2 * hs], gh[:, :2 * hs], out=rz[t]), out=rz[t])
-            ghn[t] = gh[:, 2 * hs:]
-            np.multiply(rz[t, :, :hs], ghn[t], out=nn[t])
-            nn[t] += gx[t, :, 2 * hs:]
+            gx3, gh3 = _gates(gx[t], hs, 3), _gates(gh, hs, 3)
+            _logistic(np.add(gx3[:2], gh3[:2], out=rz[t]), out=rz[t])
+            ghn[t] = gh3[2]
+            np.multiply(rz[t, 0], ghn[t], out=nn[t])
+            nn[t] += gx3[2]
             np.tanh(nn[t], out=nn[t])
             np.subtract(h, nn[t], out=hseq[t])  # h' = n + z·(h − n)
-            hseq[t] *= rz[t, :, hs:]
+            hseq[t] *= rz[t, 1]
             hseq[t] += nn[t]
             h = hseq[t]
         self.rz, self.nn, self.ghn, self.hseq = rz, nn, ghn, hseq
@@ -355,18 +383,23 @@ class GRUSequence(Op):
         dys = dy.reshape(steps, n, hs)
         dgx = np.empty((steps, n, 3 * hs), rz.dtype)
         dgh = np.empty_like(dgx)
+        a, b, da = np.empty_like(h_prev[0]), np.empty_like(h_prev[0]), np.empty_like(h_prev[0])  # scratch
         dh = None
         order = range(steps) if reverse else range(steps - 1, -1, -1)  # the forward's steps, newest first
         last = order[-1]
         for t in order:
             d = dys[t] if dh is None else dys[t] + dh
-            r, z, n_t = rz[t, :, :hs], rz[t, :, hs:], nn[t]
-            da = dgx[t, :, 2 * hs:]
-            np.multiply(d * (1 - z), 1 - n_t * n_t, out=da)  # dn·(1 − n²)
-            np.multiply(da, r, out=dgh[t, :, 2 * hs:])
-            np.multiply(da * ghn[t], r * (1 - r), out=dgx[t, :, :hs])
-            np.multiply(d * (h_prev[t] - n_t), z * (1 - z), out=dgx[t, :, hs:2 * hs])
-            dgh[t, :, :2 * hs] = dgx[t, :, :2 * hs]
+            r, z, n_t = rz[t, 0], rz[t, 1], nn[t]
+            dgx3, dgh3 = _gates(dgx[t], hs, 3), _gates(dgh[t], hs, 3)
+            np.subtract(1, z, out=a)
+            np.multiply(n_t, n_t, out=b)
+            np.multiply(np.multiply(d, a, out=a), np.subtract(1, b, out=b), out=da)  # da = dn·(1 − n²)
+            dgx3[2] = da
+            np.multiply(da, r, out=dgh3[2])
+            np.multiply(np.multiply(da, ghn[t], out=a), _sigmoid_slope(r, b), out=dgx3[0])  # dr·r(1 − r)
+            np.subtract(h_prev[t], n_t, out=a)
+            np.multiply(np.multiply(d, a, out=a), _sigmoid_slope(z, b), out=dgx3[1])  # dz·z(1 − z)
+            dgh3[:2] = dgx3[:2]
             if t != last or need[1]:  # dh_{t-1} = dh'·z + dG_h·W_hh
                 dh = d * z
                 dh += np.matmul(dgh[t], w_hh)
