@@ -41,6 +41,25 @@ def test_fused_cell_equals_the_composed_formula():
     np.testing.assert_allclose(gc, c.grad.array, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_cell_on_strided_gates_and_a_strided_upstream(dtype):
+    """The cell keeps its gates gate-major, (4, N, H): gates laid out column-major (read through a copy) and an
+    upstream gradient that is a column slice give the bits of contiguous ones, forward and backward."""
+    rng = np.random.default_rng(2)
+    g, c = rng.normal(size=(5, 12)).astype(dtype), rng.normal(size=(5, 3)).astype(dtype)
+    up = rng.normal(size=(5, 9)).astype(dtype)
+    got = []
+    for strided in (True, False):
+        gt = mg.from_numpy(np.asfortranarray(g) if strided else g.copy()).requires_grad_()
+        assert gt.array.flags.c_contiguous is not strided
+        ct = mg.tensor(c, requires_grad=True)
+        y = lstm_cell_update(gt, ct)
+        y.backward(mg.tensor(up[:, 2:8] if strided else up[:, 2:8].copy()))
+        got.append([y.numpy(), gt.grad.numpy(), ct.grad.numpy()])
+    for a, b in zip(*got):
+        np.testing.assert_array_equal(a, b)
+
+
 def torch_step(x, h, c, w, b):
     torch = pytest.importorskip("torch")
     g = torch.cat([x, h], 1) @ w.T + b
