@@ -7,7 +7,8 @@ its code objects, dicts and type objects from the CPU's caches. Between those ca
 passes stream its arrays through the same caches, so each call may find the interpreter's data evicted.
 
 1. The machinery, warm and cold: matgrad's step (as a user writes it), the captured step and the ops step,
-   each minus the graph-free step with the same kernels (`tuned`, benchmarks/mlp.py), per step, interleaved.
+   each minus the graph-free step with the same kernels (`tuned`, benchmarks/mlp.py), per step, interleaved
+   (timing.interleaved).
    At 32-16-10 batch 16 every array is a few KB and stays in the nearest caches between calls: the difference
    is the per-call floor of CPython. At the issue's sizes (784-128-10 batch 64, 784-1024-10 batch 32) the same
    calls run between passes over 0.2-3 MB arrays.
@@ -32,13 +33,15 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import mlp  # noqa: E402
 import numpy as np  # noqa: E402
+import timing  # noqa: E402
 
 SIZES = (((32, 16, 10), 16), ((784, 128, 10), 64), ((784, 1024, 10), 32))
 STEPS = ("matgrad", "captured", "ops", "tuned")
 PASS_MB = (0.0, 0.25, 1.0, 4.0, 16.0)
 
 
-def machinery(rounds: int, threads: int, sizes_batches: tuple = SIZES, calls: int = 200) -> dict[str, dict[str, float]]:
+def machinery(rounds: int, threads: int, sizes_batches: tuple = SIZES,
+              min_sample_s: float = 0.04) -> dict[str, dict[str, float]]:
     """Part 1: µs per step of each implementation (printed with each minus tuned's), per network and batch."""
     print("1. per step, µs (median of rounds); minus tuned: the machinery")
     result = {}
@@ -46,17 +49,8 @@ def machinery(rounds: int, threads: int, sizes_batches: tuple = SIZES, calls: in
         spec = mlp.Spec(sizes, batch)
         p = mlp.make_problem(spec)
         steps = {name: mlp._cycler(mlp.make_step(name, spec, p, threads), p) for name in STEPS}
-        times: dict[str, list[float]] = {name: [] for name in STEPS}
-        for r in range(rounds):
-            for name in STEPS if r % 2 == 0 else STEPS[::-1]:
-                step = steps[name]
-                for _ in range(20):
-                    step()
-                start = time.perf_counter()
-                for _ in range(calls):
-                    step()
-                times[name].append((time.perf_counter() - start) / calls * 1e6)
-        med = {name: statistics.median(v) for name, v in times.items()}
+        stats = timing.interleaved(steps, repeats=rounds, warmup=20, min_sample_s=min_sample_s)
+        med = {name: stats[name].median * 1e6 for name in STEPS}
         label = "-".join(map(str, sizes)) + f" b{batch}"
         cells = ", ".join(f"{name} {med[name]:.1f}" for name in STEPS)
         extra = ", ".join(f"{name} {med[name] - med['tuned']:+.1f}" for name in STEPS[:-1])

@@ -17,7 +17,7 @@ def _positive(values) -> bool:
 
 def test_machinery_times_each_step_at_each_size(capsys):
     sizes = (((16, 8, 4), 4), ((32, 16, 10), 8))
-    result = bench_cold_calls.machinery(rounds=1, threads=1, sizes_batches=sizes, calls=2)
+    result = bench_cold_calls.machinery(rounds=1, threads=1, sizes_batches=sizes, min_sample_s=0.001)
     assert list(result) == ["16-8-4 b4", "32-16-10 b8"]
     for med in result.values():
         assert list(med) == list(bench_cold_calls.STEPS) and _positive(med.values())
