@@ -272,3 +272,27 @@ def test_compiled_kernels_on_edge_values(act, compiled_fused, cuda):
         want = _np_grad(act, dy, ref)
         np.testing.assert_array_equal(got, want)
     assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_relu_then_maxpool_runs_pool_first_on_a_device(cuda):
+    """Sequential's device path reorders ReLU -> MaxPool2d as its CPU path does (nn/container.py _pool_first)."""
+    def run(dev, pool_first):
+        mg.manual_seed(0)
+        head = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)).double()
+        tail = nn.Sequential(nn.Flatten(), nn.Linear(12, 2)).double()
+        head.relu_after_maxpool = pool_first
+        x = mg.tensor(np.random.default_rng(4).standard_normal((5, 2, 4, 4)))
+        if dev is not None:
+            head.to(dev)
+            tail.to(dev)
+            x = x.to(dev)
+        y = head(x)
+        (tail(y) ** 2).sum().backward()
+        params = list(head.parameters()) + list(tail.parameters())
+        return y.grad_fn.name(), y.detach().cpu().numpy(), [p.grad.cpu().numpy() for p in params]
+    name0, y0, g0 = run(None, False)
+    name1, y1, g1 = run(cuda, True)
+    assert name0 == "MaxPool2dBackward0" and name1 == "ReLUBackward0"
+    np.testing.assert_allclose(y1, y0, rtol=1e-12, atol=1e-14)
+    for a, b in zip(g0, g1):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
