@@ -19,6 +19,9 @@ from .matmul import _count, _rows, check_same_dtype
 # the bias add then lays Y back out as rows in the pass it makes anyway. OpenBLAS 0.3.31, 1 / 2 threads:
 # - SkylakeX kernel (Intel Xeon): 784→1024 at 32 rows 0.72 / 0.73 and at 8 rows 0.56 / 0.60; 1024→256 at
 #   32 rows 0.67 / 0.66; 784→128 at 64 rows 0.94 / 0.85 (at 8 rows 1.14 / 1.11, 2 µs, kept for a simple rule).
+#   The same kernel on an AMD EPYC Zen 4: 784→1024 0.52-0.82 / 0.56-0.88 up to 64 rows, 784→128 at 64 rows
+#   0.91 / 1.00; the shapes the rule leaves out lose there too (10 outputs 1.07-1.98) or are even (128 rows
+#   0.88-1.16).
 # - Haswell kernel (AMD EPYC Zen 5 with OPENBLAS_CORETYPE=Haswell): at 8 rows 0.82-0.87 / 0.69-0.86 and at
 #   16 rows 0.88-0.95 / 0.80-0.90 for every weight of ≥512 inputs and ≥128 outputs; from 24 rows even
 #   (0.93-1.06 / 0.82-1.09, two runs), so rows keep them there.
