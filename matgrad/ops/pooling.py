@@ -101,6 +101,8 @@ _UP, _DOWN = (1, 1j, 0, 0), (0, 0, 1, 1j)
 _COMPLEX = {np.dtype(np.float32): np.dtype(np.complex64), np.dtype(np.float64): np.dtype(np.complex128)}
 #: Windows per row from which _max2x2 and _route2x2 pay (see MaxPool2d.forward).
 _MIN_WIDTH = 7
+#: Windows per plane up to which narrower images take _max2x2_planes (its backward makes 4 calls a window).
+_PLANES_WINDOWS = 16
 
 
 def _max2x2(x: np.ndarray, y: np.ndarray, up: np.ndarray, down: np.ndarray) -> None:
@@ -196,6 +198,75 @@ def _route2x2(dy: np.ndarray, up: np.ndarray, down: np.ndarray, dx: np.ndarray) 
     dx[:, :, :2 * ho, 2 * wo:] = 0
 
 
+# --- narrow images (Wₒ < _MIN_WIDTH): the same codes, computed with the planes innermost ----------------
+# A 7×7 image's windows are 3 wide: every strided pass over them runs NumPy inner loops 3 elements long. A block
+# of planes copied out transposed, (H, W, planes), makes each comparison one contiguous loop over the block's
+# planes; the backward writes each window pixel of dx straight into place, one pass a pixel along the planes
+# (dx built transposed and copied back costs more: NumPy runs that copy's inner loop along a plane's 49 pixels,
+# each read a block's length apart). 2-core AMD EPYC Zen 3 (AVX2), NumPy 2.4.6, (128, 128, 7, 7) float32 laid out
+# as a conv's output: one strided max pass 0.58 ms, the same pass over the transposed planes 0.04, the transposed
+# copy ~0.7. max_pool2d(2) fwd+bwd against _window_max and _route_back (benchmarks/bench_cnn_parts.py --against
+# --only pool, dy from Flatten): 0.77 on one thread, 0.83 on two; inside the cnn recipe's step (2 threads, timed
+# op by op, 12 interleaved rounds) forward 1.22 ms against 1.32, backward 2.79 against 4.68.
+
+
+def _max2x2_planes(x2: np.ndarray, y2: np.ndarray, up: np.ndarray, down: np.ndarray, h: int, w: int) -> None:
+    """_max2x2 for planes x2 (P, H·W) into y2 (P, Hₒ·Wₒ), codes up/down (Hₒ, Wₒ, P): the same comparisons in
+    the same order, so the same maxima and codes bit for bit."""
+    planes, ho, wo = x2.shape[0], h // 2, w // 2
+    per = min(planes, max(1, _BLOCK // (h * w)))  # planes per block
+    xt = np.empty((2 * ho, 2 * wo, per), x2.dtype)
+    upper, lower = np.empty((ho, wo, per), x2.dtype), np.empty((ho, wo, per), x2.dtype)
+    wins = np.empty((ho, wo, per), np.uint8)
+    for p in range(0, planes, per):
+        q = min(p + per, planes)
+        xb, yb, lb, wb = xt[..., :q - p], upper[..., :q - p], lower[..., :q - p], wins[..., :q - p]
+        np.copyto(xb, x2[p:q].reshape(q - p, h, w)[:, :2 * ho, :2 * wo].transpose(1, 2, 0))
+        a, b, c, d = xb[0::2, 0::2], xb[0::2, 1::2], xb[1::2, 0::2], xb[1::2, 1::2]
+        u, dn = up[..., p:q], down[..., p:q]
+        np.greater(b, a, out=u.view(bool))
+        np.greater(d, c, out=dn.view(bool))
+        np.maximum(a, b, out=yb)
+        np.maximum(c, d, out=lb)
+        np.greater(lb, yb, out=wb.view(bool))
+        np.maximum(yb, lb, out=yb)
+        wb <<= 1
+        u |= wb
+        dn |= wb
+        np.copyto(y2[p:q], yb.reshape(ho * wo, q - p).T)
+
+
+def _route2x2_planes(dyt: np.ndarray, up: np.ndarray, down: np.ndarray, dx2: np.ndarray, h: int, w: int) -> None:
+    """_route2x2 for planes: dx2 (P, H·W) = dy at each window's winner, 0 elsewhere (an odd last row or column
+    too); dy and the codes as (Hₒ, Wₒ, P)."""
+    planes, ho, wo = dx2.shape[0], h // 2, w // 2
+    per = min(planes, max(1, _BLOCK // (h * w)))
+    hits = np.empty((4, ho, wo, per), bool)  # per window: where each of its four pixels won
+    for p in range(0, planes, per):
+        q = min(p + per, planes)
+        db, hit, out = dyt[..., p:q], hits[..., :q - p], dx2[p:q]
+        for code in range(4):
+            np.equal((up, up, down, down)[code][..., p:q], code, out=hit[code])
+        out[...] = 0
+        for i, j in np.ndindex(ho, wo):  # each pixel of each window written straight into dx, a plane apart
+            for code in range(4):
+                pixel = (2 * i + code // 2) * w + 2 * j + code % 2
+                np.multiply(db[i, j], hit[code, i, j], out=out[:, pixel])  # dy·1 at the winner, dy·0 beside it
+
+
+def _by_plane_ranges(work: Any, planes: int, size: int) -> None:
+    """work(lo, hi) over ranges of `planes`, on matgrad's threads when the input (`size` elements) is large."""
+    count = min(planes, 4) if size >= parallel.MIN_SIZE_HEAVY else 1  # two per thread on 2 threads
+    step = -(-planes // count)
+    parallel.run(lambda i: work(i * step, min(planes, (i + 1) * step)), -(-planes // step))
+
+
+def _planes_perm(x: np.ndarray) -> tuple[int, ...] | None:
+    """The order of x's (N, C) axes that lays its planes out as one C-contiguous block, or None."""
+    perm = (0, 1, 2, 3) if abs(x.strides[0]) >= abs(x.strides[1]) else (1, 0, 2, 3)
+    return perm if x.transpose(perm).flags.c_contiguous else None
+
+
 def _like(a: np.ndarray, like: np.ndarray) -> np.ndarray:
     """A copy of a laid out in memory as `like` (of a's shape) is."""
     out = np.empty_like(like, dtype=a.dtype)
@@ -228,24 +299,38 @@ class MaxPool2d(Op):
     and np.where are several times slower on the random masks pooling makes. Plain arrays
     are done a group of samples or channels per thread (matgrad.parallel). 2×2 windows at
     stride 2 (the cnn recipe's) keep each window's winner as a code, so the backward writes
-    dx without comparing again (_max2x2, _route2x2).
+    dx without comparing again (_max2x2, _route2x2; for narrow images, _max2x2_planes and
+    _route2x2_planes).
     """
 
     save_output = True
     codes = None
+    perm = None  # the codes of narrow images: (Hₒ, Wₒ, planes), planes in the order of x's axes this gives
 
     def forward(self, x, *, k, s, p, d):
         self.conf = (k, s, p, d)
         ho, wo = (out_size(x.shape[2 + i], k[i], s[i], p[i], d[i]) for i in range(2))
-        # (narrow images keep _window_max: its strided passes run inner loops Wₒ long, and _max2x2 makes four
-        # such passes to _window_max's three; fwd+bwd at (128, 128, 7, 7), Wₒ = 3: 1.13× _window_max's time)
-        if (k == s == (2, 2) and p == (0, 0) and d == (1, 1) and wo >= _MIN_WIDTH and type(x) is np.ndarray
-                and x.dtype in _COMPLEX):
+        # (narrow images do not take _max2x2: its strided passes run inner loops Wₒ long, and it makes four such
+        # passes to _window_max's three; fwd+bwd at (128, 128, 7, 7), Wₒ = 3: 1.13× _window_max's time. Small
+        # ones whose planes are one block take _max2x2_planes; the rest keep _window_max.)
+        two = k == s == (2, 2) and p == (0, 0) and d == (1, 1) and type(x) is np.ndarray and x.dtype in _COMPLEX
+        if two and wo >= _MIN_WIDTH:
             y = np.empty_like(x, shape=x.shape[:2] + (ho, wo))  # laid out as x: a conv's (C, N, H, W) stays so
             up, down = np.empty_like(y, np.uint8), np.empty_like(y, np.uint8)  # laid out as y (_max2x2_blocks)
             _by_planes(lambda i: _max2x2(x[i], y[i], up[i], down[i]), x)
             self.codes = (up, down)
             return y
+        perm = _planes_perm(x) if two and 0 < ho * wo <= _PLANES_WINDOWS and x.size else None
+        if perm is not None:  # narrow images, planes innermost (see _max2x2_planes)
+            xm = x.transpose(perm)
+            ym = np.empty(xm.shape[:2] + (ho, wo), x.dtype)  # y laid out as x
+            planes, (h, w) = xm.shape[0] * xm.shape[1], x.shape[2:]
+            x2, y2 = xm.reshape(planes, h * w), ym.reshape(planes, ho * wo)
+            up, down = np.empty((ho, wo, planes), np.uint8), np.empty((ho, wo, planes), np.uint8)
+            _by_plane_ranges(lambda lo, hi: _max2x2_planes(x2[lo:hi], y2[lo:hi], up[..., lo:hi], down[..., lo:hi],
+                                                           h, w), planes, x.size)
+            self.codes, self.perm = (up, down), perm
+            return ym.transpose(perm)
         return parallel.batched(lambda x, out=None: _window_max(x, k, s, p, d, out), x, axes=(0, 1),
                                 shape=x.shape[:2] + (ho, wo), heavy=True)
 
@@ -254,13 +339,15 @@ class MaxPool2d(Op):
         x = self.input_arrays[0]
         y = self.out
         host = type(dy) is np.ndarray
+        if self.perm is not None and host and dy.dtype == x.dtype and self.xp.plain and _finite(dy, y):
+            return self._backward_planes(dy, x)
         if host and type(y) is np.ndarray and dy.shape == y.shape and dy.strides != y.strides and dy.size >= 4096:
             # laid out as y (Flatten's C order meets a conv's (C, N, H, W)): every pass below then runs in memory
             # order and the planes can be cut across threads; the copy is a quarter of x. The last pool of the cnn
             # recipe's step, backward: 4.0 ms before, 2.1 after (2 threads, 2-core AMD EPYC, Zen 4)
             dy = _like(dy, y)
         plain = self.xp.plain and (not host or _finite(dy, y))  # (a device's arrays: its masks, unchecked)
-        if plain and host and self.codes is not None and dy.dtype == x.dtype:
+        if plain and host and self.codes is not None and self.perm is None and dy.dtype == x.dtype:
             dx = np.empty_like(x)  # laid out as x, so batch_norm's backward finds dy laid out as its x
             if dx.strides[-1] != dx.itemsize:
                 dx = np.empty(x.shape, x.dtype)
@@ -271,7 +358,20 @@ class MaxPool2d(Op):
 
     def release(self) -> None:
         super().release()
-        self.codes = None
+        self.codes = self.perm = None
+
+    def _backward_planes(self, dy, x):
+        """dx for the codes of narrow images (_route2x2_planes); dy in any layout, copied out planes last."""
+        perm, (up, down), (h, w) = self.perm, self.codes, x.shape[2:]
+        dyt = np.empty(up.shape, x.dtype)
+        xm = x.transpose(perm)
+        np.copyto(dyt.reshape(up.shape[:2] + xm.shape[:2]), dy.transpose(perm).transpose(2, 3, 0, 1))
+        dxm = np.empty(xm.shape, x.dtype)  # dx laid out as x
+        planes = dyt.shape[2]
+        dx2 = dxm.reshape(planes, h * w)
+        _by_plane_ranges(lambda lo, hi: _route2x2_planes(dyt[..., lo:hi], up[..., lo:hi], down[..., lo:hi],
+                                                         dx2[lo:hi], h, w), planes, dx2.size)
+        return dxm.transpose(perm)
 
     def _backward_routes(self, dy, x, y, k, s, p, d, plain):
         """The gradient from comparing x with y again: any window; by index under create_graph or non-finite values."""

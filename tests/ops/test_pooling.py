@@ -224,6 +224,83 @@ def test_max2x2_blocks_are_bit_for_bit_the_strided_passes(dtype, shape, block, m
         np.testing.assert_array_equal(codes[1], strided_codes[1])
 
 
+# --- narrow images: the same codes with the planes innermost (_max2x2_planes, _route2x2_planes) ---------------
+@pytest.mark.parametrize("shape", [(2, 3, 7, 7), (1, 2, 7, 5), (2, 2, 5, 9), (3, 2, 9, 3)])
+@pytest.mark.parametrize("layout", ["C", "channels first"])
+def test_max_pool2d_2x2_narrow_images_through_the_planes(shape, layout, monkeypatch):
+    from matgrad.ops import pooling
+
+    calls = []
+    route = pooling._route2x2_planes
+    monkeypatch.setattr(pooling, "_route2x2_planes", lambda *a: calls.append(1) or route(*a))
+    prep = (lambda x: x) if layout == "C" else _channel_major
+    check_op(lambda x: max_pool2d(prep(x), 2), shape, torch_fn=_t("max_pool2d", 2))
+    assert calls  # the first-order gradient went through the planes (create_graph takes the index routes)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 5, 7, 7), (2, 3, 6, 6), (2, 3, 5, 9), (4, 2, 9, 3), (1, 1, 2, 2)])
+@pytest.mark.parametrize("layout", ["C", "channels first"])
+@pytest.mark.parametrize("block, threads", [(40, 1), (1 << 18, 1), (40, 2)])  # a plane or few a block, and one
+def test_narrow_images_pool_bit_for_bit_as_the_strided_passes(dtype, shape, layout, block, threads, monkeypatch):
+    """y and dx through the planes against _window_max and _route_back (_PLANES_WINDOWS = 0): the same bits, ties
+    (few distinct values), ±0 and ±inf included, dy in C order or laid out as y; and PyTorch. (Where dx is laid
+    out: test_max_pool_gradient_laid_out_otherwise_than_its_output.)"""
+    from matgrad import parallel
+    from matgrad.ops import pooling
+
+    monkeypatch.setattr(pooling, "_BLOCK", block)
+    monkeypatch.setattr(parallel, "MIN_SIZE_HEAVY", 1)  # cut even these planes across the threads
+    old_threads = mg.get_num_threads()
+    mg.set_num_threads(threads)
+    rng = np.random.default_rng(11)
+    a = rng.integers(-2, 3, shape).astype(dtype)
+    flat = a.reshape(-1)
+    for v in (np.inf, -np.inf, -0.0):
+        flat[rng.integers(0, flat.size, max(1, flat.size // 20))] = v
+    if layout == "channels first":
+        a = a.transpose(1, 0, 2, 3).copy().transpose(1, 0, 2, 3)
+    g = rng.standard_normal(shape[:2] + (shape[2] // 2, shape[3] // 2)).astype(dtype)
+    bits = np.uint32 if dtype == np.float32 else np.uint64
+    calls = []
+    route = pooling._route2x2_planes
+    monkeypatch.setattr(pooling, "_route2x2_planes", lambda *a: calls.append(1) or route(*a))
+    try:
+        results = []
+        for windows in (pooling._PLANES_WINDOWS, 0):
+            monkeypatch.setattr(pooling, "_PLANES_WINDOWS", windows)
+            calls.append(windows)
+            for dy in (g, np.ascontiguousarray(g.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)):
+                x = mg.from_numpy(a).requires_grad_()
+                y = max_pool2d(x, 2)
+                y.backward(mg.from_numpy(dy))
+                results.append((y.numpy().view(bits), x.grad.numpy().view(bits)))
+    finally:
+        mg.set_num_threads(old_threads)
+    assert calls[0] and calls[1] == 1 and calls[-1] == 0  # the planes routed the first runs' dy, not the others'
+    for y, dx in results[1:]:
+        np.testing.assert_array_equal(y, results[0][0])
+        np.testing.assert_array_equal(dx, results[0][1])
+    if torch is not None:
+        xt = torch.tensor(a, requires_grad=True)
+        yt = F.max_pool2d(xt, 2)
+        yt.backward(torch.tensor(g))
+        np.testing.assert_array_equal(results[0][0].view(dtype), yt.detach().numpy())
+        np.testing.assert_array_equal(results[0][1].view(dtype), xt.grad.numpy())
+
+
+def test_narrow_images_with_many_windows_keep_the_strided_passes(monkeypatch):
+    # the backward makes four calls a window: a tall narrow image (here 25 windows a plane) keeps _window_max
+    from matgrad.ops import pooling
+
+    calls = []
+    monkeypatch.setattr(pooling, "_max2x2_planes", lambda *a: calls.append(1))
+    rng = np.random.default_rng(0)
+    assert max_pool2d(mg.tensor(rng.standard_normal((2, 3, 10, 11))), 2).shape == (2, 3, 5, 5) and not calls
+    max_pool2d(mg.tensor(rng.standard_normal((2, 3, 8, 9))), 2)  # 16 windows: the planes
+    assert calls
+
+
 @pytest.mark.parametrize("shape, min_width", [((16, 32, 7, 7), 7), ((16, 32, 14, 14), 7), ((16, 32, 6, 6), 1)])
 def test_max_pool_gradient_laid_out_otherwise_than_its_output(shape, min_width, monkeypatch):
     # a conv's (C, N, H, W) output pooled, its gradient coming back in C order (as from Flatten): dy is copied to
