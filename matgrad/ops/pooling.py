@@ -114,7 +114,7 @@ def _max2x2(x: np.ndarray, y: np.ndarray, up: np.ndarray, down: np.ndarray) -> N
     four arrays (a conv's output and what MaxPool2d.forward makes for it), go by _max2x2_blocks.
     """
     h, w = x.shape[2:]
-    perm = (0, 1, 2, 3) if abs(x.strides[0]) >= abs(x.strides[1]) else (1, 0, 2, 3)
+    perm = _outer_first(x)
     if h % 2 == 0 and w % 2 == 0 and all(a.transpose(perm).flags.c_contiguous for a in (x, y, up, down)):
         _max2x2_blocks(*(a.transpose(perm) for a in (x, y, up, down)))
         return
@@ -261,9 +261,14 @@ def _by_plane_ranges(work: Any, planes: int, size: int) -> None:
     parallel.run(lambda i: work(i * step, min(planes, (i + 1) * step)), -(-planes // step))
 
 
+def _outer_first(x: np.ndarray) -> tuple[int, ...]:
+    """x's axes with whichever of N and C is outer in memory first (a conv's output: C)."""
+    return (0, 1, 2, 3) if abs(x.strides[0]) >= abs(x.strides[1]) else (1, 0, 2, 3)
+
+
 def _planes_perm(x: np.ndarray) -> tuple[int, ...] | None:
-    """The order of x's (N, C) axes that lays its planes out as one C-contiguous block, or None."""
-    perm = (0, 1, 2, 3) if abs(x.strides[0]) >= abs(x.strides[1]) else (1, 0, 2, 3)
+    """_outer_first(x) where it lays x's planes out as one C-contiguous block, else None."""
+    perm = _outer_first(x)
     return perm if x.transpose(perm).flags.c_contiguous else None
 
 
