@@ -288,13 +288,9 @@ def _finite(dy: np.ndarray, y: np.ndarray) -> bool:
 def _by_planes(work: Any, x: np.ndarray) -> None:
     """work(part) for parts that cut x's samples or channels (whichever is outer in memory), on matgrad's threads
     (matgrad.parallel.run) when x is large; `part` indexes dims 0 and 1."""
-    axis = 0 if abs(x.strides[0]) >= abs(x.strides[1]) else 1
-    length = x.shape[axis]
-    count = min(length, 4) if x.size >= parallel.MIN_SIZE_HEAVY else 1  # two per thread on 2 threads
-    step = -(-length // count)
+    axis = _outer_first(x)[0]
     lead = (slice(None),) * axis
-    parts = [lead + (slice(lo, lo + step),) for lo in range(0, length, step)]
-    parallel.run(lambda i: work(parts[i]), len(parts))
+    _by_plane_ranges(lambda lo, hi: work(lead + (slice(lo, hi),)), x.shape[axis], x.size)
 
 
 class MaxPool2d(Op):
