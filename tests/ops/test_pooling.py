@@ -1,6 +1,8 @@
 """max_pool2d, avg_pool2d, adaptive_avg_pool2d: finite differences (first and second order) and PyTorch."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -222,6 +224,32 @@ def test_max2x2_blocks_are_bit_for_bit_the_strided_passes(dtype, shape, block, m
         np.testing.assert_array_equal(y.view(bits), strided_y.view(bits))
         np.testing.assert_array_equal(codes[0], strided_codes[0])
         np.testing.assert_array_equal(codes[1], strided_codes[1])
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 8, 6), (2, 3, 7, 9)])
+def test_route2x2_is_the_same_in_every_layout(shape):
+    """_route2x2 puts its arrays in dx's memory order first: dy, the codes and dx laid out alike or not, C or
+    channels first, every dx is the one routed in C order (an odd last row and column zeroed)."""
+    from matgrad.ops import pooling
+
+    rng = np.random.default_rng(7)
+    x = rng.integers(-2, 3, shape).astype(np.float32)
+    ho, wo = shape[2] // 2, shape[3] // 2
+    y = np.empty(shape[:2] + (ho, wo), np.float32)
+    codes = np.empty(y.shape, np.uint8), np.empty(y.shape, np.uint8)
+    pooling._max2x2(x, y, *codes)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    want = np.full(shape, np.nan, np.float32)
+    pooling._route2x2(dy, *codes, want)
+    assert not np.isnan(want).any() and np.count_nonzero(want) == dy.size
+
+    def layouts(a):
+        return a, a.transpose(1, 0, 2, 3).copy().transpose(1, 0, 2, 3)
+
+    for dy_, up, down, dx in itertools.product(layouts(dy), layouts(codes[0]), layouts(codes[1]),
+                                               layouts(np.full(shape, np.nan, np.float32))):
+        pooling._route2x2(dy_, up, down, dx)
+        np.testing.assert_array_equal(dx, want)
 
 
 # --- narrow images: the same codes with the planes innermost (_max2x2_planes, _route2x2_planes) ---------------
