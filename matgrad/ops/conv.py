@@ -120,6 +120,20 @@ def _unrows(y2: np.ndarray, n: int, ho: int, wo: int) -> np.ndarray:
 # dX from dY stacked as X is (kH products, K = kW·O) took 1.30× and 1.07× the padded grid's time at these two
 # sizes (in one process, interleaved): laying dY out three times costs more than the larger K saves.
 # The step's peak memory grows by S's two extra copies of X (11 MB for the cnn recipe at batch 128).
+#
+# Y stays on the output's grid: the products leave it as (O, Hₒ·N·Wₒ) rows, and the forward returns that buffer
+# seen as (N, O, Hₒ, Wₒ), (O, Hₒ, N, Wₒ) in memory (_on_grid), instead of copying it into (O, N, Hₒ, Wₒ). What
+# follows a conv in a network takes the layout as it is: BatchNorm's sums and passes and ReLU's need only each
+# channel to be one block of memory, and a 2×2 max-pool sees the grid's rows as planes (Hₒ, N·Wₒ) (pooling.py,
+# _window_planes; narrow images: _max2x2_planes) and leaves its output and gradient on the grid too. dY then
+# comes back on the grid, where its rows for dW and db are a view (_Rows.dy_rows), and dX is laid out as X
+# (on the grid where X came from such a conv). The cnn recipe's step on a 2-core AMD EPYC (Zen 3, AVX2), NumPy
+# 2.4.6 with scipy-openblas 0.3.31 (Haswell kernels), float32, batch 128, interleaved in one process against
+# the revision before (each layer as its library lays out its input and gradient, 21 rounds on 2 threads / 15
+# on 1), 2026-12-03:
+#     conv 32→64 on 14×14 fwd+bwd 0.92 / 0.93    conv 64→128 on 7×7 0.96 / 0.98
+#     max_pool2d(2) fwd+bwd at (128, 64, 14, 14) 0.87 / 0.78, at (128, 128, 7, 7) 0.85 / 0.71; BatchNorm2d 0.98-1.02
+#     the whole step (benchmarks/ab.py --cnn): 0.94-0.99 in four runs on 2 threads, 0.95-0.97 in two on 1
 _BLOCK = 16384  # grid columns per block of products (on a quiet machine 16384 beat 4096-32768 and all at once)
 _MIN_CHANNELS = 16  # fewer input or output channels: BLAS is slow on such thin products, im2col does better
 
@@ -141,12 +155,23 @@ def _copy_rows(dst: np.ndarray, src: np.ndarray) -> None:
         dst[...] = src
 
 
-def _unstack(flat: np.ndarray, c: int, n: int, size: Pair, width: int, col: int = 0) -> np.ndarray:
+def _on_grid(a: np.ndarray) -> bool:
+    """Whether a (N, C, H, W) lies on the output's grid, (C, H, N, W) in memory, as the stride-1 forward leaves Y."""
+    return a.ndim == 4 and a.transpose(1, 2, 0, 3).flags.c_contiguous
+
+
+def _unstack(flat: np.ndarray, c: int, n: int, size: Pair, width: int, col: int = 0,
+             like: np.ndarray | None = None) -> np.ndarray:
     """(N, C, h, w) from flat (C, h·N·width) grid rows, from column `col` of each image's row: a view of a
-    compact (C, N, h, w) copy."""
-    grid = flat.reshape(c, size[0], n, width)
+    compact copy, laid out on the grid as (C, h, N, w) where `like` is (so that X and dX lie alike), else as
+    (C, N, h, w)."""
+    grid = flat.reshape(c, size[0], n, width)[..., col:col + size[1]]
+    if like is not None and _on_grid(like):
+        out = np.empty((c, size[0], n, size[1]), dtype=flat.dtype)
+        _copy_rows(out, grid)
+        return out.transpose(2, 0, 1, 3)
     out = np.empty((c, n) + tuple(size), dtype=flat.dtype)
-    _copy_rows(out.transpose(0, 2, 1, 3), grid[..., col:col + size[1]])
+    _copy_rows(out.transpose(0, 2, 1, 3), grid)
     return out.transpose(1, 0, 2, 3)
 
 
@@ -177,8 +202,10 @@ class _Rows:
         return out.reshape(kw * c, rows * n * wo)
 
     def dy_rows(self, dy: np.ndarray) -> np.ndarray:
-        """dY (N, O, Hₒ, Wₒ) as (O, Hₒ·N·Wₒ) rows of the output's grid (a copy)."""
+        """dY (N, O, Hₒ, Wₒ) as (O, Hₒ·N·Wₒ) rows of the output's grid (a view where dY lies on it, else a copy)."""
         n, o, ho, wo = dy.shape
+        if _on_grid(dy):
+            return dy.transpose(1, 2, 0, 3).reshape(o, -1)
         out = np.empty((o, ho, n, wo), dtype=dy.dtype)
         _copy_rows(out, dy.transpose(1, 2, 0, 3))
         return out.reshape(o, -1)
@@ -260,20 +287,22 @@ def _shifted_outer(dy: np.ndarray, src: np.ndarray, shifts: list[int]) -> np.nda
 
 
 def _shifted_forward(x: np.ndarray, w: np.ndarray, p: Pair, d: Pair, size: Pair | None) -> tuple[np.ndarray, _StackedX]:
-    """Y = Σ_i W_i·S_shift(i): Y (N, O, Hₒ, Wₒ), and X's stack for the weight gradient."""
+    """Y = Σ_i W_i·S_shift(i): Y (N, O, Hₒ, Wₒ) as the products leave it, on the output's grid ((O, Hₒ, N, Wₒ) in
+    memory: see "Y stays on the output's grid" above), and X's stack for the weight gradient."""
     rows = _Rows(x.shape, w.shape[2:], p, d, size)
     s = rows.stack(x)
-    y = _shifted_products(_tap_rows(w), s, rows.shifts, rows.out[0] * x.shape[0] * rows.out[1])
-    return _unstack(y, w.shape[0], x.shape[0], rows.out, rows.out[1]), _StackedX(rows, s)
+    (ho, wo), n, o = rows.out, x.shape[0], w.shape[0]
+    y = _shifted_products(_tap_rows(w), s, rows.shifts, ho * n * wo)
+    return y.reshape(o, ho, n, wo).transpose(2, 0, 1, 3), _StackedX(rows, s)
 
 
-def _shifted_input_grad(grid: _Grid, dybuf: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _shifted_input_grad(grid: _Grid, dybuf: np.ndarray, w: np.ndarray, like: np.ndarray | None = None) -> np.ndarray:
     """dX[:, q] = Σ_t W_tᵀ·dY[:, q - shift_t] over the grid rows that hold X (the margin stands for
-    what precedes the grid)."""
+    what precedes the grid); laid out as `like` (X) where that lies on a grid."""
     first = grid.shifts[-1] + grid.p[0] * grid.row  # dY's column for the first row of X
     n, c, h, w_ = grid.x_shape
     dx = _shifted_products(_taps_t(w), dybuf, [first - s for s in grid.shifts], h * grid.row)
-    return _unstack(dx, c, n, (h, w_), grid.wq, grid.p[1])
+    return _unstack(dx, c, n, (h, w_), grid.wq, grid.p[1], like)
 
 
 def _shifted_weight_grad(rows: _Rows, dyr: np.ndarray, s: np.ndarray, w_shape: tuple[int, ...]) -> np.ndarray:
@@ -405,7 +434,7 @@ class Conv2d(Op):
                 db = dyr.sum(axis=1)
             if need[0]:
                 grid = _Grid(x.shape, w.shape[2:], c["padding"], c["dilation"])
-                dx = _shifted_input_grad(grid, grid.put(dy), w)
+                dx = _shifted_input_grad(grid, grid.put(dy), w, x)
             if need[1]:
                 dw = _shifted_weight_grad(rows, dyr, self.cols.buf, w.shape)
         elif xp.plain:  # reuse the forward's cols: no second unfold

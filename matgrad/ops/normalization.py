@@ -246,7 +246,8 @@ class Normalize(Op):
         """
         mean, invstd, offset, dt = self.mean, self.invstd, self.offset, x.dtype
         (rows, caxis), dy_rows = _channel_rows(x), _channel_rows(dy)
-        if dy_rows is not None and dy_rows[1] == caxis and dy_rows[0].shape == rows.shape:
+        if dy_rows is not None and dy.strides == x.strides and dy_rows[1] == caxis and dy_rows[0].shape == rows.shape:
+            # (the same strides: dy's rows hold the same elements as x's, whatever the layout)
             sum_dy = _per_channel(_row_sums(dy_rows[0]), caxis)
             sum_dy_xc = _per_channel(_row_sums(dy_rows[0], rows), caxis) - mean * sum_dy
             if offset.size:
@@ -307,19 +308,31 @@ def _input_grad_from_x(dy: np.ndarray, x: np.ndarray, a: np.ndarray, b: np.ndarr
 
 def _channel_rows(a: Any) -> tuple[np.ndarray, int] | None:
     """a (N, C, ...) as a 3-d view of rows, each a run of one channel's values contiguous in memory, and the
-    view's axis that indexes the channel: laid out channels first (a conv's output), (C, N/g, g·L), runs of
-    about RUN values; in C order, (N, C, L). None where a is neither, or its rows are shorter than ROW_MIN."""
+    view's axis that indexes the channel: each channel one block of memory (a conv's output: see _channel_block),
+    (C, N/g, g·L), runs of about RUN values; in C order, (N, C, L). None where a is neither, or its rows are
+    shorter than ROW_MIN."""
     if type(a) is not np.ndarray or a.ndim < 2 or a.size == 0:
         return None
     n, c = a.shape[:2]
     length = a.size // (n * c)
-    if a.swapaxes(0, 1).flags.c_contiguous and n * length >= ROW_MIN:
+    if (flat := _channel_block(a)) is not None and n * length >= ROW_MIN:
         g = max(1, min(n, RUN // length))
         while n % g:
             g -= 1
-        return a.swapaxes(0, 1).reshape(c, n // g, g * length), 0
+        return flat.reshape(c, n // g, g * length), 0
     if a.flags.c_contiguous and length >= ROW_MIN:
         return a.reshape(n, c, length), 1
+    return None
+
+
+def _channel_block(a: np.ndarray) -> np.ndarray | None:
+    """a (N, C, ...) as (C, N·L): each channel's values, one contiguous block of memory each (in whatever order
+    they lie there: (C, N, H, W), or a stride-1 conv's (C, H, N, W)); None where they do not lie so."""
+    if a.swapaxes(0, 1).flags.c_contiguous:
+        return a.swapaxes(0, 1).reshape(a.shape[1], -1)
+    order = sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))  # a's axes in memory order
+    if order[0] == 1 and a.strides[1] > 0 and a.transpose(order).flags.c_contiguous:
+        return a.transpose(order).reshape(a.shape[1], -1)
     return None
 
 

@@ -114,9 +114,8 @@ def _max2x2(x: np.ndarray, y: np.ndarray, up: np.ndarray, down: np.ndarray) -> N
     four arrays (a conv's output and what MaxPool2d.forward makes for it), go by _max2x2_blocks.
     """
     h, w = x.shape[2:]
-    perm = _outer_first(x)
-    if h % 2 == 0 and w % 2 == 0 and all(a.transpose(perm).flags.c_contiguous for a in (x, y, up, down)):
-        _max2x2_blocks(*(a.transpose(perm) for a in (x, y, up, down)))
+    if h % 2 == 0 and w % 2 == 0 and (planes := _window_planes(x, y, up, down)) is not None:
+        _max2x2_blocks(*planes)
         return
     ho, wo = y.shape[2:]
     a, b = x[:, :, 0:2 * ho:2, 0:2 * wo:2], x[:, :, 0:2 * ho:2, 1:2 * wo:2]
@@ -197,8 +196,12 @@ def _route2x2(dy: np.ndarray, up: np.ndarray, down: np.ndarray, dx: np.ndarray) 
     0.76× on one thread, 0.83× on two; (128, 64, 14, 14) 0.75× and 0.70×. max_pool2d(2) fwd+bwd
     (bench_cnn_parts.py --against, 15 rounds): 0.92× and 0.89×; 0.86× and 0.84×.
     """
-    perm = _outer_first(dx)
-    dy, up, down, dx = (a.transpose(perm) for a in (dy, up, down, dx))
+    planes = _window_planes(dx, dy, up, down) if dx.shape[2] % 2 == 0 and dx.shape[3] % 2 == 0 else None
+    if planes is not None:
+        dx, dy, up, down = planes
+    else:
+        perm = _outer_first(dx)
+        dy, up, down, dx = (a.transpose(perm) for a in (dy, up, down, dx))
     ho, wo = dy.shape[2:]
     cx = _COMPLEX[dx.dtype]
     for row, (code, factors) in enumerate(((up, _UP), (down, _DOWN))):
@@ -219,20 +222,22 @@ def _route2x2(dy: np.ndarray, up: np.ndarray, down: np.ndarray, dx: np.ndarray) 
 # op by op, 12 interleaved rounds) forward 1.22 ms against 1.32, backward 2.79 against 4.68.
 
 
-def _max2x2_planes(x2: np.ndarray, y2: np.ndarray, up: np.ndarray, down: np.ndarray, h: int, w: int) -> None:
-    """_max2x2 for planes x2 (P, H·W) into y2 (P, Hₒ·Wₒ), codes up/down (Hₒ, Wₒ, P): the same comparisons in
-    the same order, so the same maxima and codes bit for bit."""
-    planes, ho, wo = x2.shape[0], h // 2, w // 2
-    per = min(planes, max(1, _BLOCK // (h * w)))  # planes per block
-    xt = np.empty((2 * ho, 2 * wo, per), x2.dtype)
-    upper, lower = np.empty((ho, wo, per), x2.dtype), np.empty((ho, wo, per), x2.dtype)
-    wins = np.empty((ho, wo, per), np.uint8)
-    for p in range(0, planes, per):
-        q = min(p + per, planes)
-        xb, yb, lb, wb = xt[..., :q - p], upper[..., :q - p], lower[..., :q - p], wins[..., :q - p]
-        np.copyto(xb, x2[p:q].reshape(q - p, h, w)[:, :2 * ho, :2 * wo].transpose(1, 2, 0))
+def _max2x2_planes(xm: np.ndarray, ym: np.ndarray, up: np.ndarray, down: np.ndarray) -> None:
+    """_max2x2 for planes xm (A, B, H, W) into ym (A, B, Hₒ, Wₒ) (in any layout), codes up/down (Hₒ, Wₒ, A·B):
+    the same comparisons in the same order, so the same maxima and codes bit for bit. Blocks of whole rows of A."""
+    outer, inner, h, w = xm.shape
+    ho, wo = h // 2, w // 2
+    per = min(outer, max(1, _BLOCK // (h * w * inner)))  # rows of A per block
+    xt = np.empty((2 * ho, 2 * wo, per * inner), xm.dtype)
+    upper, lower = np.empty((ho, wo, per * inner), xm.dtype), np.empty((ho, wo, per * inner), xm.dtype)
+    wins = np.empty((ho, wo, per * inner), np.uint8)
+    for p in range(0, outer, per):
+        q = min(p + per, outer)
+        k = (q - p) * inner  # planes in the block
+        xb, yb, lb, wb = xt[..., :k], upper[..., :k], lower[..., :k], wins[..., :k]
+        np.copyto(xb.reshape(2 * ho, 2 * wo, q - p, inner), xm[p:q, :, :2 * ho, :2 * wo].transpose(2, 3, 0, 1))
         a, b, c, d = xb[0::2, 0::2], xb[0::2, 1::2], xb[1::2, 0::2], xb[1::2, 1::2]
-        u, dn = up[..., p:q], down[..., p:q]
+        u, dn = up[..., p * inner:q * inner], down[..., p * inner:q * inner]
         np.greater(b, a, out=u.view(bool))
         np.greater(d, c, out=dn.view(bool))
         np.maximum(a, b, out=yb)
@@ -242,25 +247,28 @@ def _max2x2_planes(x2: np.ndarray, y2: np.ndarray, up: np.ndarray, down: np.ndar
         wb <<= 1
         u |= wb
         dn |= wb
-        np.copyto(y2[p:q], yb.reshape(ho * wo, q - p).T)
+        np.copyto(ym[p:q], yb.reshape(ho, wo, q - p, inner).transpose(2, 3, 0, 1))
 
 
-def _route2x2_planes(dyt: np.ndarray, up: np.ndarray, down: np.ndarray, dx2: np.ndarray, h: int, w: int) -> None:
-    """_route2x2 for planes: dx2 (P, H·W) = dy at each window's winner, 0 elsewhere (an odd last row or column
-    too); dy and the codes as (Hₒ, Wₒ, P)."""
-    planes, ho, wo = dx2.shape[0], h // 2, w // 2
-    per = min(planes, max(1, _BLOCK // (h * w)))
-    hits = np.empty((4, ho, wo, per), bool)  # per window: where each of its four pixels won
-    for p in range(0, planes, per):
-        q = min(p + per, planes)
-        db, hit, out = dyt[..., p:q], hits[..., :q - p], dx2[p:q]
+def _route2x2_planes(dyt: np.ndarray, up: np.ndarray, down: np.ndarray, dxm: np.ndarray) -> None:
+    """_route2x2 for planes: dxm (A, B, H, W) (in any layout) = dy at each window's winner, 0 elsewhere (an odd
+    last row or column too); dy and the codes as (Hₒ, Wₒ, A·B)."""
+    outer, inner, h, w = dxm.shape
+    ho, wo = h // 2, w // 2
+    per = min(outer, max(1, _BLOCK // (h * w * inner)))
+    hits = np.empty((4, ho, wo, per * inner), bool)  # per window: where each of its four pixels won
+    for p in range(0, outer, per):
+        q = min(p + per, outer)
+        k = (q - p) * inner
+        db, hit, out = dyt[..., p * inner:q * inner], hits[..., :k], dxm[p:q]
         for code in range(4):
-            np.equal((up, up, down, down)[code][..., p:q], code, out=hit[code])
+            np.equal((up, up, down, down)[code][..., p * inner:q * inner], code, out=hit[code])
         out[...] = 0
         for i, j in np.ndindex(ho, wo):  # each pixel of each window written straight into dx, a plane apart
             for code in range(4):
-                pixel = (2 * i + code // 2) * w + 2 * j + code % 2
-                np.multiply(db[i, j], hit[code, i, j], out=out[:, pixel])  # dy·1 at the winner, dy·0 beside it
+                row, col = 2 * i + code // 2, 2 * j + code % 2  # dy·1 at the winner, dy·0 beside it
+                np.multiply(db[i, j].reshape(q - p, inner), hit[code, i, j].reshape(q - p, inner),
+                            out=out[:, :, row, col])
 
 
 def _by_plane_ranges(work: Any, planes: int, size: int) -> None:
@@ -270,15 +278,31 @@ def _by_plane_ranges(work: Any, planes: int, size: int) -> None:
     parallel.run(lambda i: work(i * step, min(planes, (i + 1) * step)), -(-planes // step))
 
 
+def _window_planes(*arrays: np.ndarray) -> list[np.ndarray] | None:
+    """Arrays (N, C, H, W) of even H and W, laid out alike, as C-contiguous views whose 2×2 windows are theirs: in
+    memory order where each image's plane is a block of memory; on a stride-1 conv's grid, (A, H, B, W) in memory
+    (A, B: C and N), as (A, 1, H, B·W) (a row of B images side by side: W even, no window crosses from one to the
+    next). None where they lie otherwise."""
+    perm = _outer_first(arrays[0])
+    if all(a.transpose(perm).flags.c_contiguous for a in arrays):
+        return [a.transpose(perm) for a in arrays]
+    grid = (perm[0], 2, perm[1], 3)
+    if all(a.transpose(grid).flags.c_contiguous for a in arrays):
+        return [a.transpose(grid).reshape(a.shape[perm[0]], 1, a.shape[2], a.shape[perm[1]] * a.shape[3])
+                for a in arrays]
+    return None
+
+
 def _outer_first(x: np.ndarray) -> tuple[int, ...]:
     """x's axes with whichever of N and C is outer in memory first (a conv's output: C)."""
     return (0, 1, 2, 3) if abs(x.strides[0]) >= abs(x.strides[1]) else (1, 0, 2, 3)
 
 
 def _planes_perm(x: np.ndarray) -> tuple[int, ...] | None:
-    """_outer_first(x) where it lays x's planes out as one C-contiguous block, else None."""
-    perm = _outer_first(x)
-    return perm if x.transpose(perm).flags.c_contiguous else None
+    """_outer_first(x) where x is one block of memory with N or C outermost in it (its planes a block each, or a
+    stride-1 conv's grid, (C, H, N, W)), else None."""
+    order = sorted(range(x.ndim), key=lambda i: -abs(x.strides[i]))
+    return _outer_first(x) if order[0] < 2 and x.transpose(order).flags.c_contiguous else None
 
 
 def _like(a: np.ndarray, like: np.ndarray) -> np.ndarray:
@@ -333,12 +357,11 @@ class MaxPool2d(Op):
         perm = _planes_perm(x) if two and 0 < ho * wo <= _PLANES_WINDOWS and x.size else None
         if perm is not None:  # narrow images, planes innermost (see _max2x2_planes)
             xm = x.transpose(perm)
-            ym = np.empty(xm.shape[:2] + (ho, wo), x.dtype)  # y laid out as x
-            planes, (h, w) = xm.shape[0] * xm.shape[1], x.shape[2:]
-            x2, y2 = xm.reshape(planes, h * w), ym.reshape(planes, ho * wo)
+            ym = np.empty(xm.shape[:2] + (ho, wo), x.dtype)  # y's planes in x's order of them, a block each
+            inner, planes = xm.shape[1], xm.shape[0] * xm.shape[1]
             up, down = np.empty((ho, wo, planes), np.uint8), np.empty((ho, wo, planes), np.uint8)
-            _by_plane_ranges(lambda lo, hi: _max2x2_planes(x2[lo:hi], y2[lo:hi], up[..., lo:hi], down[..., lo:hi],
-                                                           h, w), planes, x.size)
+            _by_plane_ranges(lambda lo, hi: _max2x2_planes(xm[lo:hi], ym[lo:hi], up[..., lo * inner:hi * inner],
+                                                           down[..., lo * inner:hi * inner]), xm.shape[0], x.size)
             self.codes, self.perm = (up, down), perm
             return ym.transpose(perm)
         return parallel.batched(lambda x, out=None: _window_max(x, k, s, p, d, out), x, axes=(0, 1),
@@ -372,16 +395,15 @@ class MaxPool2d(Op):
 
     def _backward_planes(self, dy, x):
         """dx for the codes of narrow images (_route2x2_planes); dy in any layout, copied out planes last."""
-        perm, (up, down), (h, w) = self.perm, self.codes, x.shape[2:]
+        perm, (up, down) = self.perm, self.codes
         dyt = np.empty(up.shape, x.dtype)
         xm = x.transpose(perm)
         np.copyto(dyt.reshape(up.shape[:2] + xm.shape[:2]), dy.transpose(perm).transpose(2, 3, 0, 1))
-        dxm = np.empty(xm.shape, x.dtype)  # dx laid out as x
-        planes = dyt.shape[2]
-        dx2 = dxm.reshape(planes, h * w)
-        _by_plane_ranges(lambda lo, hi: _route2x2_planes(dyt[..., lo:hi], up[..., lo:hi], down[..., lo:hi],
-                                                         dx2[lo:hi], h, w), planes, dx2.size)
-        return dxm.transpose(perm)
+        dx = np.empty_like(x)  # laid out as x (one block of memory: see _planes_perm)
+        dxm, inner = dx.transpose(perm), xm.shape[1]
+        _by_plane_ranges(lambda lo, hi: _route2x2_planes(*(a[..., lo * inner:hi * inner] for a in (dyt, up, down)),
+                                                         dxm[lo:hi]), xm.shape[0], dx.size)
+        return dx
 
     def _backward_routes(self, dy, x, y, k, s, p, d, plain):
         """The gradient from comparing x with y again: any window; by index under create_graph or non-finite values."""

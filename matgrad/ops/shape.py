@@ -170,8 +170,9 @@ def view(input: Any, *shape: Any) -> Tensor:
     one (PyTorch's rule), else a copy, as reshape.
 
     PyTorch raises there instead. matgrad does not, because its conv and pooling outputs lie channel-major,
-    (C, N, H, W) in memory, where PyTorch's are contiguous: `pool(conv(x)).view(n, -1)`, which PyTorch runs, would
-    be refused. So an in-place change through such a "view" does not reach input (README, where matgrad differs)."""
+    (C, N, H, W) or (C, H, N, W) in memory, where PyTorch's are contiguous: `pool(conv(x)).view(n, -1)`, which
+    PyTorch runs, would be refused. So an in-place change through such a "view" does not reach input (README,
+    where matgrad differs)."""
     t = as_tensor(input)
     new = _resolve_shape("view", t.array.size, _shape_arg(shape), t.array.shape)
     out = _as_view("view", t, new)

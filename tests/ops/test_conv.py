@@ -158,6 +158,42 @@ def test_shifted_products_equal_im2col_and_torch(monkeypatch, xs, ws, p, d, dtyp
             close(a, t.detach().numpy(), name)
 
 
+def _layouts(a):
+    """a (N, C, H, W) in C order, channels first ((C, N, H, W) in memory) and on a stride-1 conv's grid
+    ((C, H, N, W) in memory): the same values each time."""
+    return {"C": a, "channels first": a.transpose(1, 0, 2, 3).copy().transpose(1, 0, 2, 3),
+            "grid": a.transpose(1, 2, 0, 3).copy().transpose(2, 0, 1, 3)}
+
+
+def test_shifted_outputs_lie_on_the_grid_and_every_layout_gives_the_same_gradients(monkeypatch):
+    """Y stays as the shifted products leave it, (O, Hₒ, N, Wₒ) in memory; X and dY in any layout (dY on the grid:
+    its rows are taken as they lie) give im2col's values, and dX lies on the grid where X does."""
+    rng = np.random.default_rng(8)
+    x, dy = rng.standard_normal((3, 4, 6, 8)), rng.standard_normal((3, 5, 6, 8))
+    w, b = rng.standard_normal((5, 4, 3, 3)), rng.standard_normal(5)
+    monkeypatch.setattr(conv_mod, "_MIN_CHANNELS", 1 << 62)
+    want = _conv_grads(x, w, b, 1, 1, dy)
+    monkeypatch.setattr(conv_mod, "_MIN_CHANNELS", 1)
+    for (xl, xa), (dl, dya) in [(u, v) for u in _layouts(x).items() for v in _layouts(dy).items()]:
+        xt, wt, bt = (mg.from_numpy(a).requires_grad_() for a in (xa, w, b))  # (mg.tensor would copy to C order)
+        seen = []  # dX as the conv gives it (.grad is then stored in C order)
+        xt.register_hook(lambda g, seen=seen: seen.append(g.numpy()))
+        y = conv2d(xt, wt, bt, 1, 1, 1)
+        assert conv_mod._on_grid(y.numpy()) and not y.numpy().flags.c_contiguous
+        y.backward(mg.from_numpy(dya))
+        for name, got, e in zip(("y", "dx", "dw", "db"), (y, xt.grad, wt.grad, bt.grad), want):
+            np.testing.assert_allclose(got.numpy(), e, rtol=1e-12, atol=1e-12, err_msg=f"{name}: x {xl}, dy {dl}")
+        assert conv_mod._on_grid(seen[0]) == (xl == "grid"), (xl, dl)
+
+
+@pytest.mark.parametrize("shape", [(2, 4, 6, 6), (1, 4, 5, 7)])
+def test_a_conv_of_a_conv_on_the_grid(monkeypatch, shape):
+    """The second conv's input lies on the first's grid, and so does the gradient it gives back."""
+    monkeypatch.setattr(conv_mod, "_MIN_CHANNELS", 1)
+    check_op(lambda x, w1, w2: conv2d(conv2d(x, w1, padding=1), w2, padding=(1, 0)), shape, (3, 4, 3, 3),
+             (2, 3, 3, 3), torch_fn=F and (lambda x, w1, w2: F.conv2d(F.conv2d(x, w1, padding=1), w2, padding=(1, 0))))
+
+
 def test_which_path_a_conv_takes(monkeypatch):
     """Stride 1, one group, NumPy arrays and enough channels: shifted products; anything else: im2col."""
     calls = []

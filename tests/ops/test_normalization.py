@@ -95,15 +95,25 @@ def test_batch_norm_training_one_pass_and_offset_channels(channels_first, monkey
              torch_fn=F and (lambda x, w, b: F.batch_norm(x + torch.tensor(off), None, None, w, b, True, 0.1, 1e-5)))
 
 
-@pytest.mark.parametrize("x_first, dy_first", [(True, True), (False, False), (True, False), (False, True)])
-def test_batch_norm_gradient_by_layout(x_first, dy_first):
-    """x and dy each in C order or channels first, channels near and far from 0, against the formula in float64.
-    dy laid out otherwise than x: x - μ and NumPy's sums (as in the generic backward)."""
+def _on_grid(x):
+    """x (N, C, H, W) laid out as (C, H, N, W), as a stride-1 conv's output is."""
+    return x.permute(1, 2, 0, 3).contiguous().permute(2, 0, 1, 3)
+
+
+LAYOUTS = {"C": lambda t: t, "channels first": _channel_major, "grid": _on_grid}
+
+
+@pytest.mark.parametrize("x_layout", list(LAYOUTS))
+@pytest.mark.parametrize("dy_layout", list(LAYOUTS))
+def test_batch_norm_gradient_by_layout(x_layout, dy_layout):
+    """x and dy each in C order, channels first or on a conv's grid, channels near and far from 0, against the
+    formula in float64. dy laid out otherwise than x: x - μ and NumPy's sums (as in the generic backward); alike,
+    BLAS sums over rows that must hold the same elements of both."""
     rng = np.random.default_rng(3)
     a = rng.standard_normal((6, 3, 5, 7)) + np.array([0.0, 2.0, 40.0]).reshape(1, 3, 1, 1)
     g = rng.standard_normal(a.shape)
     w, b = (rng.standard_normal(3) for _ in range(2))
-    xf, gf = ((_channel_major(mg.tensor(v)) if first else mg.tensor(v)) for v, first in ((a, x_first), (g, dy_first)))
+    xf, gf = (LAYOUTS[layout](mg.tensor(v)) for v, layout in ((a, x_layout), (g, dy_layout)))
     x = xf.detach().requires_grad_()
     ws, bs = mg.tensor(w, requires_grad=True), mg.tensor(b, requires_grad=True)
     y = batch_norm(x, None, None, ws, bs, True)

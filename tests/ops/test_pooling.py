@@ -131,17 +131,31 @@ def test_bad_arguments_say_what_is_wrong(call, exc, match):
 
 # --- 2×2 windows at stride 2: the winner kept as a code (_max2x2, _route2x2) -------------------------------
 def _channel_major(x):
-    """x (N, C, H, W) laid out as (C, N, H, W), as a conv's output is."""
+    """x (N, C, H, W) laid out as (C, N, H, W), as an im2col conv's output is."""
     return x.permute(1, 0, 2, 3).contiguous().permute(1, 0, 2, 3)
 
 
-@pytest.mark.parametrize("shape", [(2, 3, 6, 6), (1, 2, 7, 5), (2, 2, 5, 9)])
-@pytest.mark.parametrize("layout", ["C", "channels first"])
+def _on_grid(x):
+    """x (N, C, H, W) laid out as (C, H, N, W), as a stride-1 conv's output is."""
+    return x.permute(1, 2, 0, 3).contiguous().permute(2, 0, 1, 3)
+
+
+PREP = {"C": lambda x: x, "channels first": _channel_major, "grid": _on_grid}
+
+
+def _np_layouts(a):
+    """a NumPy array (N, C, H, W) in C order, channels first and on a conv's grid."""
+    return (a, a.transpose(1, 0, 2, 3).copy().transpose(1, 0, 2, 3),
+            a.transpose(1, 2, 0, 3).copy().transpose(2, 0, 1, 3))
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 6, 6), (1, 2, 7, 5), (2, 2, 5, 9), (3, 2, 4, 6)])
+@pytest.mark.parametrize("layout", list(PREP))
 def test_max_pool2d_2x2_through_the_kept_codes(shape, layout, monkeypatch):
     from matgrad.ops import pooling
 
     monkeypatch.setattr(pooling, "_MIN_WIDTH", 1)  # the test images are narrow
-    prep = (lambda x: x) if layout == "C" else _channel_major
+    prep = PREP[layout]
     check_op(lambda x: max_pool2d(prep(x), 2), shape, torch_fn=_t("max_pool2d", 2))
 
 
@@ -213,7 +227,7 @@ def test_max2x2_blocks_are_bit_for_bit_the_strided_passes(dtype, shape, block, m
         flat[rng.integers(0, flat.size, max(1, flat.size // 20))] = v
     ho, wo = shape[2] // 2, shape[3] // 2
     bits = np.uint32 if dtype == np.float32 else np.uint64
-    for x in (a, a.transpose(1, 0, 2, 3).copy().transpose(1, 0, 2, 3)):
+    for x in _np_layouts(a):  # (even images on the grid: as (A, 1, H, B·W) planes)
         y = np.empty_like(x, shape=shape[:2] + (ho, wo))
         codes = np.empty_like(y, np.uint8), np.empty_like(y, np.uint8)
         pooling._max2x2(x, y, *codes)
@@ -243,32 +257,29 @@ def test_route2x2_is_the_same_in_every_layout(shape):
     pooling._route2x2(dy, *codes, want)
     assert not np.isnan(want).any() and np.count_nonzero(want) == dy.size
 
-    def layouts(a):
-        return a, a.transpose(1, 0, 2, 3).copy().transpose(1, 0, 2, 3)
-
-    for dy_, up, down, dx in itertools.product(layouts(dy), layouts(codes[0]), layouts(codes[1]),
-                                               layouts(np.full(shape, np.nan, np.float32))):
+    for dy_, up, down, dx in itertools.product(_np_layouts(dy), _np_layouts(codes[0]), _np_layouts(codes[1]),
+                                               _np_layouts(np.full(shape, np.nan, np.float32))):
         pooling._route2x2(dy_, up, down, dx)
         np.testing.assert_array_equal(dx, want)
 
 
 # --- narrow images: the same codes with the planes innermost (_max2x2_planes, _route2x2_planes) ---------------
 @pytest.mark.parametrize("shape", [(2, 3, 7, 7), (1, 2, 7, 5), (2, 2, 5, 9), (3, 2, 9, 3)])
-@pytest.mark.parametrize("layout", ["C", "channels first"])
+@pytest.mark.parametrize("layout", list(PREP))
 def test_max_pool2d_2x2_narrow_images_through_the_planes(shape, layout, monkeypatch):
     from matgrad.ops import pooling
 
     calls = []
     route = pooling._route2x2_planes
     monkeypatch.setattr(pooling, "_route2x2_planes", lambda *a: calls.append(1) or route(*a))
-    prep = (lambda x: x) if layout == "C" else _channel_major
+    prep = PREP[layout]
     check_op(lambda x: max_pool2d(prep(x), 2), shape, torch_fn=_t("max_pool2d", 2))
     assert calls  # the first-order gradient went through the planes (create_graph takes the index routes)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(3, 5, 7, 7), (2, 3, 6, 6), (2, 3, 5, 9), (4, 2, 9, 3), (1, 1, 2, 2)])
-@pytest.mark.parametrize("layout", ["C", "channels first"])
+@pytest.mark.parametrize("layout", list(PREP))
 @pytest.mark.parametrize("block, threads", [(40, 1), (1 << 18, 1), (40, 2)])  # a plane or few a block, and one
 def test_narrow_images_pool_bit_for_bit_as_the_strided_passes(dtype, shape, layout, block, threads, monkeypatch):
     """y and dx through the planes against _window_max and _route_back (_PLANES_WINDOWS = 0): the same bits, ties
@@ -286,8 +297,7 @@ def test_narrow_images_pool_bit_for_bit_as_the_strided_passes(dtype, shape, layo
     flat = a.reshape(-1)
     for v in (np.inf, -np.inf, -0.0):
         flat[rng.integers(0, flat.size, max(1, flat.size // 20))] = v
-    if layout == "channels first":
-        a = a.transpose(1, 0, 2, 3).copy().transpose(1, 0, 2, 3)
+    a = dict(zip(PREP, _np_layouts(a)))[layout]
     g = rng.standard_normal(shape[:2] + (shape[2] // 2, shape[3] // 2)).astype(dtype)
     bits = np.uint32 if dtype == np.float32 else np.uint64
     calls = []
@@ -330,15 +340,21 @@ def test_narrow_images_with_many_windows_keep_the_strided_passes(monkeypatch):
 
 
 @pytest.mark.parametrize("shape, min_width", [((16, 32, 7, 7), 7), ((16, 32, 14, 14), 7), ((16, 32, 6, 6), 1)])
-def test_max_pool_gradient_laid_out_otherwise_than_its_output(shape, min_width, monkeypatch):
-    # a conv's (C, N, H, W) output pooled, its gradient coming back in C order (as from Flatten): dy is copied to
-    # y's layout first; dx is the same as from a dy laid out as y, and is laid out as x
+@pytest.mark.parametrize("grid", [False, True])
+def test_max_pool_gradient_laid_out_otherwise_than_its_output(shape, min_width, grid, monkeypatch):
+    # a conv's output pooled ((C, N, H, W) in memory, or on a stride-1 conv's grid, (C, H, N, W)), its gradient
+    # coming back in C order (as from Flatten): dy is copied to y's layout first; dx is the same as from a dy laid
+    # out as y, and is laid out as x
     from matgrad.ops import pooling
 
     monkeypatch.setattr(pooling, "_MIN_WIDTH", min_width)
     rng = np.random.default_rng(7)
-    base = mg.tensor(rng.standard_normal((shape[1], shape[0]) + shape[2:]), requires_grad=True)
-    x = base.permute(1, 0, 2, 3)  # (N, C, H, W), laid out (C, N, H, W)
+    if grid:
+        base = mg.tensor(rng.standard_normal((shape[1], shape[2], shape[0], shape[3])), requires_grad=True)
+        x = base.permute(2, 0, 1, 3)  # (N, C, H, W), laid out (C, H, N, W)
+    else:
+        base = mg.tensor(rng.standard_normal((shape[1], shape[0]) + shape[2:]), requires_grad=True)
+        x = base.permute(1, 0, 2, 3)  # (N, C, H, W), laid out (C, N, H, W)
     seen = []
     x.register_hook(lambda g: seen.append(g.numpy().strides))
     y = max_pool2d(x, 2)
@@ -347,10 +363,10 @@ def test_max_pool_gradient_laid_out_otherwise_than_its_output(shape, min_width, 
     like_y[...] = dy
     assert like_y.strides != dy.strides
     (dx_c,) = mg.autograd.grad(y, [base], mg.tensor(dy), retain_graph=True)
-    (dx_like,) = mg.autograd.grad(y, [base], mg.tensor(like_y))
+    (dx_like,) = mg.autograd.grad(y, [base], mg.from_numpy(like_y))  # (mg.tensor would copy it to C order)
     np.testing.assert_array_equal(dx_c.numpy(), dx_like.numpy())
     assert seen[0] == x.numpy().strides
     if torch is not None:
         bt = torch.tensor(base.numpy(), requires_grad=True)
-        F.max_pool2d(bt.permute(1, 0, 2, 3), 2).backward(torch.tensor(dy))
+        F.max_pool2d(bt.permute(2, 0, 1, 3) if grid else bt.permute(1, 0, 2, 3), 2).backward(torch.tensor(dy))
         np.testing.assert_array_equal(dx_c.numpy(), bt.grad.numpy())
