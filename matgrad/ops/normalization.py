@@ -331,7 +331,7 @@ def _channel_block(a: np.ndarray) -> np.ndarray | None:
     if a.swapaxes(0, 1).flags.c_contiguous:
         return a.swapaxes(0, 1).reshape(a.shape[1], -1)
     order = sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))  # a's axes in memory order
-    if order[0] == 1 and a.strides[1] > 0 and a.transpose(order).flags.c_contiguous:
+    if order[0] == 1 and a.transpose(order).flags.c_contiguous:
         return a.transpose(order).reshape(a.shape[1], -1)
     return None
 

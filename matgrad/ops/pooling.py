@@ -110,8 +110,9 @@ def _max2x2(x: np.ndarray, y: np.ndarray, up: np.ndarray, down: np.ndarray) -> N
 
     Ties go to the first maximum in PyTorch's scan order (left before right, upper row before lower): a
     later pixel wins only if strictly greater. (A nan window's code is not its nan: MaxPool2d.backward then
-    routes by index, see _finite.) Even images whose planes are one block of memory, laid out alike in all
-    four arrays (a conv's output and what MaxPool2d.forward makes for it), go by _max2x2_blocks.
+    routes by index, see _finite.) Even images whose planes are one block of memory, or that lie on a stride-1
+    conv's grid, laid out alike in all four arrays (a conv's output and what MaxPool2d.forward makes for it), go by
+    _max2x2_blocks (through _window_planes).
     """
     h, w = x.shape[2:]
     if h % 2 == 0 and w % 2 == 0 and (planes := _window_planes(x, y, up, down)) is not None:
@@ -189,7 +190,7 @@ def _route2x2(dy: np.ndarray, up: np.ndarray, down: np.ndarray, dx: np.ndarray) 
     _route_back's four compared masks: 0.62-0.66× the time, 0.99× at (128, 64, 14, 14) (two runs of
     benchmarks/bench_cnn_parts.py --against HEAD, 9 rounds, one thread).
 
-    The four arrays are first put in memory order (_outer_first: a conv's output lies as (C, N, H, W)), so that
+    The four arrays are first put in memory order (_window_planes where they lie alike, else _outer_first), so that
     `take` makes its factors laid out as dy and dx are and each pass runs along memory; in NumPy's order of
     the axes, take's C-ordered result crossed the others' layout. The backward alone, in memory order against
     not (through _by_planes, 9 interleaved rounds; 2-core AMD EPYC Zen 3, AVX2, NumPy 2.4.6): (128, 32, 28, 28)
