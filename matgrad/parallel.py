@@ -235,12 +235,17 @@ def elementwise(fn: Callable[..., Any], *arrays: Any, heavy: bool = False) -> An
     return _elementwise_split(fn, arrays)
 
 
+def memory_order(a: np.ndarray) -> list[int]:
+    """a's axes from the outermost in memory to the innermost (by the size of their strides)."""
+    return sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))
+
+
 def _elementwise_split(fn: Callable[..., Any], arrays: tuple[Any, ...]) -> Any:
     """elementwise's large case (apart: the closures here would cost every small call a cell)."""
     first = arrays[0]
     if any(a.shape != first.shape for a in arrays):
         return fn(*arrays)
-    order = sorted(range(first.ndim), key=lambda i: -abs(first.strides[i]))
+    order = memory_order(first)
     if not first.transpose(order).flags.c_contiguous:  # not dense: the plain call
         return fn(*arrays)
     out = np.empty_like(first)  # laid out as the first, as the plain call's result would be

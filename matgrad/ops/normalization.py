@@ -330,7 +330,7 @@ def _channel_block(a: np.ndarray) -> np.ndarray | None:
     they lie there: (C, N, H, W), or a stride-1 conv's (C, H, N, W)); None where they do not lie so."""
     if a.swapaxes(0, 1).flags.c_contiguous:
         return a.swapaxes(0, 1).reshape(a.shape[1], -1)
-    order = sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))  # a's axes in memory order
+    order = parallel.memory_order(a)
     if order[0] == 1 and a.transpose(order).flags.c_contiguous:
         return a.transpose(order).reshape(a.shape[1], -1)
     return None
