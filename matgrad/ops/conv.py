@@ -104,10 +104,11 @@ def _unrows(y2: np.ndarray, n: int, ho: int, wo: int) -> np.ndarray:
 # kH products with K = kW·C, every column an output pixel; S (a third of im2col's copy at 3×3) is what
 # the forward keeps for dW.
 #
-# dX: dY on a padded grid (O, H_p, N, W_q), rows W + p apart so that one row's right border is the
-# next one's left, after a zero margin: tap t = (i, j) reads it at shift_t = i·d·N·W_q + j·d before the
-# input pixel, and dX[:, q] = Σ_t W_tᵀ·dY[:, q - shift_t] is kH·kW products with K = O. (The grid's
-# border columns are computed and dropped; stacking dY as X is stacked costs more here than it saves.)
+# dX, where the conv changes the size (else "dX by rows of taps" below): dY on a padded grid (O, H_p, N, W_q),
+# rows W + p apart so that one row's right border is the next one's left, after a zero margin: tap t = (i, j)
+# reads it at shift_t = i·d·N·W_q + j·d before the input pixel, and dX[:, q] = Σ_t W_tᵀ·dY[:, q - shift_t] is
+# kH·kW products with K = O. (The grid's border columns are computed and dropped; stacking dY as X is stacked costs
+# more here than it saves.)
 #
 # A block of columns at a time keeps the block being summed in cache across the products.
 # Measured with benchmarks/bench_conv.py --against (each library in its own process, alternating, 2 threads)
@@ -126,7 +127,7 @@ def _unrows(y2: np.ndarray, n: int, ho: int, wo: int) -> np.ndarray:
 # follows a conv in a network takes the layout as it is: BatchNorm's sums and passes and ReLU's need only each
 # channel to be one block of memory, and a 2×2 max-pool sees the grid's rows as planes (Hₒ, N·Wₒ) (pooling.py,
 # _window_planes; narrow images: _max2x2_planes) and leaves its output and gradient on the grid too. dY then
-# comes back on the grid, where its rows for dW and db are a view (_Rows.dy_rows), and dX is laid out as X
+# comes back on the grid, where its rows for dW, db and dX are a view (_grid_rows), and dX is laid out as X
 # (on the grid where X came from such a conv). The cnn recipe's step on a 2-core AMD EPYC (Zen 3, AVX2), NumPy
 # 2.4.6 with scipy-openblas 0.3.31 (Haswell kernels), float32, batch 128, interleaved in one process against
 # the revision before (each layer as its library lays out its input and gradient, 21 rounds on 2 threads / 15
@@ -134,7 +135,27 @@ def _unrows(y2: np.ndarray, n: int, ho: int, wo: int) -> np.ndarray:
 #     conv 32→64 on 14×14 fwd+bwd 0.92 / 0.93    conv 64→128 on 7×7 0.96 / 0.98
 #     max_pool2d(2) fwd+bwd at (128, 64, 14, 14) 0.87 / 0.78, at (128, 128, 7, 7) 0.85 / 0.71; BatchNorm2d 0.98-1.02
 #     the whole step (benchmarks/ab.py --cnn): 0.94-0.99 in four runs on 2 threads, 0.95-0.97 in two on 1
+#
+# dX by rows of taps, where the conv keeps its size (Hₒ = H, Wₒ = W: 3×3 with padding 1, as in most networks): dY's
+# grid rows are then X's grid rows too, and a row i of taps reads dY (p - i·d) whole grid rows away, which never
+# carries a pixel from one image into another. So the kW taps of a row are stacked as one matrix's rows (M = kW·C
+# instead of C), and their columns are summed after the products:
+#
+#     T_j[:, q] = Σ_i W_ijᵀ·dY[:, q + (p - i·d)·N·W]      kH products, K = O, on dY's rows as they lie
+#     dX[:, q] = Σ_j T_j[:, q + p - j·d]                   kW - 1 adds along the grid's rows
+#
+# T_j's columns whose shift would carry them into the next or the last image are zeroed before the adds; a block of
+# whole grid rows at a time keeps T in cache for them. OpenBLAS packs its B operand (dY's columns) once per product:
+# kH products with M = kW·C pack a third of what the kH·kW single taps with M = C pack (3×3), for as many
+# multiplications. And nothing is laid out: no padded grid for dY (it zeroed and copied dY), and dX comes out on the
+# grid, as X lies after such a conv. Other stride-1 convs keep the single taps on the padded grid. dX alone against
+# the padded grid's single taps (with its layout copies), in one process, interleaved, on the 2-core AMD EPYC (Zen 3,
+# AVX2, OpenBLAS's Haswell kernel), float32, batch 128, 2026-12-03, 2 threads / 1 thread:
+#     32→64 on 14×14 0.73 / 0.75        64→128 on 7×7 (X on the grid) 0.74 / 0.78        32→64 on 28×28 0.75 / 0.75
+# (the T_j as M = kW·C products and the adds alone took 0.81-0.93× the single taps' products; block sizes of 4096 to
+# 16384 columns were within 5% of each other, 8192 the best at both sizes).
 _BLOCK = 16384  # grid columns per block of products (on a quiet machine 16384 beat 4096-32768 and all at once)
+_ROW_BLOCK = 8192  # dX's columns per block by rows of taps (whole grid rows; measured: "dX by rows of taps")
 _MIN_CHANNELS = 16  # fewer input or output channels: BLAS is slow on such thin products, im2col does better
 
 
@@ -175,6 +196,16 @@ def _unstack(flat: np.ndarray, c: int, n: int, size: Pair, width: int, col: int 
     return out.transpose(1, 0, 2, 3)
 
 
+def _grid_rows(dy: np.ndarray) -> np.ndarray:
+    """dY (N, O, Hₒ, Wₒ) as (O, Hₒ·N·Wₒ) rows of the output's grid (a view where dY lies on it, else a copy)."""
+    n, o, ho, wo = dy.shape
+    if _on_grid(dy):
+        return dy.transpose(1, 2, 0, 3).reshape(o, -1)
+    out = np.empty((o, ho, n, wo), dtype=dy.dtype)
+    _copy_rows(out, dy.transpose(1, 2, 0, 3))
+    return out.reshape(o, -1)
+
+
 class _Rows:
     """X's stack S on the output's grid, for Y and dW: X (N, C, H, W), kernel k, padding p, dilation d,
     output `size` (default: the whole output)."""
@@ -201,14 +232,6 @@ class _Rows:
                 _copy_rows(out[j, :, p0:p0 + src.shape[1], :, lo:hi], src[..., lo + off:hi + off])
         return out.reshape(kw * c, rows * n * wo)
 
-    def dy_rows(self, dy: np.ndarray) -> np.ndarray:
-        """dY (N, O, Hₒ, Wₒ) as (O, Hₒ·N·Wₒ) rows of the output's grid (a view where dY lies on it, else a copy)."""
-        n, o, ho, wo = dy.shape
-        if _on_grid(dy):
-            return dy.transpose(1, 2, 0, 3).reshape(o, -1)
-        out = np.empty((o, ho, n, wo), dtype=dy.dtype)
-        _copy_rows(out, dy.transpose(1, 2, 0, 3))
-        return out.reshape(o, -1)
 
 
 class _StackedX:
@@ -296,13 +319,88 @@ def _shifted_forward(x: np.ndarray, w: np.ndarray, p: Pair, d: Pair, size: Pair 
     return y.reshape(o, ho, n, wo).transpose(2, 0, 1, 3), _StackedX(rows, s)
 
 
-def _shifted_input_grad(grid: _Grid, dybuf: np.ndarray, w: np.ndarray, like: np.ndarray | None = None) -> np.ndarray:
-    """dX[:, q] = Σ_t W_tᵀ·dY[:, q - shift_t] over the grid rows that hold X (the margin stands for
-    what precedes the grid); laid out as `like` (X) where that lies on a grid."""
+def _shifted_input_grad(dy: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...], p: Pair, d: Pair,
+                        like: np.ndarray | None = None, dyr: np.ndarray | None = None) -> np.ndarray:
+    """dX at stride 1, laid out as `like` (X) where that lies on a grid: by rows of taps where the conv keeps its
+    size (dyr: dY's grid rows, if already at hand), else by single taps over dY's padded grid."""
+    n, c, h, w_ = x_shape
+    if _keeps_size(x_shape, w.shape[2:], p, d):
+        dx = _row_tap_input_grad(_grid_rows(dy) if dyr is None else dyr, w, x_shape, p, d)
+        if like is not None and _on_grid(like):  # already X's layout: (C, H, N, W) in memory
+            return dx.reshape(c, h, n, w_).transpose(2, 0, 1, 3)
+        return _unstack(dx, c, n, (h, w_), w_)
+    grid = _Grid(x_shape, w.shape[2:], p, d)
     first = grid.shifts[-1] + grid.p[0] * grid.row  # dY's column for the first row of X
-    n, c, h, w_ = grid.x_shape
-    dx = _shifted_products(_taps_t(w), dybuf, [first - s for s in grid.shifts], h * grid.row)
+    dx = _shifted_products(_taps_t(w), grid.put(dy), [first - s for s in grid.shifts], h * grid.row)
     return _unstack(dx, c, n, (h, w_), grid.wq, grid.p[1], like)
+
+
+def _keeps_size(x_shape: tuple[int, ...], k: Pair, p: Pair, d: Pair) -> bool:
+    """Whether a stride-1 conv's output has its input's height and width ("same" padding, as 3×3 with padding 1)."""
+    h, w = x_shape[2:]
+    return out_size(h, k[0], 1, p[0], d[0]) == h and out_size(w, k[1], 1, p[1], d[1]) == w
+
+
+def _row_tap_input_grad(dyr: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...], p: Pair, d: Pair) -> np.ndarray:
+    """dX as (C, H·N·W) grid rows from dY's (O, H·N·W) on the same grid: T_j = Σ_i W_ijᵀ·dY shifted by whole grid
+    rows, then dX = Σ_j T_j shifted along them (see "dX by rows of taps" above)."""
+    n, c, h, wd = x_shape
+    o, _, kh, kw = w.shape
+    row = n * wd  # columns per grid row (all N images)
+    m = h * row
+    if m == 0:  # no images (or no pixels): nothing to sum
+        return np.empty((c, 0), dtype=dyr.dtype)
+    mats = np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(kh, kw * c, o)  # row i's taps j: rows j·C...
+    # tap row i adds into T's columns [lo, hi) (the grid rows whose dY row r + p - i·d exists), reading dY `shift` on
+    reach = [(max(0, i * d[0] - p[0]) * row, min(h, h + i * d[0] - p[0]) * row, (p[0] - i * d[0]) * row)
+             for i in range(kh)]
+    col = [p[1] - j * d[1] for j in range(kw)]  # dX's column q takes T_j's column q + col[j]
+    ext = -(-max(map(abs, col)) // wd) * wd  # T's columns past a block on either side: whole image rows
+    step = max(1, _ROW_BLOCK // row) * row
+    dx = np.empty((c, m), dtype=dyr.dtype)
+    buf = np.empty((kw, c, min(m, step + 2 * ext)), dtype=dyr.dtype)
+    flat = buf.reshape(kw * c, -1)
+    for q in range(0, m, step):
+        e = min(q + step, m)
+        lo, hi = max(0, q - ext), min(m, e + ext)
+        t = flat[:, :hi - lo]
+        full = [i for i in range(kh) if reach[i][0] <= lo and reach[i][1] >= hi]  # rows that write all of t
+        if not full:
+            t.fill(0)
+        for i in full[:1] + [i for i in range(kh) if i not in full[:1]]:
+            a, b, shift = max(lo, reach[i][0]), min(hi, reach[i][1]), reach[i][2]
+            if b > a:
+                blas.gemm(1.0, mats[i], dyr[:, a + shift:b + shift], 0.0 if full and i == full[0] else 1.0,
+                          t[:, a - lo:b - lo])
+        rows = buf[:, :, :hi - lo].reshape(kw, c, -1, wd)  # (a view: only the contiguous last axis is split)
+        for j, s in enumerate(col):  # a column whose shift would carry it into the next or last image: none
+            if s > 0:
+                rows[j, ..., :s] = 0
+            elif s < 0:
+                rows[j, ..., wd + s:] = 0
+        _sum_shifted(dx[:, q:e], buf, col, q, lo, m)
+    return dx
+
+
+def _sum_shifted(out: np.ndarray, t: np.ndarray, col: list[int], q: int, lo: int, m: int) -> None:
+    """out (dX's columns [q, q + width)) = Σ_j t[j]'s columns shifted by col[j] (t's column 0 is grid column lo),
+    each where it lies in the grid's m columns; the first two added in one pass."""
+    e = q + out.shape[1]
+    span = [(max(q, -s), min(e, m - s)) for s in col]
+    part = [lambda a, b, j=j: t[j, :, a + col[j] - lo:b + col[j] - lo] for j in range(len(col))]
+    whole = [j for j in range(len(col)) if span[j] == (q, e)]
+    if len(whole) >= 2:
+        np.add(part[whole[0]](q, e), part[whole[1]](q, e), out=out)
+        done = whole[:2]
+    elif whole:
+        np.copyto(out, part[whole[0]](q, e))
+        done = whole
+    else:
+        out.fill(0)
+        done = []
+    for j, (a, b) in enumerate(span):
+        if j not in done and b > a:
+            out[:, a - q:b - q] += part[j](a, b)
 
 
 def _shifted_weight_grad(rows: _Rows, dyr: np.ndarray, s: np.ndarray, w_shape: tuple[int, ...]) -> np.ndarray:
@@ -331,8 +429,7 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...], s: 
                     g: int) -> np.ndarray:
     """dX = fold(W₂ᵀ·dY₂)."""
     if _use_shifted(dy, w, s, g, w.shape):
-        grid = _Grid(x_shape, w.shape[2:], p, d)
-        return _shifted_input_grad(grid, grid.put(dy), w)
+        return _shifted_input_grad(dy, w, x_shape, p, d)
     n, o, ho, wo = dy.shape
     _, cg, kh, kw = w.shape
     w2 = w.reshape(g, o // g, cg * kh * kw)
@@ -383,7 +480,7 @@ def conv_weight_grad(x: np.ndarray, dy: np.ndarray, w_shape: tuple[int, ...], s:
         rows = _Rows(x.shape, (kh, kw), p, d, dy.shape[2:])
         cols = _StackedX(rows, rows.stack(x))
     if isinstance(cols, _StackedX):
-        return _shifted_weight_grad(cols.rows, cols.rows.dy_rows(dy), cols.buf, w_shape)
+        return _shifted_weight_grad(cols.rows, _grid_rows(dy), cols.buf, w_shape)
     if cols is None:
         cols = unfold(x, (kh, kw), s, p, d, dy.shape[2:]).reshape(g, cg * kh * kw, -1)
     return np.matmul(_rows(dy, g), cols.transpose(0, 2, 1)).reshape(w_shape)
@@ -429,12 +526,11 @@ class Conv2d(Op):
         dx = dw = None
         if xp.plain and isinstance(self.cols, _StackedX):  # stride 1: dY on the output's grid for dW and db
             rows = self.cols.rows
-            dyr = rows.dy_rows(dy) if need[1] or (len(need) == 3 and need[2]) else None
+            dyr = _grid_rows(dy)
             if len(need) == 3 and need[2]:
                 db = dyr.sum(axis=1)
             if need[0]:
-                grid = _Grid(x.shape, w.shape[2:], c["padding"], c["dilation"])
-                dx = _shifted_input_grad(grid, grid.put(dy), w, x)
+                dx = _shifted_input_grad(dy, w, x.shape, c["padding"], c["dilation"], like=x, dyr=dyr)
             if need[1]:
                 dw = _shifted_weight_grad(rows, dyr, self.cols.buf, w.shape)
         elif xp.plain:  # reuse the forward's cols: no second unfold

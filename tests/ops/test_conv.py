@@ -120,6 +120,11 @@ SHIFTED_CASES = [
     ((1, 4, 3, 3), (2, 4, 1, 3), (0, 3), (1, 3)),  # a 1-row kernel dilated past the image
     ((1, 4, 1, 7), (3, 4, 1, 3), (0, 1), 1),  # a single row (conv1d's shape)
     ((2, 6, 64, 70), (3, 6, 3, 3), 1, 1),  # more columns than one block of products
+    # the size kept (dX by rows of taps): no centre tap, taps reaching past the image, dilation, non-square
+    ((2, 4, 5, 6), (3, 4, 2, 2), 1, 2),  # 2×2 dilated 2: every row and column of taps shifted
+    ((2, 4, 3, 2), (3, 4, 1, 5), (0, 2), 1),  # taps two columns away in an image two columns wide
+    ((2, 4, 7, 6), (3, 4, 3, 3), 2, 2),  # 3×3 dilated 2, padding 2
+    ((1, 4, 6, 5), (3, 4, 5, 3), (2, 1), 1),  # 5×3
 ]
 
 
@@ -130,14 +135,16 @@ def _conv_grads(x, w, b, p, d, dy):
     return [y.numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()]
 
 
+@pytest.mark.parametrize("row_block", [64, 8192])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("xs, ws, p, d", SHIFTED_CASES)
-def test_shifted_products_equal_im2col_and_torch(monkeypatch, xs, ws, p, d, dtype):
+def test_shifted_products_equal_im2col_and_torch(monkeypatch, xs, ws, p, d, dtype, row_block):
     rng = np.random.default_rng(4)
     x, w, b = rng.standard_normal(xs).astype(dtype), rng.standard_normal(ws).astype(dtype), \
         rng.standard_normal(ws[0]).astype(dtype)
     dy = rng.standard_normal(conv2d(mg.tensor(x), mg.tensor(w), None, 1, p, d).shape).astype(dtype)
     monkeypatch.setattr(conv_mod, "_BLOCK", 1024)  # several blocks for the largest case
+    monkeypatch.setattr(conv_mod, "_ROW_BLOCK", row_block)  # 64: a block per grid row or two, edges everywhere
     monkeypatch.setattr(conv_mod, "_MIN_CHANNELS", 1 << 62)
     general = _conv_grads(x, w, b, p, d, dy)
     monkeypatch.setattr(conv_mod, "_MIN_CHANNELS", 1)
@@ -208,6 +215,23 @@ def test_which_path_a_conv_takes(monkeypatch):
     conv2d(x, mg.randn(2, 16, 3, 3))  # two output channels: thin products
     assert len(calls) == 1
     assert not conv_mod._use_shifted(np.ma.zeros((2, 16, 6, 6)), w.numpy(), (1, 1), 1, (16, 16))  # other array types
+
+
+def test_dx_by_rows_of_taps_where_the_conv_keeps_its_size(monkeypatch):
+    """A stride-1 conv whose output has its input's size takes dX by rows of taps from dY's grid rows (no padded
+    grid); any other stride-1 conv, by single taps over dY's padded grid."""
+    calls = []
+    for name in ("_row_tap_input_grad", "_Grid"):
+        real = getattr(conv_mod, name)
+        monkeypatch.setattr(conv_mod, name, lambda *a, name=name, real=real: calls.append(name) or real(*a))
+    x, w = mg.randn(2, 16, 6, 6, requires_grad=True), mg.randn(16, 16, 3, 3)
+    conv2d(x, w, padding=1).sum().backward()
+    conv2d(x, mg.randn(16, 16, 5, 3), padding=(2, 1)).sum().backward()
+    assert calls == ["_row_tap_input_grad"] * 2
+    conv2d(x, w).sum().backward()  # padding 0: 4×4 from 6×6
+    assert calls[2:] == ["_Grid"]
+    conv_transpose2d(x, w, padding=1)  # conv2d's input gradient as a layer: the same path
+    assert calls[3:] == ["_row_tap_input_grad"]
 
 
 def test_shifted_forward_keeps_the_stack_not_the_columns():
