@@ -200,13 +200,18 @@ def layout_strides(shape: tuple[int, ...], strides: tuple[int, ...], fmt: memory
     return _dense_strides_like(shape, strides)
 
 
+def empty_laid_out(shape: tuple[int, ...], dtype: Any, strides: tuple[int, ...]) -> np.ndarray:
+    """An uninitialized NumPy array of `shape` whose elements lie in memory with `strides` (in elements; dense)."""
+    dtype = np.dtype(dtype)
+    span = 1 + sum((n - 1) * s for n, s in zip(shape, strides)) if 0 not in shape else 0
+    return np.lib.stride_tricks.as_strided(np.empty(span, dtype), shape, tuple(s * dtype.itemsize for s in strides))
+
+
 def relayout(array: Any, strides: tuple[int, ...]) -> Any:
     """A copy of `array` whose elements lie in memory with `strides` (in elements; a dense layout)."""
     shape = array.shape
     if type(array) is np.ndarray:
-        span = 1 + sum((n - 1) * s for n, s in zip(shape, strides)) if 0 not in shape else 0
-        out = np.lib.stride_tricks.as_strided(np.empty(span, array.dtype), shape,
-                                              tuple(s * array.itemsize for s in strides))
+        out = empty_laid_out(shape, array.dtype, strides)
         np.copyto(out, array)
         return out
     # another array library (CuPy): the same order of dims in memory, by a row-major copy of a transpose

@@ -102,6 +102,13 @@ def test_preserve_format_keeps_a_dense_layout():
             assert y.stride() == x.stride() and tuple(y.shape) == tuple(x.shape)
         np.testing.assert_array_equal(x.clone().numpy(), x.numpy())
         np.testing.assert_array_equal(mg.full_like(x, 2.0).numpy(), np.full(x.shape, 2.0))
+        # made in the layout at once (not row-major, then copied): the values, dtype and flags all the same
+        for y, value in ((mg.zeros_like(x), 0), (mg.ones_like(x, requires_grad=True), 1),
+                         (mg.full_like(x, 3.7, dtype=mg.int32), 3)):
+            assert y.stride() == x.stride() and y.is_leaf and y.array.flags.writeable
+            np.testing.assert_array_equal(y.numpy(), np.full(x.shape, value, y.numpy().dtype))
+        assert mg.ones_like(x, requires_grad=True).requires_grad
+        assert mg.full_like(x, 3.7, dtype=mg.int32).dtype == mg.int32
 
 
 def test_preserve_format_makes_other_layouts_dense_in_the_same_order():
