@@ -3,13 +3,14 @@
 Shapes (PyTorch's): input X (N, C, H, W), weight W (O, C/g, kH, kW), output Y (N, O, Hₒ, Wₒ).
 Unfolding X gives cols, one column per output pixel and one row per (channel, kh, kw):
 
-    cols  (g, C/g·kH·kW, N·Hₒ·Wₒ)      W₂ = W as (g, O/g, C/g·kH·kW)      Y₂ = W₂·cols
+    cols  (g, C/g·kH·kW, Hₒ·N·Wₒ)      W₂ = W as (g, O/g, C/g·kH·kW)      Y₂ = W₂·cols
     dW₂ = dY₂·colsᵀ                    dcols = W₂ᵀ·dY₂                    dX = fold(dcols)
 
 so a convolution is one large GEMM forward and two backward. `fold` (col2im) is the
 transpose of unfold: it adds every column back to the pixels its patch came from.
 At stride 1 (one group, NumPy arrays) the same three products are computed without cols,
-as shifted products over flat copies of X and dY (see "stride 1" below).
+as shifted products over flat copies of X and dY (see "stride 1" below). Either way Y lies on the
+output's grid, (O, Hₒ, N, Wₒ) in memory.
 
 The three products are three Functions, each the others' backward (they are the three
 faces of one trilinear form ⟨dY, conv(X, W)⟩), so gradients of gradients are convolutions
@@ -35,57 +36,77 @@ def out_size(size: int, k: int, s: int, p: int, d: int) -> int:
     return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-def unfold(x: np.ndarray, k: Pair, s: Pair, p: Pair, d: Pair, size: Pair | None = None) -> np.ndarray:
-    """im2col: X (N, C, H, W) -> cols (C, kH, kW, N, Hₒ, Wₒ), contiguous.
+def unfold(x: np.ndarray, k: Pair, s: Pair, p: Pair, d: Pair, size: Pair | None = None,
+           grid: bool = False) -> np.ndarray:
+    """im2col: X (N, C, H, W) -> cols (C, kH, kW, N, Hₒ, Wₒ), contiguous; with `grid`, (C, kH, kW, Hₒ, N, Wₒ): each
+    row of cols in the output's grid order, so that the conv's output lies on the grid (see conv_forward).
 
     `size` (Hₒ, Wₒ) may cut the output short: conv_transpose2d's output_padding adds
     pixels that no output position of the matching conv2d sees.
 
-    X is first laid out as (C, N, H+2p, W+2p), so for a fixed (c, kh, kw) the copied
-    patch pixels are close in memory and the copy streams.
+    X is first laid out padded, as (C, N, H+2p, W+2p) (with `grid`, (C, H+2p, N, W+2p)), so for a fixed
+    (c, kh, kw) the copied patch pixels are close in memory and the copy streams.
     """
     n, c, h, w = x.shape
     ho, wo = size or (out_size(h, k[0], s[0], p[0], d[0]), out_size(w, k[1], s[1], p[1], d[1]))
-    xp = np.zeros_like(x, shape=(c, n, h + 2 * p[0], w + 2 * p[1]))  # on x's device
-    xp[:, :, p[0]:p[0] + h, p[1]:p[1] + w] = x.transpose(1, 0, 2, 3)
+    hp, wp = h + 2 * p[0], w + 2 * p[1]
+    if grid:
+        xp = np.zeros_like(x, shape=(c, hp, n, wp))  # on x's device
+        _copy_rows(xp[:, p[0]:p[0] + h, :, p[1]:p[1] + w], x.transpose(1, 2, 0, 3))
+        sc, sh, sn, sw = xp.strides
+    else:
+        xp = np.zeros_like(x, shape=(c, n, hp, wp))
+        xp[:, :, p[0]:p[0] + h, p[1]:p[1] + w] = x.transpose(1, 0, 2, 3)
+        sc, sn, sh, sw = xp.strides
     if type(x) is not np.ndarray:  # another device's arrays: one strided slice per kernel offset, stacked
-        taps = [xp[:, :, i * d[0]:i * d[0] + s[0] * (ho - 1) + 1:s[0], j * d[1]:j * d[1] + s[1] * (wo - 1) + 1:s[1]]
-                for i in range(k[0]) for j in range(k[1])]
-        return np.stack(taps, axis=1).reshape(c, k[0], k[1], n, ho, wo)
-    sc, sn, sh, sw = xp.strides
-    view = as_strided(
-        xp, (c, k[0], k[1], n, ho, wo), (sc, sh * d[0], sw * d[1], sn, sh * s[0], sw * s[1]),
-        writeable=False,
-    )
-    return np.ascontiguousarray(view)
+        rows = [slice(i * d[0], i * d[0] + s[0] * (ho - 1) + 1, s[0]) for i in range(k[0])]
+        cols = [slice(j * d[1], j * d[1] + s[1] * (wo - 1) + 1, s[1]) for j in range(k[1])]
+        taps = [xp[:, r, :, q] if grid else xp[:, :, r, q] for r in rows for q in cols]
+        return np.stack(taps, axis=1).reshape((c,) + tuple(k) + ((ho, n, wo) if grid else (n, ho, wo)))
+    if grid:
+        shape, strides = (c, k[0], k[1], ho, n, wo), (sc, sh * d[0], sw * d[1], sh * s[0], sn, sw * s[1])
+    else:
+        shape, strides = (c, k[0], k[1], n, ho, wo), (sc, sh * d[0], sw * d[1], sn, sh * s[0], sw * s[1])
+    return np.ascontiguousarray(as_strided(xp, shape, strides, writeable=False))
 
 
-def fold(cols: np.ndarray, x_shape: tuple[int, ...], s: Pair, p: Pair, d: Pair) -> np.ndarray:
-    """col2im, unfold's transpose: cols (C, kH, kW, N, Hₒ, Wₒ) summed back into X's pixels.
+def fold(cols: np.ndarray, x_shape: tuple[int, ...], s: Pair, p: Pair, d: Pair, grid: bool = False) -> np.ndarray:
+    """col2im, unfold's transpose: cols (C, kH, kW, N, Hₒ, Wₒ) (with `grid`, (C, kH, kW, Hₒ, N, Wₒ), and X's
+    gradient then on the grid too, (C, H, N, W) in memory) summed back into X's pixels.
 
     One strided add per kernel offset (kH·kW of them); within one offset no two output
     pixels share an input pixel, so a plain `+=` on the strided slice is exact.
     """
     n, c, h, w = x_shape
-    _, kh, kw, _, ho, wo = cols.shape
-    dx = np.zeros_like(cols, shape=(c, n, h + 2 * p[0], w + 2 * p[1]))  # on cols' device
+    kh, kw = cols.shape[1:3]
+    ho, wo = (cols.shape[3], cols.shape[5]) if grid else cols.shape[4:]
+    if grid:  # (C, H+2p, N, W+2p): a tap's pixels are rows of the grid
+        dx = np.zeros_like(cols, shape=(c, h + 2 * p[0], n, w + 2 * p[1]))  # on cols' device
+    else:
+        dx = np.zeros_like(cols, shape=(c, n, h + 2 * p[0], w + 2 * p[1]))
     for i in range(kh):
-        r = i * d[0]
+        r = slice(i * d[0], i * d[0] + s[0] * (ho - 1) + 1, s[0])
         for j in range(kw):
-            q = j * d[1]
-            dx[:, :, r:r + s[0] * (ho - 1) + 1:s[0], q:q + s[1] * (wo - 1) + 1:s[1]] += cols[:, i, j]
+            q = slice(j * d[1], j * d[1] + s[1] * (wo - 1) + 1, s[1])
+            if grid:
+                dx[:, r, :, q] += cols[:, i, j]
+            else:
+                dx[:, :, r, q] += cols[:, i, j]
+    if grid:
+        return dx[:, p[0]:p[0] + h, :, p[1]:p[1] + w].transpose(2, 0, 1, 3)
     return dx[:, :, p[0]:p[0] + h, p[1]:p[1] + w].transpose(1, 0, 2, 3)
 
 
 def _rows(dy: np.ndarray, groups: int) -> np.ndarray:
-    """dY (N, O, Hₒ, Wₒ) as the GEMM's (g, O/g, N·Hₒ·Wₒ) operand."""
+    """dY (N, O, Hₒ, Wₒ) as the GEMM's (g, O/g, Hₒ·N·Wₒ) operand, its columns in the grid's order (a view where dY
+    lies on the grid)."""
     n, o, ho, wo = dy.shape
-    return dy.transpose(1, 0, 2, 3).reshape(groups, o // groups, n * ho * wo)
+    return _grid_rows(dy).reshape(groups, o // groups, ho * n * wo)
 
 
 def _unrows(y2: np.ndarray, n: int, ho: int, wo: int) -> np.ndarray:
-    """The GEMM's (g, O/g, N·Hₒ·Wₒ) result as Y (N, O, Hₒ, Wₒ): a view, no copy."""
-    return y2.reshape(y2.shape[0] * y2.shape[1], n, ho, wo).transpose(1, 0, 2, 3)  # (not -1: N may be 0)
+    """The GEMM's (g, O/g, Hₒ·N·Wₒ) result as Y (N, O, Hₒ, Wₒ) on the output's grid: a view, no copy."""
+    return y2.reshape(y2.shape[0] * y2.shape[1], ho, n, wo).transpose(2, 0, 1, 3)  # (not -1: N may be 0)
 
 
 # --- stride 1: shifted products (no im2col) --------------------------------------------------
@@ -135,6 +156,12 @@ def _unrows(y2: np.ndarray, n: int, ho: int, wo: int) -> np.ndarray:
 #     conv 32→64 on 14×14 fwd+bwd 0.92 / 0.93    conv 64→128 on 7×7 0.96 / 0.98
 #     max_pool2d(2) fwd+bwd at (128, 64, 14, 14) 0.87 / 0.78, at (128, 128, 7, 7) 0.85 / 0.71; BatchNorm2d 0.98-1.02
 #     the whole step (benchmarks/ab.py --cnn): 0.94-0.99 in four runs on 2 threads, 0.95-0.97 in two on 1
+# The im2col path (stride 2, groups, thin channels: a network's first conv) lays cols out in the grid's order too,
+# (C, kH, kW, Hₒ, N, Wₒ) (unfold's `grid`), so its Y, and what follows it, lie on the grid as well; its dY's rows are
+# then a view, and fold lays dX out on the grid. In the cnn recipe the first block (1→32 at 28×28) then hands the
+# second conv its input on the grid, whose stack copies rows as they lie (2.3 ms at 14×14 instead of 4.4) and whose
+# dX needs no copy back. benchmarks/ab.py --cnn against the revision before, same machine, 2026-12-03: 0.980 and
+# 0.978 on 2 threads (30 rounds, 21 of them faster each), 0.986 on 1 (18 of 20).
 #
 # dX by rows of taps, where the conv keeps its size (Hₒ = H, Wₒ = W: 3×3 with padding 1, as in most networks): dY's
 # grid rows are then X's grid rows too, and a row i of taps reads dY (p - i·d) whole grid rows away, which never
@@ -177,7 +204,7 @@ def _copy_rows(dst: np.ndarray, src: np.ndarray) -> None:
 
 
 def _on_grid(a: np.ndarray) -> bool:
-    """Whether a (N, C, H, W) lies on the output's grid, (C, H, N, W) in memory, as the stride-1 forward leaves Y."""
+    """Whether a (N, C, H, W) lies on the output's grid, (C, H, N, W) in memory, as the forward leaves Y."""
     return a.ndim == 4 and a.transpose(1, 2, 0, 3).flags.c_contiguous
 
 
@@ -201,7 +228,7 @@ def _grid_rows(dy: np.ndarray) -> np.ndarray:
     n, o, ho, wo = dy.shape
     if _on_grid(dy):
         return dy.transpose(1, 2, 0, 3).reshape(o, -1)
-    out = np.empty((o, ho, n, wo), dtype=dy.dtype)
+    out = np.empty_like(dy, shape=(o, ho, n, wo), order="C")  # on dy's device
     _copy_rows(out, dy.transpose(1, 2, 0, 3))
     return out.reshape(o, -1)
 
@@ -418,9 +445,9 @@ def conv_forward(x: np.ndarray, w: np.ndarray, s: Pair, p: Pair, d: Pair, g: int
         return _shifted_forward(x, w, p, d, size)
     n = x.shape[0]
     o, cg, kh, kw = w.shape
-    cols = unfold(x, (kh, kw), s, p, d, size)
-    ho, wo = cols.shape[-2:]
-    cols = cols.reshape(g, cg * kh * kw, n * ho * wo)
+    cols = unfold(x, (kh, kw), s, p, d, size, grid=True)
+    ho, wo = cols.shape[3], cols.shape[5]
+    cols = cols.reshape(g, cg * kh * kw, ho * n * wo)
     y = np.matmul(w.reshape(g, o // g, cg * kh * kw), cols)
     return _unrows(y, n, ho, wo), cols
 
@@ -437,7 +464,7 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...], s: 
     if s == (1, 1) and hp * wp <= 1.35 * ho * wo:
         return _input_grad_flat(dy, w2, x_shape, p, d, (kh, kw))
     dcols = np.matmul(w2.transpose(0, 2, 1), _rows(dy, g))
-    return fold(dcols.reshape(g * cg, kh, kw, n, ho, wo), x_shape, s, p, d)
+    return fold(dcols.reshape(g * cg, kh, kw, ho, n, wo), x_shape, s, p, d, grid=True)
 
 
 _FOLD_BLOCK = 4096  # columns per GEMM block in the stride-1 input gradient (measured best of 4096-16384)
@@ -482,7 +509,7 @@ def conv_weight_grad(x: np.ndarray, dy: np.ndarray, w_shape: tuple[int, ...], s:
     if isinstance(cols, _StackedX):
         return _shifted_weight_grad(cols.rows, _grid_rows(dy), cols.buf, w_shape)
     if cols is None:
-        cols = unfold(x, (kh, kw), s, p, d, dy.shape[2:]).reshape(g, cg * kh * kw, -1)
+        cols = unfold(x, (kh, kw), s, p, d, dy.shape[2:], grid=True).reshape(g, cg * kh * kw, -1)
     return np.matmul(_rows(dy, g), cols.transpose(0, 2, 1)).reshape(w_shape)
 
 
@@ -508,7 +535,7 @@ def _first_conv(a: Any) -> None:
 class Conv2d(Op):
     """Y = W₂·cols(X) + b.  dW₂ = dY₂·colsᵀ, dcols = W₂ᵀ·dY₂, dX = fold(dcols), db = Σ dY over N, H, W.
 
-    X (N, C, H, W), W (O, C/g, kH, kW), b (O,), Y (N, O, Hₒ, Wₒ); cols (g, C/g·kH·kW, N·Hₒ·Wₒ).
+    X (N, C, H, W), W (O, C/g, kH, kW), b (O,), Y (N, O, Hₒ, Wₒ); cols (g, C/g·kH·kW, Hₒ·N·Wₒ).
     """
 
     def forward(self, x, w, b=None, *, stride, padding, dilation, groups, size=None):
@@ -535,8 +562,7 @@ class Conv2d(Op):
                 dw = _shifted_weight_grad(rows, dyr, self.cols.buf, w.shape)
         elif xp.plain:  # reuse the forward's cols: no second unfold
             n, o, ho, wo = dy.shape
-            dy2 = _rows(dy, c["groups"])  # one transposing copy for all three
-            dy2 = np.ascontiguousarray(dy2) if type(dy2) is np.ndarray else dy2.copy()
+            dy2 = _rows(dy, c["groups"])  # a view where dY lies on the grid, else one copy for all three
             dy = _unrows(dy2, n, ho, wo)
             if len(need) == 3 and need[2]:
                 db = dy2.reshape(o, -1).sum(axis=1)

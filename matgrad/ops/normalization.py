@@ -327,7 +327,7 @@ def _channel_rows(a: Any) -> tuple[np.ndarray, int] | None:
 
 def _channel_block(a: np.ndarray) -> np.ndarray | None:
     """a (N, C, ...) as (C, N·L): each channel's values, one contiguous block of memory each (in whatever order
-    they lie there: (C, N, H, W), or a stride-1 conv's (C, H, N, W)); None where they do not lie so."""
+    they lie there: (C, N, H, W), or a conv's grid, (C, H, N, W)); None where they do not lie so."""
     if a.swapaxes(0, 1).flags.c_contiguous:
         return a.swapaxes(0, 1).reshape(a.shape[1], -1)
     order = parallel.memory_order(a)

@@ -301,7 +301,7 @@ def _outer_first(x: np.ndarray) -> tuple[int, ...]:
 
 def _planes_perm(x: np.ndarray) -> tuple[int, ...] | None:
     """_outer_first(x) where x is one block of memory with N or C outermost in it (its planes a block each, or a
-    stride-1 conv's grid, (C, H, N, W)), else None."""
+    conv's grid, (C, H, N, W)), else None."""
     order = parallel.memory_order(x)
     return _outer_first(x) if order[0] < 2 and x.transpose(order).flags.c_contiguous else None
 

@@ -7,6 +7,7 @@ import pytest
 
 import matgrad as mg
 from matgrad.ops import conv as conv_mod
+from matgrad.parallel import memory_order
 from matgrad.ops.conv import _input_grad_flat, conv2d, conv_forward, conv_transpose2d, fold, unfold
 from tests.helpers import check_op, torch
 
@@ -78,16 +79,46 @@ def test_conv2d_is_the_matrix_product_over_patches():
     np.testing.assert_allclose(y, expected, rtol=1e-12)
 
 
-def test_fold_is_the_transpose_of_unfold():
+@pytest.mark.parametrize("grid", [False, True])
+def test_fold_is_the_transpose_of_unfold(grid):
     # ⟨unfold(x), c⟩ = ⟨x, fold(c)⟩ for any x, c: the adjoint the backward relies on
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 3, 7, 6))
     args = ((2, 3), (2, 1), (1, 2), (2, 1))
-    cols = unfold(x, *args)
+    cols = unfold(x, *args, grid=grid)
+    assert cols.shape == ((3, 2, 3, 4, 2, 8) if grid else (3, 2, 3, 2, 4, 8))  # (C, kH, kW, Hₒ, N, Wₒ) on the grid
     c = rng.standard_normal(cols.shape)
     lhs = np.sum(cols * c)
-    rhs = np.sum(x * fold(c, x.shape, *args[1:]))
+    dx = fold(c, x.shape, *args[1:], grid=grid)
+    assert memory_order(dx) == ([1, 2, 0, 3] if grid else [1, 0, 2, 3])  # (C, H, N, W) in memory on the grid
+    rhs = np.sum(x * dx)
     assert lhs == pytest.approx(rhs, rel=1e-12)
+    if grid:  # the same columns as the default order, each image's moved
+        np.testing.assert_array_equal(cols, unfold(x, *args).transpose(0, 1, 2, 4, 3, 5))
+
+
+@pytest.mark.parametrize("xs, ws, s, p, d, g", CONV_CASES + [((3, 1, 6, 5), (8, 1, 3, 3), 1, 1, 1, 1)])
+def test_im2col_outputs_lie_on_the_grid_and_every_layout_gives_the_same_gradients(xs, ws, s, p, d, g):
+    """The im2col path's Y lies on the output's grid, (O, Hₒ, N, Wₒ) in memory, as the stride-1 path's does; X and dY in
+    any layout give the same values; dX lies on X's grid (as a view of the padded fold)."""
+    rng = np.random.default_rng(9)
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    y0 = conv2d(mg.tensor(x), mg.tensor(w), mg.tensor(b), s, p, d, g).numpy()
+    dy = rng.standard_normal(y0.shape)
+    want = _conv_grads(x, w, b, p, d, dy, s, g)
+    for (xl, xa), (dl, dya) in [(u, v) for u in _layouts(x).items() for v in _layouts(dy).items()]:
+        xt, wt, bt = (mg.from_numpy(a).requires_grad_() for a in (xa, w, b))
+        seen = []
+        xt.register_hook(lambda g, seen=seen: seen.append(g.numpy()))
+        y = conv2d(xt, wt, bt, s, p, d, g)
+        assert conv_mod._on_grid(y.numpy()), y.numpy().strides
+        y.backward(mg.from_numpy(dya))
+        for name, got, e in zip(("y", "dx", "dw", "db"), (y, xt.grad, wt.grad, bt.grad), want):
+            np.testing.assert_allclose(got.numpy(), e, rtol=1e-12, atol=1e-12, err_msg=f"{name}: x {xl}, dy {dl}")
+        ph, pw = (p, p) if isinstance(p, int) else p
+        flat = s == 1 and (xs[2] + 2 * ph) * (xs[3] + 2 * pw) <= 1.35 * y.shape[2] * y.shape[3]  # _input_grad_flat's
+        if xs[0] > 1:  # (one image: no order of N to see)
+            assert memory_order(seen[0]) == ([1, 0, 2, 3] if flat else [1, 2, 0, 3]), (xl, dl)  # the fold's: grid
 
 
 @pytest.mark.parametrize("xs, ws, p, d, g", [
@@ -128,9 +159,9 @@ SHIFTED_CASES = [
 ]
 
 
-def _conv_grads(x, w, b, p, d, dy):
+def _conv_grads(x, w, b, p, d, dy, s=1, g=1):
     xt, wt, bt = (mg.tensor(a, requires_grad=True) for a in (x, w, b))
-    y = conv2d(xt, wt, bt, 1, p, d)
+    y = conv2d(xt, wt, bt, s, p, d, g)
     y.backward(mg.tensor(dy))
     return [y.numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()]
 
