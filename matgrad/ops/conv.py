@@ -260,7 +260,6 @@ class _Rows:
         return out.reshape(kw * c, rows * n * wo)
 
 
-
 class _StackedX:
     """What the stride-1 forward keeps for the weight gradient: X's stack S (instead of cols)."""
 
@@ -351,7 +350,7 @@ def _shifted_input_grad(dy: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
     """dX at stride 1, laid out as `like` (X) where that lies on a grid: by rows of taps where the conv keeps its
     size (dyr: dY's grid rows, if already at hand), else by single taps over dY's padded grid."""
     n, c, h, w_ = x_shape
-    if _keeps_size(x_shape, w.shape[2:], p, d):
+    if _keeps_size(x_shape, dy.shape, w.shape[2:], p, d):
         dx = _row_tap_input_grad(_grid_rows(dy) if dyr is None else dyr, w, x_shape, p, d)
         if like is not None and _on_grid(like):  # already X's layout: (C, H, N, W) in memory
             return dx.reshape(c, h, n, w_).transpose(2, 0, 1, 3)
@@ -362,10 +361,12 @@ def _shifted_input_grad(dy: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
     return _unstack(dx, c, n, (h, w_), grid.wq, grid.p[1], like)
 
 
-def _keeps_size(x_shape: tuple[int, ...], k: Pair, p: Pair, d: Pair) -> bool:
-    """Whether a stride-1 conv's output has its input's height and width ("same" padding, as 3×3 with padding 1)."""
+def _keeps_size(x_shape: tuple[int, ...], dy_shape: tuple[int, ...], k: Pair, p: Pair, d: Pair) -> bool:
+    """Whether a stride-1 conv's output, and dY, have its input's height and width ("same" padding, as 3×3 with
+    padding 1; conv_transpose2d's output_padding may leave dY short of the output)."""
     h, w = x_shape[2:]
-    return out_size(h, k[0], 1, p[0], d[0]) == h and out_size(w, k[1], 1, p[1], d[1]) == w
+    return (tuple(dy_shape[2:]) == (h, w) and out_size(h, k[0], 1, p[0], d[0]) == h
+            and out_size(w, k[1], 1, p[1], d[1]) == w)
 
 
 def _row_tap_input_grad(dyr: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...], p: Pair, d: Pair) -> np.ndarray:
@@ -378,7 +379,7 @@ def _row_tap_input_grad(dyr: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...]
     if m == 0:  # no images (or no pixels): nothing to sum
         return np.empty((c, 0), dtype=dyr.dtype)
     mats = np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(kh, kw * c, o)  # row i's taps j: rows j·C...
-    # tap row i adds into T's columns [lo, hi) (the grid rows whose dY row r + p - i·d exists), reading dY `shift` on
+    # tap row i adds into T's columns [lo, hi) (the grid rows whose dY row r + p - i·d exists), from dY's `shift` on
     reach = [(max(0, i * d[0] - p[0]) * row, min(h, h + i * d[0] - p[0]) * row, (p[0] - i * d[0]) * row)
              for i in range(kh)]
     col = [p[1] - j * d[1] for j in range(kw)]  # dX's column q takes T_j's column q + col[j]

@@ -7,8 +7,8 @@ import pytest
 
 import matgrad as mg
 from matgrad.ops import conv as conv_mod
-from matgrad.parallel import memory_order
 from matgrad.ops.conv import _input_grad_flat, conv2d, conv_forward, conv_transpose2d, fold, unfold
+from matgrad.parallel import memory_order
 from tests.helpers import check_op, torch
 
 F = None if torch is None else torch.nn.functional
@@ -58,6 +58,7 @@ TRANSPOSE_CASES = [
     ((2, 4, 3, 2), (4, 1, 2, 3), (2, 3), (0, 1), (1, 2), 2, 1),
     ((1, 3, 4, 3), (3, 2, 3, 3), 1, 1, 1, 3, 2),
     ((2, 3, 4, 3), (3, 2, 3, 2), 1, (1, 0), (1, 0), 1, 2),  # stride 1, one group: cut short by output_padding
+    ((1, 3, 4, 4), (3, 2, 3, 3), 1, 2, 1, 1, 2),  # a size-keeping conv's transpose, output_padding past its input
 ]
 
 
