@@ -580,6 +580,10 @@ class CapturedGraph(Op):
                 continue
             pending[i] = None
             node = nodes[i]
+            fresh = node.add_grad_into is not None and not device  # as the engine: a slice added into a sum
+            if fresh and route and not route[0][2] and route[0][0] == 0 and owned[route[0][3]]:
+                if node.add_grad_into(pending[route[0][3]], d):
+                    continue
             if device:  # a gradient on a GPU: the backward runs on that device's arrays
                 node.xp = backend_of(d).namespace
             grads = node.backward(d)
@@ -598,6 +602,7 @@ class CapturedGraph(Op):
                 acc = pending[k]
                 if acc is None:
                     pending[k] = g
+                    owned[k] = fresh  # a fresh array (Op.add_grad_into): later parts may add into it in place
                 elif owned[k] and type(acc) is np.ndarray:
                     _add_into(acc, g, acc)
                 else:

@@ -149,6 +149,7 @@ def run_backward(
     _returning.append(inputs is not None)
     ok = False
     node = None
+    fresh = False  # whether the node just run returned a fresh array (see Op.add_grad_into)
     # --- per-node listeners (anomaly detection, the profiler): matgrad/autograd/hook_providers.py ---
     anomaly = False
     if hook_providers.providers:  # the one check they cost a backward while none listens
@@ -180,6 +181,14 @@ def run_backward(
                 finally:
                     node.xp = numpy_ns
             elif type(dy) is np.ndarray:
+                if node.add_grad_into is not None and hook is None and node.post_hooks is None:
+                    fn = node.parent_fns[0]
+                    if fn is not None and id(fn) in owned and node.needs_input_grad[0]:
+                        if node.add_grad_into(pending[id(fn)], dy):  # a slice added into a sum: no zeros, no add
+                            if not retain_graph:
+                                node.release()
+                            continue
+                    fresh = True  # its gradient is a fresh array: later parts may add into it in place
                 grads = node.backward(dy)
             else:  # a gradient on a GPU: the backward runs on that device's arrays
                 node.xp = backend_of(dy).namespace
@@ -208,6 +217,9 @@ def run_backward(
                     deliver(parent, g, want, result, handed, taken, create_graph)
                 else:
                     _send(pending, owned, ready, fn, g)
+                    if fresh and pending[id(fn)] is g:
+                        owned.add(id(fn))
+            fresh = False
         if deliver is not _deliver_leaf:
             deliver.flush()
         ok = True

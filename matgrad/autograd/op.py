@@ -49,6 +49,12 @@ class Op:
     #: Whether forward(*inputs, **params) gives the same output again, so the explainer can rebuild
     #: the graph after backward() freed it (False for user autograd.Functions: any code may run there).
     replayable = True
+    #: For an op whose backward is "dy placed in zeros of its first input's shape" (GetItem, and so split,
+    #: chunk, unbind): a method add_grad_into(acc, dy) -> bool that adds dy in place into `acc`, a running sum
+    #: for that input's gradient which the reverse pass owns, and says whether it did. Its backward must
+    #: then return a fresh array, which the reverse pass may own too. The n pieces of one tensor then cost
+    #: one zero-filled gradient and n slice adds, not n of each and n - 1 whole adds.
+    add_grad_into: Any = None
 
     parents: tuple[Tensor, ...] | None
     #: The node that made each parent when this one was recorded (an in-place op may give the

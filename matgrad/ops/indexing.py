@@ -8,6 +8,7 @@ import numpy as np
 
 from ..autograd.op import Op
 from ..devices import backend_of, device_of, move, on_a_device
+from ..kernels import ignoring
 from ..tensor import ShapeError, Tensor, as_tensor, wrap_dim
 from .shape import Clone, reshape, transpose
 
@@ -70,6 +71,19 @@ class GetItem(Op):
 
     def backward(self, dy):
         return self.xp.index_add(self.in_shape, self.index, dy, self.basic)
+
+    @ignoring(invalid="ignore")  # a sum of gradients, quiet as the engine's own (inf + -inf is nan)
+    def add_grad_into(self, acc, dy):
+        """acc[index] += dy in place, for a basic index (see Op.add_grad_into): backward without the zeros."""
+        if (not self.basic or type(acc) is not np.ndarray or type(dy) is not np.ndarray or acc.dtype != dy.dtype
+                or acc.shape != self.in_shape or not acc.flags.writeable):
+            return False
+        part = acc[self.index]
+        if type(part) is np.ndarray:  # a view (slices, None, ...): added where it lies
+            np.add(part, dy, out=part)
+        else:  # an integer for every dim: one element
+            acc[self.index] = part + dy
+        return True
 
 
 class IndexAdd(Op):

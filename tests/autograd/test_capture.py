@@ -83,6 +83,31 @@ def test_seed_mlp_is_exact(dtype: Any) -> None:
     assert (step.stats.traces, step.stats.replays, step.stats.fallbacks) == (2, 6, 0)
 
 
+class _Gated(nn.Module):
+    """Linear → its output cut in three (chunk) → a·σ(b) + c: pieces of one tensor, as attention's q, k, v."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj, self.head = nn.Linear(12, 18), nn.Linear(6, 4)
+
+    def forward(self, x: mg.Tensor) -> mg.Tensor:
+        a, b, c = self.proj(x).chunk(3, -1)
+        return self.head(a * b.sigmoid() + c[:, :1] * c)
+
+
+@pytest.mark.parametrize("dtype", [mg.float64, mg.float32])
+def test_pieces_of_a_tensor_are_exact(dtype: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The replay adds the pieces' slices into one gradient in place, as the engine does: the same bits."""
+    from matgrad.ops.indexing import GetItem
+    added = []
+    add = GetItem.add_grad_into
+    monkeypatch.setattr(GetItem, "add_grad_into", lambda self, acc, dy: added.append(1) or add(self, acc, dy))
+    data = [(x.to(dtype), mg.tensor(y.argmax(1))) for x, y in batches(3, (8, 12), one_hot)]
+    step = train_both(lambda: _Gated().to(dtype), nn.CrossEntropyLoss(), data, steps=6)
+    assert (step.stats.traces, step.stats.replays) == (2, 4)
+    assert len(added) == 2 * 6 * 2  # the two pieces after the first, in each of 6 steps, on both sides
+
+
 def test_replayed_loss_has_one_node_over_the_parameters() -> None:
     model = seed_mlp()
     step = capture(lambda x, y: F.binary_cross_entropy(model(x), y))

@@ -1,6 +1,8 @@
 """The reverse pass: accumulation, shared inputs, graph shapes, freeing, and its errors."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -354,3 +356,103 @@ def test_the_quiet_sum_leaves_numpys_error_state_and_finite_sums_alone():
     x = f64([1.0, 2.0])
     mg.stack([x * 1.0, x * 2.0]).backward(mg.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=mg.float64))
     assert x.grad.tolist() == [7.0, 10.0] and np.geterr() == before
+
+
+# --- pieces of one tensor (Op.add_grad_into): a slice added into the running sum ---------------------------
+
+def _pieces(x):
+    """A non-leaf cut up as split, chunk, unbind and basic indexing do, the pieces used in different ways
+    (methods that matgrad and PyTorch share)."""
+    h = x * 2
+    q, k, v = h.chunk(3, 2)  # three slices of the last dim
+    s = (q * k).sum() + (v ** 2).sum() + sum((p.sum() * p.sum() for p in h.split([1, 3], 0)), x.sum() * 0)
+    for i, row in enumerate(h.unbind(0)):  # every index of dim 0
+        s = s + (row * (i + 1)).sum()
+    s = s + h[1, 2, 3] * 5 + h[..., None, 1:3].sum() + h[:, 1:4].sum() + h[:, 1:4].sum()  # an element, overlaps
+    return s + (h * 0.5).sum()  # the tensor itself too, so one part is not a slice
+
+
+def test_pieces_of_a_tensor_get_the_summed_gradient():
+    from tests.helpers import check_op
+    check_op(_pieces, (4, 6, 6))
+
+
+def test_pieces_add_into_one_gradient_in_place(monkeypatch):
+    """Three slices of a non-leaf: GetItem.backward (zeros + the slice) runs once, the other two add their
+    slice into its result, as PyTorch's SplitBackward makes one gradient; the gradient is the same."""
+    from matgrad.ops.indexing import GetItem
+    calls = {"backward": 0, "added": 0}
+    backward, add = GetItem.backward, GetItem.add_grad_into
+
+    def counted_backward(self, dy):
+        calls["backward"] += 1
+        return backward(self, dy)
+
+    def counted_add(self, acc, dy):
+        done = add(self, acc, dy)
+        calls["added"] += done
+        return done
+
+    monkeypatch.setattr(GetItem, "backward", counted_backward)
+    monkeypatch.setattr(GetItem, "add_grad_into", counted_add)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((5, 9))
+    x = f64(a)
+    q, k, v = mg.chunk(x * 1.0, 3, 1)
+    ((q * k).sum() + (v * v).sum() * 3).backward()
+    assert calls == {"backward": 1, "added": 2}
+    want = np.concatenate([a[:, 3:6], a[:, :3], 6 * a[:, 6:]], axis=1)
+    np.testing.assert_array_equal(x.grad.array, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pieces_in_place_give_the_bits_of_separate_sums(dtype):
+    """The in-place slice adds sum each element in the order the engine's whole-array sums did."""
+    from matgrad.ops.indexing import GetItem
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((6, 10)).astype(dtype)
+
+    def grad():
+        x = mg.tensor(a, requires_grad=True)
+        h = x.exp()
+        parts = [h[:, :4], h[:, 2:7], h[1:5], h[:, 9], h[2, 3]]
+        sum(((p * p).sum() * (i + 1) for i, p in enumerate(parts)), (h * 3).sum()).backward()
+        return x.grad.array
+
+    fast = grad()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(GetItem, "add_grad_into", None)  # every piece a zero-filled gradient, summed whole
+        slow = grad()
+    np.testing.assert_array_equal(fast, slow)
+
+
+def test_pieces_keep_working_with_hooks_retain_graph_and_create_graph():
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((4, 6))
+    x = f64(a)
+    h = x * 1.0
+    q, k = mg.chunk(h, 2, 1)
+    seen = []
+    q.grad_fn.register_hook(lambda gi, go: seen.append(gi[0].shape))  # a node hook: the plain backward runs
+    loss = (q * k).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()  # the same graph again: the gradients add up
+    want = np.concatenate([a[:, 3:], a[:, :3]], axis=1)
+    np.testing.assert_array_equal(x.grad.array, 2 * want)
+    assert seen == [(4, 6), (4, 6)]
+    x2 = f64(a)
+    q, k = mg.chunk(x2 * 1.0, 2, 1)
+    (g,) = mg.autograd.grad((q * q * k).sum(), x2, create_graph=True)  # second order through the pieces
+    (gg,) = mg.autograd.grad(g.sum(), x2)
+    # g = [2qk, q²], so d(Σg)/dq = 2k + 2q and d(Σg)/dk = 2q
+    np.testing.assert_allclose(gg.array, np.concatenate([2 * a[:, 3:] + 2 * a[:, :3], 2 * a[:, :3]], axis=1))
+
+
+def test_pieces_sum_inf_and_minus_inf_quietly_to_nan():
+    x = f64([1.0, 2.0, 3.0])
+    h = x * 1.0
+    a, b = h[0:2], h[1:3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the sum of the overlap is quiet, as the engine's whole-array sums
+        mg.autograd.backward([a, b], [mg.tensor([np.inf, np.inf]), mg.tensor([-np.inf, -np.inf])])
+    assert np.isinf(x.grad.array[0]) and np.isnan(x.grad.array[1]) and np.isinf(x.grad.array[2])
