@@ -24,11 +24,15 @@ from .matmul import _count, _rows, check_same_dtype
 #   0.88-1.16).
 # - Haswell kernel (AMD EPYC Zen 5 with OPENBLAS_CORETYPE=Haswell): at 8 rows 0.82-0.87 / 0.69-0.86 and at
 #   16 rows 0.88-0.95 / 0.80-0.90 for every weight of ≥512 inputs and ≥128 outputs; from 24 rows even
-#   (0.93-1.06 / 0.82-1.09, two runs), so rows keep them there.
+#   (0.93-1.06 / 0.82-1.09, two runs). The same kernel on an AMD EPYC Zen 3, three runs: at 24-32 rows 0.91-1.02
+#   / 0.73-1.05 (784→1024 0.96 / 0.74-0.85, 1024→1024 0.93-0.97 / 0.73-0.79), from 48 rows 0.96-1.05 / 0.96-1.07.
+#   So up to 32 rows: there the seed MLP's step at batch 32 (ab.py, 20-25 rounds) took 0.921 and 0.927 of the
+#   time on two threads, 0.997 and 1.052 on one (where the b16 step, which the change leaves alone, read 1.012
+#   and 1.056: that noise).
 # On both, at 128 rows and more (0.96-1.3), through 10 outputs (1.06-1.6), from 256 inputs (up to 1.24) and in
 # float64 (0.8-1.4) rows win or tie: those keep them. Other kernels (Zen, Cooperlake, Sapphire Rapids, ARM) have
 # not been measured: they keep rows until bench_linear.py says otherwise there.
-_OUT_MAJOR_ROWS = {"skylakex": 64, "haswell": 16}  # OpenBLAS kernel (blas.corename): at most this many rows
+_OUT_MAJOR_ROWS = {"skylakex": 64, "haswell": 32}  # OpenBLAS kernel (blas.corename): at most this many rows
 _OUT_MAJOR_IN = 512  # in_features at least
 _OUT_MAJOR_OUT = 128  # out_features at least
 
