@@ -183,11 +183,16 @@ def run_backward(
             elif type(dy) is np.ndarray:
                 if node.add_grad_into is not None and hook is None and node.post_hooks is None:
                     fn = node.parent_fns[0]
-                    if fn is not None and id(fn) in owned and node.needs_input_grad[0]:
-                        if node.add_grad_into(pending[id(fn)], dy):  # a slice added into a sum: no zeros, no add
-                            if not retain_graph:
-                                node.release()
-                            continue
+                    if not node.needs_input_grad[0]:
+                        acc = None
+                    elif fn is not None:  # the running sum, if it is ours to add into
+                        acc = pending[id(fn)] if id(fn) in owned else None
+                    else:  # a leaf: its .grad, where the engine would add into it in place
+                        acc = _leaf_sum(node.parents[0], taken) if deliver is _deliver_leaf and not want else None
+                    if acc is not None and node.add_grad_into(acc, dy):  # a slice added into a sum: no zeros, no add
+                        if not retain_graph:
+                            node.release()
+                        continue
                     fresh = True  # its gradient is a fresh array: later parts may add into it in place
                 grads = node.backward(dy)
             else:  # a gradient on a GPU: the backward runs on that device's arrays
@@ -215,6 +220,8 @@ def run_backward(
                     g = _fit(g, parent, node, ns)
                 if fn is None:
                     deliver(parent, g, want, result, handed, taken, create_graph)
+                    if fresh and parent._grad is g:  # waiting nowhere else: later parts may add into it
+                        taken.discard(id(g))
                 else:
                     _send(pending, owned, ready, fn, g)
                     if fresh and pending[id(fn)] is g:
@@ -349,6 +356,18 @@ def _send(pending: dict[int, Any], owned: set[int], ready: list, fn: Op, g: Any)
     else:
         pending[key] = _sum(acc, g)
         owned.add(key)
+
+
+def _leaf_sum(t: Tensor, taken: set[int]) -> Any:
+    """The array of a leaf's .grad when _deliver_leaf would add the next part into it in place, else None."""
+    grad = t._grad
+    if type(grad) is np.ndarray:  # a bare array the engine placed: plain, writeable
+        array = grad
+    elif grad is not None and _plain_grad(grad):
+        array = grad.array
+    else:
+        return None
+    return array if id(array) not in taken and type(array) is np.ndarray else None
 
 
 def _deliver_leaf(

@@ -456,3 +456,35 @@ def test_pieces_sum_inf_and_minus_inf_quietly_to_nan():
         warnings.simplefilter("error")  # the sum of the overlap is quiet, as the engine's whole-array sums
         mg.autograd.backward([a, b], [mg.tensor([np.inf, np.inf]), mg.tensor([-np.inf, -np.inf])])
     assert np.isinf(x.grad.array[0]) and np.isnan(x.grad.array[1]) and np.isinf(x.grad.array[2])
+
+
+def test_pieces_of_a_leaf_add_into_its_grad(monkeypatch):
+    """A leaf cut in pieces: the first piece's zero-filled gradient becomes .grad and the rest add their slice
+    into it; a .grad left by an earlier backward is added into too, as the engine adds into it anyway."""
+    from matgrad.ops.indexing import GetItem
+    added = []
+    add = GetItem.add_grad_into
+    monkeypatch.setattr(GetItem, "add_grad_into", lambda self, acc, dy: added.append(1) or add(self, acc, dy))
+    a = np.random.default_rng(3).standard_normal((5, 4))
+    x = f64(a)
+
+    def loss():
+        # x[0, :2] is made last, so its part arrives first: zeros with its slice, taken as .grad
+        return sum(((row * row).sum() * (i + 1) for i, row in enumerate(x.unbind(0))), (x[0, :2] * 3).sum())
+
+    loss().backward()
+    want = 2 * a * np.arange(1, 6)[:, None]
+    want[0, :2] += 3
+    np.testing.assert_array_equal(x.grad.array, want)
+    assert len(added) == 5  # every piece but the first one to arrive
+    loss().backward()  # into the .grad already there: every piece adds
+    np.testing.assert_array_equal(x.grad.array, 2 * want)
+    assert len(added) == 5 + 6
+    (g,) = mg.autograd.grad(loss(), x)  # autograd.grad leaves .grad alone and sums as before
+    np.testing.assert_array_equal(g.array, want)
+    np.testing.assert_array_equal(x.grad.array, 2 * want)
+    x.register_hook(lambda g: g * 2)  # a hooked leaf sees its whole gradient once: the plain path
+    x.grad = None
+    loss().backward()
+    np.testing.assert_array_equal(x.grad.array, 2 * want)
+    assert len(added) == 5 + 6
