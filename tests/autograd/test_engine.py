@@ -8,6 +8,7 @@ import pytest
 
 import matgrad as mg
 from matgrad.autograd.op import Op
+from tests.helpers import check_op
 
 
 def f64(data, grad=True):
@@ -373,7 +374,6 @@ def _pieces(x):
 
 
 def test_pieces_of_a_tensor_get_the_summed_gradient():
-    from tests.helpers import check_op
     check_op(_pieces, (4, 6, 6))
 
 
