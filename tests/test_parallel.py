@@ -71,9 +71,12 @@ OPS = {
     "softmax dim 0": lambda x: F.softmax(x, dim=0),  # nothing before the axis: the plain call
     "log_softmax dim -1": lambda x: F.log_softmax(x, dim=-1),
     "log_softmax dim 1": lambda x: F.log_softmax(x, dim=1),
-    # rows of at most 16 reduce by columns (ops/softmax.py _SHORT): cut along the rows all the same
+    # short rows take their max by windows and their sums by einsum (ops/softmax.py): cut along the rows all the
+    # same (rows of 61 above: NumPy's max, einsum's sums)
     "softmax short rows": lambda x: F.softmax(x.reshape(-1)[:5550].reshape(-1, 10), dim=-1),
     "log_softmax short rows": lambda x: F.log_softmax(x.reshape(-1)[:5550].reshape(-1, 10), dim=-1),
+    "softmax rows of 23": lambda x: F.softmax(x.reshape(-1)[:5520].reshape(-1, 23), dim=-1),
+    "log_softmax rows of 32": lambda x: F.log_softmax(x.reshape(-1)[:5536].reshape(-1, 32), dim=-1),
     "batch_norm": _batch_norm,
     # layer_norm of a contiguous input takes its row path, one thread (ops/normalization.py); a strided one the
     # general formula's threaded passes
@@ -291,17 +294,20 @@ def test_set_num_threads_sets_the_elementwise_threads_too(monkeypatch):
     assert parallel._threads() == before
 
 
-def test_many_python_threads_calling_at_once(cut):
+def test_many_python_threads_calling_at_once(cut, monkeypatch):
     rng = np.random.default_rng(3)
     xs = [rng.standard_normal((40, 300)).astype(np.float32) for _ in range(6)]
     want = [np.exp(x) for x in xs]
+    want_softmax = [_plain(monkeypatch, lambda x=x: F.softmax(mg.tensor(x), dim=-1).numpy()) for x in xs]
+    for x, w in zip(xs, want_softmax):  # the one-thread result is softmax's
+        np.testing.assert_allclose(w, _softmax_reference(x), rtol=1e-6, atol=1e-7)
     failures = []
 
     def caller(i):
         try:
             for _ in range(30):
                 _same(parallel.elementwise(np.exp, xs[i]), want[i])
-                _same(F.softmax(mg.tensor(xs[i]), dim=-1).numpy(), _softmax_reference(xs[i]))
+                _same(F.softmax(mg.tensor(xs[i]), dim=-1).numpy(), want_softmax[i])
         except BaseException as e:  # noqa: BLE001 - reported below
             failures.append(e)
 

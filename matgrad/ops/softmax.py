@@ -11,19 +11,28 @@ from ..kernels import ignoring
 from ..tensor import Tensor, as_tensor, wrap_dim
 from .reduction import _float, max_or_neg_inf
 
-# Short rows (attention over a few tokens, a handful of classes): NumPy reduces a short last axis row by row,
-# at ~36 ns a row for max over 4 elements and ~15 ns over 16, whatever the row's length. Reduced as its columns
-# instead (k - 1 ufunc calls, each a pass over all rows) the same max, and the sum in column order. One thread,
-# 131,072 float32 elements (2-core AMD EPYC Zen 5, NumPy 2.4.6), rows by columns: max 1142 / 57 µs at k = 4,
-# 254 / 54 at k = 16, 138 / 63 at k = 32, 80 / 79 at k = 64; sum 461 / 67 at k = 4, 131 / 53 at k = 16,
-# 76 / 85 at k = 32; at 16,384 elements k = 16 is the last width where both win (max 0.58×, sum 0.86×).
-# Softmax forward at (128, 4, 16, 16), the vit recipe's attention: 928 µs by rows.
-_SHORT = 16  # the widest last axis reduced by columns
+# Rows along a short last axis reduce slowly in NumPy's own reductions, which pay ~15-36 ns a row whatever its
+# length. Two other ways, each giving a row the same bits wherever it lies (so parallel.along's chunks give the
+# one-thread bits), measured at 131,072 float32 values, one thread (2-core AMD EPYC Zen 3, NumPy 2.4.6, medians
+# of 100-300):
+# - Sums by np.einsum, whose inner loop adds up each contiguous row in SIMD lanes: Σ over rows of 16 in 43 µs,
+#   against 140 folding the columns and 200 for np.add.reduce; of 64, 19 against 69; from 256 on, ~12 against
+#   27-35. Σ a·b in the same loop: 62 µs against 170 (16) and 31 against 101 (64). Up to _EINSUM_LONGEST values
+#   its relative error stays within 3e-7 (uniform values; NumPy's pairwise sum 1.6e-7); longer rows keep NumPy's.
+# - The max of rows up to _WINDOW long by windows over the flat array (_window_max): 68 µs at 16 values, 80 at
+#   32, against 127 and 152 folding the columns, 307 and 163 for np.max; at 64, np.max's 87 wins over 102.
+# The whole op at the vit recipe's attention, (128, 4, 16, 16): forward 594 -> 407 µs, backward 241 -> 138
+# (PyTorch 205 and 44); at (128, 8, 64, 64) 21.5 -> 14.3 ms and 6.5 -> 4.6.
+_EINSUM_LONGEST = 4096
+_WINDOW = 32
+# A row this short is divided by its sum as a product with the reciprocal, as PyTorch's CPU kernel does: a
+# short row's broadcast divide costs 2x the product. Strided rows this short take their max by columns.
+_SHORT = 16
 
 
-def _short(x, axis):
-    """Whether x's reductions along `axis` go by columns: a host float32/64 array, the last axis, 1 to _SHORT long."""
-    return (type(x) is np.ndarray and (axis == -1 or axis == x.ndim - 1) and 0 < x.shape[-1] <= _SHORT
+def _rows(x, axis, longest):
+    """Whether x is a host float32/64 array reduced along its last axis, of 1 to `longest` values."""
+    return (type(x) is np.ndarray and (axis == -1 or axis == x.ndim - 1) and 0 < x.shape[-1] <= longest
             and x.dtype.char in "fd")  # float16 keeps NumPy's sum, which accumulates in float32
 
 
@@ -37,34 +46,62 @@ def _by_columns(ufunc, x):
     return acc.reshape(x.shape[:-1] + (1,))
 
 
-def _row_max(x, axis):
-    return _by_columns(np.maximum, x) if _short(x, axis) else max_or_neg_inf(x, axis)
+def _window_max(x, scratch=None):
+    """The max of each row of a C-contiguous (..., k) array, 2 <= k, kept as a size-1 dim: passes over the flat
+    values make each one the max of the 2, 4, 8, ... values from it on (contiguous passes, where a row's own
+    reduction steps row by row); a last pass joins two overlapping windows into one of k (a max may see a value
+    twice), and a row's max is the window at its start. `scratch`: an array of x's size to use for one buffer."""
+    k = x.shape[-1]
+    shifts, w = [], 1
+    while 2 * w <= k:
+        shifts.append(w)
+        w *= 2
+    if w < k:
+        shifts.append(k - w)
+    flat = x.reshape(-1)
+    buffers = (np.empty_like(flat) if scratch is None else scratch.reshape(-1), np.empty_like(flat))
+    side = len(shifts) % 2  # the last pass lands in the second buffer, not in the caller's scratch
+    for s in shifts:
+        n = flat.size - s
+        flat = np.maximum(flat[:n], flat[s:], out=buffers[side][:n])
+        side ^= 1
+    return flat[::k].reshape(x.shape[:-1] + (1,))
 
 
-def _row_sum(x, axis):
-    return _by_columns(np.add, x) if _short(x, axis) else np.add.reduce(x, axis=axis, keepdims=True)
+def _row_max(x, axis, scratch=None):
+    """max along `axis`, kept as a size-1 dim (-inf for no values); `scratch` as _window_max's."""
+    if _rows(x, axis, _WINDOW) and x.shape[-1] > 1 and x.size and x.flags.c_contiguous:
+        return _window_max(x, scratch)
+    return _by_columns(np.maximum, x) if _rows(x, axis, _SHORT) else max_or_neg_inf(x, axis)
+
+
+def _row_sum(x, axis, other=None):
+    """Σ x (or Σ x·other) along `axis`, kept as a size-1 dim."""
+    if _rows(x, axis, _EINSUM_LONGEST):
+        return (np.einsum("...j->...", x) if other is None else np.einsum("...j,...j->...", x, other))[..., None]
+    return np.add.reduce(x if other is None else x * other, axis=axis, keepdims=True)
 
 
 # The formulas as matgrad.parallel takes them: with out=None the plain expression, with out= a chunk
 # of the result the same steps in place, into it.
 def _softmax(x, axis, out=None):
     """e^(x - max) / Σ e^(x - max) along `axis`."""
-    m = _row_max(x, axis)
+    if out is None and type(x) is np.ndarray:
+        out = np.empty_like(x)  # filled in place from here on, and the max's scratch before that
+    m = _row_max(x, axis, out)
     e = np.exp(x - m) if out is None else np.exp(np.subtract(x, m, out=out), out=out)
-    if _short(e, axis):  # e · (1 / Σ), as PyTorch's CPU kernel: a short row's broadcast divide costs 2× the product
-        e *= np.reciprocal(_by_columns(np.add, e))
+    if _rows(e, axis, _SHORT):  # e · (1 / Σ), as PyTorch's CPU kernel
+        e *= np.reciprocal(_row_sum(e, axis))
     else:
-        e /= np.add.reduce(e, axis=axis, keepdims=True)
+        e /= _row_sum(e, axis)
     return e
 
 
 def _softmax_grad(dy, y, axis, out=None):
     """y·(dy - Σ dy·y) along `axis`, for NumPy's arrays."""
-    if out is None:
-        return y * (dy - _row_sum(dy * y, axis))
-    np.multiply(dy, y, out=out)
-    np.subtract(dy, _row_sum(out, axis), out=out)
-    return np.multiply(y, out, out=out)
+    out = np.subtract(dy, _row_sum(dy, axis, y), out=out)
+    out *= y
+    return out
 
 
 class Softmax(Op):
@@ -86,7 +123,9 @@ class Softmax(Op):
 
 def _log_softmax(x, axis, out=None):
     """x - max - log Σ e^(x - max) along `axis`."""
-    m = _row_max(x, axis)
+    if out is None and type(x) is np.ndarray:
+        out = np.empty_like(x)  # as _softmax's
+    m = _row_max(x, axis, out)
     shifted = x - m if out is None else np.subtract(x, m, out=out)
     with np.errstate(divide="ignore"):  # a dim of size 0: log(0), on no elements at all
         shifted -= np.log(_row_sum(np.exp(shifted), axis))

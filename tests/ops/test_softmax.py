@@ -1,7 +1,10 @@
-"""matgrad/ops/softmax.py: softmax and log_softmax over short last axes, which reduce by columns (`_SHORT`).
+"""matgrad/ops/softmax.py: softmax and log_softmax over short last axes, whose max and sums take other ways than
+NumPy's own reductions (a max by windows up to `_WINDOW` values, sums by einsum up to `_EINSUM_LONGEST`, columns
+for strided rows up to `_SHORT`).
 
-Both ways (rows, columns) must give softmax's values, gradients and special values: checked against a float64
-reference, finite differences and torch, on both sides of the width where the way changes.
+Every way must give softmax's values, gradients and special values: checked against a float64 reference, finite
+differences and torch, on both sides of each width where the way changes. Each way must also give a row the same
+bits wherever it lies, which matgrad.parallel's promise rests on (tests/test_parallel.py checks the ops).
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import matgrad.nn.functional as F
 from matgrad.ops import softmax as sm
 from tests.helpers import check_op, torch
 
-WIDTHS = [1, 2, 5, sm._SHORT, sm._SHORT + 1]
+WIDTHS = [1, 2, 5, sm._SHORT, sm._SHORT + 1, 23, sm._WINDOW, sm._WINDOW + 1, sm._EINSUM_LONGEST + 1]
 
 
 def _reference(x: np.ndarray, log: bool) -> np.ndarray:
@@ -46,7 +49,7 @@ def test_short_rows_values_and_gradient(k, log, dtype):
     np.testing.assert_allclose(t.grad.numpy(), want, **(dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else tol))
 
 
-@pytest.mark.parametrize("shape", [(4, 3), (2, 3, sm._SHORT), (2, sm._SHORT + 1)])
+@pytest.mark.parametrize("shape", [(4, 3), (2, 3, sm._SHORT), (2, sm._SHORT + 1), (3, 2, 23), (2, sm._WINDOW + 1)])
 def test_short_rows_gradcheck_and_torch(shape):
     tf = None if torch is None else torch.nn.functional
     check_op(lambda x: F.softmax(x, dim=-1), shape, torch_fn=tf and (lambda x: tf.softmax(x, dim=-1)))
@@ -55,15 +58,14 @@ def test_short_rows_gradcheck_and_torch(shape):
              torch_fn=tf and (lambda x: tf.softmax(x.transpose(0, -1), dim=-1)))
 
 
-@pytest.mark.parametrize("long", [False, True])
-def test_short_rows_special_values_as_torch(long):
+@pytest.mark.parametrize("width", [4, sm._SHORT + 1, sm._WINDOW + 1])
+def test_short_rows_special_values_as_torch(width):
     if torch is None:
         pytest.skip("torch is not installed")
     inf, nan = np.inf, np.nan
     rows = [[0.0, -inf, 1.0, -inf], [-inf, -inf, -inf, -inf], [inf, 0.0, 1.0, 2.0], [nan, 0.0, 1.0, 2.0],
             [1e30, -1e30, 0.0, 3.0], [88.0, 89.0, 90.0, -90.0]]
-    if long:  # each row repeated out to one element more than the column path takes: NumPy's row reductions
-        rows = [(r * sm._SHORT)[:sm._SHORT + 1] for r in rows]
+    rows = [(r * width)[:width] for r in rows]  # each row repeated out to `width` values: each way's max and sums
     x = np.array(rows, np.float32)
     for fn in ("softmax", "log_softmax"):
         with warnings.catch_warnings():
@@ -74,13 +76,34 @@ def test_short_rows_special_values_as_torch(long):
         assert np.array_equal(np.isnan(got), np.isnan(want)) and np.array_equal(np.isinf(got), np.isinf(want))
 
 
-def test_which_rows_reduce_by_columns():
-    x32 = np.zeros((4, sm._SHORT), np.float32)
-    assert sm._short(x32, -1) and sm._short(x32, 1) and sm._short(np.zeros((4, 2, 3)), 2)
-    assert not sm._short(np.zeros((4, sm._SHORT + 1), np.float32), -1)  # long rows: NumPy's reduction
-    assert not sm._short(x32, 0)  # not the last axis
-    assert not sm._short(x32.astype(np.float16), -1)  # NumPy's float16 sum accumulates in float32
-    assert not sm._short(np.zeros((4, 0), np.float32), -1)  # nothing to fold
+def test_which_rows_take_which_reduction():
+    x32 = np.zeros((4, sm._WINDOW), np.float32)
+    assert sm._rows(x32, -1, sm._WINDOW) and sm._rows(x32, 1, sm._WINDOW) and sm._rows(np.zeros((4, 2, 3)), 2, 3)
+    assert not sm._rows(np.zeros((4, sm._WINDOW + 1), np.float32), -1, sm._WINDOW)  # longer rows: the next way
+    assert not sm._rows(x32, 0, sm._WINDOW)  # not the last axis
+    assert not sm._rows(x32.astype(np.float16), -1, sm._WINDOW)  # NumPy's float16 sum accumulates in float32
+    assert not sm._rows(np.zeros((4, 0), np.float32), -1, sm._WINDOW)  # nothing to reduce
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_window_max_is_the_max(dtype):
+    rng = np.random.default_rng(7)
+    for k in range(2, sm._WINDOW + 1):
+        x = rng.standard_normal((3, 11, k)).astype(dtype)
+        x[0, 0, rng.integers(k)] = np.nan  # a nan anywhere in a row is its max, as np.max's
+        x[0, 1] = -np.inf
+        x[1, 2, :] = np.round(x[1, 2, :])  # ties
+        x[2, 3, :] = np.inf
+        want = np.max(x, axis=-1, keepdims=True)
+        for scratch in (None, np.empty_like(x)):
+            got = sm._window_max(x, scratch)
+            assert got.shape == want.shape
+            np.testing.assert_array_equal(got, want, err_msg=f"k={k}")
+    x = rng.standard_normal((5, 7)).astype(np.float32)
+    scratch = np.empty_like(x)
+    m = sm._window_max(x, scratch)
+    scratch[...] = 1e30  # the caller's scratch is free once the max is made: it holds no part of it
+    np.testing.assert_array_equal(m, x.max(axis=-1, keepdims=True))
 
 
 def test_by_columns_is_the_reduction():
@@ -90,3 +113,28 @@ def test_by_columns_is_the_reduction():
         np.testing.assert_array_equal(sm._by_columns(np.maximum, view), view.max(axis=-1, keepdims=True))
         np.testing.assert_allclose(sm._by_columns(np.add, view), view.sum(axis=-1, keepdims=True), rtol=1e-6,
                                    atol=1e-6)
+        np.testing.assert_array_equal(sm._row_max(view, -1), view.max(axis=-1, keepdims=True))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k", [1, 3, 16, 23, 64, 257, sm._EINSUM_LONGEST])
+def test_row_sums_are_the_sums_and_the_same_wherever_a_row_lies(dtype, k):
+    rng = np.random.default_rng(k)
+    rows = 3 if k > 1000 else 301
+    x = (rng.standard_normal((rows, k)) * rng.choice([1e-3, 1, 1e3], size=(rows, 1))).astype(dtype)
+    y = rng.standard_normal((rows, k)).astype(dtype)
+    eps = np.finfo(dtype).eps
+    scale = np.abs(x).sum(-1, keepdims=True)
+    for other, want in ((None, x.astype(np.float64).sum(-1, keepdims=True)),
+                        (y, (x.astype(np.float64) * y).sum(-1, keepdims=True))):
+        whole = sm._row_sum(x, -1, other)
+        assert whole.shape == (rows, 1) and whole.dtype == dtype
+        # a sum's error is at most its length's roundings of the sum of |terms| (here ~1e-6 of it in float32)
+        bound = k * eps * (scale if other is None else np.abs(x * y).sum(-1, keepdims=True))
+        assert np.all(np.abs(whole - want) <= bound)
+        for lo, hi in ((0, 1), (1, 2), (rows // 3, rows - 1), (rows - 1, rows)):  # slices, single rows, offsets
+            part = sm._row_sum(x[lo:hi], -1, None if other is None else other[lo:hi])
+            assert part.tobytes() == whole[lo:hi].tobytes()
+        shifted = np.empty(x.size + 1, dtype)[1:].reshape(x.shape)  # a row starting off SIMD alignment
+        shifted[...] = x
+        assert sm._row_sum(shifted, -1, other).tobytes() == whole.tobytes()
