@@ -100,13 +100,16 @@ CASES = {
                   lambda a, b, dy: (a.mean(1), _materialise(dy, a.shape, 1 / a.shape[1]))),
     "max1": Case("max (dim 1)", 1, lambda lib, a, b: a.max(dim=1)[0], _ref_max),
     "softmax": Case("softmax (dim -1)", 1, lambda lib, a, b: lib.softmax(a, dim=-1), _ref_softmax),
+    # attention over a few tokens: the vit recipe's scores are rows of 16
+    "softmax16": Case("softmax (rows of 16)", 1, lambda lib, a, b: lib.softmax(a.reshape(-1, 16), dim=-1),
+                      lambda a, b, dy: _ref_softmax(a.reshape(-1, 16), b, dy)),
     "getitem": Case("getitem [2:6]", 1, lambda lib, a, b: a[2:6], _ref_getitem),
     "chain": Case("chain relu(a@b+b)", 2, lambda lib, a, b: (a @ b + b).relu(), _ref_chain),
     "where": Case("where(a>0, a, b)", 2, lambda lib, a, b: lib.where(a > 0, a, b), _ref_where),
 }
 
 SMALL = ("add", "mul", "matmul", "relu", "sigmoid", "sum", "softmax", "getitem", "chain")
-LARGE = ("add", "mul", "exp", "relu", "sigmoid", "tanh", "sum1", "mean1", "max1", "softmax",
+LARGE = ("add", "mul", "exp", "relu", "sigmoid", "tanh", "sum1", "mean1", "max1", "softmax", "softmax16",
          "where", "matmul")
 
 
