@@ -16,7 +16,7 @@ they do the same arithmetic; only the machinery around it differs.
 - numpy: the seed's own approach, matrix derivatives by hand, no autograd:
   dW = Xᵀ·dY, dX = dY·Wᵀ, momentum updated in place.
 - tuned: the same hand-written step with matgrad's own kernels (weights out×in, ReLU by
-  clip, one BLAS pass per momentum update) and its placement of weights and momentum (on
+  clip, db as a product with ones, one BLAS pass per momentum update) and its placement of weights and momentum (on
   huge pages from 2 MiB, matgrad.memory): the step's arithmetic with no graph at all, so
   matgrad / tuned is what the autograd machinery costs.
 - same: tuned again, but with PyTorch's (and matgrad's) arithmetic for Sigmoid + BCELoss, pass for pass:
@@ -239,7 +239,7 @@ def _sigmoid_bce(z: np.ndarray, y: np.ndarray) -> tuple[np.floating, np.ndarray]
 
 def tuned_step(spec: Spec, p: Problem) -> StepFn:
     """The hand-written step with matgrad's kernels and layout, and no graph: W out×in
-    (Y = X·Wᵀ, dW = dYᵀ·X), ReLU by clip, the momentum update as BLAS axpby + axpy."""
+    (Y = X·Wᵀ, dW = dYᵀ·X), ReLU by clip, db as a product with ones, the momentum update as BLAS axpby + axpy."""
     return _no_graph_step(p, _sigmoid_bce)
 
 
@@ -253,7 +253,10 @@ def _no_graph_step(p: Problem, loss_grad: Callable[[np.ndarray, np.ndarray], tup
     momentum lie where matgrad puts its own (matgrad.memory: on huge pages from 2 MiB), so the two
     differ only in the machinery."""
     from matgrad import blas, memory
-    from matgrad.ops.linear import _affine  # Linear's forward product, X·Wᵀ + b, in the layout its rule picks
+    from matgrad.ops.linear import (
+        _affine,  # Linear's forward product, X·Wᵀ + b, in the layout its rule picks
+        _column_sums,  # Linear's db: Σ_rows dY as one product with ones
+    )
 
     params = tuple(memory.copy(a) for a in (p.w1, p.b1, p.w2, p.b2))
     w1, b1, w2, b2 = params
@@ -264,10 +267,10 @@ def _no_graph_step(p: Problem, loss_grad: Callable[[np.ndarray, np.ndarray], tup
         h = np.clip(h, 0, np.inf)  # ReLU
         z = _affine(h, w2, b2)
         loss, dz = loss_grad(z, y)
-        dw2, db2 = np.matmul(dz.T, h), dz.sum(0)
+        dw2, db2 = np.matmul(dz.T, h), _column_sums(np, dz)
         dh = np.matmul(dz, w2)
         np.multiply(dh, h > 0, out=dh)  # through ReLU
-        dw1, db1 = np.matmul(dh.T, x), dh.sum(0)
+        dw1, db1 = np.matmul(dh.T, x), _column_sums(np, dh)
         for w, g, v in zip(params, (dw1, db1, dw2, db2), velocity):
             blas.axpby(1.0, g, MOMENTUM, v)  # v = momentum·v + g (v starts at 0, so step 1 gives v = g)
             blas.axpy(-LR, v, w)

@@ -1,6 +1,7 @@
 """The fully connected layer as one op: Y = X·Wᵀ + b, the seed MLP's hot path; and with its activation fused in."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -61,6 +62,26 @@ def _affine(x: Any, w: Any, b: Any) -> Any:
     return y
 
 
+# db = Σ_rows dY as one BLAS product with ones (gemv), where np.sum(dY, axis=0) adds the rows in one at a time: one
+# thread, float32, 2-core AMD EPYC Zen 3 (OpenBLAS 0.3.31, Haswell kernel), medians of 300, µs: (64, 10) 8.4 -> 2.5,
+# (64, 128) 8.9 -> 3.5, (32, 1024) 12.2 -> 6.0, (256, 1024) 44.5 -> 24.9, (2048, 64) 71.4 -> 14.1 (the vit
+# recipe's rows), (2048, 192) 97.5 -> 39.2. BLAS's blocked sums are also nearer the exact sum (its largest error
+# there 0.3-0.7x NumPy's).
+@lru_cache(maxsize=32)
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    """A read-only vector of n ones (kept: making it costs a call's worth of the sum on small batches)."""
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False
+    return ones
+
+
+def _column_sums(xp: Any, dy2: Any) -> Any:
+    """Σ over the rows of a 2-D gradient: db."""
+    if type(dy2) is np.ndarray and dy2.dtype.char in "fd" and dy2.shape[0] > 1:
+        return np.matmul(_ones(dy2.shape[0], dy2.dtype), dy2)
+    return xp.sum(dy2, axis=0)
+
+
 class Linear(Op):
     """Y = X @ Wᵀ + b.  dX = dY·W, dW = dYᵀ·X, db = Σ_rows dY.
 
@@ -89,7 +110,7 @@ class Linear(Op):
                 x2 = x if x.ndim == 2 else xp.reshape(x, (_count(x.shape[:-1]), x.shape[-1]))
                 dw = xp.matmul(xp.swapaxes(dy2, 0, 1), x2)
             if len(need) > 2 and need[2]:
-                db = xp.sum(dy2, axis=0)
+                db = _column_sums(xp, dy2)
         return (dx, dw) if len(need) == 2 else (dx, dw, db)
 
 

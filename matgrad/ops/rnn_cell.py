@@ -33,7 +33,7 @@ from ..autograd.op import Op
 from ..kernels import ignoring
 from ..tensor import Tensor, as_tensor
 from .activation import _logistic
-from .linear import _affine
+from .linear import _affine, _column_sums
 
 
 def _sigmoid(xp, x):
@@ -203,7 +203,7 @@ class LSTMStep(Op):
             dc = None
         if len(need) == 4:
             return dx, dh, dc, dw
-        return dx, dh, dc, dw, (xp.sum(dg, axis=0) if need[4] else None)
+        return dx, dh, dc, dw, (_column_sums(xp, dg) if need[4] else None)
 
     def release(self) -> None:
         super().release()
@@ -275,7 +275,7 @@ class LSTMSequence(Op):
         grads = (dx, dh if need[1] else None, dc if need[2] else None, dw)
         if len(need) == 4:
             return grads
-        return (*grads, np.sum(dg, axis=0) if need[4] else None)
+        return (*grads, _column_sums(np, dg) if need[4] else None)
 
     def _graph_backward(self, dy, x, h0, c0, w, b):
         """The backward under create_graph: the steps' gates recomputed from the inputs on the graph, then
@@ -409,7 +409,7 @@ class GRUSequence(Op):
                  np.matmul(gh.T, h_prev.reshape(steps * n, hs)) if need[3] else None)
         if len(need) == 4:
             return grads
-        return (*grads, np.sum(gx, axis=0) if need[4] else None, np.sum(gh, axis=0) if need[5] else None)
+        return (*grads, _column_sums(np, gx) if need[4] else None, _column_sums(np, gh) if need[5] else None)
 
     def _graph_backward(self, dy, x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
         """The backward under create_graph: the steps recomputed from the inputs on the graph, then the
