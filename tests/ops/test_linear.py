@@ -162,3 +162,35 @@ def test_out_major_rule_only_on_measured_kernels(monkeypatch, kernel, most):
     w = np.zeros((128, 784), np.float32)
     rows = (1, 16, 17, 32, 33, 64, 65)
     assert [lin._out_major(np.zeros((r, 784), np.float32), w) for r in rows] == [r <= most for r in rows]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows", [0, 1, 2, 7, 64, 2048])
+def test_column_sums_are_db(dtype, rows):
+    """db = Σ_rows dY as a product with ones: the sum to rounding, a fresh array of its own (a leaf's .grad
+    takes it and later adds into it), the cached ones left untouched."""
+    from matgrad.ops.linear import _column_sums, _ones
+
+    rng = np.random.default_rng(rows)
+    dy = (rng.standard_normal((rows, 33)) * rng.choice([1e-3, 1, 1e3], size=(rows, 1))).astype(dtype)
+    got = _column_sums(np, dy)
+    want = dy.astype(np.float64).sum(axis=0)
+    assert got.shape == (33,) and got.dtype == dtype and got.flags.writeable and got.flags.owndata
+    bound = max(rows, 1) * np.finfo(dtype).eps * np.abs(dy).sum(axis=0)  # n roundings of Σ|dy| at most
+    assert np.all(np.abs(got - want) <= bound)
+    first = got.copy()
+    got += 1  # in place, as a .grad accumulates: the next call's ones are still ones
+    assert _column_sums(np, dy).tobytes() == first.tobytes()
+    if rows > 1:
+        assert not _ones(rows, np.dtype(dtype)).flags.writeable
+
+
+def test_column_sums_elsewhere_are_numpys_sum():
+    from matgrad.ops.linear import _column_sums
+
+    half = np.arange(12, dtype=np.float16).reshape(4, 3)  # float16: NumPy's sum (it accumulates in float32)
+    np.testing.assert_array_equal(_column_sums(np, half), half.sum(axis=0))
+    ints = np.arange(12).reshape(4, 3)
+    np.testing.assert_array_equal(_column_sums(np, ints), ints.sum(axis=0))
+    strided = np.arange(24, dtype=np.float32).reshape(4, 6)[:, ::2]  # a view: the product reads it as it lies
+    np.testing.assert_array_equal(_column_sums(np, strided), strided.sum(axis=0))
