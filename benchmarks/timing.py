@@ -8,10 +8,11 @@ enough times to last at least `min_sample_s`, so microsecond ops are timed too.
 from __future__ import annotations
 
 import gc
+import re
 import statistics
 import time
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 
 @dataclass
@@ -113,3 +114,24 @@ def row(
                               "ratios_of_min": mins, "ratios_paired": paired}
     out.update(extra)
     return out
+
+
+#: A row's goal: "NUM/DEN <= BOUND" on its ratio of medians, then the issue that sets it in brackets,
+#: e.g. "matgrad/numpy <= 1.0 [issue 19, goal 2]". A row's "goal" is one such string or a list of them.
+GOAL = re.compile(r"(?P<ratio>[^\s/]+/[^\s/]+) <= (?P<bound>\d+(?:\.\d+)?)(?: \[(?P<source>[^\]]+)\])?")
+
+
+def judge(r: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each of the row's goals with its ratio of medians (and paired ratio) and whether that meets it:
+    met is None where the row has no such ratio (a library not installed)."""
+    goals = r.get("goal") or []
+    verdicts = []
+    for text in [goals] if isinstance(goals, str) else goals:
+        m = GOAL.fullmatch(text)
+        if m is None:
+            raise ValueError(f"goal {text!r} of row {r.get('name')!r}: expected 'NUM/DEN <= BOUND [source]'")
+        value = r.get("ratios", {}).get(m["ratio"])
+        verdicts.append({"goal": text, "ratio": m["ratio"], "bound": float(m["bound"]), "source": m["source"],
+                         "value": value, "paired": r.get("ratios_paired", {}).get(m["ratio"]),
+                         "met": None if value is None else value <= float(m["bound"])})
+    return verdicts
