@@ -11,7 +11,7 @@ Both use the same number of threads. Cases:
   matgrad  as a user calls it (shifted products at stride 1, matgrad/ops/conv.py; on several threads the first
            convolution has OpenBLAS's idle threads sleep after 2^20 cycles, threads.conv_blas_timeout; from the
            first backward pass, freed memory kept for reuse, memory.keep_for_training)
-  im2col   the same process with the stride-1 path turned off (the general im2col path)
+  im2col   matgrad with the stride-1 path turned off (the general im2col path)
   torch    torch.nn.functional.conv2d, or the same network in torch.nn
   command  the cnn step only: matgrad as the `matgrad` command runs it, with freed memory kept for reuse
            (matgrad.keep_freed_memory(), its own process: the setting is the process's), subnormal floats
@@ -201,6 +201,9 @@ def _worker(conn: Any, threads: int, path: list[str], keep: bool = False) -> Non
         case, number, min_sample_s = msg
         try:
             if case not in cases:
+                if _new_row(cases, case):  # free the last row's models first, so that no row runs beside
+                    cases.clear()  # an earlier row's arrays
+                    gc.collect()
                 lib = importlib.import_module(_LIBS.get(case.split(":")[0], case.split(":")[0]))
                 if not pinned:
                     lib.set_num_threads(threads)
@@ -224,6 +227,18 @@ def _worker(conn: Any, threads: int, path: list[str], keep: bool = False) -> Non
             conn.send(RuntimeError(f"{case}: {type(e).__name__}: {e}"))
 
 
+def _new_row(cases: dict[str, Any], case: str) -> bool:
+    """Whether `case` ('lib:what') starts a new row: the cases built so far are another row's (another what)."""
+    what = case.split(":", 1)[1]
+    return any(c.split(":", 1)[1] != what for c in cases)
+
+
+def process_for(case: str) -> str:
+    """The worker process that runs `case` ('lib:what'): the library's own, the comparisons' shared one."""
+    lib = case.split(":")[0]
+    return "aux" if lib in ("im2col", "gemm", "floor") else lib
+
+
 def _as_the_command() -> None:
     """What `matgrad train` does for a conv net on several CPU threads (matgrad/cli/train_cmd.py)."""
     from matgrad import threads as mg_threads
@@ -236,15 +251,17 @@ def _as_the_command() -> None:
 
 # --- the parent: one worker per library, samples alternating ---------------------------------
 class Workers:
-    """A process per library ('matgrad' also serves 'im2col'; 'command' has its own), started on first use."""
+    """A process per library, started on first use: 'matgrad', 'command', 'torch' and 'old' each have their own,
+    and the comparisons (im2col, gemm, floor) share one more, so no library runs beside another's arrays. In one
+    process with those three (2 threads, AMD EPYC Zen 3) the cnn step as a script read matgrad/torch 1.06-1.07
+    against the command's 0.93-0.97 (paired, two runs); on its own 0.83-0.96 against 0.82-0.97."""
 
     def __init__(self, threads: int, path: list[str]) -> None:
         self.threads, self.path, self.procs = threads, path, {}
         self.ctx = mp.get_context("spawn")
 
     def ask(self, case: str, number: int, min_sample_s: float) -> Any:
-        lib = case.split(":")[0]
-        lib = "matgrad" if lib in ("im2col", "gemm", "floor") else lib
+        lib = process_for(case)
         if lib not in self.procs:
             here, there = self.ctx.Pipe()
             proc = self.ctx.Process(target=_worker, args=(there, self.threads, self.path, lib == "command"),
