@@ -4,7 +4,6 @@ The benchmarks themselves are never run here (minutes); a small results file sta
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -12,20 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.benchmarks import load_bench
+
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "benchmarks"
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-readme = _load("readme")
-machine = _load("machine")
-recipes = _load("recipes")
+readme = load_bench("readme")
+machine = load_bench("machine")
+recipes = load_bench("recipes")
 
 MACHINE = {
     "cpu": "Intel(R) Xeon(R) Test CPU @ 2.00GHz", "cores": 16, "cores_usable": 16, "threads": 2,

@@ -2,7 +2,6 @@
 and the open speed issue's (19) summed up under the table. No benchmark runs here: rows stand in."""
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -13,17 +12,11 @@ sys.path.insert(0, str(BENCH))
 
 import timing  # noqa: E402
 
+from tests.benchmarks import load_bench  # noqa: E402
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-run = _load("run")
-user_epoch = _load("user_epoch")
-bench_conv = _load("bench_conv")
+run = load_bench("run")
+user_epoch = load_bench("user_epoch")
+bench_conv = load_bench("bench_conv")
 
 
 def _row(name, ratios, goal=None, paired=None, unit="s/epoch"):
